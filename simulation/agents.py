@@ -1,0 +1,140 @@
+"""Akimat, Firm and Resident: thin Mesa agents over the model's state arrays.
+
+The agents are the model's vocabulary (they live in ``model.agents`` and work with
+``AgentSet``, ``DataCollector`` and Mesa's visualisation), while every rule runs
+vectorised in ``simulation.submodels`` over the arrays that the agents point into.
+Reading an attribute of an agent reads its row; no agent holds state of its own.
+"""
+
+from __future__ import annotations
+
+import mesa
+
+SIZE_CLASSES = ("micro", "small", "medium", "large")
+COHORTS = ("<30", "30-39", "40-49", "50+")
+LIFE_STAGES = ("start-up", "growth", "mature")
+
+
+class Akimat(mesa.Agent):
+    """The regional government of one region (oblast or city of republican significance)."""
+
+    def __init__(self, model: mesa.Model, region: int, region_id: str, name: str):
+        super().__init__(model)
+        self.region = region
+        self.region_id = region_id
+        self.name = name
+
+    @property
+    def power(self) -> float:
+        """Power strength P in [0,1]."""
+        return float(self.model.akimats_state.power[self.region])
+
+    @property
+    def corrupt_share(self) -> float:
+        """Share c of corrupt officials in [0,1]."""
+        return float(self.model.akimats_state.corrupt_share[self.region])
+
+    @property
+    def budget(self) -> float:
+        return float(self.model.akimats_state.budget[self.region])
+
+    @property
+    def utility_quality(self) -> dict[str, float]:
+        q = self.model.akimats_state.utility_quality[self.region]
+        return dict(zip(("heat", "water", "power", "gas"), map(float, q)))
+
+    @property
+    def governance(self) -> str:
+        return self.model.params["governance"]
+
+    @property
+    def captured(self) -> bool:
+        return bool(self.model.captured_regions()[self.region] > 0)
+
+    @property
+    def score(self) -> float:
+        """The latest Figure 2 evaluation score in [0,1]."""
+        return float(self.model.akimats_state.score[self.region])
+
+    @property
+    def regime_shares(self) -> dict[str, float]:
+        """Economic-weight shares of the six Table 1 regimes among this region's firms."""
+        return self.model.observer.regional_shares(self.region)
+
+
+class Firm(mesa.Agent):
+    """A firm: a handle onto row ``row`` of ``model.firms``."""
+
+    def __init__(self, model: mesa.Model, row: int):
+        super().__init__(model)
+        self.row = row
+
+    def _get(self, name: str):
+        return getattr(self.model.firms, name)[self.row]
+
+    @property
+    def region(self) -> int:
+        return int(self._get("region"))
+
+    @property
+    def capital(self) -> float:
+        return float(self._get("capital"))
+
+    @property
+    def strength(self) -> float:
+        """Business strength B in [0,1] relative to the akimat."""
+        return float(self._get("strength"))
+
+    @property
+    def trust(self) -> float:
+        return float(self._get("trust"))
+
+    @property
+    def satisfaction(self) -> float:
+        return float(self._get("satisfaction"))
+
+    @property
+    def formal(self) -> bool:
+        return bool(self._get("formal"))
+
+    @property
+    def insider(self) -> bool:
+        return bool(self._get("insider"))
+
+    @property
+    def cohort(self) -> str:
+        return COHORTS[int(self._get("cohort"))]
+
+    @property
+    def size_class(self) -> str:
+        return SIZE_CLASSES[int(self.model.size_class()[self.row])]
+
+    @property
+    def life_stage(self) -> str:
+        age = int(self._get("age"))
+        return LIFE_STAGES[0 if age < 4 else 1 if age < 20 else 2]
+
+    @property
+    def regime(self) -> str:
+        """The Table 1 regime the observer read off this firm's relation with its akimat."""
+        return self.model.observer.label_of(self.row)
+
+
+class Resident(mesa.Agent):
+    """A resident: a handle onto row ``row`` of ``model.residents``."""
+
+    def __init__(self, model: mesa.Model, row: int):
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def region(self) -> int:
+        return int(self.model.residents.region[self.row])
+
+    @property
+    def cohort(self) -> str:
+        return COHORTS[int(self.model.residents.cohort[self.row])]
+
+    @property
+    def authority_satisfaction(self) -> float:
+        return float(self.model.residents.authority[self.row])

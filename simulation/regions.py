@@ -1,0 +1,93 @@
+"""Regions of Kazakhstan: the data file, the neighbour graph and the akimats' state arrays."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import networkx as nx
+import numpy as np
+
+UTILITIES = ("heat", "water", "power", "gas")
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    kind: str
+    population_thousands: float
+    grp_share: float
+    neighbours: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def all_regions() -> tuple[Region, ...]:
+    """The 20 akimats from ``data/kazakhstan_regions.toml`` (figures cited there)."""
+    text = resources.files("simulation.data").joinpath("kazakhstan_regions.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    return tuple(
+        Region(r["id"], r["name"], r["kind"], float(r["population_thousands"]), float(r["grp_share"]), tuple(r["neighbours"]))
+        for r in raw["region"]
+    )
+
+
+def select(spec: str) -> tuple[Region, ...]:
+    """Regions named by a comma-separated list of ids, or all 20 for 'all'.
+
+    Raises:
+        ValueError: an unknown id (the message lists the valid ones).
+    """
+    regions = all_regions()
+    if spec.strip() == "all":
+        return regions
+    by_id = {r.id: r for r in regions}
+    ids = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [i for i in ids if i not in by_id]
+    if unknown or not ids or len(set(ids)) != len(ids):
+        raise ValueError(f"'all' or distinct ids among {', '.join(sorted(by_id))}")
+    return tuple(by_id[i] for i in ids)
+
+
+def neighbour_graph(regions: tuple[Region, ...]) -> nx.Graph:
+    """Graph of land borders among the selected regions (nodes are region indices)."""
+    index = {r.id: i for i, r in enumerate(regions)}
+    g = nx.Graph()
+    for i, r in enumerate(regions):
+        g.add_node(i, id=r.id, name=r.name)
+        for other in r.neighbours:
+            if other in index:
+                g.add_edge(i, index[other])
+    return g
+
+
+@dataclass
+class AkimatState:
+    """Region-level state, one entry per akimat (row i belongs to ``model.akimats[i]``)."""
+
+    n: int
+    power: np.ndarray = field(init=False)  # P in [0,1]
+    structural_power: np.ndarray = field(init=False)  # P0: the initial P, to which P is anchored
+    corrupt_share: np.ndarray = field(init=False)  # c in [0,1]
+    budget: np.ndarray = field(init=False)
+    tax_revenue: np.ndarray = field(init=False)  # taxes collected last quarter
+    initial_tax: np.ndarray = field(init=False)
+    rents: np.ndarray = field(init=False)
+    capture_transfer: np.ndarray = field(init=False)
+    maintenance: np.ndarray = field(init=False)
+    maintenance_reference: np.ndarray = field(init=False)
+    support_budget: np.ndarray = field(init=False)
+    ppp_fund: np.ndarray = field(init=False)
+    utility_quality: np.ndarray = field(init=False)  # shape (n, 4)
+    score: np.ndarray = field(init=False)  # latest evaluation score (Figure 2 KPIs)
+    replacements: np.ndarray = field(init=False)  # akims replaced so far
+
+    def __post_init__(self):
+        for name in ("power", "structural_power", "corrupt_share", "budget", "tax_revenue", "initial_tax", "rents", "capture_transfer",
+                     "maintenance", "maintenance_reference", "support_budget", "ppp_fund", "score"):
+            setattr(self, name, np.zeros(self.n))
+        self.utility_quality = np.zeros((self.n, len(UTILITIES)))
+        self.replacements = np.zeros(self.n, dtype=np.int64)
+        self.score = np.full(self.n, 0.5)

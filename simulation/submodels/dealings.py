@@ -1,0 +1,127 @@
+"""2. Administrative dealings: petty corruption as an inspection game.
+
+Each firm has a Poisson number of dealings with officials (permits, inspections, land,
+connections), by life stage, scaled by the akimat's administrative reach 2P, more
+for the rivals of a captor and for outsiders in the symbiotic model, fewer for informal
+firms (who avoid officials). In each dealing an official demands a bribe with probability
+
+    d = c * (1 - transparency/2) * visibility * (1 + outsider_bias * outsider) * (1.5 if informal),
+
+visibility = 0.5 + 0.5 B. The bribe is a share of the firm's quarterly output set by the
+bargaining share s = P^phi / (P^phi + B^phi): strong power extracts, strong business
+resists. Refusing costs what officials can inflict, h = P (1 - B): delays and harassment
+scale with administrative power, and a strong firm shrugs them off. The firm answers each
+demand by a logit choice over expected payoffs (output shares):
+
+    pay     -bribe_size * s * (1 + q * penalty / 2)        q: perceived detection
+    refuse  -delay_cost * h
+    report  -report_cost - (1 - legal_quality (1 - c)) * (delay_cost + retaliation) * h
+
+A paid bribe is detected with the true probability 1 - (1 - audit_rate)(1 - 0.15
+transparency) (audits, and open data that expose irregularities); a report brings the
+official to book with probability legal_quality * (1 - c): it has to reach an honest
+official, so corruption protects itself (Hammond's multiple equilibria). A firm caught
+paying is fined half the official's penalty (the giver is often treated as extorted).
+Perceived detection q jumps toward 1 by ``detection_jump`` times the share of the firm's
+ties caught paying this quarter (the whole jump when the firm itself was caught), then
+decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et al.).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import economy
+
+#: Share of the official's penalty that a firm caught paying a bribe pays.
+GIVER_PENALTY = 0.5
+
+
+def true_detection(p) -> float:
+    """Probability that a paid bribe is detected by an audit."""
+    return 1.0 - (1.0 - p["audit_rate"]) * (1.0 - 0.15 * p["transparency"])
+
+
+def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
+    """s = P^phi / (P^phi + B^phi): the officials' share of the bargaining surplus."""
+    pp = np.power(power, phi)
+    return pp / (pp + np.power(np.maximum(strength, 1e-9), phi))
+
+
+def step(model, log) -> None:
+    p, f, a = model.params, model.firms, model.akimats_state
+    rng = model.streams["dealings"]
+    n = f.n
+    alive = f.view("alive")
+    region = f.view("region")
+    formal = f.view("formal")
+    strength = f.view("strength")
+    age = f.view("age")
+    outsider = (~f.view("insider")) & (f.view("connection") < 0.5)
+    rival = (model.captured_regions()[region] > 0) & ~f.view("captor")
+
+    power = a.power[region]
+    rate = np.where(age < 4, p["dealings_startup"], np.where(age < 20, p["dealings_growth"], p["dealings_mature"]))
+    lam = rate * 2.0 * power * (1.0 + 0.5 * p["outsider_bias"] * outsider) * (1.0 + p["capture_harassment"] * rival)
+    lam = lam * np.where(formal, 1.0, 0.5) * alive
+    n_deal = rng.poisson(lam)
+
+    demand_p = a.corrupt_share[region] * (1.0 - 0.5 * p["transparency"]) * (0.5 + 0.5 * strength)
+    demand_p = demand_p * (1.0 + p["outsider_bias"] * outsider) * np.where(formal, 1.0, 1.5)
+    demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
+
+    s = bargaining_share(power, strength, p["bargaining_exponent"])
+    bribe = p["bribe_size"] * s
+    harm = power * (1.0 - strength)
+    q = f.view("perceived_detection")
+    upheld_p = p["legal_quality"] * (1.0 - a.corrupt_share[region])
+    u = np.stack([
+        -bribe * (1.0 + q * GIVER_PENALTY * p["audit_penalty"]),
+        -p["delay_cost"] * harm,
+        -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
+    ])
+    u = p["choice_sensitivity"] * (u - u.max(axis=0))
+    w = np.exp(u)
+    prob = w / w.sum(axis=0)
+    paid = rng.binomial(demands, prob[0])
+    rest = demands - paid
+    refused = rng.binomial(rest, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
+    reported = rest - refused
+
+    d_true = true_detection(p)
+    detected_paid = rng.binomial(paid, d_true)
+    upheld = rng.binomial(reported, upheld_p)
+    failed = reported - upheld
+
+    output = economy.potential_output(model)
+    log.potential_output = output
+    extracted = output * (paid * bribe + refused * p["delay_cost"] * harm + reported * p["report_cost"]
+                          + failed * (p["delay_cost"] + p["retaliation"]) * harm)
+    fines = output * detected_paid * bribe * GIVER_PENALTY * p["audit_penalty"]
+    # informal firms found out in a dealing pay a year's taxes as a fine
+    found_informal = (~formal) & alive & (rng.binomial(n_deal, d_true) > 0)
+    fines = fines + found_informal * 4.0 * p["tax_rate"] * output
+
+    ev = log.firm
+    ev["dealings"][:] = n_deal
+    ev["demands"][:] = demands
+    ev["paid"][:] = paid
+    ev["refused"][:] = refused
+    ev["reported"][:] = reported
+    ev["extracted"][:] = extracted
+    ev["fines"][:] = fines
+    detected = detected_paid > 0
+    ev["detected"][:] = detected
+
+    R = model.n_regions
+    log.region["demands"][:] = np.bincount(region, weights=demands, minlength=R)
+    log.region["paid"][:] = np.bincount(region, weights=paid, minlength=R)
+    log.region["caught"][:] = np.bincount(region, weights=detected_paid + upheld, minlength=R)
+    log.region["bribe_income"][:] = np.bincount(region, weights=output * paid * bribe, minlength=R)
+
+    # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
+    degree = np.asarray(model.ties.sum(axis=1)).ravel()
+    heard = np.divide(model.ties @ detected.astype(float), degree, out=np.zeros(n), where=degree > 0)
+    heard = np.maximum(heard, detected)
+    q[:] = q + p["detection_jump"] * (1.0 - q) * heard
+    q[:] = q + p["detection_decay"] * (d_true - q)

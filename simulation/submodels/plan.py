@@ -1,0 +1,56 @@
+"""1. Akimat plan: revenue, the split of the budget, and the PPP tenders to launch.
+
+The akim's objective is U = w_K * KPI score + w_R * rents - c_conflict * disputes. Its
+plan follows from it by three rules:
+- rents: the share of the budget taken as rents grows with the weight on rents, the share
+  of corrupt officials who carry it out, and shrinks with transparency:
+  rent_share = w_R * (1 - transparency) * (0.5 + 0.5 c);
+- a captured akimat diverts ``capture_diversion`` of the budget to its captor;
+- the rest is split by the scenario's shares into maintenance of utilities, support
+  programmes and a PPP fund; tenders are launched where utility quality lags the target
+  (or, when none lags, for social infrastructure and roads) while the fund covers the
+  public co-financing, each with probability 1 - (share of the akimat's PPP contracts
+  in dispute): recent conflict deters new contracts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Utility quality that the akimat aims for; a utility below it "lags".
+QUALITY_TARGET = 0.8
+#: PPP sectors: the four utilities of Table 6, then social infrastructure and roads.
+SECTORS = ("heat", "water", "power", "gas", "social", "roads")
+
+
+def step(model, log) -> None:
+    p, a = model.params, model.akimats_state
+    rng = model.streams["ppp"]
+    transfer = p["central_transfer"] * a.initial_tax * 2.0 * a.power
+    a.budget[:] = a.tax_revenue + transfer
+    rent_share = p["rent_weight"] * (1.0 - p["transparency"]) * (0.5 + 0.5 * a.corrupt_share)
+    a.rents[:] = rent_share * a.budget
+    captured = model.captured_regions() > 0
+    a.capture_transfer[:] = np.where(captured, p["capture_diversion"] * a.budget, 0.0)
+    free = np.maximum(a.budget - a.rents - a.capture_transfer, 0.0)
+    a.maintenance[:] = p["maintenance_share"] * free
+    if model.quarter == 0:
+        # maintenance that keeps utilities at their initial quality: the budget with no rents
+        a.maintenance_reference[:] = p["maintenance_share"] * a.budget
+    a.support_budget[:] = p["support_share"] * free
+    a.ppp_fund[:] += p["ppp_share"] * free
+
+    public_cost = p["ppp_cofinancing"] * p["ppp_size"]
+    disputed = model.projects.disputed_share(model.n_regions)
+    for r in range(model.n_regions):
+        lag = QUALITY_TARGET - a.utility_quality[r]
+        sectors = list(np.flatnonzero(lag > 0)[np.argsort(-lag[lag > 0], kind="stable")])
+        if not sectors:
+            sectors = [4 + int(rng.integers(2))]
+        for sector in sectors:
+            if a.ppp_fund[r] < public_cost:
+                break
+            if rng.random() < 1.0 - disputed[r]:
+                a.ppp_fund[r] -= public_cost
+                log.tenders.append((r, int(sector)))
+                log.region["tenders"][r] += 1

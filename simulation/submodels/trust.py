@@ -1,0 +1,55 @@
+"""8. Trust and satisfaction of firms.
+
+Consultation (business councils, online discussions; Table 4 socio-political block): a
+firm that is strong (B >= theta_B) or in an association takes part with probability
+consultation * B, which counts as cooperation with the akimat and as a voice worth 1% of
+output in the firm's experience.
+
+Trust: T <- (1 - mu) T + mu * h, where h = 1 - (share of this quarter's dealings with a
+bribe demand) - (1 if the akimat reneged on one of the firm's PPP contracts), clipped to
+[0, 1]; a firm without dealings and contracts sees the akimat honour its word (h = 1).
+
+Satisfaction in [-1, 1]: S <- (1 - rate) S + rate * tanh(scale * e), with the net
+experience of the last 4 quarters relative to their output,
+e = sum(support + PPP income + voice - extracted - fines - dispute losses) / sum(Y),
+then word of mouth: S <- (1 - omega) S + omega * (mean S of the firm's ties).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+VOICE_VALUE = 0.01
+DISPUTE_LOSS = 0.05  # output share lost per quarter of an open dispute
+
+
+def step(model, log) -> None:
+    p, f = model.params, model.firms
+    rng = model.streams["trust"]
+    ev = log.firm
+    alive = f.view("alive")
+    strength = f.view("strength")
+    eligible = alive & ((strength >= p["business_threshold"]) | f.view("member"))
+    voice = eligible & (rng.random(f.n) < p["consultation"] * strength)
+    ev["cooperation"][:] += voice
+
+    dealt = ev["dealings"]
+    demand_share = np.divide(ev["demands"], dealt, out=np.zeros(f.n), where=dealt > 0)
+    honoured = np.clip(1.0 - demand_share - (ev["reneged_on"] > 0), 0.0, 1.0)
+    trust = f.view("trust")
+    trust[:] = np.where(alive, (1.0 - p["trust_rate"]) * trust + p["trust_rate"] * honoured, trust)
+
+    y = ev["output"]
+    gain = ev["support"] + ev["ppp_income"] + VOICE_VALUE * voice * y
+    loss = ev["extracted"] + ev["fines"] + DISPUTE_LOSS * ev["disputes"] * y
+    net_year = f.last_year("experience") + gain - loss
+    ev["experience"][:] = gain - loss
+    y_year = np.maximum(f.last_year("output") + y, 1e-9)
+    signal = np.tanh(p["experience_scale"] * net_year / y_year)
+    sat = f.view("satisfaction")
+    sat[:] = np.where(alive, (1.0 - p["satisfaction_rate"]) * sat + p["satisfaction_rate"] * signal, 0.0)
+    live = alive.astype(float)
+    degree = model.ties @ live
+    heard = model.ties @ (sat * live)
+    mean_ties = np.divide(heard, degree, out=sat.copy(), where=degree > 0)
+    sat[:] = np.where(alive, (1.0 - p["word_of_mouth"]) * sat + p["word_of_mouth"] * mean_ties, 0.0)
