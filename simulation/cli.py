@@ -1,0 +1,136 @@
+"""The ``statebiz`` command. I/O lives here, at the edge; the model does none."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .results import ResultExistsError, check_writable, git_commit, package_versions, write_result
+from .scenario import BY_NAME, ScenarioError, load_scenario
+
+EXIT_BAD_INPUT = 2
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run one scenario and write results/<name>/")
+    run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")
+    run.add_argument("--seed", type=_non_negative_int, default=None, help="seed of the run (default: the scenario's, else 0)")
+    run.add_argument("--steps", type=_non_negative_int, default=None, help="reported quarters (default: the scenario's)")
+    run.add_argument("--governance", choices=BY_NAME["governance"].choices, default=None,
+                     help="governance model, overriding the scenario's")
+    run.add_argument("--out", default=None, help="output directory (default: results/<scenario name>)")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
+    params.add_argument("--section", default=None, help="only this section")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "params":
+            return _params(args)
+    except (ScenarioError, ResultExistsError, NotADirectoryError) as err:
+        print(f"statebiz: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("statebiz: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 1
+
+
+def _params(args) -> int:
+    from .scenario import PARAMETERS, SECTIONS
+
+    if args.section is not None and args.section not in SECTIONS:
+        raise ScenarioError(f"--section: '{args.section}' is not allowed; expected one of {', '.join(SECTIONS)}")
+    for p in PARAMETERS:
+        if args.section in (None, p.section):
+            print(f"[{p.section}] {p.name} = {p.default!r}  ({p.allowed()}; {p.unit or '-'}) {p.meaning} [{p.source}]")
+    return 0
+
+
+def _run(args) -> int:
+    from tqdm import tqdm
+
+    from .model import StateBusinessModel
+
+    overrides = {"steps": args.steps, "governance": args.governance}
+    scenario = load_scenario(args.scenario, **overrides)
+    seed = args.seed if args.seed is not None else 0
+    out_dir = Path(args.out) if args.out else Path("results") / scenario.name
+    check_writable(out_dir, args.overwrite)
+
+    started = time.perf_counter()
+    model = StateBusinessModel(rng=seed, **scenario.params)
+    steps = scenario.params["steps"]
+    with tqdm(total=steps, desc=f"{scenario.name} ({scenario.params['governance']})", unit="quarter",
+              disable=args.quiet or None, file=sys.stderr) as bar:
+        while model.running:
+            model.step()
+            bar.update()
+    wall = time.perf_counter() - started
+
+    outcomes = model.outcomes()
+    manifest = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "scenario_file": str(args.scenario),
+        "seed": seed,
+        "parameters": scenario.params,
+        "explicit_parameters": scenario.explicit,
+        "firms_at_start": int(scenario.params["firms"]),
+        "reported_quarters": model.reported_quarters,
+        "burn_in_quarters": scenario.params["burn_in"],
+        "package_versions": package_versions(),
+        "git_commit": git_commit(),
+        "wall_time_seconds": round(wall, 3),
+        "command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz run",
+        "files": {
+            "regions.parquet": "per region and quarter: Figure 2 KPIs, corruption, satisfaction, utilities, PPP, HHI, informality, regime shares",
+            "regimes.parquet": "per region, quarter and Table 1 quadrant: the observer's regime shares (economic weight)",
+            "summary.json": "end-of-run national outcomes (means over the last 4 quarters), as run_model returns them",
+        },
+    }
+    write_result(out_dir, {"regions": model.region_table(), "regimes": model.regime_table()},
+                 {"summary": outcomes, "manifest": manifest}, overwrite=args.overwrite)
+    _print_summary(scenario, seed, outcomes, out_dir, wall)
+    return 0
+
+
+def _print_summary(scenario, seed, o, out_dir, wall) -> None:
+    from .observer import REGIMES
+
+    p = scenario.params
+    print(f"{scenario.name}: {p['governance']} model, seed {seed}, {p['steps']} quarters after {p['burn_in']} of burn-in, "
+          f"{wall:.1f} s")
+    print("  regimes (share of output): " + ", ".join(f"{r.replace('_', '-')} {o['regime_' + r]:.0%}" for r in REGIMES))
+    print(f"  corruption incidence {o['corruption_incidence']:.0%} of firms a year; officials corrupt {o['corrupt_share']:.0%}")
+    print(f"  business satisfied {o['business_satisfied']:.0%}, dissatisfied {o['business_dissatisfied']:.0%}; "
+          f"population satisfied {o['population_satisfied']:.0%}, dissatisfied {o['population_dissatisfied']:.0%}")
+    print(f"  KPIs per quarter: attracted investment {o['attracted_investment']:.1f}, fixed investment {o['fixed_investment']:.1f}, "
+          f"small businesses {o['small_businesses']:.0f}, off-budget co-financing {o['offbudget_cofinancing']:.1f}, "
+          f"high-performance jobs {o['high_performance_jobs']:.0f}, real wages {o['real_wages']:.1f} (start = 100)")
+    print(f"  HHI {o['hhi']:.4f}, informality {o['informality']:.1%}, insiders' share of support {o['insider_support_share']:.0%}")
+    print(f"  written to {out_dir}/ (regions.parquet, regimes.parquet, summary.json, manifest.json)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
