@@ -124,8 +124,7 @@ class StateBusinessModel(mesa.Model):
         src, dst = networks.small_world_edges(
             [rows[region == r] for r in range(self.n_regions)], p["firm_ties"], p["tie_rewiring"], self.streams["network"]
         )
-        self.tie_src, self.tie_dst = src, dst
-        self.ties = networks.adjacency(src, dst, f.n)
+        self.ties = networks.TieNetwork(src, dst, f.n)
         self.firm_agents: list[Firm | None] = [Firm(self, int(i)) for i in rows]
         # the budget of the first quarter: taxes of the initial firms at full formality
         output = economy.potential_output(self)
@@ -161,12 +160,12 @@ class StateBusinessModel(mesa.Model):
         self.resident_agents = [Resident(self, i) for i in range(n)]
 
     # --- helpers used by the submodels ------------------------------------------------------
-    def update_strength(self) -> None:
+    def update_strength(self, rows: np.ndarray | slice = slice(None)) -> None:
         """Business strength B = logistic(slope * log(K / K_match)) + association bonus, in [0,1]."""
         f, p = self.firms, self.params
-        k = np.maximum(f.view("capital"), 1e-12)
+        k = np.maximum(f.view("capital")[rows], 1e-12)
         b = 1.0 / (1.0 + (self.match_capital / k) ** p["strength_slope"])
-        f.view("strength")[:] = np.minimum(1.0, b + p["association_bonus"] * f.view("member"))
+        f.view("strength")[rows] = np.minimum(1.0, b + p["association_bonus"] * f.view("member")[rows])
 
     def size_class(self) -> np.ndarray:
         """Size class per firm row: 0 micro, 1 small, 2 medium, 3 large (capital thresholds 1, 8, 40
@@ -176,7 +175,7 @@ class StateBusinessModel(mesa.Model):
     def firm_network(self) -> nx.Graph:
         """The ties among firms in business as a networkx graph (nodes are Firm agents' rows)."""
         alive = np.flatnonzero(self.firms.view("alive"))
-        sub = self.ties[alive][:, alive]
+        sub = self.ties.matrix(self.firms.n)[alive][:, alive]
         g = nx.from_scipy_sparse_array(sub)
         return nx.relabel_nodes(g, dict(enumerate(alive.tolist())))
 
@@ -202,9 +201,7 @@ class StateBusinessModel(mesa.Model):
         self.firm_agents = [a for a in self.firm_agents[:old_n] if a is not None]
         for new_row, agent in enumerate(self.firm_agents):
             agent.row = new_row
-        keep = (mapping[self.tie_src] >= 0) & (mapping[self.tie_dst] >= 0)
-        self.tie_src, self.tie_dst = mapping[self.tie_src[keep]], mapping[self.tie_dst[keep]]
-        self.ties = networks.adjacency(self.tie_src, self.tie_dst, f.n)
+        self.ties.remap(mapping, f.n)
         self.projects.remap_firms(mapping)
         self.observer.remap(mapping)
 

@@ -58,3 +58,59 @@ def adjacency(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
     a = sp.csr_matrix((data, (np.concatenate([src, dst]), np.concatenate([dst, src]))), shape=(n, n))
     a.data[:] = 1.0
     return a
+
+
+class TieNetwork:
+    """The firm ties: a merged sparse matrix plus the ties added since the last merge.
+
+    New firms' ties are kept as edge lists (summed with ``bincount``), so that entry each
+    quarter does not rebuild the whole network; they are merged into the matrix when they
+    grow past a fifth of it, when rows outgrow the matrix's shape, and at compaction.
+    """
+
+    def __init__(self, src: np.ndarray, dst: np.ndarray, n: int):
+        self.src, self.dst = src.astype(np.int64), dst.astype(np.int64)
+        self._merge(n)
+
+    def _merge(self, n: int) -> None:
+        self.shape = max(int(n * 1.25), 16)
+        self.base = adjacency(self.src, self.dst, self.shape)
+        self.n_merged = len(self.src)
+        self._degree = np.asarray(self.base.sum(axis=1)).ravel()
+
+    def add(self, src: np.ndarray, dst: np.ndarray, n: int) -> None:
+        """Add ties (rows may go up to n - 1)."""
+        self.src = np.concatenate([self.src, src.astype(np.int64)])
+        self.dst = np.concatenate([self.dst, dst.astype(np.int64)])
+        new = len(self.src) - self.n_merged
+        if n > self.shape or new > 0.2 * max(self.n_merged, 1):
+            self._merge(n)
+        else:
+            self._degree += np.bincount(src, minlength=self.shape) + np.bincount(dst, minlength=self.shape)
+
+    def remap(self, mapping: np.ndarray, n: int) -> None:
+        """Follow a compaction of firm rows: drop ties of dropped rows, renumber the rest."""
+        keep = (mapping[self.src] >= 0) & (mapping[self.dst] >= 0)
+        self.src, self.dst = mapping[self.src[keep]], mapping[self.dst[keep]]
+        self._merge(n)
+
+    def degree(self, n: int) -> np.ndarray:
+        return self._degree[:n]
+
+    def sum_over_ties(self, x: np.ndarray) -> np.ndarray:
+        """For each firm, the sum of x over its ties."""
+        n = len(x)
+        padded = np.zeros(self.shape)
+        padded[:n] = x
+        y = self.base @ padded
+        s, d = self.src[self.n_merged:], self.dst[self.n_merged:]
+        if len(s):
+            y += np.bincount(s, weights=padded[d], minlength=self.shape) + np.bincount(d, weights=padded[s], minlength=self.shape)
+        return y[:n]
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        """The merged adjacency matrix of the first n rows."""
+        a = self.base + adjacency(self.src[self.n_merged:], self.dst[self.n_merged:], self.shape)
+        a = a[:n][:, :n].tocsr()
+        a.data[:] = 1.0
+        return a

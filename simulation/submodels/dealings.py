@@ -69,59 +69,62 @@ def step(model, log) -> None:
     demand_p = a.corrupt_share[region] * (1.0 - 0.5 * p["transparency"]) * (0.5 + 0.5 * strength)
     demand_p = demand_p * (1.0 + p["outsider_bias"] * outsider) * np.where(formal, 1.0, 1.5)
     demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
+    output = economy.potential_output(model)
+    log.potential_output = output
 
-    s = bargaining_share(power, strength, p["bargaining_exponent"])
+    # the choice and its consequences, for the firms that met a demand
+    idx = np.flatnonzero(demands)
+    dm = demands[idx]
+    r_i = region[idx]
+    s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
     bribe = p["bribe_size"] * s
-    harm = power * (1.0 - strength)
+    harm = power[idx] * (1.0 - strength[idx])
     q = f.view("perceived_detection")
-    upheld_p = p["legal_quality"] * (1.0 - a.corrupt_share[region])
+    upheld_p = p["legal_quality"] * (1.0 - a.corrupt_share[r_i])
     u = np.stack([
-        -bribe * (1.0 + q * GIVER_PENALTY * p["audit_penalty"]),
+        -bribe * (1.0 + q[idx] * GIVER_PENALTY * p["audit_penalty"]),
         -p["delay_cost"] * harm,
         -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
     ])
     u = p["choice_sensitivity"] * (u - u.max(axis=0))
     w = np.exp(u)
     prob = w / w.sum(axis=0)
-    paid = rng.binomial(demands, prob[0])
-    rest = demands - paid
-    refused = rng.binomial(rest, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
-    reported = rest - refused
-
+    paid = rng.binomial(dm, prob[0])
+    refused = rng.binomial(dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
+    reported = dm - paid - refused
     d_true = true_detection(p)
     detected_paid = rng.binomial(paid, d_true)
     upheld = rng.binomial(reported, upheld_p)
     failed = reported - upheld
-
-    output = economy.potential_output(model)
-    log.potential_output = output
-    extracted = output * (paid * bribe + refused * p["delay_cost"] * harm + reported * p["report_cost"]
-                          + failed * (p["delay_cost"] + p["retaliation"]) * harm)
-    fines = output * detected_paid * bribe * GIVER_PENALTY * p["audit_penalty"]
-    # informal firms found out in a dealing pay a year's taxes as a fine
-    found_informal = (~formal) & alive & (rng.binomial(n_deal, d_true) > 0)
-    fines = fines + found_informal * 4.0 * p["tax_rate"] * output
+    y = output[idx]
+    extracted = y * (paid * bribe + refused * p["delay_cost"] * harm + reported * p["report_cost"]
+                     + failed * (p["delay_cost"] + p["retaliation"]) * harm)
 
     ev = log.firm
     ev["dealings"][:] = n_deal
     ev["demands"][:] = demands
-    ev["paid"][:] = paid
-    ev["refused"][:] = refused
-    ev["reported"][:] = reported
-    ev["extracted"][:] = extracted
-    ev["fines"][:] = fines
-    detected = detected_paid > 0
+    ev["paid"][idx] = paid
+    ev["refused"][idx] = refused
+    ev["reported"][idx] = reported
+    ev["extracted"][idx] = extracted
+    ev["fines"][idx] = y * detected_paid * bribe * GIVER_PENALTY * p["audit_penalty"]
+    # informal firms found out in a dealing pay a year's taxes as a fine
+    informal = np.flatnonzero(~formal & alive & (n_deal > 0))
+    found = informal[rng.binomial(n_deal[informal], d_true) > 0]
+    ev["fines"][found] += 4.0 * p["tax_rate"] * output[found]
+    detected = np.zeros(n)
+    detected[idx] = detected_paid > 0
     ev["detected"][:] = detected
 
     R = model.n_regions
-    log.region["demands"][:] = np.bincount(region, weights=demands, minlength=R)
-    log.region["paid"][:] = np.bincount(region, weights=paid, minlength=R)
-    log.region["caught"][:] = np.bincount(region, weights=detected_paid + upheld, minlength=R)
-    log.region["bribe_income"][:] = np.bincount(region, weights=output * paid * bribe, minlength=R)
+    log.region["demands"][:] = np.bincount(r_i, weights=dm, minlength=R)
+    log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
+    log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
+    log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
-    degree = np.asarray(model.ties.sum(axis=1)).ravel()
-    heard = np.divide(model.ties @ detected.astype(float), degree, out=np.zeros(n), where=degree > 0)
+    degree = model.ties.degree(n)
+    heard = np.divide(model.ties.sum_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
     heard = np.maximum(heard, detected)
     q[:] = q + p["detection_jump"] * (1.0 - q) * heard
     q[:] = q + p["detection_decay"] * (d_true - q)

@@ -135,17 +135,15 @@ def entry(model, log) -> None:
         log.region["entrant_capital"][:] = np.bincount(new_region, weights=f.capital[rows], minlength=R)
         model.add_firm_agents(rows)
         src, dst = [], []
-        alive_now = f.view("alive")
+        incumbents = np.flatnonzero(f.alive[: rows[0]])
+        order = incumbents[np.argsort(f.region[incumbents], kind="stable")]
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(f.region[incumbents], minlength=R))])
         for r in np.flatnonzero(counts):
-            pool = np.flatnonzero(alive_now & (f.view("region") == r))
-            pool = pool[pool < rows[0]]
+            pool = order[bounds[r]:bounds[r + 1]]
             s, d = networks.entrant_edges(rows[new_region == r], pool, p["firm_ties"] // 2, model.streams["network"])
             src.append(s)
             dst.append(d)
-        model.tie_src = np.concatenate([model.tie_src, *src])
-        model.tie_dst = np.concatenate([model.tie_dst, *dst])
-        model.update_strength()
+        model.ties.add(np.concatenate(src), np.concatenate(dst), f.n)
+        model.update_strength(rows)
     if f.n - int(f.view("alive").sum()) > 0.2 * f.n:
         model.compact_firms()
-    else:
-        model.ties = networks.adjacency(model.tie_src, model.tie_dst, f.n)

@@ -49,7 +49,7 @@ def step(model, log) -> None:
     sat = f.view("satisfaction")
     sat[:] = np.where(alive, (1.0 - p["satisfaction_rate"]) * sat + p["satisfaction_rate"] * signal, 0.0)
     live = alive.astype(float)
-    degree = model.ties @ live
-    heard = model.ties @ (sat * live)
+    degree = model.ties.sum_over_ties(live)
+    heard = model.ties.sum_over_ties(sat * live)
     mean_ties = np.divide(heard, degree, out=sat.copy(), where=degree > 0)
     sat[:] = np.where(alive, (1.0 - p["word_of_mouth"]) * sat + p["word_of_mouth"] * mean_ties, 0.0)
