@@ -1,7 +1,7 @@
 """Figure 2 of the paper: the indicators by which the akims are evaluated, per region and quarter.
 
 1. attracted investment: private investment committed in new PPP contracts plus the
-   capital brought by new firms;
+   capital brought by the firms that entered at the start of the quarter;
 2. investment in fixed assets (republican projects excluded, as in Figure 2): firms'
    investment plus PPP construction spending;
 3. the number of small business entities and individual entrepreneurs: formal firms in
@@ -48,7 +48,7 @@ def measure(model, log) -> dict[str, np.ndarray]:
     if model.initial_wage is None:
         model.initial_wage = np.where(wage > 0, wage, 1.0)
     return {
-        "attracted_investment": reg["ppp_private_investment"] + reg["entrant_capital"],
+        "attracted_investment": reg["ppp_private_investment"] + model.entrant_capital_last,
         "fixed_investment": reg["fixed_investment"] + reg["ppp_construction_spending"],
         "small_businesses": np.bincount(region, weights=small, minlength=R).astype(float),
         "offbudget_cofinancing": reg["ppp_offbudget"].copy(),

@@ -21,7 +21,7 @@ from .submodels import capture, dealings, economy, officials, plan, ppp, support
 
 #: Named random streams, one per submodel: adding draws to one submodel does not shift
 #: the draws of the others, so policy comparisons stay paired.
-STREAMS = ("world", "network", "dealings", "officials", "support", "ppp", "capture", "economy",
+STREAMS = ("world", "network", "plan", "dealings", "support", "ppp", "capture", "economy",
            "entry", "trust", "tournament", "residents")
 
 
@@ -132,7 +132,8 @@ class StateBusinessModel(mesa.Model):
         self.akimats_state.tax_revenue[:] = tax
         self.akimats_state.initial_tax[:] = np.maximum(tax, 1e-9)
         self.initial_wage = None  # set by the KPIs on the first quarter
-        self.entries_last = np.zeros(self.n_regions)
+        self.entries_last = np.zeros(self.n_regions)  # firms that entered at the end of the last quarter
+        self.entrant_capital_last = np.zeros(self.n_regions)  # and the capital they brought
 
     def _appoint_insiders(self, rows: np.ndarray) -> None:
         """The symbiotic model's dominant players: the largest firms of each region, fully connected."""

@@ -9,7 +9,8 @@ Each firm-akimat relation gets
   2. non-interference: fewer than ``interaction_threshold`` interactions (dealings,
      support received, cooperation, disputes);
   3. conflict: a PPP dispute, or bribe demands resisted (refused or reported) more often
-     than paid at a cost (delays, harassment, retaliation) of at least 1% of the year's output;
+     than paid, with a total loss to officials (bribes, delays, harassment, retaliation,
+     reporting) of at least 1% of the year's output;
   4. suppression: the state dominates the relation: officials' demands were met and the
      firm lost to officials (bribes, delays, fines) more than it received (support), or
      it went through frequent controls (at least twice ``interaction_threshold`` dealings)

@@ -13,13 +13,12 @@ import numpy as np
 FIRM_EVENTS = (
     "dealings", "demands", "paid", "refused", "reported", "extracted", "fines",
     "support", "cooperation", "disputes", "rule_bending", "output",
-    "ppp_income", "capture_income", "reneged_on", "detected", "experience",
+    "ppp_income", "capture_income", "reneged_on", "detected", "experience", "ppp_outlay",
 )
 REGION_TALLIES = (
     "demands", "paid", "caught", "bribe_income",
     "tenders", "ppp_started", "ppp_private_investment", "ppp_construction_spending",
-    "ppp_offbudget", "ppp_jobs", "fixed_investment", "entrant_capital",
-    "entries", "exits",
+    "ppp_offbudget", "ppp_jobs", "fixed_investment", "exits",
 )
 
 

@@ -13,7 +13,7 @@ from .submodels.ppp import STATUS_NAMES
 from .submodels.utilities import authority_scores, utility_answers
 
 #: How each national aggregate combines the regions: by sum, or as a weighted mean.
-SUMMED = set(KPI_NAMES) - {"real_wages"} | {"firms", "budget", "rents", "ppp_started", "entries", "exits"} | {
+SUMMED = set(KPI_NAMES) - {"real_wages"} | {"firms_in_business", "budget", "rents", "ppp_started", "entries", "exits"} | {
     f"ppp_{s}" for s in STATUS_NAMES}
 
 
@@ -79,7 +79,7 @@ class Recorder:
         row["hhi"] = np.divide(out_sq, out_r**2, out=np.zeros(R), where=out_r > 0)
         row["informality"] = firm_share(~f.view("formal"))
         row["insider_support_share"] = np.divide(sup_ins, sup_total, out=np.zeros(R), where=sup_total > 0)
-        row["firms"] = n_firms
+        row["firms_in_business"] = n_firms
         row["entries"] = m.entries_last.copy()  # firms that entered at the end of the previous quarter
         row["exits"] = log.region["exits"].copy()
         for k, name in enumerate(REGIMES):
@@ -130,7 +130,7 @@ class Recorder:
     def _national_names(self):
         yield from ("power", "corrupt_share", *KPI_NAMES, "corruption_incidence", "business_satisfied",
                     "business_dissatisfied", "population_satisfied", "population_dissatisfied", "hhi",
-                    "informality", "insider_support_share", "firms")
+                    "informality", "insider_support_share", "firms_in_business")
         yield from (f"regime_{r}" for r in REGIMES)
 
     # --- tables ----------------------------------------------------------------------------

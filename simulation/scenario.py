@@ -80,7 +80,7 @@ PARAMETERS: tuple[Param, ...] = (
     # --- world -----------------------------------------------------------------------------
     _p("regions", "world", str, "turkestan", meaning="comma-separated region ids from data/kazakhstan_regions.toml, or 'all' for the 20 akimats", source="data file"),
     _p("firms", "world", int, 5000, 10, 5_000_000, "firms", "initial number of firms, shared among regions by population", "assumption (scale)"),
-    _p("residents_per_region", "world", int, 1000, 198, 1_000_000, "residents", "resident agents per region (survey pool; 198 sampled as in Table 2)", "paper Table 2 (sample 198)"),
+    _p("residents_per_region", "world", int, 1000, 198, 1_000_000, "residents", "resident agents per region (the pool from which a survey would sample 198, as in Table 2)", "paper Table 2 (sample 198)"),
     _p("power_strength", "world", float, 0.6, 0.0, 1.0, "0..1", "mean initial power strength P of the akimats (fiscal and administrative capacity)", "calibrated"),
     _p("power_spread", "world", float, 0.1, 0.0, 0.5, "0..1", "standard deviation of initial P across regions", "assumption"),
     _p("business_strength", "world", float, 0.3, 0.01, 0.99, "0..1", "business strength B of the output-weighted median firm (sets firms' capital against the akimat's)", "calibrated"),
@@ -99,7 +99,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("connected_share", "governance", float, 0.05, 0.0, 1.0, "share", "share of other firms with some connection L to the akimat [preset]", "assumption"),
     # --- levers (Table 4 blocks) ---------------------------------------------------------------
     _p("transparency", "levers", float, 0.7, 0.0, 1.0, "0..1", "e-government: interactive website, online discussions, open annual reports [preset]", "paper Table 4 (information-technological)"),
-    _p("audit_rate", "levers", float, 0.04, 0.0, 1.0, "1/quarter", "probability that an audit detects a given paid bribe [preset]", "paper Table 4; literature (inspection game)"),
+    _p("audit_rate", "levers", float, 0.04, 0.0, 1.0, "probability", "probability that an audit detects a given paid bribe [preset]", "paper Table 4; literature (inspection game)"),
     _p("audit_penalty", "levers", float, 6.0, 0.0, 50.0, "bribes", "penalty of a caught official in multiples of the bribe", "literature (Becker 1968)"),
     _p("support_share", "levers", float, 0.10, 0.0, 0.5, "budget share", "grants and subsidies as a share of the regional budget", "paper Table 4 (financial and economic)"),
     _p("tax_benefit", "levers", float, 0.3, 0.0, 1.0, "share", "tax reduction for supported firms (share of their tax)", "paper Table 4 (tax benefits)"),
@@ -168,7 +168,7 @@ PARAMETERS: tuple[Param, ...] = (
     # --- observer ------------------------------------------------------------------------------
     _p("power_threshold", "observer", float, 0.5, 0.0, 1.0, "P", "theta_P: power at or above which power is 'strong' in the Table 1 quadrant", "paper Table 1"),
     _p("business_threshold", "observer", float, 0.5, 0.0, 1.0, "B", "theta_B: business strength at or above which business is 'strong'", "paper Table 1"),
-    _p("interaction_threshold", "observer", float, 4.0, 0.0, 100.0, "events/year", "fewer interactions than this in the last 4 quarters reads as non-interference", "assumption"),
+    _p("interaction_threshold", "observer", float, 4.0, 1.0, 100.0, "events/year", "fewer interactions than this in the last 4 quarters reads as non-interference", "assumption"),
 )
 # fmt: on
 
@@ -218,6 +218,13 @@ def resolve(values: dict[str, Any], origin: str = "parameters") -> dict[str, Any
             checked[key] = BY_NAME[key].check(value)
         except ValueError as err:
             raise ScenarioError(f"{origin}: '{key}' = {value!r} is not allowed; expected {err}") from None
+    if "regions" in checked:
+        from .regions import select  # the region data file is read only when regions are named
+
+        try:
+            select(checked["regions"])
+        except ValueError as err:
+            raise ScenarioError(f"{origin}: 'regions' = {checked['regions']!r} is not allowed; expected {err}") from None
     governance = checked.get("governance", BY_NAME["governance"].default)
     params = defaults() | GOVERNANCE_PRESETS[governance] | checked
     spent = params["maintenance_share"] + params["support_share"] + params["ppp_share"]

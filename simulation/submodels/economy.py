@@ -3,11 +3,14 @@
 Output Y = A K^alpha * exp(e), e ~ N(0, 0.1^2) a quarterly shock; half of it is wages.
 Profit (cash, before depreciation)
 
-    pi = (1 - labour share) Y - tax - extracted - fines - fixed cost + support + PPP income + capture income,
+    pi = (1 - labour share) Y - tax - extracted - fines - dispute losses - fixed cost
+         + support + PPP income + capture income,
 
-tax = tax_rate * Y for formal firms, less ``tax_benefit`` of it for firms supported in the
-last four quarters; extracted = bribes, delays and retaliation from the dealings. Capital
-K <- (1 - delta) K + I + support, with investment
+dispute losses = 5% of Y for each PPP dispute the firm is party to this quarter.
+tax = tax_rate * Y for formal firms, less ``tax_benefit`` of it for firms supported in this
+quarter or the three before; extracted = bribes, delays and retaliation from the dealings.
+Capital K <- (1 - delta) K + I - PPP outlay (a PPP partner pays the private share of
+construction out of its capital), with investment
 
     I = reinvestment * max(pi, 0) * (0.5 + 0.5 T) * (1 - expropriation risk),
 
@@ -32,6 +35,7 @@ from ..population import OWNER_COHORT_SHARES
 from .dealings import bargaining_share, true_detection
 
 LABOUR_SHARE = 0.5
+DISPUTE_LOSS = 0.05  # output share lost per PPP dispute a quarter
 ENTRANT_MEDIAN_CAPITAL = 0.3
 MIN_CAPITAL = 0.01
 
@@ -59,7 +63,8 @@ def step(model, log) -> None:
     benefit = (f.last_year("support") + ev["support"]) > 0
     tax = p["tax_rate"] * y * formal * (1.0 - p["tax_benefit"] * benefit)
     inflow = ev["support"] + ev["ppp_income"] + ev["capture_income"]
-    profit = (1.0 - LABOUR_SHARE) * y - tax - ev["extracted"] - ev["fines"] - p["fixed_cost"] + inflow
+    dispute_loss = DISPUTE_LOSS * ev["disputes"] * y
+    profit = (1.0 - LABOUR_SHARE) * y - tax - ev["extracted"] - ev["fines"] - dispute_loss - p["fixed_cost"] + inflow
     profit = profit * alive
     f.view("profit")[:] = profit
 
@@ -69,7 +74,7 @@ def step(model, log) -> None:
     s = bargaining_share(a.power[region], f.view("strength"), p["bargaining_exponent"])
     risk = s * (1.0 - p["legal_quality"]) * np.minimum(demand_rate, 1.0)
     invest = p["reinvestment"] * np.maximum(profit, 0.0) * (0.5 + 0.5 * f.view("trust")) * (1.0 - risk)
-    capital[:] = np.maximum((1.0 - p["depreciation"]) * capital + invest + ev["support"], 0.0) * alive
+    capital[:] = np.maximum((1.0 - p["depreciation"]) * capital + invest - ev["ppp_outlay"], 0.0) * alive
     R = model.n_regions
     log.region["fixed_investment"][:] = np.bincount(region, weights=invest, minlength=R)
     a.tax_revenue[:] = np.bincount(region, weights=tax, minlength=R)
@@ -113,6 +118,7 @@ def entry(model, log) -> None:
     counts = rng.poisson(p["entry_rate"] * np.maximum(n_alive, 1) * climate)
     total = int(counts.sum())
     model.entries_last = np.zeros(R)
+    model.entrant_capital_last = np.zeros(R)
     if total:
         new_region = np.repeat(np.arange(R), counts)
         sigma_a = p["productivity_dispersion"]
@@ -130,9 +136,8 @@ def entry(model, log) -> None:
             trust=trust[new_region],
             perceived_detection=true_detection(p),
         )
-        log.region["entries"][:] = counts
         model.entries_last = counts.astype(float)
-        log.region["entrant_capital"][:] = np.bincount(new_region, weights=f.capital[rows], minlength=R)
+        model.entrant_capital_last = np.bincount(new_region, weights=f.capital[rows], minlength=R)
         model.add_firm_agents(rows)
         src, dst = [], []
         incumbents = np.flatnonzero(f.alive[: rows[0]])

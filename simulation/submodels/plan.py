@@ -25,7 +25,7 @@ SECTORS = ("heat", "water", "power", "gas", "social", "roads")
 
 def step(model, log) -> None:
     p, a = model.params, model.akimats_state
-    rng = model.streams["ppp"]
+    rng = model.streams["plan"]
     transfer = p["central_transfer"] * a.initial_tax * 2.0 * a.power
     a.budget[:] = a.tax_revenue + transfer
     rent_share = p["rent_weight"] * (1.0 - p["transparency"]) * (0.5 + 0.5 * a.corrupt_share)

@@ -9,8 +9,9 @@ A tender without bidders lapses and its co-financing returns to the fund.
 Contract: cost ``ppp_size``, of which the public share ``ppp_cofinancing`` came from the PPP
 fund and the rest is private (attracted, off-budget co-financing). Construction lasts
 4 + Poisson(2) quarters (spending cost/duration a quarter, with jobs), operation 20 quarters
-(the partner earns 3% of the cost a quarter; an operating utility project lifts its
-utility's quality). Each quarter of a live contract:
+(the partner earns an availability payment of 5% of the cost a quarter, so that it recovers
+the whole cost, of which it paid the private share out of its capital during construction;
+an operating utility project lifts its utility's quality). Each quarter of a live contract:
 - the partner acts opportunistically with probability
   opportunism * (1.5 - T) * (1 - lifecycle/2) * (1 - training/2);
 - the akimat reneges with probability
@@ -31,7 +32,7 @@ CONSTRUCTION, OPERATION, ENDED = 0, 1, 2
 PERFORMING, RENEGOTIATED, DISPUTED, TERMINATED, COMPLETED = 0, 1, 2, 3, 4
 STATUS_NAMES = ("performing", "renegotiated", "disputed", "terminated", "completed")
 OPERATION_QUARTERS = 20
-PARTNER_RETURN = 0.03
+PARTNER_RETURN = 0.05  # availability payment a quarter, share of cost: 20 quarters repay 100% of cost
 JOBS_PER_COST = 0.5  # construction jobs per capital unit spent per quarter
 
 
@@ -157,6 +158,7 @@ def step(model, log) -> None:
     log.region["ppp_construction_spending"][:] += np.bincount(book.region[cons], weights=spend, minlength=R)
     log.region["ppp_offbudget"][:] += np.bincount(book.region[cons], weights=spend * (1.0 - p["ppp_cofinancing"]), minlength=R)
     log.region["ppp_jobs"][:] += np.bincount(book.region[cons], weights=spend * JOBS_PER_COST, minlength=R)
+    np.add.at(log.firm["ppp_outlay"], book.firm[cons], spend * (1.0 - p["ppp_cofinancing"]))
     oper = idx[~in_construction]
     np.add.at(log.firm["ppp_income"], book.firm[oper], PARTNER_RETURN * book.cost[oper])
     np.add.at(log.firm["cooperation"], book.firm[idx], 1.0)

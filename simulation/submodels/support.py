@@ -6,15 +6,15 @@ productivity, L the connection to the akimat, theta the merit weight (high in th
 partnership model, low in the symbiotic one: patronage of insiders). The akimat funds
 about k = support_budget / grant applicants, each with probability min(1, k w_i / sum w),
 w = exp(score) (weighted sampling, vectorised), and splits the budget equally among them.
-A captor also receives the budget diverted to it. Recipients get the tax benefit for the
-four quarters after support (see economy).
+The captors of a region share the budget diverted to them in proportion to capital.
+Recipients get the tax benefit in the quarter of support and the three after (see economy).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Typical grant, in capital units (about a quarter's output of the initial median firm).
+#: Typical grant, in capital units (about 1.7 quarters' output of the initial median firm).
 GRANT = 0.2
 
 

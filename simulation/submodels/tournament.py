@@ -3,7 +3,7 @@
 Each KPI's growth is its sum over the last 4 quarters against the 4 quarters before (for
 stocks: the level against the level 4 quarters ago). With 3 or more regions an akim's
 score is the mean, over the six KPIs, of the region's percentile rank in growth; with
-fewer (the single-region scenario) it is the mean of logistic((growth - 2%) / 5%), the
+fewer (the single-region scenario) it is the mean of logistic(growth / 5%), the
 centre's plan target (no decline) standing in for the other regions. Power then moves
 with the score and is pulled back toward the region's structural level P0 (its initial
 value: the centre's fiscal rules and appointments anchor it),
@@ -12,7 +12,7 @@ value: the centre's fiscal rules and appointments anchor it),
 
 and once a year the akims in the bottom ``replacement_quantile`` of scores are replaced
 with probability ``replacement_probability``: the new akim's P is a fresh draw around the
-scenario's power strength, the corrupt share moves half-way back to its initial value, and
+region's structural power P0 (sd ``power_spread``), the corrupt share moves half-way back to its initial value, and
 a capture ends.
 """
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .economy import DISPUTE_LOSS
+
 VOICE_VALUE = 0.01
-DISPUTE_LOSS = 0.05  # output share lost per quarter of an open dispute
 
 
 def step(model, log) -> None:
