@@ -19,6 +19,13 @@ from .records import Recorder
 from .scenario import ScenarioError, resolve
 from .submodels import capture, dealings, economy, officials, plan, ppp, support, tournament, trust, utilities
 
+#: Elasticity of the capital a firm needs to match its akimat with respect to the region's
+#: economic size (GRP share): a firm the size of a big-city akimat's match dominates a small region.
+AKIMAT_SIZE_ELASTICITY = 0.5
+#: Long ties of each large firm to large firms of neighbouring regions (brief s.2: "a few
+#: long ties for large firms"); within its own region when it has no neighbour in the scenario.
+LONG_TIES = 2
+
 #: Named random streams, one per submodel: adding draws to one submodel does not shift
 #: the draws of the others, so policy comparisons stay paired.
 STREAMS = ("world", "network", "plan", "dealings", "support", "ppp", "capture", "economy",
@@ -103,7 +110,10 @@ class StateBusinessModel(mesa.Model):
         # median firm (capital exp(alpha sigma^2) times the median, for lognormal capital) has
         # business strength B = business_strength
         weighted_median = np.exp(p["capital_elasticity"] * p["capital_dispersion"] ** 2)
-        self.match_capital = float(weighted_median * np.exp(-_logit(p["business_strength"]) / p["strength_slope"]))
+        # ... in a region of average economic size; a firm must be bigger to match the akimat
+        # of a bigger regional economy: K_match,r = K_match * (GRP share / mean share)^0.5
+        size = (grp / grp.mean()) ** AKIMAT_SIZE_ELASTICITY
+        self.match_capital = weighted_median * np.exp(-_logit(p["business_strength"]) / p["strength_slope"]) * size
         connection = np.where(rng.random(n) < p["connected_share"], rng.uniform(0.3, 1.0, n), 0.0)
         rows = f.add(
             n,
@@ -124,7 +134,9 @@ class StateBusinessModel(mesa.Model):
         src, dst = networks.small_world_edges(
             [rows[region == r] for r in range(self.n_regions)], p["firm_ties"], p["tie_rewiring"], self.streams["network"]
         )
-        self.ties = networks.TieNetwork(src, dst, f.n)
+        large = rows[self.size_class() == 3]
+        lsrc, ldst = networks.long_ties(large, region[large], self.region_graph, LONG_TIES, self.streams["network"])
+        self.ties = networks.TieNetwork(np.concatenate([src, lsrc]), np.concatenate([dst, ldst]), f.n)
         self.firm_agents: list[Firm | None] = [Firm(self, int(i)) for i in rows]
         # the budget of the first quarter: taxes of the initial firms at full formality
         output = economy.potential_output(self)
@@ -165,7 +177,7 @@ class StateBusinessModel(mesa.Model):
         """Business strength B = logistic(slope * log(K / K_match)) + association bonus, in [0,1]."""
         f, p = self.firms, self.params
         k = np.maximum(f.view("capital")[rows], 1e-12)
-        b = 1.0 / (1.0 + (self.match_capital / k) ** p["strength_slope"])
+        b = 1.0 / (1.0 + (self.match_capital[f.view("region")[rows]] / k) ** p["strength_slope"])
         f.view("strength")[rows] = np.minimum(1.0, b + p["association_bonus"] * f.view("member")[rows])
 
     def size_class(self) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Firm ties: a small-world network within each region (Watts & Strogatz 1998).
+"""Firm ties: a small-world network within each region (Watts & Strogatz 1998), plus a few
+long ties between large firms of neighbouring regions.
 
 The generator is networkx's algorithm (ring lattice of ``k`` nearest neighbours, each
 lattice edge rewired with probability ``p``) written over numpy arrays, because
@@ -50,6 +51,27 @@ def entrant_edges(entrants: np.ndarray, pool: np.ndarray, ties: int, rng: np.ran
     src = np.repeat(entrants, per)
     dst = pool[rng.integers(0, len(pool), size=src.size)]
     return src.astype(np.int64), dst.astype(np.int64)
+
+
+def long_ties(large: np.ndarray, region: np.ndarray, region_graph, per_firm: int,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ties of each large firm to ``per_firm`` random large firms of neighbouring regions
+    (of its own region when the scenario holds none of its neighbours)."""
+    src_parts, dst_parts = [], []
+    for r in np.unique(region):
+        own = large[region == r]
+        near = [nb for nb in region_graph.neighbors(int(r))] if region_graph.has_node(int(r)) else []
+        pool = large[np.isin(region, near)] if near else own
+        if len(pool) == 0 or (pool is own and len(own) < 2):
+            continue
+        dst = pool[rng.integers(0, len(pool), size=own.size * per_firm)]
+        src = np.repeat(own, per_firm)
+        ok = src != dst
+        src_parts.append(src[ok])
+        dst_parts.append(dst[ok])
+    if not src_parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(src_parts).astype(np.int64), np.concatenate(dst_parts).astype(np.int64)
 
 
 def adjacency(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:

@@ -115,3 +115,28 @@ def test_firm_network_nodes_are_alive_firms(governance):
     mean_degree = 2 * g.number_of_edges() / len(alive)
     assert 0.5 * m.params["firm_ties"] <= mean_degree <= 2 * m.params["firm_ties"], (
         f"mean degree {mean_degree:.2f} far from firm_ties = {m.params['firm_ties']}")
+
+
+def test_long_ties_join_large_firms_of_neighbouring_regions():
+    from simulation.model import StateBusinessModel
+
+    m = StateBusinessModel(rng=3, regions="all", firms=6000, residents_per_region=200, burn_in=0, steps=1)
+    f = m.firms
+    src, dst = m.ties.src, m.ties.dst
+    region = f.view("region")
+    cross = region[src] != region[dst]
+    assert cross.sum() > 0, "no tie crosses a regional border: large firms have no long ties"
+    large = m.size_class() == 3
+    assert large[src[cross]].all() and large[dst[cross]].all(), "a cross-border tie involves a firm that is not large"
+    pairs = {tuple(sorted((int(a), int(b)))) for a, b in zip(region[src[cross]], region[dst[cross]])}
+    assert all(m.region_graph.has_edge(a, b) for a, b in pairs), "a long tie joins regions that do not border"
+
+
+def test_business_strength_is_relative_to_the_regions_economy():
+    from simulation.model import StateBusinessModel
+
+    m = StateBusinessModel(rng=3, regions="almaty,ulytau", firms=2000, residents_per_region=200, burn_in=0, steps=1)
+    ids = [r.id for r in m.regions]
+    big, small = ids.index("almaty"), ids.index("ulytau")
+    assert m.match_capital[big] > m.match_capital[small], (
+        f"matching Almaty's akimat should take more capital than Ulytau's: {m.match_capital}")
