@@ -26,6 +26,13 @@ AKIMAT_SIZE_ELASTICITY = 0.5
 #: long ties for large firms"); within its own region when it has no neighbour in the scenario.
 LONG_TIES = 2
 
+#: Oldest firm (quarters) an owner of each age cohort (<30, 30-39, 40-49, 50+) can run at
+#: the start: a firm is at most as old as its owner's working life, so young owners run
+#: start-ups and growing firms, older owners also mature ones. Initial firm ages are uniform
+#: below these bounds; this is how the owner's cohort reaches behaviour (life stage sets the
+#: number of dealings with officials).
+MAX_FIRM_AGE_BY_COHORT = np.array([24, 48, 72, 96])
+
 #: Named random streams, one per submodel: adding draws to one submodel does not shift
 #: the draws of the others, so policy comparisons stay paired.
 STREAMS = ("world", "network", "plan", "dealings", "support", "ppp", "capture", "economy",
@@ -115,13 +122,14 @@ class StateBusinessModel(mesa.Model):
         size = (grp / grp.mean()) ** AKIMAT_SIZE_ELASTICITY
         self.match_capital = weighted_median * np.exp(-_logit(p["business_strength"]) / p["strength_slope"]) * size
         connection = np.where(rng.random(n) < p["connected_share"], rng.uniform(0.3, 1.0, n), 0.0)
+        cohort = rng.choice(4, size=n, p=OWNER_COHORT_SHARES)
         rows = f.add(
             n,
             region=region,
             capital=capital,
             productivity=productivity,
-            cohort=rng.choice(4, size=n, p=OWNER_COHORT_SHARES),
-            age=rng.integers(0, 60, size=n),
+            cohort=cohort,
+            age=np.floor(rng.random(n) * MAX_FIRM_AGE_BY_COHORT[cohort]).astype(np.int32),
             connection=connection,
             member=rng.random(n) < p["association_share"],
             formal=True,

@@ -15,9 +15,11 @@ construction out of its capital), with investment
     I = reinvestment * max(pi, 0) * (0.5 + 0.5 T) * (1 - expropriation risk),
 
 expropriation risk = s * (1 - legal_quality) * (share of dealings with a demand last year).
-A formal firm whose burden (tax + extracted) / Y exceeds ``informality_burden`` goes
-informal with probability ``informality_rate``; an informal firm whose burden would be
-below it comes back with the same probability. A firm exits after ``exit_losses`` loss-making
+A formal firm whose burden (tax + extracted) / Y exceeds its tolerance goes informal with
+probability ``informality_rate``; an informal firm whose burden as a formal firm would be
+below it comes back with the same probability. The tolerance is
+``informality_burden`` * (1 + S/2): a firm satisfied with the authorities bears more before
+it leaves the formal economy, a dissatisfied one less (tax morale; Torgler 2007). A firm exits after ``exit_losses`` loss-making
 quarters in a row (pi < 0) or when its capital falls below 1% of the initial median.
 
 Entry (at the end of the quarter): Poisson(entry_rate * firms * climate) new firms per
@@ -83,8 +85,9 @@ def step(model, log) -> None:
     burden = np.divide(tax + ev["extracted"], y, out=np.zeros(f.n), where=y > 0)
     formal_burden = np.divide(p["tax_rate"] * y + ev["extracted"], y, out=np.zeros(f.n), where=y > 0)
     switch = rng.random(f.n) < p["informality_rate"]
-    go_informal = formal & (burden > p["informality_burden"]) & switch & alive
-    go_formal = (~formal) & (formal_burden <= p["informality_burden"]) & switch & alive
+    tolerance = p["informality_burden"] * (1.0 + 0.5 * f.view("satisfaction"))
+    go_informal = formal & (burden > tolerance) & switch & alive
+    go_formal = (~formal) & (formal_burden <= tolerance) & switch & alive
     formal[go_informal] = False
     formal[go_formal] = True
 
