@@ -37,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
     params.add_argument("--section", default=None, help="only this section")
+    from .experiments.cli import add_subcommands as _add_experiment_commands
+
+    _add_experiment_commands(sub)  # sweep, analyze
+    survey = sub.add_parser("survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed")
+    survey.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")
+    survey.add_argument("--seed", type=_non_negative_int, default=None, help="seed of the run (default 0)")
+    survey.add_argument("--quarter", type=_non_negative_int, default=None,
+                        help="survey after this reported quarter (0: right after the burn-in; default: the last)")
+    survey.add_argument("--governance", choices=BY_NAME["governance"].choices, default=None,
+                        help="governance model, overriding the scenario's")
+    survey.add_argument("--json", action="store_true", help="print one JSON object instead of text tables")
     return parser
 
 
@@ -47,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "params":
             return _params(args)
+        if args.command == "survey":
+            return _survey(args)
+        if args.command in ("sweep", "analyze"):
+            from .experiments.cli import analyze_command, sweep_command
+
+            return sweep_command(args) if args.command == "sweep" else analyze_command(args)
     except (ScenarioError, ResultExistsError, NotADirectoryError) as err:
         print(f"statebiz: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -54,6 +71,31 @@ def main(argv: list[str] | None = None) -> int:
         print("statebiz: interrupted; nothing was written", file=sys.stderr)
         return 130
     return 1
+
+
+def _survey(args) -> int:
+    import json
+
+    from .model import StateBusinessModel
+    from .survey import format_report, simulate_survey, survey_report
+
+    scenario = load_scenario(args.scenario, governance=args.governance)
+    seed = args.seed if args.seed is not None else 0
+    steps = scenario.params["steps"]
+    quarter = steps if args.quarter is None else args.quarter
+    if quarter > steps:
+        raise ScenarioError(f"--quarter: {quarter} is not allowed; expected an integer in [0, {steps}] "
+                            f"(the reported quarters of {args.scenario})")
+    model = StateBusinessModel(rng=seed, **scenario.params)
+    for _ in range(quarter):
+        model.step()
+    try:
+        result = simulate_survey(model)
+    except ValueError as err:
+        raise ScenarioError(f"{args.scenario}: cannot draw the survey's samples: {err}") from None
+    report = survey_report(result, scenario=scenario.name, governance=scenario.params["governance"], seed=seed)
+    print(json.dumps(report) if args.json else format_report(report))
+    return 0
 
 
 def _params(args) -> int:

@@ -1,0 +1,27 @@
+"""Experiments: designed sweeps of the model over levers and uncertainties.
+
+    from simulation.experiments import load_experiment, run_sweep, read_results, analyze
+
+    spec = load_experiment("experiments/regime_map.toml")
+    report = run_sweep(spec, backend="processes", workers=2)      # resumable; results/<name>/
+    table = read_results(report.out_dir)                          # one row per run
+    analyze(report.out_dir)                                       # tables and figures
+
+Modules: ``spec`` (experiment files), ``design`` (design points), ``seeds`` (common random
+numbers), ``store`` (Parquet parts, run keys, manifest), ``backends`` (serial, processes,
+Dask), ``sweep`` (running and resuming), ``analysis`` (summaries, sensitivity, figures).
+"""
+
+_EXPORTS = {
+    "load_experiment": "spec", "ExperimentSpec": "spec", "run_sweep": "sweep", "SweepReport": "sweep",
+    "read_results": "store", "analyze": "analysis", "run_one": "backends", "BACKENDS": "backends",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):  # imported lazily, so `statebiz --help` stays fast
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(name)

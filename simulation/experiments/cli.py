@@ -1,0 +1,85 @@
+"""The ``statebiz sweep`` and ``statebiz analyze`` subcommands (wired into simulation/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+BACKEND_CHOICES = ("serial", "processes", "dask")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return value
+
+
+def add_subcommands(sub) -> None:
+    sweep = sub.add_parser("sweep", help="run (or resume) an experiment: experiments/*.toml -> results/<name>/")
+    sweep.add_argument("experiment", help="experiment TOML file, e.g. experiments/regime_map.toml")
+    sweep.add_argument("--backend", choices=BACKEND_CHOICES, default="processes",
+                       help="where runs execute (default: local processes on all cores)")
+    sweep.add_argument("--workers", type=_positive_int, default=None,
+                       help="worker processes for 'processes' and a local Dask cluster (default: all cores)")
+    sweep.add_argument("--dask-address", default=None,
+                       help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    sweep.add_argument("--out", default=None, help="results directory (default: results/<experiment name>)")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="replace results of a different experiment in the results directory")
+    sweep.add_argument("--batch-size", type=_positive_int, default=16,
+                       help="runs per Parquet part (a part is also written every 30 s); default 16")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    analyze = sub.add_parser("analyze", help="summary tables, paired differences, sensitivity indices and figures")
+    analyze.add_argument("results", help="results directory of a sweep, e.g. results/regime_map")
+
+
+def sweep_command(args) -> int:
+    from ..scenario import ScenarioError
+    from .spec import load_experiment
+    from .sweep import run_sweep
+
+    if args.dask_address and args.backend != "dask":
+        raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
+    spec = load_experiment(args.experiment)
+    started = time.perf_counter()
+    try:
+        report = run_sweep(spec, out_dir=args.out, backend=args.backend, workers=args.workers,
+                           address=args.dask_address, overwrite=args.overwrite, batch_size=args.batch_size,
+                           progress=False if args.quiet else None,
+                           command=" ".join(["statebiz", *sys.argv[1:]]))
+    except KeyboardInterrupt:
+        print(f"statebiz: interrupted; finished runs are saved, rerun the same command to resume", file=sys.stderr)
+        return 130
+    except OSError as err:
+        if type(err).__name__ in ("ResultExistsError", "NotADirectoryError"):
+            raise
+        raise ScenarioError(f"{args.dask_address or 'backend'}: {err}") from None
+    wall = time.perf_counter() - started
+    print(f"{spec.name}: {report.total} runs; "
+          f"{report.ran} run now, {report.skipped} already done, {len(report.failures)} failed; {wall:.1f} s "
+          f"on {args.backend}")
+    if report.failures:
+        print(f"  failed runs ({len(report.failures)}; recorded with their error, retried when the command is rerun):")
+        for f in report.failures[:10]:
+            print(f"    point {f['point']}, replication {f['replication']} (seed {f['seed']}): {f['error']}")
+        if len(report.failures) > 10:
+            print(f"    ... and {len(report.failures) - 10} more (see the 'error' column)")
+    print(f"  results in {report.out_dir}/ (part-*.parquet, manifest.json); next: statebiz analyze {report.out_dir}")
+    return 1 if report.failures else 0
+
+
+def analyze_command(args) -> int:
+    from .analysis import analyze
+
+    result = analyze(args.results)
+    print(f"{args.results}: {result['runs']} runs analysed ({result['failed_runs']} failed, left out)")
+    for note in result["notes"]:
+        print(f"  note: {note}")
+    for path in result["files"]:
+        print(f"  wrote {path}")
+    return 0

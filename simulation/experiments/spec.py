@@ -1,0 +1,346 @@
+"""Experiment files (``experiments/*.toml``): schema and validation.
+
+An experiment file names a base scenario, the factors that vary (levers: policy choices;
+uncertainties: external factors), the design that places runs in factor space, how many
+replications each design point gets, the root seed, the outcomes to keep and the number of
+reported quarters::
+
+    name = "regime_map"
+    description = "power strength x business strength -> regime shares (Table 1)"
+    scenario = "../scenarios/turkestan.toml"   # relative to this file, else to the repo
+    replications = 5
+    seed = 20240601                            # root seed: every run's seed derives from it
+    quarters = 24                              # reported quarters (default: the scenario's)
+    outcomes = ["regime_*", "corruption_incidence"]   # names or glob patterns
+
+    [base]                                     # fixed overrides of the scenario's parameters
+    firms = 3000
+
+    [design]
+    type = "factorial"                         # factorial | lhs | sobol | morris
+
+    [levers]
+    governance = ["partnership", "symbiotic"]  # listed values (factorial only for categories)
+    transparency = { low = 0.0, high = 1.0, levels = 3 }   # a range (levels: factorial only)
+
+    [uncertainties]
+    power_strength = [0.2, 0.4, 0.6, 0.8]
+
+Every error is a :class:`~simulation.scenario.ScenarioError` whose message is one line
+naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import functools
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DESIGNS = ("factorial", "lhs", "sobol", "morris")
+TOP_KEYS = ("name", "description", "scenario", "replications", "seed", "quarters", "outcomes")
+TABLES = ("base", "design", "levers", "uncertainties")
+DESIGN_KEYS = {
+    "factorial": ("type",),
+    "lhs": ("type", "samples"),
+    "sobol": ("type", "samples", "second_order"),
+    "morris": ("type", "trajectories", "levels"),
+}
+#: Columns of the results table that are not factors or outcomes.
+RESERVED_COLUMNS = ("run_key", "point", "replication", "seed", "error", "elapsed_s")
+MAX_RUNS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied parameter: a lever or an uncertainty, with listed values or a range."""
+
+    name: str
+    role: str  # "lever" or "uncertainty"
+    values: tuple | None = None  # listed values (factorial)
+    low: float | None = None
+    high: float | None = None
+    levels: int | None = None  # factorial: evenly spaced values over the range
+
+    @property
+    def kind(self) -> type:
+        return BY_NAME[self.name].kind
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (int, float)
+
+    def factorial_values(self) -> tuple:
+        if self.values is not None:
+            return self.values
+        step = (self.high - self.low) / (self.levels - 1) if self.levels > 1 else 0.0
+        vals = [self.low + i * step for i in range(self.levels)]
+        if self.kind is int:
+            vals = list(dict.fromkeys(int(round(v)) for v in vals))
+        return tuple(vals)
+
+
+@dataclass
+class ExperimentSpec:
+    """A validated experiment file."""
+
+    name: str
+    path: Path
+    text: str
+    scenario_path: Path
+    scenario: Scenario
+    base: dict[str, Any]
+    factors: list[Factor]
+    design: dict[str, Any]
+    replications: int
+    seed: int
+    steps: int
+    outcomes: list[str]
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def design_type(self) -> str:
+        return self.design["type"]
+
+    def factor(self, name: str) -> Factor:
+        return next(f for f in self.factors if f.name == name)
+
+    def base_params(self) -> dict[str, Any]:
+        """The explicit parameters every run starts from: the scenario file's, then [base], then quarters."""
+        return dict(self.scenario.explicit or {}) | self.base | {"steps": self.steps}
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two experiments the same experiment (the results store compares it)."""
+        return {
+            "name": self.name,
+            "base_params": _jsonable_params(self.scenario.params | resolve(self.base_params(), str(self.path))),
+            "factors": [f.__dict__ | {"values": list(f.values) if f.values is not None else None} for f in self.factors],
+            "design": self.design,
+            "replications": self.replications,
+            "seed": self.seed,
+            "steps": self.steps,
+            "outcomes": self.outcomes,
+        }
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: params[k] for k in sorted(params)}
+
+
+def _suggest(key: str, names) -> str:
+    near = difflib.get_close_matches(key, list(names), n=1)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
+@functools.lru_cache(maxsize=1)
+def known_outcomes() -> tuple[str, ...]:
+    """The outcome names run_model returns (read off a tiny run, which takes a few ms)."""
+    from ..runner import run_model
+
+    return tuple(run_model(steps=1, seed=0, firms=20, residents_per_region=198, burn_in=0, regions="turkestan"))
+
+
+def _int(path, key, value, low, high) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
+        raise ScenarioError(f"{path}: '{key}' = {value!r} is not allowed; expected an integer in [{low}, {high}]")
+    return value
+
+
+def _resolve_scenario_path(path: Path, text: str) -> Path:
+    candidate = Path(text)
+    if candidate.is_absolute():
+        return candidate
+    for base in (path.parent, REPO_ROOT, Path.cwd()):
+        if (base / candidate).is_file():
+            return base / candidate
+    return path.parent / candidate
+
+
+def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Factor:
+    key = f"{table}.{name}"
+    role = "lever" if table == "levers" else "uncertainty"
+    if name not in BY_NAME:
+        raise ScenarioError(f"{path}: unknown parameter '{key}'{_suggest(name, BY_NAME)}; factors must be scenario parameters (see `statebiz params`)")
+    p = BY_NAME[name]
+    if name in ("steps", "regions"):
+        raise ScenarioError(f"{path}: '{key}' cannot vary in an experiment; set 'quarters' or the base scenario instead")
+    numeric = p.kind in (int, float)
+    if isinstance(value, list):
+        if design != "factorial":
+            raise ScenarioError(f"{path}: '{key}' lists values, which only a factorial design takes; "
+                                f"a {design} design needs a range {{ low = ..., high = ... }}")
+        if len(value) < 1:
+            raise ScenarioError(f"{path}: '{key}' = [] is not allowed; expected at least one value")
+        checked = []
+        for v in value:
+            try:
+                checked.append(p.check(v))
+            except ValueError as err:
+                raise ScenarioError(f"{path}: '{key}' value {v!r} is not allowed; expected {err}") from None
+        if len(set(checked)) != len(checked):
+            raise ScenarioError(f"{path}: '{key}' = {value!r} is not allowed; expected distinct values")
+        return Factor(name, role, values=tuple(checked))
+    if isinstance(value, dict):
+        if not numeric:
+            raise ScenarioError(f"{path}: '{key}' is categorical ({p.allowed()}); list its values, e.g. {name} = {list(p.choices or ())!r}, in a factorial design")
+        allowed = {"low", "high"} | ({"levels"} if design == "factorial" else set())
+        for k in value:
+            if k not in allowed:
+                raise ScenarioError(f"{path}: unknown key '{key}.{k}'{_suggest(k, allowed)}; a range takes {', '.join(sorted(allowed))}")
+        for k in ("low", "high"):
+            if k not in value:
+                raise ScenarioError(f"{path}: '{key}' has no '{k}'; a range needs low and high")
+            try:
+                p.check(value[k])
+            except ValueError as err:
+                raise ScenarioError(f"{path}: '{key}.{k}' = {value[k]!r} is not allowed; expected {err}") from None
+        low, high = float(value["low"]), float(value["high"])
+        if not low < high:
+            raise ScenarioError(f"{path}: '{key}' range [{low:g}, {high:g}] is not allowed; expected low < high")
+        levels = None
+        if design == "factorial":
+            if "levels" not in value:
+                raise ScenarioError(f"{path}: '{key}' is a range without 'levels'; a factorial design needs levels = N (2 or more) or a list of values")
+            levels = _int(path, f"{key}.levels", value["levels"], 2, 1000)
+        return Factor(name, role, low=low, high=high, levels=levels)
+    raise ScenarioError(f"{path}: '{key}' = {value!r} is not allowed; expected a list of values or a range {{ low = ..., high = ... }}")
+
+
+def load_experiment(path: str | Path) -> ExperimentSpec:
+    """Read and validate an experiment file.
+
+    Raises:
+        ScenarioError: one line naming the file, the key and what is allowed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: experiment file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+
+    for key, value in raw.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                raise ScenarioError(f"{path}: '{key}' must be a table [{key}]")
+        elif key not in TOP_KEYS:
+            raise ScenarioError(f"{path}: unknown key '{key}'{_suggest(key, TOP_KEYS + TABLES)}; "
+                                f"allowed are {', '.join(TOP_KEYS)} and tables {', '.join('[' + t + ']' for t in TABLES)}")
+
+    for key in ("name", "description", "scenario"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ScenarioError(f"{path}: '{key}' = {raw[key]!r} is not allowed; expected a string")
+    name = raw.get("name", path.stem)
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ScenarioError(f"{path}: 'name' = {name!r} is not allowed; expected a plain name usable as a directory")
+    if "scenario" not in raw:
+        raise ScenarioError(f"{path}: 'scenario' is missing; expected the base scenario file, e.g. scenario = \"../scenarios/turkestan.toml\"")
+    scenario_path = _resolve_scenario_path(path, raw["scenario"])
+    if not scenario_path.is_file():
+        raise ScenarioError(f"{path}: 'scenario' = {raw['scenario']!r}: file not found (looked next to the experiment file and in the repository)")
+    scenario = load_scenario(scenario_path)
+
+    replications = _int(path, "replications", raw.get("replications", 1), 1, 100_000)
+    if "seed" not in raw:
+        raise ScenarioError(f"{path}: 'seed' is missing; expected the root seed, a non-negative integer")
+    seed = _int(path, "seed", raw["seed"], 0, 2**63 - 1)
+    steps = _int(path, "quarters", raw.get("quarters", scenario.params["steps"]), BY_NAME["steps"].low, BY_NAME["steps"].high)
+
+    # design
+    design_raw = dict(raw.get("design", {"type": "factorial"}))
+    dtype = design_raw.get("type", "factorial")
+    if dtype not in DESIGNS:
+        raise ScenarioError(f"{path}: 'design.type' = {dtype!r} is not allowed; expected one of {', '.join(map(repr, DESIGNS))}")
+    for k in design_raw:
+        if k not in DESIGN_KEYS[dtype]:
+            raise ScenarioError(f"{path}: unknown key 'design.{k}' for a {dtype} design{_suggest(k, DESIGN_KEYS[dtype])}; "
+                                f"allowed are {', '.join(DESIGN_KEYS[dtype])}")
+    design: dict[str, Any] = {"type": dtype}
+    if dtype == "lhs":
+        design["samples"] = _int(path, "design.samples", design_raw.get("samples", 50), 2, MAX_RUNS)
+    elif dtype == "sobol":
+        n = _int(path, "design.samples", design_raw.get("samples", 64), 2, MAX_RUNS)
+        if n & (n - 1):
+            raise ScenarioError(f"{path}: 'design.samples' = {n} is not allowed; expected a power of 2 (Sobol sequence)")
+        design["samples"] = n
+        so = design_raw.get("second_order", False)
+        if not isinstance(so, bool):
+            raise ScenarioError(f"{path}: 'design.second_order' = {so!r} is not allowed; expected true or false")
+        design["second_order"] = so
+    elif dtype == "morris":
+        design["trajectories"] = _int(path, "design.trajectories", design_raw.get("trajectories", 10), 2, MAX_RUNS)
+        design["levels"] = _int(path, "design.levels", design_raw.get("levels", 4), 2, 100)
+        if design["levels"] % 2:
+            raise ScenarioError(f"{path}: 'design.levels' = {design['levels']} is not allowed; expected an even integer (Morris)")
+
+    # base overrides
+    base: dict[str, Any] = {}
+    for k, v in raw.get("base", {}).items():
+        if isinstance(v, dict):
+            raise ScenarioError(f"{path}: 'base.{k}' is a table; [base] takes parameters by their bare names")
+        if k not in BY_NAME:
+            raise ScenarioError(f"{path}: unknown parameter 'base.{k}'{_suggest(k, BY_NAME)}")
+        if k == "steps":
+            raise ScenarioError(f"{path}: 'base.steps' is not allowed; set the top-level 'quarters' instead")
+        base[k] = v
+    resolve(dict(scenario.explicit or {}) | base, f"{path} [base]")
+
+    # factors
+    factors: list[Factor] = []
+    seen: dict[str, str] = {}
+    for table in ("levers", "uncertainties"):
+        for k, v in raw.get(table, {}).items():
+            if k in seen:
+                raise ScenarioError(f"{path}: '{table}.{k}' is also in [{seen[k]}]; a parameter can vary in one place only")
+            if k in base:
+                raise ScenarioError(f"{path}: '{table}.{k}' is also fixed in [base]; remove one of them")
+            seen[k] = table
+            factors.append(_factor(path, table, k, v, dtype))
+    if not factors and dtype != "factorial":
+        raise ScenarioError(f"{path}: a {dtype} design needs at least one factor in [levers] or [uncertainties]")
+    if dtype == "sobol" and len(factors) < 2:
+        raise ScenarioError(f"{path}: a sobol design needs at least 2 factors in [levers] or [uncertainties]")
+
+    # outcomes
+    outcomes_raw = raw.get("outcomes", ["*"])
+    if not isinstance(outcomes_raw, list) or not outcomes_raw or not all(isinstance(o, str) for o in outcomes_raw):
+        raise ScenarioError(f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; expected a non-empty list of outcome names or glob patterns")
+    known = known_outcomes()
+    outcomes: list[str] = []
+    for pattern in outcomes_raw:
+        hits = [o for o in known if fnmatch.fnmatchcase(o, pattern)]
+        if not hits:
+            raise ScenarioError(f"{path}: 'outcomes' entry {pattern!r} matches no outcome{_suggest(pattern, known)}; "
+                                f"outcomes are those run_model returns, e.g. regime_partnership, corruption_incidence, real_wages")
+        outcomes.extend(h for h in hits if h not in outcomes)
+    clash = [o for o in outcomes if o in seen or o in RESERVED_COLUMNS]
+    if clash:
+        raise ScenarioError(f"{path}: 'outcomes' entry {clash[0]!r} is also a factor or a reserved column name")
+
+    spec = ExperimentSpec(name=name, path=path, text=text, scenario_path=scenario_path, scenario=scenario, base=base,
+                          factors=factors, design=design, replications=replications, seed=seed, steps=steps,
+                          outcomes=outcomes, description=raw.get("description", ""))
+    from .design import design_points  # validates every design point (e.g. budget shares summing over 1)
+
+    n_points = len(design_points(spec))
+    if n_points * replications > MAX_RUNS:
+        raise ScenarioError(f"{path}: {n_points} design points x {replications} replications = "
+                            f"{n_points * replications} runs is not allowed; expected at most {MAX_RUNS}")
+    return spec
+

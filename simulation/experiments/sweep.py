@@ -1,0 +1,220 @@
+"""Running an experiment: every (design point, replication) once, resumably, on a backend."""
+
+from __future__ import annotations
+
+import platform
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..results import git_commit, package_versions
+from .backends import BACKENDS, default_workers, run_one, run_tasks
+from .design import design_points, point_params
+from .seeds import design_seed, replication_seeds
+from .store import ResultStore, model_version, run_key, schema
+
+EXTRA_PACKAGES = ("salib", "dask", "distributed")
+
+
+@dataclass
+class SweepReport:
+    name: str
+    out_dir: Path
+    total: int
+    skipped: int = 0
+    ran: int = 0
+    failed_now: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)  # every failing run in the store
+    wall: float = 0.0
+    first_result_s: float | None = None  # seconds to the first finished run (start-up of the backend)
+    status: str = "running"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.status == "complete"
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = package_versions()
+    for name in EXTRA_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
+    """Every run of the experiment as (point, replication, seed, run key, factor values, params),
+    replication-major: all points of replication 0 first, so a partial sweep is already a
+    complete look at the design."""
+    points, params = design_points(spec), point_params(spec)
+    seeds = replication_seeds(spec.seed, spec.replications)
+    version = model_version()
+    return [(i, r, seeds[r], run_key(version, params[i], seeds[r]), points[i], params[i])
+            for r in range(spec.replications) for i in range(len(points))]
+
+
+def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes", workers: int | None = None,
+              address: str | None = None, run_fn: Callable | None = None, overwrite: bool = False,
+              batch_size: int = 16, batch_seconds: float = 30.0, progress: bool | None = None,
+              command: str | None = None) -> SweepReport:
+    """Run (or resume) an experiment and store its results in ``out_dir`` (default ``results/<name>``).
+
+    ``run_fn(params, seed, steps, outcomes) -> dict`` is the function run on the workers (default
+    :func:`~simulation.experiments.backends.run_one`, the model; a
+    top-level, importable function); a run that raises is stored with its error.
+
+    Raises:
+        ResultExistsError: ``out_dir`` holds another experiment's results and ``overwrite`` is false.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    from tqdm import tqdm
+
+    run_fn = run_fn or run_one
+    started = time.perf_counter()
+    out_dir = Path(out_dir) if out_dir is not None else Path("results") / spec.name
+    runs = plan(spec)
+    if backend == "dask" and address:
+        from .backends import check_dask_address
+
+        check_dask_address(address)
+    store = ResultStore(out_dir)
+    store.prepare(spec.fingerprint(), overwrite, spec.name)
+    status = store.key_status()
+    todo = [run for run in runs if not status.get(run[3], False)]
+    # Design points with identical parameters (Morris trajectories may share points) have the
+    # same run key for a replication: such a run executes once and is stored for each point.
+    same_key: dict[str, list] = {}
+    for run in todo:
+        same_key.setdefault(run[3], []).append(run)
+    unique = [group[0] for group in same_key.values()]
+    report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
+    workers = workers or default_workers()
+    row_schema = schema(spec.factors, spec.outcomes)
+    old = store.manifest() or {}
+    sessions = list(old.get("sessions", []))
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": socket.gethostname(), "backend": backend,
+               "workers": workers if backend != "serial" else 1, "dask_address": address, "command": command,
+               "runs_skipped": report.skipped, "runs_run": 0, "runs_failed": 0, "wall_time_seconds": 0.0}
+    sessions.append(session)
+    base_manifest = {
+        "experiment": {"name": spec.name, "description": spec.description, "file": str(spec.path),
+                       "text": spec.text, "base_scenario": str(spec.scenario_path)},
+        "experiment_id": spec.fingerprint(),
+        "model_version": model_version(),
+        "git_commit": git_commit(),
+        "package_versions": _versions(),
+        "root_seed": spec.seed,
+        "replication_seeds": replication_seeds(spec.seed, spec.replications),
+        "design_seed": design_seed(spec.seed),
+        "design": spec.design,
+        "factors": [{"name": f.name, "role": f.role, "values": list(f.values) if f.values is not None else None,
+                     "low": f.low, "high": f.high, "levels": f.levels} for f in spec.factors],
+        "design_points": len(design_points(spec)),
+        "replications": spec.replications,
+        "quarters": spec.steps,
+        "outcomes": spec.outcomes,
+        "base_parameters": point_params(spec)[0] if not spec.factors else
+        {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+    }
+    (out_dir / "experiment.toml").write_text(spec.text, encoding="utf-8")
+
+    def write_manifest(state: str) -> None:
+        counts = _counts(status, runs)
+        session.update(runs_run=report.ran, runs_failed=report.failed_now,
+                       wall_time_seconds=round(time.perf_counter() - started, 3), status=state)
+        store.write_manifest(base_manifest | {
+            "status": state, "runs_total": len(runs), "runs_done": counts["done"], "runs_failed": counts["failed"],
+            "runs_missing": counts["missing"], "runs_skipped": report.skipped,
+            "wall_time_seconds": round(sum(s["wall_time_seconds"] for s in sessions), 3), "sessions": sessions,
+        })
+
+    write_manifest("running")
+    meta: dict[int, tuple] = {}
+
+    def tasks():
+        for task_id, run in enumerate(unique):
+            meta[task_id] = run
+            yield task_id, run_fn, run[5], run[2], spec.steps, tuple(spec.outcomes)
+
+    batch: list[dict] = []
+    last_write = time.monotonic()
+
+    def flush() -> None:
+        nonlocal batch, last_write
+        if batch:
+            store.write_part(batch, row_schema)
+            status.update((row["run_key"], row["error"] is None) for row in batch)
+            batch = []
+        last_write = time.monotonic()
+
+    tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
+    bar = tqdm(total=len(unique), desc=spec.name, unit="run", file=sys.stderr, disable=(None if progress is None else not progress),
+               dynamic_ncols=True)
+    if report.skipped:
+        bar.write(f"{spec.name}: {report.skipped} of {len(runs)} runs already in {out_dir}; running the other {len(todo)}",
+                  file=sys.stderr)
+    bar.set_postfix(failed=0)
+    try:
+        for task_id, result in run_tasks(tasks(), backend, workers, address):
+            if report.first_result_s is None:
+                report.first_result_s = time.perf_counter() - started
+            key = meta.pop(task_id)[3]
+            for point, rep, seed, _, values, _ in same_key.pop(key):
+                batch.append({"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result)
+                report.ran += 1
+            if result.get("error") is not None:
+                report.failed_now += 1
+                bar.set_postfix(failed=report.failed_now)
+            bar.update()
+            if len(batch) >= batch_size or time.monotonic() - last_write >= batch_seconds:
+                flush()
+                write_manifest("running")
+        flush()
+    except BaseException:
+        flush()
+        report.status = "interrupted"
+        report.wall = time.perf_counter() - started
+        write_manifest("interrupted")
+        bar.close()
+        raise
+    bar.close()
+    report.failures = _failures(store, status)
+    report.status = "complete" if not report.failures else "complete with failures"
+    report.wall = time.perf_counter() - started
+    write_manifest(report.status)
+    return report
+
+
+def _counts(status: dict[str, bool], runs) -> dict[str, int]:
+    done = failed = 0
+    for run in runs:
+        s = status.get(run[3])
+        if s is True:
+            done += 1
+        elif s is False:
+            failed += 1
+    return {"done": done, "failed": failed, "missing": len(runs) - done - failed}
+
+
+def _failures(store: ResultStore, status: dict[str, bool]) -> list[dict[str, Any]]:
+    failing = {k for k, ok in status.items() if not ok}
+    if not failing:
+        return []
+    import pyarrow.parquet as pq
+
+    out: dict[tuple, dict] = {}
+    for part in store.parts():
+        t = pq.read_table(part, columns=["run_key", "point", "replication", "seed", "error"]).to_pylist()
+        for row in t:
+            out[(row["point"], row["replication"])] = row
+    return sorted((r for r in out.values() if r["run_key"] in failing), key=lambda r: (r["point"], r["replication"]))
