@@ -5,7 +5,8 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SCENARIO ?= scenarios/turkestan.toml
+# the calibrated Turkestan scenario once a calibration has written it, else the hand-set one
+SCENARIO ?= $(firstword $(wildcard scenarios/turkestan_calibrated.toml) scenarios/turkestan.toml)
 
 .PHONY: run test bench setup clean-venv
 
