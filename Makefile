@@ -5,10 +5,8 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# the calibrated Turkestan scenario once a calibration has written it, else the hand-set one
-SCENARIO ?= $(firstword $(wildcard scenarios/turkestan_calibrated.toml) scenarios/turkestan.toml)
 
-.PHONY: run test bench setup clean-venv
+.PHONY: run run-quick run-scenario test bench setup clean-venv
 
 setup: $(STAMP)
 
@@ -19,7 +17,17 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# The main job: the partnership-vs-symbiotic report (uses scenarios/turkestan_calibrated.toml
+# when a calibration has written it, else scenarios/turkestan.toml).
 run: $(STAMP)
+	$(VENV)/bin/statebiz compare --overwrite
+
+run-quick: $(STAMP)
+	$(VENV)/bin/statebiz compare --quick --overwrite
+
+# One scenario run: make run-scenario SCENARIO=scenarios/kazakhstan.toml
+SCENARIO ?= $(firstword $(wildcard scenarios/turkestan_calibrated.toml) scenarios/turkestan.toml)
+run-scenario: $(STAMP)
 	$(VENV)/bin/statebiz run $(SCENARIO) --overwrite
 
 test: $(STAMP)

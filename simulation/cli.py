@@ -48,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("--governance", choices=BY_NAME["governance"].choices, default=None,
                         help="governance model, overriding the scenario's")
     survey.add_argument("--json", action="store_true", help="print one JSON object instead of text tables")
+    calibrate = sub.add_parser("calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models")
+    calibrate.add_argument("calibration", help="calibration TOML file, e.g. experiments/calibration_turkestan.toml")
+    calibrate.add_argument("--backend", choices=("processes", "dask", "serial"), default="processes",
+                           help="where runs execute (default: local processes on all cores)")
+    calibrate.add_argument("--workers", type=_non_negative_int, default=None,
+                           help="worker processes for 'processes' and a local Dask cluster (default: all cores)")
+    calibrate.add_argument("--dask-address", default=None,
+                           help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    calibrate.add_argument("--out", default=None, help="output directory (default: results/<calibration name>)")
+    calibrate.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
+    calibrate.add_argument("--quick", action="store_true",
+                           help="the file's [quick] settings (small and fast; no calibrated scenario is written)")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress messages")
+    from .report.cli import add_subcommand as _add_compare_command
+
+    _add_compare_command(sub)  # compare: the main job
     return parser
 
 
@@ -60,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
             return _params(args)
         if args.command == "survey":
             return _survey(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
+        if args.command == "compare":
+            from .report.cli import compare_command
+
+            return compare_command(args)
         if args.command in ("sweep", "analyze"):
             from .experiments.cli import analyze_command, sweep_command
 
@@ -95,6 +117,36 @@ def _survey(args) -> int:
         raise ScenarioError(f"{args.scenario}: cannot draw the survey's samples: {err}") from None
     report = survey_report(result, scenario=scenario.name, governance=scenario.params["governance"], seed=seed)
     print(json.dumps(report) if args.json else format_report(report))
+    return 0
+
+
+def _calibrate(args) -> int:
+    from .calibration import load_calibration, run_calibration
+    from .results import check_writable
+
+    if args.dask_address and args.backend != "dask":
+        raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
+    if args.workers == 0:
+        raise ScenarioError("--workers: 0 is not allowed; expected a positive integer")
+    calib = load_calibration(args.calibration, quick=args.quick)
+    out_dir = Path(args.out) if args.out else Path("results") / calib.name
+    check_writable(out_dir, args.overwrite)
+    if args.backend == "dask" and args.dask_address:
+        from .experiments.backends import check_dask_address
+
+        try:
+            check_dask_address(args.dask_address)
+        except OSError as err:
+            raise ScenarioError(f"--dask-address: {err}") from None
+    m = run_calibration(calib, out_dir, backend=args.backend, workers=args.workers, address=args.dask_address,
+                        overwrite=args.overwrite, quiet=args.quiet, command=" ".join(["statebiz", *sys.argv[1:]]))
+    probs = ", ".join(f"{g} {p:.3f}" for g, p in m["model_probabilities"].items())
+    print(f"{calib.name}: {m['generations']} generations, {m['simulations']} simulations in {m['fit_wall_time_seconds']:.0f} s "
+          f"(total {m['wall_time_seconds']:.0f} s); final epsilon {m['final_epsilon']:.2f}")
+    print(f"  model probabilities: {probs}; point estimate from {m['best_model']}")
+    print(f"  90% predictive coverage: fitted totals {m['coverage_90']['total']:.0%}, "
+          f"held-out cohort cells {m['coverage_90']['cohort']:.0%}")
+    print(f"  written to {out_dir}/" + (f" and {m['scenario_written']}" if m.get("scenario_written") else ""))
     return 0
 
 

@@ -38,7 +38,9 @@ from ..scenario import BY_NAME
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
-NOT_MODEL = ("cli.py", "results.py")
+#: Packages under simulation/ that are tools around the model, not the model.
+NOT_MODEL_DIRS = ("experiments", "report")
+NOT_MODEL = ("cli.py", "results.py", "calibration.py")
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 MANIFEST = "manifest.json"
 
@@ -58,7 +60,7 @@ def model_version() -> str:
     files = sorted(p for p in PACKAGE_DIR.rglob("*")
                    if p.is_file() and p.suffix in (".py", ".toml", ".csv", ".json")
                    and "__pycache__" not in p.parts
-                   and p.relative_to(PACKAGE_DIR).parts[0] != "experiments"
+                   and p.relative_to(PACKAGE_DIR).parts[0] not in NOT_MODEL_DIRS
                    and p.relative_to(PACKAGE_DIR).as_posix() not in NOT_MODEL)
     for p in files:
         h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")

@@ -1,0 +1,202 @@
+"""The compare file (``experiments/partnership_vs_symbiotic.toml``): schema and validation.
+
+Every error is a :class:`~simulation.scenario.ScenarioError` whose message is one line naming
+the file, the key and what is allowed (exit code 2 on the command line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..experiments.spec import REPO_ROOT, ExperimentSpec, load_experiment
+from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
+
+DEFAULT_FILE = REPO_ROOT / "experiments" / "partnership_vs_symbiotic.toml"
+GOVERNANCE = ("partnership", "symbiotic")
+TOP_KEYS = ("name", "description", "scenario", "calibrated_scenario", "seed", "paired", "regime_map", "levers", "quick")
+PART_KEYS = {
+    "paired": ("replications", "quarters", "base"),
+    "regime_map": ("experiment", "replications", "quarters", "base", "power_strength", "business_strength"),
+    "levers": ("experiment", "replications", "quarters", "base"),
+}
+#: Parameters a part's ``base`` may not set: the comparison varies them itself.
+FIXED = ("governance", "steps")
+
+
+@dataclass
+class Part:
+    """One part of the comparison: how many paired replications, how long, which overrides."""
+
+    replications: int
+    quarters: int
+    base: dict[str, Any]
+    experiment: ExperimentSpec | None = None  # regime_map, levers: the experiment file reused
+    grid: dict[str, list[float]] = field(default_factory=dict)  # regime_map: power/business values
+
+
+@dataclass
+class CompareConfig:
+    name: str
+    description: str
+    path: Path
+    text: str
+    quick: bool
+    seed: int
+    scenario_path: Path
+    scenario: Scenario
+    calibrated: bool
+    provenance: list[str]  # the comment lines at the top of the base scenario file
+    paired: Part
+    regime_map: Part
+    levers: Part
+
+    def params(self, part: Part, **extra: Any) -> dict[str, Any]:
+        """The full resolved parameter set of a run of ``part`` (explicit scenario values, the
+        part's base, ``extra``, and the part's quarters)."""
+        explicit = dict(self.scenario.explicit or {}) | part.base | extra | {"steps": part.quarters}
+        return resolve(explicit, f"{self.path} ({extra or 'base'})")
+
+    def lever_ranges(self) -> dict[str, tuple[float, float]]:
+        return {f.name: (f.low, f.high) for f in self.levers.experiment.factors if f.role == "lever"}
+
+
+def _locate(path: Path, text: str) -> Path:
+    candidate = Path(text)
+    if candidate.is_absolute():
+        return candidate
+    for base in (path.parent, REPO_ROOT, Path.cwd()):
+        if (base / candidate).exists():
+            return base / candidate
+    return path.parent / candidate
+
+
+def _int(path, key, value, low, high) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ScenarioError(f"{path}: '{key}' = {value!r} is not allowed; expected an integer in [{low}, {high}]")
+    return value
+
+
+def provenance_lines(scenario_path: Path) -> list[str]:
+    """The leading comment block of a scenario file (where a calibration records its provenance)."""
+    out = []
+    for line in scenario_path.read_text(encoding="utf-8").splitlines():
+        s = line.strip()
+        if s.startswith("#"):
+            out.append(s.lstrip("#").strip())
+        elif s:
+            break
+    return out
+
+
+def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> Part:
+    for where, table in ((name, raw), (f"quick.{name}", over)):
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{path}: '{where}' must be a table [{where}]")
+        for k in table:
+            if k not in PART_KEYS[name]:
+                raise ScenarioError(f"{path}: unknown key '{where}.{k}'; allowed are {', '.join(PART_KEYS[name])}")
+    if "experiment" in over:
+        raise ScenarioError(f"{path}: 'quick.{name}.experiment' is not allowed; the quick run uses the same experiment file")
+    merged = raw | over
+    experiment = None
+    if name != "paired":
+        if "experiment" not in raw:
+            raise ScenarioError(f"{path}: '{name}.experiment' is missing; expected an experiment file, e.g. \"{name}.toml\"")
+        experiment = load_experiment(_locate(path, raw["experiment"]))
+    base = dict(experiment.base if experiment is not None else {}) | dict(raw.get("base", {})) | dict(over.get("base", {}))
+    for k, v in base.items():
+        if k not in BY_NAME:
+            raise ScenarioError(f"{path}: unknown parameter '{name}.base.{k}'")
+        if k in FIXED:
+            raise ScenarioError(f"{path}: '{name}.base.{k}' is not allowed; the comparison sets {k} itself")
+    replications = _int(path, f"{name}.replications", merged.get("replications", 2), 2, 10_000)
+    default_q = experiment.steps if experiment is not None else None
+    if "quarters" not in merged and default_q is None:
+        raise ScenarioError(f"{path}: '{name}.quarters' is missing; expected the reported quarters, e.g. 40")
+    quarters = _int(path, f"{name}.quarters", merged.get("quarters", default_q), 4, BY_NAME["steps"].high)
+    grid = {}
+    if name == "regime_map":
+        for axis in ("power_strength", "business_strength"):
+            default = list(experiment.factor(axis).factorial_values()) if axis in {f.name for f in experiment.factors} else None
+            values = merged.get(axis, default)
+            if values is None:
+                raise ScenarioError(f"{path}: '{name}.{axis}' is missing and {experiment.path} does not vary it")
+            if not isinstance(values, list) or len(values) < 2:
+                raise ScenarioError(f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected a list of at least 2 values")
+            try:
+                grid[axis] = sorted(float(BY_NAME[axis].check(v)) for v in values)
+            except ValueError as err:
+                raise ScenarioError(f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected {err}") from None
+    if name == "levers" and not any(f.role == "lever" and f.numeric and f.low is not None for f in experiment.factors):
+        raise ScenarioError(f"{path}: '{name}.experiment' = {raw['experiment']!r} has no lever with a range (low, high)")
+    return Part(replications, quarters, base, experiment, grid)
+
+
+def load_compare(path: str | Path | None = None, quick: bool = False) -> CompareConfig:
+    """Read and validate the compare file (default ``experiments/partnership_vs_symbiotic.toml``).
+
+    The base scenario is ``calibrated_scenario`` when that file exists, else ``scenario``.
+
+    Raises:
+        ScenarioError: one line naming the file, the key and what is allowed.
+    """
+    path = Path(path) if path is not None else DEFAULT_FILE
+    if not path.is_file():
+        raise ScenarioError(f"{path}: compare file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
+    for k in raw:
+        if k not in TOP_KEYS:
+            raise ScenarioError(f"{path}: unknown key '{k}'; allowed are {', '.join(TOP_KEYS)}")
+    for k in ("paired", "regime_map", "levers"):
+        if k not in raw:
+            raise ScenarioError(f"{path}: table [{k}] is missing")
+    if "scenario" not in raw:
+        raise ScenarioError(f"{path}: 'scenario' is missing; expected the base scenario file")
+    if "seed" not in raw:
+        raise ScenarioError(f"{path}: 'seed' is missing; expected the root seed, a non-negative integer")
+    seed = _int(path, "seed", raw["seed"], 0, 2**63 - 1)
+    calibrated = False
+    scenario_path = _locate(path, raw["scenario"])
+    if "calibrated_scenario" in raw:
+        candidate = _locate(path, raw["calibrated_scenario"])
+        if candidate.is_file():
+            scenario_path, calibrated = candidate, True
+    if not scenario_path.is_file():
+        raise ScenarioError(f"{path}: 'scenario' = {raw['scenario']!r}: file not found")
+    scenario = load_scenario(scenario_path)
+    quick_raw = raw.get("quick", {})
+    if not isinstance(quick_raw, dict) or any(k not in PART_KEYS for k in quick_raw):
+        raise ScenarioError(f"{path}: [quick] takes only the tables [quick.paired], [quick.regime_map], [quick.levers]")
+    parts = {name: _part(path, name, raw[name], quick_raw.get(name, {}) if quick else {}) for name in PART_KEYS}
+    config = CompareConfig(name=raw.get("name", path.stem), description=raw.get("description", ""), path=path, text=text,
+                           quick=quick, seed=seed, scenario_path=scenario_path, scenario=scenario, calibrated=calibrated,
+                           provenance=provenance_lines(scenario_path), **parts)
+    # every run's parameter set must resolve (e.g. a lever's high value with the budget shares)
+    for part in (config.paired, config.regime_map, config.levers):
+        for g in GOVERNANCE:
+            config.params(part, governance=g)
+    for lever, (low, high) in config.lever_ranges().items():
+        for g in GOVERNANCE:
+            config.params(config.levers, governance=g, **{lever: low})
+            config.params(config.levers, governance=g, **{lever: high})
+    return config
+
+
+def shrink(config: CompareConfig, **sizes: Any) -> CompareConfig:
+    """A copy with smaller parts, e.g. ``shrink(c, paired={"replications": 3})`` (tests, benchmarks)."""
+    changes = {}
+    for name, values in sizes.items():
+        part = getattr(config, name)
+        values = dict(values)
+        base = part.base | values.pop("base", {})
+        grid = part.grid | {k: values.pop(k) for k in ("power_strength", "business_strength") if k in values}
+        changes[name] = dataclasses.replace(part, base=base, grid=grid, **values)
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,149 @@
+"""The runs of the comparison: planned from the compare file, executed on one backend.
+
+Every part pairs its runs by seed: replication r runs on the same seed (derived from the
+root seed by ``simulation.experiments.seeds``, ``SeedSequence(root, spawn_key=(0, r))``) in
+both governance models and at every grid point or lever setting, so differences are paired
+(common random numbers). All runs of all parts go through one call of
+``simulation.experiments.backends.run_tasks`` (serial, local processes or Dask), so a Dask
+cluster or a process pool starts once.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..experiments.backends import run_one, run_tasks
+from ..experiments.seeds import replication_seeds
+from .config import GOVERNANCE, CompareConfig
+
+#: End-of-run outcomes kept from the regime map and the lever runs.
+REGIME_OUTCOMES_PREFIXES = ("regime_", "weight_", "strong_power_", "weak_power_")
+LEVER_OUTCOMES = ("corruption_incidence", "business_satisfied", "population_satisfied", "attracted_investment",
+                  "small_businesses")
+
+
+class RunFailure(RuntimeError):
+    """A model run of the comparison raised; the report is not written."""
+
+
+def paired_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[str, ...]) -> dict[str, Any]:
+    """One full run for the paired part: the national aggregates of every reported quarter
+    (Mesa's DataCollector), the end-of-run outcomes and the survey (Tables 5-9) at the end."""
+    from ..model import StateBusinessModel
+    from ..survey import simulate_survey
+
+    model = StateBusinessModel(rng=seed, **(dict(params) | {"steps": steps}))
+    model.run()
+    series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    survey = simulate_survey(model)
+    return {"outcomes": model.outcomes(), "series": series.to_dict("list"),
+            "survey": {k: v.tolist() for k, v in survey.tables.items()},
+            "survey_population": survey.population}
+
+
+@dataclass
+class Plan:
+    tasks: list[tuple]  # (task_id, fn, params, seed, steps, outcomes) as backends.execute takes them
+    meta: dict[int, dict[str, Any]]  # task_id -> part, governance, replication, seed, setting
+
+
+def regime_outcomes() -> tuple[str, ...]:
+    from ..experiments.spec import known_outcomes
+
+    return tuple(o for o in known_outcomes() if o.startswith(REGIME_OUTCOMES_PREFIXES))
+
+
+def plan(config: CompareConfig) -> Plan:
+    tasks, meta = [], {}
+
+    def add(part, fn, params, seed, steps, outcomes, **info):
+        task_id = len(tasks)
+        tasks.append((task_id, fn, params, seed, steps, tuple(outcomes)))
+        meta[task_id] = {"part": part, "seed": seed, **info}
+
+    # longest runs first, so that the pool's workers finish together
+    for r, seed in enumerate(replication_seeds(config.seed, config.paired.replications)):
+        for g in GOVERNANCE:
+            add("paired", paired_run, config.params(config.paired, governance=g), seed, config.paired.quarters, (),
+                governance=g, replication=r)
+    rm = config.regime_map
+    outcomes = regime_outcomes()
+    for r, seed in enumerate(replication_seeds(config.seed, rm.replications)):
+        for g in GOVERNANCE:
+            for p in rm.grid["power_strength"]:
+                for b in rm.grid["business_strength"]:
+                    add("regime_map", run_one, config.params(rm, governance=g, power_strength=p, business_strength=b),
+                        seed, rm.quarters, outcomes, governance=g, replication=r, power_strength=p, business_strength=b)
+    lv = config.levers
+    for r, seed in enumerate(replication_seeds(config.seed, lv.replications)):
+        for g in GOVERNANCE:
+            for lever, (low, high) in config.lever_ranges().items():
+                for level, value in (("low", low), ("high", high)):
+                    add("levers", run_one, config.params(lv, governance=g, **{lever: value}), seed, lv.quarters,
+                        LEVER_OUTCOMES, governance=g, replication=r, lever=lever, level=level, value=value)
+    return Plan(tasks, meta)
+
+
+def execute(config: CompareConfig, backend: str = "processes", workers: int | None = None, address: str | None = None,
+            progress: bool | None = None) -> dict[str, Any]:
+    """Run every task of the plan; return the tables of each part.
+
+    Returns:
+        ``paired`` (one row per governance and replication: seed, end-of-run outcomes),
+        ``series`` (one row per governance, replication and quarter: national aggregates),
+        ``survey`` (one row per governance, replication, table and answer: the sample's count),
+        ``regime_map`` and ``levers`` (one row per run: settings and outcomes), ``runs``.
+
+    Raises:
+        RunFailure: a run raised (its error and seed in the message).
+    """
+    from tqdm import tqdm
+
+    from ..survey import table_labels
+
+    p = plan(config)
+    results: dict[int, dict] = {}
+    tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
+    bar = tqdm(total=len(p.tasks), desc="compare", unit="run", file=sys.stderr,
+               disable=(None if progress is None else not progress), dynamic_ncols=True)
+    try:
+        for task_id, row in run_tasks(iter(p.tasks), backend, workers, address):
+            if row.get("error") is not None:
+                m = p.meta[task_id]
+                raise RunFailure(f"{m['part']} run ({m['governance']}, replication {m['replication']}, seed {m['seed']}) "
+                                 f"failed: {row['error']}")
+            results[task_id] = row
+            bar.update()
+    finally:
+        bar.close()
+
+    paired, series, survey, regime, levers = [], [], [], [], []
+    for task_id in sorted(results):
+        m, row = p.meta[task_id], results[task_id]
+        key = {"governance": m["governance"], "replication": m["replication"], "seed": m["seed"]}
+        if m["part"] == "paired":
+            paired.append(key | row["outcomes"])
+            frame = pd.DataFrame(row["series"])
+            frame.insert(0, "quarter", range(1, len(frame) + 1))
+            for k, v in reversed(list(key.items())):
+                frame.insert(0, k, v)
+            series.append(frame)
+            for table, counts in row["survey"].items():
+                rows, cols = table_labels(table)
+                for i, counts_row in enumerate(counts):
+                    for j, n in enumerate(counts_row):
+                        survey.append(key | {"table": table, "row": rows[i], "answer": cols[j], "answer_index": j,
+                                             "count": int(n)})
+        elif m["part"] == "regime_map":
+            regime.append(key | {"power_strength": m["power_strength"], "business_strength": m["business_strength"]}
+                          | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")})
+        else:
+            levers.append(key | {"lever": m["lever"], "level": m["level"], "value": m["value"]}
+                          | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")})
+    return {"paired": pd.DataFrame(paired), "series": pd.concat(series, ignore_index=True),
+            "survey": pd.DataFrame(survey), "regime_map": pd.DataFrame(regime), "levers": pd.DataFrame(levers),
+            "runs": len(p.tasks)}

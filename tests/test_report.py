@@ -1,0 +1,145 @@
+"""The main job (`statebiz compare`): the report is produced end to end at --quick size, holds
+every section, every figure is a valid PNG, the summary's numbers are those of the result
+tables, and the paired differences are computed on matched seeds."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.experiments.seeds import replication_seeds
+from simulation.report.html import SECTIONS
+from simulation.report.stats import DIFF_OUTCOMES
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare") / "pvs"
+    assert main(["compare", "--quick", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_report_has_every_section_and_no_external_resource(report_dir):
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    for key, title in SECTIONS:
+        assert f'id="{key}"' in page, key
+    order = [page.index(f'id="{key}"') for key, _ in SECTIONS]
+    assert order == sorted(order), "sections out of order"
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page), "the page must not load anything from outside"
+    assert "<link" not in page and "<script" not in page
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) >= 6
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    if not manifest["calibrated"]:
+        assert "NOT calibrated" in page
+    else:
+        assert manifest["base_scenario"].endswith("turkestan_calibrated.toml")
+
+
+def test_every_figure_is_a_valid_nonempty_png(report_dir):
+    import matplotlib.image as mpimg
+
+    pngs = sorted(report_dir.glob("*.png"))
+    names = {p.name for p in pngs}
+    assert {"table1_matrix.png", "kpi_timeseries.png", "paired_differences.png", "survey.png", "levers.png",
+            "regime_map.png"} <= names
+    for p in pngs:
+        data = p.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", p.name
+        img = mpimg.imread(p)
+        assert img.shape[0] >= 200 and img.shape[1] >= 300, p.name
+        assert float(np.std(img)) > 0.01, f"{p.name} is blank"
+
+
+def test_summary_numbers_are_the_tables_numbers(report_dir):
+    statements = json.loads((report_dir / "summary.json").read_text())["statements"]
+    findings = [s for s in statements if s["kind"] == "finding"]
+    assert len(findings) >= 7
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    checked = 0
+    for s in statements:
+        assert html.escape(s["text"]) in page
+        for ref in s["values"]:
+            table = pd.read_csv(report_dir / ref["file"])
+            rows = table
+            for col, value in ref["where"].items():
+                rows = rows[rows[col] == value]
+            if ref.get("agg") == "sum":
+                actual = rows[ref["column"]].sum()
+            else:
+                assert len(rows) == 1, ref
+                actual = rows[ref["column"]].iloc[0]
+            assert np.isclose(float(actual), float(ref["value"]), rtol=1e-9, atol=1e-12), ref
+            checked += 1
+    assert checked >= 30
+    # the headline corruption statement quotes the paired-differences table, in percent
+    d = pd.read_csv(report_dir / "paired_differences.csv").set_index("outcome")
+    corruption = next(s for s in findings if s["text"].startswith("Corruption"))
+    assert f"{100 * d.loc['corruption_incidence', 'symbiotic']:.1f}%" in corruption["text"]
+    assert f"{100 * d.loc['corruption_incidence', 'difference']:+.1f} pp" in corruption["text"]
+
+
+def test_paired_differences_are_computed_on_matched_seeds(report_dir):
+    from scipy.stats import t
+
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    runs = pd.read_parquet(report_dir / "paired_runs.parquet")
+    seeds = replication_seeds(manifest["root_seed"], manifest["parts"]["paired"]["replications"])
+    assert manifest["replication_seeds"]["paired"] == seeds
+    for g in ("partnership", "symbiotic"):
+        part = runs[runs["governance"] == g].sort_values("replication")
+        assert part["seed"].tolist() == seeds, g  # same seed for replication r in both models
+    per_seed = pd.read_csv(report_dir / "per_seed.csv").sort_values("replication")
+    assert per_seed["seed"].tolist() == seeds
+    a = runs[runs["governance"] == "partnership"].set_index("seed").loc[seeds]
+    b = runs[runs["governance"] == "symbiotic"].set_index("seed").loc[seeds]
+    diffs = pd.read_csv(report_dir / "paired_differences.csv").set_index("outcome")
+    assert set(diffs.index) == set(DIFF_OUTCOMES)
+    n = len(seeds)
+    for o in DIFF_OUTCOMES:
+        d = b[o].to_numpy() - a[o].to_numpy()
+        assert np.allclose(per_seed[f"{o}_diff"].to_numpy(), d), o
+        half = t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)
+        assert np.isclose(diffs.loc[o, "difference"], d.mean()), o
+        assert np.isclose(diffs.loc[o, "ci_low"], d.mean() - half, equal_nan=True), o
+        assert np.isclose(diffs.loc[o, "ci_high"], d.mean() + half, equal_nan=True), o
+    # lever effects are paired too: every (model, lever, replication) has its low and high run on one seed
+    lever_runs = pd.read_parquet(report_dir / "lever_runs.parquet")
+    per_pair = lever_runs.groupby(["governance", "lever", "replication"])["seed"].agg(["nunique", "size"])
+    assert (per_pair["nunique"] == 1).all() and (per_pair["size"] == 2).all()
+
+
+def test_survey_and_table1_tables_are_complete(report_dir):
+    from simulation.survey import TABLES, observed_tables, table_totals
+
+    survey = pd.read_csv(report_dir / "survey_summary.csv")
+    observed = table_totals(observed_tables())
+    for name in TABLES:
+        assert survey[survey["table"] == name].sort_values("answer_index")["observed"].tolist() == observed[name]
+    for g in ("partnership", "symbiotic"):
+        assert (survey[f"{g}_p05"] <= survey[f"{g}_median"]).all() and (survey[f"{g}_median"] <= survey[f"{g}_p95"]).all()
+    t1 = pd.read_csv(report_dir / "table1.csv")
+    assert len(t1) == 2 * 4 * 6
+    shares = t1.dropna(subset=["share"]).groupby(["governance", "quadrant"])["share"].sum()
+    # 4-quarter means: a quarter in which a quadrant is empty counts 0, so a sum may fall a little short of 1
+    assert ((shares > 0.9) & (shares <= 1 + 1e-9)).all()
+    assert (t1.groupby(["governance", "quadrant"])["dominant"].sum() <= 1).all()
+
+
+def test_refuses_to_overwrite_and_rejects_a_bad_file(report_dir, tmp_path, capsys):
+    before = (report_dir / "report.html").stat().st_mtime_ns
+    assert main(["compare", "--quick", "--out", str(report_dir), "--quiet"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (report_dir / "report.html").stat().st_mtime_ns == before
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nscenario = "../scenarios/turkestan.toml"\nseed = 1\nreplicatons = 3\n')
+    assert main(["compare", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "replicatons" in err and "bad.toml" in err
+    assert not (tmp_path / "out").exists()
