@@ -627,12 +627,18 @@ def _toml_value(v: Any) -> str:
 
 
 def calibrated_scenario_text(calib: Calibration, governance: str, summary, provenance: list[str]) -> str:
-    """The base scenario's explicit values plus the posterior medians of ``governance``, as TOML."""
+    """The base scenario's explicit values plus the posterior medians of ``governance``, as TOML.
+
+    The horizon (``burn_in``, ``steps``) is the fit's: the survey was matched at the end of
+    the fit runs, and the calibrated state is not a steady state, so a run of the calibrated
+    scenario ends where the survey was matched.
+    """
     from .scenario import read_scenario_file
 
     flat, meta = read_scenario_file(calib.scenario.path)
     est = summary[summary["governance"] == governance].set_index("parameter")
-    values = dict(flat) | {"governance": governance} | {k: float(est.loc[k, "median"]) for k in calib.priors}
+    horizon = {k: calib.model[k] for k in ("burn_in", "steps") if k in calib.model}
+    values = dict(flat) | horizon | {"governance": governance} | {k: float(est.loc[k, "median"]) for k in calib.priors}
     lines = [f"# {line}" if line else "#" for line in provenance]
     lines += ["", f"name = {_toml_value(meta.get('name', calib.scenario.name) + '_calibrated')}",
               f"description = {_toml_value('Turkestan region calibrated to the paper survey (posterior median, ' + governance + ' model)')}",
