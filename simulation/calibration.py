@@ -83,9 +83,9 @@ from typing import Any
 
 import numpy as np
 
-from .results import check_writable, git_commit, package_versions
+from .results import check_writable, git_commit, package_versions, replace_directory
 from .scenario import BY_NAME, GOVERNANCE_PRESETS, SECTIONS, Scenario, ScenarioError, load_scenario, resolve
-from .survey import COHORTS, FIRM_TABLES, TABLES, observed_tables, sample_design, table_labels
+from .survey import COHORTS, TABLES, observed_tables, table_labels
 
 #: The paper's sample size behind each fitted row (Table 6: each utility's row).
 SAMPLE_SIZE = {"table5": 198, "table6": 198, "table7": 58, "table8": 58, "table9": 58}
@@ -753,13 +753,7 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
             },
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_jsonable) + "\n")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

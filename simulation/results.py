@@ -67,16 +67,22 @@ def write_result(out_dir: Path, tables: dict[str, Any], documents: dict[str, Any
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
         for name, doc in documents.items():
             (tmp / f"{name}.json").write_text(json.dumps(doc, indent=2, sort_keys=False, default=_jsonable) + "\n")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def replace_directory(tmp: Path, out_dir: Path) -> None:
+    """Put the finished directory ``tmp`` at ``out_dir`` by renames; an old ``out_dir`` is
+    moved aside first and removed only once the new one is in place."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _jsonable(value):

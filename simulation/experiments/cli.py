@@ -53,7 +53,7 @@ def sweep_command(args) -> int:
                            progress=False if args.quiet else None,
                            command=" ".join(["statebiz", *sys.argv[1:]]))
     except KeyboardInterrupt:
-        print(f"statebiz: interrupted; finished runs are saved, rerun the same command to resume", file=sys.stderr)
+        print("statebiz: interrupted; finished runs are saved, rerun the same command to resume", file=sys.stderr)
         return 130
     except OSError as err:
         if type(err).__name__ in ("ResultExistsError", "NotADirectoryError"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from html import escape as _esc
-import os
 import platform
 import shutil
 import socket
@@ -23,7 +22,7 @@ import pandas as pd
 from ..experiments.seeds import replication_seeds
 from ..experiments.spec import REPO_ROOT, Factor
 from ..experiments.store import model_version
-from ..results import check_writable, git_commit, package_versions
+from ..results import check_writable, git_commit, package_versions, replace_directory
 from . import figures, html, stats
 from .config import GOVERNANCE, CompareConfig
 from .runs import execute
@@ -73,13 +72,7 @@ def run_compare(config: CompareConfig, out_dir: str | Path | None = None, backen
     try:
         tmp.chmod(0o755)
         statements, files = _write(config, res, tmp, started, run_wall, backend, workers, address, command)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
