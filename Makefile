@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-quick run-scenario test bench setup clean-venv
+.PHONY: run run-quick run-scenario test bench baseline setup clean-venv
 
 setup: $(STAMP)
 
@@ -32,6 +32,11 @@ run-scenario: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# Regenerate the regression baseline (tests/baseline/): only for a deliberate change of
+# results, committed on its own with a message that names the change.
+baseline: $(STAMP)
+	$(PY) -m tests.regression --write
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
