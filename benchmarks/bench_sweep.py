@@ -68,7 +68,7 @@ def main() -> int:
     ap.add_argument("--quarters", type=int, default=40, help="reported quarters (default 40)")
     args = ap.parse_args()
 
-    from simulation.experiments import load_experiment, read_results, run_sweep
+    from simulation.runs import load_experiment, read_results, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep."))
     try:

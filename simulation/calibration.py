@@ -379,7 +379,7 @@ def _sampler(backend: str, workers: int, address: str | None):
         import dask
         from distributed import Client, LocalCluster
 
-        from .experiments.backends import DASK_WORKER_CONFIG, SINGLE_THREAD_ENV
+        from .runs.backends import DASK_WORKER_CONFIG, SINGLE_THREAD_ENV
 
         if address:
             client, cluster = Client(address, timeout="30s"), None
@@ -407,7 +407,7 @@ def fit(calib: Calibration, db_path: Path, observed: dict[str, np.ndarray] | Non
     """
     import pyabc
 
-    from .experiments.backends import SINGLE_THREAD_ENV, default_workers
+    from .runs.backends import SINGLE_THREAD_ENV, default_workers
 
     logging.getLogger("ABC").setLevel(logging.WARNING if quiet else logging.INFO)
     os.environ.update(SINGLE_THREAD_ENV)
@@ -477,7 +477,7 @@ def model_probabilities(history, calib: Calibration):
 # --------------------------------------------------------------------------- posterior predictive
 
 def _predictive_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
-    """One posterior-predictive run (a task for ``experiments.backends``): sample tables as JSON."""
+    """One posterior-predictive run (a task for ``runs.backends``): sample tables as JSON."""
     surveys = outcomes[0]
     _, tables = run_survey_model(params, seed, surveys)
     return {"tables": json.dumps(tables)}
@@ -486,7 +486,7 @@ def _predictive_task(params: dict[str, Any], seed: int, steps: int, outcomes: tu
 def predictive(post, calib: Calibration, governance: str, backend: str, workers: int | None,
                address: str | None) -> list[dict[str, np.ndarray]]:
     """Survey tables from posterior draws: ``predictive_draws`` runs x ``surveys_per_draw`` samples of the paper's sizes."""
-    from .experiments.backends import run_tasks
+    from .runs.backends import run_tasks
 
     df, w = post[governance]
     rng = np.random.default_rng([calib.seed, 1])
@@ -682,7 +682,7 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
     ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
     ``<name>_calibrated.toml``), never with ``--quick``; pass ``False`` to skip it.
     """
-    from .experiments.backends import default_workers
+    from .runs.backends import default_workers
 
     out_dir = Path(out_dir) if out_dir else Path("results") / calib.name
     check_writable(out_dir, overwrite)

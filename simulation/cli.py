@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
     params.add_argument("--section", default=None, help="only this section")
-    from .experiments.cli import add_subcommands as _add_experiment_commands
+    from .runs.cli import add_subcommands as _add_experiment_commands
 
     _add_experiment_commands(sub)  # sweep, analyze
     survey = sub.add_parser("survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return compare_command(args)
         if args.command in ("sweep", "analyze"):
-            from .experiments.cli import analyze_command, sweep_command
+            from .runs.cli import analyze_command, sweep_command
 
             return sweep_command(args) if args.command == "sweep" else analyze_command(args)
     except (ScenarioError, ResultExistsError, NotADirectoryError) as err:
@@ -132,7 +132,7 @@ def _calibrate(args) -> int:
     out_dir = Path(args.out) if args.out else Path("results") / calib.name
     check_writable(out_dir, args.overwrite)
     if args.backend == "dask" and args.dask_address:
-        from .experiments.backends import check_dask_address
+        from .runs.backends import check_dask_address
 
         try:
             check_dask_address(args.dask_address)

@@ -112,9 +112,8 @@ def _calibration_statistics() -> dict[str, pd.DataFrame]:
 
 
 def _sweep() -> dict[str, pd.DataFrame]:
-    import importlib
+    from simulation import runs
 
-    runs = importlib.import_module(_runs_package())
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "baseline_sweep.toml"
@@ -124,16 +123,6 @@ def _sweep() -> dict[str, pd.DataFrame]:
         table = runs.read_results(Path(tmp) / "out")
     table = table.drop(columns=["run_key", "elapsed_s"])
     return {"sweep": table.reset_index(drop=True)}
-
-
-def _runs_package() -> str:
-    """The package that runs experiments (its name may change; its API does not)."""
-    import importlib.util
-
-    for name in ("simulation.runs", "simulation.experiments"):
-        if importlib.util.find_spec(name) is not None:
-            return name
-    raise ImportError("no experiment package found")
 
 
 CASES: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {

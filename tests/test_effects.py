@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SMALL, run_cached
+from .conftest import SMALL, run_cached
 
 SEEDS = (1, 2, 3)
 GOVERNANCE = ["partnership", "symbiotic"]

@@ -17,13 +17,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import REPO_ROOT
+from .conftest import REPO_ROOT
 from simulation.cli import main
-from simulation.experiments import load_experiment, read_results, run_sweep
-from simulation.experiments.backends import run_one
-from simulation.experiments.design import design_points
-from simulation.experiments.seeds import replication_seeds
-from simulation.experiments.store import ResultStore, model_version, run_key
+from simulation.runs import load_experiment, read_results, run_sweep
+from simulation.runs.backends import run_one
+from simulation.runs.design import design_points
+from simulation.runs.seeds import replication_seeds
+from simulation.runs.store import ResultStore, model_version, run_key
 from simulation.scenario import ScenarioError
 
 SCENARIO = (REPO_ROOT / "scenarios" / "turkestan.toml").as_posix()
@@ -288,7 +288,7 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 
 def test_cli_exit_code_is_non_zero_when_a_run_fails(tmp_path, capsys, monkeypatch):
-    import simulation.experiments.sweep as sweep_module
+    import simulation.runs.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "run_one", failing_run)
     assert main(["sweep", str(write(tmp_path, TINY)), "--backend", "serial", "--out", str(tmp_path / "r"), "--quiet"]) == 1
@@ -405,7 +405,7 @@ transparency = { low = 0.0, high = 1.0 }
     # Morris trajectories may share points: every (point, replication) still has its row
     table = read_results(tmp_path / "m")
     assert list(zip(table["point"], table["replication"])) == [(i, r) for i in range(9) for r in range(2)]
-    from simulation.experiments import analyze
+    from simulation.runs import analyze
 
     result = analyze(tmp_path / "m")
     sens = pd.read_csv(tmp_path / "m" / "analysis" / "sensitivity.csv")

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from conftest import SCENARIO_DIR
+from .conftest import SCENARIO_DIR
 from simulation.agents import Akimat, Firm, Resident
 from simulation.model import StateBusinessModel
 from simulation.observer import QUADRANTS, REGIMES

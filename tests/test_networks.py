@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import shortest_path
 
-from conftest import run_cached
+from .conftest import run_cached
 from simulation import networks
 
 N, K, P = 2000, 6, 0.1

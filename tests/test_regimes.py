@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import run_cached
+from .conftest import run_cached
 from simulation.observer import (CAPTURE, CONFLICT, NON_INTERFERENCE, PARTNERSHIP, PATRONAGE, REGIMES, SUPPRESSION,
                                  classify)
 

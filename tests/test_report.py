@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.experiments.seeds import replication_seeds
+from simulation.runs.seeds import replication_seeds
 from simulation.report.html import SECTIONS
 from simulation.report.stats import DIFF_OUTCOMES
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import SCENARIO_DIR, SMALL_SCENARIO_TOML
+from .conftest import SCENARIO_DIR, SMALL_SCENARIO_TOML
 from simulation.cli import main
 from simulation.scenario import (BY_NAME, GOVERNANCE_PRESETS, ScenarioError, defaults, load_scenario, resolve)
 
@@ -254,7 +254,7 @@ def test_cli_writes_a_complete_result(small_scenario, tmp_path, capsys):
         assert pkg in versions and versions[pkg] not in ("", "not installed"), f"manifest lacks the {pkg} version: {versions}"
     commit = manifest["git_commit"]
     assert isinstance(commit, str) and commit, f"manifest git_commit {commit!r}"
-    from conftest import REPO_ROOT
+    from .conftest import REPO_ROOT
 
     if (REPO_ROOT / ".git").exists():
         assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", commit), f"manifest git_commit {commit!r} is not a commit id"

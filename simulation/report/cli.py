@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..experiments.cli import BACKEND_CHOICES, _positive_int
+from ..runs.cli import BACKEND_CHOICES, _positive_int
 
 
 def add_subcommand(sub) -> None:

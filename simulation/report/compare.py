@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..experiments.seeds import replication_seeds
-from ..experiments.spec import REPO_ROOT, Factor
-from ..experiments.store import model_version
+from ..runs.seeds import replication_seeds
+from ..runs.spec import REPO_ROOT, Factor
+from ..runs.store import model_version
 from ..results import check_writable, git_commit, package_versions, replace_directory
 from . import figures, html, stats
 from .config import GOVERNANCE, CompareConfig
@@ -114,7 +114,7 @@ def _write(config: CompareConfig, res: dict[str, Any], tmp: Path, started: float
         "survey": figures.survey_figure(survey, tmp / "survey.png", sub_paired),
         "levers": figures.lever_figure(levers, tmp / "levers.png", sub_levers),
     }
-    from ..experiments.analysis import regime_maps
+    from ..runs.analysis import regime_maps
 
     factors = [Factor("governance", "lever", values=GOVERNANCE),
                Factor("power_strength", "uncertainty", values=tuple(rm.grid["power_strength"])),

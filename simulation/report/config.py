@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..experiments.spec import REPO_ROOT, ExperimentSpec, load_experiment
+from ..runs.spec import REPO_ROOT, ExperimentSpec, load_experiment
 from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 
 DEFAULT_FILE = REPO_ROOT / "experiments" / "partnership_vs_symbiotic.toml"

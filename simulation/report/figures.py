@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..experiments.analysis import REGIME_COLOURS
-from ..experiments.store import atomic_write_bytes
+from ..runs.analysis import REGIME_COLOURS
+from ..runs.store import atomic_write_bytes
 from ..kpi import KPI_NAMES
 from ..observer import REGIMES
 from ..survey import TABLES, table_question

@@ -1,10 +1,10 @@
 """The runs of the comparison: planned from the compare file, executed on one backend.
 
 Every part pairs its runs by seed: replication r runs on the same seed (derived from the
-root seed by ``simulation.experiments.seeds``, ``SeedSequence(root, spawn_key=(0, r))``) in
+root seed by ``simulation.runs.seeds``, ``SeedSequence(root, spawn_key=(0, r))``) in
 both governance models and at every grid point or lever setting, so differences are paired
 (common random numbers). All runs of all parts go through one call of
-``simulation.experiments.backends.run_tasks`` (serial, local processes or Dask), so a Dask
+``simulation.runs.backends.run_tasks`` (serial, local processes or Dask), so a Dask
 cluster or a process pool starts once.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..experiments.backends import run_one, run_tasks
-from ..experiments.seeds import replication_seeds
+from ..runs.backends import run_one, run_tasks
+from ..runs.seeds import replication_seeds
 from .config import GOVERNANCE, CompareConfig
 
 #: End-of-run outcomes kept from the regime map and the lever runs.
@@ -52,7 +52,7 @@ class Plan:
 
 
 def regime_outcomes() -> tuple[str, ...]:
-    from ..experiments.spec import known_outcomes
+    from ..runs.spec import known_outcomes
 
     return tuple(o for o in known_outcomes() if o.startswith(REGIME_OUTCOMES_PREFIXES))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..experiments.analysis import _mean_ci
+from ..runs.analysis import _mean_ci
 from ..kpi import KPI_NAMES
 from ..observer import QUADRANTS, REGIMES
 from ..survey import TABLES, observed_tables, table_labels

@@ -67,7 +67,7 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
     """Run (or resume) an experiment and store its results in ``out_dir`` (default ``results/<name>``).
 
     ``run_fn(params, seed, steps, outcomes) -> dict`` is the function run on the workers (default
-    :func:`~simulation.experiments.backends.run_one`, the model; a
+    :func:`~simulation.runs.backends.run_one`, the model; a
     top-level, importable function); a run that raises is stored with its error.
 
     Raises:

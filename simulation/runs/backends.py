@@ -89,7 +89,7 @@ def run_processes(tasks: Iterable[Task], workers: int) -> Iterator[tuple[int, di
         ctx = mp.get_context("fork")
     elif "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["simulation.runner", "simulation.experiments.backends"])  # import mesa once
+        ctx.set_forkserver_preload(["simulation.runner", "simulation.runs.backends"])  # import mesa once
     else:
         ctx = mp.get_context("spawn")
     window = max(2 * workers, 4)

@@ -1,6 +1,6 @@
 """Experiments: designed sweeps of the model over levers and uncertainties.
 
-    from simulation.experiments import load_experiment, run_sweep, read_results, analyze
+    from simulation.runs import load_experiment, run_sweep, read_results, analyze
 
     spec = load_experiment("experiments/regime_map.toml")
     report = run_sweep(spec, backend="processes", workers=2)      # resumable; results/<name>/

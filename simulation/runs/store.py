@@ -39,8 +39,8 @@ from ..scenario import BY_NAME
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
 #: Packages under simulation/ that are tools around the model, not the model.
-NOT_MODEL_DIRS = ("experiments", "report")
-NOT_MODEL = ("cli.py", "results.py", "calibration.py")
+NOT_MODEL_DIRS = ("runs", "report")
+NOT_MODEL = ("cli.py", "__main__.py", "results.py", "calibration.py")
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 MANIFEST = "manifest.json"
 
