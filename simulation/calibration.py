@@ -65,16 +65,12 @@ manifest.json. At the default size (not ``--quick``) also ``scenarios/<scenario>
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import math
 import os
-import shutil
 import sys
-import tempfile
 import time
-import tomllib
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -83,7 +79,8 @@ from typing import Any
 
 import numpy as np
 
-from .results import check_writable, git_commit, package_versions, replace_directory
+from .io import (atomic_write_text, check_writable, git_commit, json_text, load_toml, package_version, package_versions,
+                 staged_directory, suggest)
 from .scenario import BY_NAME, GOVERNANCE_PRESETS, SECTIONS, Scenario, ScenarioError, load_scenario, resolve
 from .survey import COHORTS, TABLES, observed_tables, table_labels
 
@@ -134,11 +131,6 @@ class Calibration:
         return resolve(explicit, f"{self.path} (run)")
 
 
-def _suggest(key: str, options) -> str:
-    near = difflib.get_close_matches(key, list(options), n=1)
-    return f" (did you mean '{near[0]}'?)" if near else ""
-
-
 def _number(origin: str, key: str, value: Any, integer: bool, low: float, high: float) -> float | int:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
     if ok and integer:
@@ -155,7 +147,7 @@ def _abc_settings(origin: str, table: Any, base: dict[str, Any], prefix: str) ->
     out = dict(base)
     for key, value in table.items():
         if key not in ABC_DEFAULTS:
-            raise CalibrationError(f"{origin}: unknown key '{prefix}.{key}'{_suggest(key, ABC_DEFAULTS)}; "
+            raise CalibrationError(f"{origin}: unknown key '{prefix}.{key}'{suggest(key, ABC_DEFAULTS)}; "
                                    f"expected one of {', '.join(ABC_DEFAULTS)}")
         low, high = ABC_LIMITS[key]
         out[key] = _number(origin, f"{prefix}.{key}", value, key in ABC_INT, low, high)
@@ -167,7 +159,7 @@ def _model_settings(origin: str, table: Any, prefix: str) -> dict[str, Any]:
         raise CalibrationError(f"{origin}: '{prefix}' must be a table of scenario parameters")
     for key in table:
         if key not in BY_NAME:
-            raise CalibrationError(f"{origin}: unknown parameter '{prefix}.{key}'{_suggest(key, BY_NAME)}")
+            raise CalibrationError(f"{origin}: unknown parameter '{prefix}.{key}'{suggest(key, BY_NAME)}")
         if key == "governance":
             raise CalibrationError(f"{origin}: '{prefix}.governance' is not allowed; list the models in the top-level 'governance'")
     return dict(table)
@@ -181,7 +173,7 @@ def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
     for name, spec in table.items():
         key = f"priors.{name}"
         if name not in BY_NAME:
-            raise CalibrationError(f"{origin}: '{key}' is not a scenario parameter{_suggest(name, BY_NAME)}")
+            raise CalibrationError(f"{origin}: '{key}' is not a scenario parameter{suggest(name, BY_NAME)}")
         param = BY_NAME[name]
         if param.kind is not float:
             raise CalibrationError(f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted ({name} is {param.allowed()})")
@@ -215,17 +207,10 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
     """
     path = Path(path)
     origin = str(path)
-    if not path.is_file():
-        raise CalibrationError(f"{origin}: calibration file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise CalibrationError(f"{origin}: malformed TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise CalibrationError(f"{origin}: not a UTF-8 text file") from None
+    raw, _ = load_toml(path, "calibration", CalibrationError)
     for key in raw:
         if key not in TOP_KEYS:
-            raise CalibrationError(f"{origin}: unknown key '{key}'{_suggest(key, TOP_KEYS)}; expected {', '.join(TOP_KEYS)}")
+            raise CalibrationError(f"{origin}: unknown key '{key}'{suggest(key, TOP_KEYS)}; expected {', '.join(TOP_KEYS)}")
     for key in ("scenario", "priors"):
         if key not in raw:
             raise CalibrationError(f"{origin}: missing '{key}'")
@@ -658,19 +643,6 @@ def calibrated_scenario_text(calib: Calibration, governance: str, summary, prove
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # --------------------------------------------------------------------------- the whole calibration
 
 def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backend: str = "processes",
@@ -687,11 +659,8 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
     out_dir = Path(out_dir) if out_dir else Path("results") / calib.name
     check_writable(out_dir, overwrite)
     workers = workers or default_workers()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     started = time.perf_counter()
-    try:
-        tmp.chmod(0o755)
+    with staged_directory(out_dir, overwrite) as tmp:  # all or nothing: renamed to out_dir at the end
 
         def say(msg):
             if not quiet:
@@ -739,7 +708,7 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
             "model_probabilities": {g: float(final[f"p_{g}"]) for g in calib.governance},
             "best_model": best, "predictive_surveys": len(samples),
             "coverage_90": share, "fit_wall_time_seconds": round(fit_wall, 1), "wall_time_seconds": round(wall, 1),
-            "git_commit": git_commit(), "package_versions": package_versions() | {"pyabc": _version("pyabc")},
+            "git_commit": git_commit(), "package_versions": package_versions(("pyabc",)),
             "command": command, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "files": {
                 "abc.db": "pyabc's SQLite database (every generation's particles, weights, distances, statistics)",
@@ -752,11 +721,7 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
                 "fit_cohorts.png": "observed vs simulated, held-out age-cohort cells",
             },
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_jsonable) + "\n")
-        replace_directory(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
 
     if not calib.quick and scenario_out is not False and observed is None:
         base = Path(calib.scenario.path)
@@ -771,30 +736,14 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
             f"fit runs: {json.dumps(calib.model)}; the survey is matched at the end of those runs,",
             f"  i.e. after reported quarter {calib.run_parameters(best, {})['steps']}: "
             f"`statebiz survey {target} --quarter {calib.run_parameters(best, {})['steps']}`",
-            f"ABC-SMC (pyabc {_version('pyabc')}): population {calib.abc['population_size']}, {manifest['generations']} "
+            f"ABC-SMC (pyabc {package_version('pyabc')}): population {calib.abc['population_size']}, {manifest['generations']} "
             f"generations, {manifest['simulations']} simulations, final epsilon (multinomial deviance) {manifest['final_epsilon']:.2f}",
             "model probabilities: " + ", ".join(f"{g} {v:.3f}" for g, v in p.items()) + f"; point estimate: posterior median of {best}",
             f"90% predictive coverage: fitted totals {share['total']:.0%}, held-out cohort cells {share['cohort']:.0%}",
             f"full results: {out_dir}/ (posterior_summary.csv, coverage.csv, figures)",
         ]
-        _write_atomic(target, calibrated_scenario_text(calib, best, summary, provenance))
+        atomic_write_text(target, calibrated_scenario_text(calib, best, summary, provenance))
         load_scenario(target)  # the written file must load
         manifest["scenario_written"] = str(target)
     return manifest
 
-
-def _version(name: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _jsonable(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .results import ResultExistsError, check_writable, git_commit, package_versions, write_result
+from .io import ResultExistsError, check_writable, git_commit, json_text, package_versions, staged_directory
 from .scenario import BY_NAME, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -122,7 +122,6 @@ def _survey(args) -> int:
 
 def _calibrate(args) -> int:
     from .calibration import load_calibration, run_calibration
-    from .results import check_writable
 
     if args.dask_address and args.backend != "dask":
         raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
@@ -203,8 +202,11 @@ def _run(args) -> int:
             "summary.json": "end-of-run national outcomes (means over the last 4 quarters), as run_model returns them",
         },
     }
-    write_result(out_dir, {"regions": model.region_table(), "regimes": model.regime_table()},
-                 {"summary": outcomes, "manifest": manifest}, overwrite=args.overwrite)
+    with staged_directory(out_dir, args.overwrite) as tmp:  # all or nothing
+        model.region_table().to_parquet(tmp / "regions.parquet", index=False)
+        model.regime_table().to_parquet(tmp / "regimes.parquet", index=False)
+        (tmp / "summary.json").write_text(json_text(outcomes), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
     _print_summary(scenario, seed, outcomes, out_dir, wall)
     return 0
 

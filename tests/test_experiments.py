@@ -23,7 +23,8 @@ from simulation.runs import load_experiment, read_results, run_sweep
 from simulation.runs.backends import run_one
 from simulation.runs.design import design_points
 from simulation.runs.seeds import replication_seeds
-from simulation.runs.store import ResultStore, model_version, run_key
+from simulation.io import model_version
+from simulation.runs.store import ResultStore, run_key
 from simulation.scenario import ScenarioError
 
 SCENARIO = (REPO_ROOT / "scenarios" / "turkestan.toml").as_posix()

@@ -9,20 +9,16 @@ from __future__ import annotations
 import json
 from html import escape as _esc
 import platform
-import shutil
 import socket
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from ..runs.seeds import replication_seeds
 from ..runs.spec import REPO_ROOT, Factor
-from ..runs.store import model_version
-from ..results import check_writable, git_commit, package_versions, replace_directory
+from ..io import check_writable, git_commit, jsonable, model_version, package_versions, staged_directory
 from . import figures, html, stats
 from .config import GOVERNANCE, CompareConfig
 from .runs import execute
@@ -67,15 +63,8 @@ def run_compare(config: CompareConfig, out_dir: str | Path | None = None, backen
     res = execute(config, backend=backend, workers=workers, address=address, progress=progress)
     run_wall = time.perf_counter() - started
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        tmp.chmod(0o755)
+    with staged_directory(out_dir, overwrite) as tmp:
         statements, files = _write(config, res, tmp, started, run_wall, backend, workers, address, command)
-        replace_directory(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return CompareResult(out_dir, time.perf_counter() - started, res["runs"], statements, files)
 
 
@@ -184,16 +173,7 @@ def _write(config: CompareConfig, res: dict[str, Any], tmp: Path, started: float
                         "tables": {"table1": t1, "differences": diffs, "survey": survey, "levers": levers},
                         "methods": methods})
     (tmp / "summary.json").write_text(json.dumps({"statements": statements}, indent=2) + "\n")
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_jsonable) + "\n")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
     (tmp / REPORT).write_text(page, encoding="utf-8")
     return statements, files
 
-
-def _jsonable(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -7,11 +7,11 @@ the file, the key and what is allowed (exit code 2 on the command line).
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..io import load_toml, suggest
 from ..runs.spec import REPO_ROOT, ExperimentSpec, load_experiment
 from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 
@@ -145,16 +145,10 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
         ScenarioError: one line naming the file, the key and what is allowed.
     """
     path = Path(path) if path is not None else DEFAULT_FILE
-    if not path.is_file():
-        raise ScenarioError(f"{path}: compare file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
+    raw, text = load_toml(path, "compare", ScenarioError)
     for k in raw:
         if k not in TOP_KEYS:
-            raise ScenarioError(f"{path}: unknown key '{k}'; allowed are {', '.join(TOP_KEYS)}")
+            raise ScenarioError(f"{path}: unknown key '{k}'{suggest(k, TOP_KEYS)}; allowed are {', '.join(TOP_KEYS)}")
     for k in ("paired", "regime_map", "levers"):
         if k not in raw:
             raise ScenarioError(f"{path}: table [{k}] is missing")

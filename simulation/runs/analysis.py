@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..io import atomic_write_bytes
 from ..scenario import ScenarioError
 from .spec import Factor
-from .store import MANIFEST, atomic_write_bytes, read_results
+from .store import MANIFEST, read_results
 
 REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 #: Okabe-Ito colour-blind-safe palette, one colour per regime.

@@ -32,16 +32,15 @@ naming the file, the key and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import functools
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..io import jsonable, load_toml, suggest
 from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -122,7 +121,7 @@ class ExperimentSpec:
         """What makes two experiments the same experiment (the results store compares it)."""
         return {
             "name": self.name,
-            "base_params": _jsonable_params(self.scenario.params | resolve(self.base_params(), str(self.path))),
+            "base_params": jsonable(self.scenario.params | resolve(self.base_params(), str(self.path))),
             "factors": [f.__dict__ | {"values": list(f.values) if f.values is not None else None} for f in self.factors],
             "design": self.design,
             "replications": self.replications,
@@ -133,15 +132,6 @@ class ExperimentSpec:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: params[k] for k in sorted(params)}
-
-
-def _suggest(key: str, names) -> str:
-    near = difflib.get_close_matches(key, list(names), n=1)
-    return f" (did you mean '{near[0]}'?)" if near else ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,7 +162,7 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
     key = f"{table}.{name}"
     role = "lever" if table == "levers" else "uncertainty"
     if name not in BY_NAME:
-        raise ScenarioError(f"{path}: unknown parameter '{key}'{_suggest(name, BY_NAME)}; factors must be scenario parameters (see `statebiz params`)")
+        raise ScenarioError(f"{path}: unknown parameter '{key}'{suggest(name, BY_NAME)}; factors must be scenario parameters (see `statebiz params`)")
     p = BY_NAME[name]
     if name in ("steps", "regions"):
         raise ScenarioError(f"{path}: '{key}' cannot vary in an experiment; set 'quarters' or the base scenario instead")
@@ -198,7 +188,7 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
         allowed = {"low", "high"} | ({"levels"} if design == "factorial" else set())
         for k in value:
             if k not in allowed:
-                raise ScenarioError(f"{path}: unknown key '{key}.{k}'{_suggest(k, allowed)}; a range takes {', '.join(sorted(allowed))}")
+                raise ScenarioError(f"{path}: unknown key '{key}.{k}'{suggest(k, allowed)}; a range takes {', '.join(sorted(allowed))}")
         for k in ("low", "high"):
             if k not in value:
                 raise ScenarioError(f"{path}: '{key}' has no '{k}'; a range needs low and high")
@@ -225,22 +215,14 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         ScenarioError: one line naming the file, the key and what is allowed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: experiment file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+    raw, text = load_toml(path, "experiment", ScenarioError)
 
     for key, value in raw.items():
         if key in TABLES:
             if not isinstance(value, dict):
                 raise ScenarioError(f"{path}: '{key}' must be a table [{key}]")
         elif key not in TOP_KEYS:
-            raise ScenarioError(f"{path}: unknown key '{key}'{_suggest(key, TOP_KEYS + TABLES)}; "
+            raise ScenarioError(f"{path}: unknown key '{key}'{suggest(key, TOP_KEYS + TABLES)}; "
                                 f"allowed are {', '.join(TOP_KEYS)} and tables {', '.join('[' + t + ']' for t in TABLES)}")
 
     for key in ("name", "description", "scenario"):
@@ -269,7 +251,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         raise ScenarioError(f"{path}: 'design.type' = {dtype!r} is not allowed; expected one of {', '.join(map(repr, DESIGNS))}")
     for k in design_raw:
         if k not in DESIGN_KEYS[dtype]:
-            raise ScenarioError(f"{path}: unknown key 'design.{k}' for a {dtype} design{_suggest(k, DESIGN_KEYS[dtype])}; "
+            raise ScenarioError(f"{path}: unknown key 'design.{k}' for a {dtype} design{suggest(k, DESIGN_KEYS[dtype])}; "
                                 f"allowed are {', '.join(DESIGN_KEYS[dtype])}")
     design: dict[str, Any] = {"type": dtype}
     if dtype == "lhs":
@@ -295,7 +277,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         if isinstance(v, dict):
             raise ScenarioError(f"{path}: 'base.{k}' is a table; [base] takes parameters by their bare names")
         if k not in BY_NAME:
-            raise ScenarioError(f"{path}: unknown parameter 'base.{k}'{_suggest(k, BY_NAME)}")
+            raise ScenarioError(f"{path}: unknown parameter 'base.{k}'{suggest(k, BY_NAME)}")
         if k == "steps":
             raise ScenarioError(f"{path}: 'base.steps' is not allowed; set the top-level 'quarters' instead")
         base[k] = v
@@ -326,7 +308,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     for pattern in outcomes_raw:
         hits = [o for o in known if fnmatch.fnmatchcase(o, pattern)]
         if not hits:
-            raise ScenarioError(f"{path}: 'outcomes' entry {pattern!r} matches no outcome{_suggest(pattern, known)}; "
+            raise ScenarioError(f"{path}: 'outcomes' entry {pattern!r} matches no outcome{suggest(pattern, known)}; "
                                 f"outcomes are those run_model returns, e.g. regime_partnership, corruption_incidence, real_wages")
         outcomes.extend(h for h in hits if h not in outcomes)
     clash = [o for o in outcomes if o in seen or o in RESERVED_COLUMNS]

@@ -18,13 +18,11 @@ run key of a replication: that run executes once and is stored once per design p
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,38 +31,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..results import ResultExistsError
+from ..io import ResultExistsError, atomic_write_bytes, atomic_write_json  # atomic_write_bytes: report/figures.py imports it from here
 from ..scenario import BY_NAME
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-#: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
-#: Packages under simulation/ that are tools around the model, not the model.
-NOT_MODEL_DIRS = ("runs", "report")
-NOT_MODEL = ("cli.py", "__main__.py", "results.py", "calibration.py")
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 MANIFEST = "manifest.json"
-
-
-@functools.lru_cache(maxsize=1)
-def model_version() -> str:
-    """Hash of the model's source and data files (uncommitted edits change it), with the package version."""
-    from importlib import metadata
-
-    h = hashlib.sha256()
-    try:
-        h.update(metadata.version("statebiz").encode())
-    except metadata.PackageNotFoundError:
-        from .. import __version__
-
-        h.update(__version__.encode())
-    files = sorted(p for p in PACKAGE_DIR.rglob("*")
-                   if p.is_file() and p.suffix in (".py", ".toml", ".csv", ".json")
-                   and "__pycache__" not in p.parts
-                   and p.relative_to(PACKAGE_DIR).parts[0] not in NOT_MODEL_DIRS
-                   and p.relative_to(PACKAGE_DIR).as_posix() not in NOT_MODEL)
-    for p in files:
-        h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
 
 
 def run_key(version: str, params: dict[str, Any], seed: int) -> str:
@@ -81,32 +52,6 @@ def schema(factors, outcomes) -> pa.Schema:
     fields += [pa.field(o, pa.float64()) for o in outcomes]
     fields += [pa.field("error", pa.string()), pa.field("elapsed_s", pa.float64())]
     return pa.schema(fields)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, doc: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(doc, indent=2, default=_jsonable) + "\n").encode())
-
-
-def _jsonable(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 class ResultStore:

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..results import git_commit, package_versions
+from ..io import atomic_write_text, git_commit, model_version, package_versions
 from .backends import BACKENDS, default_workers, run_one, run_tasks
 from .design import design_points, point_params
 from .seeds import design_seed, replication_seeds
-from .store import ResultStore, model_version, run_key, schema
+from .store import ResultStore, run_key, schema
 
 EXTRA_PACKAGES = ("salib", "dask", "distributed")
 
@@ -35,18 +35,6 @@ class SweepReport:
     @property
     def ok(self) -> bool:
         return not self.failures and self.status == "complete"
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = package_versions()
-    for name in EXTRA_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
@@ -110,7 +98,7 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
         "experiment_id": spec.fingerprint(),
         "model_version": model_version(),
         "git_commit": git_commit(),
-        "package_versions": _versions(),
+        "package_versions": package_versions(EXTRA_PACKAGES),
         "root_seed": spec.seed,
         "replication_seeds": replication_seeds(spec.seed, spec.replications),
         "design_seed": design_seed(spec.seed),
@@ -126,7 +114,7 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
         "host": socket.gethostname(),
         "platform": platform.platform(),
     }
-    (out_dir / "experiment.toml").write_text(spec.text, encoding="utf-8")
+    atomic_write_text(out_dir / "experiment.toml", spec.text)
 
     def write_manifest(state: str) -> None:
         counts = _counts(status, runs)
