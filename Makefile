@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
+# extras installed with the project: `make test EXTRAS=dev,mpi` adds mpi4py (the mpi backend)
+EXTRAS ?= dev
 STAMP := $(VENV)/.installed
 
 .PHONY: run run-quick run-scenario test bench baseline setup clean-venv
@@ -14,7 +16,7 @@ $(STAMP): pyproject.toml
 	@bash tools/find_python.sh > /dev/null || exit 1
 	@if [ ! -x $(PY) ]; then "$$(bash tools/find_python.sh)" -m venv $(VENV); fi
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e ".[dev]"
+	@$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 
 # The main job: the partnership-vs-symbiotic report (uses scenarios/turkestan_calibrated.toml

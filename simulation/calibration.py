@@ -48,9 +48,14 @@ paper's sample enters through the predictive intervals instead. The age-cohort b
 
 Each particle's run has a seed derived from the calibration's seed and the particle's
 parameter values (CRC32 of their repr), so the map parameters -> statistics is a deterministic
-function. ABC-SMC's proposals are not reproducible with a parallel sampler: pyabc's workers
-reseed numpy from the operating system, so two calibrations with the same file differ by Monte
-Carlo error (the posterior, not the particles, is the result).
+function. Particles are simulated by pyabc's ``ConcurrentFutureSampler`` on the executor of the
+chosen backend (``runs/evaluator.py``: serial, processes, Dask or MPI). Each of its jobs draws
+from numpy's global stream seeded by (calibration seed, generation, job number) instead of
+pyabc's reseeding from the operating system (:class:`SeededJobs`), and a generation keeps the
+jobs up to its n-th accepted particle in job order: the particles, weights and epsilons are
+the same on every backend and number of workers; the count of simulations is not (jobs
+started in parallel past a generation's end are counted), and with it a stop by
+``max_simulations`` or ``max_walltime_minutes`` may come at another generation.
 
 Model comparison: with two governance models pyabc samples the model index with the parameters
 (same priors for both) and reports each generation's model probabilities; their ratio is the
@@ -72,6 +77,7 @@ import os
 import sys
 import time
 import zlib
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -81,6 +87,7 @@ import numpy as np
 
 from .io import (atomic_write_text, check_writable, git_commit, json_text, load_toml, package_version, package_versions,
                  staged_directory, suggest)
+from .runs.evaluator import SINGLE_THREAD_ENV, Pool, default_workers, evaluate, open_executor
 from .scenario import BY_NAME, GOVERNANCE_PRESETS, SECTIONS, Scenario, ScenarioError, load_scenario, resolve
 from .survey import COHORTS, TABLES, observed_tables, table_labels
 
@@ -353,67 +360,92 @@ class SurveyModel:
 
 # --------------------------------------------------------------------------- the ABC-SMC fit
 
-def _sampler(backend: str, workers: int, address: str | None):
-    import pyabc
+class SeededJobs(Executor):
+    """The executor handed to pyabc's ``ConcurrentFutureSampler``: it passes every call on to
+    ``executor``, except pyabc's particle job, which it replaces by :func:`_seeded_particles`.
 
-    if backend == "serial":
-        return pyabc.sampler.SingleCoreSampler(), None
-    if backend == "processes":
-        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True), None
-    if backend == "dask":
-        import dask
-        from distributed import Client, LocalCluster
+    pyabc's job reseeds numpy (and ``random``) from the operating system, so particles would
+    differ from run to run. The replacement draws them from a seed derived from the
+    calibration's seed, the generation and the job's number, and restores the caller's
+    random state afterwards (the serial executor runs jobs in this process). A generation's
+    population is made of the jobs up to its n-th accepted particle in job order, so the
+    particles do not depend on the backend or on timing; only the count of simulations
+    (jobs submitted, including those cancelled at a generation's end) does.
+    """
 
-        from .runs.backends import DASK_WORKER_CONFIG, SINGLE_THREAD_ENV
+    def __init__(self, executor: Executor, seed: int):
+        self.executor = executor
+        self.seed = int(seed)
+        self.generation = -1
 
-        if address:
-            client, cluster = Client(address, timeout="30s"), None
-        else:
-            with dask.config.set(DASK_WORKER_CONFIG):
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, env=SINGLE_THREAD_ENV)
-            client = Client(cluster)
-        slots = sum(client.nthreads().values()) or workers
+    def submit(self, fn, /, *args, **kwargs):
+        """Submit ``fn(*args, **kwargs)`` to the wrapped executor (pyabc's particle job: seeded)."""
+        from pyabc.sampler import eps_mixin
 
-        def close():
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        if fn is getattr(eps_mixin, "_global_full_submit_function_pickle", None) and len(args) == 3 and not kwargs:
+            pickled, batch_size, job_ids = args
+            if job_ids[0] == 0:  # job numbers start again at 0 in every generation
+                self.generation += 1
+            return self.executor.submit(_seeded_particles, (self.seed, self.generation, job_ids[0]), pickled,
+                                        batch_size, job_ids)
+        return self.executor.submit(fn, *args, **kwargs)
 
-        return pyabc.sampler.DaskDistributedSampler(dask_client=client, client_max_jobs=2 * slots, batch_size=1), close
-    raise ValueError(f"backend {backend!r}; expected serial, processes or dask")
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to do: the wrapped executor belongs to the caller."""
+
+
+def _seeded_particles(key: tuple[int, int, int], pickled: bytes, batch_size: int, job_ids: list[int]) -> list[tuple]:
+    """pyabc's particle job (``batch_size`` evaluations of its pickled ``simulate_one``), with
+    numpy's and Python's global random streams seeded from ``key``; the caller's streams are restored."""
+    import random
+
+    import cloudpickle
+
+    simulate_one = cloudpickle.loads(pickled)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    words = np.random.SeedSequence(list(key)).generate_state(2)
+    np.random.seed(int(words[0]))
+    random.seed(int(words[1]))
+    try:
+        out = []
+        for j in range(batch_size):
+            result = simulate_one()
+            out.append((result, result.accepted, job_ids[j]))
+        return out
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
 
 
 def fit(calib: Calibration, db_path: Path, observed: dict[str, np.ndarray] | None = None, backend: str = "processes",
-        workers: int | None = None, address: str | None = None, quiet: bool = True):
+        workers: int | None = None, address: str | None = None, quiet: bool = True, pool: Pool | None = None):
     """Run ABC-SMC and return pyabc's History (database at ``db_path``).
 
     ``observed``: fitted statistics to fit to (default: the paper's; tests pass synthetic ones).
+    Particles are simulated by pyabc's ``ConcurrentFutureSampler`` on ``pool`` (an open
+    executor from :func:`simulation.runs.evaluator.open_executor`), or on one opened here for
+    ``backend``, ``workers`` and ``address``.
     """
     import pyabc
 
-    from .runs.backends import SINGLE_THREAD_ENV, default_workers
-
+    if pool is None:
+        with open_executor(backend, workers, address) as own:
+            return fit(calib, db_path, observed, quiet=quiet, pool=own)
     logging.getLogger("ABC").setLevel(logging.WARNING if quiet else logging.INFO)
     os.environ.update(SINGLE_THREAD_ENV)
-    workers = workers or default_workers()
     observed = observed_statistics() if observed is None else observed
-    np.random.seed(calib.seed)  # pyabc's main-process draws (a parallel sampler's workers reseed themselves)
+    np.random.seed(calib.seed)  # pyabc's main-process draws; particles are seeded by SeededJobs
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in calib.priors.items()})
     models = [pyabc.FunctionModel(SurveyModel(calib, g), name=g) for g in calib.governance]
-    sampler, close = _sampler(backend, workers, address)
+    sampler = pyabc.sampler.ConcurrentFutureSampler(cfuture_executor=SeededJobs(pool.executor, calib.seed),
+                                                    client_max_jobs=pool.window, batch_size=1)
     a = calib.abc
-    try:
-        abc = pyabc.ABCSMC(models, [prior] * len(models), Deviance(a["share_floor"]),
-                           population_size=a["population_size"], sampler=sampler)
-        abc.new(f"sqlite:///{db_path}", observed)
-        history = abc.run(minimum_epsilon=a["min_epsilon"], max_nr_populations=a["max_generations"],
-                          max_total_nr_simulations=a["max_simulations"],
-                          max_walltime=timedelta(minutes=a["max_walltime_minutes"]))
-    finally:
-        if close is not None:
-            close()
-    return history
+    abc = pyabc.ABCSMC(models, [prior] * len(models), Deviance(a["share_floor"]),
+                       population_size=a["population_size"], sampler=sampler)
+    abc.new(f"sqlite:///{db_path}", observed)
+    return abc.run(minimum_epsilon=a["min_epsilon"], max_nr_populations=a["max_generations"],
+                   max_total_nr_simulations=a["max_simulations"],
+                   max_walltime=timedelta(minutes=a["max_walltime_minutes"]))
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
@@ -462,17 +494,16 @@ def model_probabilities(history, calib: Calibration):
 # --------------------------------------------------------------------------- posterior predictive
 
 def _predictive_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
-    """One posterior-predictive run (a task for ``runs.backends``): sample tables as JSON."""
+    """One posterior-predictive run (a task for ``runs.evaluator``): sample tables as JSON."""
     surveys = outcomes[0]
     _, tables = run_survey_model(params, seed, surveys)
     return {"tables": json.dumps(tables)}
 
 
-def predictive(post, calib: Calibration, governance: str, backend: str, workers: int | None,
-               address: str | None) -> list[dict[str, np.ndarray]]:
-    """Survey tables from posterior draws: ``predictive_draws`` runs x ``surveys_per_draw`` samples of the paper's sizes."""
-    from .runs.backends import run_tasks
-
+def predictive(post, calib: Calibration, governance: str, backend: str = "processes", workers: int | None = None,
+               address: str | None = None, pool: Pool | None = None) -> list[dict[str, np.ndarray]]:
+    """Survey tables from posterior draws: ``predictive_draws`` runs x ``surveys_per_draw`` samples of the
+    paper's sizes, run on ``pool`` (or on an executor opened here for ``backend``)."""
     df, w = post[governance]
     rng = np.random.default_rng([calib.seed, 1])
     picks = rng.choice(len(df), size=calib.abc["predictive_draws"], p=w / w.sum())
@@ -482,9 +513,11 @@ def predictive(post, calib: Calibration, governance: str, backend: str, workers:
         params = calib.run_parameters(governance, values)
         seed = int(np.random.SeedSequence([calib.seed, 2, i]).generate_state(1)[0])
         tasks.append((i, _predictive_task, params, seed, params["steps"], (calib.abc["surveys_per_draw"],)))
+    if pool is None:
+        with open_executor(backend, workers, address) as own:
+            return predictive(post, calib, governance, pool=own)
     out = []
-    backend = "serial" if backend == "serial" else backend
-    for _, row in run_tasks(iter(tasks), backend, workers, address):
+    for _, row in evaluate(tasks, pool.executor, pool.window):
         if row.get("error"):
             continue  # a failed draw is counted in the manifest
         out.extend({t: np.asarray(v) for t, v in tab.items()} for tab in json.loads(row["tables"]))
@@ -654,8 +687,6 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
     ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
     ``<name>_calibrated.toml``), never with ``--quick``; pass ``False`` to skip it.
     """
-    from .runs.backends import default_workers
-
     out_dir = Path(out_dir) if out_dir else Path("results") / calib.name
     check_writable(out_dir, overwrite)
     workers = workers or default_workers()
@@ -668,17 +699,18 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
 
         say(f"ABC-SMC: models {', '.join(calib.governance)}; {len(calib.priors)} free parameters; "
             f"population {calib.abc['population_size']}; backend {backend} ({workers} workers)")
-        history = fit(calib, tmp / "abc.db", observed, backend, workers, address, quiet)
-        fit_wall = time.perf_counter() - started
-        post = posterior(history, calib)
-        summary = posterior_summary(post, calib)
-        probs = model_probabilities(history, calib)
-        final = probs.iloc[-1]
-        best = max(post, key=lambda g: final[f"p_{g}"])
-        say(f"fit done in {fit_wall:.0f} s: {len(probs)} generations, {history.total_nr_simulations} simulations, "
-            f"final epsilon {final['epsilon']:.2f}; " + ", ".join(f"P({g}) = {final[f'p_{g}']:.3f}" for g in calib.governance))
+        with open_executor(backend, workers, address) as pool:  # one executor for the fit and the predictive runs
+            history = fit(calib, tmp / "abc.db", observed, quiet=quiet, pool=pool)
+            fit_wall = time.perf_counter() - started
+            post = posterior(history, calib)
+            summary = posterior_summary(post, calib)
+            probs = model_probabilities(history, calib)
+            final = probs.iloc[-1]
+            best = max(post, key=lambda g: final[f"p_{g}"])
+            say(f"fit done in {fit_wall:.0f} s: {len(probs)} generations, {history.total_nr_simulations} simulations, "
+                f"final epsilon {final['epsilon']:.2f}; " + ", ".join(f"P({g}) = {final[f'p_{g}']:.3f}" for g in calib.governance))
 
-        samples = predictive(post, calib, best, backend, workers, address)
+            samples = predictive(post, calib, best, pool=pool)
         cells = predictive_cells(samples)
         cov = coverage(cells)
         say(f"posterior predictive: {len(samples)} simulated surveys of the {best} model")

@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
     params.add_argument("--section", default=None, help="only this section")
-    from .runs.cli import add_subcommands as _add_experiment_commands
+    from .runs.cli import BACKEND_CHOICES, BACKEND_HELP, add_subcommands as _add_experiment_commands
 
     _add_experiment_commands(sub)  # sweep, analyze
     survey = sub.add_parser("survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed")
@@ -50,10 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("--json", action="store_true", help="print one JSON object instead of text tables")
     calibrate = sub.add_parser("calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models")
     calibrate.add_argument("calibration", help="calibration TOML file, e.g. experiments/calibration_turkestan.toml")
-    calibrate.add_argument("--backend", choices=("processes", "dask", "serial"), default="processes",
-                           help="where runs execute (default: local processes on all cores)")
+    calibrate.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
     calibrate.add_argument("--workers", type=_non_negative_int, default=None,
-                           help="worker processes for 'processes' and a local Dask cluster (default: all cores)")
+                           help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)")
     calibrate.add_argument("--dask-address", default=None,
                            help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
     calibrate.add_argument("--out", default=None, help="output directory (default: results/<calibration name>)")
@@ -123,20 +122,12 @@ def _survey(args) -> int:
 def _calibrate(args) -> int:
     from .calibration import load_calibration, run_calibration
 
-    if args.dask_address and args.backend != "dask":
-        raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
-    if args.workers == 0:
-        raise ScenarioError("--workers: 0 is not allowed; expected a positive integer")
+    from .runs.cli import check_backend_args
+
+    check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
     out_dir = Path(args.out) if args.out else Path("results") / calib.name
     check_writable(out_dir, args.overwrite)
-    if args.backend == "dask" and args.dask_address:
-        from .runs.backends import check_dask_address
-
-        try:
-            check_dask_address(args.dask_address)
-        except OSError as err:
-            raise ScenarioError(f"--dask-address: {err}") from None
     m = run_calibration(calib, out_dir, backend=args.backend, workers=args.workers, address=args.dask_address,
                         overwrite=args.overwrite, quiet=args.quiet, command=" ".join(["statebiz", *sys.argv[1:]]))
     probs = ", ".join(f"{g} {p:.3f}" for g, p in m["model_probabilities"].items())

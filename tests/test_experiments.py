@@ -20,7 +20,7 @@ import pytest
 from .conftest import REPO_ROOT
 from simulation.cli import main
 from simulation.runs import load_experiment, read_results, run_sweep
-from simulation.runs.backends import run_one
+from simulation.runs.evaluator import run_one
 from simulation.runs.design import design_points
 from simulation.runs.seeds import replication_seeds
 from simulation.io import model_version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..runs.cli import BACKEND_CHOICES, _positive_int
+from ..runs.cli import BACKEND_CHOICES, BACKEND_HELP, _positive_int, check_backend_args
 
 
 def add_subcommand(sub) -> None:
@@ -14,10 +14,9 @@ def add_subcommand(sub) -> None:
                    help="compare file (default: experiments/partnership_vs_symbiotic.toml)")
     p.add_argument("--quick", action="store_true",
                    help="small sizes (the file's [quick.*] tables): about a minute on 2 cores, for a first look")
-    p.add_argument("--backend", choices=BACKEND_CHOICES, default="processes",
-                   help="where runs execute (default: local processes on all cores)")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
     p.add_argument("--workers", type=_positive_int, default=None,
-                   help="worker processes for 'processes' and a local Dask cluster (default: all cores)")
+                   help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)")
     p.add_argument("--dask-address", default=None, help="address of a running Dask scheduler (with --backend dask)")
     p.add_argument("--out", default=None, help="output directory (default: results/partnership_vs_symbiotic)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing report in the output directory")
@@ -25,13 +24,11 @@ def add_subcommand(sub) -> None:
 
 
 def compare_command(args) -> int:
-    from ..scenario import ScenarioError
     from .compare import run_compare
     from .config import load_compare
     from .runs import RunFailure
 
-    if args.dask_address and args.backend != "dask":
-        raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
+    check_backend_args(args)
     config = load_compare(args.compare_file, quick=args.quick)
     try:
         result = run_compare(config, out_dir=args.out, backend=args.backend, workers=args.workers,

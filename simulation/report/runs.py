@@ -4,7 +4,7 @@ Every part pairs its runs by seed: replication r runs on the same seed (derived 
 root seed by ``simulation.runs.seeds``, ``SeedSequence(root, spawn_key=(0, r))``) in
 both governance models and at every grid point or lever setting, so differences are paired
 (common random numbers). All runs of all parts go through one call of
-``simulation.runs.backends.run_tasks`` (serial, local processes or Dask), so a Dask
+``simulation.runs.evaluator.evaluate`` on one executor (serial, local processes, Dask or MPI), so a Dask
 cluster or a process pool starts once.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..runs.backends import run_one, run_tasks
+from ..runs.evaluator import evaluate, open_executor, run_one
 from ..runs.seeds import replication_seeds
 from .config import GOVERNANCE, CompareConfig
 
@@ -47,7 +47,7 @@ def paired_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[st
 
 @dataclass
 class Plan:
-    tasks: list[tuple]  # (task_id, fn, params, seed, steps, outcomes) as backends.execute takes them
+    tasks: list[tuple]  # (task_id, fn, params, seed, steps, outcomes) as evaluator.execute takes them
     meta: dict[int, dict[str, Any]]  # task_id -> part, governance, replication, seed, setting
 
 
@@ -111,13 +111,14 @@ def execute(config: CompareConfig, backend: str = "processes", workers: int | No
     bar = tqdm(total=len(p.tasks), desc="compare", unit="run", file=sys.stderr,
                disable=(None if progress is None else not progress), dynamic_ncols=True)
     try:
-        for task_id, row in run_tasks(iter(p.tasks), backend, workers, address):
-            if row.get("error") is not None:
-                m = p.meta[task_id]
-                raise RunFailure(f"{m['part']} run ({m['governance']}, replication {m['replication']}, seed {m['seed']}) "
-                                 f"failed: {row['error']}")
-            results[task_id] = row
-            bar.update()
+        with open_executor(backend, workers, address) as pool:
+            for task_id, row in evaluate(p.tasks, pool.executor, pool.window):
+                if row.get("error") is not None:
+                    m = p.meta[task_id]
+                    raise RunFailure(f"{m['part']} run ({m['governance']}, replication {m['replication']}, seed {m['seed']}) "
+                                     f"failed: {row['error']}")
+                results[task_id] = row
+                bar.update()
     finally:
         bar.close()
 

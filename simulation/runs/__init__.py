@@ -8,13 +8,14 @@
     analyze(report.out_dir)                                       # tables and figures
 
 Modules: ``spec`` (experiment files), ``design`` (design points), ``seeds`` (common random
-numbers), ``store`` (Parquet parts, run keys, manifest), ``backends`` (serial, processes,
-Dask), ``sweep`` (running and resuming), ``analysis`` (summaries, sensitivity, figures).
+numbers), ``store`` (Parquet parts, run keys, manifest), ``evaluator`` (tasks on an executor:
+serial, processes, Dask, MPI), ``sweep`` (running and resuming), ``analysis`` (summaries, sensitivity, figures).
 """
 
 _EXPORTS = {
     "load_experiment": "spec", "ExperimentSpec": "spec", "run_sweep": "sweep", "SweepReport": "sweep",
-    "read_results": "store", "analyze": "analysis", "run_one": "backends", "BACKENDS": "backends",
+    "read_results": "store", "analyze": "analysis", "run_one": "evaluator", "BACKENDS": "evaluator",
+    "evaluate": "evaluator", "open_executor": "evaluator", "SerialExecutor": "evaluator",
 }
 __all__ = list(_EXPORTS)
 

@@ -6,7 +6,9 @@ import argparse
 import sys
 import time
 
-BACKEND_CHOICES = ("serial", "processes", "dask")
+BACKEND_CHOICES = ("serial", "processes", "dask", "mpi")
+BACKEND_HELP = ("where runs execute: serial (this process), processes (local, the default), dask (a local "
+                "cluster, or a scheduler with --dask-address), mpi (mpi4py's pool; needs statebiz[mpi])")
 
 
 def _positive_int(text: str) -> int:
@@ -19,13 +21,35 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def check_backend_args(args) -> None:
+    """Check ``--backend``, ``--workers`` and ``--dask-address`` before anything runs or is written.
+
+    Raises:
+        ScenarioError: one line naming the option and what is allowed.
+    """
+    from ..scenario import ScenarioError
+    from .evaluator import check_dask_address, mpi_available
+
+    if args.dask_address and args.backend != "dask":
+        raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
+    if getattr(args, "workers", None) == 0:
+        raise ScenarioError("--workers: 0 is not allowed; expected a positive integer")
+    if args.backend == "mpi" and not mpi_available():
+        raise ScenarioError("--backend mpi: mpi4py is not installed; install it with pip install 'statebiz[mpi]' "
+                            "(it needs an MPI library, e.g. Debian's libopenmpi-dev), or choose serial, processes or dask")
+    if args.backend == "dask" and args.dask_address:
+        try:
+            check_dask_address(args.dask_address)
+        except OSError as err:
+            raise ScenarioError(f"--dask-address: {err}") from None
+
+
 def add_subcommands(sub) -> None:
     sweep = sub.add_parser("sweep", help="run (or resume) an experiment: experiments/*.toml -> results/<name>/")
     sweep.add_argument("experiment", help="experiment TOML file, e.g. experiments/regime_map.toml")
-    sweep.add_argument("--backend", choices=BACKEND_CHOICES, default="processes",
-                       help="where runs execute (default: local processes on all cores)")
+    sweep.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
     sweep.add_argument("--workers", type=_positive_int, default=None,
-                       help="worker processes for 'processes' and a local Dask cluster (default: all cores)")
+                       help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)")
     sweep.add_argument("--dask-address", default=None,
                        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
     sweep.add_argument("--out", default=None, help="results directory (default: results/<experiment name>)")
@@ -43,8 +67,7 @@ def sweep_command(args) -> int:
     from .spec import load_experiment
     from .sweep import run_sweep
 
-    if args.dask_address and args.backend != "dask":
-        raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
+    check_backend_args(args)
     spec = load_experiment(args.experiment)
     started = time.perf_counter()
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..io import atomic_write_text, git_commit, model_version, package_versions
-from .backends import BACKENDS, default_workers, run_one, run_tasks
+from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
 from .design import design_points, point_params
 from .seeds import design_seed, replication_seeds
 from .store import ResultStore, run_key, schema
@@ -55,14 +55,13 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
     """Run (or resume) an experiment and store its results in ``out_dir`` (default ``results/<name>``).
 
     ``run_fn(params, seed, steps, outcomes) -> dict`` is the function run on the workers (default
-    :func:`~simulation.runs.backends.run_one`, the model; a
+    :func:`~simulation.runs.evaluator.run_one`, the model; a
     top-level, importable function); a run that raises is stored with its error.
 
     Raises:
         ResultExistsError: ``out_dir`` holds another experiment's results and ``overwrite`` is false.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    check_backend(backend)
     from tqdm import tqdm
 
     run_fn = run_fn or run_one
@@ -70,7 +69,7 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
     out_dir = Path(out_dir) if out_dir is not None else Path("results") / spec.name
     runs = plan(spec)
     if backend == "dask" and address:
-        from .backends import check_dask_address
+        from .evaluator import check_dask_address
 
         check_dask_address(address)
     store = ResultStore(out_dir)
@@ -153,20 +152,21 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
                   file=sys.stderr)
     bar.set_postfix(failed=0)
     try:
-        for task_id, result in run_tasks(tasks(), backend, workers, address):
-            if report.first_result_s is None:
-                report.first_result_s = time.perf_counter() - started
-            key = meta.pop(task_id)[3]
-            for point, rep, seed, _, values, _ in same_key.pop(key):
-                batch.append({"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result)
-                report.ran += 1
-            if result.get("error") is not None:
-                report.failed_now += 1
-                bar.set_postfix(failed=report.failed_now)
-            bar.update()
-            if len(batch) >= batch_size or time.monotonic() - last_write >= batch_seconds:
-                flush()
-                write_manifest("running")
+        with open_executor(backend, workers, address) as pool:
+            for task_id, result in evaluate(tasks(), pool.executor, pool.window):
+                if report.first_result_s is None:
+                    report.first_result_s = time.perf_counter() - started
+                key = meta.pop(task_id)[3]
+                for point, rep, seed, _, values, _ in same_key.pop(key):
+                    batch.append({"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result)
+                    report.ran += 1
+                if result.get("error") is not None:
+                    report.failed_now += 1
+                    bar.set_postfix(failed=report.failed_now)
+                bar.update()
+                if len(batch) >= batch_size or time.monotonic() - last_write >= batch_seconds:
+                    flush()
+                    write_manifest("running")
         flush()
     except BaseException:
         flush()

@@ -1,0 +1,280 @@
+"""One evaluator for every kind of run: tasks on any ``concurrent.futures.Executor``.
+
+:func:`evaluate` takes an iterator of tasks and an executor and yields ``(task_id, row)`` as
+runs finish, in completion order; callers store rows by task id or run key, so the order
+does not matter. At most a bounded number of tasks is in flight at once, so memory stays
+flat however many runs there are. The function an executor runs is :func:`execute`, a
+top-level function that catches the run's exception and returns it as the row's ``error``.
+
+Executors come from :func:`open_executor` by backend name:
+
+- ``serial``: :class:`SerialExecutor`, in this process (each ``submit`` runs the call);
+- ``processes``: a ``ProcessPoolExecutor`` on this machine (fork when this process has a
+  single thread, else forkserver with the model preloaded), single-threaded workers;
+- ``dask``: ``distributed.Client(...).get_executor(pure=False)`` on a local cluster or, with
+  an address, on a running scheduler;
+- ``mpi``: ``mpi4py.futures.MPIPoolExecutor`` (the optional extra ``statebiz[mpi]``), which
+  spawns its workers, or uses those of ``mpiexec -n N python -m mpi4py.futures ...``.
+
+The sweep (``runs/sweep.py``), the comparison (``report/runs.py``) and the calibration
+(``calibration.py``, through pyabc's ``ConcurrentFutureSampler``) all use it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+BACKENDS = ("serial", "processes", "dask", "mpi")
+#: Environment for workers: one thread each (the model is single-threaded numpy).
+SINGLE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+#: Dask settings for the workers of a local cluster (README: the same for a cluster's workers).
+#: Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 so that workers hand memory back to the OS;
+#: for this model's many short-lived numpy arrays that costs ~30% of run time in page faults.
+#: The statistical profiler (a stack sample every 10 ms) costs a few % more.
+DASK_WORKER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(1 << 30),
+    "distributed.worker.profile.enabled": False,
+}
+
+#: A task: (task_id, run function, parameters, seed, reported quarters, outcomes to keep).
+Task = tuple[int, Callable, dict, int, int, tuple]
+
+
+# --------------------------------------------------------------------------- tasks
+
+def run_one(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[str, ...]) -> dict[str, float]:
+    """The default run function: one replication of the model, only the kept outcomes."""
+    from ..runner import run_model
+
+    out = run_model(steps=steps, seed=seed, **{k: v for k, v in params.items() if k != "steps"})
+    return {k: out[k] for k in outcomes}
+
+
+def execute(task: Task) -> tuple[int, dict[str, Any]]:
+    """Run one task; never raises for a failing run (the error goes into the row, with ``elapsed_s``)."""
+    task_id, fn, params, seed, steps, outcomes = task
+    started = time.perf_counter()
+    try:
+        row = dict(fn(dict(params), seed, steps, outcomes))
+        row["error"] = None
+    except Exception as err:  # noqa: BLE001 - a failing run is data, the caller goes on
+        last = traceback.extract_tb(err.__traceback__)[-1:] or [None]
+        where = f" (at {os.path.basename(last[0].filename)}:{last[0].lineno})" if last[0] else ""
+        row = {"error": f"{type(err).__name__}: {err}{where}".replace("\n", " ")}
+    row["elapsed_s"] = time.perf_counter() - started
+    return task_id, row
+
+
+def evaluate(tasks: Iterable[Task], executor: Executor, window: int = 4) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Run ``tasks`` on ``executor`` and yield ``(task_id, row)`` as each finishes.
+
+    At most ``window`` tasks are submitted and unfinished at a time (the next task is taken
+    from ``tasks`` only when one finishes). Leaving the loop early cancels what has not started.
+    """
+    window = max(1, int(window))
+    tasks = iter(tasks)
+    pending: set[Future] = set()
+    try:
+        for task in tasks:
+            pending.add(executor.submit(execute, task))
+            if len(pending) >= window:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    pending.add(executor.submit(execute, nxt))
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+# --------------------------------------------------------------------------- executors
+
+class SerialExecutor(Executor):
+    """An executor that runs each call in this process, at ``submit``, and returns a done Future."""
+
+    def __init__(self) -> None:
+        self._shutdown = False
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` now; its result or exception is in the returned Future."""
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot submit to a SerialExecutor after shutdown")
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - delivered through the Future, as other executors do
+            future.set_exception(err)
+        else:
+            future.set_result(result)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse further submissions (nothing is ever pending)."""
+        with self._lock:
+            self._shutdown = True
+
+
+@dataclass
+class Pool:
+    """An open executor with what callers need to size their windows."""
+
+    backend: str
+    executor: Executor
+    slots: int  # tasks that run at the same time (workers)
+
+    @property
+    def window(self) -> int:
+        """Tasks to keep in flight: one for serial, else twice the slots (at least 4)."""
+        return 1 if self.backend == "serial" else max(2 * self.slots, 4)
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def check_backend(backend: str) -> None:
+    """Raise ValueError for an unknown backend name."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def _init_worker() -> None:
+    os.environ.update(SINGLE_THREAD_ENV)
+
+
+def _single_threaded() -> bool:
+    """True if this process has one OS thread (Linux), so that fork cannot deadlock a child."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _process_context():
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and _single_threaded():
+        # no other thread in this process: fork is safe, and workers start at once with the
+        # model already imported (forkserver or spawn would import mesa again, ~2 s)
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["simulation.runner", "simulation.runs.evaluator"])  # import mesa once
+        return ctx
+    return mp.get_context("spawn")
+
+
+def check_dask_address(address: str, timeout: str = "15s") -> None:
+    """Connect to a Dask scheduler once, so that a wrong address fails before anything is written.
+
+    Raises:
+        OSError: the scheduler cannot be reached (with the address in the message).
+    """
+    from distributed import Client
+
+    try:
+        Client(address, timeout=timeout).close()
+    except (OSError, TimeoutError) as err:
+        raise OSError(f"cannot reach a Dask scheduler at {address}: {err}") from None
+
+
+def mpi_available() -> bool:
+    """True if mpi4py (the optional extra ``statebiz[mpi]``) is installed and an MPI library
+    (``libmpi``, e.g. Open MPI or MPICH) is on this machine (checked without starting MPI)."""
+    import ctypes.util
+    import importlib.util
+
+    return importlib.util.find_spec("mpi4py") is not None and ctypes.util.find_library("mpi") is not None
+
+
+@contextmanager
+def open_executor(backend: str, workers: int | None = None, address: str | None = None) -> Iterator[Pool]:
+    """The executor of a backend, open for the ``with`` block and shut down after it.
+
+    ``workers``: processes for ``processes``, a local Dask cluster and MPI (default: all
+    cores); ``address``: a running Dask scheduler (``dask`` only).
+
+    Raises:
+        ValueError: an unknown backend.
+        ImportError: ``mpi`` without mpi4py installed.
+    """
+    check_backend(backend)
+    workers = workers or default_workers()
+    if backend == "serial":
+        executor = SerialExecutor()
+        try:
+            yield Pool(backend, executor, 1)
+        finally:
+            executor.shutdown()
+    elif backend == "processes":
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=_init_worker)
+        try:
+            yield Pool(backend, pool, workers)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    elif backend == "dask":
+        from distributed import Client
+
+        cluster = None
+        if address:
+            client = Client(address, timeout="30s")
+        else:
+            import dask
+            from distributed import LocalCluster
+
+            with dask.config.set(DASK_WORKER_CONFIG):
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, env=SINGLE_THREAD_ENV)
+            client = Client(cluster)
+        try:
+            slots = sum(client.nthreads().values()) or workers
+            yield Pool(backend, client.get_executor(pure=False), slots)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    else:  # mpi
+        # Spawned workers join this process's MPI job, whose one slot per core this idle
+        # process already holds: let Open MPI place more processes than slots.
+        os.environ.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        try:
+            from mpi4py.futures import MPIPoolExecutor
+        except ImportError as err:
+            raise ImportError(f"the mpi backend needs mpi4py (pip install 'statebiz[mpi]'): {err}") from None
+        pool = MPIPoolExecutor(max_workers=workers, env=SINGLE_THREAD_ENV)
+        try:
+            slots = getattr(pool, "num_workers", workers) or workers
+            yield Pool(backend, pool, slots)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_tasks(tasks: Iterable[Task], backend: str, workers: int | None = None,
+              address: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`evaluate` on a backend's executor, opened for the iteration: yields ``(task_id, row)``."""
+    check_backend(backend)
+    with open_executor(backend, workers, address) as pool:
+        yield from evaluate(tasks, pool.executor, pool.window)

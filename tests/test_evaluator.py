@@ -1,0 +1,189 @@
+"""The evaluator (simulation/runs/evaluator.py): tasks on any Executor, the serial executor, the
+backends' factory, MPI (when mpi4py is installed), and the calibration's sampler on an executor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.runs import evaluator as ev
+from simulation.runs.store import ResultStore
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = REPO_ROOT / "scenarios" / "turkestan.toml"
+
+
+def square(params, seed, steps, outcomes):
+    """A cheap run function: fails for seed 3."""
+    if seed == 3:
+        raise ValueError("seed 3 fails")
+    return {"y": float(params["x"]) ** 2 + seed}
+
+
+class Counting(Executor):
+    """Wraps an executor and records the most tasks ever submitted and not yet finished."""
+
+    def __init__(self, inner: Executor):
+        self.inner, self.live, self.most = inner, 0, 0
+        self.lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self.lock:
+            self.live += 1
+            self.most = max(self.most, self.live)
+        fut = self.inner.submit(fn, *args, **kwargs)
+        fut.add_done_callback(self._done)
+        return fut
+
+    def _done(self, _):
+        with self.lock:
+            self.live -= 1
+
+
+def tasks(n):
+    return ((i, square, {"x": i}, i, 1, ("y",)) for i in range(n))
+
+
+def test_evaluate_runs_every_task_on_any_executor_with_a_bounded_window():
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        counting = Counting(pool)
+        rows = dict(ev.evaluate(tasks(40), counting, window=5))
+    assert sorted(rows) == list(range(40))
+    assert counting.most <= 5
+    assert rows[2]["y"] == 6.0 and rows[2]["error"] is None and rows[2]["elapsed_s"] >= 0
+    assert rows[3]["error"].startswith("ValueError: seed 3 fails")  # a failing run is a row, not an exception
+    with ev.open_executor("serial") as serial:
+        assert serial.window == 1
+        serial_rows = dict(ev.evaluate(tasks(40), serial.executor, serial.window))
+
+    def strip(d):
+        return {k: {c: v for c, v in row.items() if c != "elapsed_s"} for k, row in d.items()}
+
+    assert strip(serial_rows) == strip(rows)
+
+
+def test_serial_executor_runs_at_submit_and_refuses_after_shutdown():
+    ex = ev.SerialExecutor()
+    calls = []
+    fut = ex.submit(calls.append, 1)
+    assert fut.done() and calls == [1]
+    bad = ex.submit(int, "x")
+    assert isinstance(bad.exception(), ValueError)
+    assert list(ex.map(abs, [-1, -2])) == [1, 2]
+    ex.shutdown()
+    with pytest.raises(RuntimeError):
+        ex.submit(abs, -1)
+
+
+def test_open_executor_names_the_backends():
+    with pytest.raises(ValueError, match="expected one of serial, processes, dask, mpi"):
+        with ev.open_executor("threads"):
+            pass
+    with ev.open_executor("processes", workers=2) as pool:
+        assert pool.slots == 2 and pool.window == 4
+        assert dict(ev.evaluate(tasks(6), pool.executor, pool.window))[5]["y"] == 30.0
+
+
+# --------------------------------------------------------------------------- MPI
+
+TINY = f"""
+name = "mpi_tiny"
+scenario = "{SCENARIO.as_posix()}"
+replications = 2
+seed = 5
+quarters = 2
+outcomes = ["corruption_incidence", "regime_partnership"]
+[base]
+firms = 200
+residents_per_region = 200
+burn_in = 1
+[levers]
+governance = ["partnership", "symbiotic"]
+"""
+
+
+@pytest.mark.skipif(not ev.mpi_available(), reason="mpi4py is not installed (optional extra statebiz[mpi], needs an MPI library)")
+def test_mpi_sweep_equals_serial(tmp_path):
+    from simulation.runs import load_experiment, read_results, run_sweep
+
+    path = tmp_path / "mpi_tiny.toml"
+    path.write_text(TINY)
+    run_sweep(load_experiment(path), tmp_path / "serial", backend="serial", progress=False)
+    # in a child process: MPI is initialised once per process, and spawns its workers from it
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    done = subprocess.run([sys.executable, "-m", "simulation", "sweep", str(path), "--backend", "mpi", "--workers", "2",
+                           "--out", str(tmp_path / "mpi"), "--quiet"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    a, b = (read_results(tmp_path / d).drop(columns=["elapsed_s"]) for d in ("serial", "mpi"))
+    assert a.equals(b)
+    assert ResultStore(tmp_path / "mpi").manifest()["sessions"][-1]["backend"] == "mpi"
+
+
+def test_mpi_backend_without_mpi4py_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    from simulation.cli import main
+
+    monkeypatch.setattr(ev, "mpi_available", lambda: False)
+    path = tmp_path / "mpi_tiny.toml"
+    path.write_text(TINY)
+    assert main(["sweep", str(path), "--backend", "mpi", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("statebiz: error: --backend mpi: mpi4py is not installed") and "\n" not in err
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- calibration on an executor
+
+CALIBRATION = f"""
+name = "tiny_fit"
+scenario = "{SCENARIO.as_posix()}"
+seed = 7
+governance = ["partnership", "symbiotic"]
+[model]
+firms = 200
+residents_per_region = 200
+burn_in = 1
+steps = 2
+[priors]
+corruption_initial = {{ distribution = "uniform", low = 0.05, high = 0.95 }}
+[abc]
+population_size = 10
+max_generations = 2
+max_simulations = 1000
+"""
+
+
+def test_calibration_runs_through_the_concurrent_future_sampler_reproducibly(tmp_path, monkeypatch):
+    import pyabc
+
+    from simulation import calibration as cal
+
+    path = tmp_path / "fit.toml"
+    path.write_text(CALIBRATION)
+    calib = cal.load_calibration(path)
+    samplers = []
+    real = pyabc.sampler.ConcurrentFutureSampler
+
+    def spy(*args, **kwargs):
+        samplers.append(real(*args, **kwargs))
+        return samplers[-1]
+
+    monkeypatch.setattr(pyabc.sampler, "ConcurrentFutureSampler", spy)
+    populations = []
+    for k in range(2):
+        with ev.open_executor("serial") as pool:
+            history = cal.fit(calib, tmp_path / f"abc{k}.db", pool=pool)
+        df, w = history.get_distribution(m=0, t=history.max_t)
+        populations.append((np.sort(df["corruption_initial"].to_numpy()), history.get_all_populations()["epsilon"].tolist()))
+    assert len(samplers) == 2 and isinstance(samplers[0].client, cal.SeededJobs)
+    assert isinstance(samplers[0].client.executor, ev.SerialExecutor)
+    assert history.max_t == 1 and len(populations[0][0]) > 0
+    # particles are seeded per (seed, generation, job): the same file gives the same posterior
+    assert np.array_equal(populations[0][0], populations[1][0]) and populations[0][1] == populations[1][1]
