@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .io import ResultExistsError, check_writable, git_commit, json_text, package_versions, staged_directory
+from .io import InputError, ResultExistsError, check_writable, git_commit, json_text, package_versions, staged_directory
 from .scenario import BY_NAME, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             from .runs.cli import analyze_command, sweep_command
 
             return sweep_command(args) if args.command == "sweep" else analyze_command(args)
-    except (ScenarioError, ResultExistsError, NotADirectoryError) as err:
+    except (ScenarioError, InputError, ResultExistsError, NotADirectoryError) as err:
         print(f"statebiz: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

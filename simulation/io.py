@@ -9,7 +9,7 @@
 - JSON: :func:`jsonable`, :func:`json_text`.
 - Provenance: :func:`git_commit`, :func:`package_versions`, :func:`model_version`.
 
-This module imports nothing of the model at import time, so any module may import it.
+This module imports nothing else of the package (it is the bottom layer), so any module may import it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,21 +48,22 @@ class ResultExistsError(FileExistsError):
     """A result directory exists and may not be replaced (no ``--overwrite``)."""
 
 
+class InputError(ValueError):
+    """A bad input file; the message is one line naming the file (the command exits with 2)."""
+
+
 # --------------------------------------------------------------------------- TOML inputs
 
-def load_toml(path: str | Path, kind: str, error: type[Exception] | None = None) -> tuple[dict[str, Any], str]:
+def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) -> tuple[dict[str, Any], str]:
     """Read a TOML input file and return ``(table, text)``.
 
-    ``kind`` names the file in messages ("experiment", "calibration", "compare", "scenario").
+    ``kind`` names the file in messages ("experiment", "calibration", "compare", "scenario");
+    ``error`` is the exception class raised (callers pass their own, e.g. ScenarioError).
 
     Raises:
-        ``error`` (default :class:`~simulation.scenario.ScenarioError`), one line naming the
-        file: not found, a directory, unreadable, not UTF-8, or malformed TOML.
+        ``error``: one line naming the file: not found, a directory, unreadable, not UTF-8,
+        or malformed TOML.
     """
-    if error is None:
-        from .scenario import ScenarioError  # imported here: scenario.py may import this module
-
-        error = ScenarioError
     path = Path(path)
     if path.is_dir():
         raise error(f"{path}: is a directory; expected a TOML {kind} file")
@@ -284,10 +286,10 @@ def model_version() -> str:
     h = hashlib.sha256()
     try:
         h.update(metadata.version("statebiz").encode())
-    except metadata.PackageNotFoundError:
-        from . import __version__
-
-        h.update(__version__.encode())
+    except metadata.PackageNotFoundError:  # not installed: the version the package declares
+        init = (PACKAGE_DIR / "__init__.py").read_text(encoding="utf-8")
+        found = re.search(r"^__version__\s*=\s*[\"']([^\"']+)", init, re.M)
+        h.update((found[1] if found else "unknown").encode())
     files = sorted(p for p in PACKAGE_DIR.rglob("*")
                    if p.is_file() and p.suffix in (".py", ".toml", ".csv", ".json")
                    and "__pycache__" not in p.parts
