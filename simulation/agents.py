@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import mesa
 
+from .formulas import life_stage
+
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 COHORTS = ("<30", "30-39", "40-49", "50+")
 LIFE_STAGES = ("start-up", "growth", "mature")
@@ -27,20 +29,20 @@ class Akimat(mesa.Agent):
     @property
     def power(self) -> float:
         """Power strength P in [0,1]."""
-        return float(self.model.akimats_state.power[self.region])
+        return float(self.model.world.akimats.power[self.region])
 
     @property
     def corrupt_share(self) -> float:
         """Share c of corrupt officials in [0,1]."""
-        return float(self.model.akimats_state.corrupt_share[self.region])
+        return float(self.model.world.akimats.corrupt_share[self.region])
 
     @property
     def budget(self) -> float:
-        return float(self.model.akimats_state.budget[self.region])
+        return float(self.model.world.akimats.budget[self.region])
 
     @property
     def utility_quality(self) -> dict[str, float]:
-        q = self.model.akimats_state.utility_quality[self.region]
+        q = self.model.world.akimats.utility_quality[self.region]
         return dict(zip(("heat", "water", "power", "gas"), map(float, q)))
 
     @property
@@ -54,7 +56,7 @@ class Akimat(mesa.Agent):
     @property
     def score(self) -> float:
         """The latest Figure 2 evaluation score in [0,1]."""
-        return float(self.model.akimats_state.score[self.region])
+        return float(self.model.world.akimats.score[self.region])
 
     @property
     def regime_shares(self) -> dict[str, float]:
@@ -70,7 +72,7 @@ class Firm(mesa.Agent):
         self.row = row
 
     def _get(self, name: str):
-        return getattr(self.model.firms, name)[self.row]
+        return getattr(self.model.world.firms, name)[self.row]
 
     @property
     def region(self) -> int:
@@ -107,12 +109,11 @@ class Firm(mesa.Agent):
 
     @property
     def size_class(self) -> str:
-        return SIZE_CLASSES[int(self.model.size_class()[self.row])]
+        return SIZE_CLASSES[int(self.model.world.size_class()[self.row])]
 
     @property
     def life_stage(self) -> str:
-        age = int(self._get("age"))
-        return LIFE_STAGES[0 if age < 4 else 1 if age < 20 else 2]
+        return LIFE_STAGES[int(life_stage(self._get("age"), self.model.params))]
 
     @property
     def regime(self) -> str:
@@ -129,12 +130,12 @@ class Resident(mesa.Agent):
 
     @property
     def region(self) -> int:
-        return int(self.model.residents.region[self.row])
+        return int(self.model.world.residents.region[self.row])
 
     @property
     def cohort(self) -> str:
-        return COHORTS[int(self.model.residents.cohort[self.row])]
+        return COHORTS[int(self.model.world.residents.cohort[self.row])]
 
     @property
     def authority_satisfaction(self) -> float:
-        return float(self.model.residents.authority[self.row])
+        return float(self.model.world.residents.authority[self.row])

@@ -24,12 +24,17 @@ REGION_TALLIES = (
 
 @dataclass
 class QuarterLog:
+    """This quarter's events per firm and tallies per region (written by the submodels)."""
+
     n_firms: int
     n_regions: int
     firm: dict[str, np.ndarray] = field(default_factory=dict)
     region: dict[str, np.ndarray] = field(default_factory=dict)
     tenders: list[tuple[int, int]] = field(default_factory=list)  # (region, sector)
     potential_output: np.ndarray | None = None  # A K^alpha before this quarter's shocks
+    exited: np.ndarray | None = None  # rows of the firms that exited this quarter
+    entered: np.ndarray | None = None  # rows of the firms that entered at its end
+    compaction: np.ndarray | None = None  # old row -> new row, when exited rows were dropped
 
     def __post_init__(self):
         self.firm = {name: np.zeros(self.n_firms) for name in FIRM_EVENTS}

@@ -34,10 +34,10 @@ Samples (stratified, without replacement, each unit equally likely within its st
 Answer rules (codes are the column indices of the paper's tables)
 -----------------------------------------------------------------
 Table 5, residents, "satisfaction with the activities of public authorities", 1-5:
-    ``utilities.authority_scores`` of the resident's latent satisfaction with the
+    ``answers.authority_scores`` of the resident's latent satisfaction with the
     authorities (cuts -1.5, -0.5, 0.5, 1.5; the model's own rule, ODD 7.10).
 Table 6, residents, heat / water / power / gas: satisfied / partially / dissatisfied:
-    ``utilities.utility_answers`` of the resident's latent satisfaction with each utility
+    ``answers.utility_answers`` of the resident's latent satisfaction with each utility
     (dissatisfied below -0.5, satisfied from 0.5; ODD 7.10).
 Table 7, entrepreneurs, "Are you satisfied with the actions of local authorities to
 stimulate your business?": satisfied / partially / dissatisfied:
@@ -92,7 +92,7 @@ from typing import Any
 import numpy as np
 
 from .regions import UTILITIES
-from .submodels.utilities import authority_scores, utility_answers
+from .answers import SATISFACTION_CUT, authority_scores, utility_answers
 
 #: The paper's tables in the instrument, in order.
 TABLES = ("table5", "table6", "table7", "table8", "table9")
@@ -101,9 +101,8 @@ RESIDENT_TABLES = ("table5", "table6")
 FIRM_TABLES = ("table7", "table8", "table9")
 COHORTS = ("<30", "30-39", "40-49", "50+")
 
-#: Table 7: S above this is "satisfied", below minus this "dissatisfied" (equal thirds of [-1, 1];
-#: the same cuts as the model's ``business_satisfied`` outputs).
-SATISFACTION_CUT = 1.0 / 3.0
+#: Table 7: S above ``answers.SATISFACTION_CUT`` is "satisfied", below minus it "dissatisfied"
+#: (equal thirds of [-1, 1]; the same cut as the model's ``business_satisfied`` outcomes).
 #: Table 9: "constantly" when more than this share of the year's dealings carried a demand ...
 CONSTANT_DEALING_SHARE = 0.5
 #: ... or when demands came in at least this many of the last 4 quarters (a majority of them).
@@ -207,7 +206,7 @@ def firm_answers(model, rows: np.ndarray) -> dict[str, np.ndarray]:
         return f.last_year(name)[rows]
 
     return {
-        "table7": business_satisfaction_answers(f.view("satisfaction")[rows]),
+        "table7": business_satisfaction_answers(f.satisfaction[rows]),
         "table8": influence_answers(year("support"), year("cooperation"), year("disputes"), year("rule_bending"),
                                     year("experience")),
         "table9": corruption_answers(f.memory("demands")[:, rows], f.memory("dealings")[:, rows]),
@@ -340,10 +339,10 @@ def simulate_survey(model, rng: np.random.Generator | int | None = None, region:
 
     in_region, label = _region_mask(model, region, res.region)
     residents_pool = np.flatnonzero(in_region)
-    firm_in_region, _ = _region_mask(model, region, f.view("region"))
-    lived = f.view("age") >= 1 if model.quarter > 0 else True  # not this quarter's entrants
-    firms_pool = np.flatnonzero(firm_in_region & f.view("alive") & lived)
-    firm_cohort = f.view("cohort")
+    firm_in_region, _ = _region_mask(model, region, f.region)
+    lived = f.age >= 1 if model.quarter > 0 else True  # not this quarter's entrants
+    firms_pool = np.flatnonzero(firm_in_region & f.alive & lived)
+    firm_cohort = f.cohort
 
     res_rows, res_repeated = _stratified(rng, res.cohort, residents_pool, design["residents"])
     firm_rows, firm_repeated = _stratified(rng, firm_cohort, firms_pool, design["entrepreneurs"])
@@ -365,7 +364,7 @@ def simulate_survey(model, rng: np.random.Generator | int | None = None, region:
         "residents_by_cohort": np.bincount(res.cohort[residents_pool], minlength=4).tolist(),
         "firms": int(firms_pool.size),
         "firms_by_cohort": np.bincount(firm_cohort[firms_pool], minlength=4).tolist(),
-        "informal_firms": int((~f.view("formal")[firms_pool]).sum()),
+        "informal_firms": int((~f.formal[firms_pool]).sum()),
     }
     return SurveyResult(tables, shares, population, res_rows, firm_rows, int(model.quarter),
                         int(model.reported_quarters), label, {"residents": res_repeated, "firms": firm_repeated})

@@ -36,7 +36,7 @@ class Run:
 
     def snap(self) -> None:
         m, f, a = self.model, self.model.firms, self.model.akimats_state
-        alive = f.view("alive").copy()
+        alive = f.alive.copy()
         firm_agents = list(m.agents_by_type[Firm]) if Firm in m.agents_by_type else []
         self.snapshots.append({
             "quarter": m.quarter,
@@ -44,12 +44,12 @@ class Run:
             "firm_agent_rows": sorted(agent.row for agent in firm_agents),
             "n_firm_agents": len(firm_agents),
             "n_firm_agents_in_agents": sum(isinstance(agent, Firm) for agent in m.agents),
-            "capital": f.view("capital")[alive].copy(),
-            "strength": f.view("strength")[alive].copy(),
-            "trust": f.view("trust")[alive].copy(),
-            "satisfaction": f.view("satisfaction")[alive].copy(),
-            "perceived_detection": f.view("perceived_detection")[alive].copy(),
-            "connection": f.view("connection")[alive].copy(),
+            "capital": f.capital[alive].copy(),
+            "strength": f.strength[alive].copy(),
+            "trust": f.trust[alive].copy(),
+            "satisfaction": f.satisfaction[alive].copy(),
+            "perceived_detection": f.perceived_detection[alive].copy(),
+            "connection": f.connection[alive].copy(),
             "power": a.power.copy(),
             "corrupt_share": a.corrupt_share.copy(),
             "utility_quality": a.utility_quality.copy(),

@@ -102,7 +102,7 @@ def test_firm_network_nodes_are_alive_firms(governance):
     m = run_cached(1, firms=1500, residents_per_region=300, burn_in=6, steps=10, governance=governance)
     g = m.firm_network()
     assert isinstance(g, nx.Graph) and not g.is_directed(), f"firm_network() returned {type(g).__name__}"
-    alive = set(np.flatnonzero(m.firms.view("alive")).tolist())
+    alive = set(np.flatnonzero(m.firms.alive).tolist())
     nodes = set(g.nodes)
     assert nodes == alive, (
         f"firm_network nodes differ from alive firm rows: {len(nodes - alive)} extra, {len(alive - nodes)} missing")
@@ -123,7 +123,7 @@ def test_long_ties_join_large_firms_of_neighbouring_regions():
     m = StateBusinessModel(rng=3, regions="all", firms=6000, residents_per_region=200, burn_in=0, steps=1)
     f = m.firms
     src, dst = m.ties.src, m.ties.dst
-    region = f.view("region")
+    region = f.region
     cross = region[src] != region[dst]
     assert cross.sum() > 0, "no tie crosses a regional border: large firms have no long ties"
     large = m.size_class() == 3

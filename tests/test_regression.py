@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests import regression
+import regression
 
 
 @pytest.mark.parametrize("case", list(regression.CASES))

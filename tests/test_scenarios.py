@@ -245,7 +245,7 @@ def test_cli_writes_a_complete_result(small_scenario, tmp_path, capsys):
         f"temporary files left behind: {leftovers(tmp_path, {small_scenario.name, out_dir.name})}")
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3, f"manifest seed {manifest.get('seed')!r}, expected 3"
-    expected = load_scenario(small_scenario).params
+    expected = json.loads(json.dumps(load_scenario(small_scenario).params))  # tuples are JSON lists
     assert manifest["parameters"] == expected, (
         f"manifest parameters differ from the resolved scenario: "
         f"{ {k: (manifest['parameters'].get(k), v) for k, v in expected.items() if manifest['parameters'].get(k) != v} }")
