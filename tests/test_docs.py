@@ -1,4 +1,4 @@
-"""docs/ODD.md stays true to the code: its parameter table is generated from simulation/scenario.py."""
+"""docs/ODD.md stays true to the code: its parameter table is generated from simulation/parameters.py."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_parameter_table_is_current():
 
 
 def test_every_parameter_and_preset_is_in_the_odd():
-    from simulation.scenario import GOVERNANCE_PRESETS, PARAMETERS
+    from simulation.parameters import GOVERNANCE_PRESETS, PARAMETERS
 
     block = table_block()
     missing = [p.name for p in PARAMETERS if f"| `{p.name}` |" not in block]
