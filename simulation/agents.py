@@ -38,19 +38,23 @@ class Akimat(mesa.Agent):
 
     @property
     def budget(self) -> float:
+        """The akimat's budget this quarter (capital units)."""
         return float(self.model.world.akimats.budget[self.region])
 
     @property
     def utility_quality(self) -> dict[str, float]:
+        """Quality in [0,1] of heat, water, power and gas supply."""
         q = self.model.world.akimats.utility_quality[self.region]
         return dict(zip(("heat", "water", "power", "gas"), map(float, q)))
 
     @property
     def governance(self) -> str:
+        """The governance model of the run."""
         return self.model.params["governance"]
 
     @property
     def captured(self) -> bool:
+        """True while a firm holds this akimat captured."""
         return bool(self.model.captured_regions()[self.region] > 0)
 
     @property
@@ -76,10 +80,12 @@ class Firm(mesa.Agent):
 
     @property
     def region(self) -> int:
+        """Index of the agent's region."""
         return int(self._get("region"))
 
     @property
     def capital(self) -> float:
+        """Capital K (units of the initial median firm's capital)."""
         return float(self._get("capital"))
 
     @property
@@ -89,30 +95,37 @@ class Firm(mesa.Agent):
 
     @property
     def trust(self) -> float:
+        """Trust T in [0,1] in the akimat."""
         return float(self._get("trust"))
 
     @property
     def satisfaction(self) -> float:
+        """Satisfaction S in [-1,1] with the authorities."""
         return float(self._get("satisfaction"))
 
     @property
     def formal(self) -> bool:
+        """True if the firm pays taxes (not informal)."""
         return bool(self._get("formal"))
 
     @property
     def insider(self) -> bool:
+        """True for a dominant insider firm (symbiotic model)."""
         return bool(self._get("insider"))
 
     @property
     def cohort(self) -> str:
+        """Age cohort: <30, 30-39, 40-49 or 50+."""
         return COHORTS[int(self._get("cohort"))]
 
     @property
     def size_class(self) -> str:
+        """Size class by capital: micro, small, medium or large."""
         return SIZE_CLASSES[int(self.model.world.size_class()[self.row])]
 
     @property
     def life_stage(self) -> str:
+        """Life stage by age: start-up, growth or mature."""
         return LIFE_STAGES[int(life_stage(self._get("age"), self.model.params))]
 
     @property
@@ -130,12 +143,15 @@ class Resident(mesa.Agent):
 
     @property
     def region(self) -> int:
+        """Index of the agent's region."""
         return int(self.model.world.residents.region[self.row])
 
     @property
     def cohort(self) -> str:
+        """Age cohort: <30, 30-39, 40-49 or 50+."""
         return COHORTS[int(self.model.world.residents.cohort[self.row])]
 
     @property
     def authority_satisfaction(self) -> float:
+        """Latent satisfaction with the authorities."""
         return float(self.model.world.residents.authority[self.row])

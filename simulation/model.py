@@ -75,6 +75,7 @@ class StateBusinessModel(mesa.Model):
 
     @property
     def residents(self):
+        """The resident table (``world.residents``)."""
         return self.world.residents
 
     @property
@@ -91,22 +92,27 @@ class StateBusinessModel(mesa.Model):
 
     @property
     def ties(self):
+        """The firm ties (``world.ties``)."""
         return self.world.ties
 
     @property
     def regions(self):
+        """The regions of the run."""
         return self.world.regions
 
     @property
     def n_regions(self) -> int:
+        """Number of regions."""
         return self.world.n_regions
 
     @property
     def region_graph(self) -> nx.Graph:
+        """Land borders among the run's regions (networkx graph)."""
         return self.world.region_graph
 
     @property
     def match_capital(self) -> np.ndarray:
+        """Per region: the capital at which a firm is a match for its akimat."""
         return self.world.match_capital
 
     @property

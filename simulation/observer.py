@@ -28,8 +28,12 @@ import numpy as np
 
 REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 SUPPRESSION, PATRONAGE, PARTNERSHIP, CONFLICT, NON_INTERFERENCE, CAPTURE = range(6)
-QUADRANTS = ("strong_power_weak_business", "strong_power_strong_business",
-             "weak_power_weak_business", "weak_power_strong_business")
+QUADRANTS = (
+    "strong_power_weak_business",
+    "strong_power_strong_business",
+    "weak_power_weak_business",
+    "weak_power_strong_business",
+)
 
 
 def classify(mem: dict[str, np.ndarray], interaction_threshold: float) -> np.ndarray:
@@ -40,10 +44,15 @@ def classify(mem: dict[str, np.ndarray], interaction_threshold: float) -> np.nda
     label = np.full(interaction.shape, NON_INTERFERENCE, dtype=np.int8)
     undecided = interaction >= interaction_threshold
     rules = (
-        (CONFLICT, (mem["disputes"] > 0)
-         | ((mem["refused"] + mem["reported"] > mem["paid"]) & (lost >= 0.01 * mem["output"]))),
-        (SUPPRESSION, ((mem["paid"] > 0) & (lost > received))
-         | ((mem["dealings"] >= 2 * interaction_threshold) & (received == 0) & (mem["cooperation"] == 0))),
+        (
+            CONFLICT,
+            (mem["disputes"] > 0) | ((mem["refused"] + mem["reported"] > mem["paid"]) & (lost >= 0.01 * mem["output"])),
+        ),
+        (
+            SUPPRESSION,
+            ((mem["paid"] > 0) & (lost > received))
+            | ((mem["dealings"] >= 2 * interaction_threshold) & (received == 0) & (mem["cooperation"] == 0)),
+        ),
         (PARTNERSHIP, (mem["cooperation"] > 0) & (received >= lost)),
         (PATRONAGE, received > 0),
     )
@@ -71,8 +80,19 @@ class Observer:
     def step(self, world, log) -> None:
         """Label every firm from its last 4 quarters; regional and quadrant shares by output."""
         f, p = world.firms, world.params
-        names = ("dealings", "cooperation", "disputes", "extracted", "support", "refused", "reported", "paid",
-                 "demands", "rule_bending", "output")
+        names = (
+            "dealings",
+            "cooperation",
+            "disputes",
+            "extracted",
+            "support",
+            "refused",
+            "reported",
+            "paid",
+            "demands",
+            "rule_bending",
+            "output",
+        )
         mem = {name: f.last_year(name) for name in names}
         mem["support_events"] = (f.memory("support") > 0).sum(axis=0)
         alive = f.alive
@@ -86,11 +106,16 @@ class Observer:
         cell = (region * Q + self.quadrant) * K + self.labels
         w = np.bincount(cell, weights=weight, minlength=R * Q * K).reshape(R, Q, K)
         self.quadrant_weight = w.sum(axis=2)
-        self.quadrant_shares = np.divide(w, self.quadrant_weight[:, :, None], out=np.zeros_like(w),
-                                         where=self.quadrant_weight[:, :, None] > 0)
+        self.quadrant_shares = np.divide(
+            w, self.quadrant_weight[:, :, None], out=np.zeros_like(w), where=self.quadrant_weight[:, :, None] > 0
+        )
         total = w.sum(axis=1)
-        self.shares = np.divide(total, total.sum(axis=1, keepdims=True), out=np.zeros_like(total),
-                                where=total.sum(axis=1, keepdims=True) > 0)
+        self.shares = np.divide(
+            total,
+            total.sum(axis=1, keepdims=True),
+            out=np.zeros_like(total),
+            where=total.sum(axis=1, keepdims=True) > 0,
+        )
 
     def remap(self, mapping: np.ndarray) -> None:
         """Follow the firm table's compaction (rows added since the last step read as non-interference)."""

@@ -20,7 +20,6 @@ from functools import cached_property
 import numpy as np
 
 from .answers import SATISFACTION_CUT, authority_scores, utility_answers
-from .kpi import KPI_NAMES
 from .observer import QUADRANTS, REGIMES
 from .regions import UTILITIES
 from .world import STATUS_NAMES
@@ -70,6 +69,7 @@ class Quarter:
 
     @cached_property
     def n_residents(self) -> np.ndarray:
+        """Residents per region."""
         return np.bincount(self.res.region, minlength=self.R).astype(float)
 
     def resident_share(self, mask: np.ndarray) -> np.ndarray:
@@ -88,6 +88,7 @@ class Quarter:
 
     @cached_property
     def ppp_counts(self) -> dict[str, np.ndarray]:
+        """PPP contracts per region by status."""
         return self.world.projects.counts(self.R)
 
     @cached_property

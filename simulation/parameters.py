@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-
 class ScenarioError(ValueError):
     """A scenario or override is invalid. The message is one line naming file, key and what is allowed."""
 
@@ -269,12 +268,24 @@ assert len(BY_NAME) == len(PARAMETERS), "parameter names must be unique"
 #: The two governance models of the paper (s.2) as named parameter sets (brief s.4).
 GOVERNANCE_PRESETS: dict[str, dict[str, Any]] = {
     "partnership": {
-        "merit_weight": 0.9, "rent_weight": 0.0, "outsider_bias": 0.0, "insiders": 0,
-        "connected_share": 0.05, "transparency": 0.7, "audit_rate": 0.04, "consultation": 1.0,
+        "merit_weight": 0.9,
+        "rent_weight": 0.0,
+        "outsider_bias": 0.0,
+        "insiders": 0,
+        "connected_share": 0.05,
+        "transparency": 0.7,
+        "audit_rate": 0.04,
+        "consultation": 1.0,
     },
     "symbiotic": {
-        "merit_weight": 0.2, "rent_weight": 0.6, "outsider_bias": 1.5, "insiders": 2,
-        "connected_share": 0.10, "transparency": 0.2, "audit_rate": 0.015, "consultation": 0.0,
+        "merit_weight": 0.2,
+        "rent_weight": 0.6,
+        "outsider_bias": 1.5,
+        "insiders": 2,
+        "connected_share": 0.10,
+        "transparency": 0.2,
+        "audit_rate": 0.015,
+        "consultation": 0.0,
     },
 }
 
@@ -283,6 +294,7 @@ META_KEYS = ("name", "description")
 
 
 def defaults() -> dict[str, Any]:
+    """Every parameter's declared default."""
     return {p.name: p.default for p in PARAMETERS}
 
 
@@ -314,18 +326,24 @@ def resolve(values: dict[str, Any], origin: str = "parameters") -> dict[str, Any
         try:
             select(checked["regions"])
         except ValueError as err:
-            raise ScenarioError(f"{origin}: 'regions' = {checked['regions']!r} is not allowed; expected {err}") from None
+            raise ScenarioError(
+                f"{origin}: 'regions' = {checked['regions']!r} is not allowed; expected {err}"
+            ) from None
     governance = checked.get("governance", BY_NAME["governance"].default)
     params = defaults() | GOVERNANCE_PRESETS[governance] | checked
     spent = params["maintenance_share"] + params["support_share"] + params["ppp_share"]
     if spent > 1.0:
-        raise ScenarioError(f"{origin}: 'maintenance_share' + 'support_share' + 'ppp_share' = {spent:g} is not allowed; expected at most 1")
+        raise ScenarioError(
+            f"{origin}: 'maintenance_share' + 'support_share' + 'ppp_share' = {spent:g} is not allowed; expected at most 1"
+        )
     if not params["micro_capital"] <= params["small_capital"] <= params["medium_capital"]:
-        raise ScenarioError(f"{origin}: 'micro_capital' <= 'small_capital' <= 'medium_capital' does not hold; expected increasing size classes")
+        raise ScenarioError(
+            f"{origin}: 'micro_capital' <= 'small_capital' <= 'medium_capital' does not hold; expected increasing size classes"
+        )
     if params["startup_age"] > params["mature_age"]:
-        raise ScenarioError(f"{origin}: 'startup_age' = {params['startup_age']} is not allowed; expected at most 'mature_age' = {params['mature_age']}")
+        raise ScenarioError(
+            f"{origin}: 'startup_age' = {params['startup_age']} is not allowed; expected at most 'mature_age' = {params['mature_age']}"
+        )
     if params["firm_ties"] % 2:
         raise ScenarioError(f"{origin}: 'firm_ties' = {params['firm_ties']} is not allowed; expected an even integer")
     return params
-
-

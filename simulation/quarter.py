@@ -11,14 +11,38 @@ from dataclasses import dataclass, field
 import numpy as np
 
 FIRM_EVENTS = (
-    "dealings", "demands", "paid", "refused", "reported", "extracted", "fines",
-    "support", "cooperation", "disputes", "rule_bending", "output",
-    "ppp_income", "capture_income", "reneged_on", "detected", "experience", "ppp_outlay",
+    "dealings",
+    "demands",
+    "paid",
+    "refused",
+    "reported",
+    "extracted",
+    "fines",
+    "support",
+    "cooperation",
+    "disputes",
+    "rule_bending",
+    "output",
+    "ppp_income",
+    "capture_income",
+    "reneged_on",
+    "detected",
+    "experience",
+    "ppp_outlay",
 )
 REGION_TALLIES = (
-    "demands", "paid", "caught", "bribe_income",
-    "tenders", "ppp_started", "ppp_private_investment", "ppp_construction_spending",
-    "ppp_offbudget", "ppp_jobs", "fixed_investment", "exits",
+    "demands",
+    "paid",
+    "caught",
+    "bribe_income",
+    "tenders",
+    "ppp_started",
+    "ppp_private_investment",
+    "ppp_construction_spending",
+    "ppp_offbudget",
+    "ppp_jobs",
+    "fixed_investment",
+    "exits",
 )
 
 

@@ -15,6 +15,8 @@ UTILITIES = ("heat", "water", "power", "gas")
 
 @dataclass(frozen=True)
 class Region:
+    """One akimat's region: id, name, kind, population, GRP share and land neighbours."""
+
     id: str
     name: str
     kind: str
@@ -29,7 +31,14 @@ def all_regions() -> tuple[Region, ...]:
     text = resources.files("simulation.data").joinpath("kazakhstan_regions.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
     return tuple(
-        Region(r["id"], r["name"], r["kind"], float(r["population_thousands"]), float(r["grp_share"]), tuple(r["neighbours"]))
+        Region(
+            r["id"],
+            r["name"],
+            r["kind"],
+            float(r["population_thousands"]),
+            float(r["grp_share"]),
+            tuple(r["neighbours"]),
+        )
         for r in raw["region"]
     )
 
@@ -85,8 +94,21 @@ class AkimatState:
     replacements: np.ndarray = field(init=False)  # akims replaced so far
 
     def __post_init__(self):
-        for name in ("power", "structural_power", "corrupt_share", "budget", "tax_revenue", "initial_tax", "rents", "capture_transfer",
-                     "maintenance", "maintenance_reference", "support_budget", "ppp_fund", "score"):
+        for name in (
+            "power",
+            "structural_power",
+            "corrupt_share",
+            "budget",
+            "tax_revenue",
+            "initial_tax",
+            "rents",
+            "capture_transfer",
+            "maintenance",
+            "maintenance_reference",
+            "support_budget",
+            "ppp_fund",
+            "score",
+        ):
             setattr(self, name, np.zeros(self.n))
         self.utility_quality = np.zeros((self.n, len(UTILITIES)))
         self.replacements = np.zeros(self.n, dtype=np.int64)

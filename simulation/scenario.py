@@ -36,7 +36,7 @@ class Scenario:
     path: str | None = None
     explicit: dict[str, Any] | None = None
 
-    def with_overrides(self, **overrides: Any) -> "Scenario":
+    def with_overrides(self, **overrides: Any) -> Scenario:
         """A copy with more parameters set; a governance override re-applies that preset
         under the scenario file's explicit values."""
         explicit = dict(self.explicit or {}) | {k: v for k, v in overrides.items() if v is not None}
@@ -64,8 +64,10 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, str]
             meta[key] = value
         elif isinstance(value, dict):
             if key not in SECTIONS:
-                raise ScenarioError(f"{path}: unknown section [{key}]{_suggest(key)}; sections are {', '.join(SECTIONS)}")
-            for name, v in value.items():
+                raise ScenarioError(
+                    f"{path}: unknown section [{key}]{_suggest(key)}; sections are {', '.join(SECTIONS)}"
+                )
+            for name in value:
                 if name in BY_NAME and BY_NAME[name].section != key:
                     raise ScenarioError(f"{path}: '{key}.{name}' belongs in section [{BY_NAME[name].section}]")
                 if name not in BY_NAME:

@@ -47,4 +47,6 @@ SCHEDULE: tuple[Step, ...] = (
 )
 
 #: Every named random stream of a run: initialisation's, then the steps' (each once).
-STREAMS: tuple[str, ...] = tuple(dict.fromkeys(INITIALISATION_STREAMS + tuple(s for st in SCHEDULE for s in st.streams)))
+STREAMS: tuple[str, ...] = tuple(
+    dict.fromkeys(INITIALISATION_STREAMS + tuple(s for st in SCHEDULE for s in st.streams))
+)

@@ -91,8 +91,8 @@ from typing import Any
 
 import numpy as np
 
-from .regions import UTILITIES
 from .answers import SATISFACTION_CUT, authority_scores, utility_answers
+from .regions import UTILITIES
 
 #: The paper's tables in the instrument, in order.
 TABLES = ("table5", "table6", "table7", "table8", "table9")
@@ -114,6 +114,7 @@ STREAM = "survey"
 
 # --------------------------------------------------------------------------- observed data
 
+
 @lru_cache(maxsize=1)
 def _survey_data() -> dict[str, Any]:
     text = resources.files("simulation.data").joinpath("turkestan_survey.toml").read_text(encoding="utf-8")
@@ -133,7 +134,10 @@ def observed_tables() -> dict[str, list[list[int]]]:
 def sample_design() -> dict[str, list[int]]:
     """Cohort quotas of the two samples: residents (Table 2) and entrepreneurs (Tables 7-9)."""
     s = _survey_data()["samples"]
-    return {"residents": list(s["population"]["cohort_sizes"]), "entrepreneurs": list(s["entrepreneurs"]["cohort_sizes"])}
+    return {
+        "residents": list(s["population"]["cohort_sizes"]),
+        "entrepreneurs": list(s["entrepreneurs"]["cohort_sizes"]),
+    }
 
 
 def table_labels(name: str) -> tuple[list[str], list[str]]:
@@ -143,6 +147,7 @@ def table_labels(name: str) -> tuple[list[str], list[str]]:
 
 
 def table_question(name: str) -> str:
+    """The question of a survey table, as the paper asks it."""
     return _survey_data()[name]["question"]
 
 
@@ -154,14 +159,16 @@ def table_totals(tables: dict[str, Any]) -> dict[str, list[int]]:
 
 # --------------------------------------------------------------------------- answer rules
 
+
 def business_satisfaction_answers(satisfaction: np.ndarray) -> np.ndarray:
     """Table 7: 0 satisfied (S > 1/3), 1 partially, 2 dissatisfied (S < -1/3)."""
     s = np.asarray(satisfaction, dtype=float)
     return np.where(s > SATISFACTION_CUT, 0, np.where(s < -SATISFACTION_CUT, 2, 1))
 
 
-def influence_answers(support: np.ndarray, cooperation: np.ndarray, disputes: np.ndarray,
-                      rule_bending: np.ndarray, experience: np.ndarray) -> np.ndarray:
+def influence_answers(
+    support: np.ndarray, cooperation: np.ndarray, disputes: np.ndarray, rule_bending: np.ndarray, experience: np.ndarray
+) -> np.ndarray:
     """Table 8 from 4-quarter sums: 0 positively, 1 partially, 2 does not affect.
 
     Engaged = support received, cooperation, a PPP dispute or capture in the last 4 quarters.
@@ -207,13 +214,15 @@ def firm_answers(model, rows: np.ndarray) -> dict[str, np.ndarray]:
 
     return {
         "table7": business_satisfaction_answers(f.satisfaction[rows]),
-        "table8": influence_answers(year("support"), year("cooperation"), year("disputes"), year("rule_bending"),
-                                    year("experience")),
+        "table8": influence_answers(
+            year("support"), year("cooperation"), year("disputes"), year("rule_bending"), year("experience")
+        ),
         "table9": corruption_answers(f.memory("demands")[:, rows], f.memory("dealings")[:, rows]),
     }
 
 
 # --------------------------------------------------------------------------- the survey
+
 
 @dataclass
 class SurveyResult:
@@ -247,7 +256,9 @@ class SurveyResult:
             "reported_quarter": self.reported_quarter,
             "region": self.region,
             "tables": {k: v.tolist() for k, v in self.tables.items()},
-            "population_shares": {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in self.population_shares.items()},
+            "population_shares": {
+                k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in self.population_shares.items()
+            },
             "population": self.population,
             "resampled": dict(self.resampled),
         }
@@ -275,7 +286,9 @@ def _region_mask(model, region, region_of: np.ndarray) -> tuple[np.ndarray, str]
     return region_of == index, ids[index]
 
 
-def _stratified(rng: np.random.Generator, cohort: np.ndarray, pool: np.ndarray, quotas: list[int]) -> tuple[np.ndarray, int]:
+def _stratified(
+    rng: np.random.Generator, cohort: np.ndarray, pool: np.ndarray, quotas: list[int]
+) -> tuple[np.ndarray, int]:
     """Rows from ``pool`` with exactly ``quotas[c]`` of cohort c, without replacement where possible."""
     chosen, repeated = [], 0
     for c, k in enumerate(quotas):
@@ -317,7 +330,9 @@ def _tabulate(answers: dict[str, np.ndarray], cohort: np.ndarray) -> dict[str, n
     return out
 
 
-def simulate_survey(model, rng: np.random.Generator | int | None = None, region: int | str | None = None) -> SurveyResult:
+def simulate_survey(
+    model, rng: np.random.Generator | int | None = None, region: int | str | None = None
+) -> SurveyResult:
     """Survey the model in its current state (see the module docstring for samples and rules).
 
     Args:
@@ -366,8 +381,17 @@ def simulate_survey(model, rng: np.random.Generator | int | None = None, region:
         "firms_by_cohort": np.bincount(firm_cohort[firms_pool], minlength=4).tolist(),
         "informal_firms": int((~f.formal[firms_pool]).sum()),
     }
-    return SurveyResult(tables, shares, population, res_rows, firm_rows, int(model.quarter),
-                        int(model.reported_quarters), label, {"residents": res_repeated, "firms": firm_repeated})
+    return SurveyResult(
+        tables,
+        shares,
+        population,
+        res_rows,
+        firm_rows,
+        int(model.quarter),
+        int(model.reported_quarters),
+        label,
+        {"residents": res_repeated, "firms": firm_repeated},
+    )
 
 
 def expected_tables(shares: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -386,6 +410,7 @@ def expected_tables(shares: dict[str, dict[str, np.ndarray]]) -> dict[str, np.nd
 
 
 # --------------------------------------------------------------------------- reports (strings, no I/O)
+
 
 def survey_report(result: SurveyResult, **meta: Any) -> dict[str, Any]:
     """The survey as one JSON-ready object: ``meta`` (e.g. scenario, seed) first, then
@@ -417,9 +442,11 @@ def format_report(report: dict[str, Any]) -> str:
     design = report["samples"]
     lines = []
     head = ", ".join(f"{k} {report[k]}" for k in ("scenario", "governance", "seed") if k in report)
-    lines.append(f"Simulated survey ({head}): region {report['region']}, after reported quarter "
-                 f"{report['reported_quarter']}; {sum(design['residents'])} residents of {report['population']['residents']}, "
-                 f"{sum(design['entrepreneurs'])} entrepreneurs of {report['population']['firms']} firms in business")
+    lines.append(
+        f"Simulated survey ({head}): region {report['region']}, after reported quarter "
+        f"{report['reported_quarter']}; {sum(design['residents'])} residents of {report['population']['residents']}, "
+        f"{sum(design['entrepreneurs'])} entrepreneurs of {report['population']['firms']} firms in business"
+    )
     if any(report["resampled"].values()):
         lines.append(f"  note: strata smaller than their quotas, respondents drawn twice: {report['resampled']}")
     for name in TABLES:
@@ -434,27 +461,51 @@ def format_report(report: dict[str, Any]) -> str:
         width = max(6, *(len(c) + 1 for c in cols))
         block = len(cols) * width + 6
 
-        def cells(values, fmt="{:d}"):
+        def cells(values, fmt="{:d}", width=width):
             return "".join(fmt.format(v).rjust(width) for v in values)
 
         lines.append(" " * 8 + "simulated".ljust(block) + " | " + "observed")
         lines.append("".ljust(8) + cells(cols, "{}") + "n".rjust(6) + " | " + cells(cols, "{}") + "n".rjust(6))
         for label, s_row, o_row in zip(rows, sim, obs):
-            lines.append(label.ljust(8) + cells(s_row) + str(int(s_row.sum())).rjust(6) + " | "
-                         + cells(o_row) + str(int(o_row.sum())).rjust(6))
+            lines.append(
+                label.ljust(8)
+                + cells(s_row)
+                + str(int(s_row.sum())).rjust(6)
+                + " | "
+                + cells(o_row)
+                + str(int(o_row.sum())).rjust(6)
+            )
         if name != "table6":
             s_tot, o_tot = sim.sum(axis=0), obs.sum(axis=0)
-            lines.append("Total".ljust(8) + cells(s_tot) + str(int(s_tot.sum())).rjust(6) + " | "
-                         + cells(o_tot) + str(int(o_tot.sum())).rjust(6))
+            lines.append(
+                "Total".ljust(8)
+                + cells(s_tot)
+                + str(int(s_tot.sum())).rjust(6)
+                + " | "
+                + cells(o_tot)
+                + str(int(o_tot.sum())).rjust(6)
+            )
             pop = np.asarray(report["population_shares"][name]["total"]) * 100
-            lines.append("pop. %".ljust(8) + cells(pop, "{:.1f}") + " " * 6 + " | "
-                         + cells(100 * o_tot / max(o_tot.sum(), 1), "{:.1f}"))
+            lines.append(
+                "pop. %".ljust(8)
+                + cells(pop, "{:.1f}")
+                + " " * 6
+                + " | "
+                + cells(100 * o_tot / max(o_tot.sum(), 1), "{:.1f}")
+            )
         else:
             pop = np.asarray(report["population_shares"][name]["total"]) * 100
             for label, p_row, o_row in zip(rows, pop, obs):
-                lines.append(("%" + label).ljust(8) + cells(p_row, "{:.1f}") + " " * 6 + " | "
-                             + cells(100 * o_row / max(o_row.sum(), 1), "{:.1f}"))
+                lines.append(
+                    ("%" + label).ljust(8)
+                    + cells(p_row, "{:.1f}")
+                    + " " * 6
+                    + " | "
+                    + cells(100 * o_row / max(o_row.sum(), 1), "{:.1f}")
+                )
     lines.append("")
-    lines.append("pop. %: simulated shares in the whole population (all residents / firms in business); "
-                 "observed: the sample's shares.")
+    lines.append(
+        "pop. %: simulated shares in the whole population (all residents / firms in business); "
+        "observed: the sample's shares."
+    )
     return "\n".join(lines)

@@ -27,18 +27,49 @@ PACKAGE = "simulation"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("cli", ("simulation.cli", "simulation.__main__", "simulation.report.cli", "simulation.runs.cli",
-             "simulation.experiments.cli")),
+    (
+        "cli",
+        (
+            "simulation.cli",
+            "simulation.__main__",
+            "simulation.report.cli",
+            "simulation.runs.cli",
+            "simulation.experiments.cli",
+        ),
+    ),
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
     ("runs", ("simulation.runs", "simulation.experiments", "simulation.results")),
     ("instruments", ("simulation.survey", "simulation.runner")),
-    ("model", ("simulation.model", "simulation.agents", "simulation.observer", "simulation.outcomes",
-               "simulation.records", "simulation.schedule", "simulation.initialisation", "simulation")),
+    (
+        "model",
+        (
+            "simulation.model",
+            "simulation.agents",
+            "simulation.observer",
+            "simulation.outcomes",
+            "simulation.records",
+            "simulation.schedule",
+            "simulation.initialisation",
+            "simulation",
+        ),
+    ),
     ("submodels", ("simulation.submodels",)),
-    ("state", ("simulation.world", "simulation.formulas", "simulation.kpi", "simulation.answers",
-               "simulation.parameters", "simulation.scenario", "simulation.regions", "simulation.networks",
-               "simulation.quarter", "simulation.data")),
+    (
+        "state",
+        (
+            "simulation.world",
+            "simulation.formulas",
+            "simulation.kpi",
+            "simulation.answers",
+            "simulation.parameters",
+            "simulation.scenario",
+            "simulation.regions",
+            "simulation.networks",
+            "simulation.quarter",
+            "simulation.data",
+        ),
+    ),
     ("io", ("simulation.io",)),
 )
 

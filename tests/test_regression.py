@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 import regression
 
 
@@ -20,7 +19,9 @@ def test_results_match_the_baseline(case):
     problems = []
     for name, table in tables.items():
         problems += regression.differences(name, table, regression.stored(name))
-    assert not problems, "results changed; if on purpose, run `make baseline` and name the change:\n" + "\n".join(problems)
+    assert not problems, "results changed; if on purpose, run `make baseline` and name the change:\n" + "\n".join(
+        problems
+    )
 
 
 def test_the_comparison_sees_one_ulp_and_a_missing_column():

@@ -18,10 +18,11 @@ demand by a logit choice over expected payoffs (output shares):
     report  -report_cost - (1 - legal_quality (1 - c)) * (delay_cost + retaliation) * h
 
 A paid bribe is detected with the true probability 1 - (1 - audit_rate)(1 - 0.15
-transparency) (audits, and open data that expose irregularities; 0.15 is ``transparency_detection``); a report brings the
-official to book with probability legal_quality * (1 - c): it has to reach an honest
-official, so corruption protects itself (Hammond's multiple equilibria). A firm caught
-paying is fined ``giver_penalty`` (half) of the official's penalty (the giver is often treated as extorted).
+transparency) (audits, and open data that expose irregularities; 0.15 is
+``transparency_detection``); a report brings the official to book with probability
+legal_quality * (1 - c): it has to reach an honest official, so corruption protects itself
+(Hammond's multiple equilibria). A firm caught paying is fined ``giver_penalty`` (half) of the
+official's penalty (the giver is often treated as extorted).
 Perceived detection q jumps toward 1 by ``detection_jump`` times the share of the firm's
 ties caught paying this quarter (the whole jump when the firm itself was caught), then
 decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et al.).

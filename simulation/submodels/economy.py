@@ -19,8 +19,9 @@ A formal firm whose burden (tax + extracted) / Y exceeds its tolerance goes info
 probability ``informality_rate``; an informal firm whose burden as a formal firm would be
 below it comes back with the same probability. The tolerance is
 ``informality_burden`` * (1 + tax_morale S): a firm satisfied with the authorities bears more before
-it leaves the formal economy, a dissatisfied one less (tax morale; Torgler 2007). A firm exits after ``exit_losses`` loss-making
-quarters in a row (pi < 0) or when its capital falls below ``min_capital`` (1% of the initial median).
+it leaves the formal economy, a dissatisfied one less (tax morale; Torgler 2007). A firm exits
+after ``exit_losses`` loss-making quarters in a row (pi < 0) or when its capital falls below
+``min_capital`` (1% of the initial median).
 
 Entry, at the end of the quarter, is its own step (``entry.py``).
 """
@@ -46,7 +47,9 @@ def step(world, log, rng) -> None:
     tax = p["tax_rate"] * y * formal * (1.0 - p["tax_benefit"] * benefit)
     inflow = ev["support"] + ev["ppp_income"] + ev["capture_income"]
     dispute_loss = p["dispute_loss"] * ev["disputes"] * y
-    profit = (1.0 - p["labour_share"]) * y - tax - ev["extracted"] - ev["fines"] - dispute_loss - p["fixed_cost"] + inflow
+    profit = (
+        (1.0 - p["labour_share"]) * y - tax - ev["extracted"] - ev["fines"] - dispute_loss - p["fixed_cost"] + inflow
+    )
     profit = profit * alive
     f.profit[:] = profit
 

@@ -6,7 +6,6 @@ region, climate = (0.5 + mean trust) * (1 - climate_corruption * corruption inci
 entrepreneurs' age mix; each ties to ``firm_ties``/2 incumbents of its region.
 """
 
-
 from __future__ import annotations
 
 import numpy as np

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formulas import merit, selection_score
-from ..world import CONSTRUCTION, DISPUTED, ENDED, OPERATION, PERFORMING, RENEGOTIATED, TERMINATED, COMPLETED
+from ..world import COMPLETED, CONSTRUCTION, DISPUTED, ENDED, OPERATION, PERFORMING, RENEGOTIATED, TERMINATED
 
 
 def step(world, log, rng) -> None:
@@ -51,9 +51,18 @@ def step(world, log, rng) -> None:
             else:
                 winner = bidders[np.argmax(score[bidders] + rng.gumbel(size=bidders.size))]
             duration = p["construction_quarters"] + int(rng.poisson(p["construction_delay"]))
-            book.add(region=r, firm=winner, sector=sector, cost=p["ppp_size"],
-                     lifecycle=rng.random() < p["lifecycle_contracts"], phase=CONSTRUCTION,
-                     status=PERFORMING, left=duration, duration=duration, started=world.quarter)
+            book.add(
+                region=r,
+                firm=winner,
+                sector=sector,
+                cost=p["ppp_size"],
+                lifecycle=rng.random() < p["lifecycle_contracts"],
+                phase=CONSTRUCTION,
+                status=PERFORMING,
+                left=duration,
+                duration=duration,
+                started=world.quarter,
+            )
             log.region["ppp_started"][r] += 1
             log.region["ppp_private_investment"][r] += (1.0 - p["ppp_cofinancing"]) * p["ppp_size"]
     if len(book) == 0:
@@ -85,7 +94,12 @@ def step(world, log, rng) -> None:
     # new disputes among working contracts
     working = ~disputed
     lc, tr = p["lifecycle_effect"], p["training_effect"]
-    opp = p["opportunism"] * (p["opportunism_trust"] - t_partner) * (1.0 - lc * book.lifecycle[live]) * (1.0 - tr * training)
+    opp = (
+        p["opportunism"]
+        * (p["opportunism_trust"] - t_partner)
+        * (1.0 - lc * book.lifecycle[live])
+        * (1.0 - tr * training)
+    )
     ren = p["reneging"] * (1.0 - p["legal_reneging"] * legal) * (1.0 + p["rent_weight"]) * (1.0 - tr * training)
     partner_opp = working & (rng.random(live.size) < opp)
     akimat_ren = working & (rng.random(live.size) < ren)
@@ -101,7 +115,9 @@ def step(world, log, rng) -> None:
     spend = book.cost[cons] / book.duration[cons]
     R = world.n_regions
     log.region["ppp_construction_spending"][:] += np.bincount(book.region[cons], weights=spend, minlength=R)
-    log.region["ppp_offbudget"][:] += np.bincount(book.region[cons], weights=spend * (1.0 - p["ppp_cofinancing"]), minlength=R)
+    log.region["ppp_offbudget"][:] += np.bincount(
+        book.region[cons], weights=spend * (1.0 - p["ppp_cofinancing"]), minlength=R
+    )
     log.region["ppp_jobs"][:] += np.bincount(book.region[cons], weights=spend * p["jobs_per_cost"], minlength=R)
     np.add.at(log.firm["ppp_outlay"], book.firm[cons], spend * (1.0 - p["ppp_cofinancing"]))
     oper = idx[~in_construction]

@@ -34,5 +34,6 @@ def step(world, log, rng) -> None:
     held = f.captor & f.alive
     stake = f.capital * held
     total_stake = np.bincount(region, weights=stake, minlength=R)
-    log.firm["capture_income"][:] = np.divide(stake * a.capture_transfer[region], total_stake[region],
-                                              out=np.zeros(f.n), where=total_stake[region] > 0)
+    log.firm["capture_income"][:] = np.divide(
+        stake * a.capture_transfer[region], total_stake[region], out=np.zeros(f.n), where=total_stake[region] > 0
+    )

@@ -41,7 +41,9 @@ def step(world, log, rng) -> None:
     projects = world.projects
     lift = projects.operating_lift(R, p["lifecycle_effect"]) if len(projects) else np.zeros((R, 4))
     q[:] = np.clip(
-        q + p["utility_depreciation"] * (p["utility_quality"] * m[:, None] - q) + p["ppp_quality_lift"] * lift * (1.0 - q),
+        q
+        + p["utility_depreciation"] * (p["utility_quality"] * m[:, None] - q)
+        + p["ppp_quality_lift"] * lift * (1.0 - q),
         0.0,
         1.0,
     )
