@@ -223,7 +223,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     _o("informality", "informal firms", "share", "share of firms in the informal economy", "firms",
        lambda q: q.firm_share(~q.f.formal), series=True),
     _o("insider_support_share", "insiders' share of support", "share",
-       "support to insiders and firms with L >= 0.5 / all support", "population",
+       "support to insiders and connected firms (L >= connected_from) / all support", "population",
        lambda q: _insider_support(q), series=True),
     _o("firms_in_business", "firms in business", "firms", "count", "sum", lambda q: q.n_firms, series=True),
     _o("entries", "firms entered", "firms / quarter", "entrants at the end of the previous quarter", "sum",
@@ -246,7 +246,7 @@ OUTCOMES: tuple[Outcome, ...] = (
 def _insider_support(q: Quarter) -> np.ndarray:
     support = q.log.firm["support"]
     total = np.bincount(q.region, weights=support, minlength=q.R)
-    insider = q.f.insider | (q.f.connection >= 0.5)
+    insider = q.f.insider | (q.f.connection >= q.world.params["connected_from"])
     to_insiders = np.bincount(q.region[insider], weights=support[insider], minlength=q.R)
     return np.divide(to_insiders, total, out=np.zeros(q.R), where=total > 0)
 

@@ -192,6 +192,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("akimat_size_elasticity", "structural", float, 0.5, 0.0, 2.0, "", "elasticity of the capital a firm needs to match its akimat with respect to the region's GRP share (a firm the size of a big-city akimat's match dominates a small region)", "assumption"),
     _p("long_ties", "structural", int, 2, 0, 20, "ties", "long ties of each large firm to large firms of neighbouring regions", "brief s.2 (a few long ties for large firms)"),
     _p("firm_age_per_cohort", "structural", int, 24, 1, 200, "quarters", "oldest firm an owner can run at the start, per owner age cohort (x1 <30, x2 30-39, x3 40-49, x4 50+): a firm is at most as old as its owner's working life", "assumption (paper Tables 7-9 cohorts)"),
+    _p("connected_from", "structural", float, 0.5, 0.0, 1.0, "L", "connection L from which a firm counts as connected to the akimat (not an outsider in dealings; an insider in the support statistics)", "assumption"),
     _p("connection_min", "structural", float, 0.3, 0.0, 1.0, "L", "lowest connection L of a connected firm (connections are uniform between this and 1)", "assumption"),
     _p("micro_capital", "structural", float, 1.0, 0.0, 1000.0, "capital units", "capital up to which a firm is micro (the initial median firm has 1)", "assumption (size classes)"),
     _p("small_capital", "structural", float, 8.0, 0.0, 1000.0, "capital units", "capital up to which a firm is small (Figure 2 counts micro and small firms)", "assumption (size classes)"),

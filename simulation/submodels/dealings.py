@@ -43,7 +43,7 @@ def step(world, log, rng) -> None:
     region = f.region
     formal = f.formal
     strength = f.strength
-    outsider = (~f.insider) & (f.connection < 0.5)
+    outsider = (~f.insider) & (f.connection < p["connected_from"])
     rival = (world.captured_regions()[region] > 0) & ~f.captor
 
     power = a.power[region]
