@@ -218,6 +218,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("min_capital", "structural", float, 0.01, 0.0, 1.0, "capital units", "capital below which a firm exits", "assumption"),
     _p("entrant_capital", "structural", float, 0.3, 0.001, 10.0, "capital units", "median capital of an entrant", "assumption"),
     _p("entrant_dispersion", "structural", float, 0.5, 0.0, 2.0, "share", "spread of entrants' log capital as a share of capital_dispersion", "assumption"),
+    _p("climate_trust_base", "structural", float, 0.5, 0.0, 5.0, "", "entry climate at zero trust (climate = (base + mean trust)(1 - climate_corruption incidence))", "assumption"),
     _p("climate_corruption", "structural", float, 0.5, 0.0, 1.0, "share", "fall of the entry climate per unit of corruption incidence", "assumption"),
     _p("jobs_per_capital", "structural", float, 3.0, 0.0, 100.0, "jobs", "staff of a firm with one capital unit (jobs = 1 + this x K^jobs_elasticity)", "assumption"),
     _p("jobs_elasticity", "structural", float, 0.8, 0.0, 2.0, "", "elasticity of a firm's staff with respect to its capital", "assumption"),
@@ -239,6 +240,7 @@ PARAMETERS: tuple[Param, ...] = (
     # plan, capture, tournament, trust
     _p("quality_target", "structural", float, 0.8, 0.0, 1.0, "0..1", "utility quality the akimat aims for; a utility below it lags and gets PPP tenders", "assumption"),
     _p("transfer_power", "structural", float, 2.0, 0.0, 10.0, "1/P", "central transfers scale with this x P (at P = 1/2 the transfer is central_transfer x initial tax)", "assumption"),
+    _p("rent_base", "structural", float, 0.5, 0.0, 1.0, "share", "share of the rent weight realised when no official is corrupt (rent share = w_R (1 - transparency)(base + (1 - base) c))", "assumption"),
     _p("capture_strength_exponent", "structural", float, 2.0, 0.0, 10.0, "", "a capture attempt needs resources: its probability scales with B to this power", "assumption"),
     _p("legal_capture_loss", "structural", float, 2.0, 0.0, 20.0, "", "a capture ends faster with legal quality: capture_loss x (1 + this x legal_quality)", "assumption"),
     _p("power_anchor", "structural", float, 0.05, 0.0, 1.0, "1/quarter", "pull of P back toward the region's structural power P0 (the centre's fiscal rules and appointments)", "assumption"),

@@ -14,6 +14,10 @@ from .. import networks
 from ..formulas import true_detection
 from ..world import OWNER_COHORT_SHARES
 
+#: Exited rows are dropped when they make up more than this share of the firm table
+#: (bookkeeping: it changes how many rows later draws run over, not any probability).
+COMPACT_DEAD_SHARE = 0.2
+
 
 def step(world, log, rng, network_rng) -> None:
     """New firms for the next quarter (``rng``), their ties (``network_rng``), and compaction
@@ -28,7 +32,7 @@ def step(world, log, rng, network_rng) -> None:
     )
     demanded = (f.last_year("demands") > 0) & alive
     incidence = np.divide(np.bincount(region[demanded], minlength=R), n_alive, out=np.zeros(R), where=n_alive > 0)
-    climate = (0.5 + trust) * (1.0 - p["climate_corruption"] * incidence)
+    climate = (p["climate_trust_base"] + trust) * (1.0 - p["climate_corruption"] * incidence)
     counts = rng.poisson(p["entry_rate"] * np.maximum(n_alive, 1) * climate)
     total = int(counts.sum())
     world.entries_last = np.zeros(R)
@@ -66,5 +70,5 @@ def step(world, log, rng, network_rng) -> None:
             dst.append(d)
         world.ties.add(np.concatenate(src), np.concatenate(dst), f.n)
         world.update_strength(rows)
-    if f.n - int(f.alive.sum()) > 0.2 * f.n:
+    if f.n - int(f.alive.sum()) > COMPACT_DEAD_SHARE * f.n:
         log.compaction = world.compact_firms()

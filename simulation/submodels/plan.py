@@ -4,7 +4,7 @@ The akim's objective is U = w_K * KPI score + w_R * rents - c_conflict * dispute
 plan follows from it by three rules:
 - rents: the share of the budget taken as rents grows with the weight on rents, the share
   of corrupt officials who carry it out, and shrinks with transparency:
-  rent_share = w_R * (1 - transparency) * (0.5 + 0.5 c);
+  rent_share = w_R * (1 - transparency) * (0.5 + 0.5 c)   (0.5: ``rent_base``);
 - a captured akimat diverts ``capture_diversion`` of the budget to its captor;
 - the rest is split by the scenario's shares into maintenance of utilities, support
   programmes and a PPP fund; tenders are launched where utility quality lags the target
@@ -26,7 +26,8 @@ def step(world, log, rng) -> None:
     p, a = world.params, world.akimats
     transfer = p["central_transfer"] * a.initial_tax * p["transfer_power"] * a.power
     a.budget[:] = a.tax_revenue + transfer
-    rent_share = p["rent_weight"] * (1.0 - p["transparency"]) * (0.5 + 0.5 * a.corrupt_share)
+    base = p["rent_base"]
+    rent_share = p["rent_weight"] * (1.0 - p["transparency"]) * (base + (1.0 - base) * a.corrupt_share)
     a.rents[:] = rent_share * a.budget
     captured = world.captured_regions() > 0
     a.capture_transfer[:] = np.where(captured, p["capture_diversion"] * a.budget, 0.0)
