@@ -1,0 +1,327 @@
+"""Each submodel on a small hand-built world, with known inputs and known outputs.
+
+Beside the whole-model tests, these check one step at a time: the world is built by hand
+(``tests/worlds.py``), the step runs once, and the result is compared with the value the
+submodel's documented rule gives, computed here by hand from literals. Random draws are
+made irrelevant by probabilities of 0 or 1 (or, where a count is drawn, the test checks
+the relation that holds whatever the draw).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulation import kpi, observer
+from simulation.kpi import KPI_NAMES
+from simulation.submodels import capture, dealings, economy, entry, officials, plan, ppp, support, tournament, trust, utilities
+from simulation.world import COMPLETED, CONSTRUCTION, DISPUTED, ENDED, OPERATION, PERFORMING, RENEGOTIATED, TERMINATED
+from worlds import make_log, make_world, rng
+
+THREE = "turkestan,zhambyl,kyzylorda"
+
+
+def add_contract(world, **values):
+    """Append one PPP contract with defaults (region 0, firm 0, water, cost 40, performing construction)."""
+    spec = dict(region=0, firm=0, sector=1, cost=40.0, lifecycle=False, phase=CONSTRUCTION,
+                status=PERFORMING, left=4, duration=4, started=0)
+    world.projects.add(**(spec | values))
+
+
+# --- 3. officials ---------------------------------------------------------------------------
+
+
+def test_officials_replicator_step():
+    w = make_world([{}, {"region": 1}], regions="turkestan,zhambyl", akimats={"corrupt_share": [0.35, 0.6]},
+                   adaptation_rate=0.2, official_mutation=0.01, audit_penalty=6.0)
+    log = make_log(w, region={"demands": [10.0, 0.0], "paid": [6.0, 0.0], "caught": [0.5, 0.0]})
+    officials.step(w, log)
+    # region 0: payoff = 6/10 - (0.5/10) * 6 = 0.3
+    c = 0.35 + 0.2 * 0.35 * 0.65 * math.tanh(0.3)
+    c = c + 0.01 * (0.5 - c)
+    # region 1: no demands, only the drift toward 1/2
+    c1 = 0.6 + 0.01 * (0.5 - 0.6)
+    np.testing.assert_allclose(w.akimats.corrupt_share, [c, c1], rtol=0, atol=1e-14)
+
+
+def test_officials_losing_payoff_lowers_corruption():
+    w = make_world(akimats={"corrupt_share": 0.5}, adaptation_rate=1.0, official_mutation=0.0, audit_penalty=10.0)
+    log = make_log(w, region={"demands": [4.0], "paid": [2.0], "caught": [1.0]})
+    officials.step(w, log)
+    # payoff = 0.5 - 0.25 * 10 = -2
+    assert np.isclose(w.akimats.corrupt_share[0], 0.5 + 0.25 * math.tanh(-2.0), rtol=0, atol=1e-14)
+
+
+# --- 1. plan --------------------------------------------------------------------------------
+
+
+def test_plan_budget_rents_diversion_split_and_tenders():
+    w = make_world(
+        [{"captor": True}],
+        akimats={"tax_revenue": 2.0, "initial_tax": 4.0, "power": 0.5, "corrupt_share": 0.5,
+                 "ppp_fund": 25.0, "utility_quality": [0.6, 0.5, 0.7, 0.9]},
+        central_transfer=0.5, transfer_power=2.0, rent_weight=0.6, transparency=0.2, capture_diversion=0.15,
+        maintenance_share=0.3, support_share=0.1, ppp_share=0.1, ppp_cofinancing=0.3, ppp_size=40.0,
+        quality_target=0.8,
+    )
+    log = make_log(w)
+    plan.step(w, log, rng())
+    a = w.akimats
+    budget = 2.0 + 0.5 * 4.0 * 2.0 * 0.5  # tax + central transfer = 4
+    rents = 0.6 * (1 - 0.2) * (0.5 + 0.5 * 0.5) * budget  # 1.44
+    diverted = 0.15 * budget  # 0.6
+    free = budget - rents - diverted  # 1.96
+    assert np.isclose(a.budget[0], 4.0, atol=1e-12)
+    assert np.isclose(a.rents[0], rents, atol=1e-12) and np.isclose(rents, 1.44)
+    assert np.isclose(a.capture_transfer[0], diverted, atol=1e-12)
+    assert np.isclose(a.maintenance[0], 0.3 * free, atol=1e-12)
+    assert np.isclose(a.support_budget[0], 0.1 * free, atol=1e-12)
+    assert np.isclose(a.maintenance_reference[0], 0.3 * budget, atol=1e-12)  # quarter 0: no rents
+    # tenders: lags are (0.2, 0.3, 0.1, -0.1): water, then heat, while the fund covers 0.3 * 40 = 12
+    assert log.tenders == [(0, 1), (0, 0)]
+    assert log.region["tenders"][0] == 2
+    assert np.isclose(a.ppp_fund[0], 25.0 + 0.1 * free - 24.0, atol=1e-12)
+
+
+def test_plan_reference_kept_after_first_quarter():
+    w = make_world(quarter=5, akimats={"maintenance_reference": 7.0})
+    plan.step(w, make_log(w), rng())
+    assert w.akimats.maintenance_reference[0] == 7.0
+
+
+def test_plan_no_lag_tenders_social_or_roads():
+    w = make_world(akimats={"ppp_fund": 12.5, "utility_quality": 0.9}, quality_target=0.8, ppp_share=0.0)
+    log = make_log(w)
+    plan.step(w, log, rng())
+    assert len(log.tenders) == 1 and log.tenders[0][1] in (4, 5)
+    assert np.isclose(w.akimats.ppp_fund[0], 0.5)
+
+
+def test_plan_all_contracts_disputed_deters_tenders():
+    w = make_world(akimats={"ppp_fund": 100.0, "utility_quality": 0.2}, ppp_share=0.0)
+    add_contract(w, status=DISPUTED)
+    log = make_log(w)
+    plan.step(w, log, rng())
+    assert log.tenders == []
+    assert w.akimats.ppp_fund[0] == 100.0
+
+
+# --- 2. dealings ----------------------------------------------------------------------------
+
+
+def test_dealings_no_corruption_no_demands_and_detection_decays():
+    w = make_world([{"perceived_detection": 0.5}, {"perceived_detection": 0.0}], ties=[(0, 1)],
+                   akimats={"corrupt_share": 0.0}, audit_rate=0.04, transparency=0.7, transparency_detection=0.15,
+                   detection_decay=0.25)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    assert log.firm["dealings"].sum() > 0  # there were dealings, just no demands
+    for name in ("demands", "paid", "refused", "reported", "extracted", "fines", "detected"):
+        assert not log.firm[name].any(), name
+    for name in ("demands", "paid", "caught", "bribe_income"):
+        assert not log.region[name].any(), name
+    d = 1 - (1 - 0.04) * (1 - 0.15 * 0.7)
+    np.testing.assert_allclose(w.firms.perceived_detection, [0.5 + 0.25 * (d - 0.5), 0.25 * d], atol=1e-14)
+
+
+def _all_pay_world(audit_rate):
+    """Two formal firms that meet a demand in every dealing and always pay; two informal firms without dealings."""
+    firms = [{"strength": 0.1, "age": 0, "perceived_detection": 0.2}, {"strength": 0.1, "age": 0, "capital": 2.0, "perceived_detection": 0.14},
+             {"formal": False, "perceived_detection": 0.2}, {"formal": False, "perceived_detection": 0.2}]
+    return make_world(
+        firms, ties=[(2, 0), (2, 3)], akimats={"power": 0.9, "corrupt_share": 1.0},
+        dealings_startup=20.0, dealings_reach=10.0, informal_dealings=0.0, visibility_base=1.0, transparency=0.0,
+        outsider_bias=0.0, choice_sensitivity=500.0, bribe_size=0.001, delay_cost=1.0, report_cost=1.0,
+        audit_rate=audit_rate, audit_penalty=6.0, giver_penalty=0.5, detection_jump=0.3, detection_decay=0.25,
+        bargaining_exponent=2.0,
+    )
+
+
+def test_dealings_all_demands_paid_bribe_formula():
+    w = _all_pay_world(audit_rate=0.0)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    ev = log.firm
+    assert (ev["dealings"][:2] > 0).all() and (ev["dealings"][2:] == 0).all()
+    np.testing.assert_array_equal(ev["demands"], ev["dealings"])  # demand probability 1
+    np.testing.assert_array_equal(ev["paid"], ev["demands"])  # paying dominates
+    assert not ev["refused"].any() and not ev["reported"].any()
+    s = 0.9**2 / (0.9**2 + 0.1**2)
+    y = 0.12 * np.array([1.0, 2.0**0.9])
+    np.testing.assert_allclose(ev["extracted"][:2], y * ev["paid"][:2] * 0.001 * s, rtol=1e-12)
+    assert log.region["demands"][0] == ev["demands"].sum() == log.region["paid"][0]
+    assert np.isclose(log.region["bribe_income"][0], ev["extracted"].sum(), rtol=1e-12)
+    assert log.region["caught"][0] == 0 and not ev["fines"].any()  # detection rate 0
+    # nobody caught: perceived detection decays toward the true rate 0
+    np.testing.assert_allclose(w.firms.perceived_detection, [0.2 * 0.75, 0.14 * 0.75, 0.2 * 0.75, 0.2 * 0.75], atol=1e-14)
+
+
+def test_dealings_caught_paying_fines_and_perceived_detection_jump():
+    w = _all_pay_world(audit_rate=1.0)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    ev = log.firm
+    s = 0.9**2 / (0.9**2 + 0.1**2)
+    y = 0.12 * np.array([1.0, 2.0**0.9])
+    np.testing.assert_array_equal(ev["detected"], [1, 1, 0, 0])
+    np.testing.assert_allclose(ev["fines"][:2], y * ev["paid"][:2] * 0.001 * s * 0.5 * 6.0, rtol=1e-12)
+    assert log.region["caught"][0] == ev["paid"].sum()
+    # caught firms: the whole jump; firm 2 hears from 1 of its 2 ties; firm 3 from none of 1
+    def update(q, heard):
+        q = q + 0.3 * (1 - q) * heard
+        return q + 0.25 * (1.0 - q)
+    expected = [update(0.2, 1.0), update(0.14, 1.0), update(0.2, 0.5), update(0.2, 0.0)]
+    np.testing.assert_allclose(w.firms.perceived_detection, expected, atol=1e-14)
+
+
+# --- 4. support -----------------------------------------------------------------------------
+
+
+def test_support_single_applicant_gets_whole_budget():
+    firms = [{"productivity": 0.1}, {"formal": False}, {"alive": False}]
+    w = make_world(firms, akimats={"support_budget": 1.0}, apply_base=1.0, apply_trust=0.0, grant=0.2)
+    log = make_log(w)
+    support.step(w, log, rng())
+    np.testing.assert_array_equal(log.firm["support"], [1.0, 0.0, 0.0])
+
+
+def test_support_funded_applicants_split_equally():
+    firms = [{"productivity": 0.1}, {"productivity": 0.2, "connection": 1.0}, {"region": 1}]
+    w = make_world(firms, regions="turkestan,zhambyl", akimats={"support_budget": [1.0, 0.3]},
+                   apply_base=1.0, apply_trust=0.0, grant=0.01)
+    log = make_log(w)
+    support.step(w, log, rng())
+    # k = budget / grant >= number of applicants: every applicant is funded
+    np.testing.assert_allclose(log.firm["support"], [0.5, 0.5, 0.3], atol=1e-15)
+
+
+def test_support_nobody_applies():
+    w = make_world([{}, {}], akimats={"support_budget": 1.0}, apply_base=0.0, apply_trust=0.0)
+    log = make_log(w)
+    support.step(w, log, rng())
+    assert not log.firm["support"].any()
+
+
+def test_support_captors_share_diversion_by_capital():
+    firms = [{"captor": True, "capital": 1.0}, {"captor": True, "capital": 3.0},
+             {"captor": True, "capital": 5.0, "alive": False}, {"capital": 10.0}]
+    w = make_world(firms, akimats={"capture_transfer": 2.0, "support_budget": 0.0})
+    log = make_log(w)
+    support.step(w, log, rng())
+    np.testing.assert_allclose(log.firm["capture_income"], [0.5, 1.5, 0.0, 0.0], atol=1e-15)
+
+
+# --- 5. ppp ---------------------------------------------------------------------------------
+
+PPP = dict(ppp_bidder_strength=0.5, ppp_cofinancing=0.3, ppp_size=40.0, construction_quarters=4,
+           construction_delay=0.0, opportunism=0.0, reneging=0.0, jobs_per_cost=0.5, partner_return=0.05,
+           operation_quarters=20)
+
+
+def test_ppp_captor_bidder_wins_and_construction_starts():
+    firms = [{"strength": 0.9, "productivity": 1.0, "connection": 1.0, "capital": 50.0},  # best merit, connected
+             {"strength": 0.6, "productivity": 0.05, "captor": True, "capital": 2.0},
+             {"strength": 0.7, "productivity": 0.05, "captor": True, "capital": 3.0},  # the larger captor
+             {"strength": 0.4, "captor": True, "capital": 99.0}]  # too weak to bid
+    w = make_world(firms, akimats={"ppp_fund": 0.0}, quarter=6, **PPP)
+    log = make_log(w)
+    log.tenders.append((0, 1))
+    ppp.step(w, log, rng())
+    b = w.projects
+    assert len(b) == 1
+    assert (b.firm[0], b.sector[0], b.cost[0], b.phase[0], b.status[0], b.duration[0], b.started[0]) == (
+        2, 1, 40.0, CONSTRUCTION, PERFORMING, 4, 6)
+    assert b.left[0] == 3  # the first quarter of construction is done in the same step
+    assert log.region["ppp_started"][0] == 1
+    assert np.isclose(log.region["ppp_private_investment"][0], 0.7 * 40.0)
+    assert np.isclose(log.region["ppp_construction_spending"][0], 40.0 / 4)
+    assert np.isclose(log.region["ppp_offbudget"][0], 0.7 * 40.0 / 4)
+    assert np.isclose(log.region["ppp_jobs"][0], 0.5 * 40.0 / 4)
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0, 0, 0.7 * 10.0, 0])
+    np.testing.assert_array_equal(log.firm["cooperation"], [0, 0, 1, 0])
+
+
+def test_ppp_tender_without_bidder_returns_cofinancing():
+    w = make_world([{"strength": 0.4}, {"strength": 0.9, "formal": False}, {"strength": 0.9, "region": 1}],
+                   regions="turkestan,zhambyl", akimats={"ppp_fund": 1.0}, **PPP)
+    log = make_log(w)
+    log.tenders.append((0, 2))
+    ppp.step(w, log, rng())
+    assert len(w.projects) == 0
+    np.testing.assert_allclose(w.akimats.ppp_fund, [1.0 + 0.3 * 40.0, 1.0])
+    assert log.region["ppp_started"][0] == 0
+
+
+def test_ppp_life_cycle_operation_payments_completion_and_exit():
+    w = make_world([{}, {}, {"alive": False}], **PPP)
+    add_contract(w, firm=0, phase=CONSTRUCTION, left=1, duration=4)  # last construction quarter
+    add_contract(w, firm=1, phase=OPERATION, left=5, cost=10.0)  # operating
+    add_contract(w, firm=1, phase=OPERATION, left=1, cost=20.0)  # last operating quarter
+    add_contract(w, firm=2, phase=OPERATION, left=5)  # partner exited
+    log = make_log(w)
+    ppp.step(w, log, rng())
+    b = w.projects
+    np.testing.assert_array_equal(b.phase, [OPERATION, OPERATION, ENDED, ENDED])
+    np.testing.assert_array_equal(b.status, [PERFORMING, PERFORMING, COMPLETED, TERMINATED])
+    np.testing.assert_array_equal(b.left[:3], [20, 4, 0])
+    # availability payments: 5% of the cost a quarter, to the operating partner
+    np.testing.assert_allclose(log.firm["ppp_income"], [0.0, 0.05 * 10.0 + 0.05 * 20.0, 0.0])
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0.7 * 40.0 / 4, 0.0, 0.0])
+    np.testing.assert_array_equal(log.firm["cooperation"], [1, 2, 0])
+
+
+def test_ppp_disputes_renegotiated_when_certain_and_new_disputes_when_certain():
+    w = make_world([{"trust": 1.0}, {"trust": 0.0}], legal_quality=1.0, consultation=1.0, renegotiation=1.0,
+                   **(PPP | {"reneging": 1.0, "legal_reneging": 0.0, "rent_weight": 0.0, "ppp_training": 0.0}))
+    add_contract(w, firm=0, status=DISPUTED)  # renegotiated with probability 1 * (1 + 1)/2 * (1 + 1)/2 = 1
+    add_contract(w, firm=1, status=PERFORMING, left=3)  # the akimat reneges with probability 1
+    log = make_log(w)
+    ppp.step(w, log, rng())
+    b = w.projects
+    np.testing.assert_array_equal(b.status, [RENEGOTIATED, DISPUTED])
+    np.testing.assert_array_equal(log.firm["reneged_on"], [0, 1])
+    np.testing.assert_array_equal(log.firm["disputes"], [0, 1])
+    # the disputed contract stalls; the renegotiated one moves on
+    np.testing.assert_array_equal(b.left, [3, 3])
+
+
+# --- 6. capture -----------------------------------------------------------------------------
+
+
+def test_capture_weaker_firm_never_attempts():
+    w = make_world([{"strength": 0.6}, {"strength": 0.59}], akimats={"power": 0.6},
+                   capture_effort=1.0, legal_quality=0.0)
+    for seed in range(20):
+        log = make_log(w)
+        capture.step(w, log, rng(seed))
+        assert not w.firms.captor.any() and not log.firm["rule_bending"].any()
+
+
+def test_capture_certain_when_strong_firm_faces_no_power():
+    w = make_world([{"strength": 1.0, "connection": 0.2}, {"strength": 1.0, "formal": False}],
+                   akimats={"power": 0.0}, capture_effort=1.0, capture_strength_exponent=2.0, legal_quality=0.0)
+    log = make_log(w)
+    capture.step(w, log, rng())
+    # attempt: 1 * (1 - 0) * 1^2 = 1; success: 1 / (1 + 0) * (1 - 0) = 1; informal firms do not try
+    np.testing.assert_array_equal(w.firms.captor, [True, False])
+    np.testing.assert_array_equal(log.firm["rule_bending"], [1, 0])
+    assert w.firms.connection[0] == 1.0
+
+
+def test_capture_never_succeeds_under_full_legal_quality():
+    w = make_world([{"strength": 1.0}] * 3, akimats={"power": 0.0}, capture_effort=1.0, legal_quality=1.0)
+    for seed in range(20):
+        capture.step(w, make_log(w), rng(seed))
+    assert not w.firms.captor.any()
+
+
+def test_capture_ends_when_captor_weaker_or_exited():
+    firms = [{"captor": True, "strength": 0.5}, {"captor": True, "strength": 0.8},
+             {"captor": True, "strength": 0.9, "alive": False}]
+    w = make_world(firms, akimats={"power": 0.6}, capture_loss=0.0, capture_effort=0.0)
+    log = make_log(w)
+    capture.step(w, log, rng())
+    np.testing.assert_array_equal(w.firms.captor, [False, True, False])
+    np.testing.assert_array_equal(log.firm["rule_bending"], [0, 1, 0])
