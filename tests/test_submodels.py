@@ -325,3 +325,117 @@ def test_capture_ends_when_captor_weaker_or_exited():
     capture.step(w, log, rng())
     np.testing.assert_array_equal(w.firms.captor, [False, True, False])
     np.testing.assert_array_equal(log.firm["rule_bending"], [0, 1, 0])
+
+
+# --- 7. economy -----------------------------------------------------------------------------
+
+
+def _economy_log(world, **firm):
+    log = make_log(world, firm=firm)
+    log.potential_output = world.potential_output()
+    return log
+
+
+def test_economy_profit_investment_and_capital():
+    w = make_world([{"productivity": 0.2, "capital": 1.0, "trust": 0.6, "strength": 0.5}],
+                   akimats={"power": 0.6}, output_shock=0.0, labour_share=0.5, tax_rate=0.12, tax_benefit=0.3,
+                   dispute_loss=0.05, fixed_cost=0.01, reinvestment=0.5, trust_investment_floor=0.5,
+                   legal_quality=0.5, depreciation=0.02, informality_rate=0.0, bargaining_exponent=2.0,
+                   capital_elasticity=0.9)
+    log = _economy_log(w, extracted=0.01, fines=0.002, disputes=1.0, support=0.05, ppp_income=0.02,
+                       capture_income=0.03, ppp_outlay=0.05, dealings=4.0, demands=1.0)
+    economy.step(w, log, rng())
+    y = 0.2  # A K^alpha with K = 1, no shock
+    tax = 0.12 * y * (1 - 0.3)  # supported this quarter: the tax benefit
+    profit = 0.5 * y - tax - 0.01 - 0.002 - 0.05 * 1 * y - 0.01 + 0.05 + 0.02 + 0.03
+    s = 0.6**2 / (0.6**2 + 0.5**2)
+    risk = s * (1 - 0.5) * (1 / 4)
+    invest = 0.5 * profit * (0.5 + 0.5 * 0.6) * (1 - risk)
+    capital = 0.98 * 1.0 + invest - 0.05
+    f = w.firms
+    assert np.isclose(log.firm["output"][0], y, rtol=0, atol=1e-15)
+    assert np.isclose(f.profit[0], profit, rtol=0, atol=1e-15)
+    assert np.isclose(f.capital[0], capital, rtol=0, atol=1e-15)
+    assert np.isclose(log.region["fixed_investment"][0], invest, rtol=0, atol=1e-15)
+    assert np.isclose(w.akimats.tax_revenue[0], tax, rtol=0, atol=1e-15)
+    assert np.isclose(f.strength[0], 1 / (1 + (1 / capital) ** 0.8), rtol=0, atol=1e-14)  # B refreshed
+    assert f.age[0] == 31 and f.loss_streak[0] == 0 and f.alive[0] and f.formal[0]
+
+
+def test_economy_exit_after_losses_and_below_min_capital():
+    firms = [{"productivity": 0.01, "loss_streak": 3},  # a 4th loss: exits
+             {"productivity": 0.5, "capital": 0.1},  # capital below min_capital
+             {"productivity": 0.01, "loss_streak": 1},  # a 2nd loss: stays
+             {"productivity": 0.5, "loss_streak": 2},  # profit: the streak resets
+             {"alive": False, "age": 7}]
+    w = make_world(firms, output_shock=0.0, fixed_cost=0.05, exit_losses=4, min_capital=0.5, informality_rate=0.0)
+    log = _economy_log(w)
+    economy.step(w, log, rng())
+    f = w.firms
+    np.testing.assert_array_equal(log.exited, [0, 1])
+    np.testing.assert_array_equal(f.alive, [False, False, True, True, False])
+    np.testing.assert_array_equal(f.capital[:2], [0.0, 0.0])
+    np.testing.assert_array_equal(f.loss_streak, [4, 1, 2, 0, 0])
+    np.testing.assert_array_equal(f.age, [31, 31, 31, 31, 7])
+    assert log.region["exits"][0] == 2
+    assert f.profit[4] == 0.0  # an exited row makes no profit
+
+
+def test_economy_informality_switch_with_tax_morale():
+    firms = [{"satisfaction": 0.0}, {"satisfaction": 1.0}, {"formal": False}, {"formal": False, "satisfaction": -1.0}]
+    w = make_world(firms, output_shock=0.0, informality_rate=1.0, informality_burden=0.25, tax_morale=0.5,
+                   tax_rate=0.12)
+    y = 0.12  # A = 0.12, K = 1
+    log = _economy_log(w, extracted=[0.2 * y, 0.2 * y, 0.0, 0.2 * y])
+    economy.step(w, log, rng())
+    # burden 0.32 > 0.25: informal; 0.32 <= 0.25 * 1.5: stays; 0.12 <= 0.25: back; 0.32 > 0.25 * 0.5: stays informal
+    np.testing.assert_array_equal(w.firms.formal, [False, True, True, False])
+    # taxes of the quarter were paid by the firms formal at the start of it
+    assert np.isclose(w.akimats.tax_revenue[0], 2 * 0.12 * y, rtol=0, atol=1e-15)
+
+
+def test_economy_no_switch_when_rate_zero():
+    w = make_world([{}], output_shock=0.0, informality_rate=0.0)
+    log = _economy_log(w, extracted=[0.5])
+    economy.step(w, log, rng())
+    assert w.firms.formal[0]
+
+
+# --- 8. trust -------------------------------------------------------------------------------
+
+TRUST = dict(consultation=0.0, trust_rate=0.2, satisfaction_rate=0.25, word_of_mouth=0.1, experience_scale=20.0,
+             dispute_loss=0.05)
+
+
+def test_trust_satisfaction_and_word_of_mouth():
+    firms = [{"trust": 0.5, "satisfaction": 0.0}, {"trust": 0.5, "satisfaction": 0.4},
+             {"trust": 0.5, "satisfaction": 0.2}, {"alive": False, "trust": 0.3, "satisfaction": 0.9}]
+    w = make_world(firms, ties=[(0, 1), (1, 3)], **TRUST)
+    w.firms.memory("experience")[0, 2] = 0.01
+    w.firms.memory("output")[0, 2] = 0.1
+    log = make_log(w, firm={"dealings": [4, 0, 0, 0], "demands": [1, 0, 0, 0], "reneged_on": [0, 1, 0, 0],
+                            "output": [0.2, 0.2, 0.1, 0.0], "support": [0.02, 0, 0, 0], "extracted": [0.01, 0, 0, 0],
+                            "fines": [0, 0.02, 0, 0], "disputes": [0, 1, 0, 0]})
+    trust.step(w, log, rng())
+    f = w.firms
+    # trust: h = 1 - 1/4; h = 1 - 0 - 1 (reneged); h = 1 (no dealings); an exited firm keeps its trust
+    np.testing.assert_allclose(f.trust, [0.8 * 0.5 + 0.2 * 0.75, 0.8 * 0.5, 0.8 * 0.5 + 0.2, 0.3], atol=1e-15)
+    # experience: firm 0 gains 0.02 - 0.01 on output 0.2; firm 1 loses 0.02 + 0.05 * 0.2; firm 2 remembers 0.01 on 0.1 + 0.1
+    np.testing.assert_allclose(log.firm["experience"], [0.01, -0.03, 0.0, 0.0], atol=1e-15)
+    s0 = 0.75 * 0.0 + 0.25 * math.tanh(20 * 0.01 / 0.2)
+    s1 = 0.75 * 0.4 + 0.25 * math.tanh(20 * -0.03 / 0.2)
+    s2 = 0.75 * 0.2 + 0.25 * math.tanh(20 * 0.01 / 0.2)
+    # word of mouth: 0 and 1 hear each other (the exited firm 3 is not heard); 2 has no ties
+    expected = [0.9 * s0 + 0.1 * s1, 0.9 * s1 + 0.1 * s0, s2, 0.0]
+    np.testing.assert_allclose(f.satisfaction, expected, atol=1e-14)
+
+
+def test_trust_consultation_gives_voice():
+    firms = [{"strength": 1.0}, {"strength": 0.4}, {"strength": 0.3, "member": True}]
+    w = make_world(firms, **(TRUST | {"consultation": 1.0, "business_threshold": 0.5, "voice_value": 0.01}))
+    log = make_log(w, firm={"output": [0.2, 0.2, 0.2]})
+    trust.step(w, log, rng())
+    # firm 0 is strong: takes part with probability 1 * B = 1; firm 1 neither strong nor a member
+    assert log.firm["cooperation"][0] == 1 and log.firm["cooperation"][1] == 0
+    assert np.isclose(log.firm["experience"][0], 0.01 * 0.2, rtol=0, atol=1e-15)
+    assert log.firm["experience"][2] in (0.0, 0.01 * 0.2) and log.firm["experience"][1] == 0.0
