@@ -708,3 +708,20 @@ def test_kpi_measure_first_quarter():
     # a later quarter with twice the output: the index doubles
     log.firm["output"] *= 2
     assert np.isclose(kpi.measure(w, log)["real_wages"][0], 200.0, rtol=0, atol=1e-12)
+
+
+def test_ppp_construction_lasts_its_duration_then_operation_pays():
+    w = make_world([{"strength": 0.9}], akimats={"ppp_fund": 0.0}, **PPP)
+    log = make_log(w)
+    log.tenders.append((0, 3))
+    ppp.step(w, log, rng())  # tender won, first construction quarter
+    phases, income = [], []
+    for _ in range(4):
+        log = make_log(w)
+        ppp.step(w, log, rng())
+        phases.append(int(w.projects.phase[0]))
+        income.append(log.firm["ppp_income"][0])
+    # quarters 1-4 of construction, then the first operating quarter pays 5% of the cost
+    assert phases == [CONSTRUCTION, CONSTRUCTION, OPERATION, OPERATION]
+    np.testing.assert_allclose(income, [0.0, 0.0, 0.0, 0.05 * 40.0])
+    assert w.projects.left[0] == 20 - 1
