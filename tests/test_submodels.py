@@ -13,20 +13,41 @@ import math
 
 import numpy as np
 import pytest
+from worlds import make_log, make_world, rng
 
 from simulation import kpi, observer
 from simulation.kpi import KPI_NAMES
-from simulation.submodels import capture, dealings, economy, entry, officials, plan, ppp, support, tournament, trust, utilities
-from simulation.world import COMPLETED, CONSTRUCTION, DISPUTED, ENDED, OPERATION, PERFORMING, RENEGOTIATED, TERMINATED
-from worlds import make_log, make_world, rng
+from simulation.submodels import (
+    capture,
+    dealings,
+    economy,
+    entry,
+    officials,
+    plan,
+    ppp,
+    support,
+    tournament,
+    trust,
+    utilities,
+)
+from simulation.world import (
+    COMPLETED,
+    CONSTRUCTION,
+    DISPUTED,
+    ENDED,
+    OPERATION,
+    PERFORMING,
+    RENEGOTIATED,
+    TERMINATED,
+)
 
 THREE = "turkestan,zhambyl,kyzylorda"
 
 
 def add_contract(world, **values):
     """Append one PPP contract with defaults (region 0, firm 0, water, cost 40, performing construction)."""
-    spec = dict(region=0, firm=0, sector=1, cost=40.0, lifecycle=False, phase=CONSTRUCTION,
-                status=PERFORMING, left=4, duration=4, started=0)
+    spec = {"region": 0, "firm": 0, "sector": 1, "cost": 40.0, "lifecycle": False, "phase": CONSTRUCTION,
+                "status": PERFORMING, "left": 4, "duration": 4, "started": 0}
     world.projects.add(**(spec | values))
 
 
@@ -215,9 +236,9 @@ def test_support_captors_share_diversion_by_capital():
 
 # --- 5. ppp ---------------------------------------------------------------------------------
 
-PPP = dict(ppp_bidder_strength=0.5, ppp_cofinancing=0.3, ppp_size=40.0, construction_quarters=4,
-           construction_delay=0.0, opportunism=0.0, reneging=0.0, jobs_per_cost=0.5, partner_return=0.05,
-           operation_quarters=20)
+PPP = {"ppp_bidder_strength": 0.5, "ppp_cofinancing": 0.3, "ppp_size": 40.0, "construction_quarters": 4,
+           "construction_delay": 0.0, "opportunism": 0.0, "reneging": 0.0, "jobs_per_cost": 0.5, "partner_return": 0.05,
+           "operation_quarters": 20}
 
 
 def test_ppp_captor_bidder_wins_and_construction_starts():
@@ -403,8 +424,8 @@ def test_economy_no_switch_when_rate_zero():
 
 # --- 8. trust -------------------------------------------------------------------------------
 
-TRUST = dict(consultation=0.0, trust_rate=0.2, satisfaction_rate=0.25, word_of_mouth=0.1, experience_scale=20.0,
-             dispute_loss=0.05)
+TRUST = {"consultation": 0.0, "trust_rate": 0.2, "satisfaction_rate": 0.25, "word_of_mouth": 0.1, "experience_scale": 20.0,
+             "dispute_loss": 0.05}
 
 
 def test_trust_satisfaction_and_word_of_mouth():
@@ -654,18 +675,18 @@ def test_entry_compaction_then_ppp_terminates_contract_of_exited_partner():
 
 def test_observer_classify_one_memory_per_regime():
     rows = {  # name: (expected label, memory)
-        "capture": (observer.CAPTURE, dict(rule_bending=1, dealings=9, paid=3, extracted=1.0)),
-        "few interactions": (observer.NON_INTERFERENCE, dict(dealings=1, disputes=0, support=0.5, support_events=1)),
-        "dispute": (observer.CONFLICT, dict(dealings=4, disputes=1, support=1.0, support_events=1)),
-        "resisted at a cost": (observer.CONFLICT, dict(dealings=4, refused=1, reported=1, paid=1, extracted=0.02)),
-        "resisted cheaply": (observer.SUPPRESSION, dict(dealings=4, refused=2, paid=1, extracted=0.009)),
-        "paid more than received": (observer.SUPPRESSION, dict(dealings=4, paid=2, extracted=0.05, support=0.04,
-                                                                 support_events=1)),
-        "frequent controls": (observer.SUPPRESSION, dict(dealings=8)),
-        "partnership": (observer.PARTNERSHIP, dict(dealings=3, cooperation=2, paid=1, extracted=0.05, support=0.1,
-                                                   support_events=1)),
-        "patronage": (observer.PATRONAGE, dict(dealings=2, support=0.2, support_events=2)),
-        "routine": (observer.NON_INTERFERENCE, dict(dealings=7)),
+        "capture": (observer.CAPTURE, {"rule_bending": 1, "dealings": 9, "paid": 3, "extracted": 1.0}),
+        "few interactions": (observer.NON_INTERFERENCE, {"dealings": 1, "disputes": 0, "support": 0.5, "support_events": 1}),
+        "dispute": (observer.CONFLICT, {"dealings": 4, "disputes": 1, "support": 1.0, "support_events": 1}),
+        "resisted at a cost": (observer.CONFLICT, {"dealings": 4, "refused": 1, "reported": 1, "paid": 1, "extracted": 0.02}),
+        "resisted cheaply": (observer.SUPPRESSION, {"dealings": 4, "refused": 2, "paid": 1, "extracted": 0.009}),
+        "paid more than received": (observer.SUPPRESSION, {"dealings": 4, "paid": 2, "extracted": 0.05, "support": 0.04,
+                                                                 "support_events": 1}),
+        "frequent controls": (observer.SUPPRESSION, {"dealings": 8}),
+        "partnership": (observer.PARTNERSHIP, {"dealings": 3, "cooperation": 2, "paid": 1, "extracted": 0.05, "support": 0.1,
+                                                   "support_events": 1}),
+        "patronage": (observer.PATRONAGE, {"dealings": 2, "support": 0.2, "support_events": 2}),
+        "routine": (observer.NON_INTERFERENCE, {"dealings": 7}),
     }
     fields = ("dealings", "support_events", "cooperation", "disputes", "extracted", "support", "refused",
               "reported", "paid", "demands", "rule_bending")
