@@ -249,9 +249,14 @@ class ProjectBook:
         return self.phase != ENDED
 
     def remap_firms(self, mapping: np.ndarray) -> None:
-        """Follow a compaction of firm rows."""
-        live = self.live()
-        self.firm[live] = mapping[self.firm[live]]
+        """Follow a compaction of firm rows. A live contract whose partner's row was dropped
+        (the partner exited after this quarter's PPP step) is terminated; an ended contract
+        whose partner is gone keeps -1 as its partner."""
+        known = self.firm >= 0
+        self.firm[known] = mapping[self.firm[known]]
+        orphaned = self.live() & (self.firm < 0)
+        self.phase[orphaned] = ENDED
+        self.status[orphaned] = TERMINATED
 
     def disputed_share(self, n_regions: int) -> np.ndarray:
         """Share of each region's live contracts in dispute."""

@@ -46,8 +46,18 @@ THREE = "turkestan,zhambyl,kyzylorda"
 
 def add_contract(world, **values):
     """Append one PPP contract with defaults (region 0, firm 0, water, cost 40, performing construction)."""
-    spec = {"region": 0, "firm": 0, "sector": 1, "cost": 40.0, "lifecycle": False, "phase": CONSTRUCTION,
-                "status": PERFORMING, "left": 4, "duration": 4, "started": 0}
+    spec = {
+        "region": 0,
+        "firm": 0,
+        "sector": 1,
+        "cost": 40.0,
+        "lifecycle": False,
+        "phase": CONSTRUCTION,
+        "status": PERFORMING,
+        "left": 4,
+        "duration": 4,
+        "started": 0,
+    }
     world.projects.add(**(spec | values))
 
 
@@ -55,8 +65,14 @@ def add_contract(world, **values):
 
 
 def test_officials_replicator_step():
-    w = make_world([{}, {"region": 1}], regions="turkestan,zhambyl", akimats={"corrupt_share": [0.35, 0.6]},
-                   adaptation_rate=0.2, official_mutation=0.01, audit_penalty=6.0)
+    w = make_world(
+        [{}, {"region": 1}],
+        regions="turkestan,zhambyl",
+        akimats={"corrupt_share": [0.35, 0.6]},
+        adaptation_rate=0.2,
+        official_mutation=0.01,
+        audit_penalty=6.0,
+    )
     log = make_log(w, region={"demands": [10.0, 0.0], "paid": [6.0, 0.0], "caught": [0.5, 0.0]})
     officials.step(w, log)
     # region 0: payoff = 6/10 - (0.5/10) * 6 = 0.3
@@ -81,10 +97,24 @@ def test_officials_losing_payoff_lowers_corruption():
 def test_plan_budget_rents_diversion_split_and_tenders():
     w = make_world(
         [{"captor": True}],
-        akimats={"tax_revenue": 2.0, "initial_tax": 4.0, "power": 0.5, "corrupt_share": 0.5,
-                 "ppp_fund": 25.0, "utility_quality": [0.6, 0.5, 0.7, 0.9]},
-        central_transfer=0.5, transfer_power=2.0, rent_weight=0.6, transparency=0.2, capture_diversion=0.15,
-        maintenance_share=0.3, support_share=0.1, ppp_share=0.1, ppp_cofinancing=0.3, ppp_size=40.0,
+        akimats={
+            "tax_revenue": 2.0,
+            "initial_tax": 4.0,
+            "power": 0.5,
+            "corrupt_share": 0.5,
+            "ppp_fund": 25.0,
+            "utility_quality": [0.6, 0.5, 0.7, 0.9],
+        },
+        central_transfer=0.5,
+        transfer_power=2.0,
+        rent_weight=0.6,
+        transparency=0.2,
+        capture_diversion=0.15,
+        maintenance_share=0.3,
+        support_share=0.1,
+        ppp_share=0.1,
+        ppp_cofinancing=0.3,
+        ppp_size=40.0,
         quality_target=0.8,
     )
     log = make_log(w)
@@ -133,9 +163,15 @@ def test_plan_all_contracts_disputed_deters_tenders():
 
 
 def test_dealings_no_corruption_no_demands_and_detection_decays():
-    w = make_world([{"perceived_detection": 0.5}, {"perceived_detection": 0.0}], ties=[(0, 1)],
-                   akimats={"corrupt_share": 0.0}, audit_rate=0.04, transparency=0.7, transparency_detection=0.15,
-                   detection_decay=0.25)
+    w = make_world(
+        [{"perceived_detection": 0.5}, {"perceived_detection": 0.0}],
+        ties=[(0, 1)],
+        akimats={"corrupt_share": 0.0},
+        audit_rate=0.04,
+        transparency=0.7,
+        transparency_detection=0.15,
+        detection_decay=0.25,
+    )
     log = make_log(w)
     dealings.step(w, log, rng())
     assert log.firm["dealings"].sum() > 0  # there were dealings, just no demands
@@ -149,13 +185,31 @@ def test_dealings_no_corruption_no_demands_and_detection_decays():
 
 def _all_pay_world(audit_rate):
     """Two formal firms that meet a demand in every dealing and always pay; two informal firms without dealings."""
-    firms = [{"strength": 0.1, "age": 0, "perceived_detection": 0.2}, {"strength": 0.1, "age": 0, "capital": 2.0, "perceived_detection": 0.14},
-             {"formal": False, "perceived_detection": 0.2}, {"formal": False, "perceived_detection": 0.2}]
+    firms = [
+        {"strength": 0.1, "age": 0, "perceived_detection": 0.2},
+        {"strength": 0.1, "age": 0, "capital": 2.0, "perceived_detection": 0.14},
+        {"formal": False, "perceived_detection": 0.2},
+        {"formal": False, "perceived_detection": 0.2},
+    ]
     return make_world(
-        firms, ties=[(2, 0), (2, 3)], akimats={"power": 0.9, "corrupt_share": 1.0},
-        dealings_startup=20.0, dealings_reach=10.0, informal_dealings=0.0, visibility_base=1.0, transparency=0.0,
-        outsider_bias=0.0, choice_sensitivity=500.0, bribe_size=0.001, delay_cost=1.0, report_cost=1.0,
-        audit_rate=audit_rate, audit_penalty=6.0, giver_penalty=0.5, detection_jump=0.3, detection_decay=0.25,
+        firms,
+        ties=[(2, 0), (2, 3)],
+        akimats={"power": 0.9, "corrupt_share": 1.0},
+        dealings_startup=20.0,
+        dealings_reach=10.0,
+        informal_dealings=0.0,
+        visibility_base=1.0,
+        transparency=0.0,
+        outsider_bias=0.0,
+        choice_sensitivity=500.0,
+        bribe_size=0.001,
+        delay_cost=1.0,
+        report_cost=1.0,
+        audit_rate=audit_rate,
+        audit_penalty=6.0,
+        giver_penalty=0.5,
+        detection_jump=0.3,
+        detection_decay=0.25,
         bargaining_exponent=2.0,
     )
 
@@ -176,7 +230,9 @@ def test_dealings_all_demands_paid_bribe_formula():
     assert np.isclose(log.region["bribe_income"][0], ev["extracted"].sum(), rtol=1e-12)
     assert log.region["caught"][0] == 0 and not ev["fines"].any()  # detection rate 0
     # nobody caught: perceived detection decays toward the true rate 0
-    np.testing.assert_allclose(w.firms.perceived_detection, [0.2 * 0.75, 0.14 * 0.75, 0.2 * 0.75, 0.2 * 0.75], atol=1e-14)
+    np.testing.assert_allclose(
+        w.firms.perceived_detection, [0.2 * 0.75, 0.14 * 0.75, 0.2 * 0.75, 0.2 * 0.75], atol=1e-14
+    )
 
 
 def test_dealings_caught_paying_fines_and_perceived_detection_jump():
@@ -189,10 +245,12 @@ def test_dealings_caught_paying_fines_and_perceived_detection_jump():
     np.testing.assert_array_equal(ev["detected"], [1, 1, 0, 0])
     np.testing.assert_allclose(ev["fines"][:2], y * ev["paid"][:2] * 0.001 * s * 0.5 * 6.0, rtol=1e-12)
     assert log.region["caught"][0] == ev["paid"].sum()
+
     # caught firms: the whole jump; firm 2 hears from 1 of its 2 ties; firm 3 from none of 1
     def update(q, heard):
         q = q + 0.3 * (1 - q) * heard
         return q + 0.25 * (1.0 - q)
+
     expected = [update(0.2, 1.0), update(0.14, 1.0), update(0.2, 0.5), update(0.2, 0.0)]
     np.testing.assert_allclose(w.firms.perceived_detection, expected, atol=1e-14)
 
@@ -210,8 +268,14 @@ def test_support_single_applicant_gets_whole_budget():
 
 def test_support_funded_applicants_split_equally():
     firms = [{"productivity": 0.1}, {"productivity": 0.2, "connection": 1.0}, {"region": 1}]
-    w = make_world(firms, regions="turkestan,zhambyl", akimats={"support_budget": [1.0, 0.3]},
-                   apply_base=1.0, apply_trust=0.0, grant=0.01)
+    w = make_world(
+        firms,
+        regions="turkestan,zhambyl",
+        akimats={"support_budget": [1.0, 0.3]},
+        apply_base=1.0,
+        apply_trust=0.0,
+        grant=0.01,
+    )
     log = make_log(w)
     support.step(w, log, rng())
     # k = budget / grant >= number of applicants: every applicant is funded
@@ -226,8 +290,12 @@ def test_support_nobody_applies():
 
 
 def test_support_captors_share_diversion_by_capital():
-    firms = [{"captor": True, "capital": 1.0}, {"captor": True, "capital": 3.0},
-             {"captor": True, "capital": 5.0, "alive": False}, {"capital": 10.0}]
+    firms = [
+        {"captor": True, "capital": 1.0},
+        {"captor": True, "capital": 3.0},
+        {"captor": True, "capital": 5.0, "alive": False},
+        {"capital": 10.0},
+    ]
     w = make_world(firms, akimats={"capture_transfer": 2.0, "support_budget": 0.0})
     log = make_log(w)
     support.step(w, log, rng())
@@ -236,16 +304,27 @@ def test_support_captors_share_diversion_by_capital():
 
 # --- 5. ppp ---------------------------------------------------------------------------------
 
-PPP = {"ppp_bidder_strength": 0.5, "ppp_cofinancing": 0.3, "ppp_size": 40.0, "construction_quarters": 4,
-           "construction_delay": 0.0, "opportunism": 0.0, "reneging": 0.0, "jobs_per_cost": 0.5, "partner_return": 0.05,
-           "operation_quarters": 20}
+PPP = {
+    "ppp_bidder_strength": 0.5,
+    "ppp_cofinancing": 0.3,
+    "ppp_size": 40.0,
+    "construction_quarters": 4,
+    "construction_delay": 0.0,
+    "opportunism": 0.0,
+    "reneging": 0.0,
+    "jobs_per_cost": 0.5,
+    "partner_return": 0.05,
+    "operation_quarters": 20,
+}
 
 
 def test_ppp_captor_bidder_wins_and_construction_starts():
-    firms = [{"strength": 0.9, "productivity": 1.0, "connection": 1.0, "capital": 50.0},  # best merit, connected
-             {"strength": 0.6, "productivity": 0.05, "captor": True, "capital": 2.0},
-             {"strength": 0.7, "productivity": 0.05, "captor": True, "capital": 3.0},  # the larger captor
-             {"strength": 0.4, "captor": True, "capital": 99.0}]  # too weak to bid
+    firms = [
+        {"strength": 0.9, "productivity": 1.0, "connection": 1.0, "capital": 50.0},  # best merit, connected
+        {"strength": 0.6, "productivity": 0.05, "captor": True, "capital": 2.0},
+        {"strength": 0.7, "productivity": 0.05, "captor": True, "capital": 3.0},  # the larger captor
+        {"strength": 0.4, "captor": True, "capital": 99.0},
+    ]  # too weak to bid
     w = make_world(firms, akimats={"ppp_fund": 0.0}, quarter=6, **PPP)
     log = make_log(w)
     log.tenders.append((0, 1))
@@ -253,7 +332,14 @@ def test_ppp_captor_bidder_wins_and_construction_starts():
     b = w.projects
     assert len(b) == 1
     assert (b.firm[0], b.sector[0], b.cost[0], b.phase[0], b.status[0], b.duration[0], b.started[0]) == (
-        2, 1, 40.0, CONSTRUCTION, PERFORMING, 4, 6)
+        2,
+        1,
+        40.0,
+        CONSTRUCTION,
+        PERFORMING,
+        4,
+        6,
+    )
     assert b.left[0] == 3  # the first quarter of construction is done in the same step
     assert log.region["ppp_started"][0] == 1
     assert np.isclose(log.region["ppp_private_investment"][0], 0.7 * 40.0)
@@ -265,8 +351,12 @@ def test_ppp_captor_bidder_wins_and_construction_starts():
 
 
 def test_ppp_tender_without_bidder_returns_cofinancing():
-    w = make_world([{"strength": 0.4}, {"strength": 0.9, "formal": False}, {"strength": 0.9, "region": 1}],
-                   regions="turkestan,zhambyl", akimats={"ppp_fund": 1.0}, **PPP)
+    w = make_world(
+        [{"strength": 0.4}, {"strength": 0.9, "formal": False}, {"strength": 0.9, "region": 1}],
+        regions="turkestan,zhambyl",
+        akimats={"ppp_fund": 1.0},
+        **PPP,
+    )
     log = make_log(w)
     log.tenders.append((0, 2))
     ppp.step(w, log, rng())
@@ -294,8 +384,13 @@ def test_ppp_life_cycle_operation_payments_completion_and_exit():
 
 
 def test_ppp_disputes_renegotiated_when_certain_and_new_disputes_when_certain():
-    w = make_world([{"trust": 1.0}, {"trust": 0.0}], legal_quality=1.0, consultation=1.0, renegotiation=1.0,
-                   **(PPP | {"reneging": 1.0, "legal_reneging": 0.0, "rent_weight": 0.0, "ppp_training": 0.0}))
+    w = make_world(
+        [{"trust": 1.0}, {"trust": 0.0}],
+        legal_quality=1.0,
+        consultation=1.0,
+        renegotiation=1.0,
+        **(PPP | {"reneging": 1.0, "legal_reneging": 0.0, "rent_weight": 0.0, "ppp_training": 0.0}),
+    )
     add_contract(w, firm=0, status=DISPUTED)  # renegotiated with probability 1 * (1 + 1)/2 * (1 + 1)/2 = 1
     add_contract(w, firm=1, status=PERFORMING, left=3)  # the akimat reneges with probability 1
     log = make_log(w)
@@ -312,8 +407,9 @@ def test_ppp_disputes_renegotiated_when_certain_and_new_disputes_when_certain():
 
 
 def test_capture_weaker_firm_never_attempts():
-    w = make_world([{"strength": 0.6}, {"strength": 0.59}], akimats={"power": 0.6},
-                   capture_effort=1.0, legal_quality=0.0)
+    w = make_world(
+        [{"strength": 0.6}, {"strength": 0.59}], akimats={"power": 0.6}, capture_effort=1.0, legal_quality=0.0
+    )
     for seed in range(20):
         log = make_log(w)
         capture.step(w, log, rng(seed))
@@ -321,8 +417,13 @@ def test_capture_weaker_firm_never_attempts():
 
 
 def test_capture_certain_when_strong_firm_faces_no_power():
-    w = make_world([{"strength": 1.0, "connection": 0.2}, {"strength": 1.0, "formal": False}],
-                   akimats={"power": 0.0}, capture_effort=1.0, capture_strength_exponent=2.0, legal_quality=0.0)
+    w = make_world(
+        [{"strength": 1.0, "connection": 0.2}, {"strength": 1.0, "formal": False}],
+        akimats={"power": 0.0},
+        capture_effort=1.0,
+        capture_strength_exponent=2.0,
+        legal_quality=0.0,
+    )
     log = make_log(w)
     capture.step(w, log, rng())
     # attempt: 1 * (1 - 0) * 1^2 = 1; success: 1 / (1 + 0) * (1 - 0) = 1; informal firms do not try
@@ -339,8 +440,11 @@ def test_capture_never_succeeds_under_full_legal_quality():
 
 
 def test_capture_ends_when_captor_weaker_or_exited():
-    firms = [{"captor": True, "strength": 0.5}, {"captor": True, "strength": 0.8},
-             {"captor": True, "strength": 0.9, "alive": False}]
+    firms = [
+        {"captor": True, "strength": 0.5},
+        {"captor": True, "strength": 0.8},
+        {"captor": True, "strength": 0.9, "alive": False},
+    ]
     w = make_world(firms, akimats={"power": 0.6}, capture_loss=0.0, capture_effort=0.0)
     log = make_log(w)
     capture.step(w, log, rng())
@@ -358,13 +462,35 @@ def _economy_log(world, **firm):
 
 
 def test_economy_profit_investment_and_capital():
-    w = make_world([{"productivity": 0.2, "capital": 1.0, "trust": 0.6, "strength": 0.5}],
-                   akimats={"power": 0.6}, output_shock=0.0, labour_share=0.5, tax_rate=0.12, tax_benefit=0.3,
-                   dispute_loss=0.05, fixed_cost=0.01, reinvestment=0.5, trust_investment_floor=0.5,
-                   legal_quality=0.5, depreciation=0.02, informality_rate=0.0, bargaining_exponent=2.0,
-                   capital_elasticity=0.9)
-    log = _economy_log(w, extracted=0.01, fines=0.002, disputes=1.0, support=0.05, ppp_income=0.02,
-                       capture_income=0.03, ppp_outlay=0.05, dealings=4.0, demands=1.0)
+    w = make_world(
+        [{"productivity": 0.2, "capital": 1.0, "trust": 0.6, "strength": 0.5}],
+        akimats={"power": 0.6},
+        output_shock=0.0,
+        labour_share=0.5,
+        tax_rate=0.12,
+        tax_benefit=0.3,
+        dispute_loss=0.05,
+        fixed_cost=0.01,
+        reinvestment=0.5,
+        trust_investment_floor=0.5,
+        legal_quality=0.5,
+        depreciation=0.02,
+        informality_rate=0.0,
+        bargaining_exponent=2.0,
+        capital_elasticity=0.9,
+    )
+    log = _economy_log(
+        w,
+        extracted=0.01,
+        fines=0.002,
+        disputes=1.0,
+        support=0.05,
+        ppp_income=0.02,
+        capture_income=0.03,
+        ppp_outlay=0.05,
+        dealings=4.0,
+        demands=1.0,
+    )
     economy.step(w, log, rng())
     y = 0.2  # A K^alpha with K = 1, no shock
     tax = 0.12 * y * (1 - 0.3)  # supported this quarter: the tax benefit
@@ -384,11 +510,13 @@ def test_economy_profit_investment_and_capital():
 
 
 def test_economy_exit_after_losses_and_below_min_capital():
-    firms = [{"productivity": 0.01, "loss_streak": 3},  # a 4th loss: exits
-             {"productivity": 0.5, "capital": 0.1},  # capital below min_capital
-             {"productivity": 0.01, "loss_streak": 1},  # a 2nd loss: stays
-             {"productivity": 0.5, "loss_streak": 2},  # profit: the streak resets
-             {"alive": False, "age": 7}]
+    firms = [
+        {"productivity": 0.01, "loss_streak": 3},  # a 4th loss: exits
+        {"productivity": 0.5, "capital": 0.1},  # capital below min_capital
+        {"productivity": 0.01, "loss_streak": 1},  # a 2nd loss: stays
+        {"productivity": 0.5, "loss_streak": 2},  # profit: the streak resets
+        {"alive": False, "age": 7},
+    ]
     w = make_world(firms, output_shock=0.0, fixed_cost=0.05, exit_losses=4, min_capital=0.5, informality_rate=0.0)
     log = _economy_log(w)
     economy.step(w, log, rng())
@@ -404,8 +532,9 @@ def test_economy_exit_after_losses_and_below_min_capital():
 
 def test_economy_informality_switch_with_tax_morale():
     firms = [{"satisfaction": 0.0}, {"satisfaction": 1.0}, {"formal": False}, {"formal": False, "satisfaction": -1.0}]
-    w = make_world(firms, output_shock=0.0, informality_rate=1.0, informality_burden=0.25, tax_morale=0.5,
-                   tax_rate=0.12)
+    w = make_world(
+        firms, output_shock=0.0, informality_rate=1.0, informality_burden=0.25, tax_morale=0.5, tax_rate=0.12
+    )
     y = 0.12  # A = 0.12, K = 1
     log = _economy_log(w, extracted=[0.2 * y, 0.2 * y, 0.0, 0.2 * y])
     economy.step(w, log, rng())
@@ -424,24 +553,45 @@ def test_economy_no_switch_when_rate_zero():
 
 # --- 8. trust -------------------------------------------------------------------------------
 
-TRUST = {"consultation": 0.0, "trust_rate": 0.2, "satisfaction_rate": 0.25, "word_of_mouth": 0.1, "experience_scale": 20.0,
-             "dispute_loss": 0.05}
+TRUST = {
+    "consultation": 0.0,
+    "trust_rate": 0.2,
+    "satisfaction_rate": 0.25,
+    "word_of_mouth": 0.1,
+    "experience_scale": 20.0,
+    "dispute_loss": 0.05,
+}
 
 
 def test_trust_satisfaction_and_word_of_mouth():
-    firms = [{"trust": 0.5, "satisfaction": 0.0}, {"trust": 0.5, "satisfaction": 0.4},
-             {"trust": 0.5, "satisfaction": 0.2}, {"alive": False, "trust": 0.3, "satisfaction": 0.9}]
+    firms = [
+        {"trust": 0.5, "satisfaction": 0.0},
+        {"trust": 0.5, "satisfaction": 0.4},
+        {"trust": 0.5, "satisfaction": 0.2},
+        {"alive": False, "trust": 0.3, "satisfaction": 0.9},
+    ]
     w = make_world(firms, ties=[(0, 1), (1, 3)], **TRUST)
     w.firms.memory("experience")[0, 2] = 0.01
     w.firms.memory("output")[0, 2] = 0.1
-    log = make_log(w, firm={"dealings": [4, 0, 0, 0], "demands": [1, 0, 0, 0], "reneged_on": [0, 1, 0, 0],
-                            "output": [0.2, 0.2, 0.1, 0.0], "support": [0.02, 0, 0, 0], "extracted": [0.01, 0, 0, 0],
-                            "fines": [0, 0.02, 0, 0], "disputes": [0, 1, 0, 0]})
+    log = make_log(
+        w,
+        firm={
+            "dealings": [4, 0, 0, 0],
+            "demands": [1, 0, 0, 0],
+            "reneged_on": [0, 1, 0, 0],
+            "output": [0.2, 0.2, 0.1, 0.0],
+            "support": [0.02, 0, 0, 0],
+            "extracted": [0.01, 0, 0, 0],
+            "fines": [0, 0.02, 0, 0],
+            "disputes": [0, 1, 0, 0],
+        },
+    )
     trust.step(w, log, rng())
     f = w.firms
     # trust: h = 1 - 1/4; h = 1 - 0 - 1 (reneged); h = 1 (no dealings); an exited firm keeps its trust
     np.testing.assert_allclose(f.trust, [0.8 * 0.5 + 0.2 * 0.75, 0.8 * 0.5, 0.8 * 0.5 + 0.2, 0.3], atol=1e-15)
-    # experience: firm 0 gains 0.02 - 0.01 on output 0.2; firm 1 loses 0.02 + 0.05 * 0.2; firm 2 remembers 0.01 on 0.1 + 0.1
+    # experience: firm 0 gains 0.02 - 0.01 on output 0.2; firm 1 loses 0.02 + 0.05 * 0.2;
+    # firm 2 remembers 0.01 on 0.1 + 0.1
     np.testing.assert_allclose(log.firm["experience"], [0.01, -0.03, 0.0, 0.0], atol=1e-15)
     s0 = 0.75 * 0.0 + 0.25 * math.tanh(20 * 0.01 / 0.2)
     s1 = 0.75 * 0.4 + 0.25 * math.tanh(20 * -0.03 / 0.2)
@@ -486,21 +636,31 @@ def _history_world(monkeypatch, growth, quarter=1, **kwargs):
 
 
 def test_tournament_ranks_and_power_drift(monkeypatch):
-    w = _history_world(monkeypatch, [0.1, 0.2, 0.3], regions=THREE, firms=[{"region": 1, "captor": True}],
-                       akimats={"power": 0.5, "structural_power": [0.6, 0.5, 0.4]},
-                       power_learning=0.04, capture_penalty=0.005, power_anchor=0.05)
+    w = _history_world(
+        monkeypatch,
+        [0.1, 0.2, 0.3],
+        regions=THREE,
+        firms=[{"region": 1, "captor": True}],
+        akimats={"power": 0.5, "structural_power": [0.6, 0.5, 0.4]},
+        power_learning=0.04,
+        capture_penalty=0.005,
+        power_anchor=0.05,
+    )
     tournament.step(w, make_log(w), rng())
     np.testing.assert_allclose(w.akimats.score, [0.0, 0.5, 1.0], atol=1e-15)
-    expected = [0.5 + 0.04 * -0.5 + 0.05 * 0.1,  # worst, pulled up toward P0 = 0.6
-                0.5 - 0.005,  # middle, captured
-                0.5 + 0.04 * 0.5 + 0.05 * -0.1]  # best, pulled down toward P0 = 0.4
+    expected = [
+        0.5 + 0.04 * -0.5 + 0.05 * 0.1,  # worst, pulled up toward P0 = 0.6
+        0.5 - 0.005,  # middle, captured
+        0.5 + 0.04 * 0.5 + 0.05 * -0.1,
+    ]  # best, pulled down toward P0 = 0.4
     np.testing.assert_allclose(w.akimats.power, expected, atol=1e-15)
     assert len(w.kpi_history) == 8 and not w.akimats.replacements.any()
 
 
 def test_tournament_single_region_logistic_score(monkeypatch):
-    w = _history_world(monkeypatch, [0.05], akimats={"power": 0.5}, growth_scale=0.05, power_learning=0.04,
-                       power_anchor=0.05)
+    w = _history_world(
+        monkeypatch, [0.05], akimats={"power": 0.5}, growth_scale=0.05, power_learning=0.04, power_anchor=0.05
+    )
     tournament.step(w, make_log(w), rng())
     score = 1 / (1 + math.exp(-1.0))  # logistic(0.05 / 0.05) for every KPI
     assert np.isclose(w.akimats.score[0], score, rtol=0, atol=1e-15)
@@ -517,10 +677,18 @@ def test_tournament_needs_eight_quarters():
 
 def test_tournament_annual_replacement(monkeypatch):
     firms = [{"region": 0, "captor": True}, {"region": 1, "captor": True}]
-    w = _history_world(monkeypatch, [0.1, 0.2, 0.3], quarter=3, regions=THREE, firms=firms,
-                       akimats={"power": 0.3, "structural_power": 0.6, "corrupt_share": 0.55},
-                       replacement_probability=1.0, replacement_quantile=0.2, power_spread=0.0,
-                       corruption_initial=0.35)
+    w = _history_world(
+        monkeypatch,
+        [0.1, 0.2, 0.3],
+        quarter=3,
+        regions=THREE,
+        firms=firms,
+        akimats={"power": 0.3, "structural_power": 0.6, "corrupt_share": 0.55},
+        replacement_probability=1.0,
+        replacement_quantile=0.2,
+        power_spread=0.0,
+        corruption_initial=0.35,
+    )
     tournament.step(w, make_log(w), rng())
     a = w.akimats
     # only the bottom region (score 0 <= the 20% quantile 0.2) is replaced: P = P0 + 0 * noise
@@ -547,11 +715,20 @@ def test_tournament_tied_growth_ties_in_score(monkeypatch):
 
 
 def test_utilities_quality_update():
-    w = make_world([{}, {"region": 1}], regions="turkestan,zhambyl",
-                   akimats={"maintenance": [0.3, 3.0], "maintenance_reference": [0.6, 1.0],
-                            "utility_quality": [[0.5, 0.6, 0.7, 0.8], [0.6, 0.6, 0.6, 0.6]]},
-                   utility_quality=0.6, utility_depreciation=0.02, ppp_quality_lift=0.005, lifecycle_effect=0.5,
-                   maintenance_cap=1.5)
+    w = make_world(
+        [{}, {"region": 1}],
+        regions="turkestan,zhambyl",
+        akimats={
+            "maintenance": [0.3, 3.0],
+            "maintenance_reference": [0.6, 1.0],
+            "utility_quality": [[0.5, 0.6, 0.7, 0.8], [0.6, 0.6, 0.6, 0.6]],
+        },
+        utility_quality=0.6,
+        utility_depreciation=0.02,
+        ppp_quality_lift=0.005,
+        lifecycle_effect=0.5,
+        maintenance_cap=1.5,
+    )
     add_contract(w, sector=0, phase=OPERATION, lifecycle=True)  # lifts heat by 1 + 0.5
     add_contract(w, sector=1, phase=OPERATION, status=DISPUTED)  # disputed: no lift
     add_contract(w, sector=2, phase=CONSTRUCTION)  # not yet operating
@@ -566,11 +743,25 @@ def test_utilities_quality_update():
 
 def test_utilities_residents_latent_without_noise():
     firms = [{}, {}, {"region": 1}]
-    w = make_world(firms, regions="turkestan,zhambyl", akimats={"utility_quality": 0.6},
-                   residents={"region": [0, 0, 1], "cohort": [0, 3, 1], "taste": [5.0, -5.0, 5.0],
-                              "utility_taste": np.full((3, 4), 5.0)},
-                   resident_noise=0.0, utility_depreciation=0.0, services_signal=3.0, wage_signal=2.0,
-                   jobs_signal=2.0, corruption_signal=2.0, corruption_reference=0.3, utility_scale=4.0)
+    w = make_world(
+        firms,
+        regions="turkestan,zhambyl",
+        akimats={"utility_quality": 0.6},
+        residents={
+            "region": [0, 0, 1],
+            "cohort": [0, 3, 1],
+            "taste": [5.0, -5.0, 5.0],
+            "utility_taste": np.full((3, 4), 5.0),
+        },
+        resident_noise=0.0,
+        utility_depreciation=0.0,
+        services_signal=3.0,
+        wage_signal=2.0,
+        jobs_signal=2.0,
+        corruption_signal=2.0,
+        corruption_reference=0.3,
+        utility_scale=4.0,
+    )
     w.firms.memory("demands")[2, 2] = 1.0  # region 1's firm met a demand earlier this year
     w.kpi_history.append(_kpis([110.0, 95.0]))
     log = make_log(w, firm={"demands": [1, 0, 0]})
@@ -579,9 +770,11 @@ def test_utilities_residents_latent_without_noise():
     economy_ = [2.0 * 0.10, 2.0 * -0.05]  # wage index / 100 - 1; no job growth before 5 quarters
     corruption = [-2.0 * (0.5 - 0.3), -2.0 * (1.0 - 0.3)]  # incidence 1/2 and 1/1
     ws, we = (0.8, 1.0, 1.1, 1.2), (1.2, 1.1, 0.9, 0.8)
-    expected = [ws[0] * services + we[0] * economy_[0] + corruption[0],
-                ws[3] * services + we[3] * economy_[0] + corruption[0],
-                ws[1] * services + we[1] * economy_[1] + corruption[1]]
+    expected = [
+        ws[0] * services + we[0] * economy_[0] + corruption[0],
+        ws[3] * services + we[3] * economy_[0] + corruption[0],
+        ws[1] * services + we[1] * economy_[1] + corruption[1],
+    ]
     np.testing.assert_allclose(w.residents.authority, expected, atol=1e-14)
     np.testing.assert_allclose(w.residents.utilities, 4.0 * (0.6 - 0.5), atol=1e-14)
     # a later quarter smooths: 0.75 old + 0.25 new
@@ -592,8 +785,15 @@ def test_utilities_residents_latent_without_noise():
 
 
 def test_utilities_residents_job_growth_after_five_quarters():
-    w = make_world(akimats={"utility_quality": 0.5}, resident_noise=0.0, utility_depreciation=0.0, jobs_signal=2.0,
-                   wage_signal=2.0, corruption_signal=0.0, residents={"region": [0], "cohort": [2]})
+    w = make_world(
+        akimats={"utility_quality": 0.5},
+        resident_noise=0.0,
+        utility_depreciation=0.0,
+        jobs_signal=2.0,
+        wage_signal=2.0,
+        corruption_signal=0.0,
+        residents={"region": [0], "cohort": [2]},
+    )
     w.kpi_history.append(_kpis([100.0], jobs=[10.0]))
     for _ in range(3):
         w.kpi_history.append(_kpis([100.0], jobs=[11.0]))
@@ -615,10 +815,20 @@ def test_entry_rate_zero_nobody_enters():
 
 
 def test_entry_entrants_take_regions_mean_trust():
-    firms = ([{"region": 0, "trust": t} for t in (0.2, 0.6) * 3] + [{"region": 0, "trust": 1.0, "alive": False}]
-             + [{"region": 1, "trust": t} for t in (0.9, 0.7) * 3])
-    w = make_world(firms, regions="turkestan,zhambyl", entry_rate=0.5, firm_ties=6, audit_rate=0.04,
-                   transparency=0.7, transparency_detection=0.15)
+    firms = (
+        [{"region": 0, "trust": t} for t in (0.2, 0.6) * 3]
+        + [{"region": 0, "trust": 1.0, "alive": False}]
+        + [{"region": 1, "trust": t} for t in (0.9, 0.7) * 3]
+    )
+    w = make_world(
+        firms,
+        regions="turkestan,zhambyl",
+        entry_rate=0.5,
+        firm_ties=6,
+        audit_rate=0.04,
+        transparency=0.7,
+        transparency_detection=0.15,
+    )
     n0 = w.firms.n
     log = make_log(w)
     entry.step(w, log, rng(3), rng(4))
@@ -629,10 +839,13 @@ def test_entry_entrants_take_regions_mean_trust():
     np.testing.assert_allclose(f.trust[rows], np.where(f.region[rows] == 0, 0.4, 0.8), atol=1e-15)
     assert f.alive[rows].all() and f.formal[rows].all() and not f.captor[rows].any() and not f.age[rows].any()
     np.testing.assert_allclose(f.perceived_detection[rows], 1 - 0.96 * (1 - 0.15 * 0.7), atol=1e-15)
-    np.testing.assert_allclose(f.strength[rows], np.minimum(1.0, 1 / (1 + (1 / f.capital[rows]) ** 0.8)
-                                                            + 0.15 * f.member[rows]), atol=1e-14)
+    np.testing.assert_allclose(
+        f.strength[rows], np.minimum(1.0, 1 / (1 + (1 / f.capital[rows]) ** 0.8) + 0.15 * f.member[rows]), atol=1e-14
+    )
     np.testing.assert_array_equal(w.entries_last, np.bincount(f.region[rows], minlength=2))
-    np.testing.assert_allclose(w.entrant_capital_last, np.bincount(f.region[rows], weights=f.capital[rows], minlength=2))
+    np.testing.assert_allclose(
+        w.entrant_capital_last, np.bincount(f.region[rows], weights=f.capital[rows], minlength=2)
+    )
     # each entrant ties to incumbents in business of its own region
     a = w.ties.matrix(f.n).tocoo()
     for i, j in zip(a.row, a.col):
@@ -657,8 +870,6 @@ def test_entry_compaction_when_over_a_fifth_exited():
     assert w.projects.firm[0] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="a live contract whose partner exited this quarter is remapped to row -1 "
-                                       "at compaction; the next PPP step then reads the last row as its partner")
 def test_entry_compaction_then_ppp_terminates_contract_of_exited_partner():
     firms = [{"alive": False}, {}, {"alive": False}, {}]  # partner 0 exited in this quarter's economy step
     w = make_world(firms, entry_rate=0.0, **PPP)
@@ -676,20 +887,41 @@ def test_entry_compaction_then_ppp_terminates_contract_of_exited_partner():
 def test_observer_classify_one_memory_per_regime():
     rows = {  # name: (expected label, memory)
         "capture": (observer.CAPTURE, {"rule_bending": 1, "dealings": 9, "paid": 3, "extracted": 1.0}),
-        "few interactions": (observer.NON_INTERFERENCE, {"dealings": 1, "disputes": 0, "support": 0.5, "support_events": 1}),
+        "few interactions": (
+            observer.NON_INTERFERENCE,
+            {"dealings": 1, "disputes": 0, "support": 0.5, "support_events": 1},
+        ),
         "dispute": (observer.CONFLICT, {"dealings": 4, "disputes": 1, "support": 1.0, "support_events": 1}),
-        "resisted at a cost": (observer.CONFLICT, {"dealings": 4, "refused": 1, "reported": 1, "paid": 1, "extracted": 0.02}),
+        "resisted at a cost": (
+            observer.CONFLICT,
+            {"dealings": 4, "refused": 1, "reported": 1, "paid": 1, "extracted": 0.02},
+        ),
         "resisted cheaply": (observer.SUPPRESSION, {"dealings": 4, "refused": 2, "paid": 1, "extracted": 0.009}),
-        "paid more than received": (observer.SUPPRESSION, {"dealings": 4, "paid": 2, "extracted": 0.05, "support": 0.04,
-                                                                 "support_events": 1}),
+        "paid more than received": (
+            observer.SUPPRESSION,
+            {"dealings": 4, "paid": 2, "extracted": 0.05, "support": 0.04, "support_events": 1},
+        ),
         "frequent controls": (observer.SUPPRESSION, {"dealings": 8}),
-        "partnership": (observer.PARTNERSHIP, {"dealings": 3, "cooperation": 2, "paid": 1, "extracted": 0.05, "support": 0.1,
-                                                   "support_events": 1}),
+        "partnership": (
+            observer.PARTNERSHIP,
+            {"dealings": 3, "cooperation": 2, "paid": 1, "extracted": 0.05, "support": 0.1, "support_events": 1},
+        ),
         "patronage": (observer.PATRONAGE, {"dealings": 2, "support": 0.2, "support_events": 2}),
         "routine": (observer.NON_INTERFERENCE, {"dealings": 7}),
     }
-    fields = ("dealings", "support_events", "cooperation", "disputes", "extracted", "support", "refused",
-              "reported", "paid", "demands", "rule_bending")
+    fields = (
+        "dealings",
+        "support_events",
+        "cooperation",
+        "disputes",
+        "extracted",
+        "support",
+        "refused",
+        "reported",
+        "paid",
+        "demands",
+        "rule_bending",
+    )
     mem = {name: np.array([float(m.get(name, 0)) for _, m in rows.values()]) for name in fields}
     mem["output"] = np.ones(len(rows))
     labels = observer.classify(mem, interaction_threshold=4.0)
@@ -701,18 +933,37 @@ def test_observer_classify_one_memory_per_regime():
 
 
 def test_kpi_measure_first_quarter():
-    firms = [{"capital": 0.5},  # micro
-             {"capital": 7.9, "productivity": 0.2},  # small, high-performance
-             {"capital": 8.0},  # medium: 'up to' small_capital is exclusive
-             {"capital": 50.0},  # large
-             {"capital": 0.5, "formal": False},  # informal: not counted
-             {"capital": 0.5, "alive": False}]  # exited
-    w = make_world(firms, productivity=0.12, productivity_dispersion=0.3, labour_share=0.5, jobs_per_capital=3.0,
-                   jobs_elasticity=0.8, micro_capital=1.0, small_capital=8.0, medium_capital=40.0)
+    firms = [
+        {"capital": 0.5},  # micro
+        {"capital": 7.9, "productivity": 0.2},  # small, high-performance
+        {"capital": 8.0},  # medium: 'up to' small_capital is exclusive
+        {"capital": 50.0},  # large
+        {"capital": 0.5, "formal": False},  # informal: not counted
+        {"capital": 0.5, "alive": False},
+    ]  # exited
+    w = make_world(
+        firms,
+        productivity=0.12,
+        productivity_dispersion=0.3,
+        labour_share=0.5,
+        jobs_per_capital=3.0,
+        jobs_elasticity=0.8,
+        micro_capital=1.0,
+        small_capital=8.0,
+        medium_capital=40.0,
+    )
     w.entrant_capital_last = np.array([0.6])
-    log = make_log(w, firm={"output": [1.0, 2.0, 3.0, 4.0, 5.0, 0.0]},
-                   region={"ppp_private_investment": 28.0, "fixed_investment": 1.5, "ppp_construction_spending": 10.0,
-                           "ppp_offbudget": 7.0, "ppp_jobs": 5.0})
+    log = make_log(
+        w,
+        firm={"output": [1.0, 2.0, 3.0, 4.0, 5.0, 0.0]},
+        region={
+            "ppp_private_investment": 28.0,
+            "fixed_investment": 1.5,
+            "ppp_construction_spending": 10.0,
+            "ppp_offbudget": 7.0,
+            "ppp_jobs": 5.0,
+        },
+    )
     k = kpi.measure(w, log)
     jobs = [1 + 3.0 * c**0.8 for c in (0.5, 7.9, 8.0, 50.0, 0.5)]
     all_jobs = sum(jobs) + 5.0

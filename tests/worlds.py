@@ -151,7 +151,9 @@ def make_world(
     return world
 
 
-def make_log(world: World, firm: Mapping[str, Any] | None = None, region: Mapping[str, Any] | None = None) -> QuarterLog:
+def make_log(
+    world: World, firm: Mapping[str, Any] | None = None, region: Mapping[str, Any] | None = None
+) -> QuarterLog:
     """A fresh ``QuarterLog`` for the world, with the given per-firm events and per-region tallies set."""
     log = QuarterLog(world.firms.n, world.n_regions)
     for name, value in (firm or {}).items():
