@@ -704,7 +704,6 @@ def test_tournament_no_replacement_outside_annual_quarter(monkeypatch):
     assert not w.akimats.replacements.any()
 
 
-@pytest.mark.xfail(strict=True, reason="tied KPI growth is ranked by region index (stable argsort), not as a tie")
 def test_tournament_tied_growth_ties_in_score(monkeypatch):
     w = _history_world(monkeypatch, [0.1, 0.1, 0.1], regions=THREE)
     tournament.step(w, make_log(w), rng())

@@ -2,7 +2,8 @@
 
 Each KPI's growth is its sum over the last 4 quarters against the 4 quarters before (for
 stocks: the level against the level 4 quarters ago). With 3 or more regions an akim's
-score is the mean, over the six KPIs, of the region's percentile rank in growth; with
+score is the mean, over the six KPIs, of the region's percentile rank in growth (regions with
+equal growth share the mean of their ranks); with
 fewer (the single-region scenario) it is the mean of logistic(growth / growth_scale), the
 centre's plan target (no decline) standing in for the other regions. Power then moves
 with the score and is pulled back toward the region's structural level P0 (its initial
@@ -19,6 +20,7 @@ a capture ends.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 from ..kpi import KPI_NAMES, measure
 
@@ -45,7 +47,7 @@ def step(world, log, rng) -> None:
             before = sum(h[name] for h in list(history)[:4])
         growth[k] = np.divide(now - before, np.abs(before), out=np.zeros(R), where=before != 0)
     if R >= 3:
-        ranks = growth.argsort(axis=1, kind="stable").argsort(axis=1, kind="stable") / (R - 1)
+        ranks = (rankdata(growth, method="average", axis=1) - 1.0) / (R - 1)  # ties share their rank
         score = ranks.mean(axis=0)
     else:
         score = (1.0 / (1.0 + np.exp(-(growth - TARGET_GROWTH) / p["growth_scale"]))).mean(axis=0)
