@@ -179,7 +179,7 @@ PARAMETERS: tuple[Param, ...] = (
     # --- tournament (Figure 2) ------------------------------------------------------------------
     _p("power_learning", "tournament", float, 0.04, 0.0, 1.0, "P/quarter", "eta: change of P per unit of evaluation rank above 1/2", "brief s.3"),
     _p("capture_penalty", "tournament", float, 0.005, 0.0, 1.0, "P/quarter", "kappa: loss of P while captured", "brief s.3"),
-    _p("replacement_quantile", "tournament", float, 0.2, 0.0, 1.0, "share", "bottom quantile of akims at risk of replacement at the annual evaluation", "assumption"),
+    _p("replacement_quantile", "tournament", float, 0.2, 0.0, 1.0, "share", "bottom quantile of akims at risk of replacement at the annual evaluation (with fewer than 3 regions: the score below which an akim is at risk)", "assumption"),
     _p("replacement_probability", "tournament", float, 0.3, 0.0, 1.0, "1/year", "probability that an akim in the bottom quantile is replaced", "assumption"),
     # --- residents and utilities ---------------------------------------------------------------
     _p("utility_quality", "residents", float, 0.6, 0.0, 1.0, "0..1", "initial quality of heat, water, power and gas supply", "calibrated (paper Table 6)"),
@@ -194,9 +194,9 @@ PARAMETERS: tuple[Param, ...] = (
     _p("firm_age_per_cohort", "structural", int, 24, 1, 200, "quarters", "oldest firm an owner can run at the start, per owner age cohort (x1 <30, x2 30-39, x3 40-49, x4 50+): a firm is at most as old as its owner's working life", "assumption (paper Tables 7-9 cohorts)"),
     _p("connected_from", "structural", float, 0.5, 0.0, 1.0, "L", "connection L from which a firm counts as connected to the akimat (not an outsider in dealings; an insider in the support statistics)", "assumption"),
     _p("connection_min", "structural", float, 0.3, 0.0, 1.0, "L", "lowest connection L of a connected firm (connections are uniform between this and 1)", "assumption"),
-    _p("micro_capital", "structural", float, 1.0, 0.0, 1000.0, "capital units", "capital up to which a firm is micro (the initial median firm has 1)", "assumption (size classes)"),
-    _p("small_capital", "structural", float, 8.0, 0.0, 1000.0, "capital units", "capital up to which a firm is small (Figure 2 counts micro and small firms)", "assumption (size classes)"),
-    _p("medium_capital", "structural", float, 40.0, 0.0, 1000.0, "capital units", "capital up to which a firm is medium; above it, large", "assumption (size classes)"),
+    _p("micro_capital", "structural", float, 1.0, 0.0, 1000.0, "capital units", "capital below which a firm is micro (the initial median firm has 1)", "assumption (size classes)"),
+    _p("small_capital", "structural", float, 8.0, 0.0, 1000.0, "capital units", "capital below which a firm is small, from micro_capital on (Figure 2 counts micro and small firms)", "assumption (size classes)"),
+    _p("medium_capital", "structural", float, 40.0, 0.0, 1000.0, "capital units", "capital below which a firm is medium, from small_capital on; from it on, large", "assumption (size classes)"),
     # dealings
     _p("startup_age", "structural", int, 4, 1, 400, "quarters", "age below which a firm is a start-up (its dealings rate is dealings_startup)", "assumption"),
     _p("mature_age", "structural", int, 20, 1, 400, "quarters", "age from which a firm is mature (dealings_mature); between the two it is growing", "assumption"),

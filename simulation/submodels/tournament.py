@@ -11,8 +11,9 @@ value: the centre's fiscal rules and appointments anchor it; ``power_anchor``),
 
     P <- clip(P + eta (score - 1/2) - kappa [captured] + anchor (P0 - P), 0.01, 0.99),
 
-and once a year the akims in the bottom ``replacement_quantile`` of scores are replaced
-with probability ``replacement_probability``: the new akim's P is a fresh draw around the
+and once a year the akims in the bottom ``replacement_quantile`` of scores (with fewer than 3
+regions, whose score is below ``replacement_quantile``) are replaced with probability
+``replacement_probability``: the new akim's P is a fresh draw around the
 region's structural power P0 (sd ``power_spread``), the corrupt share moves half-way back to its initial value, and
 a capture ends.
 """
