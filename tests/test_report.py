@@ -208,8 +208,8 @@ def test_the_section_list_drives_the_page(report_dir, monkeypatch):
         assert page.count(f'id="{a}"') == 1 and page.count(f'href="#{a}"') == 1, a
     assert [page.index(f'href="#{a}"') for a in anchors] == sorted(page.index(f'href="#{a}"') for a in anchors)
 
-    extra = SimpleNamespace(ANCHOR="extra", TITLE="7. An extra section: <new>",
-                            build=lambda ctx: SectionContent("extra", "7. An extra section: <new>", [para("Hello & bye")]))
+    extra = SimpleNamespace(ANCHOR="extra", TITLE="An extra section: <new>",
+                            build=lambda ctx: SectionContent("extra", "An extra section: <new>", [para("Hello & bye")]))
     order = [extra, sections.summary]
     monkeypatch.setattr(sections, "SECTIONS", order)
     from simulation.report import html as report_html
@@ -220,8 +220,10 @@ def test_the_section_list_drives_the_page(report_dir, monkeypatch):
     assert [c.anchor for c in built] == ["extra", "summary"]
     small = report_html.render_sections(ctx_title, built)
     assert small.index('href="#extra"') < small.index('href="#summary"') < small.index('id="extra"') < small.index('id="summary"')
-    assert "7. An extra section: &lt;new&gt;" in small and "<p>Hello &amp; bye</p>" in small
-    assert '<a href="#extra">7. An extra section</a>' in small  # the nav label: the title up to ':'
+    # numbered in list order (the summary is not numbered); the nav label is the heading up to ':'
+    assert ctx.numbers == {"extra": 1} and [c.number for c in built] == [1, None]
+    assert '<h2 id="extra">1. An extra section: &lt;new&gt;</h2>' in small and "<p>Hello &amp; bye</p>" in small
+    assert '<a href="#extra">1. An extra section</a>' in small
     assert "<li>A finding.</li>" in small
 
 

@@ -148,17 +148,25 @@ Block = Para | Bullets | Figure | Table | Rows | Pre
 
 @dataclass
 class SectionContent:
-    """What one section puts on the page: a heading (``title``, ``anchor``) and its blocks in
-    page order. ``nav`` is the label in the table of contents (default: the title up to ':')."""
+    """What one section puts on the page: its ``anchor`` (HTML id), ``title`` and blocks in page
+    order. ``number`` is set from the section's place in the list (None: not numbered); ``nav``
+    is its label in the table of contents (default: the heading up to ':')."""
 
     anchor: str
     title: str
     blocks: list[Block]
-    nav: str = ""
+    nav_label: str = ""
+    number: int | None = None
 
-    def __post_init__(self):
-        if not self.nav:
-            self.nav = self.title.split(":")[0]
+    @property
+    def heading(self) -> str:
+        """The title with its number, e.g. '3. Paired differences: ...'."""
+        return self.title if self.number is None else f"{self.number}. {self.title}"
+
+    @property
+    def nav(self) -> str:
+        """The label in the table of contents."""
+        return self.nav_label or self.heading.split(":")[0]
 
     @property
     def figures(self) -> list[Figure]:
@@ -235,7 +243,8 @@ class ReportContext:
     ``differences``, ``timeseries``, ``table1``, ``survey``, ``levers``); ``runs``: the raw
     results of :func:`simulation.report.runs.execute`; ``out_dir``: where figures go.
     ``statements``, ``manifest``, ``files`` and ``wall`` are set before the page is rendered;
-    ``figures`` holds what each section's ``draw`` returned, by anchor."""
+    ``figures`` holds what each section's ``draw`` returned, by anchor; ``numbers`` every
+    numbered section's number, by anchor."""
 
     config: CompareConfig
     out_dir: Path
@@ -247,6 +256,19 @@ class ReportContext:
     files: list[str] = field(default_factory=list)
     wall: float = 0.0
     figures: dict[str, dict[str, Figure]] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    def section_ref(self, *anchors: str) -> str:
+        """How the text names other sections by number: 'section 1', 'sections 2–4' or
+        'sections 1, 5' (sections not on the page are left out; '' if none is)."""
+        n = sorted(self.numbers[a] for a in anchors if a in self.numbers)
+        if not n:
+            return ""
+        if len(n) == 1:
+            return f"section {n[0]}"
+        if n == list(range(n[0], n[-1] + 1)):
+            return f"sections {n[0]}–{n[-1]}"
+        return "sections " + ", ".join(map(str, n))
 
     @property
     def where(self) -> str:

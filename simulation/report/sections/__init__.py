@@ -5,7 +5,8 @@ Every section is one module here with the same small interface:
 ``ANCHOR``
     the section's HTML id (unique; also its link in the table of contents);
 ``TITLE``
-    its heading;
+    its heading, without a number: sections are numbered in list order (``NUMBERED = False``
+    leaves one out, like the summary; ``ctx.section_ref(anchor)`` names a section by number);
 ``draw(ctx) -> dict[str, Figure]`` (optional)
     draws the section's figures into ``ctx.out_dir`` (called once the result tables exist,
     before the manifest and the file list are written);
@@ -41,8 +42,15 @@ def draw(ctx: ReportContext, sections: list[ModuleType] | None = None) -> None:
 
 
 def build(ctx: ReportContext, sections: list[ModuleType] | None = None) -> list[SectionContent]:
-    """Every section's content, in list order."""
-    out = [s.build(ctx) for s in (SECTIONS if sections is None else sections)]
+    """Every section's content, in list order, numbered (``ctx.numbers``)."""
+    sections = SECTIONS if sections is None else sections
+    numbered = [s.ANCHOR for s in sections if getattr(s, "NUMBERED", True)]
+    ctx.numbers = {a: i for i, a in enumerate(numbered, 1)}
+    out = []
+    for s in sections:
+        content = s.build(ctx)
+        content.number = ctx.numbers.get(content.anchor)
+        out.append(content)
     anchors = [c.anchor for c in out]
     if len(set(anchors)) != len(anchors):
         raise ValueError(f"report sections: duplicate anchor in {anchors}")

@@ -9,7 +9,7 @@ from ..content import Code, Figure, ReportContext, SectionContent, Table, fmt_di
 from ..figures import pyplot, save
 
 ANCHOR = "differences"
-TITLE = "3. Paired differences: symbiotic − partnership"
+TITLE = "Paired differences: symbiotic − partnership"
 
 
 def paired_forest(diffs: pd.DataFrame, path, subtitle: str):

@@ -11,7 +11,7 @@ from ..figures import MODEL_COLOURS, pyplot, save
 from ..stats import KPI_LABELS
 
 ANCHOR = "figure2"
-TITLE = "2. Figure 2 indicators over time"
+TITLE = "Figure 2 indicators over time"
 
 
 def kpi_timeseries(summary: pd.DataFrame, path, subtitle: str):

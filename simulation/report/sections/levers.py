@@ -12,7 +12,7 @@ from ..figures import MODEL_COLOURS, pyplot, save
 from ..stats import LEVER_LABELS
 
 ANCHOR = "levers"
-TITLE = "5. Levers of Table 4 under each model"
+TITLE = "Levers of Table 4 under each model"
 
 
 def lever_figure(effects: pd.DataFrame, path, subtitle: str):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..content import Bold, Code, ReportContext, SectionContent, Pre, Rows, para, rel, row, sizes
 
 ANCHOR = "methods"
-TITLE = "6. Methods and provenance"
+TITLE = "Methods and provenance"
 
 
 def build(ctx: ReportContext) -> SectionContent:
@@ -17,6 +17,11 @@ def build(ctx: ReportContext) -> SectionContent:
     seeds = m.get("replication_seeds", {}).get("paired", [])
     workers = m.get("workers")
     scenario = config.scenario
+
+    def part(label: str, *anchors: str) -> str:
+        ref = ctx.section_ref(*anchors)
+        return f"{label} ({ref})" if ref else label
+
     rows = Rows([
         row("Question", "How do the partnership and the symbiotic model of state–business relations (two named parameter "
                         "presets of the same model) differ on the same seeds?"),
@@ -30,10 +35,11 @@ def build(ctx: ReportContext) -> SectionContent:
                Code("scenarios/turkestan_calibrated.toml"), ") existed when this report ran"))),
         row("Compare file", Code(rel(config.path)), f" ({config.name}" + (": " + config.description if
             config.description else "") + ")", " (--quick sizes)" if config.quick else ""),
-        row("Paired runs (sections 2–4)", f"{sizes(config, config.paired)}; {config.paired.replications} replications × 2 models"),
-        row("Regime map (section 1)", f"grid {ctx.grid} × 2 models; {sizes(config, rm)}; {rm.replications} replications "
+        row(part("Paired runs", "figure2", "differences", "survey"),
+            f"{sizes(config, config.paired)}; {config.paired.replications} replications × 2 models"),
+        row(part("Regime map", "table1"), f"grid {ctx.grid} × 2 models; {sizes(config, rm)}; {rm.replications} replications "
             "per cell; design from ", Code(rel(rm.experiment.path))),
-        row("Levers (section 5)", f"{len(config.lever_ranges())} levers × low/high × 2 models; {sizes(config, levers)}; "
+        row(part("Levers", "levers"), f"{len(config.lever_ranges())} levers × low/high × 2 models; {sizes(config, levers)}; "
             f"{levers.replications} replications; ranges from ", Code(rel(levers.experiment.path))),
         row("Seeds", f"root seed {config.seed}; replication r of every part runs on ",
             Code(f"SeedSequence({config.seed}, spawn_key=(0, r))"), " in both models (paired); paired seeds: "

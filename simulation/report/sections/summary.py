@@ -14,6 +14,7 @@ from ..content import Bullets, Code, ReportContext, SectionContent, num, para, p
 
 ANCHOR = "summary"
 TITLE = "Summary"
+NUMBERED = False
 
 
 def _ref(file: str, where: dict[str, Any], column: str, value: Any, agg: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from ..content import Code, Figure, ReportContext, SectionContent, Table, para
 from ..figures import MODEL_COLOURS, OBSERVED_COLOUR, pyplot, save, wrap
 
 ANCHOR = "survey"
-TITLE = "4. The survey: simulated vs observed Tables 5–9"
+TITLE = "The survey: simulated vs observed Tables 5–9"
 
 
 def survey_figure(summary: pd.DataFrame, path, subtitle: str):

@@ -11,7 +11,7 @@ from ..content import Figure, ReportContext, SectionContent, Sub, Table, para, p
 from ..figures import MODEL_COLOURS, pyplot, regime_label, save
 
 ANCHOR = "table1"
-TITLE = "1. The emergent Table 1: regimes by power and business strength"
+TITLE = "The emergent Table 1: regimes by power and business strength"
 
 
 def table1_matrix(t1: pd.DataFrame, path, subtitle: str):
