@@ -278,6 +278,7 @@ class ReportContext:
 
     @property
     def quick(self) -> str:
+        """', --quick size' at --quick size, else ''."""
         return ", --quick size" if self.config.quick else ""
 
     @property
