@@ -215,8 +215,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     )),
     _o("ppp_started", "PPP contracts started", "contracts / quarter", "contracts", "sum",
        lambda q: q.log.region["ppp_started"].copy()),
-    *(_o(f"ppp_{name}", f"PPP contracts {name}", "contracts", "live contracts by status; ended ones so far", "sum",
-         lambda q, name=name: q.ppp_counts[name]) for name in STATUS_NAMES),
+    *(_o(f"ppp_{name}", f"PPP contracts {'in dispute' if name == 'disputed' else name}", "contracts",
+         "live contracts by status; ended ones so far", "sum", lambda q, name=name: q.ppp_counts[name])
+      for name in STATUS_NAMES),
     _o("hhi", "concentration (HHI)", "index 0..1", "sum of squared output shares", "output",
        lambda q: np.divide(np.bincount(q.region, weights=(q.log.firm["output"] * q.alive) ** 2, minlength=q.R),
                            q.output**2, out=np.zeros(q.R), where=q.output > 0), series=True),
@@ -261,6 +262,11 @@ for _outcome in OUTCOMES:
 REGIONAL: tuple[Outcome, ...] = tuple(o for o in OUTCOMES if o.regional)
 #: Names of every end-of-run outcome (what ``model.outcomes()`` returns), in order.
 NAMES: tuple[str, ...] = tuple(BY_NAME)
+#: Names of the outcomes that make up the emergent Table 1: regime shares, quadrant weights
+#: and regime shares within each quadrant.
+TABLE1: tuple[str, ...] = tuple(
+    o.name for o in OUTCOMES if o.name.startswith("regime_") or o.regions == "national only"
+)
 #: Names recorded by Mesa's DataCollector each quarter.
 SERIES: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.series)
 
