@@ -13,7 +13,7 @@ What is measured
    - "run s": wall time of ``model.run()`` alone, the headline stepping time;
    - "cpu/wall": process CPU time / wall time of that run (about 1.00 means one core was used);
    - firm-steps, two ways: "nominal" = initial firms x quarters (the approximation), and
-     "alive-wtd" = the sum over quarters of the firms in business (``firms.view("alive").sum()``)
+     "alive-wtd" = the sum over quarters of the firms in business (``firms.alive.sum()``)
      at the start of each quarter. The alive count needs a second model with the same seed stepped
      by hand (``while model.running: model.step()``); its step time is shown as "repeat s", a
      rough idea of the run-to-run noise. The two runs follow the same trajectory (same seed);
@@ -93,7 +93,7 @@ model.run()
 t3 = time.perf_counter()
 print(json.dumps({
     "import_s": t1 - t0, "build_s": t2 - t1, "run_s": t3 - t2, "burn_in": model.params["burn_in"],
-    "alive_end": int(model.firms.view("alive").sum()), "reported": model.reported_quarters,
+    "alive_end": int(model.firms.alive.sum()), "reported": model.reported_quarters,
     "rss_import_kib": rss_import, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "hwm_kib": hwm_kib(),
 }))
@@ -152,7 +152,7 @@ def full_model(seed: int, regions: str, firms: int, quarters: int) -> dict:
     c0, t0 = time.process_time(), time.perf_counter()
     model.run()
     run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    end_a = (int(model.firms.view("alive").sum()), int(model.firms.n), model.reported_quarters)
+    end_a = (int(model.firms.alive.sum()), int(model.firms.n), model.reported_quarters)
     del model
 
     # same seed, stepped by hand to count the firms in business before each quarter
@@ -161,11 +161,11 @@ def full_model(seed: int, regions: str, firms: int, quarters: int) -> dict:
     gc.collect()
     alive_steps, repeat_s = 0, 0.0
     while model.running:
-        alive_steps += int(model.firms.view("alive").sum())
+        alive_steps += int(model.firms.alive.sum())
         t0 = time.perf_counter()
         model.step()
         repeat_s += time.perf_counter() - t0
-    end_b = (int(model.firms.view("alive").sum()), int(model.firms.n), model.reported_quarters)
+    end_b = (int(model.firms.alive.sum()), int(model.firms.n), model.reported_quarters)
     del model
     gc.collect()
     return {"regions": n_regions, "build_s": build_s, "run_s": run_s, "cpu_wall": cpu_s / run_s,

@@ -7,9 +7,16 @@ Public API:
 """
 
 from .model import StateBusinessModel
-from .scenario import PARAMETERS, GOVERNANCE_PRESETS, Scenario, ScenarioError, load_scenario
 from .runner import run_model
+from .scenario import GOVERNANCE_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario
 
-__all__ = ["StateBusinessModel", "run_model", "load_scenario", "Scenario", "ScenarioError", "PARAMETERS",
-           "GOVERNANCE_PRESETS"]
+__all__ = [
+    "StateBusinessModel",
+    "run_model",
+    "load_scenario",
+    "Scenario",
+    "ScenarioError",
+    "PARAMETERS",
+    "GOVERNANCE_PRESETS",
+]
 __version__ = "0.1.0"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import mesa
 
+from .formulas import life_stage
+
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 COHORTS = ("<30", "30-39", "40-49", "50+")
 LIFE_STAGES = ("start-up", "growth", "mature")
@@ -27,34 +29,38 @@ class Akimat(mesa.Agent):
     @property
     def power(self) -> float:
         """Power strength P in [0,1]."""
-        return float(self.model.akimats_state.power[self.region])
+        return float(self.model.world.akimats.power[self.region])
 
     @property
     def corrupt_share(self) -> float:
         """Share c of corrupt officials in [0,1]."""
-        return float(self.model.akimats_state.corrupt_share[self.region])
+        return float(self.model.world.akimats.corrupt_share[self.region])
 
     @property
     def budget(self) -> float:
-        return float(self.model.akimats_state.budget[self.region])
+        """The akimat's budget this quarter (capital units)."""
+        return float(self.model.world.akimats.budget[self.region])
 
     @property
     def utility_quality(self) -> dict[str, float]:
-        q = self.model.akimats_state.utility_quality[self.region]
+        """Quality in [0,1] of heat, water, power and gas supply."""
+        q = self.model.world.akimats.utility_quality[self.region]
         return dict(zip(("heat", "water", "power", "gas"), map(float, q)))
 
     @property
     def governance(self) -> str:
+        """The governance model of the run."""
         return self.model.params["governance"]
 
     @property
     def captured(self) -> bool:
+        """True while a firm holds this akimat captured."""
         return bool(self.model.captured_regions()[self.region] > 0)
 
     @property
     def score(self) -> float:
         """The latest Figure 2 evaluation score in [0,1]."""
-        return float(self.model.akimats_state.score[self.region])
+        return float(self.model.world.akimats.score[self.region])
 
     @property
     def regime_shares(self) -> dict[str, float]:
@@ -70,14 +76,16 @@ class Firm(mesa.Agent):
         self.row = row
 
     def _get(self, name: str):
-        return getattr(self.model.firms, name)[self.row]
+        return getattr(self.model.world.firms, name)[self.row]
 
     @property
     def region(self) -> int:
+        """Index of the agent's region."""
         return int(self._get("region"))
 
     @property
     def capital(self) -> float:
+        """Capital K (units of the initial median firm's capital)."""
         return float(self._get("capital"))
 
     @property
@@ -87,32 +95,38 @@ class Firm(mesa.Agent):
 
     @property
     def trust(self) -> float:
+        """Trust T in [0,1] in the akimat."""
         return float(self._get("trust"))
 
     @property
     def satisfaction(self) -> float:
+        """Satisfaction S in [-1,1] with the authorities."""
         return float(self._get("satisfaction"))
 
     @property
     def formal(self) -> bool:
+        """True if the firm pays taxes (not informal)."""
         return bool(self._get("formal"))
 
     @property
     def insider(self) -> bool:
+        """True for a dominant insider firm (symbiotic model)."""
         return bool(self._get("insider"))
 
     @property
     def cohort(self) -> str:
+        """Age cohort: <30, 30-39, 40-49 or 50+."""
         return COHORTS[int(self._get("cohort"))]
 
     @property
     def size_class(self) -> str:
-        return SIZE_CLASSES[int(self.model.size_class()[self.row])]
+        """Size class by capital: micro, small, medium or large."""
+        return SIZE_CLASSES[int(self.model.world.size_class()[self.row])]
 
     @property
     def life_stage(self) -> str:
-        age = int(self._get("age"))
-        return LIFE_STAGES[0 if age < 4 else 1 if age < 20 else 2]
+        """Life stage by age: start-up, growth or mature."""
+        return LIFE_STAGES[int(life_stage(self._get("age"), self.model.params))]
 
     @property
     def regime(self) -> str:
@@ -129,12 +143,15 @@ class Resident(mesa.Agent):
 
     @property
     def region(self) -> int:
-        return int(self.model.residents.region[self.row])
+        """Index of the agent's region."""
+        return int(self.model.world.residents.region[self.row])
 
     @property
     def cohort(self) -> str:
-        return COHORTS[int(self.model.residents.cohort[self.row])]
+        """Age cohort: <30, 30-39, 40-49 or 50+."""
+        return COHORTS[int(self.model.world.residents.cohort[self.row])]
 
     @property
     def authority_satisfaction(self) -> float:
-        return float(self.model.residents.authority[self.row])
+        """Latent satisfaction with the authorities."""
+        return float(self.model.world.residents.authority[self.row])

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .submodels.economy import LABOUR_SHARE, jobs
+from .formulas import jobs
+
+#: Figure 2's "high-performance jobs" are jobs in firms whose productivity is in the top
+#: quarter of the initial distribution: z = 0.674 is the standard normal's 75th percentile.
+HIGH_PERFORMANCE_Z = 0.674
 
 KPI_NAMES = (
     "attracted_investment",
@@ -30,29 +34,33 @@ KPI_NAMES = (
 )
 
 
-def measure(model, log) -> dict[str, np.ndarray]:
-    p, f = model.params, model.firms
-    R = model.n_regions
-    alive = f.view("alive")
-    region = f.view("region")
+def measure(world, log) -> dict[str, np.ndarray]:
+    """The six KPIs per region for this quarter, plus ``jobs`` (the real wage's denominator).
+
+    Sets ``world.initial_wage`` on the first quarter (the wage index's base).
+    """
+    p, f = world.params, world.firms
+    R = world.n_regions
+    alive = f.alive
+    region = f.region
     reg = log.region
-    size = model.size_class()
-    small = alive & f.view("formal") & (size <= 1)
+    size = world.size_class()
+    small = alive & f.formal & (size <= 1)
     sigma = p["productivity_dispersion"]
-    hp_level = p["productivity"] * np.exp(0.674 * sigma - sigma**2 / 2)
-    job = jobs(f.view("capital")) * alive
-    hp = job * (f.view("productivity") >= hp_level)
+    hp_level = p["productivity"] * np.exp(HIGH_PERFORMANCE_Z * sigma - sigma**2 / 2)
+    job = jobs(f.capital, p) * alive
+    hp = job * (f.productivity >= hp_level)
     all_jobs = np.bincount(region, weights=job, minlength=R) + reg["ppp_jobs"]
-    wage_bill = np.bincount(region, weights=LABOUR_SHARE * log.firm["output"], minlength=R)
+    wage_bill = np.bincount(region, weights=p["labour_share"] * log.firm["output"], minlength=R)
     wage = np.divide(wage_bill, all_jobs, out=np.zeros(R), where=all_jobs > 0)
-    if model.initial_wage is None:
-        model.initial_wage = np.where(wage > 0, wage, 1.0)
+    if world.initial_wage is None:
+        world.initial_wage = np.where(wage > 0, wage, 1.0)
     return {
-        "attracted_investment": reg["ppp_private_investment"] + model.entrant_capital_last,
+        "attracted_investment": reg["ppp_private_investment"] + world.entrant_capital_last,
         "fixed_investment": reg["fixed_investment"] + reg["ppp_construction_spending"],
         "small_businesses": np.bincount(region, weights=small, minlength=R).astype(float),
         "offbudget_cofinancing": reg["ppp_offbudget"].copy(),
         "high_performance_jobs": np.bincount(region, weights=hp, minlength=R) + reg["ppp_jobs"],
-        "real_wages": 100.0 * wage / model.initial_wage,
+        "real_wages": 100.0 * wage / world.initial_wage,
         "jobs": all_jobs,
     }

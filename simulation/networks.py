@@ -15,7 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def small_world_edges(groups: list[np.ndarray], k: int, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def small_world_edges(
+    groups: list[np.ndarray], k: int, p: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Edges (src, dst) of a Watts-Strogatz graph within each group of firm rows."""
     src_parts, dst_parts = [], []
     half = k // 2
@@ -43,7 +45,9 @@ def small_world_edges(groups: list[np.ndarray], k: int, p: float, rng: np.random
     return np.concatenate(src_parts).astype(np.int64), np.concatenate(dst_parts).astype(np.int64)
 
 
-def entrant_edges(entrants: np.ndarray, pool: np.ndarray, ties: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def entrant_edges(
+    entrants: np.ndarray, pool: np.ndarray, ties: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Ties of new firms to ``ties`` random incumbents (rows in ``pool``) of their region."""
     if len(pool) == 0 or len(entrants) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -53,8 +57,9 @@ def entrant_edges(entrants: np.ndarray, pool: np.ndarray, ties: int, rng: np.ran
     return src.astype(np.int64), dst.astype(np.int64)
 
 
-def long_ties(large: np.ndarray, region: np.ndarray, region_graph, per_firm: int,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def long_ties(
+    large: np.ndarray, region: np.ndarray, region_graph, per_firm: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Ties of each large firm to ``per_firm`` random large firms of neighbouring regions
     (of its own region when the scenario holds none of its neighbours)."""
     src_parts, dst_parts = [], []
@@ -117,6 +122,7 @@ class TieNetwork:
         self._merge(n)
 
     def degree(self, n: int) -> np.ndarray:
+        """Ties per firm row (first n rows)."""
         return self._degree[:n]
 
     def sum_over_ties(self, x: np.ndarray) -> np.ndarray:
@@ -125,14 +131,16 @@ class TieNetwork:
         padded = np.zeros(self.shape)
         padded[:n] = x
         y = self.base @ padded
-        s, d = self.src[self.n_merged:], self.dst[self.n_merged:]
+        s, d = self.src[self.n_merged :], self.dst[self.n_merged :]
         if len(s):
-            y += np.bincount(s, weights=padded[d], minlength=self.shape) + np.bincount(d, weights=padded[s], minlength=self.shape)
+            y += np.bincount(s, weights=padded[d], minlength=self.shape) + np.bincount(
+                d, weights=padded[s], minlength=self.shape
+            )
         return y[:n]
 
     def matrix(self, n: int) -> sp.csr_matrix:
         """The merged adjacency matrix of the first n rows."""
-        a = self.base + adjacency(self.src[self.n_merged:], self.dst[self.n_merged:], self.shape)
+        a = self.base + adjacency(self.src[self.n_merged :], self.dst[self.n_merged :], self.shape)
         a = a[:n][:, :n].tocsr()
         a.data[:] = 1.0
         return a

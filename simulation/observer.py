@@ -28,8 +28,12 @@ import numpy as np
 
 REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 SUPPRESSION, PATRONAGE, PARTNERSHIP, CONFLICT, NON_INTERFERENCE, CAPTURE = range(6)
-QUADRANTS = ("strong_power_weak_business", "strong_power_strong_business",
-             "weak_power_weak_business", "weak_power_strong_business")
+QUADRANTS = (
+    "strong_power_weak_business",
+    "strong_power_strong_business",
+    "weak_power_weak_business",
+    "weak_power_strong_business",
+)
 
 
 def classify(mem: dict[str, np.ndarray], interaction_threshold: float) -> np.ndarray:
@@ -40,10 +44,15 @@ def classify(mem: dict[str, np.ndarray], interaction_threshold: float) -> np.nda
     label = np.full(interaction.shape, NON_INTERFERENCE, dtype=np.int8)
     undecided = interaction >= interaction_threshold
     rules = (
-        (CONFLICT, (mem["disputes"] > 0)
-         | ((mem["refused"] + mem["reported"] > mem["paid"]) & (lost >= 0.01 * mem["output"]))),
-        (SUPPRESSION, ((mem["paid"] > 0) & (lost > received))
-         | ((mem["dealings"] >= 2 * interaction_threshold) & (received == 0) & (mem["cooperation"] == 0))),
+        (
+            CONFLICT,
+            (mem["disputes"] > 0) | ((mem["refused"] + mem["reported"] > mem["paid"]) & (lost >= 0.01 * mem["output"])),
+        ),
+        (
+            SUPPRESSION,
+            ((mem["paid"] > 0) & (lost > received))
+            | ((mem["dealings"] >= 2 * interaction_threshold) & (received == 0) & (mem["cooperation"] == 0)),
+        ),
         (PARTNERSHIP, (mem["cooperation"] > 0) & (received >= lost)),
         (PATRONAGE, received > 0),
     )
@@ -56,35 +65,57 @@ def classify(mem: dict[str, np.ndarray], interaction_threshold: float) -> np.nda
 
 
 class Observer:
-    def __init__(self, model):
-        self.model = model
-        self.labels = np.full(model.firms.n, NON_INTERFERENCE, dtype=np.int8)
-        self.quadrant = np.zeros(model.firms.n, dtype=np.int8)
-        self.shares = np.zeros((model.n_regions, len(REGIMES)))
-        self.quadrant_shares = np.zeros((model.n_regions, len(QUADRANTS), len(REGIMES)))
-        self.quadrant_weight = np.zeros((model.n_regions, len(QUADRANTS)))
+    """Reads the world after each quarter's behaviour and labels every firm-akimat relation.
 
-    def step(self, log) -> None:
-        m, f, p = self.model, self.model.firms, self.model.params
-        mem = {name: f.last_year(name) for name in ("dealings", "cooperation", "disputes", "extracted", "support",
-                                                     "refused", "reported", "paid", "demands", "rule_bending", "output")}
+    It holds only its own readings (labels, quadrants, shares) and never writes the world.
+    """
+
+    def __init__(self, n_firms: int, n_regions: int):
+        self.labels = np.full(n_firms, NON_INTERFERENCE, dtype=np.int8)
+        self.quadrant = np.zeros(n_firms, dtype=np.int8)
+        self.shares = np.zeros((n_regions, len(REGIMES)))
+        self.quadrant_shares = np.zeros((n_regions, len(QUADRANTS), len(REGIMES)))
+        self.quadrant_weight = np.zeros((n_regions, len(QUADRANTS)))
+
+    def step(self, world, log) -> None:
+        """Label every firm from its last 4 quarters; regional and quadrant shares by output."""
+        f, p = world.firms, world.params
+        names = (
+            "dealings",
+            "cooperation",
+            "disputes",
+            "extracted",
+            "support",
+            "refused",
+            "reported",
+            "paid",
+            "demands",
+            "rule_bending",
+            "output",
+        )
+        mem = {name: f.last_year(name) for name in names}
         mem["support_events"] = (f.memory("support") > 0).sum(axis=0)
-        alive = f.view("alive")
+        alive = f.alive
         self.labels = classify(mem, p["interaction_threshold"])
-        region = f.view("region")
-        strong_power = m.akimats_state.power[region] >= p["power_threshold"]
-        strong_business = f.view("strength") >= p["business_threshold"]
+        region = f.region
+        strong_power = world.akimats.power[region] >= p["power_threshold"]
+        strong_business = f.strength >= p["business_threshold"]
         self.quadrant = (2 * (~strong_power) + strong_business).astype(np.int8)
         weight = mem["output"] * alive
-        R, K, Q = m.n_regions, len(REGIMES), len(QUADRANTS)
+        R, K, Q = world.n_regions, len(REGIMES), len(QUADRANTS)
         cell = (region * Q + self.quadrant) * K + self.labels
         w = np.bincount(cell, weights=weight, minlength=R * Q * K).reshape(R, Q, K)
         self.quadrant_weight = w.sum(axis=2)
-        self.quadrant_shares = np.divide(w, self.quadrant_weight[:, :, None], out=np.zeros_like(w),
-                                         where=self.quadrant_weight[:, :, None] > 0)
+        self.quadrant_shares = np.divide(
+            w, self.quadrant_weight[:, :, None], out=np.zeros_like(w), where=self.quadrant_weight[:, :, None] > 0
+        )
         total = w.sum(axis=1)
-        self.shares = np.divide(total, total.sum(axis=1, keepdims=True), out=np.zeros_like(total),
-                                where=total.sum(axis=1, keepdims=True) > 0)
+        self.shares = np.divide(
+            total,
+            total.sum(axis=1, keepdims=True),
+            out=np.zeros_like(total),
+            where=total.sum(axis=1, keepdims=True) > 0,
+        )
 
     def remap(self, mapping: np.ndarray) -> None:
         """Follow the firm table's compaction (rows added since the last step read as non-interference)."""
@@ -94,7 +125,9 @@ class Observer:
         self.quadrant = np.concatenate([self.quadrant, np.zeros(pad, np.int8)])[keep]
 
     def regional_shares(self, region: int) -> dict[str, float]:
+        """Output-weighted regime shares of one region."""
         return dict(zip(REGIMES, map(float, self.shares[region])))
 
     def label_of(self, row: int) -> str:
+        """The regime of one firm row (non-interference for a row added since the last step)."""
         return REGIMES[int(self.labels[row])] if row < len(self.labels) else REGIMES[NON_INTERFERENCE]

@@ -11,25 +11,54 @@ from dataclasses import dataclass, field
 import numpy as np
 
 FIRM_EVENTS = (
-    "dealings", "demands", "paid", "refused", "reported", "extracted", "fines",
-    "support", "cooperation", "disputes", "rule_bending", "output",
-    "ppp_income", "capture_income", "reneged_on", "detected", "experience", "ppp_outlay",
+    "dealings",
+    "demands",
+    "paid",
+    "refused",
+    "reported",
+    "extracted",
+    "fines",
+    "support",
+    "cooperation",
+    "disputes",
+    "rule_bending",
+    "output",
+    "ppp_income",
+    "capture_income",
+    "reneged_on",
+    "detected",
+    "experience",
+    "ppp_outlay",
 )
 REGION_TALLIES = (
-    "demands", "paid", "caught", "bribe_income",
-    "tenders", "ppp_started", "ppp_private_investment", "ppp_construction_spending",
-    "ppp_offbudget", "ppp_jobs", "fixed_investment", "exits",
+    "demands",
+    "paid",
+    "caught",
+    "bribe_income",
+    "tenders",
+    "ppp_started",
+    "ppp_private_investment",
+    "ppp_construction_spending",
+    "ppp_offbudget",
+    "ppp_jobs",
+    "fixed_investment",
+    "exits",
 )
 
 
 @dataclass
 class QuarterLog:
+    """This quarter's events per firm and tallies per region (written by the submodels)."""
+
     n_firms: int
     n_regions: int
     firm: dict[str, np.ndarray] = field(default_factory=dict)
     region: dict[str, np.ndarray] = field(default_factory=dict)
     tenders: list[tuple[int, int]] = field(default_factory=list)  # (region, sector)
     potential_output: np.ndarray | None = None  # A K^alpha before this quarter's shocks
+    exited: np.ndarray | None = None  # rows of the firms that exited this quarter
+    entered: np.ndarray | None = None  # rows of the firms that entered at its end
+    compaction: np.ndarray | None = None  # old row -> new row, when exited rows were dropped
 
     def __post_init__(self):
         self.firm = {name: np.zeros(self.n_firms) for name in FIRM_EVENTS}

@@ -1,20 +1,21 @@
-"""Regions of Kazakhstan: the data file, the neighbour graph and the akimats' state arrays."""
+"""Regions of Kazakhstan: the data file and the neighbour graph."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import networkx as nx
-import numpy as np
 
 UTILITIES = ("heat", "water", "power", "gas")
 
 
 @dataclass(frozen=True)
 class Region:
+    """One akimat's region: id, name, kind, population, GRP share and land neighbours."""
+
     id: str
     name: str
     kind: str
@@ -29,7 +30,14 @@ def all_regions() -> tuple[Region, ...]:
     text = resources.files("simulation.data").joinpath("kazakhstan_regions.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
     return tuple(
-        Region(r["id"], r["name"], r["kind"], float(r["population_thousands"]), float(r["grp_share"]), tuple(r["neighbours"]))
+        Region(
+            r["id"],
+            r["name"],
+            r["kind"],
+            float(r["population_thousands"]),
+            float(r["grp_share"]),
+            tuple(r["neighbours"]),
+        )
         for r in raw["region"]
     )
 
@@ -61,33 +69,3 @@ def neighbour_graph(regions: tuple[Region, ...]) -> nx.Graph:
             if other in index:
                 g.add_edge(i, index[other])
     return g
-
-
-@dataclass
-class AkimatState:
-    """Region-level state, one entry per akimat (row i belongs to ``model.akimats[i]``)."""
-
-    n: int
-    power: np.ndarray = field(init=False)  # P in [0,1]
-    structural_power: np.ndarray = field(init=False)  # P0: the initial P, to which P is anchored
-    corrupt_share: np.ndarray = field(init=False)  # c in [0,1]
-    budget: np.ndarray = field(init=False)
-    tax_revenue: np.ndarray = field(init=False)  # taxes collected last quarter
-    initial_tax: np.ndarray = field(init=False)
-    rents: np.ndarray = field(init=False)
-    capture_transfer: np.ndarray = field(init=False)
-    maintenance: np.ndarray = field(init=False)
-    maintenance_reference: np.ndarray = field(init=False)
-    support_budget: np.ndarray = field(init=False)
-    ppp_fund: np.ndarray = field(init=False)
-    utility_quality: np.ndarray = field(init=False)  # shape (n, 4)
-    score: np.ndarray = field(init=False)  # latest evaluation score (Figure 2 KPIs)
-    replacements: np.ndarray = field(init=False)  # akims replaced so far
-
-    def __post_init__(self):
-        for name in ("power", "structural_power", "corrupt_share", "budget", "tax_revenue", "initial_tax", "rents", "capture_transfer",
-                     "maintenance", "maintenance_reference", "support_budget", "ppp_fund", "score"):
-            setattr(self, name, np.zeros(self.n))
-        self.utility_quality = np.zeros((self.n, len(UTILITIES)))
-        self.replacements = np.zeros(self.n, dtype=np.int64)
-        self.score = np.full(self.n, 0.5)

@@ -34,10 +34,10 @@ Samples (stratified, without replacement, each unit equally likely within its st
 Answer rules (codes are the column indices of the paper's tables)
 -----------------------------------------------------------------
 Table 5, residents, "satisfaction with the activities of public authorities", 1-5:
-    ``utilities.authority_scores`` of the resident's latent satisfaction with the
+    ``answers.authority_scores`` of the resident's latent satisfaction with the
     authorities (cuts -1.5, -0.5, 0.5, 1.5; the model's own rule, ODD 7.10).
 Table 6, residents, heat / water / power / gas: satisfied / partially / dissatisfied:
-    ``utilities.utility_answers`` of the resident's latent satisfaction with each utility
+    ``answers.utility_answers`` of the resident's latent satisfaction with each utility
     (dissatisfied below -0.5, satisfied from 0.5; ODD 7.10).
 Table 7, entrepreneurs, "Are you satisfied with the actions of local authorities to
 stimulate your business?": satisfied / partially / dissatisfied:
@@ -91,8 +91,8 @@ from typing import Any
 
 import numpy as np
 
+from .answers import SATISFACTION_CUT, authority_scores, utility_answers
 from .regions import UTILITIES
-from .submodels.utilities import authority_scores, utility_answers
 
 #: The paper's tables in the instrument, in order.
 TABLES = ("table5", "table6", "table7", "table8", "table9")
@@ -101,9 +101,8 @@ RESIDENT_TABLES = ("table5", "table6")
 FIRM_TABLES = ("table7", "table8", "table9")
 COHORTS = ("<30", "30-39", "40-49", "50+")
 
-#: Table 7: S above this is "satisfied", below minus this "dissatisfied" (equal thirds of [-1, 1];
-#: the same cuts as the model's ``business_satisfied`` outputs).
-SATISFACTION_CUT = 1.0 / 3.0
+#: Table 7: S above ``answers.SATISFACTION_CUT`` is "satisfied", below minus it "dissatisfied"
+#: (equal thirds of [-1, 1]; the same cut as the model's ``business_satisfied`` outcomes).
 #: Table 9: "constantly" when more than this share of the year's dealings carried a demand ...
 CONSTANT_DEALING_SHARE = 0.5
 #: ... or when demands came in at least this many of the last 4 quarters (a majority of them).
@@ -114,6 +113,7 @@ STREAM = "survey"
 
 
 # --------------------------------------------------------------------------- observed data
+
 
 @lru_cache(maxsize=1)
 def _survey_data() -> dict[str, Any]:
@@ -134,7 +134,10 @@ def observed_tables() -> dict[str, list[list[int]]]:
 def sample_design() -> dict[str, list[int]]:
     """Cohort quotas of the two samples: residents (Table 2) and entrepreneurs (Tables 7-9)."""
     s = _survey_data()["samples"]
-    return {"residents": list(s["population"]["cohort_sizes"]), "entrepreneurs": list(s["entrepreneurs"]["cohort_sizes"])}
+    return {
+        "residents": list(s["population"]["cohort_sizes"]),
+        "entrepreneurs": list(s["entrepreneurs"]["cohort_sizes"]),
+    }
 
 
 def table_labels(name: str) -> tuple[list[str], list[str]]:
@@ -144,6 +147,7 @@ def table_labels(name: str) -> tuple[list[str], list[str]]:
 
 
 def table_question(name: str) -> str:
+    """The question of a survey table, as the paper asks it."""
     return _survey_data()[name]["question"]
 
 
@@ -155,14 +159,16 @@ def table_totals(tables: dict[str, Any]) -> dict[str, list[int]]:
 
 # --------------------------------------------------------------------------- answer rules
 
+
 def business_satisfaction_answers(satisfaction: np.ndarray) -> np.ndarray:
     """Table 7: 0 satisfied (S > 1/3), 1 partially, 2 dissatisfied (S < -1/3)."""
     s = np.asarray(satisfaction, dtype=float)
     return np.where(s > SATISFACTION_CUT, 0, np.where(s < -SATISFACTION_CUT, 2, 1))
 
 
-def influence_answers(support: np.ndarray, cooperation: np.ndarray, disputes: np.ndarray,
-                      rule_bending: np.ndarray, experience: np.ndarray) -> np.ndarray:
+def influence_answers(
+    support: np.ndarray, cooperation: np.ndarray, disputes: np.ndarray, rule_bending: np.ndarray, experience: np.ndarray
+) -> np.ndarray:
     """Table 8 from 4-quarter sums: 0 positively, 1 partially, 2 does not affect.
 
     Engaged = support received, cooperation, a PPP dispute or capture in the last 4 quarters.
@@ -207,14 +213,16 @@ def firm_answers(model, rows: np.ndarray) -> dict[str, np.ndarray]:
         return f.last_year(name)[rows]
 
     return {
-        "table7": business_satisfaction_answers(f.view("satisfaction")[rows]),
-        "table8": influence_answers(year("support"), year("cooperation"), year("disputes"), year("rule_bending"),
-                                    year("experience")),
+        "table7": business_satisfaction_answers(f.satisfaction[rows]),
+        "table8": influence_answers(
+            year("support"), year("cooperation"), year("disputes"), year("rule_bending"), year("experience")
+        ),
         "table9": corruption_answers(f.memory("demands")[:, rows], f.memory("dealings")[:, rows]),
     }
 
 
 # --------------------------------------------------------------------------- the survey
+
 
 @dataclass
 class SurveyResult:
@@ -248,7 +256,9 @@ class SurveyResult:
             "reported_quarter": self.reported_quarter,
             "region": self.region,
             "tables": {k: v.tolist() for k, v in self.tables.items()},
-            "population_shares": {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in self.population_shares.items()},
+            "population_shares": {
+                k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in self.population_shares.items()
+            },
             "population": self.population,
             "resampled": dict(self.resampled),
         }
@@ -276,7 +286,9 @@ def _region_mask(model, region, region_of: np.ndarray) -> tuple[np.ndarray, str]
     return region_of == index, ids[index]
 
 
-def _stratified(rng: np.random.Generator, cohort: np.ndarray, pool: np.ndarray, quotas: list[int]) -> tuple[np.ndarray, int]:
+def _stratified(
+    rng: np.random.Generator, cohort: np.ndarray, pool: np.ndarray, quotas: list[int]
+) -> tuple[np.ndarray, int]:
     """Rows from ``pool`` with exactly ``quotas[c]`` of cohort c, without replacement where possible."""
     chosen, repeated = [], 0
     for c, k in enumerate(quotas):
@@ -318,7 +330,9 @@ def _tabulate(answers: dict[str, np.ndarray], cohort: np.ndarray) -> dict[str, n
     return out
 
 
-def simulate_survey(model, rng: np.random.Generator | int | None = None, region: int | str | None = None) -> SurveyResult:
+def simulate_survey(
+    model, rng: np.random.Generator | int | None = None, region: int | str | None = None
+) -> SurveyResult:
     """Survey the model in its current state (see the module docstring for samples and rules).
 
     Args:
@@ -340,10 +354,10 @@ def simulate_survey(model, rng: np.random.Generator | int | None = None, region:
 
     in_region, label = _region_mask(model, region, res.region)
     residents_pool = np.flatnonzero(in_region)
-    firm_in_region, _ = _region_mask(model, region, f.view("region"))
-    lived = f.view("age") >= 1 if model.quarter > 0 else True  # not this quarter's entrants
-    firms_pool = np.flatnonzero(firm_in_region & f.view("alive") & lived)
-    firm_cohort = f.view("cohort")
+    firm_in_region, _ = _region_mask(model, region, f.region)
+    lived = f.age >= 1 if model.quarter > 0 else True  # not this quarter's entrants
+    firms_pool = np.flatnonzero(firm_in_region & f.alive & lived)
+    firm_cohort = f.cohort
 
     res_rows, res_repeated = _stratified(rng, res.cohort, residents_pool, design["residents"])
     firm_rows, firm_repeated = _stratified(rng, firm_cohort, firms_pool, design["entrepreneurs"])
@@ -365,10 +379,19 @@ def simulate_survey(model, rng: np.random.Generator | int | None = None, region:
         "residents_by_cohort": np.bincount(res.cohort[residents_pool], minlength=4).tolist(),
         "firms": int(firms_pool.size),
         "firms_by_cohort": np.bincount(firm_cohort[firms_pool], minlength=4).tolist(),
-        "informal_firms": int((~f.view("formal")[firms_pool]).sum()),
+        "informal_firms": int((~f.formal[firms_pool]).sum()),
     }
-    return SurveyResult(tables, shares, population, res_rows, firm_rows, int(model.quarter),
-                        int(model.reported_quarters), label, {"residents": res_repeated, "firms": firm_repeated})
+    return SurveyResult(
+        tables,
+        shares,
+        population,
+        res_rows,
+        firm_rows,
+        int(model.quarter),
+        int(model.reported_quarters),
+        label,
+        {"residents": res_repeated, "firms": firm_repeated},
+    )
 
 
 def expected_tables(shares: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -387,6 +410,7 @@ def expected_tables(shares: dict[str, dict[str, np.ndarray]]) -> dict[str, np.nd
 
 
 # --------------------------------------------------------------------------- reports (strings, no I/O)
+
 
 def survey_report(result: SurveyResult, **meta: Any) -> dict[str, Any]:
     """The survey as one JSON-ready object: ``meta`` (e.g. scenario, seed) first, then
@@ -418,9 +442,11 @@ def format_report(report: dict[str, Any]) -> str:
     design = report["samples"]
     lines = []
     head = ", ".join(f"{k} {report[k]}" for k in ("scenario", "governance", "seed") if k in report)
-    lines.append(f"Simulated survey ({head}): region {report['region']}, after reported quarter "
-                 f"{report['reported_quarter']}; {sum(design['residents'])} residents of {report['population']['residents']}, "
-                 f"{sum(design['entrepreneurs'])} entrepreneurs of {report['population']['firms']} firms in business")
+    lines.append(
+        f"Simulated survey ({head}): region {report['region']}, after reported quarter "
+        f"{report['reported_quarter']}; {sum(design['residents'])} residents of {report['population']['residents']}, "
+        f"{sum(design['entrepreneurs'])} entrepreneurs of {report['population']['firms']} firms in business"
+    )
     if any(report["resampled"].values()):
         lines.append(f"  note: strata smaller than their quotas, respondents drawn twice: {report['resampled']}")
     for name in TABLES:
@@ -435,27 +461,51 @@ def format_report(report: dict[str, Any]) -> str:
         width = max(6, *(len(c) + 1 for c in cols))
         block = len(cols) * width + 6
 
-        def cells(values, fmt="{:d}"):
+        def cells(values, fmt="{:d}", width=width):
             return "".join(fmt.format(v).rjust(width) for v in values)
 
         lines.append(" " * 8 + "simulated".ljust(block) + " | " + "observed")
         lines.append("".ljust(8) + cells(cols, "{}") + "n".rjust(6) + " | " + cells(cols, "{}") + "n".rjust(6))
         for label, s_row, o_row in zip(rows, sim, obs):
-            lines.append(label.ljust(8) + cells(s_row) + str(int(s_row.sum())).rjust(6) + " | "
-                         + cells(o_row) + str(int(o_row.sum())).rjust(6))
+            lines.append(
+                label.ljust(8)
+                + cells(s_row)
+                + str(int(s_row.sum())).rjust(6)
+                + " | "
+                + cells(o_row)
+                + str(int(o_row.sum())).rjust(6)
+            )
         if name != "table6":
             s_tot, o_tot = sim.sum(axis=0), obs.sum(axis=0)
-            lines.append("Total".ljust(8) + cells(s_tot) + str(int(s_tot.sum())).rjust(6) + " | "
-                         + cells(o_tot) + str(int(o_tot.sum())).rjust(6))
+            lines.append(
+                "Total".ljust(8)
+                + cells(s_tot)
+                + str(int(s_tot.sum())).rjust(6)
+                + " | "
+                + cells(o_tot)
+                + str(int(o_tot.sum())).rjust(6)
+            )
             pop = np.asarray(report["population_shares"][name]["total"]) * 100
-            lines.append("pop. %".ljust(8) + cells(pop, "{:.1f}") + " " * 6 + " | "
-                         + cells(100 * o_tot / max(o_tot.sum(), 1), "{:.1f}"))
+            lines.append(
+                "pop. %".ljust(8)
+                + cells(pop, "{:.1f}")
+                + " " * 6
+                + " | "
+                + cells(100 * o_tot / max(o_tot.sum(), 1), "{:.1f}")
+            )
         else:
             pop = np.asarray(report["population_shares"][name]["total"]) * 100
             for label, p_row, o_row in zip(rows, pop, obs):
-                lines.append(("%" + label).ljust(8) + cells(p_row, "{:.1f}") + " " * 6 + " | "
-                             + cells(100 * o_row / max(o_row.sum(), 1), "{:.1f}"))
+                lines.append(
+                    ("%" + label).ljust(8)
+                    + cells(p_row, "{:.1f}")
+                    + " " * 6
+                    + " | "
+                    + cells(100 * o_row / max(o_row.sum(), 1), "{:.1f}")
+                )
     lines.append("")
-    lines.append("pop. %: simulated shares in the whole population (all residents / firms in business); "
-                 "observed: the sample's shares.")
+    lines.append(
+        "pop. %: simulated shares in the whole population (all residents / firms in business); "
+        "observed: the sample's shares."
+    )
     return "\n".join(lines)

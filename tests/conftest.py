@@ -20,7 +20,7 @@ SCENARIO_DIR = REPO_ROOT / "scenarios"
 SMALL = {"firms": 2000, "residents_per_region": 300, "burn_in": 8, "steps": 12}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _run(seed: int, items: tuple):
     from simulation.model import StateBusinessModel
 

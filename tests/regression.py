@@ -126,7 +126,9 @@ def _sweep() -> dict[str, pd.DataFrame]:
 
 
 CASES: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
-    "turkestan_partnership": lambda: _model_tables("turkestan_partnership", 11, TURKESTAN | {"governance": "partnership"}),
+    "turkestan_partnership": lambda: _model_tables(
+        "turkestan_partnership", 11, TURKESTAN | {"governance": "partnership"}
+    ),
     "turkestan_symbiotic": lambda: _model_tables("turkestan_symbiotic", 11, TURKESTAN | {"governance": "symbiotic"}),
     "national_partnership": lambda: _model_tables("national_partnership", 23, NATIONAL | {"governance": "partnership"}),
     "national_symbiotic": lambda: _model_tables("national_symbiotic", 23, NATIONAL | {"governance": "symbiotic"}),
@@ -163,7 +165,9 @@ def differences(name: str, now: pd.DataFrame, before: pd.DataFrame) -> list[str]
             same = np.asarray(a == b, dtype=bool) | (pd.isna(a) & pd.isna(b))
         if not same.all():
             i = int(np.flatnonzero(~same)[0])
-            out.append(f"{name}.{col}: {int((~same).sum())} of {len(same)} values differ (row {i}: {a[i]!r} vs {b[i]!r})")
+            out.append(
+                f"{name}.{col}: {int((~same).sum())} of {len(same)} values differ (row {i}: {a[i]!r} vs {b[i]!r})"
+            )
     return out
 
 

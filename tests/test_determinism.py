@@ -35,7 +35,8 @@ def test_same_seed_same_tables(governance):
     b = fresh(7, governance=governance)
     assert not a.region_table().empty, "region_table is empty after a run"
     assert len(a.region_table()) == TINY["steps"], (
-        f"region_table has {len(a.region_table())} rows, expected one per reported quarter ({TINY['steps']})")
+        f"region_table has {len(a.region_table())} rows, expected one per reported quarter ({TINY['steps']})"
+    )
     assert_same_run(a, b, f"seed 7, {governance}")
 
 
@@ -67,8 +68,9 @@ def test_model_leaves_global_random_state_alone():
     py_before = random.getstate()
     fresh(3)
     np_after = np.random.get_state()
-    assert np_before[0] == np_after[0] and np.array_equal(np_before[1], np_after[1]) and np_before[2:] == np_after[2:], (
-        "constructing and running the model changed numpy's global random state")
+    assert (
+        np_before[0] == np_after[0] and np.array_equal(np_before[1], np_after[1]) and np_before[2:] == np_after[2:]
+    ), "constructing and running the model changed numpy's global random state"
     assert random.getstate() == py_before, "constructing and running the model changed the global `random` state"
 
 
@@ -81,7 +83,9 @@ def test_model_seed_is_the_given_int(seed):
 
 def test_rng_none_draws_a_reproducible_seed():
     a = fresh(None)
-    assert isinstance(a.seed, int) and a.seed >= 0, f"rng=None gave model.seed = {a.seed!r}, expected a non-negative int"
+    assert isinstance(a.seed, int) and a.seed >= 0, (
+        f"rng=None gave model.seed = {a.seed!r}, expected a non-negative int"
+    )
     b = fresh(a.seed)
     assert b.seed == a.seed, f"passing back the drawn seed gave model.seed {b.seed}, expected {a.seed}"
     assert_same_run(a, b, f"rng=None (drawn seed {a.seed}) then rng={a.seed}")
@@ -110,29 +114,42 @@ def test_bad_rng_is_rejected(bad):
 
 
 def test_mesa_batch_run():
-    params = {"firms": 500, "residents_per_region": 200, "burn_in": 2, "steps": 3,
-              "governance": ["partnership", "symbiotic"]}
-    results = mesa.batch_run(StateBusinessModel, parameters=params, rng=[1, 2], max_steps=10,
-                             number_processes=1, display_progress=False)
+    params = {
+        "firms": 500,
+        "residents_per_region": 200,
+        "burn_in": 2,
+        "steps": 3,
+        "governance": ["partnership", "symbiotic"],
+    }
+    results = mesa.batch_run(
+        StateBusinessModel, parameters=params, rng=[1, 2], max_steps=10, number_processes=1, display_progress=False
+    )
     assert len(results) == 4, f"batch_run returned {len(results)} rows, expected 4 (2 governance x 2 seeds)"
-    reporters = [name for name in StateBusinessModel(rng=0, firms=500, residents_per_region=200, burn_in=0,
-                                                     steps=1).datacollector.model_reporters]
+    reporters = [
+        name
+        for name in StateBusinessModel(
+            rng=0, firms=500, residents_per_region=200, burn_in=0, steps=1
+        ).datacollector.model_reporters
+    ]
     combos = set()
     for row in results:
         missing = [name for name in reporters if name not in row]
         assert not missing, f"batch_run row lacks model reporters {missing}"
         assert row["Step"] == 3, f"batch_run stopped at step {row['Step']}, expected 3 (the model's steps)"
         combos.add((row["governance"], row["rng"]))
-        direct = StateBusinessModel(rng=row["rng"], firms=500, residents_per_region=200, burn_in=2, steps=3,
-                                    governance=row["governance"])
+        direct = StateBusinessModel(
+            rng=row["rng"], firms=500, residents_per_region=200, burn_in=2, steps=3, governance=row["governance"]
+        )
         direct.run()
         last = direct.datacollector.get_model_vars_dataframe().iloc[-1]
         for name in reporters:
             assert row[name] == float(last[name]), (
                 f"batch_run {row['governance']} rng={row['rng']}: {name} = {row[name]!r}, "
-                f"a direct run gives {last[name]!r}")
+                f"a direct run gives {last[name]!r}"
+            )
     assert combos == {("partnership", 1), ("partnership", 2), ("symbiotic", 1), ("symbiotic", 2)}, (
-        f"batch_run covered {sorted(combos)}")
+        f"batch_run covered {sorted(combos)}"
+    )
 
 
 def test_run_model_matches_direct_run():
@@ -154,13 +171,22 @@ def test_cli_summary_matches_run_model(small_scenario, tmp_path, capsys):
     params = load_scenario(small_scenario).params
     expected = run_model(seed=13, **params)
     assert set(summary) == set(expected), (
-        f"summary.json keys differ from run_model's: {sorted(set(summary) ^ set(expected))}")
+        f"summary.json keys differ from run_model's: {sorted(set(summary) ^ set(expected))}"
+    )
     diff = {k: (summary[k], expected[k]) for k in expected if summary[k] != expected[k]}
     assert not diff, f"summary.json differs from run_model(seed=13) for the same scenario: {diff}"
 
     model = StateBusinessModel(rng=13, **params)
     model.run()
-    assert_frame_equal(pd.read_parquet(out_dir / "regions.parquet"), model.region_table(), check_exact=True,
-                       obj="regions.parquet vs region_table()")
-    assert_frame_equal(pd.read_parquet(out_dir / "regimes.parquet"), model.regime_table(), check_exact=True,
-                       obj="regimes.parquet vs regime_table()")
+    assert_frame_equal(
+        pd.read_parquet(out_dir / "regions.parquet"),
+        model.region_table(),
+        check_exact=True,
+        obj="regions.parquet vs region_table()",
+    )
+    assert_frame_equal(
+        pd.read_parquet(out_dir / "regimes.parquet"),
+        model.regime_table(),
+        check_exact=True,
+        obj="regimes.parquet vs regime_table()",
+    )

@@ -1,4 +1,4 @@
-"""docs/ODD.md stays true to the code: its parameter table is generated from simulation/scenario.py."""
+"""docs/ODD.md stays true to the code: its parameter table is generated from simulation/parameters.py."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ STALE = "docs/ODD.md parameter table is stale: run python tools/param_table.py -
 def generator_output() -> str:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, str(GENERATOR)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(GENERATOR)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, f"tools/param_table.py exited {done.returncode}: {done.stderr}"
     return done.stdout
 
@@ -27,7 +28,8 @@ def generator_output() -> str:
 def table_block() -> str:
     text = ODD.read_text(encoding="utf-8")
     assert text.count(START) == 1 and text.count(END) == 1, (
-        f"docs/ODD.md must hold exactly one '{START}' and one '{END}' marker")
+        f"docs/ODD.md must hold exactly one '{START}' and one '{END}' marker"
+    )
     head, rest = text.split(START + "\n", 1)
     block, sep, _ = rest.partition(END)
     assert sep and (block == "" or block.endswith("\n")), f"'{END}' must start a line of its own in docs/ODD.md"
@@ -39,7 +41,7 @@ def test_parameter_table_is_current():
 
 
 def test_every_parameter_and_preset_is_in_the_odd():
-    from simulation.scenario import GOVERNANCE_PRESETS, PARAMETERS
+    from simulation.parameters import GOVERNANCE_PRESETS, PARAMETERS
 
     block = table_block()
     missing = [p.name for p in PARAMETERS if f"| `{p.name}` |" not in block]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from .conftest import SMALL, run_cached
+from conftest import SMALL, run_cached
 
 SEEDS = (1, 2, 3)
 GOVERNANCE = ["partnership", "symbiotic"]
@@ -39,12 +38,14 @@ def test_audits_do_not_raise_bribery(governance):
     high = {k: both(k, governance=governance, audit_rate=0.3) for k in keys}
     assert low["corruption_incidence"]["end of run"] > 0.05, (
         f"{governance}: almost no bribery at audit_rate 0.01 (incidence {low['corruption_incidence']}); "
-        "the comparison says nothing")
+        "the comparison says nothing"
+    )
     for key in keys:
         for when in low[key]:
             assert high[key][when] <= low[key][when], (
                 f"{governance}: {key} ({when}) rose with audits: {low[key][when]:.4f} at audit_rate 0.01 -> "
-                f"{high[key][when]:.4f} at 0.3 (mean of seeds {SEEDS})")
+                f"{high[key][when]:.4f} at 0.3 (mean of seeds {SEEDS})"
+            )
 
 
 @pytest.mark.parametrize("governance", GOVERNANCE)
@@ -53,12 +54,14 @@ def test_transparency_does_not_raise_corruption(governance):
     opaque = {k: both(k, governance=governance, transparency=0.0) for k in keys}
     open_ = {k: both(k, governance=governance, transparency=1.0) for k in keys}
     assert opaque["corruption_incidence"]["end of run"] > 0.05, (
-        f"{governance}: almost no bribery at transparency 0 (incidence {opaque['corruption_incidence']})")
+        f"{governance}: almost no bribery at transparency 0 (incidence {opaque['corruption_incidence']})"
+    )
     for key in keys:
         for when in opaque[key]:
             assert open_[key][when] <= opaque[key][when], (
                 f"{governance}: {key} ({when}) rose with transparency: {opaque[key][when]:.4f} at 0.0 -> "
-                f"{open_[key][when]:.4f} at 1.0 (mean of seeds {SEEDS})")
+                f"{open_[key][when]:.4f} at 1.0 (mean of seeds {SEEDS})"
+            )
 
 
 @pytest.mark.parametrize("governance", GOVERNANCE)
@@ -68,13 +71,15 @@ def test_support_does_not_lower_business_satisfaction(governance):
     for when in none:
         assert much[when] >= none[when], (
             f"{governance}: business satisfaction ({when}) fell with support: {none[when]:.4f} at support_share 0 "
-            f"-> {much[when]:.4f} at 0.3 (mean of seeds {SEEDS})")
+            f"-> {much[when]:.4f} at 0.3 (mean of seeds {SEEDS})"
+        )
     none = both("business_dissatisfied", governance=governance, support_share=0.0)
     much = both("business_dissatisfied", governance=governance, support_share=0.3)
     for when in none:
         assert much[when] <= none[when], (
             f"{governance}: business dissatisfaction ({when}) rose with support: {none[when]:.4f} at "
-            f"support_share 0 -> {much[when]:.4f} at 0.3 (mean of seeds {SEEDS})")
+            f"support_share 0 -> {much[when]:.4f} at 0.3 (mean of seeds {SEEDS})"
+        )
 
 
 PPP = SMALL | {"firms": 3000, "ppp_share": 0.3}
@@ -101,13 +106,15 @@ def test_legal_quality_does_not_raise_ppp_disputes(governance):
     d_strong, live_strong = ppp_disputes(governance=governance, legal_quality=0.9)
     assert min(live_weak, live_strong) >= 50, (
         f"{governance}: too little PPP activity to compare (live contract-quarters {live_weak:.0f} at "
-        f"legal_quality 0.1, {live_strong:.0f} at 0.9)")
+        f"legal_quality 0.1, {live_strong:.0f} at 0.9)"
+    )
     assert d_weak > 0, f"{governance}: no PPP disputes at all at legal_quality 0.1"
     weak, strong = d_weak / live_weak, d_strong / live_strong
     assert strong <= weak, (
         f"{governance}: share of live PPP contracts in dispute rose with legal quality: {weak:.3f} at 0.1 "
         f"({d_weak:.1f}/{live_weak:.1f}) -> {strong:.3f} at 0.9 ({d_strong:.1f}/{live_strong:.1f}), "
-        f"mean of seeds {SEEDS}")
+        f"mean of seeds {SEEDS}"
+    )
 
 
 def test_symbiotic_model_concentrates_output_and_support():
@@ -116,7 +123,9 @@ def test_symbiotic_model_concentrates_output_and_support():
     ins = {g: mean_outcome("insider_support_share", seeds=seeds, governance=g) for g in GOVERNANCE}
     assert hhi["symbiotic"] > hhi["partnership"], (
         f"HHI not higher under the symbiotic model: partnership {hhi['partnership']:.5f}, "
-        f"symbiotic {hhi['symbiotic']:.5f} (mean of seeds {seeds})")
+        f"symbiotic {hhi['symbiotic']:.5f} (mean of seeds {seeds})"
+    )
     assert ins["symbiotic"] > ins["partnership"], (
         f"insiders' share of support not higher under the symbiotic model: partnership {ins['partnership']:.3f}, "
-        f"symbiotic {ins['symbiotic']:.3f} (mean of seeds {seeds})")
+        f"symbiotic {ins['symbiotic']:.3f} (mean of seeds {seeds})"
+    )

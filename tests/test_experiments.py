@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from .conftest import REPO_ROOT
+from conftest import REPO_ROOT
 from simulation.cli import main
 from simulation.runs import load_experiment, read_results, run_sweep
 from simulation.runs.evaluator import run_one

@@ -6,9 +6,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import run_cached
 from scipy.sparse.csgraph import shortest_path
 
-from .conftest import run_cached
 from simulation import networks
 
 N, K, P = 2000, 6, 0.1
@@ -53,7 +53,8 @@ def test_small_world_edges_basic_shape(ours):
         assert nx.number_of_selfloops(g) == 0, "self-loops in the graph"
         assert len(src) == N * K // 2, f"{len(src)} edges generated, expected n*k/2 = {N * K // 2}"
         assert abs(g.number_of_edges() - N * K / 2) <= 0.01 * N * K / 2, (
-            f"{g.number_of_edges()} distinct edges, expected about {N * K // 2}")
+            f"{g.number_of_edges()} distinct edges, expected about {N * K // 2}"
+        )
         assert nx.is_connected(g), "the small-world graph is not connected"
         degrees = np.array([d for _, d in g.degree()])
         assert degrees.mean() == pytest.approx(K, rel=0.01), f"mean degree {degrees.mean():.3f}, expected about {K}"
@@ -66,12 +67,16 @@ def test_small_world_statistics_match_networkx(ours, reference):
     l_ours = np.mean([average_path_length(g) for _, _, g in ours])
     l_ref = np.mean([average_path_length(g) for g in reference])
     assert c_ours == pytest.approx(c_ref, rel=0.15), (
-        f"average clustering {c_ours:.4f}, networkx.watts_strogatz_graph gives {c_ref:.4f} (n={N}, k={K}, p={P})")
+        f"average clustering {c_ours:.4f}, networkx.watts_strogatz_graph gives {c_ref:.4f} (n={N}, k={K}, p={P})"
+    )
     assert l_ours == pytest.approx(l_ref, rel=0.15), (
-        f"average shortest path {l_ours:.3f}, networkx.watts_strogatz_graph gives {l_ref:.3f} (n={N}, k={K}, p={P})")
+        f"average shortest path {l_ours:.3f}, networkx.watts_strogatz_graph gives {l_ref:.3f} (n={N}, k={K}, p={P})"
+    )
     # and it is a small world: clustering far above, path length close to a random graph's
     random_clustering = K / N
-    assert c_ours > 20 * random_clustering, f"clustering {c_ours:.4f} is not far above a random graph's {random_clustering:.4f}"
+    assert c_ours > 20 * random_clustering, (
+        f"clustering {c_ours:.4f} is not far above a random graph's {random_clustering:.4f}"
+    )
     lattice_path = N / (2 * K)
     assert l_ours < lattice_path / 5, f"path length {l_ours:.2f} is not far below the ring lattice's {lattice_path:.0f}"
 
@@ -91,7 +96,7 @@ def test_small_world_edges_stays_within_groups():
     for i, rows in enumerate(groups):
         group_of[rows] = i
     assert np.array_equal(group_of[src], group_of[dst]), "an edge crosses groups (regions)"
-    small = (group_of[src] == 1)
+    small = group_of[src] == 1
     assert small.sum() == 10, f"a group of 5 (<= k) should be a complete graph of 10 edges, got {small.sum()}"
     assert not np.any(group_of[src] == 2), "a group of one firm got an edge"
     assert not np.any(src == dst), "self-loops"
@@ -102,10 +107,11 @@ def test_firm_network_nodes_are_alive_firms(governance):
     m = run_cached(1, firms=1500, residents_per_region=300, burn_in=6, steps=10, governance=governance)
     g = m.firm_network()
     assert isinstance(g, nx.Graph) and not g.is_directed(), f"firm_network() returned {type(g).__name__}"
-    alive = set(np.flatnonzero(m.firms.view("alive")).tolist())
+    alive = set(np.flatnonzero(m.firms.alive).tolist())
     nodes = set(g.nodes)
     assert nodes == alive, (
-        f"firm_network nodes differ from alive firm rows: {len(nodes - alive)} extra, {len(alive - nodes)} missing")
+        f"firm_network nodes differ from alive firm rows: {len(nodes - alive)} extra, {len(alive - nodes)} missing"
+    )
     from simulation.agents import Firm
 
     agent_rows = {a.row for a in m.agents_by_type[Firm]}
@@ -114,7 +120,8 @@ def test_firm_network_nodes_are_alive_firms(governance):
     assert g.number_of_edges() > len(alive), f"only {g.number_of_edges()} ties among {len(alive)} firms"
     mean_degree = 2 * g.number_of_edges() / len(alive)
     assert 0.5 * m.params["firm_ties"] <= mean_degree <= 2 * m.params["firm_ties"], (
-        f"mean degree {mean_degree:.2f} far from firm_ties = {m.params['firm_ties']}")
+        f"mean degree {mean_degree:.2f} far from firm_ties = {m.params['firm_ties']}"
+    )
 
 
 def test_long_ties_join_large_firms_of_neighbouring_regions():
@@ -123,7 +130,7 @@ def test_long_ties_join_large_firms_of_neighbouring_regions():
     m = StateBusinessModel(rng=3, regions="all", firms=6000, residents_per_region=200, burn_in=0, steps=1)
     f = m.firms
     src, dst = m.ties.src, m.ties.dst
-    region = f.view("region")
+    region = f.region
     cross = region[src] != region[dst]
     assert cross.sum() > 0, "no tie crosses a regional border: large firms have no long ties"
     large = m.size_class() == 3
@@ -139,4 +146,5 @@ def test_business_strength_is_relative_to_the_regions_economy():
     ids = [r.id for r in m.regions]
     big, small = ids.index("almaty"), ids.index("ulytau")
     assert m.match_capital[big] > m.match_capital[small], (
-        f"matching Almaty's akimat should take more capital than Ulytau's: {m.match_capital}")
+        f"matching Almaty's akimat should take more capital than Ulytau's: {m.match_capital}"
+    )

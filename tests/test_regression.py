@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from tests import regression
+import regression
 
 
 @pytest.mark.parametrize("case", list(regression.CASES))
@@ -20,7 +19,9 @@ def test_results_match_the_baseline(case):
     problems = []
     for name, table in tables.items():
         problems += regression.differences(name, table, regression.stored(name))
-    assert not problems, "results changed; if on purpose, run `make baseline` and name the change:\n" + "\n".join(problems)
+    assert not problems, "results changed; if on purpose, run `make baseline` and name the change:\n" + "\n".join(
+        problems
+    )
 
 
 def test_the_comparison_sees_one_ulp_and_a_missing_column():

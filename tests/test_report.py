@@ -14,7 +14,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.runs.seeds import replication_seeds
-from simulation.report.html import SECTIONS
+from simulation.report.sections import SECTIONS
 from simulation.report.stats import DIFF_OUTCOMES
 
 
@@ -27,9 +27,9 @@ def report_dir(tmp_path_factory):
 
 def test_report_has_every_section_and_no_external_resource(report_dir):
     page = (report_dir / "report.html").read_text(encoding="utf-8")
-    for key, title in SECTIONS:
+    for key in (s.ANCHOR for s in SECTIONS):
         assert f'id="{key}"' in page, key
-    order = [page.index(f'id="{key}"') for key, _ in SECTIONS]
+    order = [page.index(f'id="{s.ANCHOR}"') for s in SECTIONS]
     assert order == sorted(order), "sections out of order"
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page), "the page must not load anything from outside"
     assert "<link" not in page and "<script" not in page
@@ -61,10 +61,10 @@ def test_summary_numbers_are_the_tables_numbers(report_dir):
     statements = json.loads((report_dir / "summary.json").read_text())["statements"]
     findings = [s for s in statements if s["kind"] == "finding"]
     assert len(findings) >= 7
-    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    page = html.unescape((report_dir / "report.html").read_text(encoding="utf-8"))
     checked = 0
     for s in statements:
-        assert html.escape(s["text"]) in page
+        assert s["text"] in page
         for ref in s["values"]:
             table = pd.read_csv(report_dir / ref["file"])
             rows = table
@@ -143,3 +143,115 @@ def test_refuses_to_overwrite_and_rejects_a_bad_file(report_dir, tmp_path, capsy
     err = capsys.readouterr().err
     assert "replicatons" in err and "bad.toml" in err
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------ the page as components
+
+EVIL = "<script>alert(1)</script> \"quoted\" & co"
+
+
+def _context_from(report_dir, out_dir, config):
+    """A report context rebuilt from the files of a written report (no model run)."""
+    from simulation.report.content import ReportContext
+
+    tables = {"per_seed": "per_seed.csv", "differences": "paired_differences.csv", "timeseries": "timeseries_summary.csv",
+              "table1": "table1.csv", "survey": "survey_summary.csv", "levers": "lever_effects.csv"}
+    return ReportContext(config, out_dir, tables={k: pd.read_csv(report_dir / f) for k, f in tables.items()},
+                         runs={"regime_map": pd.read_parquet(report_dir / "regime_map_runs.parquet")}, run_wall=1.0)
+
+
+def test_user_text_is_escaped_in_the_page(report_dir, tmp_path):
+    """A scenario's and the compare file's name and description, file names, provenance comments
+    and the command never reach the page as markup."""
+    import dataclasses
+    from pathlib import Path
+
+    from simulation.report import html as report_html
+    from simulation.report.config import load_compare
+    from simulation.report.sections import draw
+    from simulation.report.sections.summary import statements
+
+    config = load_compare(quick=True)
+    config = dataclasses.replace(config, name=EVIL, description=EVIL, path=Path(tmp_path / f"{EVIL}.toml"),
+                                 scenario=dataclasses.replace(config.scenario, name=EVIL, description=EVIL),
+                                 provenance=[EVIL, *config.provenance])
+    ctx = _context_from(report_dir, tmp_path, config)
+    draw(ctx)
+    t = ctx.tables
+    ctx.statements = statements(t["differences"], t["table1"], t["survey"], t["levers"], config.calibrated, 8)
+    ctx.manifest = json.loads((report_dir / "manifest.json").read_text()) | {"command": EVIL, "host": EVIL}
+    ctx.files = sorted([p.name for p in report_dir.iterdir()] + [EVIL])
+    page = report_html.render(ctx)
+    (tmp_path / "report.html").write_text(page, encoding="utf-8")
+
+    assert "<script" not in page and "alert(1)</script>" not in page and '"quoted"' not in page
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &#34;quoted&#34; &amp; co"
+    # description: under the title and in the methods table (scenario and compare file); name: both
+    # rows; file names: the compare file and the list of files; provenance; command; host
+    assert page.count(escaped) >= 8, page.count(escaped)
+    assert " & co" not in page
+    assert html.unescape(page).count(EVIL) == page.count(escaped)
+
+
+def test_the_section_list_drives_the_page(report_dir, monkeypatch):
+    """Every section's anchor appears once as a heading and once in the table of contents, in
+    list order; a module added to the list is on the page with nothing else changed."""
+    from types import SimpleNamespace
+
+    from simulation.report import sections
+    from simulation.report.content import ReportContext, SectionContent, para
+
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    anchors = [s.ANCHOR for s in SECTIONS]
+    assert len(set(anchors)) == len(anchors)
+    for a in anchors:
+        assert page.count(f'id="{a}"') == 1 and page.count(f'href="#{a}"') == 1, a
+    assert [page.index(f'href="#{a}"') for a in anchors] == sorted(page.index(f'href="#{a}"') for a in anchors)
+
+    extra = SimpleNamespace(ANCHOR="extra", TITLE="An extra section: <new>",
+                            build=lambda ctx: SectionContent("extra", "An extra section: <new>", [para("Hello & bye")]))
+    order = [extra, sections.summary]
+    monkeypatch.setattr(sections, "SECTIONS", order)
+    from simulation.report import html as report_html
+
+    ctx = ReportContext(None, report_dir, tables={}, runs={}, statements=[{"kind": "finding", "text": "A finding."}])
+    ctx_title = SimpleNamespace(title="t", subtitle="s")
+    built = sections.build(ctx)
+    assert [c.anchor for c in built] == ["extra", "summary"]
+    small = report_html.render_sections(ctx_title, built)
+    assert small.index('href="#extra"') < small.index('href="#summary"') < small.index('id="extra"') < small.index('id="summary"')
+    # numbered in list order (the summary is not numbered); the nav label is the heading up to ':'
+    assert ctx.numbers == {"extra": 1} and [c.number for c in built] == [1, None]
+    assert '<h2 id="extra">1. An extra section: &lt;new&gt;</h2>' in small and "<p>Hello &amp; bye</p>" in small
+    assert '<a href="#extra">1. An extra section</a>' in small
+    assert "<li>A finding.</li>" in small
+
+
+def test_one_section_on_a_hand_made_input(tmp_path):
+    """The paired-differences section on two outcomes: its figure is drawn, its table formats
+    shares in percent and differences in pp, and the page shows both."""
+    from types import SimpleNamespace
+
+    from simulation.report import html as report_html
+    from simulation.report.content import Code, Figure, Table
+    from simulation.report.sections import differences
+
+    d = pd.DataFrame({"outcome": ["corruption_incidence", "hhi"], "label": ["corruption", "HHI <index>"],
+                      "unit": ["pp", "index 0..1"], "partnership": [0.5, 0.002], "symbiotic": [0.62, 0.0035],
+                      "difference": [0.12, 0.0015], "ci_low": [0.1, -0.0001], "ci_high": [0.14, 0.0031],
+                      "significant": [True, False], "n": [8, 8]})
+    ctx = SimpleNamespace(tables={"differences": d}, out_dir=tmp_path, sub_paired="hand-made", figures={},
+                          title="t", subtitle="s")
+    ctx.figures[differences.ANCHOR] = differences.draw(ctx)
+    assert (tmp_path / "paired_differences.png").read_bytes()[:4] == b"\x89PNG"
+    content = differences.build(ctx)
+    assert (content.anchor, content.title) == ("differences", differences.TITLE)
+    assert [type(b) for b in content.blocks][1:] == [Figure, Table]
+    assert Code("per_seed.csv") in content.blocks[0].parts
+    (table,) = content.tables
+    assert table.columns == ["outcome", "unit", "partnership", "symbiotic", "difference", "95% interval", "seeds"]
+    assert table.rows == [["corruption", "share", "50.0%", "62.0%", "+12.0 pp", "+10.0 pp to +14.0 pp", "8"],
+                          ["HHI <index>", "index 0..1", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031", "8"]]
+    page = report_html.render_sections(ctx, [content])
+    assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp</td>" in page
+    assert "<code>per_seed.csv</code>" in page and 'src="data:image/png;base64,' in page

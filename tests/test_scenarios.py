@@ -7,10 +7,10 @@ import json
 import re
 
 import pytest
+from conftest import SCENARIO_DIR
 
-from .conftest import SCENARIO_DIR, SMALL_SCENARIO_TOML
 from simulation.cli import main
-from simulation.scenario import (BY_NAME, GOVERNANCE_PRESETS, ScenarioError, defaults, load_scenario, resolve)
+from simulation.scenario import BY_NAME, GOVERNANCE_PRESETS, ScenarioError, defaults, load_scenario, resolve
 
 HEADER = 'name = "bad"\n'
 
@@ -30,7 +30,12 @@ BAD_FILES = [
     ("bad-governance", 'governance = "authoritarian"\n', "governance", "partnership"),
     ("bad-governance-in-section", '[governance]\ngovernance = "authoritarian"\n', "governance", "symbiotic"),
     ("bad-meta-type", "name = 5\n", "name", "string"),
-    ("budget-shares-over-one", HEADER + "[levers]\nsupport_share = 0.5\n[ppp]\nppp_share = 0.5\n", "support_share", "1"),
+    (
+        "budget-shares-over-one",
+        HEADER + "[levers]\nsupport_share = 0.5\n[ppp]\nppp_share = 0.5\n",
+        "support_share",
+        "1",
+    ),
     ("odd-firm-ties", HEADER + "[world]\nfirm_ties = 5\n", "firm_ties", "even"),
     ("bad-region-id", HEADER + '[world]\nregions = "atlantis"\n', "regions", "atlantis"),
     ("bad-region-list", HEADER + '[world]\nregions = "turkestan,turkestan"\n', "regions", "turkestan"),
@@ -53,6 +58,7 @@ def check_message(message: str, path, *parts: str) -> None:
 
 
 # --- load_scenario ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("content, key, extra", [c[1:] for c in BAD_FILES], ids=[c[0] for c in BAD_FILES])
 def test_load_scenario_rejects_bad_values(write_scenario, content, key, extra):
@@ -100,6 +106,7 @@ def test_override_errors_name_the_key(small_scenario):
 
 # --- resolution order: defaults < preset < file < overrides ------------------------------------
 
+
 def test_resolve_defaults_and_presets():
     p = resolve({})
     assert p == defaults() | GOVERNANCE_PRESETS["partnership"], "resolve({}) is not defaults + partnership preset"
@@ -124,7 +131,8 @@ def test_file_beats_preset_and_override_beats_file(write_scenario):
     assert sc.params["merit_weight"] == GOVERNANCE_PRESETS["symbiotic"]["merit_weight"], "symbiotic preset not applied"
     sc2 = load_scenario(path, governance="partnership", firms=1200, steps=None)
     assert sc2.params["merit_weight"] == GOVERNANCE_PRESETS["partnership"]["merit_weight"], (
-        "a governance override did not re-apply that preset")
+        "a governance override did not re-apply that preset"
+    )
     assert sc2.params["audit_rate"] == 0.2, "a governance override lost the file's explicit audit_rate"
     assert sc2.params["firms"] == 1200, "override firms=1200 not applied"
     assert sc2.params["steps"] == BY_NAME["steps"].default, "an override of None changed steps"
@@ -150,14 +158,18 @@ def test_shipped_scenarios_exist():
 
 # --- keyword overrides to the model -----------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, key", [
-    ({"typo": 1}, "typo"),
-    ({"audit_rat": 0.1}, "audit_rat"),
-    ({"firms": "many"}, "firms"),
-    ({"audit_rate": -0.5}, "audit_rate"),
-    ({"governance": "feudal"}, "governance"),
-    ({"regions": "atlantis"}, "regions"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        ({"typo": 1}, "typo"),
+        ({"audit_rat": 0.1}, "audit_rat"),
+        ({"firms": "many"}, "firms"),
+        ({"audit_rate": -0.5}, "audit_rate"),
+        ({"governance": "feudal"}, "governance"),
+        ({"regions": "atlantis"}, "regions"),
+    ],
+)
 def test_model_keyword_errors(kwargs, key):
     from simulation.model import StateBusinessModel
     from simulation.runner import run_model
@@ -170,6 +182,7 @@ def test_model_keyword_errors(kwargs, key):
 
 
 # --- the command line: bad input --------------------------------------------------------------
+
 
 def run_cli(argv, capsys):
     code = main([str(a) for a in argv])
@@ -218,8 +231,11 @@ def test_cli_missing_file(tmp_path, capsys):
     assert not out_dir.exists(), f"{out_dir} was created for a missing scenario"
 
 
-@pytest.mark.parametrize("args", [["--seed", "-1"], ["--steps", "x"], ["--governance", "feudal"]],
-                         ids=["negative-seed", "non-int-steps", "bad-governance-option"])
+@pytest.mark.parametrize(
+    "args",
+    [["--seed", "-1"], ["--steps", "x"], ["--governance", "feudal"]],
+    ids=["negative-seed", "non-int-steps", "bad-governance-option"],
+)
 def test_cli_bad_options_exit_2_without_traceback(small_scenario, tmp_path, capsys, args):
     out_dir = tmp_path / "out"
     try:
@@ -235,6 +251,7 @@ def test_cli_bad_options_exit_2_without_traceback(small_scenario, tmp_path, caps
 
 # --- the command line: results ----------------------------------------------------------------
 
+
 def test_cli_writes_a_complete_result(small_scenario, tmp_path, capsys):
     out_dir = tmp_path / "result"
     code, out, err = run_cli(["run", small_scenario, "--seed", "3", "--out", out_dir, "--quiet"], capsys)
@@ -242,28 +259,35 @@ def test_cli_writes_a_complete_result(small_scenario, tmp_path, capsys):
     files = sorted(p.name for p in out_dir.iterdir())
     assert files == ["manifest.json", "regimes.parquet", "regions.parquet", "summary.json"], f"result files {files}"
     assert leftovers(tmp_path, {small_scenario.name, out_dir.name}) == [], (
-        f"temporary files left behind: {leftovers(tmp_path, {small_scenario.name, out_dir.name})}")
+        f"temporary files left behind: {leftovers(tmp_path, {small_scenario.name, out_dir.name})}"
+    )
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3, f"manifest seed {manifest.get('seed')!r}, expected 3"
-    expected = load_scenario(small_scenario).params
+    expected = json.loads(json.dumps(load_scenario(small_scenario).params))  # tuples are JSON lists
     assert manifest["parameters"] == expected, (
         f"manifest parameters differ from the resolved scenario: "
-        f"{ {k: (manifest['parameters'].get(k), v) for k, v in expected.items() if manifest['parameters'].get(k) != v} }")
+        f"{ {k: (manifest['parameters'].get(k), v) for k, v in expected.items() if manifest['parameters'][k] != v} }"
+    )
     versions = manifest["package_versions"]
     for pkg in ("python", "mesa", "numpy", "pandas"):
-        assert pkg in versions and versions[pkg] not in ("", "not installed"), f"manifest lacks the {pkg} version: {versions}"
+        assert pkg in versions and versions[pkg] not in ("", "not installed"), (
+            f"manifest lacks the {pkg} version: {versions}"
+        )
     commit = manifest["git_commit"]
     assert isinstance(commit, str) and commit, f"manifest git_commit {commit!r}"
-    from .conftest import REPO_ROOT
+    from conftest import REPO_ROOT
 
     if (REPO_ROOT / ".git").exists():
         assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", commit), f"manifest git_commit {commit!r} is not a commit id"
     wall = manifest["wall_time_seconds"]
     assert isinstance(wall, (int, float)) and wall > 0, f"manifest wall_time_seconds {wall!r}"
     assert manifest["reported_quarters"] == expected["steps"], (
-        f"manifest reported_quarters {manifest['reported_quarters']}, expected {expected['steps']}")
+        f"manifest reported_quarters {manifest['reported_quarters']}, expected {expected['steps']}"
+    )
     summary = json.loads((out_dir / "summary.json").read_text())
-    assert "regime_partnership" in summary and "corruption_incidence" in summary, f"summary keys {sorted(summary)[:10]}..."
+    assert "regime_partnership" in summary and "corruption_incidence" in summary, (
+        f"summary keys {sorted(summary)[:10]}..."
+    )
     assert str(out_dir) in out, f"the printed summary does not say where the result went: {out!r}"
 
 
@@ -286,17 +310,19 @@ def test_cli_refuses_to_overwrite_and_overwrite_replaces(small_scenario, tmp_pat
     assert (out_dir / "summary.json").read_bytes() != before["summary.json"][0], "--overwrite left the old summary"
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(before), "--overwrite changed the set of result files"
     assert leftovers(tmp_path, {small_scenario.name, out_dir.name}) == [], (
-        f"--overwrite left files behind: {leftovers(tmp_path, {small_scenario.name, out_dir.name})}")
+        f"--overwrite left files behind: {leftovers(tmp_path, {small_scenario.name, out_dir.name})}"
+    )
 
 
 def test_cli_governance_and_steps_overrides(small_scenario, tmp_path, capsys):
     out_dir = tmp_path / "sym"
-    code, _, err = run_cli(["run", small_scenario, "--governance", "symbiotic", "--steps", "4", "--out", out_dir,
-                            "--quiet"], capsys)
+    code, _, err = run_cli(
+        ["run", small_scenario, "--governance", "symbiotic", "--steps", "4", "--out", out_dir, "--quiet"], capsys
+    )
     assert code == 0, f"exit code {code}: {err!r}"
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["parameters"]["governance"] == "symbiotic", "--governance symbiotic not applied"
     assert manifest["parameters"]["merit_weight"] == GOVERNANCE_PRESETS["symbiotic"]["merit_weight"], (
-        "--governance symbiotic did not apply the symbiotic preset")
+        "--governance symbiotic did not apply the symbiotic preset"
+    )
     assert manifest["reported_quarters"] == 4, f"--steps 4 gave {manifest['reported_quarters']} reported quarters"
-

@@ -149,9 +149,7 @@ def test_table2(data):
 
 def test_table5_rows_equal_table2_cohorts(data):
     t5, t2 = data["table5"], data["table2"]
-    assert t5["row_totals"] == t2["counts"], (
-        f"table5 row totals {t5['row_totals']} != Table 2 cohorts {t2['counts']}"
-    )
+    assert t5["row_totals"] == t2["counts"], f"table5 row totals {t5['row_totals']} != Table 2 cohorts {t2['counts']}"
     assert t5["printed_row_totals"] == t2["counts"], "table5 printed 'Number of respondents' differs from Table 2"
     assert t5["rows"] == t2["rows"], "table5 and table2 cohort labels differ"
 
@@ -166,7 +164,9 @@ def test_population_sample(data):
 
 def test_entrepreneur_cohorts_consistent(data):
     ent = data["samples"]["entrepreneurs"]
-    assert sum(ent["cohort_sizes"]) == ent["n"], f"entrepreneur cohorts {ent['cohort_sizes']} don't add up to {ent['n']}"
+    assert sum(ent["cohort_sizes"]) == ent["n"], (
+        f"entrepreneur cohorts {ent['cohort_sizes']} don't add up to {ent['n']}"
+    )
     for name in ENTREPRENEUR_TABLES:
         t = data[name]
         assert t["sample"] == "entrepreneurs", f"{name}: sample should be 'entrepreneurs'"
@@ -200,7 +200,9 @@ def test_entrepreneur_n_is_smallest_consistent(data):
         return any(k >= 0 and _matches(k, n, p) for k in (k0 - 1, k0, k0 + 1))
 
     smallest = next(n for n in range(1, 1000) if all(reproducible(p, n) for p in percents))
-    assert smallest == n_claimed, f"smallest n reproducing all unflagged percentages is {smallest}, TOML says {n_claimed}"
+    assert smallest == n_claimed, (
+        f"smallest n reproducing all unflagged percentages is {smallest}, TOML says {n_claimed}"
+    )
     # The flagged values must be impossible at the claimed n (otherwise they are not errors).
     for name in ENTREPRENEUR_TABLES:
         for e in data[name]["printing_errors"]:
@@ -255,7 +257,9 @@ def test_flagged_printing_errors_are_exact(data, name):
         key = (e["kind"], e["row"], e["column"])
         assert key not in seen, f"{name}: printing error {key} listed twice"
         seen.add(key)
-        assert key in values, f"{name}: printing error {key} does not match any printed value (rows {rows}, cols {cols})"
+        assert key in values, (
+            f"{name}: printing error {key} does not match any printed value (rows {rows}, cols {cols})"
+        )
         count, base, printed = values[key]
         assert printed == e["printed"], f"{name}: {key} printed value {printed} != flagged {e['printed']}"
         assert count == e["recovered_count"], f"{name}: {key} count {count} != recovered_count {e['recovered_count']}"

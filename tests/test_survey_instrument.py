@@ -14,8 +14,16 @@ import pytest
 
 from simulation.cli import main
 from simulation.model import StateBusinessModel
-from simulation.survey import (TABLES, business_satisfaction_answers, corruption_answers, expected_tables,
-                               influence_answers, observed_tables, simulate_survey, table_totals)
+from simulation.survey import (
+    TABLES,
+    business_satisfaction_answers,
+    corruption_answers,
+    expected_tables,
+    influence_answers,
+    observed_tables,
+    simulate_survey,
+    table_totals,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "simulation" / "data" / "turkestan_survey.toml"
 RESIDENT_QUOTAS = [72, 45, 42, 39]
@@ -25,7 +33,7 @@ N_ANSWERS = {"table5": 5, "table6": 3, "table7": 3, "table8": 3, "table9": 3}
 TINY = {"firms": 1500, "residents_per_region": 1000, "burn_in": 6, "steps": 4}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def surveyed(seed: int = 0, **params):
     """A finished small run and its survey (shared, read-only)."""
     model = StateBusinessModel(rng=seed, **(TINY | params))
@@ -34,6 +42,7 @@ def surveyed(seed: int = 0, **params):
 
 
 # --------------------------------------------------------------------------- observed data
+
 
 def test_observed_tables_equal_the_data_file():
     data = tomllib.loads(DATA.read_text(encoding="utf-8"))
@@ -45,6 +54,7 @@ def test_observed_tables_equal_the_data_file():
 
 
 # --------------------------------------------------------------------------- samples and tables
+
 
 def test_samples_have_the_papers_size_and_cohorts():
     model, r = surveyed()
@@ -81,7 +91,9 @@ def test_population_shares_are_distributions():
     assert np.asarray(r.population_shares["table6"]["by_cohort"]).shape == (4, 4, 3)
     expected = expected_tables(r.population_shares)
     for name in TABLES:
-        assert np.isclose(expected[name].sum(), r.tables[name].sum()), f"{name}: expected counts do not add up to the sample"
+        assert np.isclose(expected[name].sum(), r.tables[name].sum()), (
+            f"{name}: expected counts do not add up to the sample"
+        )
 
 
 def test_table7_population_shares_match_the_models_business_satisfaction():
@@ -93,8 +105,9 @@ def test_table7_population_shares_match_the_models_business_satisfaction():
 
 
 def test_residents_are_drawn_from_turkestan_or_all_regions():
-    model = StateBusinessModel(rng=1, regions="almaty_region,turkestan", firms=1500, residents_per_region=400,
-                               burn_in=4, steps=1)
+    model = StateBusinessModel(
+        rng=1, regions="almaty_region,turkestan", firms=1500, residents_per_region=400, burn_in=4, steps=1
+    )
     model.run()
     r = simulate_survey(model)
     assert r.region == "turkestan"
@@ -117,6 +130,7 @@ def test_small_strata_are_topped_up_and_flagged():
 
 
 # --------------------------------------------------------------------------- determinism
+
 
 def test_same_seed_same_survey():
     a = StateBusinessModel(rng=5, **TINY).run()
@@ -142,16 +156,11 @@ def test_surveying_does_not_change_the_trajectory():
 
 # --------------------------------------------------------------------------- answer rules
 
+
 def test_table9_rule_on_hand_made_memories():
     # columns are firms; rows are the last 4 quarters
-    dealings = np.array([[2, 2, 2, 1, 2, 2, 0],
-                         [2, 2, 2, 1, 2, 2, 0],
-                         [2, 2, 2, 1, 2, 2, 0],
-                         [2, 2, 2, 1, 2, 2, 0]])
-    demands = np.array([[0, 1, 1, 1, 1, 2, 0],
-                        [0, 0, 1, 1, 1, 1, 0],
-                        [0, 0, 1, 0, 0, 0, 0],
-                        [0, 0, 0, 0, 0, 0, 0]])
+    dealings = np.array([[2, 2, 2, 1, 2, 2, 0], [2, 2, 2, 1, 2, 2, 0], [2, 2, 2, 1, 2, 2, 0], [2, 2, 2, 1, 2, 2, 0]])
+    demands = np.array([[0, 1, 1, 1, 1, 2, 0], [0, 0, 1, 1, 1, 1, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]])
     # none | 1 of 8 | 3 quarters | 2 of 4 dealings: >1/2 | 2 of 8, 2 quarters | 3 of 8, 2 quarters | no dealings
     assert corruption_answers(demands, dealings).tolist() == [2, 1, 0, 1, 1, 1, 2]
     assert corruption_answers([2, 0, 0, 0], [3, 0, 0, 0]).tolist() == [0], "2 of 3 dealings is more than half"
@@ -257,12 +266,16 @@ def test_cli_text(write_scenario, capsys):
     assert "simulated" in out and "observed" in out and "symbiotic" in out
 
 
-@pytest.mark.parametrize("args, text", [
-    (["--quarter", "5"], "--quarter"),
-    (["--quarter", "-1"], "error:"),
-    (["--seed", "x"], "error:"),
-    (["--governance", "feudal"], "error:"),
-], ids=["quarter-beyond-steps", "negative-quarter", "bad-seed", "bad-governance"])
+@pytest.mark.parametrize(
+    "args, text",
+    [
+        (["--quarter", "5"], "--quarter"),
+        (["--quarter", "-1"], "error:"),
+        (["--seed", "x"], "error:"),
+        (["--governance", "feudal"], "error:"),
+    ],
+    ids=["quarter-beyond-steps", "negative-quarter", "bad-seed", "bad-governance"],
+)
 def test_cli_bad_options_exit_2(write_scenario, capsys, args, text):
     code, out, err = run_cli(["survey", write_scenario(SCENARIO), *args], capsys)
     assert code == 2 and text in err and "Traceback" not in err and out == ""
@@ -270,6 +283,11 @@ def test_cli_bad_options_exit_2(write_scenario, capsys, args, text):
 
 def test_cli_bad_scenario_exit_2(write_scenario, tmp_path, capsys):
     code, out, err = run_cli(["survey", tmp_path / "missing.toml"], capsys)
-    assert code == 2 and err.startswith("statebiz: error:") and "missing.toml" in err and len(err.strip().splitlines()) == 1
+    assert (
+        code == 2
+        and err.startswith("statebiz: error:")
+        and "missing.toml" in err
+        and len(err.strip().splitlines()) == 1
+    )
     code, out, err = run_cli(["survey", write_scenario('name = "x"\n[levers]\naudit_rate = 2.0\n')], capsys)
     assert code == 2 and err.startswith("statebiz: error:") and "audit_rate" in err

@@ -6,8 +6,11 @@
     result = run_compare(config, "results/pvs")   # -> results/pvs/report.html, figures, tables
 
 Modules: ``config`` (the compare file), ``runs`` (planning and running the paired runs on a
-backend), ``stats`` (result tables), ``figures`` (PNG figures), ``html`` (the summary and the
-self-contained page), ``compare`` (the whole job, written atomically), ``cli`` (``statebiz compare``).
+backend), ``stats`` (result tables), ``sections`` (one module per section of the page, in the
+order of ``sections.SECTIONS``: each draws its figures and returns its content), ``content``
+(what sections are made of and read), ``figures`` (shared plotting helpers), ``html`` (the
+self-contained page from the Jinja2 templates in ``templates/``, autoescaped), ``compare`` (the
+whole job, written atomically), ``cli`` (``statebiz compare``).
 """
 
 _EXPORTS = {"load_compare": "config", "shrink": "config", "run_compare": "compare", "CompareResult": "compare"}

@@ -7,7 +7,6 @@ by a rename once complete; an existing result is never replaced without ``overwr
 from __future__ import annotations
 
 import json
-from html import escape as _esc
 import platform
 import socket
 import time
@@ -16,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 
+from ..io import check_writable, git_commit, jsonable, model_version, package_versions, staged_directory
 from ..runs.seeds import replication_seeds
 from ..runs.spec import REPO_ROOT, Factor
-from ..io import check_writable, git_commit, jsonable, model_version, package_versions, staged_directory
 from . import figures, html, stats
 from .config import GOVERNANCE, CompareConfig
 from .runs import execute
+from .content import ReportContext, rel as _rel
+from .sections import draw
 
 REPORT = "report.html"
 
@@ -33,18 +34,6 @@ class CompareResult:
     runs: int
     statements: list[dict[str, Any]]
     files: list[str]
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
-def _sizes(config: CompareConfig, part) -> str:
-    p = config.params(part, governance="partnership")
-    return f"{p['firms']:,} firms, {p['residents_per_region']:,} residents, {part.quarters} quarters after {p['burn_in']} of burn-in"
 
 
 def run_compare(config: CompareConfig, out_dir: str | Path | None = None, backend: str = "processes",
@@ -86,30 +75,11 @@ def _write(config: CompareConfig, res: dict[str, Any], tmp: Path, started: float
     for name, frame in csvs.items():
         frame.to_csv(tmp / name, index=False)
 
-    # --- figures ------------------------------------------------------------------------------
-    status = "calibrated" if config.calibrated else "NOT calibrated"
-    where = f"{_rel(config.scenario_path)} ({status})"
-    quick = ", --quick size" if config.quick else ""
-    sub_paired = f"{where}; {_sizes(config, config.paired)}; {config.paired.replications} paired seeds{quick}"
+    # --- figures: every section draws its own -------------------------------------------------
+    ctx = ReportContext(config, tmp, tables={"per_seed": per_seed, "differences": diffs, "timeseries": ts, "table1": t1,
+                                             "survey": survey, "levers": levers}, runs=res, run_wall=run_wall)
+    draw(ctx)
     rm = config.regime_map
-    grid = (f"P ∈ {{{', '.join(f'{v:g}' for v in rm.grid['power_strength'])}}} × "
-            f"B ∈ {{{', '.join(f'{v:g}' for v in rm.grid['business_strength'])}}}")
-    sub_regime = f"{where}; grid {grid}; {_sizes(config, rm)}; {rm.replications} seeds per cell{quick}"
-    sub_levers = f"{where}; {_sizes(config, config.levers)}; {config.levers.replications} paired seeds{quick}"
-    figs = {
-        "table1": figures.table1_matrix(t1, tmp / "table1_matrix.png", sub_regime),
-        "timeseries": figures.kpi_timeseries(ts, tmp / "kpi_timeseries.png", sub_paired),
-        "differences": figures.paired_forest(diffs, tmp / "paired_differences.png", sub_paired),
-        "survey": figures.survey_figure(survey, tmp / "survey.png", sub_paired),
-        "levers": figures.lever_figure(levers, tmp / "levers.png", sub_levers),
-    }
-    from ..runs.analysis import regime_maps
-
-    factors = [Factor("governance", "lever", values=GOVERNANCE),
-               Factor("power_strength", "uncertainty", values=tuple(rm.grid["power_strength"])),
-               Factor("business_strength", "uncertainty", values=tuple(rm.grid["business_strength"]))]
-    written = regime_maps(res["regime_map"].assign(error=None), factors, tmp, config.name)
-    figs["regime_map"] = written[0]
 
     # --- summary, methods, page ---------------------------------------------------------------
     statements = html.summary_statements(diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()))
@@ -133,45 +103,8 @@ def _write(config: CompareConfig, res: dict[str, Any], tmp: Path, started: float
     }
     files = sorted([*csvs, *(p.name for p in tmp.glob("*.parquet")), *(p.name for p in tmp.glob("*.png")),
                     "summary.json", "manifest.json", "report.html"])
-    methods = {"rows": [
-        ("Question", "How do the partnership and the symbiotic model of state–business relations (two named parameter "
-                     "presets of the same model) differ on the same seeds?"),
-        ("Model", f"statebiz (Mesa {_esc(versions.get('mesa', '?'))}), ODD in <code>docs/ODD.md</code>; "
-                  f"model version (hash of the model's source) <code>{model_version()}</code>; git commit "
-                  f"<code>{_esc(git_commit())}</code>"),
-        ("Base scenario", f"<code>{_esc(_rel(config.scenario_path))}</code> — "
-                          + ("calibrated (provenance below)" if config.calibrated else
-                             "<b>not calibrated</b>: the hand-set Turkestan scenario; no calibrated scenario "
-                             "(<code>scenarios/turkestan_calibrated.toml</code>) existed when this report ran")),
-        ("Compare file", f"<code>{_esc(_rel(config.path))}</code>" + (" (--quick sizes)" if config.quick else "")),
-        ("Paired runs (sections 2–4)", f"{_esc(_sizes(config, config.paired))}; "
-                                       f"{config.paired.replications} replications × 2 models"),
-        ("Regime map (section 1)", f"grid {_esc(grid)} × 2 models; {_esc(_sizes(config, rm))}; "
-                                   f"{rm.replications} replications per cell; design from "
-                                   f"<code>{_esc(_rel(rm.experiment.path))}</code>"),
-        ("Levers (section 5)", f"{len(config.lever_ranges())} levers × low/high × 2 models; "
-                               f"{_esc(_sizes(config, config.levers))}; {config.levers.replications} replications; "
-                               f"ranges from <code>{_esc(_rel(config.levers.experiment.path))}</code>"),
-        ("Seeds", f"root seed {config.seed}; replication r of every part runs on "
-                  f"<code>SeedSequence({config.seed}, spawn_key=(0, r))</code> in both models (paired); paired seeds: "
-                  + ", ".join(str(s) for s in seeds["paired"])),
-        ("Outcomes", "end of run = mean of the last 4 reported quarters (one year); national aggregates"),
-        ("Intervals", "95% t-interval of the mean over replications (paired: over per-seed differences); survey: 5th–95th "
-                      "percentile of the simulated counts across replications"),
-        ("Runs", f"{res['runs']} model runs on backend <code>{_esc(backend)}</code>"
-                 + (f" ({workers} workers)" if workers else "") + f"; {run_wall:.1f} s running, {wall:.1f} s in all"),
-        ("Command", f"<code>{_esc(command or 'run_compare() from Python')}</code>"),
-        ("Host", _esc(f"{socket.gethostname()}, {platform.platform()}, Python {versions['python']}")),
-        ("Not included", "the national (20-region) scenario: the comparison is run on the Turkestan case of the paper's "
-                         "survey only"),
-    ], "provenance": config.provenance if config.calibrated else [], "files": files}
-    title = "Partnership vs symbiotic governance: " + ("Turkestan, calibrated" if config.calibrated else
-                                                        "Turkestan (model not calibrated yet)")
-    page = html.render({"title": title, "subtitle": f"{config.description}. Generated "
-                        f"{time.strftime('%Y-%m-%d %H:%M %Z')}" + (" at --quick size" if config.quick else ""),
-                        "statements": statements, "figures": figs, "grid": grid,
-                        "tables": {"table1": t1, "differences": diffs, "survey": survey, "levers": levers},
-                        "methods": methods})
+    ctx.statements, ctx.manifest, ctx.files, ctx.wall = statements, manifest, files, wall
+    page = html.render(ctx)
     (tmp / "summary.json").write_text(json.dumps({"statements": statements}, indent=2) + "\n")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
     (tmp / REPORT).write_text(page, encoding="utf-8")

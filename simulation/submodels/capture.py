@@ -16,35 +16,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def captured_regions(model) -> np.ndarray:
-    """Number of firms in business holding each region captured."""
-    f = model.firms
-    held = f.view("captor") & f.view("alive")
-    return np.bincount(f.view("region")[held], minlength=model.n_regions)
-
-
-def release(model, region: int) -> None:
-    """End every capture of an akimat (its akim was replaced)."""
-    f = model.firms
-    f.view("captor")[f.view("region") == region] = False
-
-
-def step(model, log) -> None:
-    p, f, a = model.params, model.firms, model.akimats_state
-    rng = model.streams["capture"]
-    strength = f.view("strength")
-    alive = f.view("alive")
-    captor = f.view("captor")
-    region = f.view("region")
-    power = a.power[region]
+def step(world, log, rng) -> None:
+    """Captures that end, attempts, successes; captors bend the rules and are fully connected."""
+    p, f, a = world.params, world.firms, world.akimats
+    strength = f.strength
+    alive = f.alive
+    captor = f.captor
+    power = a.power[f.region]
     legal = p["legal_quality"]
-    ends = captor & ((~alive) | (strength <= power) | (rng.random(f.n) < p["capture_loss"] * (1.0 + 2.0 * legal)))
+    lost = rng.random(f.n) < p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal)
+    ends = captor & ((~alive) | (strength <= power) | lost)
     captor[ends] = False
-    gap = np.maximum(strength - power, 0.0) * alive * f.view("formal") * ~captor
-    attempt = rng.random(f.n) < p["capture_effort"] * gap * strength**2
+    gap = np.maximum(strength - power, 0.0) * alive * f.formal * ~captor
+    attempt = rng.random(f.n) < p["capture_effort"] * gap * strength ** p["capture_strength_exponent"]
     phi = p["bargaining_exponent"]
     bp, pp = np.power(strength, phi), np.power(power, phi)
     success = attempt & (rng.random(f.n) < bp / (bp + pp) * (1.0 - legal))
     captor[success] = True
     log.firm["rule_bending"][:] = captor
-    f.view("connection")[captor] = 1.0
+    f.connection[captor] = 1.0

@@ -1,13 +1,13 @@
 """2. Administrative dealings: petty corruption as an inspection game.
 
 Each firm has a Poisson number of dealings with officials (permits, inspections, land,
-connections), by life stage, scaled by the akimat's administrative reach 2P, more
+connections), by life stage, scaled by the akimat's administrative reach (``dealings_reach`` x P), more
 for the rivals of a captor and for outsiders in the symbiotic model, fewer for informal
 firms (who avoid officials). In each dealing an official demands a bribe with probability
 
-    d = c * (1 - transparency/2) * visibility * (1 + outsider_bias * outsider) * (1.5 if informal),
+    d = c * (1 - 0.5 transparency) * visibility * (1 + outsider_bias * outsider) * (1.5 if informal),
 
-visibility = 0.5 + 0.5 B. The bribe is a share of the firm's quarterly output set by the
+visibility = base + (1 - base) B (``visibility_base``). The bribe is a share of the firm's quarterly output set by the
 bargaining share s = P^phi / (P^phi + B^phi): strong power extracts, strong business
 resists. Refusing costs what officials can inflict, h = P (1 - B): delays and harassment
 scale with administrative power, and a strong firm shrugs them off. The firm answers each
@@ -18,10 +18,11 @@ demand by a logit choice over expected payoffs (output shares):
     report  -report_cost - (1 - legal_quality (1 - c)) * (delay_cost + retaliation) * h
 
 A paid bribe is detected with the true probability 1 - (1 - audit_rate)(1 - 0.15
-transparency) (audits, and open data that expose irregularities); a report brings the
-official to book with probability legal_quality * (1 - c): it has to reach an honest
-official, so corruption protects itself (Hammond's multiple equilibria). A firm caught
-paying is fined half the official's penalty (the giver is often treated as extorted).
+transparency) (audits, and open data that expose irregularities; 0.15 is
+``transparency_detection``); a report brings the official to book with probability
+legal_quality * (1 - c): it has to reach an honest official, so corruption protects itself
+(Hammond's multiple equilibria). A firm caught paying is fined ``giver_penalty`` (half) of the
+official's penalty (the giver is often treated as extorted).
 Perceived detection q jumps toward 1 by ``detection_jump`` times the share of the firm's
 ties caught paying this quarter (the whole jump when the firm itself was caught), then
 decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et al.).
@@ -31,45 +32,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import economy
-
-#: Share of the official's penalty that a firm caught paying a bribe pays.
-GIVER_PENALTY = 0.5
+from ..formulas import bargaining_share, life_stage, true_detection
 
 
-def true_detection(p) -> float:
-    """Probability that a paid bribe is detected by an audit."""
-    return 1.0 - (1.0 - p["audit_rate"]) * (1.0 - 0.15 * p["transparency"])
-
-
-def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
-    """s = P^phi / (P^phi + B^phi): the officials' share of the bargaining surplus."""
-    pp = np.power(power, phi)
-    return pp / (pp + np.power(np.maximum(strength, 1e-9), phi))
-
-
-def step(model, log) -> None:
-    p, f, a = model.params, model.firms, model.akimats_state
-    rng = model.streams["dealings"]
+def step(world, log, rng) -> None:
+    """Dealings, bribe demands, the firms' answers, detection, and perceived detection."""
+    p, f, a = world.params, world.firms, world.akimats
     n = f.n
-    alive = f.view("alive")
-    region = f.view("region")
-    formal = f.view("formal")
-    strength = f.view("strength")
-    age = f.view("age")
-    outsider = (~f.view("insider")) & (f.view("connection") < 0.5)
-    rival = (model.captured_regions()[region] > 0) & ~f.view("captor")
+    alive = f.alive
+    region = f.region
+    formal = f.formal
+    strength = f.strength
+    outsider = (~f.insider) & (f.connection < p["connected_from"])
+    rival = (world.captured_regions()[region] > 0) & ~f.captor
 
     power = a.power[region]
-    rate = np.where(age < 4, p["dealings_startup"], np.where(age < 20, p["dealings_growth"], p["dealings_mature"]))
-    lam = rate * 2.0 * power * (1.0 + 0.5 * p["outsider_bias"] * outsider) * (1.0 + p["capture_harassment"] * rival)
-    lam = lam * np.where(formal, 1.0, 0.5) * alive
+    rates = np.array([p["dealings_startup"], p["dealings_growth"], p["dealings_mature"]])
+    rate = rates[life_stage(f.age, p)]
+    lam = rate * p["dealings_reach"] * power * (1.0 + p["outsider_inspection_share"] * p["outsider_bias"] * outsider)
+    lam = lam * (1.0 + p["capture_harassment"] * rival)
+    lam = lam * np.where(formal, 1.0, p["informal_dealings"]) * alive
     n_deal = rng.poisson(lam)
 
-    demand_p = a.corrupt_share[region] * (1.0 - 0.5 * p["transparency"]) * (0.5 + 0.5 * strength)
-    demand_p = demand_p * (1.0 + p["outsider_bias"] * outsider) * np.where(formal, 1.0, 1.5)
+    visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
+    demand_p = a.corrupt_share[region] * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
+    demand_p = demand_p * (1.0 + p["outsider_bias"] * outsider) * np.where(formal, 1.0, p["informal_demand"])
     demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
-    output = economy.potential_output(model)
+    output = world.potential_output()
     log.potential_output = output
 
     # the choice and its consequences, for the firms that met a demand
@@ -79,13 +68,16 @@ def step(model, log) -> None:
     s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
     bribe = p["bribe_size"] * s
     harm = power[idx] * (1.0 - strength[idx])
-    q = f.view("perceived_detection")
+    q = f.perceived_detection
+    giver = p["giver_penalty"]
     upheld_p = p["legal_quality"] * (1.0 - a.corrupt_share[r_i])
-    u = np.stack([
-        -bribe * (1.0 + q[idx] * GIVER_PENALTY * p["audit_penalty"]),
-        -p["delay_cost"] * harm,
-        -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
-    ])
+    u = np.stack(
+        [
+            -bribe * (1.0 + q[idx] * giver * p["audit_penalty"]),
+            -p["delay_cost"] * harm,
+            -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
+        ]
+    )
     u = p["choice_sensitivity"] * (u - u.max(axis=0))
     w = np.exp(u)
     prob = w / w.sum(axis=0)
@@ -97,8 +89,12 @@ def step(model, log) -> None:
     upheld = rng.binomial(reported, upheld_p)
     failed = reported - upheld
     y = output[idx]
-    extracted = y * (paid * bribe + refused * p["delay_cost"] * harm + reported * p["report_cost"]
-                     + failed * (p["delay_cost"] + p["retaliation"]) * harm)
+    extracted = y * (
+        paid * bribe
+        + refused * p["delay_cost"] * harm
+        + reported * p["report_cost"]
+        + failed * (p["delay_cost"] + p["retaliation"]) * harm
+    )
 
     ev = log.firm
     ev["dealings"][:] = n_deal
@@ -107,24 +103,24 @@ def step(model, log) -> None:
     ev["refused"][idx] = refused
     ev["reported"][idx] = reported
     ev["extracted"][idx] = extracted
-    ev["fines"][idx] = y * detected_paid * bribe * GIVER_PENALTY * p["audit_penalty"]
-    # informal firms found out in a dealing pay a year's taxes as a fine
+    ev["fines"][idx] = y * detected_paid * bribe * giver * p["audit_penalty"]
+    # informal firms found out in a dealing pay informal_fine_quarters of taxes as a fine
     informal = np.flatnonzero(~formal & alive & (n_deal > 0))
     found = informal[rng.binomial(n_deal[informal], d_true) > 0]
-    ev["fines"][found] += 4.0 * p["tax_rate"] * output[found]
+    ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
     detected = np.zeros(n)
     detected[idx] = detected_paid > 0
     ev["detected"][:] = detected
 
-    R = model.n_regions
+    R = world.n_regions
     log.region["demands"][:] = np.bincount(r_i, weights=dm, minlength=R)
     log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
     log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
     log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
-    degree = model.ties.degree(n)
-    heard = np.divide(model.ties.sum_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
+    degree = world.ties.degree(n)
+    heard = np.divide(world.ties.sum_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
     heard = np.maximum(heard, detected)
     q[:] = q + p["detection_jump"] * (1.0 - q) * heard
     q[:] = q + p["detection_decay"] * (d_true - q)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def step(model, log) -> None:
-    p, a = model.params, model.akimats_state
+def step(world, log) -> None:
+    """Replicator step of each region's corrupt share on this quarter's dealings."""
+    p, a = world.params, world.akimats
     demands = log.region["demands"]
     has = demands > 0
     paid_rate = np.divide(log.region["paid"], demands, out=np.zeros_like(demands), where=has)

@@ -2,8 +2,8 @@
 renegotiation, termination.
 
 Tender: bidders are formal firms of the region with business strength B >= the bidder
-threshold. The winner maximises theta * merit + (1 - theta) * 3 L + Gumbel noise (a win
-probability proportional to exp(theta merit + (1 - theta) 3 L)); a captor that bids wins.
+threshold. The winner maximises theta * merit + (1 - theta) * w_L L + Gumbel noise (a win
+probability proportional to exp(theta merit + (1 - theta) w_L L), w_L = connection_weight); a captor that bids wins.
 A tender without bidders lapses and its co-financing returns to the fund.
 
 Contract: cost ``ppp_size``, of which the public share ``ppp_cofinancing`` came from the PPP
@@ -26,76 +26,20 @@ from __future__ import annotations
 
 import numpy as np
 
-# phases
-CONSTRUCTION, OPERATION, ENDED = 0, 1, 2
-# statuses
-PERFORMING, RENEGOTIATED, DISPUTED, TERMINATED, COMPLETED = 0, 1, 2, 3, 4
-STATUS_NAMES = ("performing", "renegotiated", "disputed", "terminated", "completed")
-OPERATION_QUARTERS = 20
-PARTNER_RETURN = 0.05  # availability payment a quarter, share of cost: 20 quarters repay 100% of cost
-JOBS_PER_COST = 0.5  # construction jobs per capital unit spent per quarter
+from ..formulas import merit, selection_score
+from ..world import COMPLETED, CONSTRUCTION, DISPUTED, ENDED, OPERATION, PERFORMING, RENEGOTIATED, TERMINATED
 
 
-class ProjectBook:
-    """All PPP contracts of the run as columns; contracts are never deleted."""
-
-    FIELDS = {"region": np.int32, "firm": np.int64, "sector": np.int8, "cost": np.float64, "lifecycle": np.bool_,
-              "phase": np.int8, "status": np.int8, "left": np.int32, "duration": np.int32, "started": np.int32}
-
-    def __init__(self):
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.zeros(0, dtype=dtype))
-
-    def __len__(self) -> int:
-        return len(self.region)
-
-    def add(self, **values) -> None:
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.append(getattr(self, name), np.asarray([values[name]], dtype=dtype)))
-
-    def live(self) -> np.ndarray:
-        return self.phase != ENDED
-
-    def remap_firms(self, mapping: np.ndarray) -> None:
-        live = self.live()
-        self.firm[live] = mapping[self.firm[live]]
-
-    def disputed_share(self, n_regions: int) -> np.ndarray:
-        live = self.live()
-        n = np.bincount(self.region[live], minlength=n_regions)
-        d = np.bincount(self.region[live & (self.status == DISPUTED)], minlength=n_regions)
-        return np.divide(d, n, out=np.zeros(n_regions), where=n > 0)
-
-    def counts(self, n_regions: int) -> dict[str, np.ndarray]:
-        """Contracts per region: live ones by status, and terminated / completed so far."""
-        live = self.live()
-        out = {}
-        for code, name in enumerate(STATUS_NAMES):
-            mask = (self.status == code) & (live if code < TERMINATED else ~live)
-            out[name] = np.bincount(self.region[mask], minlength=n_regions).astype(float)
-        return out
-
-    def operating_lift(self, n_regions: int) -> np.ndarray:
-        """Number of operating, non-disputed utility contracts per region and utility, shape (R, 4)."""
-        ok = (self.phase == OPERATION) & (self.status != DISPUTED) & (self.sector < 4)
-        lift = np.zeros((n_regions, 4))
-        np.add.at(lift, (self.region[ok], self.sector[ok]), 1.0 + 0.5 * self.lifecycle[ok])
-        return lift
-
-
-def step(model, log) -> None:
-    p, f, a, book = model.params, model.firms, model.akimats_state, model.projects
-    rng = model.streams["ppp"]
-    theta = p["merit_weight"]
-    alive = f.view("alive")
-    trust = f.view("trust")
+def step(world, log, rng) -> None:
+    """Tenders of the quarter, then the life cycle of every live contract."""
+    p, f, a, book = world.params, world.firms, world.akimats, world.projects
+    alive = f.alive
+    trust = f.trust
     # --- tenders
     if log.tenders:
-        eligible = alive & f.view("formal") & (f.view("strength") >= p["ppp_bidder_strength"])
-        log_a = np.log(f.view("productivity"))
-        merit = (log_a - log_a.mean()) / max(log_a.std(), 1e-9)
-        score = theta * merit + (1.0 - theta) * 3.0 * f.view("connection")
-        region = f.view("region")
+        eligible = alive & f.formal & (f.strength >= p["ppp_bidder_strength"])
+        score = selection_score(merit(f.productivity), f.connection, p)
+        region = f.region
         for r, sector in log.tenders:
             bidders = np.flatnonzero(eligible & (region == r))
             if bidders.size == 0:
@@ -106,10 +50,19 @@ def step(model, log) -> None:
                 winner = captors[np.argmax(f.capital[captors])]
             else:
                 winner = bidders[np.argmax(score[bidders] + rng.gumbel(size=bidders.size))]
-            duration = 4 + int(rng.poisson(2.0))
-            book.add(region=r, firm=winner, sector=sector, cost=p["ppp_size"],
-                     lifecycle=rng.random() < p["lifecycle_contracts"], phase=CONSTRUCTION,
-                     status=PERFORMING, left=duration, duration=duration, started=model.quarter)
+            duration = p["construction_quarters"] + int(rng.poisson(p["construction_delay"]))
+            book.add(
+                region=r,
+                firm=winner,
+                sector=sector,
+                cost=p["ppp_size"],
+                lifecycle=rng.random() < p["lifecycle_contracts"],
+                phase=CONSTRUCTION,
+                status=PERFORMING,
+                left=duration,
+                duration=duration,
+                started=world.quarter,
+            )
             log.region["ppp_started"][r] += 1
             log.region["ppp_private_investment"][r] += (1.0 - p["ppp_cofinancing"]) * p["ppp_size"]
     if len(book) == 0:
@@ -140,8 +93,14 @@ def step(model, log) -> None:
     book.phase[live[terminated]] = ENDED
     # new disputes among working contracts
     working = ~disputed
-    opp = p["opportunism"] * (1.5 - t_partner) * (1.0 - 0.5 * book.lifecycle[live]) * (1.0 - 0.5 * training)
-    ren = p["reneging"] * (1.0 - 0.5 * legal) * (1.0 + p["rent_weight"]) * (1.0 - 0.5 * training)
+    lc, tr = p["lifecycle_effect"], p["training_effect"]
+    opp = (
+        p["opportunism"]
+        * (p["opportunism_trust"] - t_partner)
+        * (1.0 - lc * book.lifecycle[live])
+        * (1.0 - tr * training)
+    )
+    ren = p["reneging"] * (1.0 - p["legal_reneging"] * legal) * (1.0 + p["rent_weight"]) * (1.0 - tr * training)
     partner_opp = working & (rng.random(live.size) < opp)
     akimat_ren = working & (rng.random(live.size) < ren)
     new_dispute = partner_opp | akimat_ren
@@ -154,19 +113,21 @@ def step(model, log) -> None:
     in_construction = book.phase[idx] == CONSTRUCTION
     cons = idx[in_construction]
     spend = book.cost[cons] / book.duration[cons]
-    R = model.n_regions
+    R = world.n_regions
     log.region["ppp_construction_spending"][:] += np.bincount(book.region[cons], weights=spend, minlength=R)
-    log.region["ppp_offbudget"][:] += np.bincount(book.region[cons], weights=spend * (1.0 - p["ppp_cofinancing"]), minlength=R)
-    log.region["ppp_jobs"][:] += np.bincount(book.region[cons], weights=spend * JOBS_PER_COST, minlength=R)
+    log.region["ppp_offbudget"][:] += np.bincount(
+        book.region[cons], weights=spend * (1.0 - p["ppp_cofinancing"]), minlength=R
+    )
+    log.region["ppp_jobs"][:] += np.bincount(book.region[cons], weights=spend * p["jobs_per_cost"], minlength=R)
     np.add.at(log.firm["ppp_outlay"], book.firm[cons], spend * (1.0 - p["ppp_cofinancing"]))
     oper = idx[~in_construction]
-    np.add.at(log.firm["ppp_income"], book.firm[oper], PARTNER_RETURN * book.cost[oper])
+    np.add.at(log.firm["ppp_income"], book.firm[oper], p["partner_return"] * book.cost[oper])
     np.add.at(log.firm["cooperation"], book.firm[idx], 1.0)
     book.left[idx] -= 1
     done = idx[book.left[idx] <= 0]
     to_operation = done[book.phase[done] == CONSTRUCTION]
     finished = done[book.phase[done] == OPERATION]
     book.phase[to_operation] = OPERATION
-    book.left[to_operation] = OPERATION_QUARTERS
+    book.left[to_operation] = p["operation_quarters"]
     book.phase[finished] = ENDED
     book.status[finished] = COMPLETED

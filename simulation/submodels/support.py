@@ -1,7 +1,7 @@
 """4. Support: grants, subsidies and tax benefits (paper Table 4, financial and economic block).
 
-Formal firms apply with probability 0.3 + 0.5 T (firms that trust the akimat apply). Each
-applicant has a score theta * merit + (1 - theta) * 3 L: merit is standardised log
+Formal firms apply with probability apply_base + apply_trust T (firms that trust the akimat apply). Each
+applicant has a score theta * merit + (1 - theta) * w_L L (w_L = connection_weight): merit is standardised log
 productivity, L the connection to the akimat, theta the merit weight (high in the
 partnership model, low in the symbiotic one: patronage of insiders). The akimat funds
 about k = support_budget / grant applicants, each with probability min(1, k w_i / sum w),
@@ -14,29 +14,26 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Typical grant, in capital units (about 1.7 quarters' output of the initial median firm).
-GRANT = 0.2
+from ..formulas import merit, selection_score
 
 
-def step(model, log) -> None:
-    p, f, a = model.params, model.firms, model.akimats_state
-    rng = model.streams["support"]
-    R = model.n_regions
-    region = f.view("region")
-    applicant = f.view("alive") & f.view("formal") & (rng.random(f.n) < 0.3 + 0.5 * f.view("trust"))
-    log_a = np.log(f.view("productivity"))
-    merit = (log_a - log_a.mean()) / max(log_a.std(), 1e-9)
-    theta = p["merit_weight"]
-    weight = np.exp(theta * merit + (1.0 - theta) * 3.0 * f.view("connection")) * applicant
+def step(world, log, rng) -> None:
+    """Applications, awards of the support budget, and the captors' diverted budget."""
+    p, f, a = world.params, world.firms, world.akimats
+    R = world.n_regions
+    region = f.region
+    applicant = f.alive & f.formal & (rng.random(f.n) < p["apply_base"] + p["apply_trust"] * f.trust)
+    weight = np.exp(selection_score(merit(f.productivity), f.connection, p)) * applicant
     total = np.bincount(region, weights=weight, minlength=R)
-    k = a.support_budget / GRANT
+    k = a.support_budget / p["grant"]
     prob = np.minimum(1.0, np.divide(k[region] * weight, total[region], out=np.zeros(f.n), where=total[region] > 0))
     got = rng.random(f.n) < prob
     count = np.bincount(region, weights=got, minlength=R)
     per = np.divide(a.support_budget, count, out=np.zeros(R), where=count > 0)
     log.firm["support"][:] = got * per[region]
-    held = f.view("captor") & f.view("alive")
-    stake = f.view("capital") * held
+    held = f.captor & f.alive
+    stake = f.capital * held
     total_stake = np.bincount(region, weights=stake, minlength=R)
-    log.firm["capture_income"][:] = np.divide(stake * a.capture_transfer[region], total_stake[region],
-                                              out=np.zeros(f.n), where=total_stake[region] > 0)
+    log.firm["capture_income"][:] = np.divide(
+        stake * a.capture_transfer[region], total_stake[region], out=np.zeros(f.n), where=total_stake[region] > 0
+    )

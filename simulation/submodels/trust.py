@@ -2,8 +2,8 @@
 
 Consultation (business councils, online discussions; Table 4 socio-political block): a
 firm that is strong (B >= theta_B) or in an association takes part with probability
-consultation * B, which counts as cooperation with the akimat and as a voice worth 1% of
-output in the firm's experience.
+consultation * B, which counts as cooperation with the akimat and as a voice worth
+``voice_value`` (1%) of output in the firm's experience.
 
 Trust: T <- (1 - mu) T + mu * h, where h = 1 - (share of this quarter's dealings with a
 bribe demand) - (1 if the akimat reneged on one of the firm's PPP contracts), clipped to
@@ -19,38 +19,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from .economy import DISPUTE_LOSS
 
-VOICE_VALUE = 0.01
-
-
-def step(model, log) -> None:
-    p, f = model.params, model.firms
-    rng = model.streams["trust"]
+def step(world, log, rng) -> None:
+    """Consultation, trust, satisfaction and word of mouth."""
+    p, f = world.params, world.firms
     ev = log.firm
-    alive = f.view("alive")
-    strength = f.view("strength")
-    eligible = alive & ((strength >= p["business_threshold"]) | f.view("member"))
+    alive = f.alive
+    strength = f.strength
+    eligible = alive & ((strength >= p["business_threshold"]) | f.member)
     voice = eligible & (rng.random(f.n) < p["consultation"] * strength)
     ev["cooperation"][:] += voice
 
     dealt = ev["dealings"]
     demand_share = np.divide(ev["demands"], dealt, out=np.zeros(f.n), where=dealt > 0)
     honoured = np.clip(1.0 - demand_share - (ev["reneged_on"] > 0), 0.0, 1.0)
-    trust = f.view("trust")
+    trust = f.trust
     trust[:] = np.where(alive, (1.0 - p["trust_rate"]) * trust + p["trust_rate"] * honoured, trust)
 
     y = ev["output"]
-    gain = ev["support"] + ev["ppp_income"] + VOICE_VALUE * voice * y
-    loss = ev["extracted"] + ev["fines"] + DISPUTE_LOSS * ev["disputes"] * y
+    gain = ev["support"] + ev["ppp_income"] + p["voice_value"] * voice * y
+    loss = ev["extracted"] + ev["fines"] + p["dispute_loss"] * ev["disputes"] * y
     net_year = f.last_year("experience") + gain - loss
     ev["experience"][:] = gain - loss
     y_year = np.maximum(f.last_year("output") + y, 1e-9)
     signal = np.tanh(p["experience_scale"] * net_year / y_year)
-    sat = f.view("satisfaction")
+    sat = f.satisfaction
     sat[:] = np.where(alive, (1.0 - p["satisfaction_rate"]) * sat + p["satisfaction_rate"] * signal, 0.0)
     live = alive.astype(float)
-    degree = model.ties.sum_over_ties(live)
-    heard = model.ties.sum_over_ties(sat * live)
+    degree = world.ties.sum_over_ties(live)
+    heard = world.ties.sum_over_ties(sat * live)
     mean_ties = np.divide(heard, degree, out=sat.copy(), where=degree > 0)
     sat[:] = np.where(alive, (1.0 - p["word_of_mouth"]) * sat + p["word_of_mouth"] * mean_ties, 0.0)

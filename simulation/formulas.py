@@ -1,0 +1,87 @@
+"""Formulas that several submodels share: pure functions of arrays and parameters.
+
+Nothing here reads or writes the world; every function's result depends only on its
+arguments. A submodel that needs one of these imports it from here, never from another
+submodel (the layering test in ``tests/test_architecture.py`` checks that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+
+def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
+    """s = P^phi / (P^phi + B^phi): the officials' share of the bargaining surplus (brief s.3)."""
+    pp = np.power(power, phi)
+    return pp / (pp + np.power(np.maximum(strength, 1e-9), phi))
+
+
+def true_detection(p: Mapping[str, Any]) -> float:
+    """Probability that a paid bribe is detected: by an audit, or by open data that expose it."""
+    return 1.0 - (1.0 - p["audit_rate"]) * (1.0 - p["transparency_detection"] * p["transparency"])
+
+
+def potential_output(productivity: np.ndarray, capital: np.ndarray, alpha: float, alive: np.ndarray) -> np.ndarray:
+    """A K^alpha for firms in business (0 for exited rows), before the quarter's shock."""
+    return productivity * np.power(capital, alpha) * alive
+
+
+def jobs(capital: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+    """Employees of a firm: the owner plus staff growing with capital, 1 + j K^e."""
+    return 1.0 + p["jobs_per_capital"] * np.power(capital, p["jobs_elasticity"])
+
+
+def merit(productivity: np.ndarray) -> np.ndarray:
+    """Standardised log productivity over the rows given (the merit of an applicant or bidder)."""
+    log_a = np.log(productivity)
+    return (log_a - log_a.mean()) / max(log_a.std(), 1e-9)
+
+
+def selection_score(merit_: np.ndarray, connection: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+    """theta * merit + (1 - theta) * w_L * L: how the akimat ranks applicants and bidders."""
+    theta = p["merit_weight"]
+    return theta * merit_ + (1.0 - theta) * p["connection_weight"] * connection
+
+
+def business_strength(capital: np.ndarray, match: np.ndarray, member: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+    """B = logistic(slope * log(K / K_match)) + association bonus, capped at 1."""
+    k = np.maximum(capital, 1e-12)
+    b = 1.0 / (1.0 + (match / k) ** p["strength_slope"])
+    return np.minimum(1.0, b + p["association_bonus"] * member)
+
+
+def size_class(capital: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+    """0 micro, 1 small, 2 medium, 3 large, by capital."""
+    bounds = np.array([p["micro_capital"], p["small_capital"], p["medium_capital"]])
+    return np.searchsorted(bounds, capital, side="right")
+
+
+def life_stage(age: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+    """0 start-up, 1 growing, 2 mature, by age in quarters."""
+    return np.where(age < p["startup_age"], 0, np.where(age < p["mature_age"], 1, 2))
+
+
+def logit(x: float) -> float:
+    """log(x / (1 - x))."""
+    return float(np.log(x / (1.0 - x)))
+
+
+def apportion(total: int, shares: np.ndarray) -> np.ndarray:
+    """Integer counts summing to ``total`` in proportion to ``shares`` (largest remainder)."""
+    raw = total * shares
+    counts = np.floor(raw).astype(np.int64)
+    rest = total - counts.sum()
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[:rest]] += 1
+    return counts
+
+
+def share_of(mask: np.ndarray, region: np.ndarray, n_per_region: np.ndarray) -> np.ndarray:
+    """Per region: the count of rows where ``mask`` holds, over ``n_per_region`` (0 where empty)."""
+    n_regions = len(n_per_region)
+    return np.divide(
+        np.bincount(region[mask], minlength=n_regions), n_per_region, out=np.zeros(n_regions), where=n_per_region > 0
+    )

@@ -1,0 +1,133 @@
+"""Initialisation (ODD 5): the world at the start of a run, from the parameters and the seed.
+
+Akimats get their power around the scenario's mean; firms are shared among regions by
+population, with lognormal capital scaled by the region's GRP per head, lognormal
+productivity, owners' age cohorts from the entrepreneurs' sample and firm ages bounded by
+the owner's working life; the symbiotic model's insiders are the largest firms of each
+region; firms are tied in a small world within regions plus long ties between large firms
+of neighbouring regions; residents carry persistent tastes. Every draw comes from the
+named streams ``world``, ``network`` and ``residents``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import numpy as np
+
+from . import formulas, networks
+from . import regions as regions_mod
+from .formulas import apportion, logit
+from .world import OWNER_COHORT_SHARES, RESIDENT_COHORT_SHARES, AkimatState, FirmTable, ResidentTable, World
+
+#: Streams that initialisation draws from (the schedule adds one per quarterly step).
+STREAMS = ("world", "network", "residents")
+
+
+def make_streams(seed: int, names: tuple[str, ...]) -> dict[str, np.random.Generator]:
+    """One generator per name, each seeded by (seed, crc32(name)): adding draws to one
+    stream does not shift the others, so policy comparisons stay paired."""
+    return {name: np.random.default_rng([seed, zlib.crc32(name.encode())]) for name in names}
+
+
+def build(params: dict[str, Any], seed: int, streams: dict[str, np.random.Generator]) -> World:
+    """The world of quarter 0."""
+    p = params
+    regions = regions_mod.select(p["regions"])
+    region_graph = regions_mod.neighbour_graph(regions)
+    akimats = _akimats(p, len(regions), streams["world"])
+    firms, match_capital, ties = _firms(p, regions, region_graph, streams["world"], streams["network"])
+    residents = _residents(p, len(regions), streams["residents"])
+    world = World(p, seed, streams, regions, region_graph, akimats, firms, residents, ties, match_capital)
+    world.update_strength()
+    # the budget of the first quarter: taxes of the initial firms at full formality
+    output = world.potential_output()
+    tax = np.bincount(firms.region, weights=p["tax_rate"] * output, minlength=len(regions))
+    akimats.tax_revenue[:] = tax
+    akimats.initial_tax[:] = np.maximum(tax, 1e-9)
+    return world
+
+
+def _akimats(p: dict[str, Any], n_regions: int, rng: np.random.Generator) -> AkimatState:
+    a = AkimatState(n_regions)
+    z = rng.standard_normal(n_regions)
+    z = z - z.mean()  # the scenario's power_strength is the mean over its regions
+    a.power[:] = np.clip(p["power_strength"] + p["power_spread"] * z, 0.01, 0.99)
+    a.structural_power[:] = a.power
+    a.corrupt_share[:] = p["corruption_initial"]
+    a.utility_quality[:] = p["utility_quality"]
+    return a
+
+
+def _firms(p, regions, region_graph, rng, network_rng):
+    n_regions = len(regions)
+    pop = np.array([r.population_thousands for r in regions])
+    counts = apportion(p["firms"], pop / pop.sum())
+    # richer regions (GRP per head) have larger firms; scaled so that the mean factor is 1
+    grp = np.array([r.grp_share for r in regions])
+    wealth = np.sqrt((grp / grp.sum()) / (pop / pop.sum()))
+    wealth = wealth / np.average(wealth, weights=counts) if counts.sum() else wealth
+    region = np.repeat(np.arange(n_regions), counts)
+    n = len(region)
+    f = FirmTable(int(n * 1.5) + 16)
+    capital = wealth[region] * np.exp(p["capital_dispersion"] * rng.standard_normal(n))
+    sigma_a = p["productivity_dispersion"]
+    productivity = p["productivity"] * np.exp(sigma_a * rng.standard_normal(n) - sigma_a**2 / 2)
+    # the capital at which a firm is a match for its akimat, set so that the output-weighted
+    # median firm (capital exp(alpha sigma^2) times the median, for lognormal capital) has
+    # business strength B = business_strength
+    weighted_median = np.exp(p["capital_elasticity"] * p["capital_dispersion"] ** 2)
+    # ... in a region of average economic size; a firm must be bigger to match the akimat
+    # of a bigger regional economy: K_match,r = K_match * (GRP share / mean share)^elasticity
+    size = (grp / grp.mean()) ** p["akimat_size_elasticity"]
+    match_capital = weighted_median * np.exp(-logit(p["business_strength"]) / p["strength_slope"]) * size
+    connection = np.where(rng.random(n) < p["connected_share"], rng.uniform(p["connection_min"], 1.0, n), 0.0)
+    cohort = rng.choice(4, size=n, p=OWNER_COHORT_SHARES)
+    # a firm is at most as old as its owner's working life: young owners run start-ups
+    max_age = p["firm_age_per_cohort"] * (1 + np.arange(4))
+    rows = f.add(
+        n,
+        region=region,
+        capital=capital,
+        productivity=productivity,
+        cohort=cohort,
+        age=np.floor(rng.random(n) * max_age[cohort]).astype(np.int32),
+        connection=connection,
+        member=rng.random(n) < p["association_share"],
+        formal=True,
+        alive=True,
+        trust=0.5,
+        perceived_detection=formulas.true_detection(p),
+    )
+    _appoint_insiders(f, rows, n_regions, p["insiders"])
+    src, dst = networks.small_world_edges(
+        [rows[region == r] for r in range(n_regions)], p["firm_ties"], p["tie_rewiring"], network_rng
+    )
+    large = rows[formulas.size_class(f.capital, p) == 3]
+    lsrc, ldst = networks.long_ties(large, region[large], region_graph, p["long_ties"], network_rng)
+    ties = networks.TieNetwork(np.concatenate([src, lsrc]), np.concatenate([dst, ldst]), f.n)
+    return f, match_capital, ties
+
+
+def _appoint_insiders(f: FirmTable, rows: np.ndarray, n_regions: int, k: int) -> None:
+    """The symbiotic model's dominant players: the largest firms of each region, fully connected."""
+    if k == 0:
+        return
+    for r in range(n_regions):
+        in_region = rows[f.region[rows] == r]
+        top = in_region[np.argsort(-f.capital[in_region], kind="stable")[:k]]
+        f.insider[top] = True
+        f.connection[top] = 1.0
+
+
+def _residents(p: dict[str, Any], n_regions: int, rng: np.random.Generator) -> ResidentTable:
+    m = p["residents_per_region"]
+    region = np.repeat(np.arange(n_regions), m)
+    n = len(region)
+    return ResidentTable(
+        region=region,
+        cohort=rng.choice(4, size=n, p=RESIDENT_COHORT_SHARES),
+        taste=rng.standard_normal(n),
+        utility_taste=rng.standard_normal((n, 4)),
+    )

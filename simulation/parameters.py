@@ -1,0 +1,352 @@
+"""The parameter registry: every number that shapes behaviour, declared once.
+
+Each parameter has a type, a default, a range, a unit, a one-line meaning and a source;
+``statebiz params`` lists them, experiments vary them, the calibration fits some of them,
+and the ODD's parameter table is generated from them (``tools/param_table.py``). The
+``structural`` section holds the constants of the mechanisms (shares, scales, thresholds
+that the model's equations use): they are not fitted, but they are visible, documented and
+can be varied like any other parameter.
+
+Resolution order (later wins): declared defaults < governance preset (brief section 4)
+< explicit values (scenario file, command line, keyword arguments). Names are unique across
+sections, so every parameter can be given by its bare name (``run_model(audit_rate=0.2)``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+
+class ScenarioError(ValueError):
+    """A scenario or override is invalid. The message is one line naming file, key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter (``kind`` is int, float, str, bool, or tuple: a fixed-length list of numbers)."""
+
+    name: str
+    section: str
+    kind: type
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    meaning: str = ""
+    source: str = "assumption"
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """A single number (int or float) that a range of an experiment can vary."""
+        return self.kind in (int, float)
+
+    def allowed(self) -> str:
+        """What this parameter accepts, in words (for one-line error messages)."""
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is tuple:
+            return f"a list of {len(self.default)} numbers, each in [{self.low}, {self.high}]"
+        kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[self.kind]
+        if self.low is not None and self.high is not None:
+            return f"{kind} in [{self.low}, {self.high}]"
+        return kind
+
+    def check(self, value: Any) -> Any:
+        """Return the value converted to this parameter's type, or raise ValueError with what is allowed."""
+        if self.kind is tuple:
+            if not isinstance(value, (list, tuple)) or len(value) != len(self.default):
+                raise ValueError(self.allowed())
+            items = []
+            for v in value:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or not self.low <= v <= self.high:
+                    raise ValueError(self.allowed())
+                items.append(float(v))
+            return tuple(items)
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError(self.allowed())
+            return value
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise ValueError(self.allowed())
+            if self.choices and value not in self.choices:
+                raise ValueError(self.allowed())
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(self.allowed())
+        if self.kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(self.allowed())
+            value = int(value)
+        else:
+            value = float(value)
+            if value != value:  # NaN
+                raise ValueError(self.allowed())
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ValueError(self.allowed())
+        return value
+
+
+def _p(name, section, kind, default, low=None, high=None, unit="", meaning="", source="assumption", choices=None):
+    return Param(name, section, kind, default, low, high, unit, meaning, source, choices)
+
+
+# fmt: off
+PARAMETERS: tuple[Param, ...] = (
+    # --- run -------------------------------------------------------------------------------
+    _p("steps", "run", int, 40, 1, 1000, "quarters", "reported quarters after the burn-in", "brief s.2"),
+    _p("burn_in", "run", int, 8, 0, 200, "quarters", "quarters simulated before reporting starts (not in the results)", "brief s.2"),
+    # --- world -----------------------------------------------------------------------------
+    _p("regions", "world", str, "turkestan", meaning="comma-separated region ids from data/kazakhstan_regions.toml, or 'all' for the 20 akimats", source="data file"),
+    _p("firms", "world", int, 5000, 10, 5_000_000, "firms", "initial number of firms, shared among regions by population", "assumption (scale)"),
+    _p("residents_per_region", "world", int, 1000, 198, 1_000_000, "residents", "resident agents per region (the pool from which a survey would sample 198, as in Table 2)", "paper Table 2 (sample 198)"),
+    _p("power_strength", "world", float, 0.6, 0.0, 1.0, "0..1", "mean initial power strength P of the akimats (fiscal and administrative capacity)", "calibrated"),
+    _p("power_spread", "world", float, 0.1, 0.0, 0.5, "0..1", "standard deviation of initial P across regions", "assumption"),
+    _p("business_strength", "world", float, 0.3, 0.01, 0.99, "0..1", "business strength B of the output-weighted median firm (sets firms' capital against the akimat's)", "calibrated"),
+    _p("capital_dispersion", "world", float, 1.6, 0.1, 4.0, "log units", "standard deviation of log initial capital (heavy tail of firm sizes)", "assumption (lognormal firm sizes)"),
+    _p("strength_slope", "world", float, 0.8, 0.1, 5.0, "1/log unit", "slope of business strength B in log capital", "assumption"),
+    _p("association_share", "world", float, 0.15, 0.0, 1.0, "share", "share of firms in a business association", "assumption"),
+    _p("association_bonus", "world", float, 0.15, 0.0, 0.5, "B units", "rise in business strength B from association membership", "assumption"),
+    _p("firm_ties", "world", int, 6, 2, 40, "ties", "ties per firm in the small-world firm network (even number)", "assumption (Watts-Strogatz)"),
+    _p("tie_rewiring", "world", float, 0.1, 0.0, 1.0, "probability", "rewiring probability of the small-world firm network", "assumption (Watts-Strogatz)"),
+    # --- governance (brief section 4; presets below) ------------------------------------------
+    _p("governance", "governance", str, "partnership", meaning="governance model: named preset of the parameters marked 'preset'", source="paper s.2, brief s.4", choices=("partnership", "symbiotic")),
+    _p("merit_weight", "governance", float, 0.9, 0.0, 1.0, "0..1", "merit weight theta in tenders and support (rest: connections) [preset]", "brief s.4"),
+    _p("rent_weight", "governance", float, 0.0, 0.0, 1.0, "0..1", "akim's weight on rents w_R in the budget plan [preset]", "brief s.4"),
+    _p("outsider_bias", "governance", float, 0.0, 0.0, 5.0, "relative", "extra bribe-demand and inspection intensity against outsiders [preset]", "brief s.4"),
+    _p("insiders", "governance", int, 0, 0, 10, "firms", "dominant insider firms per region (fully connected to the akim) [preset]", "brief s.4; paper s.2 (dominant player)"),
+    _p("connected_share", "governance", float, 0.05, 0.0, 1.0, "share", "share of other firms with some connection L to the akimat [preset]", "assumption"),
+    # --- levers (Table 4 blocks) ---------------------------------------------------------------
+    _p("transparency", "levers", float, 0.7, 0.0, 1.0, "0..1", "e-government: interactive website, online discussions, open annual reports [preset]", "paper Table 4 (information-technological)"),
+    _p("audit_rate", "levers", float, 0.04, 0.0, 1.0, "probability", "probability that an audit detects a given paid bribe [preset]", "paper Table 4; literature (inspection game)"),
+    _p("audit_penalty", "levers", float, 6.0, 0.0, 50.0, "bribes", "penalty of a caught official in multiples of the bribe", "literature (Becker 1968)"),
+    _p("support_share", "levers", float, 0.10, 0.0, 0.5, "budget share", "grants and subsidies as a share of the regional budget", "paper Table 4 (financial and economic)"),
+    _p("tax_benefit", "levers", float, 0.3, 0.0, 1.0, "share", "tax reduction for supported firms (share of their tax)", "paper Table 4 (tax benefits)"),
+    _p("ppp_training", "levers", float, 0.3, 0.0, 1.0, "0..1", "training of officials in PPP: lowers project failure and disputes", "paper Table 4 (organizational and administrative)"),
+    _p("legal_quality", "levers", float, 0.5, 0.0, 1.0, "0..1", "contract enforcement and property rights", "paper Table 4 (legal and regulatory); s.5"),
+    _p("consultation", "levers", float, 1.0, 0.0, 1.0, "0..1", "consultation with business (business councils, online discussions) [preset]", "paper Table 4 (socio-political)"),
+    _p("lifecycle_contracts", "levers", float, 0.3, 0.0, 1.0, "share", "share of PPP contracts that are life-cycle contracts (build and maintain)", "paper Table 4 (life cycle contracts)"),
+    # --- dealings: the inspection game ---------------------------------------------------------
+    _p("dealings_startup", "dealings", float, 3.0, 0.0, 20.0, "1/quarter", "mean dealings with officials of a start-up (first 4 quarters)", "assumption"),
+    _p("dealings_growth", "dealings", float, 2.0, 0.0, 20.0, "1/quarter", "mean dealings of a growing firm (quarters 5-20)", "assumption"),
+    _p("dealings_mature", "dealings", float, 1.2, 0.0, 20.0, "1/quarter", "mean dealings of a mature firm", "assumption"),
+    _p("corruption_initial", "dealings", float, 0.35, 0.0, 1.0, "share", "initial share c of corrupt officials", "calibrated (paper Table 9: >50% meet corruption)"),
+    _p("bribe_size", "dealings", float, 0.05, 0.0, 1.0, "output share", "bribe per demand as a share of quarterly output when officials hold all bargaining power", "assumption"),
+    _p("bargaining_exponent", "dealings", float, 2.0, 0.1, 10.0, "", "phi in the bargaining share s = P^phi/(P^phi + B^phi)", "brief s.3"),
+    _p("delay_cost", "dealings", float, 0.15, 0.0, 1.0, "output share", "cost of refusing a demand (delays, harassment) for a powerless firm under full power", "assumption"),
+    _p("report_cost", "dealings", float, 0.01, 0.0, 1.0, "output share", "effort cost of reporting a demand", "assumption"),
+    _p("retaliation", "dealings", float, 0.10, 0.0, 1.0, "output share", "retaliation after an unsuccessful report, for a powerless firm under full power", "assumption"),
+    _p("choice_sensitivity", "dealings", float, 40.0, 0.0, 500.0, "1/output share", "logit sensitivity of the pay/refuse/report choice", "calibrated"),
+    _p("detection_jump", "dealings", float, 0.3, 0.0, 1.0, "share", "jump of perceived detection toward 1 when the firm is caught paying (times the share of ties caught)", "Hokamp & Pickhardt 2010; Platas-Lopez et al."),
+    _p("detection_decay", "dealings", float, 0.25, 0.0, 1.0, "1/quarter", "rate at which perceived detection returns to the true rate", "Hokamp & Pickhardt 2010"),
+    _p("adaptation_rate", "dealings", float, 0.2, 0.0, 5.0, "1/quarter", "speed of officials' replicator adaptation between corrupt and honest", "Hammond 2000"),
+    _p("official_mutation", "dealings", float, 0.01, 0.0, 0.2, "1/quarter", "drift of the corrupt share toward 1/2 (new officials)", "assumption"),
+    # --- PPP -----------------------------------------------------------------------------------
+    _p("ppp_share", "ppp", float, 0.10, 0.0, 0.5, "budget share", "budget share available for PPP co-financing", "assumption"),
+    _p("ppp_cofinancing", "ppp", float, 0.3, 0.05, 1.0, "share", "public share of a PPP project's cost", "assumption"),
+    _p("ppp_size", "ppp", float, 40.0, 0.1, 10000.0, "capital units", "cost of a PPP project", "assumption"),
+    _p("ppp_bidder_strength", "ppp", float, 0.5, 0.0, 1.0, "B units", "business strength B a firm needs to bid for a PPP", "assumption"),
+    _p("opportunism", "ppp", float, 0.04, 0.0, 1.0, "1/quarter", "base probability that a PPP partner acts opportunistically", "assumption"),
+    _p("reneging", "ppp", float, 0.03, 0.0, 1.0, "1/quarter", "base probability that the akimat reneges on a PPP contract", "assumption"),
+    _p("renegotiation", "ppp", float, 0.3, 0.0, 1.0, "1/quarter", "probability that a dispute is renegotiated (at full legal quality and trust)", "assumption"),
+    _p("termination", "ppp", float, 0.1, 0.0, 1.0, "1/quarter", "probability that a dispute ends the contract (at zero legal quality)", "assumption"),
+    # --- capture -------------------------------------------------------------------------------
+    _p("capture_effort", "capture", float, 0.3, 0.0, 1.0, "1/quarter", "scale of the probability that a firm stronger than its akimat tries capture: effort (B - P) B^2", "assumption"),
+    _p("capture_harassment", "capture", float, 1.0, 0.0, 5.0, "relative", "extra inspections of the captor's rivals", "brief s.3"),
+    _p("capture_diversion", "capture", float, 0.15, 0.0, 1.0, "budget share", "budget share diverted to the captor", "brief s.3"),
+    _p("capture_loss", "capture", float, 0.03, 0.0, 1.0, "1/quarter", "probability that a capture ends (at zero legal quality; higher with legal quality)", "assumption"),
+    # --- economy -------------------------------------------------------------------------------
+    _p("capital_elasticity", "economy", float, 0.9, 0.1, 1.0, "", "alpha in output Y = A K^alpha", "assumption"),
+    _p("productivity", "economy", float, 0.12, 0.01, 10.0, "output/capital^alpha", "mean productivity A per quarter", "assumption"),
+    _p("productivity_dispersion", "economy", float, 0.3, 0.0, 2.0, "log units", "standard deviation of log productivity", "assumption"),
+    _p("tax_rate", "economy", float, 0.12, 0.0, 0.8, "output share", "taxes of formal firms", "assumption (KZ simplified regimes ~3-10% of turnover)"),
+    _p("depreciation", "economy", float, 0.02, 0.0, 0.5, "1/quarter", "depreciation of firm capital", "assumption"),
+    _p("fixed_cost", "economy", float, 0.01, 0.0, 10.0, "capital units/quarter", "fixed running cost of a firm", "assumption"),
+    _p("reinvestment", "economy", float, 0.5, 0.0, 1.0, "profit share", "share of profit reinvested at full trust and no expropriation risk", "assumption"),
+    _p("informality_burden", "economy", float, 0.25, 0.0, 2.0, "output share", "burden (taxes, bribes, delays) above which formal firms go informal", "assumption"),
+    _p("informality_rate", "economy", float, 0.1, 0.0, 1.0, "1/quarter", "probability of switching formal/informal when the burden says so", "assumption"),
+    _p("exit_losses", "economy", int, 4, 1, 40, "quarters", "consecutive loss-making quarters before exit", "assumption"),
+    _p("entry_rate", "economy", float, 0.012, 0.0, 0.5, "1/quarter", "entrants per existing firm at a neutral climate", "assumption"),
+    _p("central_transfer", "economy", float, 0.5, 0.0, 5.0, "tax units", "central transfer as a multiple of initial regional tax revenue", "assumption (KZ regions depend on transfers)"),
+    # --- trust and satisfaction ----------------------------------------------------------------
+    _p("trust_rate", "trust", float, 0.2, 0.0, 1.0, "1/quarter", "mu: speed of trust updating", "assumption"),
+    _p("satisfaction_rate", "trust", float, 0.25, 0.0, 1.0, "1/quarter", "speed of satisfaction updating", "assumption"),
+    _p("word_of_mouth", "trust", float, 0.1, 0.0, 1.0, "share", "weight of ties' satisfaction in a firm's own", "assumption"),
+    _p("experience_scale", "trust", float, 20.0, 0.1, 1000.0, "1/output share", "scale turning net experience (output share) into satisfaction", "calibrated"),
+    # --- tournament (Figure 2) ------------------------------------------------------------------
+    _p("power_learning", "tournament", float, 0.04, 0.0, 1.0, "P/quarter", "eta: change of P per unit of evaluation rank above 1/2", "brief s.3"),
+    _p("capture_penalty", "tournament", float, 0.005, 0.0, 1.0, "P/quarter", "kappa: loss of P while captured", "brief s.3"),
+    _p("replacement_quantile", "tournament", float, 0.2, 0.0, 1.0, "share", "bottom quantile of akims at risk of replacement at the annual evaluation (with fewer than 3 regions: the score below which an akim is at risk)", "assumption"),
+    _p("replacement_probability", "tournament", float, 0.3, 0.0, 1.0, "1/year", "probability that an akim in the bottom quantile is replaced", "assumption"),
+    # --- residents and utilities ---------------------------------------------------------------
+    _p("utility_quality", "residents", float, 0.6, 0.0, 1.0, "0..1", "initial quality of heat, water, power and gas supply", "calibrated (paper Table 6)"),
+    _p("utility_depreciation", "residents", float, 0.02, 0.0, 0.5, "1/quarter", "decay of utility quality without maintenance", "assumption"),
+    _p("maintenance_share", "residents", float, 0.3, 0.0, 1.0, "budget share", "budget share spent on utility maintenance", "assumption"),
+    _p("ppp_quality_lift", "residents", float, 0.005, 0.0, 0.5, "1/quarter", "pull of a utility's quality toward 1 per operating PPP project in it", "assumption"),
+    _p("resident_noise", "residents", float, 1.0, 0.0, 2.0, "latent units", "spread of residents' individual satisfaction around the regional level", "calibrated"),
+    # --- structural constants of the mechanisms (not fitted; documented and variable) ---------
+    # initialisation
+    _p("akimat_size_elasticity", "structural", float, 0.5, 0.0, 2.0, "", "elasticity of the capital a firm needs to match its akimat with respect to the region's GRP share (a firm the size of a big-city akimat's match dominates a small region)", "assumption"),
+    _p("long_ties", "structural", int, 2, 0, 20, "ties", "long ties of each large firm to large firms of neighbouring regions", "brief s.2 (a few long ties for large firms)"),
+    _p("firm_age_per_cohort", "structural", int, 24, 1, 200, "quarters", "oldest firm an owner can run at the start, per owner age cohort (x1 <30, x2 30-39, x3 40-49, x4 50+): a firm is at most as old as its owner's working life", "assumption (paper Tables 7-9 cohorts)"),
+    _p("connected_from", "structural", float, 0.5, 0.0, 1.0, "L", "connection L from which a firm counts as connected to the akimat (not an outsider in dealings; an insider in the support statistics)", "assumption"),
+    _p("connection_min", "structural", float, 0.3, 0.0, 1.0, "L", "lowest connection L of a connected firm (connections are uniform between this and 1)", "assumption"),
+    _p("micro_capital", "structural", float, 1.0, 0.0, 1000.0, "capital units", "capital below which a firm is micro (the initial median firm has 1)", "assumption (size classes)"),
+    _p("small_capital", "structural", float, 8.0, 0.0, 1000.0, "capital units", "capital below which a firm is small, from micro_capital on (Figure 2 counts micro and small firms)", "assumption (size classes)"),
+    _p("medium_capital", "structural", float, 40.0, 0.0, 1000.0, "capital units", "capital below which a firm is medium, from small_capital on; from it on, large", "assumption (size classes)"),
+    # dealings
+    _p("startup_age", "structural", int, 4, 1, 400, "quarters", "age below which a firm is a start-up (its dealings rate is dealings_startup)", "assumption"),
+    _p("mature_age", "structural", int, 20, 1, 400, "quarters", "age from which a firm is mature (dealings_mature); between the two it is growing", "assumption"),
+    _p("dealings_reach", "structural", float, 2.0, 0.0, 10.0, "1/P", "administrative reach: dealings scale with reach x P (at P = 1/2 a firm has its life stage's rate)", "assumption"),
+    _p("outsider_inspection_share", "structural", float, 0.5, 0.0, 1.0, "share", "extra dealings of outsiders as a share of their extra bribe demands (outsider_bias)", "assumption"),
+    _p("informal_dealings", "structural", float, 0.5, 0.0, 1.0, "relative", "dealings of an informal firm relative to a formal one (informal firms avoid officials)", "assumption"),
+    _p("informal_demand", "structural", float, 1.5, 1.0, 5.0, "relative", "bribe-demand intensity toward an informal firm relative to a formal one", "assumption"),
+    _p("transparency_demand", "structural", float, 0.5, 0.0, 1.0, "1/transparency", "fall of the demand probability per unit of transparency", "assumption"),
+    _p("visibility_base", "structural", float, 0.5, 0.0, 1.0, "0..1", "visibility of the weakest firm to officials (visibility = base + (1 - base) B)", "assumption"),
+    _p("transparency_detection", "structural", float, 0.15, 0.0, 1.0, "probability", "probability per unit of transparency that open data expose a paid bribe", "assumption"),
+    _p("giver_penalty", "structural", float, 0.5, 0.0, 1.0, "share", "share of the official's penalty that a firm caught paying a bribe pays (the giver is often treated as extorted)", "assumption"),
+    _p("informal_fine_quarters", "structural", float, 4.0, 0.0, 40.0, "quarters of tax", "fine of an informal firm found out in a dealing, in quarters of its tax", "assumption"),
+    # economy
+    _p("labour_share", "structural", float, 0.5, 0.0, 1.0, "output share", "share of output paid as wages", "assumption"),
+    _p("output_shock", "structural", float, 0.1, 0.0, 1.0, "log units", "standard deviation of the quarterly log output shock", "assumption"),
+    _p("dispute_loss", "structural", float, 0.05, 0.0, 1.0, "output share", "output lost per PPP dispute a firm is party to in a quarter", "assumption"),
+    _p("tax_morale", "structural", float, 0.5, 0.0, 2.0, "relative", "rise of the burden a firm bears before going informal per unit of satisfaction (tax morale)", "Torgler 2007"),
+    _p("trust_investment_floor", "structural", float, 0.5, 0.0, 1.0, "share", "share of the intended reinvestment a firm makes at zero trust (rising linearly to 1 at full trust)", "assumption"),
+    _p("min_capital", "structural", float, 0.01, 0.0, 1.0, "capital units", "capital below which a firm exits", "assumption"),
+    _p("entrant_capital", "structural", float, 0.3, 0.001, 10.0, "capital units", "median capital of an entrant", "assumption"),
+    _p("entrant_dispersion", "structural", float, 0.5, 0.0, 2.0, "share", "spread of entrants' log capital as a share of capital_dispersion", "assumption"),
+    _p("climate_trust_base", "structural", float, 0.5, 0.0, 5.0, "", "entry climate at zero trust (climate = (base + mean trust)(1 - climate_corruption incidence))", "assumption"),
+    _p("climate_corruption", "structural", float, 0.5, 0.0, 1.0, "share", "fall of the entry climate per unit of corruption incidence", "assumption"),
+    _p("jobs_per_capital", "structural", float, 3.0, 0.0, 100.0, "jobs", "staff of a firm with one capital unit (jobs = 1 + this x K^jobs_elasticity)", "assumption"),
+    _p("jobs_elasticity", "structural", float, 0.8, 0.0, 2.0, "", "elasticity of a firm's staff with respect to its capital", "assumption"),
+    # support
+    _p("grant", "structural", float, 0.2, 0.001, 100.0, "capital units", "typical grant (about 1.7 quarters' output of the initial median firm)", "assumption"),
+    _p("apply_base", "structural", float, 0.3, 0.0, 1.0, "probability", "probability that a formal firm with zero trust applies for support", "assumption"),
+    _p("apply_trust", "structural", float, 0.5, 0.0, 1.0, "probability", "rise in the probability of applying for support from zero to full trust", "assumption"),
+    _p("connection_weight", "structural", float, 3.0, 0.0, 20.0, "merit sd per L", "weight of the connection L against merit (in standard deviations) in support and tender scores", "assumption"),
+    # PPP
+    _p("construction_quarters", "structural", int, 4, 1, 40, "quarters", "shortest construction of a PPP project (plus a Poisson number of quarters)", "assumption"),
+    _p("construction_delay", "structural", float, 2.0, 0.0, 40.0, "quarters", "mean extra construction quarters of a PPP project (Poisson)", "assumption"),
+    _p("operation_quarters", "structural", int, 20, 1, 200, "quarters", "operation phase of a PPP contract", "assumption"),
+    _p("partner_return", "structural", float, 0.05, 0.0, 1.0, "cost share/quarter", "availability payment to the PPP partner a quarter, as a share of the cost (20 quarters repay the cost)", "assumption"),
+    _p("jobs_per_cost", "structural", float, 0.5, 0.0, 10.0, "jobs per capital unit", "construction jobs per capital unit spent in a quarter", "assumption"),
+    _p("opportunism_trust", "structural", float, 1.5, 1.0, 5.0, "", "a partner's opportunism scales with (this - T): trust restrains it", "assumption"),
+    _p("lifecycle_effect", "structural", float, 0.5, 0.0, 1.0, "share", "fall of partner opportunism under a life-cycle contract, and the extra quality lift of its operation", "paper Table 4 (life cycle contracts)"),
+    _p("training_effect", "structural", float, 0.5, 0.0, 1.0, "share", "fall of opportunism and reneging per unit of PPP training", "paper Table 4 (organizational and administrative)"),
+    _p("legal_reneging", "structural", float, 0.5, 0.0, 1.0, "share", "fall of the akimat's reneging per unit of legal quality", "assumption"),
+    # plan, capture, tournament, trust
+    _p("quality_target", "structural", float, 0.8, 0.0, 1.0, "0..1", "utility quality the akimat aims for; a utility below it lags and gets PPP tenders", "assumption"),
+    _p("transfer_power", "structural", float, 2.0, 0.0, 10.0, "1/P", "central transfers scale with this x P (at P = 1/2 the transfer is central_transfer x initial tax)", "assumption"),
+    _p("rent_base", "structural", float, 0.5, 0.0, 1.0, "share", "share of the rent weight realised when no official is corrupt (rent share = w_R (1 - transparency)(base + (1 - base) c))", "assumption"),
+    _p("capture_strength_exponent", "structural", float, 2.0, 0.0, 10.0, "", "a capture attempt needs resources: its probability scales with B to this power", "assumption"),
+    _p("legal_capture_loss", "structural", float, 2.0, 0.0, 20.0, "", "a capture ends faster with legal quality: capture_loss x (1 + this x legal_quality)", "assumption"),
+    _p("power_anchor", "structural", float, 0.05, 0.0, 1.0, "1/quarter", "pull of P back toward the region's structural power P0 (the centre's fiscal rules and appointments)", "assumption"),
+    _p("growth_scale", "structural", float, 0.05, 0.001, 1.0, "growth rate", "scale of the logistic score of KPI growth when fewer than 3 regions can be ranked", "assumption"),
+    _p("voice_value", "structural", float, 0.01, 0.0, 1.0, "output share", "value of a voice in consultation, counted in the firm's experience", "assumption"),
+    # utilities and residents
+    _p("maintenance_cap", "structural", float, 1.5, 1.0, 10.0, "relative", "cap on maintenance relative to its reference in the pull on utility quality", "assumption"),
+    _p("utility_scale", "structural", float, 4.0, 0.0, 20.0, "latent units", "latent satisfaction with a utility per unit of its quality above 1/2", "assumption"),
+    _p("services_signal", "structural", float, 3.0, 0.0, 20.0, "latent units", "weight of mean utility quality (above 1/2) in residents' signal about the authorities", "assumption"),
+    _p("wage_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of real wage growth in residents' signal", "assumption"),
+    _p("jobs_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of job growth over a year in residents' signal", "assumption"),
+    _p("corruption_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of corruption incidence (above corruption_reference) in residents' signal", "assumption"),
+    _p("corruption_reference", "structural", float, 0.3, 0.0, 1.0, "share", "corruption incidence that residents take as normal", "assumption"),
+    _p("cohort_services_weights", "structural", tuple, (0.8, 1.0, 1.1, 1.2), 0.0, 5.0, "relative", "weight of services in residents' signal by cohort (<30, 30-39, 40-49, 50+): the old weigh services more", "assumption"),
+    _p("cohort_economy_weights", "structural", tuple, (1.2, 1.1, 0.9, 0.8), 0.0, 5.0, "relative", "weight of wages and jobs in residents' signal by cohort (<30, 30-39, 40-49, 50+): the young weigh jobs more", "assumption"),
+    _p("resident_smoothing", "structural", float, 0.25, 0.0, 1.0, "1/quarter", "weight of the new quarter in residents' smoothed latent satisfaction", "assumption"),
+    # --- observer ------------------------------------------------------------------------------
+    _p("power_threshold", "observer", float, 0.5, 0.0, 1.0, "P", "theta_P: power at or above which power is 'strong' in the Table 1 quadrant", "paper Table 1"),
+    _p("business_threshold", "observer", float, 0.5, 0.0, 1.0, "B", "theta_B: business strength at or above which business is 'strong'", "paper Table 1"),
+    _p("interaction_threshold", "observer", float, 4.0, 1.0, 100.0, "events/year", "fewer interactions than this in the last 4 quarters reads as non-interference", "assumption"),
+)
+# fmt: on
+
+BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMETERS))
+assert len(BY_NAME) == len(PARAMETERS), "parameter names must be unique"
+
+#: The two governance models of the paper (s.2) as named parameter sets (brief s.4).
+GOVERNANCE_PRESETS: dict[str, dict[str, Any]] = {
+    "partnership": {
+        "merit_weight": 0.9,
+        "rent_weight": 0.0,
+        "outsider_bias": 0.0,
+        "insiders": 0,
+        "connected_share": 0.05,
+        "transparency": 0.7,
+        "audit_rate": 0.04,
+        "consultation": 1.0,
+    },
+    "symbiotic": {
+        "merit_weight": 0.2,
+        "rent_weight": 0.6,
+        "outsider_bias": 1.5,
+        "insiders": 2,
+        "connected_share": 0.10,
+        "transparency": 0.2,
+        "audit_rate": 0.015,
+        "consultation": 0.0,
+    },
+}
+
+#: Keys of a scenario file that are not parameters.
+META_KEYS = ("name", "description")
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter's declared default."""
+    return {p.name: p.default for p in PARAMETERS}
+
+
+def _suggest(key: str) -> str:
+    near = difflib.get_close_matches(key, list(BY_NAME) + list(SECTIONS), n=1)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
+def resolve(values: dict[str, Any], origin: str = "parameters") -> dict[str, Any]:
+    """Validate flat ``name -> value`` pairs and return the full resolved parameter set.
+
+    The governance preset is applied under the given values: a value named explicitly
+    wins over the preset of the chosen governance model.
+
+    Raises:
+        ScenarioError: unknown name, wrong type or out-of-range value (one line, names ``origin``).
+    """
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in BY_NAME:
+            raise ScenarioError(f"{origin}: unknown parameter '{key}'{_suggest(key)}")
+        try:
+            checked[key] = BY_NAME[key].check(value)
+        except ValueError as err:
+            raise ScenarioError(f"{origin}: '{key}' = {value!r} is not allowed; expected {err}") from None
+    if "regions" in checked:
+        from .regions import select  # the region data file is read only when regions are named
+
+        try:
+            select(checked["regions"])
+        except ValueError as err:
+            raise ScenarioError(
+                f"{origin}: 'regions' = {checked['regions']!r} is not allowed; expected {err}"
+            ) from None
+    governance = checked.get("governance", BY_NAME["governance"].default)
+    params = defaults() | GOVERNANCE_PRESETS[governance] | checked
+    spent = params["maintenance_share"] + params["support_share"] + params["ppp_share"]
+    if spent > 1.0:
+        raise ScenarioError(
+            f"{origin}: 'maintenance_share' + 'support_share' + 'ppp_share' = {spent:g} is not allowed; expected at most 1"
+        )
+    if not params["micro_capital"] <= params["small_capital"] <= params["medium_capital"]:
+        raise ScenarioError(
+            f"{origin}: 'micro_capital' <= 'small_capital' <= 'medium_capital' does not hold; expected increasing size classes"
+        )
+    if params["startup_age"] > params["mature_age"]:
+        raise ScenarioError(
+            f"{origin}: 'startup_age' = {params['startup_age']} is not allowed; expected at most 'mature_age' = {params['mature_age']}"
+        )
+    if params["firm_ties"] % 2:
+        raise ScenarioError(f"{origin}: 'firm_ties' = {params['firm_ties']} is not allowed; expected an even integer")
+    return params

@@ -1,0 +1,74 @@
+"""12. Entry: new firms for the next quarter, and compaction of exited rows.
+
+Entry (at the end of the quarter): Poisson(entry_rate * firms * climate) new firms per
+region, climate = (0.5 + mean trust) * (1 - climate_corruption * corruption incidence); entrants are small
+(median capital ``entrant_capital``), formal, with the region's mean trust and owners drawn from the
+entrepreneurs' age mix; each ties to ``firm_ties``/2 incumbents of its region.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import networks
+from ..formulas import true_detection
+from ..world import OWNER_COHORT_SHARES
+
+#: Exited rows are dropped when they make up more than this share of the firm table
+#: (bookkeeping: it changes how many rows later draws run over, not any probability).
+COMPACT_DEAD_SHARE = 0.2
+
+
+def step(world, log, rng, network_rng) -> None:
+    """New firms for the next quarter (``rng``), their ties (``network_rng``), and compaction
+    of exited rows when they pile up."""
+    p, f = world.params, world.firms
+    R = world.n_regions
+    alive = f.alive
+    region = f.region
+    n_alive = np.bincount(region[alive], minlength=R)
+    trust = np.divide(
+        np.bincount(region[alive], weights=f.trust[alive], minlength=R), n_alive, out=np.full(R, 0.5), where=n_alive > 0
+    )
+    demanded = (f.last_year("demands") > 0) & alive
+    incidence = np.divide(np.bincount(region[demanded], minlength=R), n_alive, out=np.zeros(R), where=n_alive > 0)
+    climate = (p["climate_trust_base"] + trust) * (1.0 - p["climate_corruption"] * incidence)
+    counts = rng.poisson(p["entry_rate"] * np.maximum(n_alive, 1) * climate)
+    total = int(counts.sum())
+    world.entries_last = np.zeros(R)
+    world.entrant_capital_last = np.zeros(R)
+    log.entered = np.zeros(0, dtype=np.int64)
+    if total:
+        new_region = np.repeat(np.arange(R), counts)
+        sigma_a = p["productivity_dispersion"]
+        connected = rng.random(total) < p["connected_share"]
+        spread = p["entrant_dispersion"] * p["capital_dispersion"]
+        rows = f.add(
+            total,
+            region=new_region,
+            capital=p["entrant_capital"] * np.exp(spread * rng.standard_normal(total)),
+            productivity=p["productivity"] * np.exp(sigma_a * rng.standard_normal(total) - sigma_a**2 / 2),
+            cohort=rng.choice(4, size=total, p=OWNER_COHORT_SHARES),
+            connection=np.where(connected, rng.uniform(p["connection_min"], 1.0, total), 0.0),
+            member=rng.random(total) < p["association_share"],
+            formal=True,
+            alive=True,
+            trust=trust[new_region],
+            perceived_detection=true_detection(p),
+        )
+        world.entries_last = counts.astype(float)
+        world.entrant_capital_last = np.bincount(new_region, weights=f.capital[rows], minlength=R)
+        log.entered = rows
+        src, dst = [], []
+        incumbents = np.flatnonzero(f.alive[: rows[0]])
+        order = incumbents[np.argsort(f.region[incumbents], kind="stable")]
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(f.region[incumbents], minlength=R))])
+        for r in np.flatnonzero(counts):
+            pool = order[bounds[r] : bounds[r + 1]]
+            s, d = networks.entrant_edges(rows[new_region == r], pool, p["firm_ties"] // 2, network_rng)
+            src.append(s)
+            dst.append(d)
+        world.ties.add(np.concatenate(src), np.concatenate(dst), f.n)
+        world.update_strength(rows)
+    if f.n - int(f.alive.sum()) > COMPACT_DEAD_SHARE * f.n:
+        log.compaction = world.compact_firms()

@@ -1,0 +1,366 @@
+"""The simulated world: every piece of state that the submodels read and write, declared here.
+
+A ``World`` holds the firms, akimats, residents, PPP contracts, firm ties, the KPI history
+and the few running totals that carry from one quarter to the next. Submodels receive the
+world and the quarter's log and change only what is declared here; nothing is attached to
+the Mesa model at run time. The Mesa model (``simulation.model``) owns a world, runs the
+schedule on it, and keeps its agents (thin handles onto rows) in step with it.
+
+Firm state is a table of typed columns, one row per firm ever in business (until
+compaction drops exited rows): ``world.firms.capital`` is the in-use part of the column, a
+numpy view, so ``world.firms.capital[rows] = x`` writes into the table.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from . import formulas
+from .networks import TieNetwork
+from .regions import UTILITIES, Region
+
+#: Rolling memory length: the observer and the survey look at the last 4 quarters.
+MEMORY = 4
+
+#: Per-quarter events a firm remembers for 4 quarters (the observer's and survey's inputs).
+MEMORY_FIELDS = (
+    "dealings",  # dealings with officials
+    "demands",  # bribe demands received
+    "paid",  # demands paid
+    "refused",  # demands refused
+    "reported",  # demands reported
+    "extracted",  # bribes paid + delay and retaliation costs (output units)
+    "support",  # support received (output units)
+    "cooperation",  # quarters of a performing PPP contract + consultation taken part in
+    "disputes",  # PPP disputes the firm is party to
+    "rule_bending",  # 1 when the firm held its akimat captured
+    "output",  # output Y
+    "experience",  # net experience with the authorities: gains - losses (output units)
+)
+
+#: Owners' age cohorts of the entrepreneurs' sample (paper, Tables 7-9, cohort shares of
+#: the 58 entrepreneurs: 20, 18, 11, 9). Used as the owner-age mix of firms.
+OWNER_COHORT_SHARES = np.array([20, 18, 11, 9], dtype=float) / 58.0
+
+#: Age composition of the paper's population sample (Table 2: 72, 45, 42, 39 of 198).
+RESIDENT_COHORT_SHARES = np.array([72, 45, 42, 39], dtype=float) / 198.0
+
+
+class Column:
+    """A typed firm column: reading gives the in-use rows as a view; the column itself cannot be replaced."""
+
+    def __init__(self, dtype: type, doc: str):
+        self.dtype = dtype
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, table: FirmTable | None, owner: type | None = None):
+        if table is None:
+            return self
+        return table._data[self.name][: table.n]
+
+    def __set__(self, table: FirmTable, value: Any) -> None:
+        raise AttributeError(f"firms.{self.name} is a column: write into it (firms.{self.name}[rows] = ...)")
+
+
+class FirmTable:
+    """Columns of firm state with spare capacity; ``n`` rows are in use."""
+
+    region = Column(np.int32, "index of the firm's region")
+    capital = Column(np.float64, "K, in units of the initial median firm's capital")
+    productivity = Column(np.float64, "A")
+    cohort = Column(np.int8, "owner's age cohort: 0 <30, 1 30-39, 2 40-49, 3 50+")
+    age = Column(np.int32, "quarters since entry")
+    connection = Column(np.float64, "L in [0,1]: connection to the akimat")
+    insider = Column(np.bool_, "dominant insider firm (symbiotic model)")
+    member = Column(np.bool_, "member of a business association")
+    formal = Column(np.bool_, "pays taxes (not in the informal economy)")
+    alive = Column(np.bool_, "in business")
+    trust = Column(np.float64, "T in [0,1]")
+    satisfaction = Column(np.float64, "S in [-1,1]")
+    perceived_detection = Column(np.float64, "perceived probability that a paid bribe is detected")
+    loss_streak = Column(np.int32, "loss-making quarters in a row")
+    captor = Column(np.bool_, "holds its akimat captured (bends the rules)")
+    strength = Column(np.float64, "B in [0,1], refreshed each quarter")
+    profit = Column(np.float64, "cash profit of the last quarter")
+
+    COLUMNS: tuple[str, ...] = ()  # filled below from the declarations
+
+    def __init__(self, capacity: int):
+        self.n = 0
+        self.capacity = max(capacity, 16)
+        self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in self.COLUMNS}
+        self._memory = {name: np.zeros((MEMORY, self.capacity)) for name in MEMORY_FIELDS}
+
+    @classmethod
+    def _dtype(cls, name: str) -> type:
+        return cls.__dict__[name].dtype
+
+    def _grow(self, need: int) -> None:
+        new_cap = max(need, 2 * self.capacity)
+        for name, old in self._data.items():
+            arr = np.zeros(new_cap, dtype=old.dtype)
+            arr[: self.n] = old[: self.n]
+            self._data[name] = arr
+        for name, old in self._memory.items():
+            arr = np.zeros((MEMORY, new_cap))
+            arr[:, : self.n] = old[:, : self.n]
+            self._memory[name] = arr
+        self.capacity = new_cap
+
+    def add(self, count: int, **values: Any) -> np.ndarray:
+        """Append ``count`` rows (columns not given are zero) and return their row indices."""
+        unknown = set(values) - set(self.COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown firm columns: {sorted(unknown)}")
+        if self.n + count > self.capacity:
+            self._grow(self.n + count)
+        rows = np.arange(self.n, self.n + count)
+        for name in self.COLUMNS:
+            self._data[name][rows] = values.get(name, 0)
+        for mem in self._memory.values():
+            mem[:, rows] = 0.0
+        self.n += count
+        return rows
+
+    def memory(self, name: str) -> np.ndarray:
+        """The in-use part of a memory field, shape (4, n)."""
+        return self._memory[name][:, : self.n]
+
+    def last_year(self, name: str) -> np.ndarray:
+        """Sum of a memory field over the last 4 quarters."""
+        return self.memory(name).sum(axis=0)
+
+    def compact(self) -> np.ndarray:
+        """Drop exited firms' rows. Returns old row -> new row (-1 for dropped rows)."""
+        keep = self.alive.copy()
+        mapping = np.full(self.n, -1, dtype=np.int64)
+        new_n = int(keep.sum())
+        mapping[keep] = np.arange(new_n)
+        for col in self._data.values():
+            col[:new_n] = col[: self.n][keep]
+        for mem in self._memory.values():
+            mem[:, :new_n] = mem[:, : self.n][:, keep]
+        self.n = new_n
+        return mapping
+
+
+FirmTable.COLUMNS = tuple(name for name, value in vars(FirmTable).items() if isinstance(value, Column))
+
+
+class ResidentTable:
+    """Columns of resident state (fixed population: residents do not enter or leave)."""
+
+    def __init__(self, region: np.ndarray, cohort: np.ndarray, taste: np.ndarray, utility_taste: np.ndarray):
+        self.n = len(region)
+        self.region = region.astype(np.int32)
+        self.cohort = cohort.astype(np.int8)
+        self.taste = taste  # persistent individual offset of satisfaction with the authorities
+        self.utility_taste = utility_taste  # shape (n, 4): persistent offsets per utility
+        self.authority = np.zeros(self.n)  # latent satisfaction with the authorities
+        self.utilities = np.zeros((self.n, 4))  # latent satisfaction per utility
+
+
+@dataclass
+class AkimatState:
+    """Region-level state, one entry per akimat (row i belongs to ``model.akimats[i]``)."""
+
+    n: int
+    power: np.ndarray = field(init=False)  # P in [0,1]
+    structural_power: np.ndarray = field(init=False)  # P0: the initial P, to which P is anchored
+    corrupt_share: np.ndarray = field(init=False)  # c in [0,1]
+    budget: np.ndarray = field(init=False)
+    tax_revenue: np.ndarray = field(init=False)  # taxes collected last quarter
+    initial_tax: np.ndarray = field(init=False)
+    rents: np.ndarray = field(init=False)
+    capture_transfer: np.ndarray = field(init=False)
+    maintenance: np.ndarray = field(init=False)
+    maintenance_reference: np.ndarray = field(init=False)
+    support_budget: np.ndarray = field(init=False)
+    ppp_fund: np.ndarray = field(init=False)
+    utility_quality: np.ndarray = field(init=False)  # shape (n, 4)
+    score: np.ndarray = field(init=False)  # latest evaluation score (Figure 2 KPIs)
+    replacements: np.ndarray = field(init=False)  # akims replaced so far
+
+    def __post_init__(self):
+        for name in (
+            "power",
+            "structural_power",
+            "corrupt_share",
+            "budget",
+            "tax_revenue",
+            "initial_tax",
+            "rents",
+            "capture_transfer",
+            "maintenance",
+            "maintenance_reference",
+            "support_budget",
+            "ppp_fund",
+        ):
+            setattr(self, name, np.zeros(self.n))
+        self.utility_quality = np.zeros((self.n, len(UTILITIES)))
+        self.replacements = np.zeros(self.n, dtype=np.int64)
+        self.score = np.full(self.n, 0.5)
+
+
+# PPP contract phases and statuses
+CONSTRUCTION, OPERATION, ENDED = 0, 1, 2
+PERFORMING, RENEGOTIATED, DISPUTED, TERMINATED, COMPLETED = 0, 1, 2, 3, 4
+STATUS_NAMES = ("performing", "renegotiated", "disputed", "terminated", "completed")
+
+
+class ProjectBook:
+    """All PPP contracts of the run as columns; contracts are never deleted."""
+
+    FIELDS = {
+        "region": np.int32,
+        "firm": np.int64,
+        "sector": np.int8,
+        "cost": np.float64,
+        "lifecycle": np.bool_,
+        "phase": np.int8,
+        "status": np.int8,
+        "left": np.int32,
+        "duration": np.int32,
+        "started": np.int32,
+    }
+
+    def __init__(self):
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
+
+    def __len__(self) -> int:
+        return len(self.region)
+
+    def add(self, **values: Any) -> None:
+        """Append one contract."""
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, np.append(getattr(self, name), np.asarray([values[name]], dtype=dtype)))
+
+    def live(self) -> np.ndarray:
+        """Contracts not yet ended."""
+        return self.phase != ENDED
+
+    def remap_firms(self, mapping: np.ndarray) -> None:
+        """Follow a compaction of firm rows. A live contract whose partner's row was dropped
+        (the partner exited after this quarter's PPP step) is terminated; an ended contract
+        whose partner is gone keeps -1 as its partner."""
+        known = self.firm >= 0
+        self.firm[known] = mapping[self.firm[known]]
+        orphaned = self.live() & (self.firm < 0)
+        self.phase[orphaned] = ENDED
+        self.status[orphaned] = TERMINATED
+
+    def disputed_share(self, n_regions: int) -> np.ndarray:
+        """Share of each region's live contracts in dispute."""
+        live = self.live()
+        n = np.bincount(self.region[live], minlength=n_regions)
+        d = np.bincount(self.region[live & (self.status == DISPUTED)], minlength=n_regions)
+        return np.divide(d, n, out=np.zeros(n_regions), where=n > 0)
+
+    def counts(self, n_regions: int) -> dict[str, np.ndarray]:
+        """Contracts per region: live ones by status, and terminated / completed so far."""
+        live = self.live()
+        out = {}
+        for code, name in enumerate(STATUS_NAMES):
+            mask = (self.status == code) & (live if code < TERMINATED else ~live)
+            out[name] = np.bincount(self.region[mask], minlength=n_regions).astype(float)
+        return out
+
+    def operating_lift(self, n_regions: int, lifecycle_effect: float) -> np.ndarray:
+        """Operating, non-disputed utility contracts per region and utility, shape (R, 4);
+        a life-cycle contract counts 1 + lifecycle_effect."""
+        ok = (self.phase == OPERATION) & (self.status != DISPUTED) & (self.sector < 4)
+        lift = np.zeros((n_regions, 4))
+        np.add.at(lift, (self.region[ok], self.sector[ok]), 1.0 + lifecycle_effect * self.lifecycle[ok])
+        return lift
+
+
+@dataclass
+class World:
+    """All simulated state of one run (built by ``simulation.initialisation.build``)."""
+
+    params: dict[str, Any]
+    seed: int
+    streams: dict[str, np.random.Generator]
+    regions: tuple[Region, ...]
+    region_graph: nx.Graph
+    akimats: AkimatState
+    firms: FirmTable
+    residents: ResidentTable
+    ties: TieNetwork
+    match_capital: np.ndarray  # per region: the capital at which a firm is a match for its akimat
+    projects: ProjectBook = field(default_factory=ProjectBook)
+    quarter: int = 0  # quarters simulated, burn-in included
+    #: the Figure 2 KPIs of the last 8 quarters (for year-on-year growth), newest last
+    kpi_history: deque = field(default_factory=lambda: deque(maxlen=8))
+    initial_wage: np.ndarray | None = None  # per region: the wage of the first quarter (the index base)
+    entries_last: np.ndarray | None = None  # per region: firms that entered at the end of the last quarter
+    entrant_capital_last: np.ndarray | None = None  # and the capital they brought
+
+    def __post_init__(self):
+        if self.entries_last is None:
+            self.entries_last = np.zeros(self.n_regions)
+        if self.entrant_capital_last is None:
+            self.entrant_capital_last = np.zeros(self.n_regions)
+
+    @property
+    def n_regions(self) -> int:
+        """Number of regions (akimats)."""
+        return len(self.regions)
+
+    # --- derived state --------------------------------------------------------------------
+    def captured_regions(self) -> np.ndarray:
+        """Number of firms in business holding each region captured."""
+        f = self.firms
+        held = f.captor & f.alive
+        return np.bincount(f.region[held], minlength=self.n_regions)
+
+    def size_class(self) -> np.ndarray:
+        """Size class per firm row: 0 micro, 1 small, 2 medium, 3 large."""
+        return formulas.size_class(self.firms.capital, self.params)
+
+    def potential_output(self) -> np.ndarray:
+        """A K^alpha per firm row (0 for exited rows)."""
+        f = self.firms
+        return formulas.potential_output(f.productivity, f.capital, self.params["capital_elasticity"], f.alive)
+
+    # --- changes that several submodels make -----------------------------------------------
+    def update_strength(self, rows: np.ndarray | slice = slice(None)) -> None:
+        """Refresh business strength B of the given firm rows from their capital."""
+        f = self.firms
+        f.strength[rows] = formulas.business_strength(
+            f.capital[rows], self.match_capital[f.region[rows]], f.member[rows], self.params
+        )
+
+    def release_capture(self, region: int) -> None:
+        """End every capture of an akimat (its akim was replaced)."""
+        f = self.firms
+        f.captor[f.region == region] = False
+
+    # --- the quarter's bookkeeping ---------------------------------------------------------
+    def begin_quarter(self) -> None:
+        """Clear the memory slot of 4 quarters ago, so that last_year() + this quarter = 4 quarters."""
+        slot = self.quarter % MEMORY
+        for name in MEMORY_FIELDS:
+            self.firms.memory(name)[slot] = 0.0
+
+    def remember(self, log) -> None:
+        """Firms remember this quarter's events (read by the observer, the survey and next quarters)."""
+        slot = self.quarter % MEMORY
+        for name in MEMORY_FIELDS:
+            self.firms.memory(name)[slot] = log.firm[name]
+
+    def compact_firms(self) -> np.ndarray:
+        """Drop exited firms' rows and renumber what points at rows; returns old row -> new row."""
+        mapping = self.firms.compact()
+        self.ties.remap(mapping, self.firms.n)
+        self.projects.remap_firms(mapping)
+        return mapping
