@@ -85,8 +85,17 @@ from typing import Any
 
 import numpy as np
 
-from .io import (atomic_write_text, check_writable, git_commit, json_text, load_toml, package_version, package_versions,
-                 staged_directory, suggest)
+from .io import (
+    atomic_write_text,
+    check_writable,
+    git_commit,
+    json_text,
+    load_toml,
+    package_version,
+    package_versions,
+    staged_directory,
+    suggest,
+)
 from .runs.evaluator import SINGLE_THREAD_ENV, Pool, default_workers, evaluate, open_executor
 from .scenario import BY_NAME, GOVERNANCE_PRESETS, SECTIONS, Scenario, ScenarioError, load_scenario, resolve
 from .survey import COHORTS, TABLES, observed_tables, table_labels
@@ -319,6 +328,7 @@ class Deviance:
     floor: float = 0.005
 
     def __call__(self, x: dict, x_0: dict) -> float:
+        """The deviance of simulated statistics ``x`` from observed ``x_0``."""
         return deviance(x, x_0, self.floor)
 
 
@@ -349,6 +359,7 @@ class SurveyModel:
     governance: str
 
     def __call__(self, values: dict) -> dict[str, np.ndarray]:
+        """The fitted statistics of one run at the particle's parameter ``values`` (NaN if it cannot be surveyed)."""
         values = {k: float(v) for k, v in dict(values).items()}
         params = self.calibration.run_parameters(self.governance, values)
         try:
@@ -449,6 +460,7 @@ def fit(calib: Calibration, db_path: Path, observed: dict[str, np.ndarray] | Non
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Quantiles ``q`` of ``values`` under ``weights`` (midpoint rule on the weighted CDF)."""
     order = np.argsort(values)
     v, w = np.asarray(values, dtype=float)[order], np.asarray(weights, dtype=float)[order]
     cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
@@ -466,6 +478,7 @@ def posterior(history, calib: Calibration) -> dict[str, tuple[Any, np.ndarray]]:
 
 
 def posterior_summary(post: dict[str, tuple[Any, np.ndarray]], calib: Calibration):
+    """Per model and parameter: weighted mean, median, 5% and 95% quantiles, and the interval's width over the prior's."""
     import pandas as pd
 
     rows = []
@@ -567,6 +580,7 @@ def coverage(cells):
 # --------------------------------------------------------------------------- figures
 
 def plot_marginals(post, calib: Calibration, path: Path) -> None:
+    """Draw each parameter's posterior marginal per model (weighted histograms) into ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -602,6 +616,7 @@ SHORT = {"Satisfied partially": "partially", "Does not affect (dissatisfied)": "
 
 
 def plot_fit(cells, kind: str, title: str, path: Path) -> None:
+    """Draw observed counts against their predictive medians and 90% intervals (cells of ``kind``) into ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")

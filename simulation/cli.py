@@ -24,6 +24,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``statebiz`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one scenario and write results/<name>/")
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
     params.add_argument("--section", default=None, help="only this section")
-    from .runs.cli import BACKEND_CHOICES, BACKEND_HELP, add_subcommands as _add_experiment_commands
+    from .runs.cli import BACKEND_CHOICES, BACKEND_HELP
+    from .runs.cli import add_subcommands as _add_experiment_commands
 
     _add_experiment_commands(sub)  # sweep, analyze
     survey = sub.add_parser("survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed")
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``statebiz`` command; returns the exit code (2 for bad input, with a one-line error)."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -121,7 +124,6 @@ def _survey(args) -> int:
 
 def _calibrate(args) -> int:
     from .calibration import load_calibration, run_calibration
-
     from .runs.cli import check_backend_args
 
     check_backend_args(args)

@@ -109,7 +109,10 @@ governance = ["partnership", "symbiotic"]
 """
 
 
-@pytest.mark.skipif(not ev.mpi_available(), reason="mpi4py is not installed (optional extra statebiz[mpi], needs an MPI library)")
+NO_MPI = "mpi4py or an MPI library is not installed (optional extra statebiz[mpi]; e.g. Debian's libopenmpi-dev)"
+
+
+@pytest.mark.skipif(not ev.mpi_available(), reason=NO_MPI)
 def test_mpi_sweep_equals_serial(tmp_path):
     from simulation.runs import load_experiment, read_results, run_sweep
 
@@ -117,7 +120,8 @@ def test_mpi_sweep_equals_serial(tmp_path):
     path.write_text(TINY)
     run_sweep(load_experiment(path), tmp_path / "serial", backend="serial", progress=False)
     # in a child process: MPI is initialised once per process, and spawns its workers from it
-    env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    root_ok = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}  # Open MPI as root (CI)
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT)} | root_ok
     done = subprocess.run([sys.executable, "-m", "simulation", "sweep", str(path), "--backend", "mpi", "--workers", "2",
                            "--out", str(tmp_path / "mpi"), "--quiet"], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
@@ -181,7 +185,8 @@ def test_calibration_runs_through_the_concurrent_future_sampler_reproducibly(tmp
         with ev.open_executor("serial") as pool:
             history = cal.fit(calib, tmp_path / f"abc{k}.db", pool=pool)
         df, w = history.get_distribution(m=0, t=history.max_t)
-        populations.append((np.sort(df["corruption_initial"].to_numpy()), history.get_all_populations()["epsilon"].tolist()))
+        epsilons = history.get_all_populations()["epsilon"].tolist()
+        populations.append((np.sort(df["corruption_initial"].to_numpy()), epsilons))
     assert len(samplers) == 2 and isinstance(samplers[0].client, cal.SeededJobs)
     assert isinstance(samplers[0].client.executor, ev.SerialExecutor)
     assert history.max_t == 1 and len(populations[0][0]) > 0

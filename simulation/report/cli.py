@@ -8,6 +8,7 @@ from ..runs.cli import BACKEND_CHOICES, BACKEND_HELP, _positive_int, check_backe
 
 
 def add_subcommand(sub) -> None:
+    """Add ``statebiz compare`` to the subparsers ``sub``."""
     p = sub.add_parser("compare", help="the main job: partnership vs symbiotic on paired seeds -> "
                                        "results/partnership_vs_symbiotic/report.html")
     p.add_argument("compare_file", nargs="?", default=None,
@@ -24,6 +25,7 @@ def add_subcommand(sub) -> None:
 
 
 def compare_command(args) -> int:
+    """Run ``statebiz compare`` with parsed ``args``; returns the exit code."""
     from .compare import run_compare
     from .config import load_compare
     from .runs import RunFailure

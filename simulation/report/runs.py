@@ -47,17 +47,20 @@ def paired_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[st
 
 @dataclass
 class Plan:
+    """Every task of the comparison and what each one is (part, governance, replication, setting)."""
     tasks: list[tuple]  # (task_id, fn, params, seed, steps, outcomes) as evaluator.execute takes them
     meta: dict[int, dict[str, Any]]  # task_id -> part, governance, replication, seed, setting
 
 
 def regime_outcomes() -> tuple[str, ...]:
+    """The end-of-run outcomes kept from a regime-map run (regime shares and weights)."""
     from ..runs.spec import known_outcomes
 
     return tuple(o for o in known_outcomes() if o.startswith(REGIME_OUTCOMES_PREFIXES))
 
 
 def plan(config: CompareConfig) -> Plan:
+    """The comparison's tasks, longest runs first, paired by seed across models and settings."""
     tasks, meta = [], {}
 
     def add(part, fn, params, seed, steps, outcomes, **info):

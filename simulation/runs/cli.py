@@ -45,6 +45,7 @@ def check_backend_args(args) -> None:
 
 
 def add_subcommands(sub) -> None:
+    """Add ``statebiz sweep`` and ``statebiz analyze`` to the subparsers ``sub``."""
     sweep = sub.add_parser("sweep", help="run (or resume) an experiment: experiments/*.toml -> results/<name>/")
     sweep.add_argument("experiment", help="experiment TOML file, e.g. experiments/regime_map.toml")
     sweep.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
@@ -63,6 +64,7 @@ def add_subcommands(sub) -> None:
 
 
 def sweep_command(args) -> int:
+    """Run ``statebiz sweep`` with parsed ``args``; returns the exit code (1 if a run failed)."""
     from ..scenario import ScenarioError
     from .spec import load_experiment
     from .sweep import run_sweep
@@ -97,6 +99,7 @@ def sweep_command(args) -> int:
 
 
 def analyze_command(args) -> int:
+    """Run ``statebiz analyze`` with parsed ``args``; returns the exit code."""
     from .analysis import analyze
 
     result = analyze(args.results)

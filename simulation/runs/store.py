@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..io import ResultExistsError, atomic_write_bytes, atomic_write_json  # atomic_write_bytes: report/figures.py imports it from here
+from ..io import ResultExistsError, atomic_write_bytes, atomic_write_json
 from ..scenario import BY_NAME
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
@@ -39,12 +39,14 @@ MANIFEST = "manifest.json"
 
 
 def run_key(version: str, params: dict[str, Any], seed: int) -> str:
+    """SHA-256 of the model version, the full parameter set and the seed: one run's identity."""
     payload = json.dumps({"model": version, "params": {k: params[k] for k in sorted(params)}, "seed": int(seed)},
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def schema(factors, outcomes) -> pa.Schema:
+    """The Arrow schema of a result part: keys, factors (by their parameter types), outcomes, error, time."""
     arrow = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_()}
     fields = [pa.field("run_key", pa.string()), pa.field("point", pa.int64()), pa.field("replication", pa.int64()),
               pa.field("seed", pa.int64())]
@@ -62,11 +64,13 @@ class ResultStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def parts(self) -> list[Path]:
+        """The part files, in the order they were written."""
         if not self.dir.is_dir():
             return []
         return sorted((p for p in self.dir.iterdir() if PART_RE.match(p.name)), key=lambda p: int(PART_RE.match(p.name)[1]))
 
     def manifest(self) -> dict[str, Any] | None:
+        """The manifest, or None if there is none (or it cannot be read)."""
         path = self.dir / MANIFEST
         if not path.is_file():
             return None
@@ -113,10 +117,12 @@ class ResultStore:
             stale.unlink(missing_ok=True)
 
     def next_part_number(self) -> int:
+        """The number of the next part file."""
         parts = self.parts()
         return int(PART_RE.match(parts[-1].name)[1]) + 1 if parts else 0
 
     def write_part(self, rows: list[dict[str, Any]], schema_: pa.Schema) -> Path:
+        """Write ``rows`` as the next part file, atomically; returns its path."""
         columns = {f.name: [r.get(f.name) for r in rows] for f in schema_}
         for f in schema_:
             if pa.types.is_floating(f.type):
@@ -129,6 +135,7 @@ class ResultStore:
         return path
 
     def write_manifest(self, doc: dict[str, Any]) -> None:
+        """Replace the manifest by ``doc``, atomically."""
         atomic_write_json(self.dir / MANIFEST, doc)
 
 

@@ -6,13 +6,14 @@ import platform
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..io import atomic_write_text, git_commit, model_version, package_versions
-from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
 from .design import design_points, point_params
+from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
 from .store import ResultStore, run_key, schema
 
@@ -21,6 +22,7 @@ EXTRA_PACKAGES = ("salib", "dask", "distributed")
 
 @dataclass
 class SweepReport:
+    """What a sweep did: runs in all, skipped, run now, failed, wall time and status."""
     name: str
     out_dir: Path
     total: int
@@ -34,6 +36,7 @@ class SweepReport:
 
     @property
     def ok(self) -> bool:
+        """True if the sweep completed and no stored run failed."""
         return not self.failures and self.status == "complete"
 
 
