@@ -4,8 +4,10 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
-# extras installed with the project: `make test EXTRAS=dev,mpi` adds mpi4py (the mpi backend)
-EXTRAS ?= dev
+# extras installed with the project: dev (pytest, ruff), and mpi (mpi4py, for the mpi backend)
+# when an MPI library is on this machine (mpiexec on the PATH); `make EXTRAS=dev` leaves it out
+EXTRAS ?= dev$(if $(shell command -v mpiexec 2>/dev/null),$(comma)mpi,)
+comma := ,
 STAMP := $(VENV)/.installed
 
 .PHONY: run run-quick run-scenario test bench baseline setup clean-venv

@@ -57,7 +57,6 @@ import argparse
 import gc
 import json
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -129,8 +128,9 @@ def national_child(seed: int, firms: int, quarters: int) -> dict:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
     cfg = {"seed": seed, "firms": firms, "quarters": quarters, "residents": RESIDENTS}
-    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfg)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(cfg)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise RuntimeError(f"national child run failed (exit code {proc.returncode})")
@@ -168,9 +168,18 @@ def full_model(seed: int, regions: str, firms: int, quarters: int) -> dict:
     end_b = (int(model.firms.alive.sum()), int(model.firms.n), model.reported_quarters)
     del model
     gc.collect()
-    return {"regions": n_regions, "build_s": build_s, "run_s": run_s, "cpu_wall": cpu_s / run_s,
-            "quarters": end_a[2], "nominal": firms * end_a[2], "alive_steps": alive_steps,
-            "repeat_s": repeat_s, "same_path": end_a == end_b, "alive_end": end_a[0]}
+    return {
+        "regions": n_regions,
+        "build_s": build_s,
+        "run_s": run_s,
+        "cpu_wall": cpu_s / run_s,
+        "quarters": end_a[2],
+        "nominal": firms * end_a[2],
+        "alive_steps": alive_steps,
+        "repeat_s": repeat_s,
+        "same_path": end_a == end_b,
+        "alive_end": end_a[0],
+    }
 
 
 # --- section 2: reference Boltzmann wealth model, ordinary Mesa 3 style --------------------------------
@@ -212,8 +221,13 @@ def reference(seed: int, agents: int, steps: int) -> dict:
     assert total == agents, "wealth is not conserved"
     del model
     gc.collect()
-    return {"build_s": build_s, "run_s": run_s, "cpu_wall": cpu_s / run_s, "steps": steps,
-            "rate": agents * steps / run_s}
+    return {
+        "build_s": build_s,
+        "run_s": run_s,
+        "cpu_wall": cpu_s / run_s,
+        "steps": steps,
+        "rate": agents * steps / run_s,
+    }
 
 
 def describe_machine() -> str:
@@ -231,21 +245,28 @@ def describe_machine() -> str:
 
 def describe_code() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "simulation"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "simulation"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
         return head + (" + uncommitted changes in simulation/" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--firms", type=int, default=None, help="initial firms = reference agents (default 100000)")
-    ap.add_argument("--quarters", type=int, default=None,
-                    help="quarters of the national runs; Turkestan runs half as many (default 40)")
+    ap.add_argument(
+        "--quarters",
+        type=int,
+        default=None,
+        help="quarters of the national runs; Turkestan runs half as many (default 40)",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: 20000 firms, 8 quarters (unless given)")
     ap.add_argument("--seed", type=int, default=1, help="seed of every run (default 1)")
     args = ap.parse_args(argv)
@@ -260,65 +281,165 @@ def main(argv: list[str] | None = None) -> int:
     import mesa
     import numpy as np
 
-    print(f"statebiz benchmark: {firms:,} firms, seed {args.seed}, residents_per_region {RESIDENTS}, "
-          f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}{'' if at_target else '  [not the target size]'}")
-    print(f"  Python {platform.python_version()}, Mesa {mesa.__version__}, numpy {np.__version__}; "
-          f"{describe_machine()}; code {describe_code()}")
+    print(
+        f"statebiz benchmark: {firms:,} firms, seed {args.seed}, residents_per_region {RESIDENTS}, "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}{'' if at_target else '  [not the target size]'}"
+    )
+    print(
+        f"  Python {platform.python_version()}, Mesa {mesa.__version__}, numpy {np.__version__}; "
+        f"{describe_machine()}; code {describe_code()}"
+    )
 
     # warm-up: lazy imports and first-call costs out of the timed runs
     from simulation import StateBusinessModel
+
     StateBusinessModel(rng=0, regions="all", firms=1000, burn_in=0, steps=1, residents_per_region=RESIDENTS).run()
 
-    runs = {"turkestan": full_model(args.seed, "turkestan", firms, q_turk),
-            "national": full_model(args.seed, "all", firms, quarters)}
+    runs = {
+        "turkestan": full_model(args.seed, "turkestan", firms, q_turk),
+        "national": full_model(args.seed, "all", firms, quarters),
+    }
     ref = reference(args.seed, firms, REFERENCE_STEPS)
 
     print("\n1. Full model, stepping only (burn_in=0; rates = firm-steps / run s)")
     rows = []
     for name, r in runs.items():
-        rows.append([name, str(r["regions"]), f"{r['build_s']:.2f}", str(r["quarters"]), f"{r['run_s']:.2f}",
-                     f"{r['repeat_s']:.2f}", f"{r['cpu_wall']:.2f}", n(r["nominal"]), n(r["alive_steps"]),
-                     n(r["nominal"] / r["run_s"]), n(r["alive_steps"] / r["run_s"])])
-    print(table(["scenario", "regions", "build s", "quarters", "run s", "repeat s", "cpu/wall",
-                 "firm-steps nominal", "alive-wtd", "nominal/s", "alive-wtd/s"], rows))
+        rows.append(
+            [
+                name,
+                str(r["regions"]),
+                f"{r['build_s']:.2f}",
+                str(r["quarters"]),
+                f"{r['run_s']:.2f}",
+                f"{r['repeat_s']:.2f}",
+                f"{r['cpu_wall']:.2f}",
+                n(r["nominal"]),
+                n(r["alive_steps"]),
+                n(r["nominal"] / r["run_s"]),
+                n(r["alive_steps"] / r["run_s"]),
+            ]
+        )
+    print(
+        table(
+            [
+                "scenario",
+                "regions",
+                "build s",
+                "quarters",
+                "run s",
+                "repeat s",
+                "cpu/wall",
+                "firm-steps nominal",
+                "alive-wtd",
+                "nominal/s",
+                "alive-wtd/s",
+            ],
+            rows,
+        )
+    )
     for name, r in runs.items():
         if not r["same_path"]:
             print(f"  note: {name}: the hand-stepped repeat ended in a different state (not deterministic?)")
 
     print("\n2. Reference: Boltzmann wealth, plain Mesa 3 agents (shuffle_do), no grid")
-    print(table(["model", "agents", "build s", "steps", "run s", "cpu/wall", "agent-steps/s"],
-                [["boltzmann", n(firms), f"{ref['build_s']:.2f}", str(ref["steps"]), f"{ref['run_s']:.2f}",
-                  f"{ref['cpu_wall']:.2f}", n(ref["rate"])]]))
+    print(
+        table(
+            ["model", "agents", "build s", "steps", "run s", "cpu/wall", "agent-steps/s"],
+            [
+                [
+                    "boltzmann",
+                    n(firms),
+                    f"{ref['build_s']:.2f}",
+                    str(ref["steps"]),
+                    f"{ref['run_s']:.2f}",
+                    f"{ref['cpu_wall']:.2f}",
+                    n(ref["rate"]),
+                ]
+            ],
+        )
+    )
 
     print("\n3. Ratio: full-model firm-steps/s / reference agent-steps/s")
-    print(table(["scenario", "nominal", "alive-wtd"],
-                [[name, f"{r['nominal'] / r['run_s'] / ref['rate']:.1f}x",
-                  f"{r['alive_steps'] / r['run_s'] / ref['rate']:.1f}x"] for name, r in runs.items()]))
+    print(
+        table(
+            ["scenario", "nominal", "alive-wtd"],
+            [
+                [
+                    name,
+                    f"{r['nominal'] / r['run_s'] / ref['rate']:.1f}x",
+                    f"{r['alive_steps'] / r['run_s'] / ref['rate']:.1f}x",
+                ]
+                for name, r in runs.items()
+            ],
+        )
+    )
 
     total_s = nat["build_s"] + nat["run_s"]
     peak = max(nat["maxrss_kib"], nat["hwm_kib"]) * 1024
-    print(f"\n4. National run in a fresh interpreter: regions=all, {firms:,} firms, burn_in {nat['burn_in']} "
-          f"(default, in the constructor), {nat['reported']} quarters")
-    print(table(["import s", "build+burn-in s", f"{nat['reported']} quarters s", "total s", "alive at end",
-                 "RSS after import MB", "peak ru_maxrss MB", "peak VmHWM MB"],
-                [[f"{nat['import_s']:.2f}", f"{nat['build_s']:.2f}", f"{nat['run_s']:.2f}", f"{total_s:.2f}",
-                  n(nat["alive_end"]), n(nat["rss_import_kib"] * 1024 / 1e6), n(nat["maxrss_kib"] * 1024 / 1e6),
-                  n(nat["hwm_kib"] * 1024 / 1e6)]], label=False))
+    print(
+        f"\n4. National run in a fresh interpreter: regions=all, {firms:,} firms, burn_in {nat['burn_in']} "
+        f"(default, in the constructor), {nat['reported']} quarters"
+    )
+    print(
+        table(
+            [
+                "import s",
+                "build+burn-in s",
+                f"{nat['reported']} quarters s",
+                "total s",
+                "alive at end",
+                "RSS after import MB",
+                "peak ru_maxrss MB",
+                "peak VmHWM MB",
+            ],
+            [
+                [
+                    f"{nat['import_s']:.2f}",
+                    f"{nat['build_s']:.2f}",
+                    f"{nat['run_s']:.2f}",
+                    f"{total_s:.2f}",
+                    n(nat["alive_end"]),
+                    n(nat["rss_import_kib"] * 1024 / 1e6),
+                    n(nat["maxrss_kib"] * 1024 / 1e6),
+                    n(nat["hwm_kib"] * 1024 / 1e6),
+                ]
+            ],
+            label=False,
+        )
+    )
 
-    size = "" if at_target else f"   (measured at {firms:,} firms x {quarters} quarters; targets are for " \
-                                f"{TARGET_FIRMS:,} x {TARGET_QUARTERS})"
+    size = (
+        ""
+        if at_target
+        else f"   (measured at {firms:,} firms x {quarters} quarters; targets are for "
+        f"{TARGET_FIRMS:,} x {TARGET_QUARTERS})"
+    )
     print(f"\n5. Targets{size}")
     rows = []
     for name, r in runs.items():
         rate = r["alive_steps"] / r["run_s"]
-        rows.append([f"firm-steps/s, {name} (alive-wtd)", f">= {n(TARGET_RATE)}", n(rate),
-                     verdict(rate >= TARGET_RATE)])
-    rows.append(["national run, build+burn-in+quarters", f"<= {TARGET_WALL:.0f} s", f"{total_s:.2f} s",
-                 verdict(total_s <= TARGET_WALL)])
-    rows.append(["national run, quarters only", f"<= {TARGET_WALL:.0f} s", f"{nat['run_s']:.2f} s",
-                 verdict(nat["run_s"] <= TARGET_WALL)])
-    rows.append(["national run, peak RSS", f"<= {TARGET_RSS / 1e9:.0f} GB", f"{peak / 1e9:.2f} GB",
-                 verdict(peak <= TARGET_RSS)])
+        rows.append(
+            [f"firm-steps/s, {name} (alive-wtd)", f">= {n(TARGET_RATE)}", n(rate), verdict(rate >= TARGET_RATE)]
+        )
+    rows.append(
+        [
+            "national run, build+burn-in+quarters",
+            f"<= {TARGET_WALL:.0f} s",
+            f"{total_s:.2f} s",
+            verdict(total_s <= TARGET_WALL),
+        ]
+    )
+    rows.append(
+        [
+            "national run, quarters only",
+            f"<= {TARGET_WALL:.0f} s",
+            f"{nat['run_s']:.2f} s",
+            verdict(nat["run_s"] <= TARGET_WALL),
+        ]
+    )
+    rows.append(
+        ["national run, peak RSS", f"<= {TARGET_RSS / 1e9:.0f} GB", f"{peak / 1e9:.2f} GB", verdict(peak <= TARGET_RSS)]
+    )
     print(table(["target", "goal", "measured", ""], rows))
     return 0
 

@@ -46,7 +46,7 @@ def experiment_text(runs: int, firms: int, quarters: int) -> str:
     levels = ", ".join(f"{0.02 + 0.04 * i:.2f}" for i in range(points))
     return f"""\
 name = "bench_sweep"
-scenario = "{(ROOT / 'scenarios' / 'turkestan.toml').as_posix()}"
+scenario = "{(ROOT / "scenarios" / "turkestan.toml").as_posix()}"
 replications = {reps}
 seed = 11
 quarters = {quarters}
@@ -76,8 +76,10 @@ def main() -> int:
         path.write_text(experiment_text(args.runs, args.firms, args.quarters))
         spec = load_experiment(path)
         runs = spec.replications * len(spec.extra["points"])
-        print(f"sweep: Turkestan, {args.firms} firms, {args.quarters} quarters (+ burn-in), {runs} runs; "
-              f"{args.workers} workers; {os.cpu_count()} CPUs on this machine")
+        print(
+            f"sweep: Turkestan, {args.firms} firms, {args.quarters} quarters (+ burn-in), {runs} runs; "
+            f"{args.workers} workers; {os.cpu_count()} CPUs on this machine"
+        )
         times, startup = {}, {}
         for backend in ("serial", "processes", "dask"):
             started = time.perf_counter()
@@ -90,14 +92,20 @@ def main() -> int:
         same = all(read_results(tmp / b).drop(columns="elapsed_s").equals(base) for b in ("processes", "dask"))
         per_run = read_results(tmp / "serial")["elapsed_s"].mean()
         print(f"  one run takes {per_run:.2f} s (serial, mean)")
-        print(f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>8} {'speed-up':>9} {'efficiency':>11} {'first run done s':>17}")
+        print(
+            f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>8} {'speed-up':>9} {'efficiency':>11} {'first run done s':>17}"
+        )
         serial_rate = runs / times["serial"]
         for backend in ("serial", "processes", "dask"):
             w = 1 if backend == "serial" else args.workers
             rate = runs / times[backend]
             eff = rate / serial_rate / w
-            verdict = "" if backend == "serial" else ("  PASS" if eff >= TARGET else "  MISS") + f" (target {TARGET:.0%})"
-            print(f"  {backend:<10} {w:>7} {times[backend]:>8.1f} {rate:>8.2f} {rate / serial_rate:>8.2f}x {eff:>10.0%} {startup[backend]:>17.1f}{verdict}")
+            verdict = (
+                "" if backend == "serial" else ("  PASS" if eff >= TARGET else "  MISS") + f" (target {TARGET:.0%})"
+            )
+            print(
+                f"  {backend:<10} {w:>7} {times[backend]:>8.1f} {rate:>8.2f} {rate / serial_rate:>8.2f}x {eff:>10.0%} {startup[backend]:>17.1f}{verdict}"
+            )
         print(f"  results identical on all three backends: {'yes' if same else 'NO'}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

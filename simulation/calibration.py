@@ -79,7 +79,7 @@ import time
 import zlib
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +107,26 @@ COHORT_TABLES = ("table5", "table7", "table8", "table9")
 #: Keys of a calibration file and of its tables, with their defaults.
 TOP_KEYS = ("name", "description", "scenario", "seed", "governance", "model", "priors", "abc", "quick")
 ABC_DEFAULTS: dict[str, Any] = {
-    "population_size": 200, "max_generations": 8, "min_epsilon": 0.0, "max_walltime_minutes": 25.0,
-    "max_simulations": 10000, "share_floor": 0.005, "predictive_draws": 100, "surveys_per_draw": 5,
+    "population_size": 200,
+    "max_generations": 8,
+    "min_epsilon": 0.0,
+    "max_walltime_minutes": 25.0,
+    "max_simulations": 10000,
+    "share_floor": 0.005,
+    "predictive_draws": 100,
+    "surveys_per_draw": 5,
 }
 ABC_INT = ("population_size", "max_generations", "max_simulations", "predictive_draws", "surveys_per_draw")
-ABC_LIMITS = {"population_size": (10, 100000), "max_generations": (1, 100), "min_epsilon": (0.0, 1e9),
-              "max_walltime_minutes": (0.05, 10000.0), "max_simulations": (10, 10**8), "share_floor": (1e-9, 0.1),
-              "predictive_draws": (2, 100000), "surveys_per_draw": (1, 1000)}
+ABC_LIMITS = {
+    "population_size": (10, 100000),
+    "max_generations": (1, 100),
+    "min_epsilon": (0.0, 1e9),
+    "max_walltime_minutes": (0.05, 10000.0),
+    "max_simulations": (10, 10**8),
+    "share_floor": (1e-9, 0.1),
+    "predictive_draws": (2, 100000),
+    "surveys_per_draw": (1, 1000),
+}
 DISTRIBUTIONS = ("uniform",)
 #: Colour-blind-safe colours (Okabe-Ito) for the governance models and observed data.
 COLOURS = {"partnership": "#0072B2", "symbiotic": "#D55E00", "observed": "#000000", "interval": "#56B4E9"}
@@ -124,6 +137,7 @@ class CalibrationError(ScenarioError):
 
 
 # --------------------------------------------------------------------------- the calibration file
+
 
 @dataclass
 class Calibration:
@@ -163,8 +177,10 @@ def _abc_settings(origin: str, table: Any, base: dict[str, Any], prefix: str) ->
     out = dict(base)
     for key, value in table.items():
         if key not in ABC_DEFAULTS:
-            raise CalibrationError(f"{origin}: unknown key '{prefix}.{key}'{suggest(key, ABC_DEFAULTS)}; "
-                                   f"expected one of {', '.join(ABC_DEFAULTS)}")
+            raise CalibrationError(
+                f"{origin}: unknown key '{prefix}.{key}'{suggest(key, ABC_DEFAULTS)}; "
+                f"expected one of {', '.join(ABC_DEFAULTS)}"
+            )
         low, high = ABC_LIMITS[key]
         out[key] = _number(origin, f"{prefix}.{key}", value, key in ABC_INT, low, high)
     return out
@@ -177,13 +193,17 @@ def _model_settings(origin: str, table: Any, prefix: str) -> dict[str, Any]:
         if key not in BY_NAME:
             raise CalibrationError(f"{origin}: unknown parameter '{prefix}.{key}'{suggest(key, BY_NAME)}")
         if key == "governance":
-            raise CalibrationError(f"{origin}: '{prefix}.governance' is not allowed; list the models in the top-level 'governance'")
+            raise CalibrationError(
+                f"{origin}: '{prefix}.governance' is not allowed; list the models in the top-level 'governance'"
+            )
     return dict(table)
 
 
 def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
     if not isinstance(table, dict) or not table:
-        raise CalibrationError(f"{origin}: 'priors' must be a non-empty table: parameter = {{ distribution = \"uniform\", low = .., high = .. }}")
+        raise CalibrationError(
+            f"{origin}: 'priors' must be a non-empty table: parameter = {{ distribution = \"uniform\", low = .., high = .. }}"
+        )
     preset = set().union(*(set(p) for p in GOVERNANCE_PRESETS.values()))
     out = {}
     for name, spec in table.items():
@@ -192,18 +212,26 @@ def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
             raise CalibrationError(f"{origin}: '{key}' is not a scenario parameter{suggest(name, BY_NAME)}")
         param = BY_NAME[name]
         if param.kind is not float:
-            raise CalibrationError(f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted ({name} is {param.allowed()})")
+            raise CalibrationError(
+                f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted ({name} is {param.allowed()})"
+            )
         if name in preset:
-            raise CalibrationError(f"{origin}: '{key}' is not allowed; {name} is set by the governance presets being compared")
+            raise CalibrationError(
+                f"{origin}: '{key}' is not allowed; {name} is set by the governance presets being compared"
+            )
         if not isinstance(spec, dict):
-            raise CalibrationError(f"{origin}: '{key}' = {spec!r} is not allowed; expected {{ distribution = \"uniform\", low = .., high = .. }}")
+            raise CalibrationError(
+                f"{origin}: '{key}' = {spec!r} is not allowed; expected {{ distribution = \"uniform\", low = .., high = .. }}"
+            )
         unknown = set(spec) - {"distribution", "low", "high"}
         if unknown:
             bad = sorted(unknown)[0]
             raise CalibrationError(f"{origin}: unknown key '{key}.{bad}'; expected distribution, low, high")
         dist = spec.get("distribution", "uniform")
         if dist not in DISTRIBUTIONS:
-            raise CalibrationError(f"{origin}: '{key}.distribution' = {dist!r} is not allowed; expected one of {', '.join(map(repr, DISTRIBUTIONS))}")
+            raise CalibrationError(
+                f"{origin}: '{key}.distribution' = {dist!r} is not allowed; expected one of {', '.join(map(repr, DISTRIBUTIONS))}"
+            )
         for bound in ("low", "high"):
             if bound not in spec:
                 raise CalibrationError(f"{origin}: '{key}' has no '{bound}'")
@@ -226,7 +254,9 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
     raw, _ = load_toml(path, "calibration", CalibrationError)
     for key in raw:
         if key not in TOP_KEYS:
-            raise CalibrationError(f"{origin}: unknown key '{key}'{suggest(key, TOP_KEYS)}; expected {', '.join(TOP_KEYS)}")
+            raise CalibrationError(
+                f"{origin}: unknown key '{key}'{suggest(key, TOP_KEYS)}; expected {', '.join(TOP_KEYS)}"
+            )
     for key in ("scenario", "priors"):
         if key not in raw:
             raise CalibrationError(f"{origin}: missing '{key}'")
@@ -241,13 +271,21 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
     if isinstance(governance, str):
         governance = [governance]
     choices = BY_NAME["governance"].choices
-    if (not isinstance(governance, list) or not governance or len(set(governance)) != len(governance)
-            or any(g not in choices for g in governance)):
-        raise CalibrationError(f"{origin}: 'governance' = {governance!r} is not allowed; expected a list of distinct values from {', '.join(map(repr, choices))}")
+    if (
+        not isinstance(governance, list)
+        or not governance
+        or len(set(governance)) != len(governance)
+        or any(g not in choices for g in governance)
+    ):
+        raise CalibrationError(
+            f"{origin}: 'governance' = {governance!r} is not allowed; expected a list of distinct values from {', '.join(map(repr, choices))}"
+        )
 
     scen_ref = raw["scenario"]
     if not isinstance(scen_ref, str):
-        raise CalibrationError(f"{origin}: 'scenario' = {scen_ref!r} is not allowed; expected a path to a scenario file")
+        raise CalibrationError(
+            f"{origin}: 'scenario' = {scen_ref!r} is not allowed; expected a path to a scenario file"
+        )
     scen_path = Path(os.path.normpath(path.parent / scen_ref))
     if not scen_path.is_file() and Path(scen_ref).is_file():
         scen_path = Path(scen_ref)
@@ -271,8 +309,19 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
     for key in model:
         if key in priors:
             raise CalibrationError(f"{origin}: '{key}' is both fixed in 'model' and fitted in 'priors'")
-    calib = Calibration(name, origin, scenario, seed, list(governance), model, priors, abc, quick, description,
-                        dict(scenario.explicit or {}))
+    calib = Calibration(
+        name,
+        origin,
+        scenario,
+        seed,
+        list(governance),
+        model,
+        priors,
+        abc,
+        quick,
+        description,
+        dict(scenario.explicit or {}),
+    )
     for g in calib.governance:  # every combination must resolve (e.g. budget shares at the priors' corners)
         corner = {k: hi for k, (lo, hi) in priors.items()}
         try:
@@ -283,6 +332,7 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
 
 
 # --------------------------------------------------------------------------- statistics and distance
+
 
 def statistics_from_shares(shares: dict[str, dict[str, Any]]) -> dict[str, np.ndarray]:
     """The fitted statistics: shares of each answer in the total rows (Table 6: per utility, flattened)."""
@@ -371,6 +421,7 @@ class SurveyModel:
 
 # --------------------------------------------------------------------------- the ABC-SMC fit
 
+
 class SeededJobs(Executor):
     """The executor handed to pyabc's ``ConcurrentFutureSampler``: it passes every call on to
     ``executor``, except pyabc's particle job, which it replaces by :func:`_seeded_particles`.
@@ -397,8 +448,9 @@ class SeededJobs(Executor):
             pickled, batch_size, job_ids = args
             if job_ids[0] == 0:  # job numbers start again at 0 in every generation
                 self.generation += 1
-            return self.executor.submit(_seeded_particles, (self.seed, self.generation, job_ids[0]), pickled,
-                                        batch_size, job_ids)
+            return self.executor.submit(
+                _seeded_particles, (self.seed, self.generation, job_ids[0]), pickled, batch_size, job_ids
+            )
         return self.executor.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -428,8 +480,16 @@ def _seeded_particles(key: tuple[int, int, int], pickled: bytes, batch_size: int
         random.setstate(py_state)
 
 
-def fit(calib: Calibration, db_path: Path, observed: dict[str, np.ndarray] | None = None, backend: str = "processes",
-        workers: int | None = None, address: str | None = None, quiet: bool = True, pool: Pool | None = None):
+def fit(
+    calib: Calibration,
+    db_path: Path,
+    observed: dict[str, np.ndarray] | None = None,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    quiet: bool = True,
+    pool: Pool | None = None,
+):
     """Run ABC-SMC and return pyabc's History (database at ``db_path``).
 
     ``observed``: fitted statistics to fit to (default: the paper's; tests pass synthetic ones).
@@ -448,15 +508,20 @@ def fit(calib: Calibration, db_path: Path, observed: dict[str, np.ndarray] | Non
     np.random.seed(calib.seed)  # pyabc's main-process draws; particles are seeded by SeededJobs
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in calib.priors.items()})
     models = [pyabc.FunctionModel(SurveyModel(calib, g), name=g) for g in calib.governance]
-    sampler = pyabc.sampler.ConcurrentFutureSampler(cfuture_executor=SeededJobs(pool.executor, calib.seed),
-                                                    client_max_jobs=pool.window, batch_size=1)
+    sampler = pyabc.sampler.ConcurrentFutureSampler(
+        cfuture_executor=SeededJobs(pool.executor, calib.seed), client_max_jobs=pool.window, batch_size=1
+    )
     a = calib.abc
-    abc = pyabc.ABCSMC(models, [prior] * len(models), Deviance(a["share_floor"]),
-                       population_size=a["population_size"], sampler=sampler)
+    abc = pyabc.ABCSMC(
+        models, [prior] * len(models), Deviance(a["share_floor"]), population_size=a["population_size"], sampler=sampler
+    )
     abc.new(f"sqlite:///{db_path}", observed)
-    return abc.run(minimum_epsilon=a["min_epsilon"], max_nr_populations=a["max_generations"],
-                   max_total_nr_simulations=a["max_simulations"],
-                   max_walltime=timedelta(minutes=a["max_walltime_minutes"]))
+    return abc.run(
+        minimum_epsilon=a["min_epsilon"],
+        max_nr_populations=a["max_generations"],
+        max_total_nr_simulations=a["max_simulations"],
+        max_walltime=timedelta(minutes=a["max_walltime_minutes"]),
+    )
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
@@ -486,9 +551,20 @@ def posterior_summary(post: dict[str, tuple[Any, np.ndarray]], calib: Calibratio
         for name, (lo, hi) in calib.priors.items():
             v = df[name].to_numpy(dtype=float)
             q05, q50, q95 = weighted_quantile(v, w, [0.05, 0.5, 0.95])
-            rows.append({"governance": g, "parameter": name, "mean": float(np.average(v, weights=w)), "median": q50,
-                         "q05": q05, "q95": q95, "prior_low": lo, "prior_high": hi,
-                         "ci90_width_over_prior": (q95 - q05) / (hi - lo), "particles": len(v)})
+            rows.append(
+                {
+                    "governance": g,
+                    "parameter": name,
+                    "mean": float(np.average(v, weights=w)),
+                    "median": q50,
+                    "q05": q05,
+                    "q95": q95,
+                    "prior_low": lo,
+                    "prior_high": hi,
+                    "ci90_width_over_prior": (q95 - q05) / (hi - lo),
+                    "particles": len(v),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -499,12 +575,17 @@ def model_probabilities(history, calib: Calibration):
     probs = history.get_model_probabilities()
     out = pops[["t", "epsilon", "samples"]].rename(columns={"t": "generation", "samples": "simulations"})
     for m, g in enumerate(calib.governance):
-        out[f"p_{g}"] = [float(probs.loc[t, m]) if m in probs.columns and t in probs.index and probs.loc[t, m] == probs.loc[t, m]
-                         else 0.0 for t in out["generation"]]
+        out[f"p_{g}"] = [
+            float(probs.loc[t, m])
+            if m in probs.columns and t in probs.index and probs.loc[t, m] == probs.loc[t, m]
+            else 0.0
+            for t in out["generation"]
+        ]
     return out
 
 
 # --------------------------------------------------------------------------- posterior predictive
+
 
 def _predictive_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
     """One posterior-predictive run (a task for ``runs.evaluator``): sample tables as JSON."""
@@ -513,8 +594,15 @@ def _predictive_task(params: dict[str, Any], seed: int, steps: int, outcomes: tu
     return {"tables": json.dumps(tables)}
 
 
-def predictive(post, calib: Calibration, governance: str, backend: str = "processes", workers: int | None = None,
-               address: str | None = None, pool: Pool | None = None) -> list[dict[str, np.ndarray]]:
+def predictive(
+    post,
+    calib: Calibration,
+    governance: str,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    pool: Pool | None = None,
+) -> list[dict[str, np.ndarray]]:
     """Survey tables from posterior draws: ``predictive_draws`` runs x ``surveys_per_draw`` samples of the
     paper's sizes, run on ``pool`` (or on an executor opened here for ``backend``)."""
     df, w = post[governance]
@@ -555,11 +643,24 @@ def predictive_cells(samples: list[dict[str, np.ndarray]]):
         else:
             tot_o, tot_s = obs[t].sum(axis=0), sims.sum(axis=1)
             cells = [("total", "Total", c, tot_o[c], tot_s[:, c]) for c in range(len(col_labels))]
-            cells += [("cohort", COHORTS[r], c, obs[t][r, c], sims[:, r, c]) for r in range(4) for c in range(len(col_labels))]
+            cells += [
+                ("cohort", COHORTS[r], c, obs[t][r, c], sims[:, r, c]) for r in range(4) for c in range(len(col_labels))
+            ]
         for kind, rlab, c, o, s in cells:
             lo, med, hi = np.quantile(s, [0.05, 0.5, 0.95], method="inverted_cdf")
-            rows.append({"kind": kind, "table": t, "row": rlab, "column": col_labels[c], "observed": int(o),
-                         "median": float(med), "q05": float(lo), "q95": float(hi), "inside": bool(lo <= o <= hi)})
+            rows.append(
+                {
+                    "kind": kind,
+                    "table": t,
+                    "row": rlab,
+                    "column": col_labels[c],
+                    "observed": int(o),
+                    "median": float(med),
+                    "q05": float(lo),
+                    "q95": float(hi),
+                    "inside": bool(lo <= o <= hi),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -570,14 +671,29 @@ def coverage(cells):
     rows = []
     for kind, sub in cells.groupby("kind", sort=False):
         for t, s in sub.groupby("table", sort=False):
-            rows.append({"kind": kind, "table": t, "cells": len(s), "inside": int(s["inside"].sum()),
-                         "share_inside": float(s["inside"].mean())})
-        rows.append({"kind": kind, "table": "all", "cells": len(sub), "inside": int(sub["inside"].sum()),
-                     "share_inside": float(sub["inside"].mean())})
+            rows.append(
+                {
+                    "kind": kind,
+                    "table": t,
+                    "cells": len(s),
+                    "inside": int(s["inside"].sum()),
+                    "share_inside": float(s["inside"].mean()),
+                }
+            )
+        rows.append(
+            {
+                "kind": kind,
+                "table": "all",
+                "cells": len(sub),
+                "inside": int(sub["inside"].sum()),
+                "share_inside": float(sub["inside"].mean()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- figures
+
 
 def plot_marginals(post, calib: Calibration, path: Path) -> None:
     """Draw each parameter's posterior marginal per model (weighted histograms) into ``path``."""
@@ -601,7 +717,7 @@ def plot_marginals(post, calib: Calibration, path: Path) -> None:
         ax.set_xlabel(f"{name} [{unit}]" if unit else name, fontsize=8)
         ax.set_ylabel("posterior mass per bin", fontsize=8)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
@@ -612,7 +728,11 @@ def plot_marginals(post, calib: Calibration, path: Path) -> None:
 
 
 #: Short answer labels for the figures' axes.
-SHORT = {"Satisfied partially": "partially", "Does not affect (dissatisfied)": "does not affect", "Yes, constantly": "constantly"}
+SHORT = {
+    "Satisfied partially": "partially",
+    "Does not affect (dissatisfied)": "does not affect",
+    "Yes, constantly": "constantly",
+}
 
 
 def plot_fit(cells, kind: str, title: str, path: Path) -> None:
@@ -632,7 +752,9 @@ def plot_fit(cells, kind: str, title: str, path: Path) -> None:
         ax.plot(s["median"], y, "|", color=COLOURS["partnership"], ms=10, mew=2, label="simulated median")
         inside = s["inside"].to_numpy()
         ax.plot(s["observed"][inside], y[inside], "o", color=COLOURS["observed"], ms=4, label="observed (inside)")
-        ax.plot(s["observed"][~inside], y[~inside], "x", color=COLOURS["symbiotic"], ms=6, mew=2, label="observed (outside)")
+        ax.plot(
+            s["observed"][~inside], y[~inside], "x", color=COLOURS["symbiotic"], ms=6, mew=2, label="observed (outside)"
+        )
         labels = [f"{r}: {SHORT.get(c, c)}" if r != "Total" else SHORT.get(c, c) for r, c in zip(s["row"], s["column"])]
         ax.set_yticks(y, labels, fontsize=6.5)
         ax.set_xlabel("respondents (count)", fontsize=8)
@@ -648,6 +770,7 @@ def plot_fit(cells, kind: str, title: str, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the calibrated scenario
+
 
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
@@ -673,9 +796,12 @@ def calibrated_scenario_text(calib: Calibration, governance: str, summary, prove
     horizon = {k: calib.model[k] for k in ("burn_in", "steps") if k in calib.model}
     values = dict(flat) | horizon | {"governance": governance} | {k: float(est.loc[k, "median"]) for k in calib.priors}
     lines = [f"# {line}" if line else "#" for line in provenance]
-    lines += ["", f"name = {_toml_value(meta.get('name', calib.scenario.name) + '_calibrated')}",
-              f"description = {_toml_value('Turkestan region calibrated to the paper survey (posterior median, ' + governance + ' model)')}",
-              f"governance = {_toml_value(governance)}"]
+    lines += [
+        "",
+        f"name = {_toml_value(meta.get('name', calib.scenario.name) + '_calibrated')}",
+        f"description = {_toml_value('Turkestan region calibrated to the paper survey (posterior median, ' + governance + ' model)')}",
+        f"governance = {_toml_value(governance)}",
+    ]
     for section in SECTIONS:
         names = [p for p in values if p != "governance" and BY_NAME[p].section == section]
         if not names:
@@ -685,18 +811,29 @@ def calibrated_scenario_text(calib: Calibration, governance: str, summary, prove
             comment = ""
             if p in calib.priors:
                 row = est.loc[p]
-                comment = (f"  # calibrated: posterior median; 90% CI [{row['q05']:.4g}, {row['q95']:.4g}], "
-                           f"prior uniform [{row['prior_low']:g}, {row['prior_high']:g}]")
+                comment = (
+                    f"  # calibrated: posterior median; 90% CI [{row['q05']:.4g}, {row['q95']:.4g}], "
+                    f"prior uniform [{row['prior_low']:g}, {row['prior_high']:g}]"
+                )
             lines.append(f"{p} = {_toml_value(values[p])}{comment}")
     return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- the whole calibration
 
-def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backend: str = "processes",
-                    workers: int | None = None, address: str | None = None, overwrite: bool = False,
-                    scenario_out: str | Path | None = None, observed: dict[str, np.ndarray] | None = None,
-                    quiet: bool = False, command: str = "") -> dict[str, Any]:
+
+def run_calibration(
+    calib: Calibration,
+    out_dir: str | Path | None = None,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    overwrite: bool = False,
+    scenario_out: str | Path | None = None,
+    observed: dict[str, np.ndarray] | None = None,
+    quiet: bool = False,
+    command: str = "",
+) -> dict[str, Any]:
     """Fit, check and write everything (see the module docstring). Returns the manifest.
 
     ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
@@ -712,8 +849,10 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
             if not quiet:
                 print(f"[{time.perf_counter() - started:7.1f} s] {msg}", file=sys.stderr, flush=True)
 
-        say(f"ABC-SMC: models {', '.join(calib.governance)}; {len(calib.priors)} free parameters; "
-            f"population {calib.abc['population_size']}; backend {backend} ({workers} workers)")
+        say(
+            f"ABC-SMC: models {', '.join(calib.governance)}; {len(calib.priors)} free parameters; "
+            f"population {calib.abc['population_size']}; backend {backend} ({workers} workers)"
+        )
         with open_executor(backend, workers, address) as pool:  # one executor for the fit and the predictive runs
             history = fit(calib, tmp / "abc.db", observed, quiet=quiet, pool=pool)
             fit_wall = time.perf_counter() - started
@@ -722,8 +861,11 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
             probs = model_probabilities(history, calib)
             final = probs.iloc[-1]
             best = max(post, key=lambda g: final[f"p_{g}"])
-            say(f"fit done in {fit_wall:.0f} s: {len(probs)} generations, {history.total_nr_simulations} simulations, "
-                f"final epsilon {final['epsilon']:.2f}; " + ", ".join(f"P({g}) = {final[f'p_{g}']:.3f}" for g in calib.governance))
+            say(
+                f"fit done in {fit_wall:.0f} s: {len(probs)} generations, {history.total_nr_simulations} simulations, "
+                f"final epsilon {final['epsilon']:.2f}; "
+                + ", ".join(f"P({g}) = {final[f'p_{g}']:.3f}" for g in calib.governance)
+            )
 
             samples = predictive(post, calib, best, pool=pool)
         cells = predictive_cells(samples)
@@ -736,27 +878,53 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
         cov.to_csv(tmp / "coverage.csv", index=False, float_format="%.6g")
         plot_marginals(post, calib, tmp / "posterior_marginals.png")
         size = f"{calib.model.get('firms', calib.scenario.params['firms'])} firms"
-        plot_fit(cells, "total", f"Fitted totals: observed vs posterior predictive ({best} model, {size}; "
-                 "90% intervals include the paper's sampling error)", tmp / "fit_totals.png")
-        plot_fit(cells, "cohort", f"Held-out age-cohort cells: observed vs posterior predictive ({best} model; "
-                 "not in the fit)", tmp / "fit_cohorts.png")
+        plot_fit(
+            cells,
+            "total",
+            f"Fitted totals: observed vs posterior predictive ({best} model, {size}; "
+            "90% intervals include the paper's sampling error)",
+            tmp / "fit_totals.png",
+        )
+        plot_fit(
+            cells,
+            "cohort",
+            f"Held-out age-cohort cells: observed vs posterior predictive ({best} model; not in the fit)",
+            tmp / "fit_cohorts.png",
+        )
 
         wall = time.perf_counter() - started
-        share = {k: float(cov[(cov["kind"] == k) & (cov["table"] == "all")]["share_inside"].iloc[0]) for k in ("total", "cohort")}
+        share = {
+            k: float(cov[(cov["kind"] == k) & (cov["table"] == "all")]["share_inside"].iloc[0])
+            for k in ("total", "cohort")
+        }
         manifest = {
-            "calibration": calib.name, "calibration_file": calib.path, "scenario_file": calib.scenario.path,
-            "quick": calib.quick, "seed": calib.seed, "governance_models": calib.governance,
-            "model_settings": calib.model, "priors": {k: {"distribution": "uniform", "low": lo, "high": hi}
-                                                      for k, (lo, hi) in calib.priors.items()},
-            "abc": calib.abc, "backend": backend, "workers": workers,
-            "observed": "synthetic (passed in)" if observed is not None else "paper (simulation/data/turkestan_survey.toml)",
-            "generations": int(len(probs)), "simulations": int(history.total_nr_simulations),
+            "calibration": calib.name,
+            "calibration_file": calib.path,
+            "scenario_file": calib.scenario.path,
+            "quick": calib.quick,
+            "seed": calib.seed,
+            "governance_models": calib.governance,
+            "model_settings": calib.model,
+            "priors": {k: {"distribution": "uniform", "low": lo, "high": hi} for k, (lo, hi) in calib.priors.items()},
+            "abc": calib.abc,
+            "backend": backend,
+            "workers": workers,
+            "observed": "synthetic (passed in)"
+            if observed is not None
+            else "paper (simulation/data/turkestan_survey.toml)",
+            "generations": int(len(probs)),
+            "simulations": int(history.total_nr_simulations),
             "final_epsilon": float(final["epsilon"]),
             "model_probabilities": {g: float(final[f"p_{g}"]) for g in calib.governance},
-            "best_model": best, "predictive_surveys": len(samples),
-            "coverage_90": share, "fit_wall_time_seconds": round(fit_wall, 1), "wall_time_seconds": round(wall, 1),
-            "git_commit": git_commit(), "package_versions": package_versions(("pyabc",)),
-            "command": command, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "best_model": best,
+            "predictive_surveys": len(samples),
+            "coverage_90": share,
+            "fit_wall_time_seconds": round(fit_wall, 1),
+            "wall_time_seconds": round(wall, 1),
+            "git_commit": git_commit(),
+            "package_versions": package_versions(("pyabc",)),
+            "command": command,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": {
                 "abc.db": "pyabc's SQLite database (every generation's particles, weights, distances, statistics)",
                 "posterior_summary.csv": "per model and parameter: weighted mean, median, 5% and 95% quantiles of the final generation",
@@ -785,7 +953,9 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
             f"`statebiz survey {target} --quarter {calib.run_parameters(best, {})['steps']}`",
             f"ABC-SMC (pyabc {package_version('pyabc')}): population {calib.abc['population_size']}, {manifest['generations']} "
             f"generations, {manifest['simulations']} simulations, final epsilon (multinomial deviance) {manifest['final_epsilon']:.2f}",
-            "model probabilities: " + ", ".join(f"{g} {v:.3f}" for g, v in p.items()) + f"; point estimate: posterior median of {best}",
+            "model probabilities: "
+            + ", ".join(f"{g} {v:.3f}" for g, v in p.items())
+            + f"; point estimate: posterior median of {best}",
             f"90% predictive coverage: fitted totals {share['total']:.0%}, held-out cohort cells {share['cohort']:.0%}",
             f"full results: {out_dir}/ (posterior_summary.csv, coverage.csv, figures)",
         ]
@@ -793,4 +963,3 @@ def run_calibration(calib: Calibration, out_dir: str | Path | None = None, backe
         load_scenario(target)  # the written file must load
         manifest["scenario_written"] = str(target)
     return manifest
-

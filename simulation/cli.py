@@ -25,14 +25,24 @@ def _non_negative_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``statebiz`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model.")
+    parser = argparse.ArgumentParser(
+        prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one scenario and write results/<name>/")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")
-    run.add_argument("--seed", type=_non_negative_int, default=None, help="seed of the run (default: the scenario's, else 0)")
-    run.add_argument("--steps", type=_non_negative_int, default=None, help="reported quarters (default: the scenario's)")
-    run.add_argument("--governance", choices=BY_NAME["governance"].choices, default=None,
-                     help="governance model, overriding the scenario's")
+    run.add_argument(
+        "--seed", type=_non_negative_int, default=None, help="seed of the run (default: the scenario's, else 0)"
+    )
+    run.add_argument(
+        "--steps", type=_non_negative_int, default=None, help="reported quarters (default: the scenario's)"
+    )
+    run.add_argument(
+        "--governance",
+        choices=BY_NAME["governance"].choices,
+        default=None,
+        help="governance model, overriding the scenario's",
+    )
     run.add_argument("--out", default=None, help="output directory (default: results/<scenario name>)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -42,25 +52,49 @@ def build_parser() -> argparse.ArgumentParser:
     from .runs.cli import add_subcommands as _add_experiment_commands
 
     _add_experiment_commands(sub)  # sweep, analyze
-    survey = sub.add_parser("survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed")
+    survey = sub.add_parser(
+        "survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed"
+    )
     survey.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")
     survey.add_argument("--seed", type=_non_negative_int, default=None, help="seed of the run (default 0)")
-    survey.add_argument("--quarter", type=_non_negative_int, default=None,
-                        help="survey after this reported quarter (0: right after the burn-in; default: the last)")
-    survey.add_argument("--governance", choices=BY_NAME["governance"].choices, default=None,
-                        help="governance model, overriding the scenario's")
+    survey.add_argument(
+        "--quarter",
+        type=_non_negative_int,
+        default=None,
+        help="survey after this reported quarter (0: right after the burn-in; default: the last)",
+    )
+    survey.add_argument(
+        "--governance",
+        choices=BY_NAME["governance"].choices,
+        default=None,
+        help="governance model, overriding the scenario's",
+    )
     survey.add_argument("--json", action="store_true", help="print one JSON object instead of text tables")
-    calibrate = sub.add_parser("calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models")
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models"
+    )
     calibrate.add_argument("calibration", help="calibration TOML file, e.g. experiments/calibration_turkestan.toml")
     calibrate.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
-    calibrate.add_argument("--workers", type=_non_negative_int, default=None,
-                           help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)")
-    calibrate.add_argument("--dask-address", default=None,
-                           help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    calibrate.add_argument(
+        "--workers",
+        type=_non_negative_int,
+        default=None,
+        help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)",
+    )
+    calibrate.add_argument(
+        "--dask-address",
+        default=None,
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)",
+    )
     calibrate.add_argument("--out", default=None, help="output directory (default: results/<calibration name>)")
-    calibrate.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
-    calibrate.add_argument("--quick", action="store_true",
-                           help="the file's [quick] settings (small and fast; no calibrated scenario is written)")
+    calibrate.add_argument(
+        "--overwrite", action="store_true", help="replace an existing result in the output directory"
+    )
+    calibrate.add_argument(
+        "--quick",
+        action="store_true",
+        help="the file's [quick] settings (small and fast; no calibrated scenario is written)",
+    )
     calibrate.add_argument("--quiet", action="store_true", help="no progress messages")
     from .report.cli import add_subcommand as _add_compare_command
 
@@ -108,8 +142,10 @@ def _survey(args) -> int:
     steps = scenario.params["steps"]
     quarter = steps if args.quarter is None else args.quarter
     if quarter > steps:
-        raise ScenarioError(f"--quarter: {quarter} is not allowed; expected an integer in [0, {steps}] "
-                            f"(the reported quarters of {args.scenario})")
+        raise ScenarioError(
+            f"--quarter: {quarter} is not allowed; expected an integer in [0, {steps}] "
+            f"(the reported quarters of {args.scenario})"
+        )
     model = StateBusinessModel(rng=seed, **scenario.params)
     for _ in range(quarter):
         model.step()
@@ -130,14 +166,26 @@ def _calibrate(args) -> int:
     calib = load_calibration(args.calibration, quick=args.quick)
     out_dir = Path(args.out) if args.out else Path("results") / calib.name
     check_writable(out_dir, args.overwrite)
-    m = run_calibration(calib, out_dir, backend=args.backend, workers=args.workers, address=args.dask_address,
-                        overwrite=args.overwrite, quiet=args.quiet, command=" ".join(["statebiz", *sys.argv[1:]]))
+    m = run_calibration(
+        calib,
+        out_dir,
+        backend=args.backend,
+        workers=args.workers,
+        address=args.dask_address,
+        overwrite=args.overwrite,
+        quiet=args.quiet,
+        command=" ".join(["statebiz", *sys.argv[1:]]),
+    )
     probs = ", ".join(f"{g} {p:.3f}" for g, p in m["model_probabilities"].items())
-    print(f"{calib.name}: {m['generations']} generations, {m['simulations']} simulations in {m['fit_wall_time_seconds']:.0f} s "
-          f"(total {m['wall_time_seconds']:.0f} s); final epsilon {m['final_epsilon']:.2f}")
+    print(
+        f"{calib.name}: {m['generations']} generations, {m['simulations']} simulations in {m['fit_wall_time_seconds']:.0f} s "
+        f"(total {m['wall_time_seconds']:.0f} s); final epsilon {m['final_epsilon']:.2f}"
+    )
     print(f"  model probabilities: {probs}; point estimate from {m['best_model']}")
-    print(f"  90% predictive coverage: fitted totals {m['coverage_90']['total']:.0%}, "
-          f"held-out cohort cells {m['coverage_90']['cohort']:.0%}")
+    print(
+        f"  90% predictive coverage: fitted totals {m['coverage_90']['total']:.0%}, "
+        f"held-out cohort cells {m['coverage_90']['cohort']:.0%}"
+    )
     print(f"  written to {out_dir}/" + (f" and {m['scenario_written']}" if m.get("scenario_written") else ""))
     return 0
 
@@ -167,8 +215,13 @@ def _run(args) -> int:
     started = time.perf_counter()
     model = StateBusinessModel(rng=seed, **scenario.params)
     steps = scenario.params["steps"]
-    with tqdm(total=steps, desc=f"{scenario.name} ({scenario.params['governance']})", unit="quarter",
-              disable=args.quiet or None, file=sys.stderr) as bar:
+    with tqdm(
+        total=steps,
+        desc=f"{scenario.name} ({scenario.params['governance']})",
+        unit="quarter",
+        disable=args.quiet or None,
+        file=sys.stderr,
+    ) as bar:
         while model.running:
             model.step()
             bar.update()
@@ -208,16 +261,26 @@ def _print_summary(scenario, seed, o, out_dir, wall) -> None:
     from .observer import REGIMES
 
     p = scenario.params
-    print(f"{scenario.name}: {p['governance']} model, seed {seed}, {p['steps']} quarters after {p['burn_in']} of burn-in, "
-          f"{wall:.1f} s")
+    print(
+        f"{scenario.name}: {p['governance']} model, seed {seed}, {p['steps']} quarters after {p['burn_in']} of burn-in, "
+        f"{wall:.1f} s"
+    )
     print("  regimes (share of output): " + ", ".join(f"{r.replace('_', '-')} {o['regime_' + r]:.0%}" for r in REGIMES))
-    print(f"  corruption incidence {o['corruption_incidence']:.0%} of firms a year; officials corrupt {o['corrupt_share']:.0%}")
-    print(f"  business satisfied {o['business_satisfied']:.0%}, dissatisfied {o['business_dissatisfied']:.0%}; "
-          f"population satisfied {o['population_satisfied']:.0%}, dissatisfied {o['population_dissatisfied']:.0%}")
-    print(f"  KPIs per quarter: attracted investment {o['attracted_investment']:.1f}, fixed investment {o['fixed_investment']:.1f}, "
-          f"small businesses {o['small_businesses']:.0f}, off-budget co-financing {o['offbudget_cofinancing']:.1f}, "
-          f"high-performance jobs {o['high_performance_jobs']:.0f}, real wages {o['real_wages']:.1f} (start = 100)")
-    print(f"  HHI {o['hhi']:.4f}, informality {o['informality']:.1%}, insiders' share of support {o['insider_support_share']:.0%}")
+    print(
+        f"  corruption incidence {o['corruption_incidence']:.0%} of firms a year; officials corrupt {o['corrupt_share']:.0%}"
+    )
+    print(
+        f"  business satisfied {o['business_satisfied']:.0%}, dissatisfied {o['business_dissatisfied']:.0%}; "
+        f"population satisfied {o['population_satisfied']:.0%}, dissatisfied {o['population_dissatisfied']:.0%}"
+    )
+    print(
+        f"  KPIs per quarter: attracted investment {o['attracted_investment']:.1f}, fixed investment {o['fixed_investment']:.1f}, "
+        f"small businesses {o['small_businesses']:.0f}, off-budget co-financing {o['offbudget_cofinancing']:.1f}, "
+        f"high-performance jobs {o['high_performance_jobs']:.0f}, real wages {o['real_wages']:.1f} (start = 100)"
+    )
+    print(
+        f"  HHI {o['hhi']:.4f}, informality {o['informality']:.1%}, insiders' share of support {o['insider_support_share']:.0%}"
+    )
     print(f"  written to {out_dir}/ (regions.parquet, regimes.parquet, summary.json, manifest.json)")
 
 

@@ -54,6 +54,7 @@ class InputError(ValueError):
 
 # --------------------------------------------------------------------------- TOML inputs
 
+
 def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) -> tuple[dict[str, Any], str]:
     """Read a TOML input file and return ``(table, text)``.
 
@@ -90,6 +91,7 @@ def suggest(key: str, options: Iterable[str]) -> str:
 
 # --------------------------------------------------------------------------- JSON
 
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON types: numpy scalars and arrays, paths, tuples and sets, dates,
     dataclasses and mappings (recursively). Usable as ``json.dumps(..., default=jsonable)``.
@@ -123,6 +125,7 @@ def json_text(doc: Any) -> str:
 
 
 # --------------------------------------------------------------------------- atomic files
+
 
 def _fsync_directory(directory: Path) -> None:
     try:
@@ -167,6 +170,7 @@ def atomic_write_json(path: str | Path, doc: Any) -> None:
 
 
 # --------------------------------------------------------------------------- result directories
+
 
 def check_writable(out_dir: str | Path, overwrite: bool) -> None:
     """Raise before any work is done if the result directory exists and may not be replaced.
@@ -247,6 +251,7 @@ def _swap_in(tmp: Path, out_dir: Path, overwrite: bool) -> None:
 
 # --------------------------------------------------------------------------- provenance
 
+
 def package_version(name: str) -> str:
     """The installed version of a distribution, or 'not installed'."""
     try:
@@ -269,8 +274,13 @@ def git_commit() -> str:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         if commit.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -290,11 +300,15 @@ def model_version() -> str:
         init = (PACKAGE_DIR / "__init__.py").read_text(encoding="utf-8")
         found = re.search(r"^__version__\s*=\s*[\"']([^\"']+)", init, re.M)
         h.update((found[1] if found else "unknown").encode())
-    files = sorted(p for p in PACKAGE_DIR.rglob("*")
-                   if p.is_file() and p.suffix in (".py", ".toml", ".csv", ".json")
-                   and "__pycache__" not in p.parts
-                   and p.relative_to(PACKAGE_DIR).parts[0] not in NOT_MODEL_DIRS
-                   and p.relative_to(PACKAGE_DIR).as_posix() not in NOT_MODEL)
+    files = sorted(
+        p
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".toml", ".csv", ".json")
+        and "__pycache__" not in p.parts
+        and p.relative_to(PACKAGE_DIR).parts[0] not in NOT_MODEL_DIRS
+        and p.relative_to(PACKAGE_DIR).as_posix() not in NOT_MODEL
+    )
     for p in files:
         h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:16]

@@ -14,12 +14,13 @@ sections, so every parameter can be given by its bare name (``run_model(audit_ra
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from .io import InputError, suggest
 
-class ScenarioError(ValueError):
+
+class ScenarioError(InputError):
     """A scenario or override is invalid. The message is one line naming file, key and what is allowed."""
 
 
@@ -302,8 +303,7 @@ def defaults() -> dict[str, Any]:
 
 
 def _suggest(key: str) -> str:
-    near = difflib.get_close_matches(key, list(BY_NAME) + list(SECTIONS), n=1)
-    return f" (did you mean '{near[0]}'?)" if near else ""
+    return suggest(key, list(BY_NAME) + list(SECTIONS))
 
 
 def resolve(values: dict[str, Any], origin: str = "parameters") -> dict[str, Any]:

@@ -7,11 +7,11 @@ into sections for readability.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .io import load_toml
 from .parameters import (  # noqa: F401 - re-exported: the scenario API predates the registry module
     BY_NAME,
     GOVERNANCE_PRESETS,
@@ -47,14 +47,7 @@ class Scenario:
 def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
     """Read a scenario TOML file into flat explicit parameters and metadata."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+    raw, _ = load_toml(path, "scenario", ScenarioError)
     meta: dict[str, str] = {}
     flat: dict[str, Any] = {}
     for key, value in raw.items():

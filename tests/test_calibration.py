@@ -35,18 +35,27 @@ population_size = 20
 BAD = {
     "unknown top key": ("foo = 1\n" + GOOD, "unknown key 'foo'"),
     "malformed": ("name = \n", "malformed TOML"),
-    "unknown parameter": (GOOD.replace("corruption_initial =", "corruption_inital ="), "'priors.corruption_inital' is not a scenario parameter"),
+    "unknown parameter": (
+        GOOD.replace("corruption_initial =", "corruption_inital ="),
+        "'priors.corruption_inital' is not a scenario parameter",
+    ),
     "out of range": (GOOD.replace("high = 0.8", "high = 1.5"), "'priors.corruption_initial.high' = 1.5"),
     "low >= high": (GOOD.replace("low = 0.1", "low = 0.9"), "expected low < high"),
     "distribution": (GOOD.replace('"uniform"', '"normal"'), "'priors.corruption_initial.distribution'"),
-    "preset parameter": (GOOD.replace("[abc]", "merit_weight = { low = 0.1, high = 0.5 }\n[abc]"), "set by the governance presets"),
-    "integer parameter": (GOOD.replace("[abc]", "firm_ties = { low = 2, high = 10 }\n[abc]"), "only real-valued parameters"),
+    "preset parameter": (
+        GOOD.replace("[abc]", "merit_weight = { low = 0.1, high = 0.5 }\n[abc]"),
+        "set by the governance presets",
+    ),
+    "integer parameter": (
+        GOOD.replace("[abc]", "firm_ties = { low = 2, high = 10 }\n[abc]"),
+        "only real-valued parameters",
+    ),
     "governance": (GOOD.replace('["partnership"]', '["partner"]'), "'governance' = ['partner']"),
     "abc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'abc.population_size' = 0"),
     "abc key": (GOOD + "generations = 3\n", "unknown key 'abc.generations'"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
     "fixed and fitted": (GOOD.replace("firms = 300", "corruption_initial = 0.3"), "both fixed in 'model' and fitted"),
-    "no priors": ("scenario = \"%s\"\n" % SCENARIO, "missing 'priors'"),
+    "no priors": ('scenario = "%s"\n' % SCENARIO, "missing 'priors'"),
     "scenario missing": (GOOD.replace(str(SCENARIO), "nowhere.toml"), "scenario file not found"),
 }
 
@@ -85,6 +94,7 @@ def test_the_shipped_calibration_file_is_valid():
 
 # --------------------------------------------------------------------------- the distance
 
+
 def test_observed_statistics_are_the_papers_shares():
     obs = cal.observed_statistics()
     assert np.allclose(obs["table9"] * 58, [7, 24, 27])
@@ -96,7 +106,9 @@ def test_deviance_is_zero_at_the_observed_shares_and_grows_with_distance():
     obs = cal.observed_statistics()
     assert cal.deviance(obs, obs) == pytest.approx(0.0, abs=1e-9)
     uniform = {k: np.full(v.size, 3 / v.size if k == "table6" else 1 / v.size) for k, v in obs.items()}
-    values = [cal.deviance({k: (1 - lam) * obs[k] + lam * uniform[k] for k in obs}, obs) for lam in (0.1, 0.3, 0.6, 1.0)]
+    values = [
+        cal.deviance({k: (1 - lam) * obs[k] + lam * uniform[k] for k in obs}, obs) for lam in (0.1, 0.3, 0.6, 1.0)
+    ]
     assert all(v > 0 for v in values) and values == sorted(values)
     # each table is weighted by its sample size: 2 n sum o log(o / s), n = 58 for Table 7
     sim = np.array([0.5, 0.3, 0.2])
@@ -150,6 +162,7 @@ def test_synthetic_data_from_known_parameters_are_recovered(tmp_path):
 
 
 # --------------------------------------------------------------------------- --quick end to end
+
 
 def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     out = tmp_path / "quick"

@@ -122,9 +122,27 @@ def test_mpi_sweep_equals_serial(tmp_path):
     # in a child process: MPI is initialised once per process, and spawns its workers from it
     root_ok = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}  # Open MPI as root (CI)
     env = os.environ | {"PYTHONPATH": str(REPO_ROOT)} | root_ok
-    done = subprocess.run([sys.executable, "-m", "simulation", "sweep", str(path), "--backend", "mpi", "--workers", "2",
-                           "--out", str(tmp_path / "mpi"), "--quiet"], env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation",
+            "sweep",
+            str(path),
+            "--backend",
+            "mpi",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "mpi"),
+            "--quiet",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     a, b = (read_results(tmp_path / d).drop(columns=["elapsed_s"]) for d in ("serial", "mpi"))
     assert a.equals(b)

@@ -16,14 +16,14 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import REPO_ROOT
+
 from simulation.cli import main
-from simulation.runs import load_experiment, read_results, run_sweep
-from simulation.runs.evaluator import run_one
-from simulation.runs.design import design_points
-from simulation.runs.seeds import replication_seeds
 from simulation.io import model_version
+from simulation.runs import load_experiment, read_results, run_sweep
+from simulation.runs.design import design_points
+from simulation.runs.evaluator import run_one
+from simulation.runs.seeds import replication_seeds
 from simulation.runs.store import ResultStore, run_key
 from simulation.scenario import ScenarioError
 
@@ -68,7 +68,9 @@ def results_equal(a: Path, b: Path) -> None:
 
 
 def raw_keys(directory: Path) -> list[str]:
-    return [k for p in ResultStore(directory).parts() for k in pq.read_table(p, columns=["run_key"]).column(0).to_pylist()]
+    return [
+        k for p in ResultStore(directory).parts() for k in pq.read_table(p, columns=["run_key"]).column(0).to_pylist()
+    ]
 
 
 # -- experiment files ---------------------------------------------------------------------------------
@@ -86,25 +88,51 @@ BAD = [
     ("unknown-lever", HEAD + "[levers]\naudit_rat = [0.1]\n", "audit_rat", "'audit_rate'"),
     ("lever-out-of-range", HEAD + "[levers]\naudit_rate = [0.1, 1.5]\n", "audit_rate", "[0.0, 1.0]"),
     ("lever-wrong-type", HEAD + '[levers]\naudit_rate = ["high"]\n', "audit_rate", "number"),
-    ("range-beyond-declared", HEAD + '[design]\ntype = "lhs"\n[levers]\naudit_rate = { low = 0.0, high = 2.0 }\n',
-     "audit_rate.high", "[0.0, 1.0]"),
-    ("range-low-above-high", HEAD + '[design]\ntype = "lhs"\n[levers]\naudit_rate = { low = 0.5, high = 0.1 }\n',
-     "audit_rate", "low < high"),
+    (
+        "range-beyond-declared",
+        HEAD + '[design]\ntype = "lhs"\n[levers]\naudit_rate = { low = 0.0, high = 2.0 }\n',
+        "audit_rate.high",
+        "[0.0, 1.0]",
+    ),
+    (
+        "range-low-above-high",
+        HEAD + '[design]\ntype = "lhs"\n[levers]\naudit_rate = { low = 0.5, high = 0.1 }\n',
+        "audit_rate",
+        "low < high",
+    ),
     ("range-without-levels", HEAD + "[levers]\naudit_rate = { low = 0.0, high = 0.5 }\n", "audit_rate", "levels"),
-    ("categorical-in-lhs", HEAD + '[design]\ntype = "lhs"\n[levers]\ngovernance = ["partnership", "symbiotic"]\n',
-     "governance", "factorial"),
+    (
+        "categorical-in-lhs",
+        HEAD + '[design]\ntype = "lhs"\n[levers]\ngovernance = ["partnership", "symbiotic"]\n',
+        "governance",
+        "factorial",
+    ),
     ("categorical-as-range", HEAD + "[levers]\ngovernance = { low = 0, high = 1 }\n", "governance", "categorical"),
     ("bad-governance", HEAD + '[levers]\ngovernance = ["partnership", "authoritarian"]\n', "governance", "symbiotic"),
     ("odd-firm-ties", HEAD + "[uncertainties]\nfirm_ties = [4, 5]\n", "firm_ties", "even"),
-    ("budget-over-one", HEAD + "[base]\nppp_share = 0.5\n[levers]\nsupport_share = [0.1, 0.5]\n", "support_share", "at most 1"),
+    (
+        "budget-over-one",
+        HEAD + "[base]\nppp_share = 0.5\n[levers]\nsupport_share = [0.1, 0.5]\n",
+        "support_share",
+        "at most 1",
+    ),
     ("steps-as-factor", HEAD + "[levers]\nsteps = [4, 8]\n", "steps", "quarters"),
     ("twice", HEAD + "[levers]\naudit_rate = [0.1]\n[uncertainties]\naudit_rate = [0.2]\n", "audit_rate", "one place"),
     ("bad-design", HEAD + '[design]\ntype = "montecarlo"\n', "design.type", "'morris'"),
     ("design-key", HEAD + '[design]\ntype = "lhs"\ntrajectories = 4\n', "design.trajectories", "samples"),
-    ("sobol-not-pow2", HEAD + '[design]\ntype = "sobol"\nsamples = 6\n[levers]\naudit_rate = { low = 0.0, high = 0.2 }\n'
-     "transparency = { low = 0.0, high = 1.0 }\n", "design.samples", "power of 2"),
-    ("morris-odd-levels", HEAD + '[design]\ntype = "morris"\nlevels = 3\n[levers]\naudit_rate = { low = 0.0, high = 0.2 }\n',
-     "design.levels", "even"),
+    (
+        "sobol-not-pow2",
+        HEAD + '[design]\ntype = "sobol"\nsamples = 6\n[levers]\naudit_rate = { low = 0.0, high = 0.2 }\n'
+        "transparency = { low = 0.0, high = 1.0 }\n",
+        "design.samples",
+        "power of 2",
+    ),
+    (
+        "morris-odd-levels",
+        HEAD + '[design]\ntype = "morris"\nlevels = 3\n[levers]\naudit_rate = { low = 0.0, high = 0.2 }\n',
+        "design.levels",
+        "even",
+    ),
     ("unknown-outcome", HEAD + 'outcomes = ["regime_partnershp"]\n', "regime_partnershp", "regime_partnership"),
     ("outcomes-not-list", HEAD + 'outcomes = "hhi"\n', "outcomes", "list"),
     ("unknown-base-param", HEAD + "[base]\nfirmz = 10\n", "base.firmz", "'firms'"),
@@ -149,14 +177,24 @@ def test_shipped_experiments_are_valid():
     assert all(f"regime_{r}" in regime.outcomes for r in ("suppression", "capture", "partnership"))
     morris = load_experiment(REPO_ROOT / "experiments" / "levers_morris.toml")
     assert morris.design_type == "morris"
-    assert {f.name for f in morris.factors} == {"transparency", "audit_rate", "audit_penalty", "support_share",
-                                                "tax_benefit", "ppp_training", "legal_quality", "consultation",
-                                                "lifecycle_contracts"}
+    assert {f.name for f in morris.factors} == {
+        "transparency",
+        "audit_rate",
+        "audit_penalty",
+        "support_share",
+        "tax_benefit",
+        "ppp_training",
+        "legal_quality",
+        "consultation",
+        "lifecycle_contracts",
+    }
     assert len(design_points(morris)) == 10 * (9 + 1)
 
 
 # -- designs and seeds ----------------------------------------------------------------------------------
-SAMPLING = HEAD + """\
+SAMPLING = (
+    HEAD
+    + """\
 replications = 2
 [levers]
 audit_rate = {{ low = 0.0, high = 0.2 }}
@@ -166,12 +204,18 @@ exit_losses = {{ low = 2, high = 8 }}
 [design]
 {design}
 """
+)
 
 
-@pytest.mark.parametrize("design,count", [('type = "lhs"\nsamples = 12', 12),
-                                          ('type = "sobol"\nsamples = 8', 8 * (3 + 2)),
-                                          ('type = "sobol"\nsamples = 8\nsecond_order = true', 8 * (2 * 3 + 2)),
-                                          ('type = "morris"\ntrajectories = 3\nlevels = 4', 3 * (3 + 1))])
+@pytest.mark.parametrize(
+    "design,count",
+    [
+        ('type = "lhs"\nsamples = 12', 12),
+        ('type = "sobol"\nsamples = 8', 8 * (3 + 2)),
+        ('type = "sobol"\nsamples = 8\nsecond_order = true', 8 * (2 * 3 + 2)),
+        ('type = "morris"\ntrajectories = 3\nlevels = 4', 3 * (3 + 1)),
+    ],
+)
 def test_sampling_designs(tmp_path, design, count):
     text = SAMPLING.format(design=design).replace("[design]", "[design]", 1)
     # [design] must follow the factor tables in this text; TOML does not mind the order
@@ -292,7 +336,9 @@ def test_cli_exit_code_is_non_zero_when_a_run_fails(tmp_path, capsys, monkeypatc
     import simulation.runs.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "run_one", failing_run)
-    assert main(["sweep", str(write(tmp_path, TINY)), "--backend", "serial", "--out", str(tmp_path / "r"), "--quiet"]) == 1
+    assert (
+        main(["sweep", str(write(tmp_path, TINY)), "--backend", "serial", "--out", str(tmp_path / "r"), "--quiet"]) == 1
+    )
     out = capsys.readouterr().out
     assert "2 failed" in out and "point 4, replication 0" in out and "injected failure" in out
 
@@ -311,10 +357,24 @@ def test_dask_cluster_on_loopback_equals_serial(tmp_path, capsys):
 
     path = write(tmp_path, TINY)
     assert main(["sweep", str(path), "--backend", "serial", "--out", str(tmp_path / "serial"), "--quiet"]) == 0
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        code = main(["sweep", str(path), "--backend", "dask", "--dask-address", cluster.scheduler_address,
-                     "--out", str(tmp_path / "dask"), "--quiet", "--batch-size", "5"])
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        code = main(
+            [
+                "sweep",
+                str(path),
+                "--backend",
+                "dask",
+                "--dask-address",
+                cluster.scheduler_address,
+                "--out",
+                str(tmp_path / "dask"),
+                "--quiet",
+                "--batch-size",
+                "5",
+            ]
+        )
     assert code == 0, capsys.readouterr()
     results_equal(tmp_path / "serial", tmp_path / "dask")
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
@@ -329,8 +389,20 @@ def test_sigkill_midway_then_resume_equals_uninterrupted(tmp_path):
     path = write(tmp_path, SLOW)
     out = tmp_path / "killed"
     env = os.environ | {"PYTHONPATH": str(REPO_ROOT)}
-    cmd = [sys.executable, "-m", "simulation.cli", "sweep", str(path), "--backend", "serial", "--out", str(out),
-           "--batch-size", "1", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulation.cli",
+        "sweep",
+        str(path),
+        "--backend",
+        "serial",
+        "--out",
+        str(out),
+        "--batch-size",
+        "1",
+        "--quiet",
+    ]
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not ResultStore(out).parts():
@@ -357,9 +429,11 @@ def test_sigkill_midway_then_resume_equals_uninterrupted(tmp_path):
 
 
 # -- analysis ------------------------------------------------------------------------------------------
-GRID = TINY.replace('[levers]\ngovernance = ["partnership", "symbiotic"]\naudit_rate = { low = 0.0, high = 0.2, levels = 3 }\n',
-                    "[uncertainties]\npower_strength = [0.3, 0.7]\nbusiness_strength = [0.2, 0.8]\n"
-                    '[levers]\ngovernance = ["partnership", "symbiotic"]\n')
+GRID = TINY.replace(
+    '[levers]\ngovernance = ["partnership", "symbiotic"]\naudit_rate = { low = 0.0, high = 0.2, levels = 3 }\n',
+    "[uncertainties]\npower_strength = [0.3, 0.7]\nbusiness_strength = [0.2, 0.8]\n"
+    '[levers]\ngovernance = ["partnership", "symbiotic"]\n',
+)
 
 
 def test_analyze_factorial_writes_tables_and_the_regime_map(tmp_path, capsys):
@@ -379,13 +453,17 @@ def test_analyze_factorial_writes_tables_and_the_regime_map(tmp_path, capsys):
     assert len(pooled) == 1 and pooled["level"].iloc[0] == "symbiotic" and pooled["baseline"].iloc[0] == "partnership"
     # the pooled paired difference is the mean of the per-replication differences of the raw table
     t = read_results(out)
-    per_rep = (t[t["governance"] == "symbiotic"].groupby("replication")["real_wages"].mean()
-               - t[t["governance"] == "partnership"].groupby("replication")["real_wages"].mean())
+    per_rep = (
+        t[t["governance"] == "symbiotic"].groupby("replication")["real_wages"].mean()
+        - t[t["governance"] == "partnership"].groupby("replication")["real_wages"].mean()
+    )
     assert pooled["mean_difference"].iloc[0] == pytest.approx(per_rep.mean())
 
 
 def test_analyze_morris_gives_indices_with_seed_intervals(tmp_path):
-    text = HEAD.replace('name = "bad"', 'name = "m"') + """\
+    text = (
+        HEAD.replace('name = "bad"', 'name = "m"')
+        + """\
 replications = 2
 quarters = 4
 outcomes = ["corruption_incidence", "real_wages"]
@@ -401,6 +479,7 @@ levels = 4
 audit_rate = { low = 0.0, high = 0.3 }
 transparency = { low = 0.0, high = 1.0 }
 """
+    )
     spec = load_experiment(write(tmp_path, text))
     run_sweep(spec, tmp_path / "m", backend="serial", progress=False)
     # Morris trajectories may share points: every (point, replication) still has its row

@@ -16,7 +16,7 @@ from simulation.scenario import ScenarioError
 def test_load_toml_errors_are_one_line_and_name_the_file(tmp_path):
     cases = {
         "missing.toml": (None, "experiment file not found"),
-        "latin1.toml": (b"name = \"\xe9\"\n", "not a UTF-8 text file"),
+        "latin1.toml": (b'name = "\xe9"\n', "not a UTF-8 text file"),
         "bad.toml": (b"name = \n", "malformed TOML"),
     }
     for name, (content, expected) in cases.items():
@@ -62,11 +62,25 @@ def test_staged_directory_replaces_only_on_success(tmp_path):
 
 def test_atomic_writes_and_jsonable(tmp_path):
     path = tmp_path / "sub" / "doc.json"
-    doc = {"n": np.int64(3), "x": np.float32(0.5), "a": np.arange(3), "p": Path("a/b"), "t": (1, 2),
-           "when": pd.Timestamp("2026-01-02"), "flag": np.bool_(True)}
+    doc = {
+        "n": np.int64(3),
+        "x": np.float32(0.5),
+        "a": np.arange(3),
+        "p": Path("a/b"),
+        "t": (1, 2),
+        "when": pd.Timestamp("2026-01-02"),
+        "flag": np.bool_(True),
+    }
     io.atomic_write_json(path, doc)
-    assert json.loads(path.read_text()) == {"n": 3, "x": 0.5, "a": [0, 1, 2], "p": "a/b", "t": [1, 2],
-                                            "when": "2026-01-02T00:00:00", "flag": True}
+    assert json.loads(path.read_text()) == {
+        "n": 3,
+        "x": 0.5,
+        "a": [0, 1, 2],
+        "p": "a/b",
+        "t": [1, 2],
+        "when": "2026-01-02T00:00:00",
+        "flag": True,
+    }
     io.atomic_write_text(path, "plain")
     assert path.read_text() == "plain" and [p.name for p in path.parent.iterdir()] == ["doc.json"]
     with pytest.raises(TypeError):

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.runs.seeds import replication_seeds
 from simulation.report.sections import SECTIONS
 from simulation.report.stats import DIFF_OUTCOMES
+from simulation.runs.seeds import replication_seeds
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,14 @@ def test_every_figure_is_a_valid_nonempty_png(report_dir):
 
     pngs = sorted(report_dir.glob("*.png"))
     names = {p.name for p in pngs}
-    assert {"table1_matrix.png", "kpi_timeseries.png", "paired_differences.png", "survey.png", "levers.png",
-            "regime_map.png"} <= names
+    assert {
+        "table1_matrix.png",
+        "kpi_timeseries.png",
+        "paired_differences.png",
+        "survey.png",
+        "levers.png",
+        "regime_map.png",
+    } <= names
     for p in pngs:
         data = p.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n", p.name
@@ -123,7 +129,9 @@ def test_survey_and_table1_tables_are_complete(report_dir):
     for name in TABLES:
         assert survey[survey["table"] == name].sort_values("answer_index")["observed"].tolist() == observed[name]
     for g in ("partnership", "symbiotic"):
-        assert (survey[f"{g}_p05"] <= survey[f"{g}_median"]).all() and (survey[f"{g}_median"] <= survey[f"{g}_p95"]).all()
+        assert (survey[f"{g}_p05"] <= survey[f"{g}_median"]).all() and (
+            survey[f"{g}_median"] <= survey[f"{g}_p95"]
+        ).all()
     t1 = pd.read_csv(report_dir / "table1.csv")
     assert len(t1) == 2 * 4 * 6
     shares = t1.dropna(subset=["share"]).groupby(["governance", "quadrant"])["share"].sum()
@@ -147,17 +155,28 @@ def test_refuses_to_overwrite_and_rejects_a_bad_file(report_dir, tmp_path, capsy
 
 # ------------------------------------------------------------------------ the page as components
 
-EVIL = "<script>alert(1)</script> \"quoted\" & co"
+EVIL = '<script>alert(1)</script> "quoted" & co'
 
 
 def _context_from(report_dir, out_dir, config):
     """A report context rebuilt from the files of a written report (no model run)."""
     from simulation.report.content import ReportContext
 
-    tables = {"per_seed": "per_seed.csv", "differences": "paired_differences.csv", "timeseries": "timeseries_summary.csv",
-              "table1": "table1.csv", "survey": "survey_summary.csv", "levers": "lever_effects.csv"}
-    return ReportContext(config, out_dir, tables={k: pd.read_csv(report_dir / f) for k, f in tables.items()},
-                         runs={"regime_map": pd.read_parquet(report_dir / "regime_map_runs.parquet")}, run_wall=1.0)
+    tables = {
+        "per_seed": "per_seed.csv",
+        "differences": "paired_differences.csv",
+        "timeseries": "timeseries_summary.csv",
+        "table1": "table1.csv",
+        "survey": "survey_summary.csv",
+        "levers": "lever_effects.csv",
+    }
+    return ReportContext(
+        config,
+        out_dir,
+        tables={k: pd.read_csv(report_dir / f) for k, f in tables.items()},
+        runs={"regime_map": pd.read_parquet(report_dir / "regime_map_runs.parquet")},
+        run_wall=1.0,
+    )
 
 
 def test_user_text_is_escaped_in_the_page(report_dir, tmp_path):
@@ -172,9 +191,14 @@ def test_user_text_is_escaped_in_the_page(report_dir, tmp_path):
     from simulation.report.sections.summary import statements
 
     config = load_compare(quick=True)
-    config = dataclasses.replace(config, name=EVIL, description=EVIL, path=Path(tmp_path / f"{EVIL}.toml"),
-                                 scenario=dataclasses.replace(config.scenario, name=EVIL, description=EVIL),
-                                 provenance=[EVIL, *config.provenance])
+    config = dataclasses.replace(
+        config,
+        name=EVIL,
+        description=EVIL,
+        path=Path(tmp_path / f"{EVIL}.toml"),
+        scenario=dataclasses.replace(config.scenario, name=EVIL, description=EVIL),
+        provenance=[EVIL, *config.provenance],
+    )
     ctx = _context_from(report_dir, tmp_path, config)
     draw(ctx)
     t = ctx.tables
@@ -208,8 +232,11 @@ def test_the_section_list_drives_the_page(report_dir, monkeypatch):
         assert page.count(f'id="{a}"') == 1 and page.count(f'href="#{a}"') == 1, a
     assert [page.index(f'href="#{a}"') for a in anchors] == sorted(page.index(f'href="#{a}"') for a in anchors)
 
-    extra = SimpleNamespace(ANCHOR="extra", TITLE="An extra section: <new>",
-                            build=lambda ctx: SectionContent("extra", "An extra section: <new>", [para("Hello & bye")]))
+    extra = SimpleNamespace(
+        ANCHOR="extra",
+        TITLE="An extra section: <new>",
+        build=lambda ctx: SectionContent("extra", "An extra section: <new>", [para("Hello & bye")]),
+    )
     order = [extra, sections.summary]
     monkeypatch.setattr(sections, "SECTIONS", order)
     from simulation.report import html as report_html
@@ -219,7 +246,12 @@ def test_the_section_list_drives_the_page(report_dir, monkeypatch):
     built = sections.build(ctx)
     assert [c.anchor for c in built] == ["extra", "summary"]
     small = report_html.render_sections(ctx_title, built)
-    assert small.index('href="#extra"') < small.index('href="#summary"') < small.index('id="extra"') < small.index('id="summary"')
+    assert (
+        small.index('href="#extra"')
+        < small.index('href="#summary"')
+        < small.index('id="extra"')
+        < small.index('id="summary"')
+    )
     # numbered in list order (the summary is not numbered); the nav label is the heading up to ':'
     assert ctx.numbers == {"extra": 1} and [c.number for c in built] == [1, None]
     assert '<h2 id="extra">1. An extra section: &lt;new&gt;</h2>' in small and "<p>Hello &amp; bye</p>" in small
@@ -236,12 +268,23 @@ def test_one_section_on_a_hand_made_input(tmp_path):
     from simulation.report.content import Code, Figure, Table
     from simulation.report.sections import differences
 
-    d = pd.DataFrame({"outcome": ["corruption_incidence", "hhi"], "label": ["corruption", "HHI <index>"],
-                      "unit": ["pp", "index 0..1"], "partnership": [0.5, 0.002], "symbiotic": [0.62, 0.0035],
-                      "difference": [0.12, 0.0015], "ci_low": [0.1, -0.0001], "ci_high": [0.14, 0.0031],
-                      "significant": [True, False], "n": [8, 8]})
-    ctx = SimpleNamespace(tables={"differences": d}, out_dir=tmp_path, sub_paired="hand-made", figures={},
-                          title="t", subtitle="s")
+    d = pd.DataFrame(
+        {
+            "outcome": ["corruption_incidence", "hhi"],
+            "label": ["corruption", "HHI <index>"],
+            "unit": ["pp", "index 0..1"],
+            "partnership": [0.5, 0.002],
+            "symbiotic": [0.62, 0.0035],
+            "difference": [0.12, 0.0015],
+            "ci_low": [0.1, -0.0001],
+            "ci_high": [0.14, 0.0031],
+            "significant": [True, False],
+            "n": [8, 8],
+        }
+    )
+    ctx = SimpleNamespace(
+        tables={"differences": d}, out_dir=tmp_path, sub_paired="hand-made", figures={}, title="t", subtitle="s"
+    )
     ctx.figures[differences.ANCHOR] = differences.draw(ctx)
     assert (tmp_path / "paired_differences.png").read_bytes()[:4] == b"\x89PNG"
     content = differences.build(ctx)
@@ -250,8 +293,10 @@ def test_one_section_on_a_hand_made_input(tmp_path):
     assert Code("per_seed.csv") in content.blocks[0].parts
     (table,) = content.tables
     assert table.columns == ["outcome", "unit", "partnership", "symbiotic", "difference", "95% interval", "seeds"]
-    assert table.rows == [["corruption", "share", "50.0%", "62.0%", "+12.0 pp", "+10.0 pp to +14.0 pp", "8"],
-                          ["HHI <index>", "index 0..1", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031", "8"]]
+    assert table.rows == [
+        ["corruption", "share", "50.0%", "62.0%", "+12.0 pp", "+10.0 pp to +14.0 pp", "8"],
+        ["HHI <index>", "index 0..1", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031", "8"],
+    ]
     page = report_html.render_sections(ctx, [content])
     assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp</td>" in page
     assert "<code>per_seed.csv</code>" in page and 'src="data:image/png;base64,' in page

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from worlds import make_log, make_world, rng
 
 from simulation import kpi, observer

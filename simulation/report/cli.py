@@ -9,15 +9,28 @@ from ..runs.cli import BACKEND_CHOICES, BACKEND_HELP, _positive_int, check_backe
 
 def add_subcommand(sub) -> None:
     """Add ``statebiz compare`` to the subparsers ``sub``."""
-    p = sub.add_parser("compare", help="the main job: partnership vs symbiotic on paired seeds -> "
-                                       "results/partnership_vs_symbiotic/report.html")
-    p.add_argument("compare_file", nargs="?", default=None,
-                   help="compare file (default: experiments/partnership_vs_symbiotic.toml)")
-    p.add_argument("--quick", action="store_true",
-                   help="small sizes (the file's [quick.*] tables): about a minute on 2 cores, for a first look")
+    p = sub.add_parser(
+        "compare",
+        help="the main job: partnership vs symbiotic on paired seeds -> results/partnership_vs_symbiotic/report.html",
+    )
+    p.add_argument(
+        "compare_file",
+        nargs="?",
+        default=None,
+        help="compare file (default: experiments/partnership_vs_symbiotic.toml)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (the file's [quick.*] tables): about a minute on 2 cores, for a first look",
+    )
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
-    p.add_argument("--workers", type=_positive_int, default=None,
-                   help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)",
+    )
     p.add_argument("--dask-address", default=None, help="address of a running Dask scheduler (with --backend dask)")
     p.add_argument("--out", default=None, help="output directory (default: results/partnership_vs_symbiotic)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing report in the output directory")
@@ -33,15 +46,24 @@ def compare_command(args) -> int:
     check_backend_args(args)
     config = load_compare(args.compare_file, quick=args.quick)
     try:
-        result = run_compare(config, out_dir=args.out, backend=args.backend, workers=args.workers,
-                             address=args.dask_address, overwrite=args.overwrite,
-                             progress=False if args.quiet else None, command=" ".join(["statebiz", *sys.argv[1:]]))
+        result = run_compare(
+            config,
+            out_dir=args.out,
+            backend=args.backend,
+            workers=args.workers,
+            address=args.dask_address,
+            overwrite=args.overwrite,
+            progress=False if args.quiet else None,
+            command=" ".join(["statebiz", *sys.argv[1:]]),
+        )
     except RunFailure as err:
         print(f"statebiz: error: {err}; nothing was written", file=sys.stderr)
         return 1
     base = "calibrated" if config.calibrated else "NOT calibrated"
-    print(f"{config.name}: {result.runs} runs on {args.backend}, {result.wall:.1f} s; base scenario "
-          f"{config.scenario_path.name} ({base}){' at --quick size' if config.quick else ''}")
+    print(
+        f"{config.name}: {result.runs} runs on {args.backend}, {result.wall:.1f} s; base scenario "
+        f"{config.scenario_path.name} ({base}){' at --quick size' if config.quick else ''}"
+    )
     for s in result.statements:
         print(f"  - {s['text']}")
     print(f"  report: {result.out_dir / 'report.html'} (figures and tables in {result.out_dir}/)")

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from ..io import check_writable, git_commit, jsonable, model_version, package_versions, staged_directory
 from ..runs.seeds import replication_seeds
-from ..runs.spec import REPO_ROOT, Factor
-from . import figures, html, stats
-from .config import GOVERNANCE, CompareConfig
+from . import html, stats
+from .config import CompareConfig
+from .content import ReportContext
+from .content import rel as _rel
 from .runs import execute
-from .content import ReportContext, rel as _rel
 from .sections import draw
 
 REPORT = "report.html"
@@ -36,9 +35,16 @@ class CompareResult:
     files: list[str]
 
 
-def run_compare(config: CompareConfig, out_dir: str | Path | None = None, backend: str = "processes",
-                workers: int | None = None, address: str | None = None, overwrite: bool = False,
-                progress: bool | None = None, command: str | None = None) -> CompareResult:
+def run_compare(
+    config: CompareConfig,
+    out_dir: str | Path | None = None,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    command: str | None = None,
+) -> CompareResult:
     """Run the comparison and write ``out_dir`` (default ``results/<name>``): ``report.html``,
     the figures as PNG, the result tables (CSV, Parquet), ``summary.json`` and ``manifest.json``.
 
@@ -57,8 +63,17 @@ def run_compare(config: CompareConfig, out_dir: str | Path | None = None, backen
     return CompareResult(out_dir, time.perf_counter() - started, res["runs"], statements, files)
 
 
-def _write(config: CompareConfig, res: dict[str, Any], tmp: Path, started: float, run_wall: float, backend: str,
-           workers: int | None, address: str | None, command: str | None) -> tuple[list, list[str]]:
+def _write(
+    config: CompareConfig,
+    res: dict[str, Any],
+    tmp: Path,
+    started: float,
+    run_wall: float,
+    backend: str,
+    workers: int | None,
+    address: str | None,
+    command: str | None,
+) -> tuple[list, list[str]]:
     # --- tables -------------------------------------------------------------------------------
     per_seed = stats.per_seed_differences(res["paired"])
     diffs = stats.paired_differences(per_seed)
@@ -70,43 +85,91 @@ def _write(config: CompareConfig, res: dict[str, Any], tmp: Path, started: float
     res["series"].to_parquet(tmp / "timeseries.parquet", index=False)
     res["regime_map"].to_parquet(tmp / "regime_map_runs.parquet", index=False)
     res["levers"].to_parquet(tmp / "lever_runs.parquet", index=False)
-    csvs = {"per_seed.csv": per_seed, "paired_differences.csv": diffs, "timeseries_summary.csv": ts, "table1.csv": t1,
-            "survey_runs.csv": res["survey"], "survey_summary.csv": survey, "lever_effects.csv": levers}
+    csvs = {
+        "per_seed.csv": per_seed,
+        "paired_differences.csv": diffs,
+        "timeseries_summary.csv": ts,
+        "table1.csv": t1,
+        "survey_runs.csv": res["survey"],
+        "survey_summary.csv": survey,
+        "lever_effects.csv": levers,
+    }
     for name, frame in csvs.items():
         frame.to_csv(tmp / name, index=False)
 
     # --- figures: every section draws its own -------------------------------------------------
-    ctx = ReportContext(config, tmp, tables={"per_seed": per_seed, "differences": diffs, "timeseries": ts, "table1": t1,
-                                             "survey": survey, "levers": levers}, runs=res, run_wall=run_wall)
+    ctx = ReportContext(
+        config,
+        tmp,
+        tables={
+            "per_seed": per_seed,
+            "differences": diffs,
+            "timeseries": ts,
+            "table1": t1,
+            "survey": survey,
+            "levers": levers,
+        },
+        runs=res,
+        run_wall=run_wall,
+    )
     draw(ctx)
     rm = config.regime_map
 
     # --- summary, methods, page ---------------------------------------------------------------
     statements = html.summary_statements(diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()))
     wall = time.perf_counter() - started
-    seeds = {name: replication_seeds(config.seed, getattr(config, name).replications)
-             for name in ("paired", "regime_map", "levers")}
+    seeds = {
+        name: replication_seeds(config.seed, getattr(config, name).replications)
+        for name in ("paired", "regime_map", "levers")
+    }
     versions = package_versions()
     manifest = {
-        "name": config.name, "description": config.description, "compare_file": _rel(config.path),
-        "compare_file_text": config.text, "quick": config.quick,
-        "base_scenario": _rel(config.scenario_path), "calibrated": config.calibrated,
+        "name": config.name,
+        "description": config.description,
+        "compare_file": _rel(config.path),
+        "compare_file_text": config.text,
+        "quick": config.quick,
+        "base_scenario": _rel(config.scenario_path),
+        "calibrated": config.calibrated,
         "scenario_provenance": config.provenance,
-        "model_version": model_version(), "git_commit": git_commit(), "package_versions": versions,
-        "root_seed": config.seed, "replication_seeds": seeds,
-        "parts": {name: {"replications": getattr(config, name).replications, "quarters": getattr(config, name).quarters,
-                         "base": getattr(config, name).base} for name in ("paired", "regime_map", "levers")},
-        "regime_grid": rm.grid, "lever_ranges": config.lever_ranges(),
-        "runs": res["runs"], "backend": backend, "workers": workers, "dask_address": address,
-        "command": command, "host": socket.gethostname(), "platform": platform.platform(),
-        "run_wall_time_seconds": round(run_wall, 3), "wall_time_seconds": round(wall, 3),
+        "model_version": model_version(),
+        "git_commit": git_commit(),
+        "package_versions": versions,
+        "root_seed": config.seed,
+        "replication_seeds": seeds,
+        "parts": {
+            name: {
+                "replications": getattr(config, name).replications,
+                "quarters": getattr(config, name).quarters,
+                "base": getattr(config, name).base,
+            }
+            for name in ("paired", "regime_map", "levers")
+        },
+        "regime_grid": rm.grid,
+        "lever_ranges": config.lever_ranges(),
+        "runs": res["runs"],
+        "backend": backend,
+        "workers": workers,
+        "dask_address": address,
+        "command": command,
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "run_wall_time_seconds": round(run_wall, 3),
+        "wall_time_seconds": round(wall, 3),
     }
-    files = sorted([*csvs, *(p.name for p in tmp.glob("*.parquet")), *(p.name for p in tmp.glob("*.png")),
-                    "summary.json", "manifest.json", "report.html"])
+    files = sorted(
+        [
+            *csvs,
+            *(p.name for p in tmp.glob("*.parquet")),
+            *(p.name for p in tmp.glob("*.png")),
+            "summary.json",
+            "manifest.json",
+            "report.html",
+        ]
+    )
     ctx.statements, ctx.manifest, ctx.files, ctx.wall = statements, manifest, files, wall
     page = html.render(ctx)
     (tmp / "summary.json").write_text(json.dumps({"statements": statements}, indent=2) + "\n")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
     (tmp / REPORT).write_text(page, encoding="utf-8")
     return statements, files
-

@@ -100,14 +100,20 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
             if k not in PART_KEYS[name]:
                 raise ScenarioError(f"{path}: unknown key '{where}.{k}'; allowed are {', '.join(PART_KEYS[name])}")
     if "experiment" in over:
-        raise ScenarioError(f"{path}: 'quick.{name}.experiment' is not allowed; the quick run uses the same experiment file")
+        raise ScenarioError(
+            f"{path}: 'quick.{name}.experiment' is not allowed; the quick run uses the same experiment file"
+        )
     merged = raw | over
     experiment = None
     if name != "paired":
         if "experiment" not in raw:
-            raise ScenarioError(f"{path}: '{name}.experiment' is missing; expected an experiment file, e.g. \"{name}.toml\"")
+            raise ScenarioError(
+                f"{path}: '{name}.experiment' is missing; expected an experiment file, e.g. \"{name}.toml\""
+            )
         experiment = load_experiment(_locate(path, raw["experiment"]))
-    base = dict(experiment.base if experiment is not None else {}) | dict(raw.get("base", {})) | dict(over.get("base", {}))
+    base = (
+        dict(experiment.base if experiment is not None else {}) | dict(raw.get("base", {})) | dict(over.get("base", {}))
+    )
     for k, v in base.items():
         if k not in BY_NAME:
             raise ScenarioError(f"{path}: unknown parameter '{name}.base.{k}'")
@@ -121,18 +127,26 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
     grid = {}
     if name == "regime_map":
         for axis in ("power_strength", "business_strength"):
-            default = list(experiment.factor(axis).factorial_values()) if axis in {f.name for f in experiment.factors} else None
+            default = (
+                list(experiment.factor(axis).factorial_values())
+                if axis in {f.name for f in experiment.factors}
+                else None
+            )
             values = merged.get(axis, default)
             if values is None:
                 raise ScenarioError(f"{path}: '{name}.{axis}' is missing and {experiment.path} does not vary it")
             if not isinstance(values, list) or len(values) < 2:
-                raise ScenarioError(f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected a list of at least 2 values")
+                raise ScenarioError(
+                    f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected a list of at least 2 values"
+                )
             try:
                 grid[axis] = sorted(float(BY_NAME[axis].check(v)) for v in values)
             except ValueError as err:
                 raise ScenarioError(f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected {err}") from None
     if name == "levers" and not any(f.role == "lever" and f.numeric and f.low is not None for f in experiment.factors):
-        raise ScenarioError(f"{path}: '{name}.experiment' = {raw['experiment']!r} has no lever with a range (low, high)")
+        raise ScenarioError(
+            f"{path}: '{name}.experiment' = {raw['experiment']!r} has no lever with a range (low, high)"
+        )
     return Part(replications, quarters, base, experiment, grid)
 
 
@@ -170,9 +184,19 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     if not isinstance(quick_raw, dict) or any(k not in PART_KEYS for k in quick_raw):
         raise ScenarioError(f"{path}: [quick] takes only the tables [quick.paired], [quick.regime_map], [quick.levers]")
     parts = {name: _part(path, name, raw[name], quick_raw.get(name, {}) if quick else {}) for name in PART_KEYS}
-    config = CompareConfig(name=raw.get("name", path.stem), description=raw.get("description", ""), path=path, text=text,
-                           quick=quick, seed=seed, scenario_path=scenario_path, scenario=scenario, calibrated=calibrated,
-                           provenance=provenance_lines(scenario_path), **parts)
+    config = CompareConfig(
+        name=raw.get("name", path.stem),
+        description=raw.get("description", ""),
+        path=path,
+        text=text,
+        quick=quick,
+        seed=seed,
+        scenario_path=scenario_path,
+        scenario=scenario,
+        calibrated=calibrated,
+        provenance=provenance_lines(scenario_path),
+        **parts,
+    )
     # every run's parameter set must resolve (e.g. a lever's high value with the budget shares)
     for part in (config.paired, config.regime_map, config.levers):
         for g in GOVERNANCE:

@@ -285,8 +285,10 @@ class ReportContext:
     def grid(self) -> str:
         """The regime map's P × B grid in words."""
         g = self.config.regime_map.grid
-        return (f"P ∈ {{{', '.join(f'{v:g}' for v in g['power_strength'])}}} × "
-                f"B ∈ {{{', '.join(f'{v:g}' for v in g['business_strength'])}}}")
+        return (
+            f"P ∈ {{{', '.join(f'{v:g}' for v in g['power_strength'])}}} × "
+            f"B ∈ {{{', '.join(f'{v:g}' for v in g['business_strength'])}}}"
+        )
 
     @property
     def sub_paired(self) -> str:
@@ -309,11 +311,13 @@ class ReportContext:
     @property
     def title(self) -> str:
         """The page's title."""
-        return "Partnership vs symbiotic governance: " + ("Turkestan, calibrated" if self.config.calibrated else
-                                                           "Turkestan (model not calibrated yet)")
+        return "Partnership vs symbiotic governance: " + (
+            "Turkestan, calibrated" if self.config.calibrated else "Turkestan (model not calibrated yet)"
+        )
 
     @property
     def subtitle(self) -> str:
         """The line under the title: the compare file's description and when the page was made."""
-        return (f"{self.config.description}. Generated {time.strftime('%Y-%m-%d %H:%M %Z')}"
-                + (" at --quick size" if self.config.quick else ""))
+        return f"{self.config.description}. Generated {time.strftime('%Y-%m-%d %H:%M %Z')}" + (
+            " at --quick size" if self.config.quick else ""
+        )

@@ -21,15 +21,21 @@ from .sections.summary import statements as summary_statements  # noqa: F401  (c
 @cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report: package templates, autoescape on, undefined is an error."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("simulation.report", "templates"),
-                              autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("simulation.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render_sections(ctx: ReportContext, sections: list[SectionContent]) -> str:
     """The page for already built ``sections``."""
-    return environment().get_template("report.html.j2").render(title=ctx.title, subtitle=ctx.subtitle,
-                                                               sections=sections)
+    return (
+        environment().get_template("report.html.j2").render(title=ctx.title, subtitle=ctx.subtitle, sections=sections)
+    )
 
 
 def render(ctx: ReportContext) -> str:

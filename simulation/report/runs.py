@@ -16,14 +16,19 @@ from typing import Any
 
 import pandas as pd
 
+from ..outcomes import TABLE1
 from ..runs.evaluator import evaluate, open_executor, run_one
 from ..runs.seeds import replication_seeds
 from .config import GOVERNANCE, CompareConfig
 
 #: End-of-run outcomes kept from the regime map and the lever runs.
-REGIME_OUTCOMES_PREFIXES = ("regime_", "weight_", "strong_power_", "weak_power_")
-LEVER_OUTCOMES = ("corruption_incidence", "business_satisfied", "population_satisfied", "attracted_investment",
-                  "small_businesses")
+LEVER_OUTCOMES = (
+    "corruption_incidence",
+    "business_satisfied",
+    "population_satisfied",
+    "attracted_investment",
+    "small_businesses",
+)
 
 
 class RunFailure(RuntimeError):
@@ -40,23 +45,25 @@ def paired_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[st
     model.run()
     series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     survey = simulate_survey(model)
-    return {"outcomes": model.outcomes(), "series": series.to_dict("list"),
-            "survey": {k: v.tolist() for k, v in survey.tables.items()},
-            "survey_population": survey.population}
+    return {
+        "outcomes": model.outcomes(),
+        "series": series.to_dict("list"),
+        "survey": {k: v.tolist() for k, v in survey.tables.items()},
+        "survey_population": survey.population,
+    }
 
 
 @dataclass
 class Plan:
     """Every task of the comparison and what each one is (part, governance, replication, setting)."""
+
     tasks: list[tuple]  # (task_id, fn, params, seed, steps, outcomes) as evaluator.execute takes them
     meta: dict[int, dict[str, Any]]  # task_id -> part, governance, replication, seed, setting
 
 
 def regime_outcomes() -> tuple[str, ...]:
-    """The end-of-run outcomes kept from a regime-map run (regime shares and weights)."""
-    from ..runs.spec import known_outcomes
-
-    return tuple(o for o in known_outcomes() if o.startswith(REGIME_OUTCOMES_PREFIXES))
+    """The outcomes kept from the regime map: the emergent Table 1's (the registry's ``TABLE1``)."""
+    return TABLE1
 
 
 def plan(config: CompareConfig) -> Plan:
@@ -71,28 +78,62 @@ def plan(config: CompareConfig) -> Plan:
     # longest runs first, so that the pool's workers finish together
     for r, seed in enumerate(replication_seeds(config.seed, config.paired.replications)):
         for g in GOVERNANCE:
-            add("paired", paired_run, config.params(config.paired, governance=g), seed, config.paired.quarters, (),
-                governance=g, replication=r)
+            add(
+                "paired",
+                paired_run,
+                config.params(config.paired, governance=g),
+                seed,
+                config.paired.quarters,
+                (),
+                governance=g,
+                replication=r,
+            )
     rm = config.regime_map
     outcomes = regime_outcomes()
     for r, seed in enumerate(replication_seeds(config.seed, rm.replications)):
         for g in GOVERNANCE:
             for p in rm.grid["power_strength"]:
                 for b in rm.grid["business_strength"]:
-                    add("regime_map", run_one, config.params(rm, governance=g, power_strength=p, business_strength=b),
-                        seed, rm.quarters, outcomes, governance=g, replication=r, power_strength=p, business_strength=b)
+                    add(
+                        "regime_map",
+                        run_one,
+                        config.params(rm, governance=g, power_strength=p, business_strength=b),
+                        seed,
+                        rm.quarters,
+                        outcomes,
+                        governance=g,
+                        replication=r,
+                        power_strength=p,
+                        business_strength=b,
+                    )
     lv = config.levers
     for r, seed in enumerate(replication_seeds(config.seed, lv.replications)):
         for g in GOVERNANCE:
             for lever, (low, high) in config.lever_ranges().items():
                 for level, value in (("low", low), ("high", high)):
-                    add("levers", run_one, config.params(lv, governance=g, **{lever: value}), seed, lv.quarters,
-                        LEVER_OUTCOMES, governance=g, replication=r, lever=lever, level=level, value=value)
+                    add(
+                        "levers",
+                        run_one,
+                        config.params(lv, governance=g, **{lever: value}),
+                        seed,
+                        lv.quarters,
+                        LEVER_OUTCOMES,
+                        governance=g,
+                        replication=r,
+                        lever=lever,
+                        level=level,
+                        value=value,
+                    )
     return Plan(tasks, meta)
 
 
-def execute(config: CompareConfig, backend: str = "processes", workers: int | None = None, address: str | None = None,
-            progress: bool | None = None) -> dict[str, Any]:
+def execute(
+    config: CompareConfig,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool | None = None,
+) -> dict[str, Any]:
     """Run every task of the plan; return the tables of each part.
 
     Returns:
@@ -111,15 +152,23 @@ def execute(config: CompareConfig, backend: str = "processes", workers: int | No
     p = plan(config)
     results: dict[int, dict] = {}
     tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
-    bar = tqdm(total=len(p.tasks), desc="compare", unit="run", file=sys.stderr,
-               disable=(None if progress is None else not progress), dynamic_ncols=True)
+    bar = tqdm(
+        total=len(p.tasks),
+        desc="compare",
+        unit="run",
+        file=sys.stderr,
+        disable=(None if progress is None else not progress),
+        dynamic_ncols=True,
+    )
     try:
         with open_executor(backend, workers, address) as pool:
             for task_id, row in evaluate(p.tasks, pool.executor, pool.window):
                 if row.get("error") is not None:
                     m = p.meta[task_id]
-                    raise RunFailure(f"{m['part']} run ({m['governance']}, replication {m['replication']}, seed {m['seed']}) "
-                                     f"failed: {row['error']}")
+                    raise RunFailure(
+                        f"{m['part']} run ({m['governance']}, replication {m['replication']}, seed {m['seed']}) "
+                        f"failed: {row['error']}"
+                    )
                 results[task_id] = row
                 bar.update()
     finally:
@@ -140,14 +189,27 @@ def execute(config: CompareConfig, backend: str = "processes", workers: int | No
                 rows, cols = table_labels(table)
                 for i, counts_row in enumerate(counts):
                     for j, n in enumerate(counts_row):
-                        survey.append(key | {"table": table, "row": rows[i], "answer": cols[j], "answer_index": j,
-                                             "count": int(n)})
+                        survey.append(
+                            key
+                            | {"table": table, "row": rows[i], "answer": cols[j], "answer_index": j, "count": int(n)}
+                        )
         elif m["part"] == "regime_map":
-            regime.append(key | {"power_strength": m["power_strength"], "business_strength": m["business_strength"]}
-                          | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")})
+            regime.append(
+                key
+                | {"power_strength": m["power_strength"], "business_strength": m["business_strength"]}
+                | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
+            )
         else:
-            levers.append(key | {"lever": m["lever"], "level": m["level"], "value": m["value"]}
-                          | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")})
-    return {"paired": pd.DataFrame(paired), "series": pd.concat(series, ignore_index=True),
-            "survey": pd.DataFrame(survey), "regime_map": pd.DataFrame(regime), "levers": pd.DataFrame(levers),
-            "runs": len(p.tasks)}
+            levers.append(
+                key
+                | {"lever": m["lever"], "level": m["level"], "value": m["value"]}
+                | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
+            )
+    return {
+        "paired": pd.DataFrame(paired),
+        "series": pd.concat(series, ignore_index=True),
+        "survey": pd.DataFrame(survey),
+        "regime_map": pd.DataFrame(regime),
+        "levers": pd.DataFrame(levers),
+        "runs": len(p.tasks),
+    }

@@ -11,36 +11,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..runs.analysis import _mean_ci
+from .. import outcomes
 from ..kpi import KPI_NAMES
 from ..observer import QUADRANTS, REGIMES
+from ..runs.analysis import _mean_ci
 from ..survey import TABLES, observed_tables, table_labels
 from .config import GOVERNANCE
 
 #: Outcomes of the paired differences, with a label and the unit they are reported in
 #: ("pp": a share, shown in percentage points; otherwise the model's unit).
 DIFF_OUTCOMES = {
-    "attracted_investment": ("attracted investment", "money units / quarter"),
-    "fixed_investment": ("investment in fixed assets", "money units / quarter"),
-    "small_businesses": ("small businesses", "firms"),
-    "offbudget_cofinancing": ("off-budget co-financing", "money units / quarter"),
-    "high_performance_jobs": ("high-performance jobs", "jobs"),
-    "real_wages": ("real wages", "index, first quarter = 100"),
-    "corruption_incidence": ("corruption incidence", "pp"),
-    "corrupt_share": ("corrupt officials", "pp"),
-    "business_satisfied": ("business satisfied", "pp"),
-    "business_dissatisfied": ("business dissatisfied", "pp"),
-    "population_satisfied": ("population satisfied", "pp"),
-    "population_dissatisfied": ("population dissatisfied", "pp"),
-    "hhi": ("concentration (HHI)", "index 0..1"),
-    "insider_support_share": ("insiders' share of support", "pp"),
-    "ppp_started": ("PPP contracts started", "contracts / quarter"),
-    "ppp_disputed": ("PPP contracts in dispute", "contracts"),
-    "ppp_terminated": ("PPP contracts terminated", "contracts"),
+    name: (outcomes.label(name), "pp" if outcomes.BY_NAME[name].is_share else outcomes.unit(name))
+    for name in (
+        *KPI_NAMES,
+        "corruption_incidence",
+        "corrupt_share",
+        "business_satisfied",
+        "business_dissatisfied",
+        "population_satisfied",
+        "population_dissatisfied",
+        "hhi",
+        "insider_support_share",
+        "ppp_started",
+        "ppp_disputed",
+        "ppp_terminated",
+    )
 }
 KPI_LABELS = {k: DIFF_OUTCOMES[k] for k in KPI_NAMES}
-LEVER_LABELS = {k: DIFF_OUTCOMES[k] for k in ("corruption_incidence", "business_satisfied", "population_satisfied",
-                                               "attracted_investment", "small_businesses")}
+LEVER_LABELS = {
+    k: DIFF_OUTCOMES[k]
+    for k in (
+        "corruption_incidence",
+        "business_satisfied",
+        "population_satisfied",
+        "attracted_investment",
+        "small_businesses",
+    )
+}
 
 
 def _ci_row(values) -> dict[str, float]:
@@ -83,11 +90,21 @@ def paired_differences(per_seed: pd.DataFrame, outcomes=tuple(DIFF_OUTCOMES)) ->
         d = _ci_row(per_seed[f"{o}_diff"])
         base = float(per_seed[f"{o}_partnership"].mean())
         label, unit = DIFF_OUTCOMES[o]
-        rows.append({"outcome": o, "label": label, "unit": unit, "n": d["n"],
-                     "partnership": base, "symbiotic": float(per_seed[f"{o}_symbiotic"].mean()),
-                     "difference": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
-                     "relative": d["mean"] / base if base != 0 else np.nan,
-                     "significant": bool(d["ci_low"] > 0 or d["ci_high"] < 0)})
+        rows.append(
+            {
+                "outcome": o,
+                "label": label,
+                "unit": unit,
+                "n": d["n"],
+                "partnership": base,
+                "symbiotic": float(per_seed[f"{o}_symbiotic"].mean()),
+                "difference": d["mean"],
+                "ci_low": d["ci_low"],
+                "ci_high": d["ci_high"],
+                "relative": d["mean"] / base if base != 0 else np.nan,
+                "significant": bool(d["ci_low"] > 0 or d["ci_high"] < 0),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -105,14 +122,26 @@ def table1(regime: pd.DataFrame) -> pd.DataFrame:
         for q in QUADRANTS:
             w = grp[f"weight_{q}"].to_numpy(dtype=float)
             total = w.sum()
-            shares = {r: float((grp[f"{q}_{r}"].to_numpy(dtype=float) * w).sum() / total) if total > 0 else np.nan
-                      for r in REGIMES}
+            shares = {
+                r: float((grp[f"{q}_{r}"].to_numpy(dtype=float) * w).sum() / total) if total > 0 else np.nan
+                for r in REGIMES
+            }
             dominant = max(shares, key=lambda r: -1 if np.isnan(shares[r]) else shares[r]) if total > 0 else ""
             power, business = q.split("_power_")
             for r in REGIMES:
-                rows.append({"governance": g, "quadrant": q, "power": power, "business": business.replace("_business", ""),
-                             "regime": r, "share": shares[r], "quadrant_weight": float(w.mean()) if len(w) else np.nan,
-                             "runs": int((w > 0).sum()), "dominant": r == dominant})
+                rows.append(
+                    {
+                        "governance": g,
+                        "quadrant": q,
+                        "power": power,
+                        "business": business.replace("_business", ""),
+                        "regime": r,
+                        "share": shares[r],
+                        "quadrant_weight": float(w.mean()) if len(w) else np.nan,
+                        "runs": int((w > 0).sum()),
+                        "dominant": r == dominant,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -127,10 +156,17 @@ def survey_summary(survey: pd.DataFrame) -> pd.DataFrame:
         _, cols = table_labels(table)
         obs = np.asarray(observed[table]).sum(axis=0)
         for j, answer in enumerate(cols):
-            row = {"table": table, "answer_index": j, "answer": answer, "observed": int(obs[j]),
-                   "respondents": int(obs.sum())}
+            row = {
+                "table": table,
+                "answer_index": j,
+                "answer": answer,
+                "observed": int(obs[j]),
+                "respondents": int(obs.sum()),
+            }
             for g in GOVERNANCE:
-                v = totals[(totals["governance"] == g) & (totals["table"] == table) & (totals["answer_index"] == j)]["count"]
+                v = totals[(totals["governance"] == g) & (totals["table"] == table) & (totals["answer_index"] == j)][
+                    "count"
+                ]
                 v = v.to_numpy(dtype=float)
                 row[f"{g}_median"] = float(np.median(v))
                 row[f"{g}_p05"] = float(np.percentile(v, 5))
@@ -150,8 +186,20 @@ def lever_effects(levers: pd.DataFrame, outcomes=tuple(LEVER_LABELS)) -> pd.Data
         both = lo.merge(hi, how="inner", left_index=True, right_index=True, suffixes=("_low", "_high"))
         for o in outcomes:
             d = _ci_row(both[f"{o}_high"] - both[f"{o}_low"])
-            rows.append({"governance": g, "lever": lever, "low": float(both["value_low"].iloc[0]),
-                         "high": float(both["value_high"].iloc[0]), "outcome": o, "label": LEVER_LABELS[o][0],
-                         "unit": LEVER_LABELS[o][1], "n": d["n"], "effect": d["mean"], "ci_low": d["ci_low"],
-                         "ci_high": d["ci_high"], "significant": bool(d["ci_low"] > 0 or d["ci_high"] < 0)})
+            rows.append(
+                {
+                    "governance": g,
+                    "lever": lever,
+                    "low": float(both["value_low"].iloc[0]),
+                    "high": float(both["value_high"].iloc[0]),
+                    "outcome": o,
+                    "label": LEVER_LABELS[o][0],
+                    "unit": LEVER_LABELS[o][1],
+                    "n": d["n"],
+                    "effect": d["mean"],
+                    "ci_low": d["ci_low"],
+                    "ci_high": d["ci_high"],
+                    "significant": bool(d["ci_low"] > 0 or d["ci_high"] < 0),
+                }
+            )
     return pd.DataFrame(rows)

@@ -13,9 +13,17 @@ serial, processes, Dask, MPI), ``sweep`` (running and resuming), ``analysis`` (s
 """
 
 _EXPORTS = {
-    "load_experiment": "spec", "ExperimentSpec": "spec", "run_sweep": "sweep", "SweepReport": "sweep",
-    "read_results": "store", "analyze": "analysis", "run_one": "evaluator", "BACKENDS": "evaluator",
-    "evaluate": "evaluator", "open_executor": "evaluator", "SerialExecutor": "evaluator",
+    "load_experiment": "spec",
+    "ExperimentSpec": "spec",
+    "run_sweep": "sweep",
+    "SweepReport": "sweep",
+    "read_results": "store",
+    "analyze": "analysis",
+    "run_one": "evaluator",
+    "BACKENDS": "evaluator",
+    "evaluate": "evaluator",
+    "open_executor": "evaluator",
+    "SerialExecutor": "evaluator",
 }
 __all__ = list(_EXPORTS)
 

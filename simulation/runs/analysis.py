@@ -30,14 +30,22 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write_bytes
+from ..observer import REGIMES
+from ..outcomes import label as outcome_label
+from ..outcomes import unit as outcome_unit
 from ..scenario import ScenarioError
 from .spec import Factor
 from .store import MANIFEST, read_results
 
-REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 #: Okabe-Ito colour-blind-safe palette, one colour per regime.
-REGIME_COLOURS = {"suppression": "#D55E00", "patronage": "#E69F00", "partnership": "#009E73",
-                  "conflict": "#CC79A7", "non_interference": "#999999", "capture": "#0072B2"}
+REGIME_COLOURS = {
+    "suppression": "#D55E00",
+    "patronage": "#E69F00",
+    "partnership": "#009E73",
+    "conflict": "#CC79A7",
+    "non_interference": "#999999",
+    "capture": "#0072B2",
+}
 SEED_BOOTSTRAP = 200
 MAX_FIGURE_OUTCOMES = 12
 
@@ -68,7 +76,14 @@ def _mean_ci(values: np.ndarray) -> tuple[int, float, float, float, float]:
     return n, mean, sd, mean - half, mean + half
 
 
+def outcome_axis(name: str) -> str:
+    """An axis label for an outcome: its label and unit from the registry."""
+    unit = outcome_unit(name)
+    return f"{outcome_label(name)} ({unit})" if unit else outcome_label(name)
+
+
 def load(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A finished sweep's table (sorted by point and replication) and its manifest."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise AnalysisError(f"{results_dir}: no such results directory")
@@ -87,18 +102,30 @@ def load(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def summary_table(table: pd.DataFrame, factors: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """Per design point and outcome: mean over replications, sd and 95% t-interval."""
     ok = table[table["error"].isna()]
     rows = []
     for point, group in ok.groupby("point", sort=True):
         first = group.iloc[0]
         for o in outcomes:
             n, mean, sd, lo, hi = _mean_ci(group[o].to_numpy())
-            rows.append({"point": point, **{f: first[f] for f in factors}, "outcome": o, "n": n, "mean": mean, "sd": sd,
-                         "ci_low": lo, "ci_high": hi})
+            rows.append(
+                {
+                    "point": point,
+                    **{f: first[f] for f in factors},
+                    "outcome": o,
+                    "n": n,
+                    "mean": mean,
+                    "sd": sd,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def paired_differences(table: pd.DataFrame, factors: list[Factor], outcomes: list[str]) -> pd.DataFrame:
+    """Each level of each factor minus its first level, paired by replication and the other factors."""
     ok = table[table["error"].isna()]
     rows = []
     names = [f.name for f in factors]
@@ -117,15 +144,39 @@ def paired_differences(table: pd.DataFrame, factors: list[Factor], outcomes: lis
                 for combo, g in groups:
                     combo = combo if isinstance(combo, tuple) else (combo,)
                     n, mean, sd, lo, hi = _mean_ci(g["d"].to_numpy())
-                    rows.append({"factor": f.name, "role": f.role, "level": level, "baseline": levels[0],
-                                 "others": json.dumps(dict(zip(others, map(_plain, combo)))), "outcome": o,
-                                 "n_pairs": n, "mean_difference": mean, "sd": sd, "ci_low": lo, "ci_high": hi})
+                    rows.append(
+                        {
+                            "factor": f.name,
+                            "role": f.role,
+                            "level": level,
+                            "baseline": levels[0],
+                            "others": json.dumps(dict(zip(others, map(_plain, combo)))),
+                            "outcome": o,
+                            "n_pairs": n,
+                            "mean_difference": mean,
+                            "sd": sd,
+                            "ci_low": lo,
+                            "ci_high": hi,
+                        }
+                    )
                 if others:
                     pooled = d.groupby("replication")["d"].mean().to_numpy()  # paired per replication
                     n, mean, sd, lo, hi = _mean_ci(pooled)
-                    rows.append({"factor": f.name, "role": f.role, "level": level, "baseline": levels[0],
-                                 "others": "all", "outcome": o, "n_pairs": n, "mean_difference": mean, "sd": sd,
-                                 "ci_low": lo, "ci_high": hi})
+                    rows.append(
+                        {
+                            "factor": f.name,
+                            "role": f.role,
+                            "level": level,
+                            "baseline": levels[0],
+                            "others": "all",
+                            "outcome": o,
+                            "n_pairs": n,
+                            "mean_difference": mean,
+                            "sd": sd,
+                            "ci_low": lo,
+                            "ci_high": hi,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -136,11 +187,16 @@ def _plain(v):
 def _point_matrix(table: pd.DataFrame, outcome: str, n_points: int, reps: int) -> np.ndarray:
     """points x replications (NaN where a run failed or is missing)."""
     m = np.full((n_points, reps), np.nan)
-    m[table["point"].to_numpy(), table["replication"].to_numpy()] = table[outcome].where(table["error"].isna()).to_numpy()
+    m[table["point"].to_numpy(), table["replication"].to_numpy()] = (
+        table[outcome].where(table["error"].isna()).to_numpy()
+    )
     return m
 
 
-def sensitivity(table: pd.DataFrame, manifest: dict[str, Any], factors: list[Factor], outcomes: list[str]) -> tuple[pd.DataFrame, list[str]]:
+def sensitivity(
+    table: pd.DataFrame, manifest: dict[str, Any], factors: list[Factor], outcomes: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """SALib indices on replication-averaged outcomes, with design and seed bootstrap intervals."""
     from .design import design_matrix, salib_problem
     from .seeds import design_seed
 
@@ -155,16 +211,37 @@ def sensitivity(table: pd.DataFrame, manifest: dict[str, Any], factors: list[Fac
         if design["type"] == "morris":
             from SALib.analyze import morris
 
-            r = morris.analyze(problem, X, y, num_resamples=resamples, conf_level=0.95, num_levels=design["levels"],
-                               seed=design_seed(root))
-            return {"mu": np.asarray(r["mu"]), "mu_star": np.asarray(r["mu_star"]), "sigma": np.asarray(r["sigma"]),
-                    "mu_star_conf": np.asarray(r["mu_star_conf"])}
+            r = morris.analyze(
+                problem,
+                X,
+                y,
+                num_resamples=resamples,
+                conf_level=0.95,
+                num_levels=design["levels"],
+                seed=design_seed(root),
+            )
+            return {
+                "mu": np.asarray(r["mu"]),
+                "mu_star": np.asarray(r["mu_star"]),
+                "sigma": np.asarray(r["sigma"]),
+                "mu_star_conf": np.asarray(r["mu_star_conf"]),
+            }
         from SALib.analyze import sobol
 
-        r = sobol.analyze(problem, y, calc_second_order=design["second_order"], num_resamples=resamples,
-                          conf_level=0.95, seed=design_seed(root))
-        return {"S1": np.asarray(r["S1"]), "S1_conf": np.asarray(r["S1_conf"]), "ST": np.asarray(r["ST"]),
-                "ST_conf": np.asarray(r["ST_conf"])}
+        r = sobol.analyze(
+            problem,
+            y,
+            calc_second_order=design["second_order"],
+            num_resamples=resamples,
+            conf_level=0.95,
+            seed=design_seed(root),
+        )
+        return {
+            "S1": np.asarray(r["S1"]),
+            "S1_conf": np.asarray(r["S1_conf"]),
+            "ST": np.asarray(r["ST"]),
+            "ST_conf": np.asarray(r["ST_conf"]),
+        }
 
     main_keys = ("mu_star", "sigma") if design["type"] == "morris" else ("S1", "ST")
     for o in outcomes:
@@ -175,7 +252,11 @@ def sensitivity(table: pd.DataFrame, manifest: dict[str, Any], factors: list[Fac
         y = np.nanmean(m, axis=1)
         between = float(np.var(y, ddof=1)) if n_points > 1 else 0.0
         counts = (~np.isnan(m)).sum(axis=1)
-        within = float(np.nanmean(np.where(counts > 1, np.nanvar(m, axis=1, ddof=1) / np.maximum(counts, 1), np.nan))) if reps > 1 else np.nan
+        within = (
+            float(np.nanmean(np.where(counts > 1, np.nanvar(m, axis=1, ddof=1) / np.maximum(counts, 1), np.nan)))
+            if reps > 1
+            else np.nan
+        )
         noise_share = within / between if between > 0 else np.nan
         if between == 0:
             notes.append(f"{o}: does not vary across design points; no sensitivity indices")
@@ -197,12 +278,16 @@ def sensitivity(table: pd.DataFrame, manifest: dict[str, Any], factors: list[Fac
             for k in main_keys:
                 if boot[k]:
                     arr = np.array(boot[k])[:, j]
-                    row[f"{k}_seed_low"], row[f"{k}_seed_high"] = (float(np.nanpercentile(arr, 2.5)),
-                                                                   float(np.nanpercentile(arr, 97.5)))
+                    row[f"{k}_seed_low"], row[f"{k}_seed_high"] = (
+                        float(np.nanpercentile(arr, 2.5)),
+                        float(np.nanpercentile(arr, 97.5)),
+                    )
             rows.append(row)
         if noise_share == noise_share and noise_share > 0.1:
-            notes.append(f"{o}: seed noise is {noise_share:.0%} of the variance between design points; "
-                         f"indices are uncertain, more replications would help")
+            notes.append(
+                f"{o}: seed noise is {noise_share:.0%} of the variance between design points; "
+                f"indices are uncertain, more replications would help"
+            )
     return pd.DataFrame(rows), notes
 
 
@@ -216,11 +301,14 @@ def _save(fig, path: Path) -> None:
 def _facets(table: pd.DataFrame, names: list[str]) -> list[tuple[str, pd.DataFrame]]:
     if not names:
         return [("", table)]
-    return [(", ".join(f"{n} = {v}" for n, v in zip(names, combo if isinstance(combo, tuple) else (combo,))), g)
-            for combo, g in table.groupby(names if len(names) > 1 else names[0], sort=True)]
+    return [
+        (", ".join(f"{n} = {v}" for n, v in zip(names, combo if isinstance(combo, tuple) else (combo,))), g)
+        for combo, g in table.groupby(names if len(names) > 1 else names[0], sort=True)
+    ]
 
 
 def regime_maps(table: pd.DataFrame, factors: list[Factor], out: Path, name: str) -> list[Path]:
+    """The regime map and regime shares figures of a P x B grid; the paths written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -249,16 +337,29 @@ def regime_maps(table: pd.DataFrame, factors: list[Factor], out: Path, name: str
                     shares = means.loc[(p, b)].to_numpy()
                     k = int(np.argmax(shares))
                     dom[i, j] = k
-                    ax.text(j, i, f"{REGIMES[k].replace('_', '-')}\n{shares[k]:.0%}", ha="center", va="center",
-                            fontsize=7.5, color="white" if REGIMES[k] in ("suppression", "capture") else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{REGIMES[k].replace('_', '-')}\n{shares[k]:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=7.5,
+                        color="white" if REGIMES[k] in ("suppression", "capture") else "black",
+                    )
         ax.imshow(dom, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(REGIMES) - 0.5, aspect="auto")
         ax.set_xticks(range(len(B)), [f"{b:g}" for b in B])
         ax.set_yticks(range(len(P)), [f"{p:g}" for p in P])
         ax.set_xlabel("business strength B of the output-weighted median firm (0..1)")
         ax.set_ylabel("initial power strength P of the akimat (0..1)")
-        ax.set_title(f"dominant regime (share of output)\n{title}" if title else "dominant regime (share of output)", fontsize=10)
-    fig.legend(handles=[Patch(color=REGIME_COLOURS[r], label=r.replace("_", "-")) for r in REGIMES],
-               loc="center left", bbox_to_anchor=(1.0, 0.5), title="regime (Table 1)")
+        ax.set_title(
+            f"dominant regime (share of output)\n{title}" if title else "dominant regime (share of output)", fontsize=10
+        )
+    fig.legend(
+        handles=[Patch(color=REGIME_COLOURS[r], label=r.replace("_", "-")) for r in REGIMES],
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        title="regime (Table 1)",
+    )
     fig.suptitle(f"{name}: regime map, mean over replications", fontsize=11)
     fig.tight_layout()
     _save(fig, out / "regime_map.png")
@@ -266,8 +367,13 @@ def regime_maps(table: pd.DataFrame, factors: list[Factor], out: Path, name: str
     written.append(out / "regime_map.png")
 
     # 2. every regime's share per cell
-    fig, axes = plt.subplots(len(facets), len(REGIMES), figsize=(2.9 * len(REGIMES) + 1, 3.0 * len(facets) + 0.8),
-                             squeeze=False, gridspec_kw={"hspace": 0.45, "wspace": 0.3})
+    fig, axes = plt.subplots(
+        len(facets),
+        len(REGIMES),
+        figsize=(2.9 * len(REGIMES) + 1, 3.0 * len(facets) + 0.8),
+        squeeze=False,
+        gridspec_kw={"hspace": 0.45, "wspace": 0.3},
+    )
     im = None
     for row, (title, g) in zip(axes, facets):
         means = g.groupby(["power_strength", "business_strength"])[cols].mean()
@@ -291,6 +397,7 @@ def regime_maps(table: pd.DataFrame, factors: list[Factor], out: Path, name: str
 
 
 def main_effects(table: pd.DataFrame, factors: list[Factor], outcomes: list[str], out: Path, name: str) -> Path | None:
+    """Main effects of each factor on each outcome (a grid of panels); the path, or None."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -301,30 +408,46 @@ def main_effects(table: pd.DataFrame, factors: list[Factor], outcomes: list[str]
         return None
     shown = outcomes[:MAX_FIGURE_OUTCOMES]
     ok = table[table["error"].isna()]
-    fig, axes = plt.subplots(len(shown), len(varying), figsize=(3.4 * len(varying) + 0.5, 2.1 * len(shown) + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(shown), len(varying), figsize=(3.4 * len(varying) + 0.5, 2.1 * len(shown) + 0.8), squeeze=False
+    )
     for i, o in enumerate(shown):
         for j, f in enumerate(varying):
             ax = axes[i][j]
             levels = list(f.factorial_values())
             per_rep = ok.groupby([f.name, "replication"])[o].mean()
-            stats = [_mean_ci(per_rep.loc[lv].to_numpy()) if lv in per_rep.index.get_level_values(0) else (0, np.nan, np.nan, np.nan, np.nan)
-                     for lv in levels]
+            stats = [
+                _mean_ci(per_rep.loc[lv].to_numpy())
+                if lv in per_rep.index.get_level_values(0)
+                else (0, np.nan, np.nan, np.nan, np.nan)
+                for lv in levels
+            ]
             x = np.arange(len(levels))
             mean = np.array([s[1] for s in stats])
             lo, hi = np.array([s[3] for s in stats]), np.array([s[4] for s in stats])
-            ax.errorbar(x, mean, yerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)], fmt="o-", color="#0072B2",
-                        capsize=3, lw=1.2, ms=4)
+            ax.errorbar(
+                x,
+                mean,
+                yerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)],
+                fmt="o-",
+                color="#0072B2",
+                capsize=3,
+                lw=1.2,
+                ms=4,
+            )
             ax.set_xticks(x, [f"{v:g}" if isinstance(v, float) else str(v) for v in levels], fontsize=7)
             ax.tick_params(axis="y", labelsize=7)
             if i == len(shown) - 1:
                 ax.set_xlabel(f"{f.name} ({f.role})", fontsize=8)
             if j == 0:
-                ax.set_ylabel(o, fontsize=7)
+                ax.set_ylabel(outcome_axis(o), fontsize=7)
             ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.suptitle(f"{name}: main effects (mean over the other factors; 95% interval over replications)", fontsize=10,
-                 y=1.0 + 0.25 / fig.get_figheight())
+    fig.suptitle(
+        f"{name}: main effects (mean over the other factors; 95% interval over replications)",
+        fontsize=10,
+        y=1.0 + 0.25 / fig.get_figheight(),
+    )
     path = out / "main_effects.png"
     _save(fig, path)
     plt.close(fig)
@@ -332,6 +455,7 @@ def main_effects(table: pd.DataFrame, factors: list[Factor], outcomes: list[str]
 
 
 def sensitivity_figure(sens: pd.DataFrame, design_type: str, out: Path, name: str) -> Path | None:
+    """Sensitivity indices per outcome and factor; the path, or None."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -342,9 +466,10 @@ def sensitivity_figure(sens: pd.DataFrame, design_type: str, out: Path, name: st
     shown = list(dict.fromkeys(sens["outcome"]))[:MAX_FIGURE_OUTCOMES]
     ncol = 3
     nrow = (len(shown) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 0.32 * sens["factor"].nunique() * nrow + 1.6 * nrow + 0.6),
-                             squeeze=False)
-    for ax in axes.ravel()[len(shown):]:
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(5.2 * ncol, 0.32 * sens["factor"].nunique() * nrow + 1.6 * nrow + 0.6), squeeze=False
+    )
+    for ax in axes.ravel()[len(shown) :]:
         ax.axis("off")
     for ax, o in zip(axes.ravel(), shown):
         s = sens[sens["outcome"] == o]
@@ -353,16 +478,32 @@ def sensitivity_figure(sens: pd.DataFrame, design_type: str, out: Path, name: st
             lo = s.get("mu_star_seed_low", s["mu_star"] - s["mu_star_conf"]).to_numpy()
             hi = s.get("mu_star_seed_high", s["mu_star"] + s["mu_star_conf"]).to_numpy()
             ax.barh(y, s["mu_star"], color="#0072B2", label="mu* (mean |elementary effect|)")
-            ax.errorbar(s["mu_star"], y, xerr=[np.clip(s["mu_star"] - lo, 0, None), np.clip(hi - s["mu_star"], 0, None)],
-                        fmt="none", ecolor="black", capsize=2, lw=0.8, label="95% interval over seeds")
+            ax.errorbar(
+                s["mu_star"],
+                y,
+                xerr=[np.clip(s["mu_star"] - lo, 0, None), np.clip(hi - s["mu_star"], 0, None)],
+                fmt="none",
+                ecolor="black",
+                capsize=2,
+                lw=0.8,
+                label="95% interval over seeds",
+            )
             ax.plot(s["sigma"], y, "D", color="#E69F00", ms=4, label="sigma (interaction / non-linearity)")
-            ax.set_xlabel(f"{o} per unit range of the factor", fontsize=8)
+            ax.set_xlabel(f"{outcome_axis(o)} per unit range of the factor", fontsize=8)
         else:
             h = 0.38
             ax.barh(y - h / 2, s["S1"], h, color="#0072B2", label="S1 (first order)")
             ax.barh(y + h / 2, s["ST"], h, color="#E69F00", label="ST (total)")
-            ax.errorbar(s["ST"], y + h / 2, xerr=s["ST_conf"], fmt="none", ecolor="black", capsize=2, lw=0.8,
-                        label="95% bootstrap interval")
+            ax.errorbar(
+                s["ST"],
+                y + h / 2,
+                xerr=s["ST_conf"],
+                fmt="none",
+                ecolor="black",
+                capsize=2,
+                lw=0.8,
+                label="95% bootstrap interval",
+            )
             ax.set_xlabel("share of variance", fontsize=8)
         ax.set_yticks(y, s["factor"], fontsize=7)
         ax.invert_yaxis()
@@ -388,8 +529,17 @@ def analyze(results_dir: str | Path) -> dict[str, Any]:
     """
     results_dir = Path(results_dir)
     table, manifest = load(results_dir)
-    factors = [Factor(f["name"], f["role"], tuple(f["values"]) if f["values"] is not None else None, f["low"], f["high"],
-                      f["levels"]) for f in manifest["factors"]]
+    factors = [
+        Factor(
+            f["name"],
+            f["role"],
+            tuple(f["values"]) if f["values"] is not None else None,
+            f["low"],
+            f["high"],
+            f["levels"],
+        )
+        for f in manifest["factors"]
+    ]
     outcomes = list(manifest["outcomes"])
     names = [f.name for f in factors]
     design = manifest["design"]["type"]
@@ -423,8 +573,11 @@ def analyze(results_dir: str | Path) -> dict[str, Any]:
             path = sensitivity_figure(sens, design, out, manifest["experiment"]["name"])
             if path:
                 files.append(path)
-    if {"power_strength", "business_strength"} <= set(names) and all(f"regime_{r}" in outcomes for r in REGIMES) \
-            and design == "factorial":
+    if (
+        {"power_strength", "business_strength"} <= set(names)
+        and all(f"regime_{r}" in outcomes for r in REGIMES)
+        and design == "factorial"
+    ):
         files += regime_maps(table, factors, out, manifest["experiment"]["name"])
     atomic_write_bytes(out / "notes.txt", ("\n".join(notes) + "\n").encode())
     return {"files": files, "notes": notes, "failed_runs": failed, "runs": len(table)}

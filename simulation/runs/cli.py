@@ -7,8 +7,10 @@ import sys
 import time
 
 BACKEND_CHOICES = ("serial", "processes", "dask", "mpi")
-BACKEND_HELP = ("where runs execute: serial (this process), processes (local, the default), dask (a local "
-                "cluster, or a scheduler with --dask-address), mpi (mpi4py's pool; needs statebiz[mpi])")
+BACKEND_HELP = (
+    "where runs execute: serial (this process), processes (local, the default), dask (a local "
+    "cluster, or a scheduler with --dask-address), mpi (mpi4py's pool; needs statebiz[mpi])"
+)
 
 
 def _positive_int(text: str) -> int:
@@ -35,8 +37,10 @@ def check_backend_args(args) -> None:
     if getattr(args, "workers", None) == 0:
         raise ScenarioError("--workers: 0 is not allowed; expected a positive integer")
     if args.backend == "mpi" and not mpi_available():
-        raise ScenarioError("--backend mpi: mpi4py is not installed; install it with pip install 'statebiz[mpi]' "
-                            "(it needs an MPI library, e.g. Debian's libopenmpi-dev), or choose serial, processes or dask")
+        raise ScenarioError(
+            "--backend mpi: mpi4py is not installed; install it with pip install 'statebiz[mpi]' "
+            "(it needs an MPI library, e.g. Debian's libopenmpi-dev), or choose serial, processes or dask"
+        )
     if args.backend == "dask" and args.dask_address:
         try:
             check_dask_address(args.dask_address)
@@ -49,15 +53,27 @@ def add_subcommands(sub) -> None:
     sweep = sub.add_parser("sweep", help="run (or resume) an experiment: experiments/*.toml -> results/<name>/")
     sweep.add_argument("experiment", help="experiment TOML file, e.g. experiments/regime_map.toml")
     sweep.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
-    sweep.add_argument("--workers", type=_positive_int, default=None,
-                       help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)")
-    sweep.add_argument("--dask-address", default=None,
-                       help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    sweep.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)",
+    )
+    sweep.add_argument(
+        "--dask-address",
+        default=None,
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)",
+    )
     sweep.add_argument("--out", default=None, help="results directory (default: results/<experiment name>)")
-    sweep.add_argument("--overwrite", action="store_true",
-                       help="replace results of a different experiment in the results directory")
-    sweep.add_argument("--batch-size", type=_positive_int, default=16,
-                       help="runs per Parquet part (a part is also written every 30 s); default 16")
+    sweep.add_argument(
+        "--overwrite", action="store_true", help="replace results of a different experiment in the results directory"
+    )
+    sweep.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=16,
+        help="runs per Parquet part (a part is also written every 30 s); default 16",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze = sub.add_parser("analyze", help="summary tables, paired differences, sensitivity indices and figures")
     analyze.add_argument("results", help="results directory of a sweep, e.g. results/regime_map")
@@ -73,10 +89,17 @@ def sweep_command(args) -> int:
     spec = load_experiment(args.experiment)
     started = time.perf_counter()
     try:
-        report = run_sweep(spec, out_dir=args.out, backend=args.backend, workers=args.workers,
-                           address=args.dask_address, overwrite=args.overwrite, batch_size=args.batch_size,
-                           progress=False if args.quiet else None,
-                           command=" ".join(["statebiz", *sys.argv[1:]]))
+        report = run_sweep(
+            spec,
+            out_dir=args.out,
+            backend=args.backend,
+            workers=args.workers,
+            address=args.dask_address,
+            overwrite=args.overwrite,
+            batch_size=args.batch_size,
+            progress=False if args.quiet else None,
+            command=" ".join(["statebiz", *sys.argv[1:]]),
+        )
     except KeyboardInterrupt:
         print("statebiz: interrupted; finished runs are saved, rerun the same command to resume", file=sys.stderr)
         return 130
@@ -85,9 +108,11 @@ def sweep_command(args) -> int:
             raise
         raise ScenarioError(f"{args.dask_address or 'backend'}: {err}") from None
     wall = time.perf_counter() - started
-    print(f"{spec.name}: {report.total} runs; "
-          f"{report.ran} run now, {report.skipped} already done, {len(report.failures)} failed; {wall:.1f} s "
-          f"on {args.backend}")
+    print(
+        f"{spec.name}: {report.total} runs; "
+        f"{report.ran} run now, {report.skipped} already done, {len(report.failures)} failed; {wall:.1f} s "
+        f"on {args.backend}"
+    )
     if report.failures:
         print(f"  failed runs ({len(report.failures)}; recorded with their error, retried when the command is rerun):")
         for f in report.failures[:10]:

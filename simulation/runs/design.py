@@ -13,8 +13,7 @@ from .seeds import design_seed
 
 
 def salib_problem(factors) -> dict[str, Any]:
-    return {"num_vars": len(factors), "names": [f.name for f in factors],
-            "bounds": [[f.low, f.high] for f in factors]}
+    return {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": [[f.low, f.high] for f in factors]}
 
 
 def design_matrix(design: dict[str, Any], factors, root_seed: int) -> np.ndarray:

@@ -51,6 +51,7 @@ Task = tuple[int, Callable, dict, int, int, tuple]
 
 # --------------------------------------------------------------------------- tasks
 
+
 def run_one(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[str, ...]) -> dict[str, float]:
     """The default run function: one replication of the model, only the kept outcomes."""
     from ..runner import run_model
@@ -101,6 +102,7 @@ def evaluate(tasks: Iterable[Task], executor: Executor, window: int = 4) -> Iter
 
 
 # --------------------------------------------------------------------------- executors
+
 
 class SerialExecutor(Executor):
     """An executor that runs each call in this process, at ``submit``, and returns a done Future."""
@@ -246,8 +248,14 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             from distributed import LocalCluster
 
             with dask.config.set(DASK_WORKER_CONFIG):
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, env=SINGLE_THREAD_ENV)
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    env=SINGLE_THREAD_ENV,
+                )
             client = Client(cluster)
         try:
             slots = sum(client.nthreads().values()) or workers
@@ -272,8 +280,9 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_tasks(tasks: Iterable[Task], backend: str, workers: int | None = None,
-              address: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def run_tasks(
+    tasks: Iterable[Task], backend: str, workers: int | None = None, address: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """:func:`evaluate` on a backend's executor, opened for the iteration: yields ``(task_id, row)``."""
     check_backend(backend)
     with open_executor(backend, workers, address) as pool:

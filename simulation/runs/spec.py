@@ -122,7 +122,9 @@ class ExperimentSpec:
         return {
             "name": self.name,
             "base_params": jsonable(self.scenario.params | resolve(self.base_params(), str(self.path))),
-            "factors": [f.__dict__ | {"values": list(f.values) if f.values is not None else None} for f in self.factors],
+            "factors": [
+                f.__dict__ | {"values": list(f.values) if f.values is not None else None} for f in self.factors
+            ],
             "design": self.design,
             "replications": self.replications,
             "seed": self.seed,
@@ -136,10 +138,10 @@ class ExperimentSpec:
 
 @functools.lru_cache(maxsize=1)
 def known_outcomes() -> tuple[str, ...]:
-    """The outcome names run_model returns (read off a tiny run, which takes a few ms)."""
-    from ..runner import run_model
+    """The outcome names run_model returns: every outcome of the registry."""
+    from ..outcomes import NAMES
 
-    return tuple(run_model(steps=1, seed=0, firms=20, residents_per_region=198, burn_in=0, regions="turkestan"))
+    return NAMES
 
 
 def _int(path, key, value, low, high) -> int:
@@ -162,15 +164,21 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
     key = f"{table}.{name}"
     role = "lever" if table == "levers" else "uncertainty"
     if name not in BY_NAME:
-        raise ScenarioError(f"{path}: unknown parameter '{key}'{suggest(name, BY_NAME)}; factors must be scenario parameters (see `statebiz params`)")
+        raise ScenarioError(
+            f"{path}: unknown parameter '{key}'{suggest(name, BY_NAME)}; factors must be scenario parameters (see `statebiz params`)"
+        )
     p = BY_NAME[name]
     if name in ("steps", "regions"):
-        raise ScenarioError(f"{path}: '{key}' cannot vary in an experiment; set 'quarters' or the base scenario instead")
+        raise ScenarioError(
+            f"{path}: '{key}' cannot vary in an experiment; set 'quarters' or the base scenario instead"
+        )
     numeric = p.kind in (int, float)
     if isinstance(value, list):
         if design != "factorial":
-            raise ScenarioError(f"{path}: '{key}' lists values, which only a factorial design takes; "
-                                f"a {design} design needs a range {{ low = ..., high = ... }}")
+            raise ScenarioError(
+                f"{path}: '{key}' lists values, which only a factorial design takes; "
+                f"a {design} design needs a range {{ low = ..., high = ... }}"
+            )
         if len(value) < 1:
             raise ScenarioError(f"{path}: '{key}' = [] is not allowed; expected at least one value")
         checked = []
@@ -184,11 +192,15 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
         return Factor(name, role, values=tuple(checked))
     if isinstance(value, dict):
         if not numeric:
-            raise ScenarioError(f"{path}: '{key}' is categorical ({p.allowed()}); list its values, e.g. {name} = {list(p.choices or ())!r}, in a factorial design")
+            raise ScenarioError(
+                f"{path}: '{key}' is categorical ({p.allowed()}); list its values, e.g. {name} = {list(p.choices or ())!r}, in a factorial design"
+            )
         allowed = {"low", "high"} | ({"levels"} if design == "factorial" else set())
         for k in value:
             if k not in allowed:
-                raise ScenarioError(f"{path}: unknown key '{key}.{k}'{suggest(k, allowed)}; a range takes {', '.join(sorted(allowed))}")
+                raise ScenarioError(
+                    f"{path}: unknown key '{key}.{k}'{suggest(k, allowed)}; a range takes {', '.join(sorted(allowed))}"
+                )
         for k in ("low", "high"):
             if k not in value:
                 raise ScenarioError(f"{path}: '{key}' has no '{k}'; a range needs low and high")
@@ -202,10 +214,14 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
         levels = None
         if design == "factorial":
             if "levels" not in value:
-                raise ScenarioError(f"{path}: '{key}' is a range without 'levels'; a factorial design needs levels = N (2 or more) or a list of values")
+                raise ScenarioError(
+                    f"{path}: '{key}' is a range without 'levels'; a factorial design needs levels = N (2 or more) or a list of values"
+                )
             levels = _int(path, f"{key}.levels", value["levels"], 2, 1000)
         return Factor(name, role, low=low, high=high, levels=levels)
-    raise ScenarioError(f"{path}: '{key}' = {value!r} is not allowed; expected a list of values or a range {{ low = ..., high = ... }}")
+    raise ScenarioError(
+        f"{path}: '{key}' = {value!r} is not allowed; expected a list of values or a range {{ low = ..., high = ... }}"
+    )
 
 
 def load_experiment(path: str | Path) -> ExperimentSpec:
@@ -222,8 +238,10 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
             if not isinstance(value, dict):
                 raise ScenarioError(f"{path}: '{key}' must be a table [{key}]")
         elif key not in TOP_KEYS:
-            raise ScenarioError(f"{path}: unknown key '{key}'{suggest(key, TOP_KEYS + TABLES)}; "
-                                f"allowed are {', '.join(TOP_KEYS)} and tables {', '.join('[' + t + ']' for t in TABLES)}")
+            raise ScenarioError(
+                f"{path}: unknown key '{key}'{suggest(key, TOP_KEYS + TABLES)}; "
+                f"allowed are {', '.join(TOP_KEYS)} and tables {', '.join('[' + t + ']' for t in TABLES)}"
+            )
 
     for key in ("name", "description", "scenario"):
         if key in raw and not isinstance(raw[key], str):
@@ -232,34 +250,46 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ScenarioError(f"{path}: 'name' = {name!r} is not allowed; expected a plain name usable as a directory")
     if "scenario" not in raw:
-        raise ScenarioError(f"{path}: 'scenario' is missing; expected the base scenario file, e.g. scenario = \"../scenarios/turkestan.toml\"")
+        raise ScenarioError(
+            f"{path}: 'scenario' is missing; expected the base scenario file, e.g. scenario = \"../scenarios/turkestan.toml\""
+        )
     scenario_path = _resolve_scenario_path(path, raw["scenario"])
     if not scenario_path.is_file():
-        raise ScenarioError(f"{path}: 'scenario' = {raw['scenario']!r}: file not found (looked next to the experiment file and in the repository)")
+        raise ScenarioError(
+            f"{path}: 'scenario' = {raw['scenario']!r}: file not found (looked next to the experiment file and in the repository)"
+        )
     scenario = load_scenario(scenario_path)
 
     replications = _int(path, "replications", raw.get("replications", 1), 1, 100_000)
     if "seed" not in raw:
         raise ScenarioError(f"{path}: 'seed' is missing; expected the root seed, a non-negative integer")
     seed = _int(path, "seed", raw["seed"], 0, 2**63 - 1)
-    steps = _int(path, "quarters", raw.get("quarters", scenario.params["steps"]), BY_NAME["steps"].low, BY_NAME["steps"].high)
+    steps = _int(
+        path, "quarters", raw.get("quarters", scenario.params["steps"]), BY_NAME["steps"].low, BY_NAME["steps"].high
+    )
 
     # design
     design_raw = dict(raw.get("design", {"type": "factorial"}))
     dtype = design_raw.get("type", "factorial")
     if dtype not in DESIGNS:
-        raise ScenarioError(f"{path}: 'design.type' = {dtype!r} is not allowed; expected one of {', '.join(map(repr, DESIGNS))}")
+        raise ScenarioError(
+            f"{path}: 'design.type' = {dtype!r} is not allowed; expected one of {', '.join(map(repr, DESIGNS))}"
+        )
     for k in design_raw:
         if k not in DESIGN_KEYS[dtype]:
-            raise ScenarioError(f"{path}: unknown key 'design.{k}' for a {dtype} design{suggest(k, DESIGN_KEYS[dtype])}; "
-                                f"allowed are {', '.join(DESIGN_KEYS[dtype])}")
+            raise ScenarioError(
+                f"{path}: unknown key 'design.{k}' for a {dtype} design{suggest(k, DESIGN_KEYS[dtype])}; "
+                f"allowed are {', '.join(DESIGN_KEYS[dtype])}"
+            )
     design: dict[str, Any] = {"type": dtype}
     if dtype == "lhs":
         design["samples"] = _int(path, "design.samples", design_raw.get("samples", 50), 2, MAX_RUNS)
     elif dtype == "sobol":
         n = _int(path, "design.samples", design_raw.get("samples", 64), 2, MAX_RUNS)
         if n & (n - 1):
-            raise ScenarioError(f"{path}: 'design.samples' = {n} is not allowed; expected a power of 2 (Sobol sequence)")
+            raise ScenarioError(
+                f"{path}: 'design.samples' = {n} is not allowed; expected a power of 2 (Sobol sequence)"
+            )
         design["samples"] = n
         so = design_raw.get("second_order", False)
         if not isinstance(so, bool):
@@ -269,7 +299,9 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         design["trajectories"] = _int(path, "design.trajectories", design_raw.get("trajectories", 10), 2, MAX_RUNS)
         design["levels"] = _int(path, "design.levels", design_raw.get("levels", 4), 2, 100)
         if design["levels"] % 2:
-            raise ScenarioError(f"{path}: 'design.levels' = {design['levels']} is not allowed; expected an even integer (Morris)")
+            raise ScenarioError(
+                f"{path}: 'design.levels' = {design['levels']} is not allowed; expected an even integer (Morris)"
+            )
 
     # base overrides
     base: dict[str, Any] = {}
@@ -289,7 +321,9 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     for table in ("levers", "uncertainties"):
         for k, v in raw.get(table, {}).items():
             if k in seen:
-                raise ScenarioError(f"{path}: '{table}.{k}' is also in [{seen[k]}]; a parameter can vary in one place only")
+                raise ScenarioError(
+                    f"{path}: '{table}.{k}' is also in [{seen[k]}]; a parameter can vary in one place only"
+                )
             if k in base:
                 raise ScenarioError(f"{path}: '{table}.{k}' is also fixed in [base]; remove one of them")
             seen[k] = table
@@ -302,27 +336,44 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     # outcomes
     outcomes_raw = raw.get("outcomes", ["*"])
     if not isinstance(outcomes_raw, list) or not outcomes_raw or not all(isinstance(o, str) for o in outcomes_raw):
-        raise ScenarioError(f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; expected a non-empty list of outcome names or glob patterns")
+        raise ScenarioError(
+            f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; expected a non-empty list of outcome names or glob patterns"
+        )
     known = known_outcomes()
     outcomes: list[str] = []
     for pattern in outcomes_raw:
         hits = [o for o in known if fnmatch.fnmatchcase(o, pattern)]
         if not hits:
-            raise ScenarioError(f"{path}: 'outcomes' entry {pattern!r} matches no outcome{suggest(pattern, known)}; "
-                                f"outcomes are those run_model returns, e.g. regime_partnership, corruption_incidence, real_wages")
+            raise ScenarioError(
+                f"{path}: 'outcomes' entry {pattern!r} matches no outcome{suggest(pattern, known)}; "
+                f"outcomes are those run_model returns, e.g. regime_partnership, corruption_incidence, real_wages"
+            )
         outcomes.extend(h for h in hits if h not in outcomes)
     clash = [o for o in outcomes if o in seen or o in RESERVED_COLUMNS]
     if clash:
         raise ScenarioError(f"{path}: 'outcomes' entry {clash[0]!r} is also a factor or a reserved column name")
 
-    spec = ExperimentSpec(name=name, path=path, text=text, scenario_path=scenario_path, scenario=scenario, base=base,
-                          factors=factors, design=design, replications=replications, seed=seed, steps=steps,
-                          outcomes=outcomes, description=raw.get("description", ""))
+    spec = ExperimentSpec(
+        name=name,
+        path=path,
+        text=text,
+        scenario_path=scenario_path,
+        scenario=scenario,
+        base=base,
+        factors=factors,
+        design=design,
+        replications=replications,
+        seed=seed,
+        steps=steps,
+        outcomes=outcomes,
+        description=raw.get("description", ""),
+    )
     from .design import design_points  # validates every design point (e.g. budget shares summing over 1)
 
     n_points = len(design_points(spec))
     if n_points * replications > MAX_RUNS:
-        raise ScenarioError(f"{path}: {n_points} design points x {replications} replications = "
-                            f"{n_points * replications} runs is not allowed; expected at most {MAX_RUNS}")
+        raise ScenarioError(
+            f"{path}: {n_points} design points x {replications} replications = "
+            f"{n_points * replications} runs is not allowed; expected at most {MAX_RUNS}"
+        )
     return spec
-

@@ -40,16 +40,23 @@ MANIFEST = "manifest.json"
 
 def run_key(version: str, params: dict[str, Any], seed: int) -> str:
     """SHA-256 of the model version, the full parameter set and the seed: one run's identity."""
-    payload = json.dumps({"model": version, "params": {k: params[k] for k in sorted(params)}, "seed": int(seed)},
-                         sort_keys=True, default=str)
+    payload = json.dumps(
+        {"model": version, "params": {k: params[k] for k in sorted(params)}, "seed": int(seed)},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def schema(factors, outcomes) -> pa.Schema:
     """The Arrow schema of a result part: keys, factors (by their parameter types), outcomes, error, time."""
     arrow = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_()}
-    fields = [pa.field("run_key", pa.string()), pa.field("point", pa.int64()), pa.field("replication", pa.int64()),
-              pa.field("seed", pa.int64())]
+    fields = [
+        pa.field("run_key", pa.string()),
+        pa.field("point", pa.int64()),
+        pa.field("replication", pa.int64()),
+        pa.field("seed", pa.int64()),
+    ]
     fields += [pa.field(f.name, arrow[BY_NAME[f.name].kind]) for f in factors]
     fields += [pa.field(o, pa.float64()) for o in outcomes]
     fields += [pa.field("error", pa.string()), pa.field("elapsed_s", pa.float64())]
@@ -67,7 +74,9 @@ class ResultStore:
         """The part files, in the order they were written."""
         if not self.dir.is_dir():
             return []
-        return sorted((p for p in self.dir.iterdir() if PART_RE.match(p.name)), key=lambda p: int(PART_RE.match(p.name)[1]))
+        return sorted(
+            (p for p in self.dir.iterdir() if PART_RE.match(p.name)), key=lambda p: int(PART_RE.match(p.name)[1])
+        )
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest, or None if there is none (or it cannot be read)."""
@@ -107,7 +116,9 @@ class ResultStore:
                     what = "results of a different version of this experiment (its file, base scenario or model source changed)"
                 else:
                     what = f"results of experiment '{manifest.get('experiment', {}).get('name', '?')}'"
-                raise ResultExistsError(f"{self.dir}: holds {what}; pass --overwrite to replace them, or --out for another directory")
+                raise ResultExistsError(
+                    f"{self.dir}: holds {what}; pass --overwrite to replace them, or --out for another directory"
+                )
             if not same and overwrite:
                 old = self.dir.with_name(f".{self.dir.name}.old.{os.getpid()}")
                 self.dir.rename(old)

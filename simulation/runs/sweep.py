@@ -23,6 +23,7 @@ EXTRA_PACKAGES = ("salib", "dask", "distributed")
 @dataclass
 class SweepReport:
     """What a sweep did: runs in all, skipped, run now, failed, wall time and status."""
+
     name: str
     out_dir: Path
     total: int
@@ -47,14 +48,26 @@ def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
     points, params = design_points(spec), point_params(spec)
     seeds = replication_seeds(spec.seed, spec.replications)
     version = model_version()
-    return [(i, r, seeds[r], run_key(version, params[i], seeds[r]), points[i], params[i])
-            for r in range(spec.replications) for i in range(len(points))]
+    return [
+        (i, r, seeds[r], run_key(version, params[i], seeds[r]), points[i], params[i])
+        for r in range(spec.replications)
+        for i in range(len(points))
+    ]
 
 
-def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes", workers: int | None = None,
-              address: str | None = None, run_fn: Callable | None = None, overwrite: bool = False,
-              batch_size: int = 16, batch_seconds: float = 30.0, progress: bool | None = None,
-              command: str | None = None) -> SweepReport:
+def run_sweep(
+    spec,
+    out_dir: str | Path | None = None,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    run_fn: Callable | None = None,
+    overwrite: bool = False,
+    batch_size: int = 16,
+    batch_seconds: float = 30.0,
+    progress: bool | None = None,
+    command: str | None = None,
+) -> SweepReport:
     """Run (or resume) an experiment and store its results in ``out_dir`` (default ``results/<name>``).
 
     ``run_fn(params, seed, steps, outcomes) -> dict`` is the function run on the workers (default
@@ -90,13 +103,27 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
     row_schema = schema(spec.factors, spec.outcomes)
     old = store.manifest() or {}
     sessions = list(old.get("sessions", []))
-    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": socket.gethostname(), "backend": backend,
-               "workers": workers if backend != "serial" else 1, "dask_address": address, "command": command,
-               "runs_skipped": report.skipped, "runs_run": 0, "runs_failed": 0, "wall_time_seconds": 0.0}
+    session = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": socket.gethostname(),
+        "backend": backend,
+        "workers": workers if backend != "serial" else 1,
+        "dask_address": address,
+        "command": command,
+        "runs_skipped": report.skipped,
+        "runs_run": 0,
+        "runs_failed": 0,
+        "wall_time_seconds": 0.0,
+    }
     sessions.append(session)
     base_manifest = {
-        "experiment": {"name": spec.name, "description": spec.description, "file": str(spec.path),
-                       "text": spec.text, "base_scenario": str(spec.scenario_path)},
+        "experiment": {
+            "name": spec.name,
+            "description": spec.description,
+            "file": str(spec.path),
+            "text": spec.text,
+            "base_scenario": str(spec.scenario_path),
+        },
         "experiment_id": spec.fingerprint(),
         "model_version": model_version(),
         "git_commit": git_commit(),
@@ -105,14 +132,24 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
         "replication_seeds": replication_seeds(spec.seed, spec.replications),
         "design_seed": design_seed(spec.seed),
         "design": spec.design,
-        "factors": [{"name": f.name, "role": f.role, "values": list(f.values) if f.values is not None else None,
-                     "low": f.low, "high": f.high, "levels": f.levels} for f in spec.factors],
+        "factors": [
+            {
+                "name": f.name,
+                "role": f.role,
+                "values": list(f.values) if f.values is not None else None,
+                "low": f.low,
+                "high": f.high,
+                "levels": f.levels,
+            }
+            for f in spec.factors
+        ],
         "design_points": len(design_points(spec)),
         "replications": spec.replications,
         "quarters": spec.steps,
         "outcomes": spec.outcomes,
-        "base_parameters": point_params(spec)[0] if not spec.factors else
-        {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
+        "base_parameters": point_params(spec)[0]
+        if not spec.factors
+        else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
         "host": socket.gethostname(),
         "platform": platform.platform(),
     }
@@ -120,13 +157,25 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
 
     def write_manifest(state: str) -> None:
         counts = _counts(status, runs)
-        session.update(runs_run=report.ran, runs_failed=report.failed_now,
-                       wall_time_seconds=round(time.perf_counter() - started, 3), status=state)
-        store.write_manifest(base_manifest | {
-            "status": state, "runs_total": len(runs), "runs_done": counts["done"], "runs_failed": counts["failed"],
-            "runs_missing": counts["missing"], "runs_skipped": report.skipped,
-            "wall_time_seconds": round(sum(s["wall_time_seconds"] for s in sessions), 3), "sessions": sessions,
-        })
+        session.update(
+            runs_run=report.ran,
+            runs_failed=report.failed_now,
+            wall_time_seconds=round(time.perf_counter() - started, 3),
+            status=state,
+        )
+        store.write_manifest(
+            base_manifest
+            | {
+                "status": state,
+                "runs_total": len(runs),
+                "runs_done": counts["done"],
+                "runs_failed": counts["failed"],
+                "runs_missing": counts["missing"],
+                "runs_skipped": report.skipped,
+                "wall_time_seconds": round(sum(s["wall_time_seconds"] for s in sessions), 3),
+                "sessions": sessions,
+            }
+        )
 
     write_manifest("running")
     meta: dict[int, tuple] = {}
@@ -148,11 +197,19 @@ def run_sweep(spec, out_dir: str | Path | None = None, backend: str = "processes
         last_write = time.monotonic()
 
     tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
-    bar = tqdm(total=len(unique), desc=spec.name, unit="run", file=sys.stderr, disable=(None if progress is None else not progress),
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=len(unique),
+        desc=spec.name,
+        unit="run",
+        file=sys.stderr,
+        disable=(None if progress is None else not progress),
+        dynamic_ncols=True,
+    )
     if report.skipped:
-        bar.write(f"{spec.name}: {report.skipped} of {len(runs)} runs already in {out_dir}; running the other {len(todo)}",
-                  file=sys.stderr)
+        bar.write(
+            f"{spec.name}: {report.skipped} of {len(runs)} runs already in {out_dir}; running the other {len(todo)}",
+            file=sys.stderr,
+        )
     bar.set_postfix(failed=0)
     try:
         with open_executor(backend, workers, address) as pool:

@@ -36,22 +36,42 @@ def table1_matrix(t1: pd.DataFrame, path, subtitle: str):
                     continue
                 regime = dom["regime"].iloc[0]
                 ax.add_patch(Rectangle((x, y), 1, 1, facecolor=REGIME_COLOURS[regime], alpha=0.35, edgecolor="black"))
-                ax.text(x + 0.5, y + 0.86, regime_label(regime).upper(), ha="center", va="center", fontsize=11,
-                        fontweight="bold")
+                ax.text(
+                    x + 0.5,
+                    y + 0.86,
+                    regime_label(regime).upper(),
+                    ha="center",
+                    va="center",
+                    fontsize=11,
+                    fontweight="bold",
+                )
                 lines = [f"{regime_label(r):<17}{s:6.0%}" for r, s in zip(cell["regime"], cell["share"])]
                 ax.text(x + 0.5, y + 0.42, "\n".join(lines), ha="center", va="center", fontsize=8.5, family="monospace")
-                ax.text(x + 0.5, y + 0.07, f"{cell['quadrant_weight'].iloc[0]:.0%} of output (grid mean)",
-                        ha="center", va="center", fontsize=7.5, style="italic")
+                ax.text(
+                    x + 0.5,
+                    y + 0.07,
+                    f"{cell['quadrant_weight'].iloc[0]:.0%} of output (grid mean)",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    style="italic",
+                )
         ax.set_xlim(0, 2)
         ax.set_ylim(0, 2)
         ax.set_xticks([0.5, 1.5], ["weak business\n($B < \\theta_B$)", "strong business\n($B \\geq \\theta_B$)"])
         ax.set_yticks([1.5, 0.5], ["strong power\n($P \\geq \\theta_P$)", "weak power\n($P < \\theta_P$)"])
         ax.tick_params(length=0)
         ax.set_title(f"{g} model", fontsize=12, color=MODEL_COLOURS[g], fontweight="bold")
-    fig.legend(handles=[Patch(color=REGIME_COLOURS[r], alpha=0.5, label=regime_label(r)) for r in REGIMES],
-               loc="lower center", ncol=6, title="dominant regime (cell colour)", bbox_to_anchor=(0.5, -0.13))
-    fig.suptitle("Emergent Table 1: regime shares of output by quadrant (power × business strength)\n" + subtitle,
-                 fontsize=11)
+    fig.legend(
+        handles=[Patch(color=REGIME_COLOURS[r], alpha=0.5, label=regime_label(r)) for r in REGIMES],
+        loc="lower center",
+        ncol=6,
+        title="dominant regime (cell colour)",
+        bbox_to_anchor=(0.5, -0.13),
+    )
+    fig.suptitle(
+        "Emergent Table 1: regime shares of output by quadrant (power × business strength)\n" + subtitle, fontsize=11
+    )
     fig.tight_layout()
     return save(fig, path)
 
@@ -63,14 +83,22 @@ def draw(ctx: ReportContext) -> dict[str, Figure]:
 
     config, rm = ctx.config, ctx.config.regime_map
     matrix = table1_matrix(ctx.tables["table1"], ctx.out_dir / "table1_matrix.png", ctx.sub_regime)
-    factors = [Factor("governance", "lever", values=GOVERNANCE),
-               Factor("power_strength", "uncertainty", values=tuple(rm.grid["power_strength"])),
-               Factor("business_strength", "uncertainty", values=tuple(rm.grid["business_strength"]))]
+    factors = [
+        Factor("governance", "lever", values=GOVERNANCE),
+        Factor("power_strength", "uncertainty", values=tuple(rm.grid["power_strength"])),
+        Factor("business_strength", "uncertainty", values=tuple(rm.grid["business_strength"])),
+    ]
     written = regime_maps(ctx.runs["regime_map"].assign(error=None), factors, ctx.out_dir, config.name)
-    return {"matrix": Figure(matrix, "The paper's 2×2 matrix (Table 1) for both governance models: the dominant "
-                                     "regime and every regime's share of output in each quadrant"),
-            "map": Figure(written[0], "Dominant regime (share of output) in every cell of the P × B grid, mean over "
-                                      "replications")}
+    return {
+        "matrix": Figure(
+            matrix,
+            "The paper's 2×2 matrix (Table 1) for both governance models: the dominant "
+            "regime and every regime's share of output in each quadrant",
+        ),
+        "map": Figure(
+            written[0], "Dominant regime (share of output) in every cell of the P × B grid, mean over replications"
+        ),
+    }
 
 
 def build(ctx: ReportContext) -> SectionContent:
@@ -81,8 +109,13 @@ def build(ctx: ReportContext) -> SectionContent:
     piv = piv[["governance", "quadrant", *REGIMES]]
     for r in REGIMES:
         piv[r] = piv[r].map(lambda v: "–" if pd.isna(v) else pct(v))
-    intro = para("Regimes are not assigned: the observer reads them off each firm–akimat relation's behaviour over the "
-                 "last four quarters (ODD 7.11). Runs cover the grid of initial power strength P × business strength B "
-                 f"({ctx.grid}); each firm falls into a quadrant by P ≥ θ", Sub("P"), " and its own B ≥ θ", Sub("B"),
-                 ". Shares are of the quadrant's output, pooled over the grid's runs.")
+    intro = para(
+        "Regimes are not assigned: the observer reads them off each firm–akimat relation's behaviour over the "
+        "last four quarters (ODD 7.11). Runs cover the grid of initial power strength P × business strength B "
+        f"({ctx.grid}); each firm falls into a quadrant by P ≥ θ",
+        Sub("P"),
+        " and its own B ≥ θ",
+        Sub("B"),
+        ". Shares are of the quadrant's output, pooled over the grid's runs.",
+    )
     return SectionContent(ANCHOR, TITLE, [intro, figs["matrix"], Table(piv, left=2), figs["map"]])
