@@ -34,7 +34,11 @@ SCENARIO ?= $(firstword $(wildcard scenarios/turkestan_calibrated.toml) scenario
 run-scenario: $(STAMP)
 	$(VENV)/bin/statebiz run $(SCENARIO) --overwrite
 
+# The tests: lint and format (ruff), then the suite (the layering check and the regression
+# baseline included).
 test: $(STAMP)
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest -q
 
 # Regenerate the regression baseline (tests/baseline/): only for a deliberate change of

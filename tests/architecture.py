@@ -34,12 +34,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.__main__",
             "simulation.report.cli",
             "simulation.runs.cli",
-            "simulation.experiments.cli",
         ),
     ),
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
-    ("runs", ("simulation.runs", "simulation.experiments", "simulation.results")),
+    ("runs", ("simulation.runs",)),
     ("instruments", ("simulation.survey", "simulation.runner")),
     (
         "model",
