@@ -93,7 +93,8 @@ def main() -> int:
         per_run = read_results(tmp / "serial")["elapsed_s"].mean()
         print(f"  one run takes {per_run:.2f} s (serial, mean)")
         print(
-            f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>8} {'speed-up':>9} {'efficiency':>11} {'first run done s':>17}"
+            f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>8} {'speed-up':>9} "
+            f"{'efficiency':>11} {'first run done s':>17}"
         )
         serial_rate = runs / times["serial"]
         for backend in ("serial", "processes", "dask"):
@@ -104,7 +105,8 @@ def main() -> int:
                 "" if backend == "serial" else ("  PASS" if eff >= TARGET else "  MISS") + f" (target {TARGET:.0%})"
             )
             print(
-                f"  {backend:<10} {w:>7} {times[backend]:>8.1f} {rate:>8.2f} {rate / serial_rate:>8.2f}x {eff:>10.0%} {startup[backend]:>17.1f}{verdict}"
+                f"  {backend:<10} {w:>7} {times[backend]:>8.1f} {rate:>8.2f} {rate / serial_rate:>8.2f}x "
+                f"{eff:>10.0%} {startup[backend]:>17.1f}{verdict}"
             )
         print(f"  results identical on all three backends: {'yes' if same else 'NO'}")
     finally:

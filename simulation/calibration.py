@@ -202,7 +202,8 @@ def _model_settings(origin: str, table: Any, prefix: str) -> dict[str, Any]:
 def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
     if not isinstance(table, dict) or not table:
         raise CalibrationError(
-            f"{origin}: 'priors' must be a non-empty table: parameter = {{ distribution = \"uniform\", low = .., high = .. }}"
+            f"{origin}: 'priors' must be a non-empty table: "
+            f'parameter = {{ distribution = "uniform", low = .., high = .. }}'
         )
     preset = set().union(*(set(p) for p in GOVERNANCE_PRESETS.values()))
     out = {}
@@ -213,7 +214,8 @@ def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
         param = BY_NAME[name]
         if param.kind is not float:
             raise CalibrationError(
-                f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted ({name} is {param.allowed()})"
+                f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted "
+                f"({name} is {param.allowed()})"
             )
         if name in preset:
             raise CalibrationError(
@@ -221,7 +223,8 @@ def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
             )
         if not isinstance(spec, dict):
             raise CalibrationError(
-                f"{origin}: '{key}' = {spec!r} is not allowed; expected {{ distribution = \"uniform\", low = .., high = .. }}"
+                f"{origin}: '{key}' = {spec!r} is not allowed; "
+                f'expected {{ distribution = "uniform", low = .., high = .. }}'
             )
         unknown = set(spec) - {"distribution", "low", "high"}
         if unknown:
@@ -230,7 +233,8 @@ def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
         dist = spec.get("distribution", "uniform")
         if dist not in DISTRIBUTIONS:
             raise CalibrationError(
-                f"{origin}: '{key}.distribution' = {dist!r} is not allowed; expected one of {', '.join(map(repr, DISTRIBUTIONS))}"
+                f"{origin}: '{key}.distribution' = {dist!r} is not allowed; "
+                f"expected one of {', '.join(map(repr, DISTRIBUTIONS))}"
             )
         for bound in ("low", "high"):
             if bound not in spec:
@@ -278,7 +282,8 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
         or any(g not in choices for g in governance)
     ):
         raise CalibrationError(
-            f"{origin}: 'governance' = {governance!r} is not allowed; expected a list of distinct values from {', '.join(map(repr, choices))}"
+            f"{origin}: 'governance' = {governance!r} is not allowed; "
+            f"expected a list of distinct values from {', '.join(map(repr, choices))}"
         )
 
     scen_ref = raw["scenario"]
@@ -543,7 +548,8 @@ def posterior(history, calib: Calibration) -> dict[str, tuple[Any, np.ndarray]]:
 
 
 def posterior_summary(post: dict[str, tuple[Any, np.ndarray]], calib: Calibration):
-    """Per model and parameter: weighted mean, median, 5% and 95% quantiles, and the interval's width over the prior's."""
+    """Per model and parameter: weighted mean, median, 5% and 95% quantiles, and the interval's width
+    over the prior's."""
     import pandas as pd
 
     rows = []
@@ -795,11 +801,12 @@ def calibrated_scenario_text(calib: Calibration, governance: str, summary, prove
     est = summary[summary["governance"] == governance].set_index("parameter")
     horizon = {k: calib.model[k] for k in ("burn_in", "steps") if k in calib.model}
     values = dict(flat) | horizon | {"governance": governance} | {k: float(est.loc[k, "median"]) for k in calib.priors}
+    description = "Turkestan region calibrated to the paper survey (posterior median, " + governance + " model)"
     lines = [f"# {line}" if line else "#" for line in provenance]
     lines += [
         "",
         f"name = {_toml_value(meta.get('name', calib.scenario.name) + '_calibrated')}",
-        f"description = {_toml_value('Turkestan region calibrated to the paper survey (posterior median, ' + governance + ' model)')}",
+        f"description = {_toml_value(description)}",
         f"governance = {_toml_value(governance)}",
     ]
     for section in SECTIONS:
@@ -927,10 +934,17 @@ def run_calibration(
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": {
                 "abc.db": "pyabc's SQLite database (every generation's particles, weights, distances, statistics)",
-                "posterior_summary.csv": "per model and parameter: weighted mean, median, 5% and 95% quantiles of the final generation",
+                "posterior_summary.csv": (
+                    "per model and parameter: weighted mean, median, 5% and 95% quantiles of the final generation"
+                ),
                 "model_probabilities.csv": "per generation: epsilon, simulations, each governance model's probability",
-                "predictive.csv": "per cell: observed count, posterior-predictive median and 90% interval (with the paper's sample sizes)",
-                "coverage.csv": "share of observed cells inside their 90% intervals: fitted totals and held-out cohort cells",
+                "predictive.csv": (
+                    "per cell: observed count, posterior-predictive median and 90% interval "
+                    "(with the paper's sample sizes)"
+                ),
+                "coverage.csv": (
+                    "share of observed cells inside their 90% intervals: fitted totals and held-out cohort cells"
+                ),
                 "posterior_marginals.png": "posterior marginals per parameter and model",
                 "fit_totals.png": "observed vs simulated, fitted total cells",
                 "fit_cohorts.png": "observed vs simulated, held-out age-cohort cells",
@@ -951,8 +965,9 @@ def run_calibration(
             f"fit runs: {json.dumps(calib.model)}; the survey is matched at the end of those runs,",
             f"  i.e. after reported quarter {calib.run_parameters(best, {})['steps']}: "
             f"`statebiz survey {target} --quarter {calib.run_parameters(best, {})['steps']}`",
-            f"ABC-SMC (pyabc {package_version('pyabc')}): population {calib.abc['population_size']}, {manifest['generations']} "
-            f"generations, {manifest['simulations']} simulations, final epsilon (multinomial deviance) {manifest['final_epsilon']:.2f}",
+            f"ABC-SMC (pyabc {package_version('pyabc')}): population {calib.abc['population_size']}, "
+            f"{manifest['generations']} generations, {manifest['simulations']} simulations, "
+            f"final epsilon (multinomial deviance) {manifest['final_epsilon']:.2f}",
             "model probabilities: "
             + ", ".join(f"{g} {v:.3f}" for g, v in p.items())
             + f"; point estimate: posterior median of {best}",

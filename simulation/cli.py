@@ -178,7 +178,8 @@ def _calibrate(args) -> int:
     )
     probs = ", ".join(f"{g} {p:.3f}" for g, p in m["model_probabilities"].items())
     print(
-        f"{calib.name}: {m['generations']} generations, {m['simulations']} simulations in {m['fit_wall_time_seconds']:.0f} s "
+        f"{calib.name}: {m['generations']} generations, {m['simulations']} simulations "
+        f"in {m['fit_wall_time_seconds']:.0f} s "
         f"(total {m['wall_time_seconds']:.0f} s); final epsilon {m['final_epsilon']:.2f}"
     )
     print(f"  model probabilities: {probs}; point estimate from {m['best_model']}")
@@ -243,8 +244,13 @@ def _run(args) -> int:
         "wall_time_seconds": round(wall, 3),
         "command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz run",
         "files": {
-            "regions.parquet": "per region and quarter: Figure 2 KPIs, corruption, satisfaction, utilities, PPP, HHI, informality, regime shares",
-            "regimes.parquet": "per region, quarter and Table 1 quadrant: the observer's regime shares (economic weight)",
+            "regions.parquet": (
+                "per region and quarter: Figure 2 KPIs, corruption, satisfaction, utilities, PPP, HHI, informality, "
+                "regime shares"
+            ),
+            "regimes.parquet": (
+                "per region, quarter and Table 1 quadrant: the observer's regime shares (economic weight)"
+            ),
             "summary.json": "end-of-run national outcomes (means over the last 4 quarters), as run_model returns them",
         },
     }
@@ -262,24 +268,28 @@ def _print_summary(scenario, seed, o, out_dir, wall) -> None:
 
     p = scenario.params
     print(
-        f"{scenario.name}: {p['governance']} model, seed {seed}, {p['steps']} quarters after {p['burn_in']} of burn-in, "
+        f"{scenario.name}: {p['governance']} model, seed {seed}, "
+        f"{p['steps']} quarters after {p['burn_in']} of burn-in, "
         f"{wall:.1f} s"
     )
     print("  regimes (share of output): " + ", ".join(f"{r.replace('_', '-')} {o['regime_' + r]:.0%}" for r in REGIMES))
     print(
-        f"  corruption incidence {o['corruption_incidence']:.0%} of firms a year; officials corrupt {o['corrupt_share']:.0%}"
+        f"  corruption incidence {o['corruption_incidence']:.0%} of firms a year; "
+        f"officials corrupt {o['corrupt_share']:.0%}"
     )
     print(
         f"  business satisfied {o['business_satisfied']:.0%}, dissatisfied {o['business_dissatisfied']:.0%}; "
         f"population satisfied {o['population_satisfied']:.0%}, dissatisfied {o['population_dissatisfied']:.0%}"
     )
     print(
-        f"  KPIs per quarter: attracted investment {o['attracted_investment']:.1f}, fixed investment {o['fixed_investment']:.1f}, "
+        f"  KPIs per quarter: attracted investment {o['attracted_investment']:.1f}, "
+        f"fixed investment {o['fixed_investment']:.1f}, "
         f"small businesses {o['small_businesses']:.0f}, off-budget co-financing {o['offbudget_cofinancing']:.1f}, "
         f"high-performance jobs {o['high_performance_jobs']:.0f}, real wages {o['real_wages']:.1f} (start = 100)"
     )
     print(
-        f"  HHI {o['hhi']:.4f}, informality {o['informality']:.1%}, insiders' share of support {o['insider_support_share']:.0%}"
+        f"  HHI {o['hhi']:.4f}, informality {o['informality']:.1%}, "
+        f"insiders' share of support {o['insider_support_share']:.0%}"
     )
     print(f"  written to {out_dir}/ (regions.parquet, regimes.parquet, summary.json, manifest.json)")
 

@@ -55,7 +55,7 @@ BAD = {
     "abc key": (GOOD + "generations = 3\n", "unknown key 'abc.generations'"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
     "fixed and fitted": (GOOD.replace("firms = 300", "corruption_initial = 0.3"), "both fixed in 'model' and fitted"),
-    "no priors": ('scenario = "%s"\n' % SCENARIO, "missing 'priors'"),
+    "no priors": (f'scenario = "{SCENARIO}"\n', "missing 'priors'"),
     "scenario missing": (GOOD.replace(str(SCENARIO), "nowhere.toml"), "scenario file not found"),
 }
 

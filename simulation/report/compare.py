@@ -28,6 +28,8 @@ REPORT = "report.html"
 
 @dataclass
 class CompareResult:
+    """The outcome of a comparison run: output directory, wall time, run count, statements and files written."""
+
     out_dir: Path
     wall: float
     runs: int

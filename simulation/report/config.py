@@ -40,6 +40,8 @@ class Part:
 
 @dataclass
 class CompareConfig:
+    """A validated comparison configuration: the base scenario and its paired, regime-map and levers parts."""
+
     name: str
     description: str
     path: Path
@@ -61,6 +63,7 @@ class CompareConfig:
         return resolve(explicit, f"{self.path} ({extra or 'base'})")
 
     def lever_ranges(self) -> dict[str, tuple[float, float]]:
+        """The (low, high) range of each lever factor in the levers experiment, by name."""
         return {f.name: (f.low, f.high) for f in self.levers.experiment.factors if f.role == "lever"}
 
 
@@ -114,7 +117,7 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
     base = (
         dict(experiment.base if experiment is not None else {}) | dict(raw.get("base", {})) | dict(over.get("base", {}))
     )
-    for k, v in base.items():
+    for k in base:
         if k not in BY_NAME:
             raise ScenarioError(f"{path}: unknown parameter '{name}.base.{k}'")
         if k in FIXED:

@@ -231,7 +231,10 @@ def rel(path: str | Path) -> str:
 def sizes(config: CompareConfig, part) -> str:
     """A part's run size in words: firms, residents, quarters after burn-in."""
     p = config.params(part, governance="partnership")
-    return f"{p['firms']:,} firms, {p['residents_per_region']:,} residents, {part.quarters} quarters after {p['burn_in']} of burn-in"
+    return (
+        f"{p['firms']:,} firms, {p['residents_per_region']:,} residents, "
+        f"{part.quarters} quarters after {p['burn_in']} of burn-in"
+    )
 
 
 # ---------------------------------------------------------------------------------- context

@@ -13,6 +13,7 @@ from .seeds import design_seed
 
 
 def salib_problem(factors) -> dict[str, Any]:
+    """The SALib problem definition (number of variables, names, bounds) for the factors."""
     return {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": [[f.low, f.high] for f in factors]}
 
 

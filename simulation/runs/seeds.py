@@ -22,6 +22,7 @@ def replication_seed(root: int, replication: int) -> int:
 
 
 def replication_seeds(root: int, replications: int) -> list[int]:
+    """The run seeds of replications 0 .. ``replications`` - 1."""
     return [replication_seed(root, r) for r in range(replications)]
 
 

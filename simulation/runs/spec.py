@@ -71,13 +71,16 @@ class Factor:
 
     @property
     def kind(self) -> type:
+        """The parameter's value type (from the parameter registry)."""
         return BY_NAME[self.name].kind
 
     @property
     def numeric(self) -> bool:
+        """Whether the parameter is numeric (int or float)."""
         return self.kind in (int, float)
 
     def factorial_values(self) -> tuple:
+        """The factor's values in a factorial design: the listed values, or ``levels`` evenly spaced over the range."""
         if self.values is not None:
             return self.values
         step = (self.high - self.low) / (self.levels - 1) if self.levels > 1 else 0.0
@@ -108,9 +111,11 @@ class ExperimentSpec:
 
     @property
     def design_type(self) -> str:
+        """The design's type (the [design] table's ``type``)."""
         return self.design["type"]
 
     def factor(self, name: str) -> Factor:
+        """The factor varying parameter ``name``."""
         return next(f for f in self.factors if f.name == name)
 
     def base_params(self) -> dict[str, Any]:
@@ -133,6 +138,7 @@ class ExperimentSpec:
         }
 
     def fingerprint(self) -> str:
+        """The SHA-256 hex digest of the experiment's identity."""
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -165,7 +171,8 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
     role = "lever" if table == "levers" else "uncertainty"
     if name not in BY_NAME:
         raise ScenarioError(
-            f"{path}: unknown parameter '{key}'{suggest(name, BY_NAME)}; factors must be scenario parameters (see `statebiz params`)"
+            f"{path}: unknown parameter '{key}'{suggest(name, BY_NAME)}; "
+            f"factors must be scenario parameters (see `statebiz params`)"
         )
     p = BY_NAME[name]
     if name in ("steps", "regions"):
@@ -193,7 +200,8 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
     if isinstance(value, dict):
         if not numeric:
             raise ScenarioError(
-                f"{path}: '{key}' is categorical ({p.allowed()}); list its values, e.g. {name} = {list(p.choices or ())!r}, in a factorial design"
+                f"{path}: '{key}' is categorical ({p.allowed()}); "
+                f"list its values, e.g. {name} = {list(p.choices or ())!r}, in a factorial design"
             )
         allowed = {"low", "high"} | ({"levels"} if design == "factorial" else set())
         for k in value:
@@ -215,7 +223,8 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
         if design == "factorial":
             if "levels" not in value:
                 raise ScenarioError(
-                    f"{path}: '{key}' is a range without 'levels'; a factorial design needs levels = N (2 or more) or a list of values"
+                    f"{path}: '{key}' is a range without 'levels'; "
+                    "a factorial design needs levels = N (2 or more) or a list of values"
                 )
             levels = _int(path, f"{key}.levels", value["levels"], 2, 1000)
         return Factor(name, role, low=low, high=high, levels=levels)
@@ -251,12 +260,14 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         raise ScenarioError(f"{path}: 'name' = {name!r} is not allowed; expected a plain name usable as a directory")
     if "scenario" not in raw:
         raise ScenarioError(
-            f"{path}: 'scenario' is missing; expected the base scenario file, e.g. scenario = \"../scenarios/turkestan.toml\""
+            f"{path}: 'scenario' is missing; "
+            'expected the base scenario file, e.g. scenario = "../scenarios/turkestan.toml"'
         )
     scenario_path = _resolve_scenario_path(path, raw["scenario"])
     if not scenario_path.is_file():
         raise ScenarioError(
-            f"{path}: 'scenario' = {raw['scenario']!r}: file not found (looked next to the experiment file and in the repository)"
+            f"{path}: 'scenario' = {raw['scenario']!r}: "
+            "file not found (looked next to the experiment file and in the repository)"
         )
     scenario = load_scenario(scenario_path)
 
@@ -337,7 +348,8 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     outcomes_raw = raw.get("outcomes", ["*"])
     if not isinstance(outcomes_raw, list) or not outcomes_raw or not all(isinstance(o, str) for o in outcomes_raw):
         raise ScenarioError(
-            f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; expected a non-empty list of outcome names or glob patterns"
+            f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; "
+            "expected a non-empty list of outcome names or glob patterns"
         )
     known = known_outcomes()
     outcomes: list[str] = []

@@ -113,7 +113,10 @@ class ResultStore:
                 if manifest is None:
                     what = "files that are not an experiment's results"
                 elif manifest.get("experiment", {}).get("name") == describe:
-                    what = "results of a different version of this experiment (its file, base scenario or model source changed)"
+                    what = (
+                        "results of a different version of this experiment "
+                        "(its file, base scenario or model source changed)"
+                    )
                 else:
                     what = f"results of experiment '{manifest.get('experiment', {}).get('name', '?')}'"
                 raise ResultExistsError(

@@ -61,7 +61,8 @@ def build(ctx: ReportContext) -> SectionContent:
         TITLE,
         [
             para(
-                "The six indicators by which akims are evaluated (the paper's Figure 2), national aggregate per reported "
+                "The six indicators by which akims are evaluated (the paper's Figure 2), "
+                "national aggregate per reported "
                 "quarter; line: mean across replications, band: 95% t-interval of the mean."
             ),
             ctx.figures[ANCHOR]["timeseries"],
