@@ -14,7 +14,7 @@ remember the quarter, the observer labels regimes, and the outcomes are recorded
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .initialisation import STREAMS as INITIALISATION_STREAMS
 from .submodels import capture, dealings, economy, entry, officials, plan, ppp, support, tournament, trust, utilities
@@ -22,29 +22,33 @@ from .submodels import capture, dealings, economy, entry, officials, plan, ppp, 
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the quarter: its ODD number and name, what runs, and the streams it draws from."""
+    """One step of the quarter: its name, what runs, the streams it draws from, and its ODD
+    number (its place in the schedule, counted from 1; set below)."""
 
-    number: int
     name: str
     run: Callable[..., None] | None
     streams: tuple[str, ...]
     title: str
+    number: int = 0
 
 
-SCHEDULE: tuple[Step, ...] = (
-    Step(1, "plan", plan.step, ("plan",), "akimat plan: revenue, rents, the budget's split, PPP tenders"),
-    Step(2, "dealings", dealings.step, ("dealings",), "administrative dealings: the inspection game"),
-    Step(3, "officials", officials.step, (), "officials adapt: the corrupt share"),
-    Step(4, "support", support.step, ("support",), "support: grants, subsidies, tax benefits"),
-    Step(5, "ppp", ppp.step, ("ppp",), "PPP tenders and the contract life cycle"),
-    Step(6, "capture", capture.step, ("capture",), "capture"),
-    Step(7, "economy", economy.step, ("economy",), "firm economy: output, investment, informality, exit"),
-    Step(8, "trust", trust.step, ("trust",), "consultation, trust and satisfaction"),
-    Step(9, "tournament", tournament.step, ("tournament",), "Figure 2 KPIs and the akims' tournament"),
-    Step(10, "utilities", utilities.step, ("residents",), "utilities and residents"),
-    Step(11, "observer", None, (), "firms remember the quarter; the observer reads regimes; outcomes are recorded"),
-    Step(12, "entry", entry.step, ("entry", "network"), "entry of new firms for the next quarter"),
+_STEPS: tuple[Step, ...] = (
+    Step("plan", plan.step, ("plan",), "akimat plan: revenue, rents, the budget's split, PPP tenders"),
+    Step("dealings", dealings.step, ("dealings",), "administrative dealings: the inspection game"),
+    Step("officials", officials.step, (), "officials adapt: the corrupt share"),
+    Step("support", support.step, ("support",), "support: grants, subsidies, tax benefits"),
+    Step("ppp", ppp.step, ("ppp",), "PPP tenders and the contract life cycle"),
+    Step("capture", capture.step, ("capture",), "capture"),
+    Step("economy", economy.step, ("economy",), "firm economy: output, investment, informality, exit"),
+    Step("trust", trust.step, ("trust",), "consultation, trust and satisfaction"),
+    Step("tournament", tournament.step, ("tournament",), "Figure 2 KPIs and the akims' tournament"),
+    Step("utilities", utilities.step, ("residents",), "utilities and residents"),
+    Step("observer", None, (), "firms remember the quarter; the observer reads regimes; outcomes are recorded"),
+    Step("entry", entry.step, ("entry", "network"), "entry of new firms for the next quarter"),
 )
+
+#: The steps in order, numbered by their place (the ODD's step numbers).
+SCHEDULE: tuple[Step, ...] = tuple(replace(step, number=i) for i, step in enumerate(_STEPS, start=1))
 
 #: Every named random stream of a run: initialisation's, then the steps' (each once).
 STREAMS: tuple[str, ...] = tuple(

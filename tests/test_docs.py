@@ -48,3 +48,19 @@ def test_every_parameter_and_preset_is_in_the_odd():
     assert not missing, f"parameters missing from the ODD's table: {missing}; {STALE}"
     for name in GOVERNANCE_PRESETS:
         assert f"| {name} |" in block, f"governance preset '{name}' is not a column of the ODD's preset table; {STALE}"
+
+
+def test_the_odd_process_table_follows_the_schedule():
+    """ODD section 3 numbers the steps as the schedule does, each with its module."""
+    import re
+
+    from simulation.schedule import SCHEDULE
+
+    odd = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    section = odd[odd.index("## 3 Process overview") : odd.index("## 4 Design concepts")]
+    rows = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\| (\d+) \| [^|]+ \| ([^|]+) \|", section, re.M)}
+    assert sorted(rows) == [s.number for s in SCHEDULE], f"ODD steps {sorted(rows)}"
+    for step in SCHEDULE:
+        if step.run is not None:
+            module = step.run.__module__.rsplit(".", 1)[1]
+            assert f"submodels/{module}.py" in rows[step.number], f"step {step.number}: ODD says {rows[step.number]}"
