@@ -8,19 +8,13 @@ import time
 from pathlib import Path
 
 from .io import InputError, ResultExistsError, check_writable, git_commit, json_text, package_versions, staged_directory
+from .runs.cli import integer_at_least
 from .scenario import BY_NAME, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
+_non_negative_int = integer_at_least(0, "a non-negative integer")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
     params.add_argument("--section", default=None, help="only this section")
-    from .runs.cli import BACKEND_CHOICES, BACKEND_HELP
+    from .runs.cli import add_backend_args
     from .runs.cli import add_subcommands as _add_experiment_commands
 
     _add_experiment_commands(sub)  # sweep, analyze
@@ -74,18 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models"
     )
     calibrate.add_argument("calibration", help="calibration TOML file, e.g. experiments/calibration_turkestan.toml")
-    calibrate.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
-    calibrate.add_argument(
-        "--workers",
-        type=_non_negative_int,
-        default=None,
-        help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)",
-    )
-    calibrate.add_argument(
-        "--dask-address",
-        default=None,
-        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)",
-    )
+    add_backend_args(calibrate)
     calibrate.add_argument("--out", default=None, help="output directory (default: results/<calibration name>)")
     calibrate.add_argument(
         "--overwrite", action="store_true", help="replace an existing result in the output directory"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..runs.cli import BACKEND_CHOICES, BACKEND_HELP, _positive_int, check_backend_args
+from ..runs.cli import add_backend_args, check_backend_args
 
 
 def add_subcommand(sub) -> None:
@@ -24,14 +24,7 @@ def add_subcommand(sub) -> None:
         action="store_true",
         help="small sizes (the file's [quick.*] tables): about a minute on 2 cores, for a first look",
     )
-    p.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
-    p.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)",
-    )
-    p.add_argument("--dask-address", default=None, help="address of a running Dask scheduler (with --backend dask)")
+    add_backend_args(p)
     p.add_argument("--out", default=None, help="output directory (default: results/partnership_vs_symbiotic)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing report in the output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -13,14 +13,22 @@ BACKEND_HELP = (
 )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
-    return value
+def integer_at_least(low: int, what: str):
+    """An argparse type: an integer of at least ``low`` (``what`` names the requirement)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is not {what}")
+        return value
+
+    return parse
+
+
+_positive_int = integer_at_least(1, "a positive integer")
 
 
 def check_backend_args(args) -> None:
@@ -48,22 +56,28 @@ def check_backend_args(args) -> None:
             raise ScenarioError(f"--dask-address: {err}") from None
 
 
-def add_subcommands(sub) -> None:
-    """Add ``statebiz sweep`` and ``statebiz analyze`` to the subparsers ``sub``."""
-    sweep = sub.add_parser("sweep", help="run (or resume) an experiment: experiments/*.toml -> results/<name>/")
-    sweep.add_argument("experiment", help="experiment TOML file, e.g. experiments/regime_map.toml")
-    sweep.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
-    sweep.add_argument(
+def add_backend_args(parser) -> None:
+    """The flags that choose where runs execute (``--backend``, ``--workers``, ``--dask-address``),
+    the same for every command that runs many simulations."""
+    parser.add_argument("--backend", choices=BACKEND_CHOICES, default="processes", help=BACKEND_HELP)
+    parser.add_argument(
         "--workers",
         type=_positive_int,
         default=None,
         help="worker processes for 'processes', 'mpi' and a local Dask cluster (default: all cores)",
     )
-    sweep.add_argument(
+    parser.add_argument(
         "--dask-address",
         default=None,
         help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)",
     )
+
+
+def add_subcommands(sub) -> None:
+    """Add ``statebiz sweep`` and ``statebiz analyze`` to the subparsers ``sub``."""
+    sweep = sub.add_parser("sweep", help="run (or resume) an experiment: experiments/*.toml -> results/<name>/")
+    sweep.add_argument("experiment", help="experiment TOML file, e.g. experiments/regime_map.toml")
+    add_backend_args(sweep)
     sweep.add_argument("--out", default=None, help="results directory (default: results/<experiment name>)")
     sweep.add_argument(
         "--overwrite", action="store_true", help="replace results of a different experiment in the results directory"
