@@ -283,9 +283,12 @@ class ProjectBook:
         return lift
 
 
-@dataclass
+@dataclass(slots=True)
 class World:
-    """All simulated state of one run (built by ``simulation.initialisation.build``)."""
+    """All simulated state of one run (built by ``simulation.initialisation.build``).
+
+    Slotted: a submodel can change what is declared here, but cannot attach anything new.
+    """
 
     params: dict[str, Any]
     seed: int

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from worlds import make_log, make_world, rng
 
 from simulation import kpi, observer
@@ -995,3 +996,11 @@ def test_ppp_construction_lasts_its_duration_then_operation_pays():
     assert phases == [CONSTRUCTION, CONSTRUCTION, OPERATION, OPERATION]
     np.testing.assert_allclose(income, [0.0, 0.0, 0.0, 0.05 * 40.0])
     assert w.projects.left[0] == 20 - 1
+
+
+def test_the_world_holds_only_what_it_declares():
+    w = make_world([{}])
+    with pytest.raises(AttributeError):
+        w.resident_signals = np.zeros(1)  # an undeclared attribute, as submodels once made on the model
+    with pytest.raises(AttributeError):
+        w.firms.capital = np.zeros(1)  # a column is written into, never replaced
