@@ -246,6 +246,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("legal_capture_loss", "structural", float, 2.0, 0.0, 20.0, "", "a capture ends faster with legal quality: capture_loss x (1 + this x legal_quality)", "assumption"),
     _p("power_anchor", "structural", float, 0.05, 0.0, 1.0, "1/quarter", "pull of P back toward the region's structural power P0 (the centre's fiscal rules and appointments)", "assumption"),
     _p("growth_scale", "structural", float, 0.05, 0.001, 1.0, "growth rate", "scale of the logistic score of KPI growth when fewer than 3 regions can be ranked", "assumption"),
+    _p("consultation_strength", "structural", float, 0.5, 0.0, 1.0, "B units", "business strength from which a firm is invited to consultation (members of an association are invited whatever their strength)", "assumption (paper Table 4, socio-political block)"),
     _p("voice_value", "structural", float, 0.01, 0.0, 1.0, "output share", "value of a voice in consultation, counted in the firm's experience", "assumption"),
     # utilities and residents
     _p("maintenance_cap", "structural", float, 1.5, 1.0, 10.0, "relative", "cap on maintenance relative to its reference in the pull on utility quality", "assumption"),

@@ -1,7 +1,7 @@
 """8. Trust and satisfaction of firms.
 
 Consultation (business councils, online discussions; Table 4 socio-political block): a
-firm that is strong (B >= theta_B) or in an association takes part with probability
+firm that is strong (B >= ``consultation_strength``) or in an association takes part with probability
 consultation * B, which counts as cooperation with the akimat and as a voice worth
 ``voice_value`` (1%) of output in the firm's experience.
 
@@ -26,7 +26,7 @@ def step(world, log, rng) -> None:
     ev = log.firm
     alive = f.alive
     strength = f.strength
-    eligible = alive & ((strength >= p["business_threshold"]) | f.member)
+    eligible = alive & ((strength >= p["consultation_strength"]) | f.member)
     voice = eligible & (rng.random(f.n) < p["consultation"] * strength)
     ev["cooperation"][:] += voice
 
