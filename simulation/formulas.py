@@ -64,6 +64,18 @@ def life_stage(age: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
     return np.where(age < p["startup_age"], 0, np.where(age < p["mature_age"], 1, 2))
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of each row's values, ties sharing the mean of their ranks (as
+    ``scipy.stats.rankdata(x, method="average", axis=1)``, without importing scipy.stats)."""
+    out = np.empty(x.shape, dtype=float)
+    for i, row in enumerate(x):
+        ordered = np.sort(row)
+        below = np.searchsorted(ordered, row, side="left")
+        up_to = np.searchsorted(ordered, row, side="right")
+        out[i] = (below + up_to + 1) / 2.0
+    return out
+
+
 def logit(x: float) -> float:
     """log(x / (1 - x))."""
     return float(np.log(x / (1.0 - x)))

@@ -1004,3 +1004,12 @@ def test_the_world_holds_only_what_it_declares():
         w.resident_signals = np.zeros(1)  # an undeclared attribute, as submodels once made on the model
     with pytest.raises(AttributeError):
         w.firms.capital = np.zeros(1)  # a column is written into, never replaced
+
+
+def test_average_ranks_match_scipy_on_ties():
+    from scipy.stats import rankdata
+
+    from simulation.formulas import average_ranks
+
+    x = np.array([[0.1, 0.1, 0.3, -0.2, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0], [3.0, 1.0, 2.0, 5.0, 4.0]])
+    np.testing.assert_array_equal(average_ranks(x), rankdata(x, method="average", axis=1))

@@ -21,8 +21,8 @@ a capture ends.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
+from ..formulas import average_ranks
 from ..kpi import KPI_NAMES, measure
 
 #: KPIs that are stocks (growth is level against level a year ago); the others are flows.
@@ -48,7 +48,7 @@ def step(world, log, rng) -> None:
             before = sum(h[name] for h in list(history)[:4])
         growth[k] = np.divide(now - before, np.abs(before), out=np.zeros(R), where=before != 0)
     if R >= 3:
-        ranks = (rankdata(growth, method="average", axis=1) - 1.0) / (R - 1)  # ties share their rank
+        ranks = (average_ranks(growth) - 1.0) / (R - 1)  # ties share their rank
         score = ranks.mean(axis=0)
     else:
         score = (1.0 / (1.0 + np.exp(-(growth - TARGET_GROWTH) / p["growth_scale"]))).mean(axis=0)
