@@ -212,7 +212,7 @@ def run_cart(x: pd.DataFrame, y: np.ndarray, mass_min: float = 0.05) -> Found:
     return Found(pd.DataFrame(boxes), pd.DataFrame(limits), model=c)
 
 
-def describe_box(limits: pd.DataFrame, box: int, digits: int = 2) -> str:
+def describe_box(limits: pd.DataFrame, box: int, digits: int = 3) -> str:
     """A box's restrictions in words, e.g. 'transparency >= 0.62 and governance = partnership'."""
     parts = []
     for _, r in limits[limits["box"] == box].iterrows():
@@ -313,7 +313,7 @@ def boxes_figure(boxes: pd.DataFrame, limits: pd.DataFrame, path: Path, title: s
                 if j == next(i for i, n in enumerate(inputs) if n in lim.index)
                 else None,
             )
-            ax.text(min(hi, 0.98) + 0.01, y, text, va="center", fontsize=7.5)
+            ax.text(hi + 0.01, y, text, va="center", fontsize=7.5)
     ax.set_yticks(range(len(inputs)), [i.replace("_", " ") for i in inputs][::-1] if inputs else [])
     ax.set_xlim(0, 1.45)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
