@@ -238,9 +238,30 @@ def test_robust_levers_experiment_is_valid():
 
 
 def test_ema_adapter_runs_a_small_sample():
-    pytest.importorskip("ema_workbench")
-    from docs.ema_example import run_example
+    """docs/ema_example.py, on a small sample: EMA's Model, RealParameter and ScalarOutcome through run_model."""
+    import importlib.util
 
-    experiments, outcomes = run_example(scenarios=2, policies=1, firms=300, steps=2)
+    from simulation.runs.spec import REPO_ROOT
+
+    pytest.importorskip("ema_workbench")
+    spec = importlib.util.spec_from_file_location("ema_example", REPO_ROOT / "docs" / "ema_example.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    experiments, outcomes = example.run_example(scenarios=2, policies=1, firms=300, steps=2)
     assert len(experiments) == 2 and set(outcomes) == {"corruption_incidence", "business_satisfied"}
     assert np.all((outcomes["corruption_incidence"] >= 0) & (outcomes["corruption_incidence"] <= 1))
+
+
+def test_ema_adapter_rejects_bad_names():
+    pytest.importorskip("ema_workbench")
+    from ema_workbench import RealParameter, ScalarOutcome
+
+    from simulation.runs.ema import statebiz_model
+    from simulation.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="not a scenario parameter"):
+        statebiz_model(uncertainties=[RealParameter("powr", 0.0, 1.0)])
+    with pytest.raises(ScenarioError, match="outside its range"):
+        statebiz_model(levers=[RealParameter("transparency", 0.0, 2.0)])
+    with pytest.raises(ScenarioError, match="not an outcome"):
+        statebiz_model(outcomes=[ScalarOutcome("corruption")])

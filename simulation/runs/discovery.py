@@ -47,6 +47,7 @@ from .spec import outcome_bounds
 METHODS = ("prim", "cart")
 MIN_COVERAGE = 0.5
 MAX_BOXES = 3
+MIN_LATER_DENSITY = 0.5  # a second or later box must hold at least this share of cases of interest
 
 
 class DiscoveryError(ScenarioError):
@@ -136,7 +137,9 @@ def run_prim(
 ) -> Found:
     """PRIM (EMA Workbench) on inputs ``x`` and the boolean ``y``: up to ``max_boxes`` boxes,
     each the densest box of its peeling trajectory with coverage >= ``min_coverage``; a box is
-    kept only if it restricts an input and is denser than the data left when it was found."""
+    kept only if it restricts an input and is denser than the data left when it was found, and
+    (after the first) if at least half its runs are of interest; the search stops at the first box
+    that is not kept."""
     from ema_workbench.analysis import prim
 
     p = prim.Prim(x, y.astype(bool), peel_alpha=kw.get("peel_alpha", 0.05), mass_min=kw.get("mass_min", 0.05))
@@ -158,7 +161,7 @@ def run_prim(
         trajectories.append(traj)
         lim_rows = _limit_rows(b + 1, box.box_lims[i], p.box_init, box.p_values[i] if i < len(box.p_values) else None)
         k = int(traj.loc[i, "k"])
-        if not lim_rows or traj.loc[i, "density"] <= base:
+        if not lim_rows or traj.loc[i, "density"] <= base or (b > 0 and traj.loc[i, "density"] < MIN_LATER_DENSITY):
             break
         boxes.append(
             {
