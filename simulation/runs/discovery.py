@@ -455,3 +455,40 @@ def discover(
         "of_interest": int(y.sum()),
         "robust": robust,
     }
+
+
+def what_it_takes(
+    runs: pd.DataFrame, levers: list[str], uncertainties: list[str], targets: list[dict[str, Any]]
+) -> dict[str, pd.DataFrame]:
+    """Robust policies and PRIM boxes of a crossed design's runs (one row per run, with
+    ``point``, ``replication``, the factors and the outcomes; ``error`` empty on success).
+
+    Returns ``policies`` (:func:`robustness`), ``boxes`` and ``limits`` (PRIM, EMA Workbench,
+    on the runs that meet every target at once, over levers and uncertainties) and ``met``
+    (one row: runs, runs meeting all targets).
+    """
+    from .robust import meets, policy_state_means, robustness, target_text
+
+    outcomes = [t["outcome"] for t in targets]
+    if "error" not in runs:
+        runs = runs.assign(error=None)
+    means = policy_state_means(runs, levers, uncertainties, outcomes)
+    policies = robustness(means, targets, levers)
+    ok = runs[runs["error"].isna()].reset_index(drop=True)
+    y = np.ones(len(ok), dtype=bool)
+    for t in targets:
+        y &= meets(ok[t["outcome"]], t)
+    boxes, limits = pd.DataFrame(), pd.DataFrame()
+    if 0 < y.sum() < len(y):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = run_prim(input_frame(ok, levers + uncertainties), y)
+        boxes, limits = found.boxes, found.limits
+        if len(boxes):
+            boxes = boxes.assign(description=[describe_box(limits, b) for b in boxes["box"]])
+    met = pd.DataFrame(
+        [{"runs": len(y), "runs_meeting_all": int(y.sum()), "targets": json.dumps([target_text(t) for t in targets])}]
+    )
+    return {"policies": policies, "boxes": boxes, "limits": limits, "met": met}

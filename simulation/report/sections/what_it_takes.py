@@ -57,8 +57,9 @@ def _policy_table(policies, levers: list[str], targets: list[str]) -> Table:
 def build(ctx: ReportContext) -> SectionContent:
     """The boxes and the most robust policies in plain words, then the figure and the table."""
     rb = ctx.config.robust
-    if rb is None:
-        return SectionContent(ANCHOR, TITLE, [para("Not run: the compare file has no [robust] part.", cls="meta")])
+    if rb is None or "robust_met" not in ctx.tables:
+        why = "the compare file has no [robust] part" if rb is None else "no robust tables in this report"
+        return SectionContent(ANCHOR, TITLE, [para(f"Not run: {why}.", cls="meta")])
     spec = rb.experiment
     levers = [f.name for f in spec.factors if f.role == "lever"]
     uncertainties = [f.name for f in spec.factors if f.role != "lever"]
