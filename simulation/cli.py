@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .runs.cli import add_backend_args
     from .runs.cli import add_subcommands as _add_experiment_commands
 
-    _add_experiment_commands(sub)  # sweep, analyze
+    _add_experiment_commands(sub)  # sweep, analyze, discover
     survey = sub.add_parser(
         "survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed"
     )
@@ -101,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             from .report.cli import compare_command
 
             return compare_command(args)
+        if args.command == "discover":
+            from .runs.cli import discover_command
+
+            return discover_command(args)
         if args.command in ("sweep", "analyze"):
             from .runs.cli import analyze_command, sweep_command
 

@@ -83,6 +83,7 @@ def _write(
     t1 = stats.table1(res["regime_map"])
     survey = stats.survey_summary(res["survey"])
     levers = stats.lever_effects(res["levers"])
+    robust = _robust_tables(config, res["robust"])
     res["paired"].to_parquet(tmp / "paired_runs.parquet", index=False)
     res["series"].to_parquet(tmp / "timeseries.parquet", index=False)
     res["regime_map"].to_parquet(tmp / "regime_map_runs.parquet", index=False)
@@ -95,7 +96,10 @@ def _write(
         "survey_runs.csv": res["survey"],
         "survey_summary.csv": survey,
         "lever_effects.csv": levers,
+        **{f"robust_{name}.csv": frame for name, frame in robust.items()},
     }
+    if config.robust is not None:
+        res["robust"].to_parquet(tmp / "robust_runs.parquet", index=False)
     for name, frame in csvs.items():
         frame.to_csv(tmp / name, index=False)
 
@@ -110,6 +114,7 @@ def _write(
             "table1": t1,
             "survey": survey,
             "levers": levers,
+            **{f"robust_{name}": frame for name, frame in robust.items()},
         },
         runs=res,
         run_wall=run_wall,
@@ -122,7 +127,8 @@ def _write(
     wall = time.perf_counter() - started
     seeds = {
         name: replication_seeds(config.seed, getattr(config, name).replications)
-        for name in ("paired", "regime_map", "levers")
+        for name in ("paired", "regime_map", "levers", "robust")
+        if getattr(config, name) is not None
     }
     versions = package_versions()
     manifest = {
@@ -145,7 +151,8 @@ def _write(
                 "quarters": getattr(config, name).quarters,
                 "base": getattr(config, name).base,
             }
-            for name in ("paired", "regime_map", "levers")
+            for name in ("paired", "regime_map", "levers", "robust")
+            if getattr(config, name) is not None
         },
         "regime_grid": rm.grid,
         "lever_ranges": config.lever_ranges(),
@@ -175,3 +182,15 @@ def _write(
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
     (tmp / REPORT).write_text(page, encoding="utf-8")
     return statements, files
+
+
+def _robust_tables(config: CompareConfig, runs) -> dict[str, Any]:
+    """The robust part's tables (policies, PRIM boxes and limits, runs meeting the targets); {} if not run."""
+    if config.robust is None or runs.empty:
+        return {}
+    from ..runs.discovery import what_it_takes
+
+    spec = config.robust.experiment
+    levers = [f.name for f in spec.factors if f.role == "lever"]
+    uncertainties = [f.name for f in spec.factors if f.role != "lever"]
+    return what_it_takes(runs, levers, uncertainties, spec.targets)

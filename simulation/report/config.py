@@ -17,12 +17,26 @@ from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 
 DEFAULT_FILE = REPO_ROOT / "experiments" / "partnership_vs_symbiotic.toml"
 GOVERNANCE = ("partnership", "symbiotic")
-TOP_KEYS = ("name", "description", "scenario", "calibrated_scenario", "seed", "paired", "regime_map", "levers", "quick")
+TOP_KEYS = (
+    "name",
+    "description",
+    "scenario",
+    "calibrated_scenario",
+    "seed",
+    "paired",
+    "regime_map",
+    "levers",
+    "robust",
+    "quick",
+)
 PART_KEYS = {
     "paired": ("replications", "quarters", "base"),
     "regime_map": ("experiment", "replications", "quarters", "base", "power_strength", "business_strength"),
     "levers": ("experiment", "replications", "quarters", "base"),
+    "robust": ("experiment", "replications", "quarters", "base", "policies", "states"),
 }
+#: Parts the compare file may leave out (the report then says the part was not run).
+OPTIONAL = ("robust",)
 #: Parameters a part's ``base`` may not set: the comparison varies them itself.
 FIXED = ("governance", "steps")
 
@@ -36,6 +50,7 @@ class Part:
     base: dict[str, Any]
     experiment: ExperimentSpec | None = None  # regime_map, levers: the experiment file reused
     grid: dict[str, list[float]] = field(default_factory=dict)  # regime_map: power/business values
+    points: list[dict[str, Any]] = field(default_factory=list)  # robust: every policy x state, in design order
 
 
 @dataclass
@@ -55,6 +70,7 @@ class CompareConfig:
     paired: Part
     regime_map: Part
     levers: Part
+    robust: Part | None = None  # a small crossed design (policies x states): "What it takes"
 
     def params(self, part: Part, **extra: Any) -> dict[str, Any]:
         """The full resolved parameter set of a run of ``part`` (explicit scenario values, the
@@ -146,11 +162,34 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
                 grid[axis] = sorted(float(BY_NAME[axis].check(v)) for v in values)
             except ValueError as err:
                 raise ScenarioError(f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected {err}") from None
+    points = []
+    if name == "robust":
+        points = _robust_points(path, experiment, merged)
     if name == "levers" and not any(f.role == "lever" and f.numeric and f.low is not None for f in experiment.factors):
         raise ScenarioError(
             f"{path}: '{name}.experiment' = {raw['experiment']!r} has no lever with a range (low, high)"
         )
-    return Part(replications, quarters, base, experiment, grid)
+    return Part(replications, quarters, base, experiment, grid, points)
+
+
+def _robust_points(path: Path, experiment: ExperimentSpec, merged: dict[str, Any]) -> list[dict[str, Any]]:
+    """The robust part's design: the experiment's crossed design at ``policies`` x ``states``."""
+    from ..runs.design import raw_points
+
+    if not experiment.crossed or not experiment.targets:
+        raise ScenarioError(
+            f"{path}: 'robust.experiment' = {experiment.path.name!r} is not allowed; expected a crossed design "
+            '([design] states = {...}) with [targets], e.g. "robust_levers.toml"'
+        )
+    design = dict(experiment.design) | {"states": dict(experiment.design["states"])}
+    design["samples"] = _int(path, "robust.policies", merged.get("policies", design["samples"]), 2, 10_000)
+    if design["states"]["type"] == "lhs":
+        design["states"]["samples"] = _int(
+            path, "robust.states", merged.get("states", design["states"]["samples"]), 2, 10_000
+        )
+    elif "states" in merged:
+        raise ScenarioError(f"{path}: 'robust.states' is not allowed; the experiment's states are a factorial design")
+    return raw_points(design, experiment.factors, experiment.seed)
 
 
 def load_compare(path: str | Path | None = None, quick: bool = False) -> CompareConfig:
@@ -166,7 +205,7 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     for k in raw:
         if k not in TOP_KEYS:
             raise ScenarioError(f"{path}: unknown key '{k}'{suggest(k, TOP_KEYS)}; allowed are {', '.join(TOP_KEYS)}")
-    for k in ("paired", "regime_map", "levers"):
+    for k in ("paired", "regime_map", "levers"):  # "robust" is optional
         if k not in raw:
             raise ScenarioError(f"{path}: table [{k}] is missing")
     if "scenario" not in raw:
@@ -185,8 +224,12 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     scenario = load_scenario(scenario_path)
     quick_raw = raw.get("quick", {})
     if not isinstance(quick_raw, dict) or any(k not in PART_KEYS for k in quick_raw):
-        raise ScenarioError(f"{path}: [quick] takes only the tables [quick.paired], [quick.regime_map], [quick.levers]")
-    parts = {name: _part(path, name, raw[name], quick_raw.get(name, {}) if quick else {}) for name in PART_KEYS}
+        raise ScenarioError(f"{path}: [quick] takes only the tables {', '.join(f'[quick.{k}]' for k in PART_KEYS)}")
+    parts = {
+        name: _part(path, name, raw[name], quick_raw.get(name, {}) if quick else {})
+        for name in PART_KEYS
+        if name in raw
+    }
     config = CompareConfig(
         name=raw.get("name", path.stem),
         description=raw.get("description", ""),
@@ -204,6 +247,8 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     for part in (config.paired, config.regime_map, config.levers):
         for g in GOVERNANCE:
             config.params(part, governance=g)
+    for point in config.robust.points if config.robust else []:
+        config.params(config.robust, **point)
     for lever, (low, high) in config.lever_ranges().items():
         for g in GOVERNANCE:
             config.params(config.levers, governance=g, **{lever: low})

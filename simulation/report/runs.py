@@ -124,6 +124,23 @@ def plan(config: CompareConfig) -> Plan:
                         level=level,
                         value=value,
                     )
+    rb = config.robust
+    if rb is not None:
+        outcomes = tuple(rb.experiment.outcomes)
+        for r, seed in enumerate(replication_seeds(config.seed, rb.replications)):
+            for i, point in enumerate(rb.points):
+                add(
+                    "robust",
+                    run_one,
+                    config.params(rb, **point),
+                    seed,
+                    rb.quarters,
+                    outcomes,
+                    governance=point.get("governance", ""),
+                    replication=r,
+                    point=i,
+                    setting=point,
+                )
     return Plan(tasks, meta)
 
 
@@ -140,7 +157,7 @@ def execute(
         ``paired`` (one row per governance and replication: seed, end-of-run outcomes),
         ``series`` (one row per governance, replication and quarter: national aggregates),
         ``survey`` (one row per governance, replication, table and answer: the sample's count),
-        ``regime_map`` and ``levers`` (one row per run: settings and outcomes), ``runs``.
+        ``regime_map``, ``levers`` and ``robust`` (one row per run: settings and outcomes), ``runs``.
 
     Raises:
         RunFailure: a run raised (its error and seed in the message).
@@ -174,7 +191,7 @@ def execute(
     finally:
         bar.close()
 
-    paired, series, survey, regime, levers = [], [], [], [], []
+    paired, series, survey, regime, levers, robust = [], [], [], [], [], []
     for task_id in sorted(results):
         m, row = p.meta[task_id], results[task_id]
         key = {"governance": m["governance"], "replication": m["replication"], "seed": m["seed"]}
@@ -199,6 +216,12 @@ def execute(
                 | {"power_strength": m["power_strength"], "business_strength": m["business_strength"]}
                 | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
             )
+        elif m["part"] == "robust":
+            robust.append(
+                {"point": m["point"], "replication": m["replication"], "seed": m["seed"]}
+                | m["setting"]
+                | {k: v for k, v in row.items() if k != "elapsed_s"}
+            )
         else:
             levers.append(
                 key
@@ -211,5 +234,6 @@ def execute(
         "survey": pd.DataFrame(survey),
         "regime_map": pd.DataFrame(regime),
         "levers": pd.DataFrame(levers),
+        "robust": pd.DataFrame(robust),
         "runs": len(p.tasks),
     }

@@ -14,6 +14,9 @@ Writes into ``RESULTS_DIR/analysis/``:
   the indices recomputed on replication means resampled per point), plus ``noise_share``: the
   variance of the replication means due to seed noise over the variance between design points.
   An index whose seed interval reaches zero is not told apart from seed noise.
+- ``robust_policies.csv`` and ``regret.csv`` (crossed designs, policies x states, with
+  ``[targets]``): per policy the share of states meeting each target and all of them, its mean
+  and largest regret against the best policy of each state (:mod:`simulation.runs.robust`).
 - figures (PNG): ``regime_map.png`` and ``regime_shares.png`` when power and business strength
   vary on a grid and regime shares are kept; ``main_effects.png`` (factorial);
   ``sensitivity.png`` (Sobol, Morris).
@@ -579,5 +582,16 @@ def analyze(results_dir: str | Path) -> dict[str, Any]:
         and design == "factorial"
     ):
         files += regime_maps(table, factors, out, manifest["experiment"]["name"])
+    if "states" in manifest["design"]:  # a crossed design: policies x states of the world
+        from .robust import policy_state_means, regret_table, robustness, targets_of
+
+        targets = targets_of(manifest)
+        if targets:
+            levers = [f.name for f in factors if f.role == "lever"]
+            means = policy_state_means(table, levers, [f.name for f in factors if f.role != "lever"], outcomes)
+            write_csv(robustness(means, targets, levers), "robust_policies.csv")
+            write_csv(regret_table(means, targets), "regret.csv")
+        else:
+            notes.append("a crossed design without [targets]: no regret or target shares (they need a direction)")
     atomic_write_bytes(out / "notes.txt", ("\n".join(notes) + "\n").encode())
     return {"files": files, "notes": notes, "failed_runs": failed, "runs": len(table)}

@@ -1,4 +1,4 @@
-"""The ``statebiz sweep`` and ``statebiz analyze`` subcommands (wired into simulation/cli.py)."""
+"""The ``statebiz sweep``, ``analyze`` and ``discover`` subcommands (wired into simulation/cli.py)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,22 @@ def add_subcommands(sub) -> None:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze = sub.add_parser("analyze", help="summary tables, paired differences, sensitivity indices and figures")
     analyze.add_argument("results", help="results directory of a sweep, e.g. results/regime_map")
+    discover = sub.add_parser(
+        "discover", help="scenario discovery (PRIM or CART): where in a sweep an outcome is below/above a threshold"
+    )
+    discover.add_argument("results", help="results directory of a sweep, e.g. results/robust_levers")
+    discover.add_argument("--outcome", required=True, help="outcome name, e.g. corruption_incidence")
+    side = discover.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, default=None, help="cases of interest: outcome below this value")
+    side.add_argument("--above", type=float, default=None, help="cases of interest: outcome above this value")
+    discover.add_argument("--method", choices=("prim", "cart"), default="prim", help="PRIM boxes (default) or CART")
+    discover.add_argument("--inputs", nargs="+", default=None, help="factors to search over (default: all)")
+    discover.add_argument(
+        "--min-coverage",
+        type=float,
+        default=0.5,
+        help="PRIM: keep the densest box of the trajectory with at least this coverage (default 0.5)",
+    )
 
 
 def sweep_command(args) -> int:
@@ -146,5 +162,35 @@ def analyze_command(args) -> int:
     for note in result["notes"]:
         print(f"  note: {note}")
     for path in result["files"]:
+        print(f"  wrote {path}")
+    return 0
+
+
+def discover_command(args) -> int:
+    """Run ``statebiz discover`` with parsed ``args``; returns the exit code."""
+    from .discovery import discover
+
+    res = discover(
+        args.results,
+        args.outcome,
+        below=args.below,
+        above=args.above,
+        method=args.method,
+        inputs=args.inputs,
+        min_coverage=args.min_coverage,
+    )
+    side = f"below {args.below:g}" if args.below is not None else f"above {args.above:g}"
+    print(f"{args.results}: {res['of_interest']} of {res['cases']} runs have {args.outcome} {side} ({args.method})")
+    if res["boxes"].empty:
+        print("  no box is denser than the data")
+    for _, b in res["boxes"].iterrows():
+        print(f"  box {int(b['box'])}: coverage {b['coverage']:.0%}, density {b['density']:.0%}: {b['description']}")
+    if res["robust"] is not None:
+        top = res["robust"].iloc[0]
+        levers = [c for c in res["robust"].columns if c not in ("rank", "states", "targets", "policy")]
+        levers = [c for c in levers if not c.startswith(("share_", "mean_regret_", "max_regret_"))]
+        settings = ", ".join(f"{k} {top[k]:.3g}" for k in levers)
+        print(f"  most robust policy (meets it in {top['share_all']:.0%} of states): {settings}")
+    for path in res["files"]:
         print(f"  wrote {path}")
     return 0

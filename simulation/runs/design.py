@@ -52,10 +52,45 @@ def _typed(factor, value):
     return value
 
 
+def states_seed(root: int) -> int:
+    """The seed of the states' sampler in a crossed design (separate from the policies')."""
+    return int(np.random.SeedSequence(root, spawn_key=(1, 1)).generate_state(1, np.uint32)[0])
+
+
+def state_points(states: dict[str, Any], factors, root_seed: int) -> list[dict[str, Any]]:
+    """The states of the world of a crossed design: a factorial over the uncertainties, or a Latin
+    hypercube over the ranged ones crossed with every combination of the listed ones."""
+    if states["type"] == "factorial":
+        return raw_points({"type": "factorial"}, factors, root_seed)
+    listed = [f for f in factors if f.values is not None]
+    ranged = [f for f in factors if f.values is None]
+    combos = raw_points({"type": "factorial"}, listed, root_seed)
+    rows = [{}]
+    if ranged:
+        from scipy.stats import qmc
+
+        unit = qmc.LatinHypercube(d=len(ranged), seed=np.random.default_rng(states_seed(root_seed)))
+        matrix = qmc.scale(unit.random(states["samples"]), [f.low for f in ranged], [f.high for f in ranged])
+        rows = [{f.name: _typed(f, v) for f, v in zip(ranged, row)} for row in matrix]
+    return [row | combo for row in rows for combo in combos]
+
+
+def crossed_points(design: dict[str, Any], factors, root_seed: int) -> list[dict[str, Any]]:
+    """Every policy (the levers, sampled by the main design) in every state of the world
+    (the uncertainties, ``design["states"]``): point = policy x number of states + state."""
+    levers = [f for f in factors if f.role == "lever"]
+    uncertainties = [f for f in factors if f.role != "lever"]
+    policies = raw_points({k: v for k, v in design.items() if k != "states"}, levers, root_seed)
+    states = state_points(design["states"], uncertainties, root_seed)
+    return [policy | state for policy in policies for state in states]
+
+
 def raw_points(design: dict[str, Any], factors, root_seed: int) -> list[dict[str, Any]]:
     """Factor values of every design point, in design order (integer parameters rounded)."""
     if not factors:
         return [{}]
+    if "states" in design:
+        return crossed_points(design, factors, root_seed)
     if design["type"] == "factorial":
         grids = [f.factorial_values() for f in factors]
         return [{f.name: _typed(f, v) for f, v in zip(factors, combo)} for combo in itertools.product(*grids)]

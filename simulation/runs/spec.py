@@ -26,6 +26,21 @@ reported quarters::
     [uncertainties]
     power_strength = [0.2, 0.4, 0.6, 0.8]
 
+A crossed design (policies x states of the world) samples the levers with the main design
+(``type = "lhs"``) and the uncertainties with ``[design.states]`` (``lhs`` or
+``factorial``), and runs every policy in every state, so that each policy's regret in each
+state is defined::
+
+    [design]
+    type = "lhs"                     # the policies: a Latin hypercube over [levers]
+    samples = 24
+    states = { type = "lhs", samples = 12 }   # the states: LHS over the ranged uncertainties,
+                                     # crossed with every listed value (e.g. governance)
+
+    [targets]                        # what a good outcome is (analysis only, not the runs)
+    corruption_incidence = { below = 0.30 }
+    business_satisfied = { above = "observed" }   # the survey's observed share (Table 7)
+
 Every error is a :class:`~simulation.scenario.ScenarioError` whose message is one line
 naming the file, the key and what is allowed.
 """
@@ -46,16 +61,18 @@ from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 TOP_KEYS = ("name", "description", "scenario", "replications", "seed", "quarters", "outcomes")
-TABLES = ("base", "design", "levers", "uncertainties")
+TABLES = ("base", "design", "levers", "uncertainties", "targets")
 DESIGN_KEYS = {
     "factorial": ("type",),
-    "lhs": ("type", "samples"),
+    "lhs": ("type", "samples", "states"),
     "sobol": ("type", "samples", "second_order"),
     "morris": ("type", "trajectories", "levels"),
 }
 #: Columns of the results table that are not factors or outcomes.
 RESERVED_COLUMNS = ("run_key", "point", "replication", "seed", "error", "elapsed_s")
 MAX_RUNS = 10_000_000
+#: Designs of the states of the world in a crossed design, and their keys.
+STATE_DESIGN_KEYS = {"factorial": ("type",), "lhs": ("type", "samples")}
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,12 @@ class ExperimentSpec:
     outcomes: list[str]
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    targets: list[dict[str, Any]] = field(default_factory=list)  # [targets]: not part of the identity
+
+    @property
+    def crossed(self) -> bool:
+        """Whether the design crosses policies (levers) with states of the world (uncertainties)."""
+        return "states" in self.design
 
     @property
     def design_type(self) -> str:
@@ -166,7 +189,7 @@ def _resolve_scenario_path(path: Path, text: str) -> Path:
     return path.parent / candidate
 
 
-def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Factor:
+def _factor(path: Path, table: str, name: str, value: Any, design: str, lists: bool = False) -> Factor:
     key = f"{table}.{name}"
     role = "lever" if table == "levers" else "uncertainty"
     if name not in BY_NAME:
@@ -181,7 +204,7 @@ def _factor(path: Path, table: str, name: str, value: Any, design: str) -> Facto
         )
     numeric = p.kind in (int, float)
     if isinstance(value, list):
-        if design != "factorial":
+        if design != "factorial" and not lists:
             raise ScenarioError(
                 f"{path}: '{key}' lists values, which only a factorial design takes; "
                 f"a {design} design needs a range {{ low = ..., high = ... }}"
@@ -295,6 +318,8 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     design: dict[str, Any] = {"type": dtype}
     if dtype == "lhs":
         design["samples"] = _int(path, "design.samples", design_raw.get("samples", 50), 2, MAX_RUNS)
+        if "states" in design_raw:
+            design["states"] = _states(path, design_raw["states"])
     elif dtype == "sobol":
         n = _int(path, "design.samples", design_raw.get("samples", 64), 2, MAX_RUNS)
         if n & (n - 1):
@@ -330,6 +355,9 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     factors: list[Factor] = []
     seen: dict[str, str] = {}
     for table in ("levers", "uncertainties"):
+        # in a crossed design the uncertainties follow the states' design; its LHS crosses listed values
+        table_design = design["states"]["type"] if "states" in design and table == "uncertainties" else dtype
+        lists = "states" in design and table == "uncertainties"
         for k, v in raw.get(table, {}).items():
             if k in seen:
                 raise ScenarioError(
@@ -338,11 +366,16 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
             if k in base:
                 raise ScenarioError(f"{path}: '{table}.{k}' is also fixed in [base]; remove one of them")
             seen[k] = table
-            factors.append(_factor(path, table, k, v, dtype))
+            factors.append(_factor(path, table, k, v, table_design, lists))
     if not factors and dtype != "factorial":
         raise ScenarioError(f"{path}: a {dtype} design needs at least one factor in [levers] or [uncertainties]")
     if dtype == "sobol" and len(factors) < 2:
         raise ScenarioError(f"{path}: a sobol design needs at least 2 factors in [levers] or [uncertainties]")
+    if "states" in design and not (raw.get("levers") and raw.get("uncertainties")):
+        raise ScenarioError(
+            f"{path}: 'design.states' crosses policies with states of the world; "
+            "it needs at least one factor in [levers] and one in [uncertainties]"
+        )
 
     # outcomes
     outcomes_raw = raw.get("outcomes", ["*"])
@@ -365,6 +398,8 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     if clash:
         raise ScenarioError(f"{path}: 'outcomes' entry {clash[0]!r} is also a factor or a reserved column name")
 
+    targets = parse_targets(path, raw.get("targets", {}), outcomes)
+
     spec = ExperimentSpec(
         name=name,
         path=path,
@@ -379,6 +414,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         steps=steps,
         outcomes=outcomes,
         description=raw.get("description", ""),
+        targets=targets,
     )
     from .design import design_points  # validates every design point (e.g. budget shares summing over 1)
 
@@ -389,3 +425,95 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
             f"{n_points * replications} runs is not allowed; expected at most {MAX_RUNS}"
         )
     return spec
+
+
+def _states(path: Path, value: Any) -> dict[str, Any]:
+    """The ``design.states`` table: the design of the states of the world in a crossed design."""
+    if not isinstance(value, dict):
+        raise ScenarioError(
+            f"{path}: 'design.states' = {value!r} is not allowed; "
+            'expected a table, e.g. states = { type = "lhs", samples = 12 }'
+        )
+    kind = value.get("type", "lhs")
+    if kind not in STATE_DESIGN_KEYS:
+        raise ScenarioError(
+            f"{path}: 'design.states.type' = {kind!r} is not allowed; expected one of "
+            f"{', '.join(map(repr, STATE_DESIGN_KEYS))}"
+        )
+    for k in value:
+        if k not in STATE_DESIGN_KEYS[kind]:
+            raise ScenarioError(
+                f"{path}: unknown key 'design.states.{k}' for {kind} states{suggest(k, STATE_DESIGN_KEYS[kind])}; "
+                f"allowed are {', '.join(STATE_DESIGN_KEYS[kind])}"
+            )
+    states: dict[str, Any] = {"type": kind}
+    if kind == "lhs":
+        states["samples"] = _int(path, "design.states.samples", value.get("samples", 10), 2, MAX_RUNS)
+    return states
+
+
+def outcome_bounds(name: str) -> tuple[float, float]:
+    """The range an outcome's values lie in: [0, 1] for shares, else the whole real line."""
+    from ..outcomes import BY_NAME as OUTCOMES
+
+    return (0.0, 1.0) if OUTCOMES[name].is_share else (float("-inf"), float("inf"))
+
+
+def observed_values() -> dict[str, float]:
+    """Outcomes with an observed value in the survey data: the column shares of Table 7
+    (entrepreneurs satisfied / partially / dissatisfied with the authorities' support)."""
+    from ..survey import observed_tables, table_totals
+
+    totals = table_totals(observed_tables())["table7"]
+    names = ("business_satisfied", "business_partially", "business_dissatisfied")
+    return {n: t / sum(totals) for n, t in zip(names, totals)}
+
+
+def parse_targets(path: Path | str, raw: Any, outcomes: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
+    """Validate a ``[targets]`` table: ``outcome = { below = X }`` or ``{ above = X }``, X a number
+    in the outcome's range or ``"observed"`` (the survey's observed value).
+
+    Returns one ``{"outcome", "direction", "threshold", "observed"}`` dict per target.
+
+    Raises:
+        ScenarioError: one line naming the file, the key and what is allowed.
+    """
+    import math
+
+    from ..outcomes import NAMES
+
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: 'targets' must be a table [targets]")
+    observed = observed_values()
+    targets = []
+    for name, rule in raw.items():
+        key = f"targets.{name}"
+        if name not in NAMES:
+            raise ScenarioError(f"{path}: unknown outcome '{key}'{suggest(name, NAMES)}; targets name outcomes")
+        if name not in outcomes:
+            raise ScenarioError(f"{path}: '{key}': the experiment does not keep outcome {name!r}; add it to 'outcomes'")
+        if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in ("below", "above"):
+            raise ScenarioError(
+                f"{path}: '{key}' = {rule!r} is not allowed; expected {{ below = X }} or {{ above = X }}"
+            )
+        direction, value = next(iter(rule.items()))
+        is_observed = value == "observed"
+        if is_observed:
+            if name not in observed:
+                raise ScenarioError(
+                    f"{path}: '{key}.{direction}' = \"observed\" is not allowed; "
+                    f"observed values exist for {', '.join(observed)}"
+                )
+            value = observed[name]
+        low, high = outcome_bounds(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ScenarioError(
+                f"{path}: '{key}.{direction}' = {value!r} is not allowed; expected a number or \"observed\""
+            )
+        if not low <= value <= high:
+            raise ScenarioError(
+                f"{path}: '{key}.{direction}' = {value!r} is not allowed; "
+                f"{name} is a share, expected a number in [{low:g}, {high:g}]"
+            )
+        targets.append({"outcome": name, "direction": direction, "threshold": float(value), "observed": is_observed})
+    return targets
