@@ -331,6 +331,6 @@ def explorer_figure(
     ax.set_xlabel(f"{x} ({p.unit})" if p is not None and p.unit else x, fontsize=9)
     ax.set_ylabel(outcome_axis(outcome).replace("(share)", "(%)"), fontsize=9)
     ax.legend(fontsize=7, loc="best", title="dots: single runs", title_fontsize=7)
-    sub = f"; pooled over {', '.join(pooled)}" if pooled else ""
+    sub = f"\n(pooled over {', '.join(pooled)})" if pooled else ""
     ax.set_title(f"{title}: {label(outcome)} against {x}{sub}", fontsize=10)
     return fig
