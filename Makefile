@@ -4,13 +4,13 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
-# extras installed with the project: dev (pytest, ruff), and mpi (mpi4py, for the mpi backend)
+# extras installed with the project: dev (pytest, ruff, playwright), app (solara: statebiz app), and mpi (mpi4py, for the mpi backend)
 # when an MPI library is on this machine (mpiexec on the PATH); `make EXTRAS=dev` leaves it out
-EXTRAS ?= dev$(if $(shell command -v mpiexec 2>/dev/null),$(comma)mpi,)
+EXTRAS ?= dev,app$(if $(shell command -v mpiexec 2>/dev/null),$(comma)mpi,)
 comma := ,
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-quick run-scenario test bench baseline setup clean-venv
+.PHONY: run run-quick run-scenario test bench baseline setup clean-venv app
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest -q
+
+# The interactive app (model page and sweep explorer) on http://127.0.0.1:8765/ (PORT=...)
+PORT ?= 8765
+app: $(STAMP)
+	$(VENV)/bin/statebiz app --port $(PORT)
 
 # Regenerate the regression baseline (tests/baseline/): only for a deliberate change of
 # results, committed on its own with a message that names the change.

@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .report.cli import add_subcommand as _add_compare_command
 
     _add_compare_command(sub)  # compare: the main job
+    from .app.serve import add_subcommand as _add_app_command
+
+    _add_app_command(sub)  # app: the interactive app (needs the app extra to serve)
     return parser
 
 
@@ -105,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             from .runs.cli import discover_command
 
             return discover_command(args)
+        if args.command == "app":
+            from .app.serve import app_command
+
+            return app_command(args)
         if args.command in ("sweep", "analyze"):
             from .runs.cli import analyze_command, sweep_command
 

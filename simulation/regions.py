@@ -14,7 +14,8 @@ UTILITIES = ("heat", "water", "power", "gas")
 
 @dataclass(frozen=True)
 class Region:
-    """One akimat's region: id, name, kind, population, GRP share and land neighbours."""
+    """One akimat's region: id, name, kind, population, GRP share, land neighbours, and the
+    latitude and longitude of its administrative centre (decimal degrees)."""
 
     id: str
     name: str
@@ -22,6 +23,8 @@ class Region:
     population_thousands: float
     grp_share: float
     neighbours: tuple[str, ...]
+    lat: float = float("nan")
+    lon: float = float("nan")
 
 
 @lru_cache(maxsize=1)
@@ -37,6 +40,8 @@ def all_regions() -> tuple[Region, ...]:
             float(r["population_thousands"]),
             float(r["grp_share"]),
             tuple(r["neighbours"]),
+            float(r["lat"]),
+            float(r["lon"]),
         )
         for r in raw["region"]
     )

@@ -2,7 +2,7 @@
 
 Layers, from the top (a module may import modules of its own layer or of layers below):
 
-    cli          the command line
+    cli          the command line, and the interactive app (simulation.app)
     report       the partnership-vs-symbiotic report
     calibration  ABC calibration to the survey
     runs         experiments: designs, the evaluator, the results store, analysis
@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.__main__",
             "simulation.report.cli",
             "simulation.runs.cli",
+            "simulation.app",
         ),
     ),
     ("report", ("simulation.report",)),
