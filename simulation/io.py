@@ -365,16 +365,25 @@ def result_lock(out_dir: str | Path, quiet: bool = False) -> Iterator[Path]:
     check_space(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     path = out_dir.parent / f".{out_dir.name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             h = _lock_holder(fd)
+            os.close(fd)
             raise LockedError(
                 f"{out_dir}: in use by another statebiz process (PID {h.get('pid', '?')} on host "
                 f"{h.get('host', '?')}, since {h.get('since', '?')}); wait for it to finish or stop it"
             ) from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder released and removed the file meanwhile: lock the new one
+    try:
         old = _lock_holder(fd)
         if old.get("pid") and not quiet:
             print(
@@ -391,11 +400,9 @@ def result_lock(out_dir: str | Path, quiet: bool = False) -> Iterator[Path]:
         os.pwrite(fd, json.dumps(me).encode(), 0)
         os.fsync(fd)
         clean_stale(out_dir)
-        try:
-            yield path
-        finally:
-            os.ftruncate(fd, 0)  # released cleanly: nothing stale to report to the next holder
+        yield path
     finally:
+        Path(path).unlink(missing_ok=True)  # released cleanly: nothing left (unlinked while still locked)
         os.close(fd)
 
 
@@ -426,7 +433,9 @@ def staged_directory(out_dir: str | Path, overwrite: bool = False) -> Iterator[P
         ResultExistsError: ``out_dir`` exists and ``overwrite`` is false (before anything is created).
     """
     out_dir = Path(out_dir)
-    check_writable(out_dir, overwrite)
+    if (out_dir.exists() or out_dir.is_symlink()) and not overwrite:
+        raise ResultExistsError(f"{out_dir}: a result is already there; pass --overwrite to replace it")
+    check_space(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
@@ -460,6 +469,9 @@ def _swap_in(tmp: Path, out_dir: Path, overwrite: bool) -> None:
         else:
             old.unlink(missing_ok=True)
         _fsync_directory(out_dir.parent)
+
+
+# --------------------------------------------------------------------------- provenance
 
 
 # --------------------------------------------------------------------------- provenance
