@@ -35,11 +35,17 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``statebiz run: error: ...``), exit 2."""
+
+    def error(self, message: str):
+        """Print one line naming the command and the error, with where to find help; exit with 2."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``statebiz`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model."
-    )
+    parser = OneLineParser(prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one scenario and write results/<name>/")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")

@@ -277,7 +277,7 @@ def parse_dask_address(address: str) -> str:
     return address.strip()
 
 
-def check_dask_address(address: str, timeout: str = "10s") -> None:
+def check_dask_address(address: str, timeout: str = "5s") -> None:
     """Connect to a Dask scheduler once, so that a wrong address fails before anything is written.
 
     Raises:
