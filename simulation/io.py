@@ -248,6 +248,8 @@ def result_dir(name: str, out: str | Path | None = None, origin: str = "", error
             raise error(f"{origin}: 'name' = {name!r} resolves outside results/")
         return path
     path = Path(out)
+    if ".." in path.parts:
+        raise error(f"--out: {str(out)!r} is not allowed; expected a path without '..'")
     if str(out).strip() == "" or _protected(path.resolve()):
         raise error(f"--out: {str(out)!r} is not allowed; expected a directory of its own for this result")
     if len(path.name) > 255:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-SCENARIO = 'name = "tiny"\n[run]\nsteps = 2\nburn_in = 1\n[world]\nfirms = 200\nresidents_per_region = 100\n'
+SCENARIO = 'name = "tiny"\n[run]\nsteps = 2\nburn_in = 1\n[world]\nfirms = 200\nresidents_per_region = 200\n'
 EXPERIMENT = (
     'name = "exp"\nscenario = "tiny.toml"\nreplications = 2\nseed = 1\nquarters = 2\n'
     'outcomes = ["corruption_incidence"]\n[design]\ntype = "factorial"\n'

@@ -53,3 +53,21 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path, monkeypatch, capsys):
     assert len(err.strip().splitlines()) == 1, f"stderr is not one line: {err!r}"
     assert not out.exists(), "output directory created"
     assert _tree(tmp_path) == before, "files were written or removed"
+
+
+def test_the_corpus_bases_are_valid(tmp_path, monkeypatch):
+    """Each bad case is one change to a valid file: the valid files load (so a case fails for its own reason)."""
+    from simulation.calibration import load_calibration
+    from simulation.report.config import load_compare
+    from simulation.runs.spec import load_experiment
+    from simulation.scenario import load_scenario
+    from tests.bad_inputs import CALIBRATION, COMPARE
+
+    monkeypatch.chdir(tmp_path)
+    for name, text in [("tiny.toml", SCENARIO), ("exp.toml", EXPERIMENT), ("cmp.toml", COMPARE)]:
+        (tmp_path / name).write_text(text)
+    (tmp_path / "cal.toml").write_text(CALIBRATION)
+    load_scenario(tmp_path / "tiny.toml")
+    load_experiment(tmp_path / "exp.toml")
+    load_compare(tmp_path / "cmp.toml", quick=True)
+    load_calibration(tmp_path / "cal.toml", quick=True)

@@ -99,18 +99,31 @@ def evaluate(
     tasks = iter(tasks)
     pending: dict[Future, Task] = {}
     tries: dict[int, int] = {}
+    waiting: list[Task] = []  # taken from tasks, not yet submitted (the pool broke meanwhile)
+    broken: list[Task] = []  # in flight when the pool broke
+    reason = "a worker process died"
 
     def submit(task: Task) -> None:
-        pending[executor.submit(execute, task)] = task
+        if broken or waiting:
+            waiting.append(task)
+            return
+        try:
+            pending[executor.submit(execute, task)] = task
+        except BrokenExecutor:
+            if restart is None:
+                raise
+            waiting.append(task)
 
     try:
         for task in tasks:
             submit(task)
-            if len(pending) >= window:
+            if len(pending) + len(waiting) >= window:
                 break
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            broken: list[Task] = []
+        while pending or waiting or broken:
+            if pending:
+                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            else:
+                done = set()
             for fut in done:
                 task = pending.pop(fut)
                 try:
@@ -125,19 +138,24 @@ def evaluate(
                 nxt = next(tasks, None)
                 if nxt is not None:
                     submit(nxt)
-            if broken:  # every task in flight went down with the pool
-                broken += list(pending.values())
+            if broken or (waiting and not pending):  # every task in flight went down with the pool
+                again = broken + list(pending.values())
+                retry = waiting[:]
                 pending.clear()
+                broken.clear()
+                waiting.clear()
                 executor = restart()
-                for task in broken:
+                for task in again:
                     tries[task[0]] = tries.get(task[0], 0) + 1
                     if tries[task[0]] > retries:
                         yield task[0], {"error": f"{reason} ({retries + 1} tries)", "elapsed_s": float("nan")}
                         nxt = next(tasks, None)
                         if nxt is not None:
-                            submit(nxt)
+                            retry.append(nxt)
                     else:
-                        submit(task)
+                        retry.append(task)
+                for task in retry:
+                    submit(task)
     finally:
         for fut in pending:
             fut.cancel()
