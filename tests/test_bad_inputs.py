@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,80 @@ def test_the_corpus_bases_are_valid(tmp_path, monkeypatch):
     load_experiment(tmp_path / "exp.toml")
     load_compare(tmp_path / "cmp.toml", quick=True)
     load_calibration(tmp_path / "cal.toml", quick=True)
+
+
+# -- fuzzing: any scenario or experiment file loads cleanly or fails with one line --------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - the fuzz tests' own imports
+from hypothesis import strategies as st  # noqa: E402
+
+from simulation.io import InputError  # noqa: E402
+
+_KEYS = [
+    "name", "description", "scenario", "replications", "seed", "quarters", "outcomes", "governance",
+    "firms", "steps", "burn_in", "regions", "residents_per_region", "transparency", "audit_rate",
+    "power_strength", "business_strength", "type", "samples", "levels", "low", "high", "trajectories",
+]  # fmt: skip
+_SECTIONS = ["run", "world", "governance", "levers", "base", "design", "uncertainties", "dealings", "x"]
+_scalars = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=12),
+    st.sampled_from(["tiny.toml", "partnership", "symbiotic", "factorial", "lhs", "sobol", "morris", "regime_*"]),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v).replace("inf", "inf").replace("nan", "nan")
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
+
+
+@st.composite
+def _documents(draw) -> str:
+    top = draw(st.dictionaries(st.sampled_from(_KEYS), _values, max_size=6))
+    lines = [f"{k} = {_toml_value(v)}" for k, v in top.items()]
+    for section in draw(st.lists(st.sampled_from(_SECTIONS), max_size=3, unique=True)):
+        lines.append(f"[{section}]")
+        body = draw(st.dictionaries(st.sampled_from(_KEYS), _values, max_size=4))
+        lines += [f"{k} = {_toml_value(v)}" for k, v in body.items()]
+    return "\n".join(lines) + "\n"
+
+
+_FILES = st.one_of(_documents(), st.text(max_size=200), st.binary(max_size=100))
+
+
+def _load_or_one_line(loader, path, content) -> None:
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
+    try:
+        loader(path)
+    except InputError as err:  # ScenarioError and its kin: the CLI prints it as one line, exit 2
+        assert "\n" not in str(err) and str(err), repr(str(err))
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=_FILES)
+def test_fuzzed_scenario_files_load_or_fail_in_one_line(tmp_path, content):
+    from simulation.scenario import load_scenario
+
+    _load_or_one_line(load_scenario, tmp_path / "fuzz.toml", content)
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=_FILES)
+def test_fuzzed_experiment_files_load_or_fail_in_one_line(tmp_path, content):
+    from simulation.runs.spec import load_experiment
+
+    (tmp_path / "tiny.toml").write_text(SCENARIO)
+    _load_or_one_line(load_experiment, tmp_path / "fuzz.toml", content)
