@@ -184,6 +184,8 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
     ("calibration-scenario-missing", "calibration", _swap(CALIBRATION, '"tiny.toml"', '"nope.toml"'), CALIBRATE),
     # flags
     ("flag-run-out-under-file", None, None, ["run", "{scenario}", "--out", "/dev/null/x", "--quiet"]),
+    ("flag-run-out-proc", None, None, ["run", "{scenario}", "--out", "/proc/statebiz/x", "--quiet"]),
+    ("flag-sweep-out-proc", None, None, ["sweep", "{experiment}", "--out", "/proc/statebiz", "--backend", "serial"]),
     ("flag-run-out-dot", None, None, ["run", "{scenario}", "--out", ".", "--overwrite", "--quiet"]),
     ("flag-run-out-root", None, None, ["run", "{scenario}", "--out", "/", "--overwrite", "--quiet"]),
     ("flag-run-out-empty", None, None, ["run", "{scenario}", "--out", "", "--overwrite", "--quiet"]),

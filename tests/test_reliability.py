@@ -302,3 +302,19 @@ def test_resume_refuses_mixed_versions(tmp_path, capsys):
     assert sweep(spec, out, allow_mixed_versions=True).ok
     assert "warning:" in capsys.readouterr().err
     assert len(manifest["lock_sha256"]) == 16 or manifest["lock_sha256"] == "none"
+
+
+def test_with_no_worker_left_the_evaluator_stops_with_a_message():
+    from concurrent.futures import Executor, Future
+
+    from simulation.runs.evaluator import NoWorkersError, evaluate
+
+    class Deserted(Executor):  # every worker gone: submitted tasks never finish
+        def submit(self, fn, /, *args, **kwargs):
+            return Future()
+
+    started = time.monotonic()
+    tasks = [(i, fake_run, {}, i, 2, ("corruption_incidence",)) for i in range(3)]
+    with pytest.raises(NoWorkersError, match="no worker left"):
+        list(evaluate(tasks, Deserted(), 2, alive=lambda: False, no_worker_seconds=0.3))
+    assert time.monotonic() - started < 5

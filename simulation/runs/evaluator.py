@@ -51,6 +51,12 @@ DASK_WORKER_CONFIG = {
 Task = tuple[int, Callable, dict, int, int, tuple]
 #: How often a task whose worker process died is tried again before it is recorded as failed.
 RETRIES = 2
+#: Seconds a sweep waits with no worker left (every Dask worker gone) before it stops with a message.
+NO_WORKER_SECONDS = float(os.environ.get("STATEBIZ_NO_WORKER_SECONDS", "120"))
+
+
+class NoWorkersError(OSError):
+    """No worker has been left to run the tasks for :data:`NO_WORKER_SECONDS`."""
 
 
 # --------------------------------------------------------------------------- tasks
@@ -85,6 +91,8 @@ def evaluate(
     window: int = 4,
     restart: Callable[[], Executor] | None = None,
     retries: int = RETRIES,
+    alive: Callable[[], bool] | None = None,
+    no_worker_seconds: float | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Run ``tasks`` on ``executor`` and yield ``(task_id, row)`` as each finishes.
 
@@ -94,7 +102,12 @@ def evaluate(
     When a worker process dies (the executor breaks) and ``restart`` gives a fresh executor,
     the tasks that were in flight are submitted again, each at most ``retries`` times, and
     then yielded as failed runs (``error`` says the worker died); the others go on.
+
+    ``alive()`` says whether the backend has any worker left; when it has had none for
+    ``no_worker_seconds`` (default :data:`NO_WORKER_SECONDS`), :class:`NoWorkersError` is raised.
     """
+    limit = NO_WORKER_SECONDS if no_worker_seconds is None else no_worker_seconds
+    alone_since: float | None = None
     window = max(1, int(window))
     tasks = iter(tasks)
     pending: dict[Future, Task] = {}
@@ -121,9 +134,17 @@ def evaluate(
                 break
         while pending or waiting or broken:
             if pending:
-                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                poll = None if alive is None else min(5.0, max(limit / 4, 0.01))
+                done, _ = wait(list(pending), timeout=poll, return_when=FIRST_COMPLETED)
             else:
                 done = set()
+            if alive is not None and not done and pending:
+                if alive():
+                    alone_since = None
+                else:
+                    alone_since = alone_since or time.monotonic()
+                    if time.monotonic() - alone_since >= limit:
+                        raise NoWorkersError(f"no worker left to run the tasks for {limit:.0f} s; stopped")
             for fut in done:
                 task = pending.pop(fut)
                 try:
@@ -200,6 +221,7 @@ class Pool:
     executor: Executor
     slots: int  # tasks that run at the same time (workers)
     restart: Callable[[], Executor] | None = None  # a fresh executor after a worker died (processes)
+    alive: Callable[[], bool] | None = None  # whether any worker is left (dask)
 
     @property
     def window(self) -> int:
@@ -390,7 +412,7 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             client = Client(cluster)
         try:
             slots = sum(client.nthreads().values()) or workers
-            yield Pool(backend, client.get_executor(pure=False), slots)
+            yield Pool(backend, client.get_executor(pure=False), slots, alive=lambda: bool(client.nthreads()))
         finally:
             client.close()
             if cluster is not None:

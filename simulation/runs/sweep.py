@@ -293,7 +293,9 @@ def _sweep(
     bar.set_postfix(failed=0)
     try:
         with open_executor(backend, workers, address) as pool:
-            for task_id, result in evaluate(tasks(), pool.executor, pool.window, restart=pool.restart):
+            for task_id, result in evaluate(
+                tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive
+            ):
                 if report.first_result_s is None:
                     report.first_result_s = time.perf_counter() - started
                 key = meta.pop(task_id)[3]
