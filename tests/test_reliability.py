@@ -44,18 +44,20 @@ def fake_run(params, seed, steps, outcomes):
     return {"corruption_incidence": float(seed % 97) / 97}
 
 
-def die_once(params, seed, steps, outcomes):
-    """Kills its own worker process (SIGKILL) the first time it runs the marked seed."""
-    marker = Path(os.environ["STATEBIZ_TEST_MARKER"])
-    if seed == int(os.environ["STATEBIZ_TEST_SEED"]) and not marker.exists():
-        marker.touch()
+def die_once(marker, target, params, seed, steps, outcomes):
+    """Kills its own worker process (SIGKILL) the first time it runs seed ``target`` (``marker`` records it).
+
+    Bound with functools.partial: the arguments travel with the task, not through the
+    environment (a forkserver started earlier would not see a changed environment)."""
+    if seed == target and not os.path.exists(marker):
+        Path(marker).touch()
         os.kill(os.getpid(), signal.SIGKILL)
     return fake_run(params, seed, steps, outcomes)
 
 
-def always_die(params, seed, steps, outcomes):
-    """Kills its own worker process every time it runs the marked seed."""
-    if seed == int(os.environ["STATEBIZ_TEST_SEED"]):
+def always_die(target, params, seed, steps, outcomes):
+    """Kills its own worker process every time it runs seed ``target``."""
+    if seed == target:
         os.kill(os.getpid(), signal.SIGKILL)
     return fake_run(params, seed, steps, outcomes)
 
@@ -207,17 +209,19 @@ def test_killed_driver_leaves_no_process_behind(tmp_path, sig):
 
 
 # -- a dead local worker costs only its runs --------------------------------------------------------------
-def test_dead_worker_is_retried_and_the_sweep_finishes(tmp_path, monkeypatch):
-    spec = load_experiment(experiment(tmp_path, reps=3))
+def test_dead_worker_is_retried_and_the_sweep_finishes(tmp_path):
+    from functools import partial
+
     from simulation.runs.seeds import replication_seeds
 
-    monkeypatch.setenv("STATEBIZ_TEST_SEED", str(replication_seeds(spec.seed, 3)[1]))
-    monkeypatch.setenv("STATEBIZ_TEST_MARKER", str(tmp_path / "died"))
-    report = sweep(spec, tmp_path / "r", backend="processes", workers=2, run_fn=die_once)
-    assert (tmp_path / "died").exists(), "the worker was not killed"
+    spec = load_experiment(experiment(tmp_path, reps=3))
+    target = replication_seeds(spec.seed, 3)[1]
+    marker = str(tmp_path / "died")
+    report = sweep(spec, tmp_path / "r", backend="processes", workers=2, run_fn=partial(die_once, marker, target))
+    assert os.path.exists(marker), "the worker was not killed"
     assert report.ok and report.ran == 6
     assert read_results(tmp_path / "r")["error"].isna().all()
-    report = sweep(spec, tmp_path / "r2", backend="processes", workers=2, run_fn=always_die)
+    report = sweep(spec, tmp_path / "r2", backend="processes", workers=2, run_fn=partial(always_die, target))
     assert report.status == "complete with failures" and report.ran == 6
     assert len(report.failures) == 2 and all("worker process died" in f["error"] for f in report.failures)
 

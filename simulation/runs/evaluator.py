@@ -106,45 +106,53 @@ def evaluate(
     ``alive()`` says whether the backend has any worker left; when it has had none for
     ``no_worker_seconds`` (default :data:`NO_WORKER_SECONDS`), :class:`NoWorkersError` is raised.
     """
-    limit = NO_WORKER_SECONDS if no_worker_seconds is None else no_worker_seconds
-    alone_since: float | None = None
     window = max(1, int(window))
     tasks = iter(tasks)
     pending: dict[Future, Task] = {}
     tries: dict[int, int] = {}
-    waiting: list[Task] = []  # taken from tasks, not yet submitted (the pool broke meanwhile)
-    broken: list[Task] = []  # in flight when the pool broke
+    fresh: list[Task] = []  # taken from tasks but not submitted (the pool broke): never charged
+    suspects: list[Task] = []  # in flight when a worker died: run again one at a time
     reason = "a worker process died"
+    limit = NO_WORKER_SECONDS if no_worker_seconds is None else no_worker_seconds
+    alone_since: float | None = None
 
-    def submit(task: Task) -> None:
-        if broken or waiting:
-            waiting.append(task)
-            return
+    def submit(task: Task) -> bool:
         try:
             pending[executor.submit(execute, task)] = task
+            return True
         except BrokenExecutor:
             if restart is None:
                 raise
-            waiting.append(task)
+            fresh.append(task)
+            return False
+
+    def refill() -> None:
+        while not suspects and len(pending) < window:
+            task = fresh.pop(0) if fresh else next(tasks, None)
+            if task is None or not submit(task):
+                return
 
     try:
-        for task in tasks:
-            submit(task)
-            if len(pending) + len(waiting) >= window:
-                break
-        while pending or waiting or broken:
-            if pending:
-                poll = None if alive is None else min(5.0, max(limit / 4, 0.01))
-                done, _ = wait(list(pending), timeout=poll, return_when=FIRST_COMPLETED)
-            else:
-                done = set()
-            if alive is not None and not done and pending:
+        refill()
+        while pending or fresh or suspects:
+            if not pending:
+                if suspects:  # isolate: a suspect that breaks the pool alone is the one to blame
+                    submit(suspects.pop(0))
+                else:
+                    refill()
+                if not pending:  # the pool is broken before anything ran
+                    executor = restart()
+                    continue
+            poll = None if alive is None else min(5.0, max(limit / 4, 0.01))
+            done, _ = wait(list(pending), timeout=poll, return_when=FIRST_COMPLETED)
+            if alive is not None and not done:
                 if alive():
                     alone_since = None
                 else:
                     alone_since = alone_since or time.monotonic()
                     if time.monotonic() - alone_since >= limit:
                         raise NoWorkersError(f"no worker left to run the tasks for {limit:.0f} s; stopped")
+            broken: list[Task] = []
             for fut in done:
                 task = pending.pop(fut)
                 try:
@@ -156,27 +164,17 @@ def evaluate(
                     reason = f"{type(err).__name__}: a worker process died"
                     continue
                 yield result
-                nxt = next(tasks, None)
-                if nxt is not None:
-                    submit(nxt)
-            if broken or (waiting and not pending):  # every task in flight went down with the pool
-                again = broken + list(pending.values())
-                retry = waiting[:]
+            if broken:  # every task in flight went down with the pool
+                broken += list(pending.values())
                 pending.clear()
-                broken.clear()
-                waiting.clear()
                 executor = restart()
-                for task in again:
+                for task in broken:
                     tries[task[0]] = tries.get(task[0], 0) + 1
                     if tries[task[0]] > retries:
                         yield task[0], {"error": f"{reason} ({retries + 1} tries)", "elapsed_s": float("nan")}
-                        nxt = next(tasks, None)
-                        if nxt is not None:
-                            retry.append(nxt)
                     else:
-                        retry.append(task)
-                for task in retry:
-                    submit(task)
+                        suspects.append(task)
+            refill()
     finally:
         for fut in pending:
             fut.cancel()
