@@ -9,17 +9,33 @@ PY    := $(VENV)/bin/python
 EXTRAS ?= dev,app$(if $(shell command -v mpiexec 2>/dev/null),$(comma)mpi,)
 comma := ,
 STAMP := $(VENV)/.installed
+# exact versions of every dependency and extra (make lock regenerates it after a change of pyproject.toml)
+LOCK  := requirements.lock
 
-.PHONY: run run-quick run-scenario test bench baseline setup clean-venv app
+.PHONY: run run-quick run-scenario test bench baseline setup clean-venv app lock
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Dependencies from the lock (mpi4py only with the mpi extra: it needs an MPI library), then the
+# project itself without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK)
 	@bash tools/find_python.sh > /dev/null || exit 1
 	@if [ ! -x $(PY) ]; then "$$(bash tools/find_python.sh)" -m venv $(VENV); fi
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@if [[ ",$(EXTRAS)," == *,mpi,* ]]; then cp $(LOCK) $(VENV)/lock.txt; \
+	 else grep -v '^mpi4py==' $(LOCK) > $(VENV)/lock.txt; fi
+	@$(PY) -m pip install --quiet -r $(VENV)/lock.txt
+	@$(PY) -m pip install --quiet --no-deps -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
+
+# Regenerate the lock (every extra, Python 3.12, Linux x86_64) with uv; commit it with the change
+# of pyproject.toml that needed it.
+lock: $(STAMP)
+	@$(PY) -m pip install --quiet uv
+	@{ echo "# Exact versions of every dependency (all extras) for Python 3.12 on Linux x86_64."; \
+	   echo "# Regenerate with: make lock   (uv pip compile pyproject.toml --all-extras ...); make setup installs from it."; \
+	   $(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.12 \
+	     --python-platform x86_64-unknown-linux-gnu --no-header -q; } > $(LOCK).new && mv $(LOCK).new $(LOCK)
 
 # The main job: the partnership-vs-symbiotic report (uses scenarios/turkestan_calibrated.toml
 # when a calibration has written it, else scenarios/turkestan.toml).

@@ -87,12 +87,15 @@ import numpy as np
 
 from .io import (
     atomic_write_text,
+    check_name,
     check_writable,
     git_commit,
     json_text,
     load_toml,
     package_version,
     package_versions,
+    result_dir,
+    result_lock,
     staged_directory,
     suggest,
 )
@@ -266,8 +269,8 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
             raise CalibrationError(f"{origin}: missing '{key}'")
     name = raw.get("name", path.stem)
     description = raw.get("description", "")
-    if not isinstance(name, str) or not name or "/" in name:
-        raise CalibrationError(f"{origin}: 'name' = {name!r} is not allowed; expected a non-empty string without '/'")
+    if "name" in raw:
+        check_name(name, origin, error=CalibrationError)
     if not isinstance(description, str):
         raise CalibrationError(f"{origin}: 'description' = {description!r} is not allowed; expected a string")
     seed = _number(origin, "seed", raw.get("seed", 0), True, 0, 2**32 - 1)
@@ -309,6 +312,11 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
             raise CalibrationError(f"{origin}: unknown key 'quick.{key}'; expected model, abc")
     quick_model = _model_settings(origin, quick_table.get("model", {}), "quick.model")
     quick_abc = _abc_settings(origin, quick_table.get("abc", {}), abc, "quick.abc")
+    for fixed in (model, model | quick_model):  # types and ranges as in a scenario file, [quick.model] too
+        try:
+            resolve((scenario.explicit or {}) | fixed, origin)
+        except ScenarioError as err:
+            raise CalibrationError(str(err)) from None
     if quick:
         model, abc = model | quick_model, quick_abc
     for key in model:
@@ -846,11 +854,14 @@ def run_calibration(
     ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
     ``<name>_calibrated.toml``), never with ``--quick``; pass ``False`` to skip it.
     """
-    out_dir = Path(out_dir) if out_dir else Path("results") / calib.name
+    out_dir = result_dir(calib.name, out_dir, origin=calib.path, error=CalibrationError)
     check_writable(out_dir, overwrite)
     workers = workers or default_workers()
     started = time.perf_counter()
-    with staged_directory(out_dir, overwrite) as tmp:  # all or nothing: renamed to out_dir at the end
+    with (
+        result_lock(out_dir, quiet=quiet),
+        staged_directory(out_dir, overwrite) as tmp,  # all or nothing: renamed to out_dir at the end
+    ):
 
         def say(msg):
             if not quiet:

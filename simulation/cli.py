@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
 
-from .io import InputError, ResultExistsError, check_writable, git_commit, json_text, package_versions, staged_directory
+from .io import (
+    USER_ERRNOS,
+    InputError,
+    ResultExistsError,
+    check_writable,
+    git_commit,
+    json_text,
+    package_versions,
+    result_dir,
+    result_lock,
+    staged_directory,
+)
 from .runs.cli import integer_at_least
 from .scenario import BY_NAME, ScenarioError, load_scenario
 
@@ -17,11 +29,17 @@ EXIT_BAD_INPUT = 2
 _non_negative_int = integer_at_least(0, "a non-negative integer")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``statebiz run: error: ...``), exit 2."""
+
+    def error(self, message: str):
+        """Print one line naming the command and the error, with where to find help; exit with 2."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``statebiz`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model."
-    )
+    parser = OneLineParser(prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one scenario and write results/<name>/")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")
@@ -88,9 +106,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C (workers stopped, a sweep left resumable)."""
+
+
+def _on_signal(signum, frame) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` (a KeyboardInterrupt) in the main thread,
+    so every command cleans up as on Ctrl-C: workers stopped, staged files removed, locks released."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _on_signal)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``statebiz`` command; returns the exit code (2 for bad input, with a one-line error)."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as err:  # argparse: usage errors exit 2 with its own message
+        return int(err.code or 0) if isinstance(err.code, int) else 2
+    install_signal_handlers()
     try:
         if args.command == "run":
             return _run(args)
@@ -117,12 +157,23 @@ def main(argv: list[str] | None = None) -> int:
 
             return sweep_command(args) if args.command == "sweep" else analyze_command(args)
     except (ScenarioError, InputError, ResultExistsError, NotADirectoryError) as err:
-        print(f"statebiz: error: {err}", file=sys.stderr)
+        print(f"statebiz: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("statebiz: interrupted; nothing was written", file=sys.stderr)
+    except OSError as err:
+        if err.errno not in USER_ERRNOS:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"statebiz: error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt as err:
+        why = "terminated" if isinstance(err, Terminated) else "interrupted"
+        print(f"statebiz: {why}; nothing was written", file=sys.stderr)
         return 130
     return 1
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _survey(args) -> int:
@@ -158,7 +209,7 @@ def _calibrate(args) -> int:
 
     check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
-    out_dir = Path(args.out) if args.out else Path("results") / calib.name
+    out_dir = result_dir(calib.name, args.out, origin=args.calibration)
     check_writable(out_dir, args.overwrite)
     m = run_calibration(
         calib,
@@ -197,15 +248,20 @@ def _params(args) -> int:
 
 
 def _run(args) -> int:
-    from tqdm import tqdm
-
-    from .model import StateBusinessModel
 
     overrides = {"steps": args.steps, "governance": args.governance}
     scenario = load_scenario(args.scenario, **overrides)
     seed = args.seed if args.seed is not None else 0
-    out_dir = Path(args.out) if args.out else Path("results") / scenario.name
+    out_dir = result_dir(scenario.name, args.out, origin=args.scenario)
     check_writable(out_dir, args.overwrite)
+    with result_lock(out_dir):
+        return _run_locked(args, scenario, seed, out_dir)
+
+
+def _run_locked(args, scenario, seed: int, out_dir: Path) -> int:
+    from tqdm import tqdm
+
+    from .model import StateBusinessModel
 
     started = time.perf_counter()
     model = StateBusinessModel(rng=seed, **scenario.params)

@@ -4,8 +4,10 @@
   and :func:`suggest` (the "did you mean" hint of an unknown key).
 - Atomic writes: :func:`atomic_write_bytes`, :func:`atomic_write_text`, :func:`atomic_write_json`
   (a temporary file in the same directory, fsynced, renamed into place, the directory fsynced).
-- Result directories: :func:`staged_directory` (everything is written into a temporary
-  sibling that replaces the result by a rename once complete), :func:`check_writable`.
+- Result directories: :func:`result_dir` (a name or ``--out`` checked and turned into a path),
+  :func:`staged_directory` (everything is written into a temporary sibling that replaces the
+  result by a rename once complete), :func:`check_writable` (before any work: may it be
+  replaced, can it be written, is there space), :func:`result_lock` (one writer per result).
 - JSON: :func:`jsonable`, :func:`json_text`.
 - Provenance: :func:`git_commit`, :func:`package_versions`, :func:`model_version`.
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
+import errno
+import fcntl
 import functools
 import hashlib
 import json
@@ -24,7 +28,9 @@ import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -50,6 +56,21 @@ class ResultExistsError(FileExistsError):
 
 class InputError(ValueError):
     """A bad input file; the message is one line naming the file (the command exits with 2)."""
+
+
+class LockedError(InputError):
+    """Another statebiz process is writing the same result directory."""
+
+
+#: The directory that result names resolve into (relative to the working directory).
+RESULTS_ROOT = Path("results")
+#: The longest name that becomes a directory.
+MAX_NAME = 100
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: Free space the output's file system must have before a command starts (bytes).
+MIN_FREE_BYTES = 16 << 20
+#: Errors of the operating system that a user causes (permissions, space, paths): one line, exit 2.
+USER_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.ENAMETOOLONG)
 
 
 # --------------------------------------------------------------------------- TOML inputs
@@ -80,6 +101,8 @@ def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) 
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise error(f"{path}: malformed TOML: {err}") from None
+    except RecursionError:
+        raise error(f"{path}: malformed TOML: arrays or tables nested too deeply") from None
     return table, text
 
 
@@ -140,9 +163,15 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes, exclusive: bool = False) -> None:
     """Write ``data`` to ``path`` all or nothing: a temporary file in the same directory,
-    flushed and fsynced, renamed over ``path``; then the directory is fsynced."""
+    flushed and fsynced, renamed over ``path``; then the directory is fsynced.
+
+    With ``exclusive``, the file is linked into place only if ``path`` does not exist yet.
+
+    Raises:
+        FileExistsError: ``exclusive`` and ``path`` exists (nothing is written).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -152,7 +181,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)  # fails if path exists: no writer ever replaces another's file
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -172,19 +205,207 @@ def atomic_write_json(path: str | Path, doc: Any) -> None:
 # --------------------------------------------------------------------------- result directories
 
 
+def check_name(name: Any, origin: str, key: str = "name", error: type[Exception] = InputError) -> str:
+    """Check a name that becomes a directory under ``results/``: a slug of letters, digits,
+    ``_``, ``-`` and ``.`` (not first), at most :data:`MAX_NAME` characters; returns it.
+
+    Raises:
+        ``error``: one line naming ``origin`` (the file), the key and what is allowed.
+    """
+    if not isinstance(name, str) or len(name) > MAX_NAME or not _SLUG.fullmatch(name):
+        shown = repr(name) if not isinstance(name, str) or len(name) <= 40 else repr(name[:40] + "...")
+        raise error(
+            f"{origin}: '{key}' = {shown} is not allowed; expected a name of 1 to {MAX_NAME} letters, digits, "
+            "'_', '-' or '.' (not first), usable as a directory under results/"
+        )
+    return name
+
+
+def _protected(path: Path) -> bool:
+    """True for directories a result may never be: /, the home directory, the working directory,
+    their ancestors, the repository and the results root itself."""
+    cwd = Path.cwd().resolve()
+    if path == Path(path.anchor) or path in cwd.parents or path == cwd:
+        return True
+    return path in {Path.home().resolve(), REPO_ROOT, (Path.cwd() / RESULTS_ROOT).resolve()}
+
+
+def result_dir(name: str, out: str | Path | None = None, origin: str = "", error: type[Exception] = InputError) -> Path:
+    """The result directory of a command: ``out`` when given, else ``results/<name>``.
+
+    The name is checked by :func:`check_name` (when it makes the path) and the path must
+    resolve inside the results root; ``out`` may be anywhere but a protected directory
+    (``/``, home, the working directory or one of its parents, the repository, ``results/``).
+
+    Raises:
+        ``error``: one line saying what is wrong.
+    """
+    if out is None:
+        check_name(name, origin or "name", error=error)
+        path = RESULTS_ROOT / name
+        root = (Path.cwd() / RESULTS_ROOT).resolve()
+        if root not in (Path.cwd() / path).resolve().parents:
+            raise error(f"{origin}: 'name' = {name!r} resolves outside results/")
+        return path
+    path = Path(out)
+    if ".." in path.parts:
+        raise error(f"--out: {str(out)!r} is not allowed; expected a path without '..'")
+    if str(out).strip() == "" or _protected(path.resolve()):
+        raise error(f"--out: {str(out)!r} is not allowed; expected a directory of its own for this result")
+    if len(path.name) > 255:
+        raise error(f"--out: the name {path.name[:40]!r}... is too long for a directory")
+    return path
+
+
+def is_result(path: str | Path) -> bool:
+    """True if ``path`` is a statebiz result directory (it holds a ``manifest.json``)."""
+    return (Path(path) / "manifest.json").is_file()
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            return p
+    return Path(".")
+
+
+def check_space(out_dir: str | Path, error: type[Exception] = InputError) -> None:
+    """Check that a result can be created at ``out_dir``: its nearest existing ancestor is a
+    directory in which a probe file can be created (so root's permission bypass and read-only
+    mounts are caught alike), with at least :data:`MIN_FREE_BYTES` free.
+
+    Raises:
+        ``error``: one line naming the directory and the reason.
+    """
+    out_dir = Path(out_dir)
+    base = _existing_ancestor(out_dir.parent if not out_dir.is_dir() else out_dir)
+    if not base.is_dir():
+        raise error(f"{out_dir}: cannot be created: {base} is not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".statebiz-probe.", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise error(f"{out_dir}: cannot write in {base}: {err.strerror or err}") from None
+    try:
+        free = shutil.disk_usage(base).free
+    except OSError:
+        return
+    if free < MIN_FREE_BYTES:
+        raise error(f"{out_dir}: only {free >> 20} MB free in {base}; expected at least {MIN_FREE_BYTES >> 20} MB")
+
+
 def check_writable(out_dir: str | Path, overwrite: bool) -> None:
-    """Raise before any work is done if the result directory exists and may not be replaced.
+    """Raise before any work is done if the result directory cannot be written or replaced.
+
+    With ``overwrite``, only a statebiz result (a directory with a manifest) or an empty
+    directory may be replaced; never a file or a directory of other files.
 
     Raises:
         ResultExistsError: ``out_dir`` exists and ``overwrite`` is false.
-        NotADirectoryError: the parent of ``out_dir`` is a file.
+        InputError: ``out_dir`` is not a statebiz result, or cannot be written (permissions, space).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise ResultExistsError(f"{out_dir}: a result is already there; pass --overwrite to replace it")
-    parent = out_dir.parent
-    if parent.exists() and not parent.is_dir():
-        raise NotADirectoryError(f"{parent}: not a directory")
+    if out_dir.exists() or out_dir.is_symlink():
+        if not overwrite:
+            raise ResultExistsError(f"{out_dir}: a result is already there; pass --overwrite to replace it")
+        if out_dir.is_symlink() or not out_dir.is_dir():
+            raise InputError(f"{out_dir}: is a file, not a statebiz result; --overwrite replaces only results")
+        if not is_result(out_dir) and any(out_dir.iterdir()):
+            raise InputError(
+                f"{out_dir}: holds files but no manifest.json, so it is not a statebiz result; "
+                "--overwrite replaces only results (move them away, or choose another --out)"
+            )
+    check_space(out_dir)
+
+
+def _stale_names(name: str) -> re.Pattern:
+    return re.compile(rf"\.{re.escape(name)}\.(?:[a-z0-9_]{{8}}\.tmp|old\.\d+)")
+
+
+def clean_stale(out_dir: str | Path) -> list[Path]:
+    """Remove what killed writers of ``out_dir`` left beside it (staged ``.NAME.XXXXXXXX.tmp``
+    directories, ``.NAME.old.PID`` leftovers); call it holding :func:`result_lock`. Returns them."""
+    out_dir = Path(out_dir)
+    if not out_dir.parent.is_dir():
+        return []
+    pattern = _stale_names(out_dir.name)
+    gone = []
+    for p in out_dir.parent.iterdir():
+        if pattern.fullmatch(p.name):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
+
+def _lock_holder(fd: int) -> dict[str, Any]:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        doc = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
+        return doc if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def result_lock(out_dir: str | Path, quiet: bool = False) -> Iterator[Path]:
+    """Hold the advisory lock of a result directory for the ``with`` block (one writer at a time).
+
+    The lock is ``flock`` on ``.NAME.lock`` beside ``out_dir`` (so a result that is replaced
+    by a rename stays locked); it records the holder's PID, host and start time. The kernel
+    drops the lock when its holder dies: a lock file still naming another process is stale
+    and is taken over, with a message. Staged leftovers of killed writers are removed once the
+    lock is held (:func:`clean_stale`).
+
+    Raises:
+        LockedError: another process holds the lock (the message names its PID and host).
+    """
+    out_dir = Path(out_dir)
+    check_space(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    path = out_dir.parent / f".{out_dir.name}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            h = _lock_holder(fd)
+            os.close(fd)
+            raise LockedError(
+                f"{out_dir}: in use by another statebiz process (PID {h.get('pid', '?')} on host "
+                f"{h.get('host', '?')}, since {h.get('since', '?')}); wait for it to finish or stop it"
+            ) from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder released and removed the file meanwhile: lock the new one
+    try:
+        old = _lock_holder(fd)
+        if old.get("pid") and not quiet:
+            print(
+                f"statebiz: {out_dir}: took over a stale lock (PID {old['pid']} on host {old.get('host', '?')} "
+                "is gone)",
+                file=sys.stderr,
+            )
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": _dt.datetime.now().isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        os.fsync(fd)
+        clean_stale(out_dir)
+        yield path
+    finally:
+        Path(path).unlink(missing_ok=True)  # released cleanly: nothing left (unlinked while still locked)
+        os.close(fd)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -214,7 +435,9 @@ def staged_directory(out_dir: str | Path, overwrite: bool = False) -> Iterator[P
         ResultExistsError: ``out_dir`` exists and ``overwrite`` is false (before anything is created).
     """
     out_dir = Path(out_dir)
-    check_writable(out_dir, overwrite)
+    if (out_dir.exists() or out_dir.is_symlink()) and not overwrite:
+        raise ResultExistsError(f"{out_dir}: a result is already there; pass --overwrite to replace it")
+    check_space(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
@@ -247,6 +470,10 @@ def _swap_in(tmp: Path, out_dir: Path, overwrite: bool) -> None:
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
+        _fsync_directory(out_dir.parent)
+
+
+# --------------------------------------------------------------------------- provenance
 
 
 # --------------------------------------------------------------------------- provenance
@@ -266,6 +493,18 @@ def package_versions(extra: Iterable[str] = ()) -> dict[str, str]:
     for name in (*PACKAGES, *extra):
         out[name] = package_version(name)
     return out
+
+
+#: The lock file of exact dependency versions (``make lock`` regenerates it).
+LOCK_FILE = REPO_ROOT / "requirements.lock"
+
+
+def lock_hash() -> str:
+    """SHA-256 (first 16 hex digits) of the dependency lock file, or 'none' if there is none."""
+    try:
+        return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "none"
 
 
 def git_commit() -> str:

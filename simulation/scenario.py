@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .io import load_toml
+from .io import check_name, load_toml
 from .parameters import (  # noqa: F401 - re-exported: the scenario API predates the registry module
     BY_NAME,
     GOVERNANCE_PRESETS,
@@ -54,6 +54,8 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, str]
         if key in META_KEYS:
             if not isinstance(value, str):
                 raise ScenarioError(f"{path}: '{key}' = {value!r} is not allowed; expected a string")
+            if key == "name":
+                check_name(value, str(path), error=ScenarioError)
             meta[key] = value
         elif isinstance(value, dict):
             if key not in SECTIONS:

@@ -493,3 +493,13 @@ transparency = { low = 0.0, high = 1.0 }
     for col in ("mu_star", "sigma", "mu_star_conf", "mu_star_seed_low", "mu_star_seed_high", "noise_share"):
         assert col in sens.columns and sens[col].notna().all(), col
     assert (tmp_path / "m" / "analysis" / "sensitivity.png") in result["files"]
+
+
+def test_design_size_is_computed_without_enumeration_for_every_shipped_experiment():
+    """The size check before enumeration agrees with the enumeration (crossed designs included)."""
+    from simulation.runs.design import design_points
+    from simulation.runs.spec import design_size
+
+    for name in ("regime_map", "levers_morris", "robust_levers"):
+        spec = load_experiment(REPO_ROOT / "experiments" / f"{name}.toml")
+        assert design_size(spec.design, list(spec.factors)) == len(design_points(spec)), name

@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..io import check_writable, git_commit, jsonable, model_version, package_versions, staged_directory
+from ..io import (
+    check_writable,
+    git_commit,
+    jsonable,
+    model_version,
+    package_versions,
+    result_dir,
+    result_lock,
+    staged_directory,
+)
 from ..runs.seeds import replication_seeds
+from ..scenario import ScenarioError
 from . import html, stats
 from .config import CompareConfig
 from .content import ReportContext
@@ -54,14 +64,14 @@ def run_compare(
         ResultExistsError: ``out_dir`` exists and ``overwrite`` is false (checked before any run).
         RunFailure: a model run raised (nothing is written).
     """
-    out_dir = Path(out_dir) if out_dir is not None else Path("results") / config.name
+    out_dir = result_dir(config.name, out_dir, origin=str(config.path), error=ScenarioError)
     check_writable(out_dir, overwrite)
     started = time.perf_counter()
-    res = execute(config, backend=backend, workers=workers, address=address, progress=progress)
-    run_wall = time.perf_counter() - started
-
-    with staged_directory(out_dir, overwrite) as tmp:
-        statements, files = _write(config, res, tmp, started, run_wall, backend, workers, address, command)
+    with result_lock(out_dir, quiet=progress is False):
+        res = execute(config, backend=backend, workers=workers, address=address, progress=progress)
+        run_wall = time.perf_counter() - started
+        with staged_directory(out_dir, overwrite) as tmp:
+            statements, files = _write(config, res, tmp, started, run_wall, backend, workers, address, command)
     return CompareResult(out_dir, time.perf_counter() - started, res["runs"], statements, files)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..io import load_toml, suggest
+from ..io import check_name, load_toml, suggest
 from ..runs.spec import REPO_ROOT, ExperimentSpec, load_experiment
 from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 
@@ -122,6 +122,13 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
         raise ScenarioError(
             f"{path}: 'quick.{name}.experiment' is not allowed; the quick run uses the same experiment file"
         )
+    for where, table in ((name, raw), (f"quick.{name}", over)):
+        if not isinstance(table.get("base", {}), dict):
+            raise ScenarioError(f"{path}: '{where}.base' = {table['base']!r} is not allowed; expected a table")
+        if not isinstance(table.get("experiment", ""), str):
+            raise ScenarioError(
+                f"{path}: '{where}.experiment' = {table['experiment']!r} is not allowed; expected a path"
+            )
     merged = raw | over
     experiment = None
     if name != "paired":
@@ -213,6 +220,9 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     if "seed" not in raw:
         raise ScenarioError(f"{path}: 'seed' is missing; expected the root seed, a non-negative integer")
     seed = _int(path, "seed", raw["seed"], 0, 2**63 - 1)
+    for k in ("scenario", "calibrated_scenario"):
+        if not isinstance(raw.get(k, ""), str):
+            raise ScenarioError(f"{path}: '{k}' = {raw[k]!r} is not allowed; expected a scenario file's path")
     calibrated = False
     scenario_path = _locate(path, raw["scenario"])
     if "calibrated_scenario" in raw:
@@ -230,6 +240,10 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
         for name in PART_KEYS
         if name in raw
     }
+    if "name" in raw:
+        check_name(raw["name"], str(path), error=ScenarioError)
+    if not isinstance(raw.get("description", ""), str):
+        raise ScenarioError(f"{path}: 'description' = {raw['description']!r} is not allowed; expected a string")
     config = CompareConfig(
         name=raw.get("name", path.stem),
         description=raw.get("description", ""),

@@ -179,7 +179,7 @@ def execute(
     )
     try:
         with open_executor(backend, workers, address) as pool:
-            for task_id, row in evaluate(p.tasks, pool.executor, pool.window):
+            for task_id, row in evaluate(p.tasks, pool.executor, pool.window, restart=pool.restart, alive=pool.alive):
                 if row.get("error") is not None:
                     m = p.meta[task_id]
                     raise RunFailure(

@@ -91,12 +91,18 @@ def load(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if not results_dir.is_dir():
         raise AnalysisError(f"{results_dir}: no such results directory")
     path = results_dir / MANIFEST
+    fix = f"rerun the `statebiz sweep` that wrote {results_dir} to rebuild it (finished runs are kept)"
     if not path.is_file():
+        if (results_dir / "experiment.toml").is_file():
+            raise AnalysisError(f"{results_dir}: no {MANIFEST}; {fix}")
         raise AnalysisError(f"{results_dir}: no {MANIFEST}; expected the directory a `statebiz sweep` wrote")
     try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise AnalysisError(f"{path}: malformed JSON: {err}") from None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as err:
+        raise AnalysisError(f"{path}: malformed JSON: {' '.join(str(err).split())}; {fix}") from None
+    needed = ("factors", "outcomes", "design", "experiment", "replications", "design_points", "root_seed")
+    if not isinstance(manifest, dict) or any(k not in manifest for k in needed):
+        raise AnalysisError(f"{path}: not a sweep's manifest; {fix}")
     try:
         table = read_results(results_dir)
     except FileNotFoundError as err:

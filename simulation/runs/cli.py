@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import CancelledError
 
 BACKEND_CHOICES = ("serial", "processes", "dask", "mpi")
 BACKEND_HELP = (
@@ -89,6 +90,11 @@ def add_subcommands(sub) -> None:
         help="runs per Parquet part (a part is also written every 30 s); default 16",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--allow-mixed-versions",
+        action="store_true",
+        help="resume even if earlier runs were made with other versions of numpy, scipy, mesa or networkx",
+    )
     analyze = sub.add_parser("analyze", help="summary tables, paired differences, sensitivity indices and figures")
     analyze.add_argument("results", help="results directory of a sweep, e.g. results/regime_map")
     discover = sub.add_parser(
@@ -129,14 +135,24 @@ def sweep_command(args) -> int:
             batch_size=args.batch_size,
             progress=False if args.quiet else None,
             command=" ".join(["statebiz", *sys.argv[1:]]),
+            allow_mixed_versions=args.allow_mixed_versions,
         )
-    except KeyboardInterrupt:
-        print("statebiz: interrupted; finished runs are saved, rerun the same command to resume", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        why = "terminated" if type(err).__name__ == "Terminated" else "interrupted"
+        print(f"statebiz: {why}; finished runs are saved, rerun the same command to resume", file=sys.stderr)
         return 130
+    except CancelledError:  # e.g. the Dask scheduler went away and the client cancelled the runs
+        raise ScenarioError(
+            f"{args.dask_address or args.backend}: the backend lost its runs (scheduler gone?); "
+            "finished runs are saved, rerun the same command to resume"
+        ) from None
     except OSError as err:
-        if type(err).__name__ in ("ResultExistsError", "NotADirectoryError"):
+        if type(err).__name__ in ("ResultExistsError", "NotADirectoryError") or err.errno is not None:
             raise
-        raise ScenarioError(f"{args.dask_address or 'backend'}: {err}") from None
+        message = " ".join(str(err).split())
+        raise ScenarioError(
+            f"{args.dask_address or 'backend'}: {message}; finished runs are saved, rerun the same command to resume"
+        ) from None
     wall = time.perf_counter() - started
     print(
         f"{spec.name}: {report.total} runs; "

@@ -23,11 +23,13 @@ The sweep (``runs/sweep.py``), the comparison (``report/runs.py``) and the calib
 from __future__ import annotations
 
 import os
+import re
+import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +49,14 @@ DASK_WORKER_CONFIG = {
 
 #: A task: (task_id, run function, parameters, seed, reported quarters, outcomes to keep).
 Task = tuple[int, Callable, dict, int, int, tuple]
+#: How often a task whose worker process died is tried again before it is recorded as failed.
+RETRIES = 2
+#: Seconds a sweep waits with no worker left (every Dask worker gone) before it stops with a message.
+NO_WORKER_SECONDS = float(os.environ.get("STATEBIZ_NO_WORKER_SECONDS", "120"))
+
+
+class NoWorkersError(OSError):
+    """No worker has been left to run the tasks for :data:`NO_WORKER_SECONDS`."""
 
 
 # --------------------------------------------------------------------------- tasks
@@ -75,27 +85,96 @@ def execute(task: Task) -> tuple[int, dict[str, Any]]:
     return task_id, row
 
 
-def evaluate(tasks: Iterable[Task], executor: Executor, window: int = 4) -> Iterator[tuple[int, dict[str, Any]]]:
+def evaluate(
+    tasks: Iterable[Task],
+    executor: Executor,
+    window: int = 4,
+    restart: Callable[[], Executor] | None = None,
+    retries: int = RETRIES,
+    alive: Callable[[], bool] | None = None,
+    no_worker_seconds: float | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Run ``tasks`` on ``executor`` and yield ``(task_id, row)`` as each finishes.
 
     At most ``window`` tasks are submitted and unfinished at a time (the next task is taken
     from ``tasks`` only when one finishes). Leaving the loop early cancels what has not started.
+
+    When a worker process dies (the executor breaks) and ``restart`` gives a fresh executor,
+    the tasks that were in flight are submitted again, each at most ``retries`` times, and
+    then yielded as failed runs (``error`` says the worker died); the others go on.
+
+    ``alive()`` says whether the backend has any worker left; when it has had none for
+    ``no_worker_seconds`` (default :data:`NO_WORKER_SECONDS`), :class:`NoWorkersError` is raised.
     """
     window = max(1, int(window))
     tasks = iter(tasks)
-    pending: set[Future] = set()
+    pending: dict[Future, Task] = {}
+    tries: dict[int, int] = {}
+    fresh: list[Task] = []  # taken from tasks but not submitted (the pool broke): never charged
+    suspects: list[Task] = []  # in flight when a worker died: run again one at a time
+    reason = "a worker process died"
+    limit = NO_WORKER_SECONDS if no_worker_seconds is None else no_worker_seconds
+    alone_since: float | None = None
+
+    def submit(task: Task) -> bool:
+        try:
+            pending[executor.submit(execute, task)] = task
+            return True
+        except BrokenExecutor:
+            if restart is None:
+                raise
+            fresh.append(task)
+            return False
+
+    def refill() -> None:
+        while not suspects and len(pending) < window:
+            task = fresh.pop(0) if fresh else next(tasks, None)
+            if task is None or not submit(task):
+                return
+
     try:
-        for task in tasks:
-            pending.add(executor.submit(execute, task))
-            if len(pending) >= window:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        refill()
+        while pending or fresh or suspects:
+            if not pending:
+                if suspects:  # isolate: a suspect that breaks the pool alone is the one to blame
+                    submit(suspects.pop(0))
+                else:
+                    refill()
+                if not pending:  # the pool is broken before anything ran
+                    executor = restart()
+                    continue
+            poll = None if alive is None else min(5.0, max(limit / 4, 0.01))
+            done, _ = wait(list(pending), timeout=poll, return_when=FIRST_COMPLETED)
+            if alive is not None and not done:
+                if alive():
+                    alone_since = None
+                else:
+                    alone_since = alone_since or time.monotonic()
+                    if time.monotonic() - alone_since >= limit:
+                        raise NoWorkersError(f"no worker left to run the tasks for {limit:.0f} s; stopped")
+            broken: list[Task] = []
             for fut in done:
-                yield fut.result()
-                nxt = next(tasks, None)
-                if nxt is not None:
-                    pending.add(executor.submit(execute, nxt))
+                task = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenExecutor as err:
+                    if restart is None:
+                        raise
+                    broken.append(task)
+                    reason = f"{type(err).__name__}: a worker process died"
+                    continue
+                yield result
+            if broken:  # every task in flight went down with the pool
+                broken += list(pending.values())
+                pending.clear()
+                executor = restart()
+                for task in broken:
+                    tries[task[0]] = tries.get(task[0], 0) + 1
+                    if tries[task[0]] > retries:
+                        yield task[0], {"error": f"{reason} ({retries + 1} tries)", "elapsed_s": float("nan")}
+                    else:
+                        suspects.append(task)
+            refill()
     finally:
         for fut in pending:
             fut.cancel()
@@ -139,6 +218,8 @@ class Pool:
     backend: str
     executor: Executor
     slots: int  # tasks that run at the same time (workers)
+    restart: Callable[[], Executor] | None = None  # a fresh executor after a worker died (processes)
+    alive: Callable[[], bool] | None = None  # whether any worker is left (dask)
 
     @property
     def window(self) -> int:
@@ -160,8 +241,36 @@ def check_backend(backend: str) -> None:
         raise ValueError(f"backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def _init_worker() -> None:
+def _watch_parent(pid: int) -> None:
+    """Exit this process as soon as process ``pid`` (the driver) is gone."""
+    try:
+        import select
+
+        fd = os.pidfd_open(pid)
+        select.select([fd], [], [])
+    except (AttributeError, OSError):  # no pidfd (old kernel, not Linux): poll
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    os._exit(3)
+
+
+def watch_parent(pid: int) -> None:
+    """Start a daemon thread that ends this worker process when the driver ``pid`` exits,
+    however it exits (a SIGKILL included), so that no worker outlives its sweep."""
+    threading.Thread(target=_watch_parent, args=(pid,), daemon=True, name="statebiz-watch-parent").start()
+
+
+def _init_worker(parent: int | None = None) -> None:
     os.environ.update(SINGLE_THREAD_ENV)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    if parent is not None:
+        watch_parent(parent)
 
 
 def _single_threaded() -> bool:
@@ -187,18 +296,42 @@ def _process_context():
     return mp.get_context("spawn")
 
 
-def check_dask_address(address: str, timeout: str = "15s") -> None:
+_DASK_ADDRESS = re.compile(r"(?:(tcp|tls|ucx|inproc)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?/?")
+
+
+def parse_dask_address(address: str) -> str:
+    """Check the form of a Dask scheduler address (``tcp://host:port``, ``tls://…``, or ``host:port``).
+
+    Raises:
+        ValueError: one line saying what is wrong (e.g. the dashboard's http:// address).
+    """
+    if address.startswith(("http://", "https://")):
+        raise ValueError(
+            f"{address!r} is a web (dashboard) address; expected the scheduler's, e.g. tcp://10.0.0.5:8786"
+        )
+    found = _DASK_ADDRESS.fullmatch(address.strip())
+    if not found or (found[3] is not None and not 0 < int(found[3]) < 65536):
+        raise ValueError(f"{address!r} is not a scheduler address; expected e.g. tcp://10.0.0.5:8786")
+    return address.strip()
+
+
+def check_dask_address(address: str, timeout: str = "5s") -> None:
     """Connect to a Dask scheduler once, so that a wrong address fails before anything is written.
 
     Raises:
-        OSError: the scheduler cannot be reached (with the address in the message).
+        OSError: the address is malformed or the scheduler cannot be reached within ``timeout``
+        (with the address in the message).
     """
+    try:
+        parse_dask_address(address)
+    except ValueError as err:
+        raise OSError(str(err)) from None
     from distributed import Client
 
     try:
         Client(address, timeout=timeout).close()
-    except (OSError, TimeoutError) as err:
-        raise OSError(f"cannot reach a Dask scheduler at {address}: {err}") from None
+    except (OSError, TimeoutError, ValueError, TypeError) as err:
+        raise OSError(f"cannot reach a Dask scheduler at {address} within {timeout}: {err}") from None
 
 
 def mpi_available() -> bool:
@@ -232,11 +365,29 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
     elif backend == "processes":
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=_init_worker)
+        current: list[ProcessPoolExecutor] = []
+
+        def start() -> ProcessPoolExecutor:
+            if current:  # a worker died: the old pool is broken; stop what is left of it
+                _stop_processes(current.pop())
+            current.append(
+                ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=_process_context(),
+                    initializer=_init_worker,
+                    initargs=(os.getpid(),),
+                )
+            )
+            return current[0]
+
+        pool = Pool(backend, start(), workers, restart=start)
         try:
-            yield Pool(backend, pool, workers)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            yield pool
+        except BaseException:
+            _stop_processes(current[0])  # interrupted or failed: do not wait for runs in flight
+            raise
+        else:
+            current[0].shutdown(wait=True, cancel_futures=True)
     elif backend == "dask":
         from distributed import Client
 
@@ -259,7 +410,7 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             client = Client(cluster)
         try:
             slots = sum(client.nthreads().values()) or workers
-            yield Pool(backend, client.get_executor(pure=False), slots)
+            yield Pool(backend, client.get_executor(pure=False), slots, alive=lambda: bool(client.nthreads()))
         finally:
             client.close()
             if cluster is not None:
@@ -278,6 +429,22 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             yield Pool(backend, pool, slots)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_processes(pool) -> None:
+    """Shut a ProcessPoolExecutor down at once: cancel what waits, kill its worker processes."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for proc in procs:
+        try:
+            proc.join(5)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
 
 
 def run_tasks(

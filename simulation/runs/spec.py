@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..io import jsonable, load_toml, suggest
+from ..io import check_name, jsonable, load_toml, suggest
 from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +73,36 @@ RESERVED_COLUMNS = ("run_key", "point", "replication", "seed", "error", "elapsed
 MAX_RUNS = 10_000_000
 #: Designs of the states of the world in a crossed design, and their keys.
 STATE_DESIGN_KEYS = {"factorial": ("type",), "lhs": ("type", "samples")}
+
+#: The most design points an experiment may have (checked before the design is enumerated).
+MAX_POINTS = 200_000
+
+
+def design_size(design: dict[str, Any], factors: list[Factor]) -> int:
+    """The number of design points, computed without enumerating them."""
+    if not factors:
+        return 1
+    if "states" in design:  # a crossed design: every policy in every state of the world
+        levers = [f for f in factors if f.role == "lever"]
+        uncertainties = [f for f in factors if f.role != "lever"]
+        policies = design_size({k: v for k, v in design.items() if k != "states"}, levers)
+        if design["states"]["type"] == "factorial":
+            return policies * design_size({"type": "factorial"}, uncertainties)
+        listed = [f for f in uncertainties if f.values is not None]
+        ranged = len(listed) < len(uncertainties)
+        return policies * (design["states"]["samples"] if ranged else 1) * design_size({"type": "factorial"}, listed)
+    d = len(factors)
+    kind = design["type"]
+    if kind == "factorial":
+        size = 1
+        for f in factors:
+            size *= len(f.factorial_values())
+        return size
+    if kind == "lhs":
+        return design["samples"]
+    if kind == "sobol":
+        return design["samples"] * (2 * d + 2 if design["second_order"] else d + 2)
+    return design["trajectories"] * (d + 1)  # morris
 
 
 @dataclass(frozen=True)
@@ -279,8 +309,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         if key in raw and not isinstance(raw[key], str):
             raise ScenarioError(f"{path}: '{key}' = {raw[key]!r} is not allowed; expected a string")
     name = raw.get("name", path.stem)
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ScenarioError(f"{path}: 'name' = {name!r} is not allowed; expected a plain name usable as a directory")
+    check_name(name, str(path), error=ScenarioError)
     if "scenario" not in raw:
         raise ScenarioError(
             f"{path}: 'scenario' is missing; "
@@ -416,6 +445,12 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         description=raw.get("description", ""),
         targets=targets,
     )
+    size = design_size(design, factors)
+    if size > MAX_POINTS or size * replications > MAX_RUNS:
+        raise ScenarioError(
+            f"{path}: the design has {size} points x {replications} replications = {size * replications} runs; "
+            f"expected at most {MAX_POINTS} points and {MAX_RUNS} runs (fewer levels or samples)"
+        )
     from .design import design_points  # validates every design point (e.g. budget shares summing over 1)
 
     n_points = len(design_points(spec))

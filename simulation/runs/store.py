@@ -14,6 +14,12 @@ already stored and skips those runs. A failed run is stored with its error and r
 the next resume; when reading back, the last row of a (design point, replication) wins.
 Design points with identical parameters (Morris trajectories can share points) share the
 run key of a replication: that run executes once and is stored once per design point.
+
+Self-healing: :meth:`ResultStore.verify` reads every part; a part that cannot be read is
+moved to ``quarantine/`` with a one-line message (how many runs it held, from the
+manifest's ``parts`` record) and its runs count as missing, so a resume runs them again.
+A missing or damaged manifest is rebuilt when every stored run key belongs to the
+experiment being resumed (:meth:`ResultStore.prepare`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import json
 import os
 import re
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +39,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..io import ResultExistsError, atomic_write_bytes, atomic_write_json
+from ..io import InputError, ResultExistsError, atomic_write_bytes, atomic_write_json
 from ..scenario import BY_NAME
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 MANIFEST = "manifest.json"
+QUARANTINE = "quarantine"
+
+
+def _say(message: str) -> None:
+    print(f"statebiz: {message}", file=sys.stderr)
 
 
 def run_key(version: str, params: dict[str, Any], seed: int) -> str:
@@ -68,6 +81,7 @@ class ResultStore:
 
     def __init__(self, directory: str | Path):
         self.dir = Path(directory)
+        self.written: dict[str, int] = {}  # part file -> rows, of the parts this store wrote
 
     # -- reading ---------------------------------------------------------------------------------
     def parts(self) -> list[Path]:
@@ -84,9 +98,10 @@ class ResultStore:
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
+        return doc if isinstance(doc, dict) else None
 
     def key_status(self) -> dict[str, bool]:
         """run_key -> True if the latest stored row of that key succeeded."""
@@ -97,18 +112,80 @@ class ResultStore:
                 status[key] = err is None
         return status
 
+    def stored_keys(self) -> set[str]:
+        """Every run key in the (readable) part files."""
+        keys: set[str] = set()
+        for part in self.parts():
+            try:
+                keys.update(pq.read_table(part, columns=["run_key"]).column("run_key").to_pylist())
+            except (pa.ArrowException, OSError, KeyError):
+                continue
+        return keys
+
+    def verify(self, say: Callable[[str], None] = _say) -> list[tuple[str, int | None]]:
+        """Read every part file; move each that cannot be read to ``quarantine/`` with a one-line
+        message. Returns the quarantined parts with the number of runs each held (None: unknown)."""
+        held = (self.manifest() or {}).get("parts", {})
+        moved = []
+        for part in self.parts():
+            try:
+                table = pq.read_table(part)
+                table.column("run_key")
+                table.column("error")
+            except (pa.ArrowException, OSError, KeyError, ValueError) as err:
+                runs = held.get(part.name) if isinstance(held, dict) else None
+                target = self.dir / QUARANTINE / part.name
+                target.parent.mkdir(exist_ok=True)
+                os.replace(part, target)
+                what = f"its {runs} runs" if isinstance(runs, int) else "its runs"
+                why = " ".join(str(err).split())[:120]
+                say(
+                    f"{part}: damaged ({type(err).__name__}: {why}); moved to {target}; "
+                    f"{what} count as missing and run again on resume"
+                )
+                moved.append((part.name, runs if isinstance(runs, int) else None))
+        return moved
+
     # -- writing ---------------------------------------------------------------------------------
-    def prepare(self, fingerprint: str, overwrite: bool, describe: str) -> None:
+    def prepare(self, fingerprint: str, overwrite: bool, describe: str, keys: set[str] | None = None, say=_say) -> None:
         """Create the directory, or check that it holds this same experiment.
+
+        ``keys``: the run keys of the experiment. When the manifest is missing or damaged but
+        the directory holds parts whose every run key is one of ``keys``, they are this
+        experiment's runs: they are kept (and the manifest is rebuilt by the sweep).
 
         Raises:
             ResultExistsError: the directory holds something else and ``overwrite`` is false.
+            InputError: the directory holds things that are not a statebiz result (never replaced).
         """
         if self.dir.exists() and not self.dir.is_dir():
             raise NotADirectoryError(f"{self.dir}: not a directory")
-        if self.dir.exists() and any(self.dir.iterdir()):
+        if self.dir.exists() and any(p.name != QUARANTINE for p in self.dir.iterdir()):
             manifest = self.manifest()
-            same = manifest is not None and manifest.get("experiment_id") == fingerprint
+            if manifest is None and self.parts():
+                stored = self.stored_keys()
+                if keys is not None and stored <= keys:
+                    state = "missing" if not (self.dir / MANIFEST).exists() else "damaged"
+                    say(
+                        f"{self.dir}: manifest.json is {state}; the {len(self.parts())} part files hold runs of "
+                        "this experiment only: they are kept and the manifest is rebuilt"
+                    )
+                    self.dir.mkdir(parents=True, exist_ok=True)
+                    return self._clean_tmp()
+                raise InputError(
+                    f"{self.dir}: manifest.json is missing or damaged and its part files hold runs of another "
+                    "experiment or model version; they are left alone (move them away, or choose another --out)"
+                )
+            if manifest is None and not overwrite:
+                raise ResultExistsError(
+                    f"{self.dir}: holds files that are not an experiment's results; choose another --out"
+                )
+            if manifest is None:
+                raise InputError(
+                    f"{self.dir}: holds files but no manifest.json, so it is not a statebiz result; "
+                    "--overwrite replaces only results (move them away, or choose another --out)"
+                )
+            same = manifest.get("experiment_id") == fingerprint
             if not same and not overwrite:
                 if manifest is None:
                     what = "files that are not an experiment's results"
@@ -127,6 +204,9 @@ class ResultStore:
                 self.dir.rename(old)
                 shutil.rmtree(old, ignore_errors=True)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._clean_tmp()
+
+    def _clean_tmp(self) -> None:
         for stale in self.dir.glob(".*.tmp"):  # a temp file left by a killed writer
             stale.unlink(missing_ok=True)
 
@@ -144,9 +224,15 @@ class ResultStore:
         table = pa.table(columns, schema=schema_)
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
-        path = self.dir / f"part-{self.next_part_number():05d}.parquet"
-        atomic_write_bytes(path, sink.getvalue().to_pybytes())
-        return path
+        data = sink.getvalue().to_pybytes()
+        while True:  # the next free number; never replaces a part another writer put there
+            path = self.dir / f"part-{self.next_part_number():05d}.parquet"
+            try:
+                atomic_write_bytes(path, data, exclusive=True)
+            except FileExistsError:
+                continue
+            self.written[path.name] = len(rows)
+            return path
 
     def write_manifest(self, doc: dict[str, Any]) -> None:
         """Replace the manifest by ``doc``, atomically."""
@@ -157,6 +243,7 @@ def read_results(directory: str | Path, latest: bool = True) -> pd.DataFrame:
     """All rows of a results directory, one per (design point, replication), the latest row winning,
     sorted by (design point, replication) so the table does not depend on completion order."""
     store = ResultStore(directory)
+    store.verify()
     parts = store.parts()
     if not parts:
         raise FileNotFoundError(f"{directory}: no result parts (part-*.parquet) there")

@@ -11,13 +11,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_write_text, git_commit, model_version, package_versions
+from ..io import (
+    InputError,
+    atomic_write_text,
+    check_space,
+    git_commit,
+    lock_hash,
+    model_version,
+    package_versions,
+    result_dir,
+    result_lock,
+)
 from .design import design_points, point_params
 from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
 from .store import ResultStore, run_key, schema
 
 EXTRA_PACKAGES = ("salib", "dask", "distributed")
+#: Packages whose versions must agree between the sessions of one sweep (else its runs mix numerics).
+NUMERIC_PACKAGES = ("numpy", "scipy", "mesa", "networkx")
+
+
+def check_versions(old: dict[str, Any], out_dir: Path, allow_mixed: bool, say: Callable[[str], None]) -> None:
+    """Compare the numeric packages' versions of the earlier sessions (``old`` manifest) with
+    this Python's; differences are a warning with ``allow_mixed``, else refused.
+
+    Raises:
+        InputError: versions differ and ``allow_mixed`` is false.
+    """
+    before = old.get("package_versions") if isinstance(old.get("package_versions"), dict) else {}
+    now = package_versions()
+    diff = [f"{p} {before[p]} -> {now[p]}" for p in NUMERIC_PACKAGES if p in before and before[p] != now.get(p)]
+    if not diff:
+        return
+    message = f"{out_dir}: its runs were made with other package versions ({', '.join(diff)})"
+    if not allow_mixed:
+        raise InputError(f"{message}; pass --allow-mixed-versions to add runs anyway, or --out for a fresh directory")
+    say(f"warning: {message}; mixing them as --allow-mixed-versions asks")
 
 
 @dataclass
@@ -67,6 +97,7 @@ def run_sweep(
     batch_seconds: float = 30.0,
     progress: bool | None = None,
     command: str | None = None,
+    allow_mixed_versions: bool = False,
 ) -> SweepReport:
     """Run (or resume) an experiment and store its results in ``out_dir`` (default ``results/<name>``).
 
@@ -74,22 +105,69 @@ def run_sweep(
     :func:`~simulation.runs.evaluator.run_one`, the model; a
     top-level, importable function); a run that raises is stored with its error.
 
+    The whole sweep holds the lock of ``out_dir`` (:func:`~simulation.io.result_lock`).
+
     Raises:
         ResultExistsError: ``out_dir`` holds another experiment's results and ``overwrite`` is false.
+        InputError: ``out_dir`` cannot be written, is locked by another sweep, is not a statebiz
+            result, or holds runs made with other package versions (without ``allow_mixed_versions``).
     """
     check_backend(backend)
-    from tqdm import tqdm
 
     run_fn = run_fn or run_one
     started = time.perf_counter()
-    out_dir = Path(out_dir) if out_dir is not None else Path("results") / spec.name
+    out_dir = result_dir(spec.name, out_dir, origin=str(spec.path))
+    check_space(out_dir)
     runs = plan(spec)
     if backend == "dask" and address:
         from .evaluator import check_dask_address
 
         check_dask_address(address)
+    with result_lock(out_dir, quiet=progress is False):
+        return _sweep(
+            spec,
+            out_dir,
+            runs,
+            backend,
+            workers,
+            address,
+            run_fn,
+            overwrite,
+            batch_size,
+            batch_seconds,
+            progress,
+            command,
+            allow_mixed_versions,
+            started,
+        )
+
+
+def _sweep(
+    spec,
+    out_dir,
+    runs,
+    backend,
+    workers,
+    address,
+    run_fn,
+    overwrite,
+    batch_size,
+    batch_seconds,
+    progress,
+    command,
+    allow_mixed_versions,
+    started,
+) -> SweepReport:
+    from tqdm import tqdm
+
+    def say(message: str) -> None:
+        print(f"statebiz: {message}", file=sys.stderr)
+
     store = ResultStore(out_dir)
-    store.prepare(spec.fingerprint(), overwrite, spec.name)
+    store.prepare(spec.fingerprint(), overwrite, spec.name, keys={run[3] for run in runs}, say=say)
+    old = store.manifest() or {}
+    check_versions(old, out_dir, allow_mixed_versions, say)
+    store.verify(say)
     status = store.key_status()
     todo = [run for run in runs if not status.get(run[3], False)]
     # Design points with identical parameters (Morris trajectories may share points) have the
@@ -101,8 +179,8 @@ def run_sweep(
     report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
     workers = workers or default_workers()
     row_schema = schema(spec.factors, spec.outcomes)
-    old = store.manifest() or {}
-    sessions = list(old.get("sessions", []))
+    sessions = [s for s in old.get("sessions", []) if isinstance(s, dict)]
+    parts = {p.name: n for p in store.parts() for n in [(old.get("parts") or {}).get(p.name)] if isinstance(n, int)}
     session = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host": socket.gethostname(),
@@ -128,6 +206,7 @@ def run_sweep(
         "model_version": model_version(),
         "git_commit": git_commit(),
         "package_versions": package_versions(EXTRA_PACKAGES),
+        "lock_sha256": lock_hash(),
         "root_seed": spec.seed,
         "replication_seeds": replication_seeds(spec.seed, spec.replications),
         "design_seed": design_seed(spec.seed),
@@ -172,8 +251,9 @@ def run_sweep(
                 "runs_failed": counts["failed"],
                 "runs_missing": counts["missing"],
                 "runs_skipped": report.skipped,
-                "wall_time_seconds": round(sum(s["wall_time_seconds"] for s in sessions), 3),
+                "wall_time_seconds": round(sum(s.get("wall_time_seconds", 0) for s in sessions), 3),
                 "sessions": sessions,
+                "parts": parts | store.written,
             }
         )
 
@@ -213,7 +293,9 @@ def run_sweep(
     bar.set_postfix(failed=0)
     try:
         with open_executor(backend, workers, address) as pool:
-            for task_id, result in evaluate(tasks(), pool.executor, pool.window):
+            for task_id, result in evaluate(
+                tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive
+            ):
                 if report.first_result_s is None:
                     report.first_result_s = time.perf_counter() - started
                 key = meta.pop(task_id)[3]
