@@ -92,6 +92,7 @@ from .io import (
     git_commit,
     json_text,
     load_toml,
+    lock_hash,
     package_version,
     package_versions,
     result_dir,
@@ -941,6 +942,7 @@ def run_calibration(
             "wall_time_seconds": round(wall, 1),
             "git_commit": git_commit(),
             "package_versions": package_versions(("pyabc",)),
+            "lock_sha256": lock_hash(),
             "command": command,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": {

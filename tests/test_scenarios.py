@@ -268,6 +268,9 @@ def test_cli_writes_a_complete_result(small_scenario, tmp_path, capsys):
         f"manifest parameters differ from the resolved scenario: "
         f"{ {k: (manifest['parameters'].get(k), v) for k, v in expected.items() if manifest['parameters'][k] != v} }"
     )
+    from simulation.io import lock_hash
+
+    assert manifest["lock_sha256"] == lock_hash() != "none", "the manifest records the dependency lock's hash"
     versions = manifest["package_versions"]
     for pkg in ("python", "mesa", "numpy", "pandas"):
         assert pkg in versions and versions[pkg] not in ("", "not installed"), (

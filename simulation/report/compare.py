@@ -18,6 +18,7 @@ from ..io import (
     check_writable,
     git_commit,
     jsonable,
+    lock_hash,
     model_version,
     package_versions,
     result_dir,
@@ -153,6 +154,7 @@ def _write(
         "model_version": model_version(),
         "git_commit": git_commit(),
         "package_versions": versions,
+        "lock_sha256": lock_hash(),
         "root_seed": config.seed,
         "replication_seeds": seeds,
         "parts": {
