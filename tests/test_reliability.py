@@ -322,3 +322,62 @@ def test_with_no_worker_left_the_evaluator_stops_with_a_message():
     with pytest.raises(NoWorkersError, match="no worker left"):
         list(evaluate(tasks, Deserted(), 2, alive=lambda: False, no_worker_seconds=0.3))
     assert time.monotonic() - started < 5
+
+
+# -- a Dask scheduler that dies mid-sweep ----------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _dask_cluster(port: int) -> list[subprocess.Popen]:
+    """A real scheduler on ``port`` and one single-threaded worker, each in its own session."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
+    )
+    assert _wait_for(lambda: _listening(port), timeout=60), "the Dask scheduler did not start"
+    worker = subprocess.Popen(
+        [dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--nworkers", "1", "--no-dashboard"], **quiet
+    )
+    return [scheduler, worker]
+
+
+def test_a_dask_scheduler_killed_mid_sweep_gives_one_line_and_the_sweep_resumes(tmp_path):
+    pytest.importorskip("distributed")
+    experiment(tmp_path, reps=60)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    out = tmp_path / "results" / "rel"
+    cluster = _dask_cluster(port)
+    try:
+        first = _spawn_sweep(tmp_path, "--backend", "dask", "--dask-address", address, "--batch-size", "1")
+        assert _wait_for(lambda: any(out.glob("part-*.parquet")) or first.poll() is not None, timeout=120)
+        os.killpg(cluster[0].pid, signal.SIGKILL)  # the scheduler dies; its worker is left without one
+        _, err = first.communicate(timeout=180)
+        lines = err.decode().strip().splitlines()
+        assert first.returncode == 2, f"exit {first.returncode}: {err.decode()[-2000:]}"
+        assert len(lines) == 1 and "rerun the same command" in lines[0] and "Traceback" not in err.decode()
+        done_before = len(read_results(out))
+        assert 0 < done_before < 120, "the scheduler must die mid-sweep for this test to mean anything"
+        for p in cluster:
+            os.killpg(p.pid, signal.SIGKILL)
+        cluster = _dask_cluster(port)  # a new scheduler at the same address: the same command resumes
+        second = _spawn_sweep(tmp_path, "--backend", "dask", "--dask-address", address, "--batch-size", "8")
+        _, err2 = second.communicate(timeout=300)
+        assert second.returncode == 0, err2.decode()[-2000:]
+        table = read_results(out)
+        assert len(table) == 120 and table["error"].isna().all() and table["run_key"].is_unique
+    finally:
+        for p in cluster:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

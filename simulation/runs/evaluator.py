@@ -22,6 +22,7 @@ The sweep (``runs/sweep.py``), the comparison (``report/runs.py``) and the calib
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -408,6 +409,13 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
                     env=SINGLE_THREAD_ENV,
                 )
             client = Client(cluster)
+        # once connected, the driver reports a lost scheduler or workers itself, in one line
+        # (NoWorkersError, the sweep's message); Dask's own reconnection tracebacks are not shown
+        names = [n for n in list(logging.Logger.manager.loggerDict) if n.split(".")[0] in ("distributed", "tornado")]
+        quiet = [logging.getLogger(n) for n in ("distributed", "tornado", *names)]
+        levels = [q.level for q in quiet]
+        for q in quiet:
+            q.setLevel(logging.CRITICAL + 1)
         try:
             slots = sum(client.nthreads().values()) or workers
             yield Pool(backend, client.get_executor(pure=False), slots, alive=lambda: bool(client.nthreads()))
@@ -415,6 +423,8 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             client.close()
             if cluster is not None:
                 cluster.close()
+            for q, level in zip(quiet, levels):
+                q.setLevel(level)
     else:  # mpi
         # Spawned workers join this process's MPI job, whose one slot per core this idle
         # process already holds: let Open MPI place more processes than slots.
