@@ -26,6 +26,7 @@ def write_store(directory, table: pd.DataFrame, factors: list[dict], outcomes: l
         "design_points": int(table["point"].nunique()),
         "replications": int(table["replication"].nunique()),
         "outcomes": outcomes,
+        "root_seed": 0,  # every sweep's manifest has one (analysis checks for it)
     }
     (directory / "manifest.json").write_text(json.dumps(manifest))
     return directory
