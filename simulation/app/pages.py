@@ -161,17 +161,7 @@ def find_sweeps(root: Path) -> list[Path]:
 
 
 def _factors(manifest) -> list[Factor]:
-    return [
-        Factor(
-            f["name"],
-            f["role"],
-            tuple(f["values"]) if f["values"] is not None else None,
-            f["low"],
-            f["high"],
-            f["levels"],
-        )
-        for f in manifest["factors"]
-    ]
+    return [Factor.from_manifest(f) for f in manifest["factors"]]
 
 
 def regime_map_png(directory: Path, table, manifest) -> bytes | None:

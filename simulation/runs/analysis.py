@@ -538,17 +538,7 @@ def analyze(results_dir: str | Path) -> dict[str, Any]:
     """
     results_dir = Path(results_dir)
     table, manifest = load(results_dir)
-    factors = [
-        Factor(
-            f["name"],
-            f["role"],
-            tuple(f["values"]) if f["values"] is not None else None,
-            f["low"],
-            f["high"],
-            f["levels"],
-        )
-        for f in manifest["factors"]
-    ]
+    factors = [Factor.from_manifest(f) for f in manifest["factors"]]
     outcomes = list(manifest["outcomes"])
     names = [f.name for f in factors]
     design = manifest["design"]["type"]

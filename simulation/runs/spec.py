@@ -116,6 +116,12 @@ class Factor:
     high: float | None = None
     levels: int | None = None  # factorial: evenly spaced values over the range
 
+    @classmethod
+    def from_manifest(cls, entry: dict[str, Any]) -> Factor:
+        """A factor as a sweep's manifest records it."""
+        values = tuple(entry["values"]) if entry["values"] is not None else None
+        return cls(entry["name"], entry["role"], values, entry["low"], entry["high"], entry["levels"])
+
     @property
     def kind(self) -> type:
         """The parameter's value type (from the parameter registry)."""
