@@ -82,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="governance model, overriding the scenario's",
     )
+    survey.add_argument(
+        "--instrument",
+        choices=("paper", "enterprise-survey"),
+        default="paper",
+        help="paper: the paper's Tables 5-9 (default); enterprise-survey: the World Bank Enterprise "
+        "Surveys' graft questions (bribery incidence and depth, gifts 'to get things done')",
+    )
+    survey.add_argument(
+        "--sample",
+        type=integer_at_least(1, "a positive integer"),
+        default=None,
+        help="firms interviewed by the enterprise-survey instrument (default 600)",
+    )
     survey.add_argument("--json", action="store_true", help="print one JSON object instead of text tables")
     calibrate = sub.add_parser(
         "calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models"
@@ -192,9 +205,22 @@ def _survey(args) -> int:
             f"--quarter: {quarter} is not allowed; expected an integer in [0, {steps}] "
             f"(the reported quarters of {args.scenario})"
         )
+    if args.sample is not None and args.instrument != "enterprise-survey":
+        raise ScenarioError("--sample: only the enterprise-survey instrument takes a sample size")
     model = StateBusinessModel(rng=seed, **scenario.params)
     for _ in range(quarter):
         model.step()
+    if args.instrument == "enterprise-survey":
+        from .enterprise_survey import DEFAULT_SAMPLE, format_enterprise_report, simulate_enterprise_survey
+
+        try:
+            es = simulate_enterprise_survey(model, firms=args.sample or DEFAULT_SAMPLE)
+        except ValueError as err:
+            raise ScenarioError(f"{args.scenario}: cannot draw the enterprise survey's sample: {err}") from None
+        governance = scenario.params["governance"]
+        doc = es.as_dict() | {"instrument": "enterprise-survey", "scenario": scenario.name, "seed": seed}
+        print(json.dumps(doc) if args.json else format_enterprise_report(es, scenario.name, governance, seed))
+        return 0
     try:
         result = simulate_survey(model)
     except ValueError as err:

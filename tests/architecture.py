@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
     ("runs", ("simulation.runs",)),
-    ("instruments", ("simulation.survey", "simulation.runner")),
+    ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
     (
         "model",
         (
