@@ -124,205 +124,174 @@ def run_sweep(
 
         check_dask_address(address)
     with result_lock(out_dir, quiet=progress is False):
-        return _sweep(
-            spec,
-            out_dir,
-            runs,
-            backend,
-            workers,
-            address,
-            run_fn,
-            overwrite,
-            batch_size,
-            batch_seconds,
-            progress,
-            command,
-            allow_mixed_versions,
-            started,
-        )
+        from tqdm import tqdm
 
+        def say(message: str) -> None:
+            print(f"statebiz: {message}", file=sys.stderr)
 
-def _sweep(
-    spec,
-    out_dir,
-    runs,
-    backend,
-    workers,
-    address,
-    run_fn,
-    overwrite,
-    batch_size,
-    batch_seconds,
-    progress,
-    command,
-    allow_mixed_versions,
-    started,
-) -> SweepReport:
-    from tqdm import tqdm
+        store = ResultStore(out_dir)
+        store.prepare(spec.fingerprint(), overwrite, spec.name, keys={run[3] for run in runs}, say=say)
+        old = store.manifest() or {}
+        check_versions(old, out_dir, allow_mixed_versions, say)
+        store.verify(say)
+        status = store.key_status()
+        todo = [run for run in runs if not status.get(run[3], False)]
+        # Design points with identical parameters (Morris trajectories may share points) have the
+        # same run key for a replication: such a run executes once and is stored for each point.
+        same_key: dict[str, list] = {}
+        for run in todo:
+            same_key.setdefault(run[3], []).append(run)
+        unique = [group[0] for group in same_key.values()]
+        report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
+        workers = workers or default_workers()
+        row_schema = schema(spec.factors, spec.outcomes)
+        sessions = [s for s in old.get("sessions", []) if isinstance(s, dict)]
+        parts = {p.name: n for p in store.parts() for n in [(old.get("parts") or {}).get(p.name)] if isinstance(n, int)}
+        session = {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "host": socket.gethostname(),
+            "backend": backend,
+            "workers": workers if backend != "serial" else 1,
+            "dask_address": address,
+            "command": command,
+            "runs_skipped": report.skipped,
+            "runs_run": 0,
+            "runs_failed": 0,
+            "wall_time_seconds": 0.0,
+        }
+        sessions.append(session)
+        base_manifest = {
+            "experiment": {
+                "name": spec.name,
+                "description": spec.description,
+                "file": str(spec.path),
+                "text": spec.text,
+                "base_scenario": str(spec.scenario_path),
+            },
+            "experiment_id": spec.fingerprint(),
+            "model_version": model_version(),
+            "git_commit": git_commit(),
+            "package_versions": package_versions(EXTRA_PACKAGES),
+            "lock_sha256": lock_hash(),
+            "root_seed": spec.seed,
+            "replication_seeds": replication_seeds(spec.seed, spec.replications),
+            "design_seed": design_seed(spec.seed),
+            "design": spec.design,
+            "factors": [
+                {
+                    "name": f.name,
+                    "role": f.role,
+                    "values": list(f.values) if f.values is not None else None,
+                    "low": f.low,
+                    "high": f.high,
+                    "levels": f.levels,
+                }
+                for f in spec.factors
+            ],
+            "design_points": len(design_points(spec)),
+            "replications": spec.replications,
+            "quarters": spec.steps,
+            "outcomes": spec.outcomes,
+            "base_parameters": point_params(spec)[0]
+            if not spec.factors
+            else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
+            "host": socket.gethostname(),
+            "platform": platform.platform(),
+        }
+        atomic_write_text(out_dir / "experiment.toml", spec.text)
 
-    def say(message: str) -> None:
-        print(f"statebiz: {message}", file=sys.stderr)
+        def write_manifest(state: str) -> None:
+            counts = _counts(status, runs)
+            session.update(
+                runs_run=report.ran,
+                runs_failed=report.failed_now,
+                wall_time_seconds=round(time.perf_counter() - started, 3),
+                status=state,
+            )
+            store.write_manifest(
+                base_manifest
+                | {
+                    "status": state,
+                    "runs_total": len(runs),
+                    "runs_done": counts["done"],
+                    "runs_failed": counts["failed"],
+                    "runs_missing": counts["missing"],
+                    "runs_skipped": report.skipped,
+                    "wall_time_seconds": round(sum(s.get("wall_time_seconds", 0) for s in sessions), 3),
+                    "sessions": sessions,
+                    "parts": parts | store.written,
+                }
+            )
 
-    store = ResultStore(out_dir)
-    store.prepare(spec.fingerprint(), overwrite, spec.name, keys={run[3] for run in runs}, say=say)
-    old = store.manifest() or {}
-    check_versions(old, out_dir, allow_mixed_versions, say)
-    store.verify(say)
-    status = store.key_status()
-    todo = [run for run in runs if not status.get(run[3], False)]
-    # Design points with identical parameters (Morris trajectories may share points) have the
-    # same run key for a replication: such a run executes once and is stored for each point.
-    same_key: dict[str, list] = {}
-    for run in todo:
-        same_key.setdefault(run[3], []).append(run)
-    unique = [group[0] for group in same_key.values()]
-    report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
-    workers = workers or default_workers()
-    row_schema = schema(spec.factors, spec.outcomes)
-    sessions = [s for s in old.get("sessions", []) if isinstance(s, dict)]
-    parts = {p.name: n for p in store.parts() for n in [(old.get("parts") or {}).get(p.name)] if isinstance(n, int)}
-    session = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": socket.gethostname(),
-        "backend": backend,
-        "workers": workers if backend != "serial" else 1,
-        "dask_address": address,
-        "command": command,
-        "runs_skipped": report.skipped,
-        "runs_run": 0,
-        "runs_failed": 0,
-        "wall_time_seconds": 0.0,
-    }
-    sessions.append(session)
-    base_manifest = {
-        "experiment": {
-            "name": spec.name,
-            "description": spec.description,
-            "file": str(spec.path),
-            "text": spec.text,
-            "base_scenario": str(spec.scenario_path),
-        },
-        "experiment_id": spec.fingerprint(),
-        "model_version": model_version(),
-        "git_commit": git_commit(),
-        "package_versions": package_versions(EXTRA_PACKAGES),
-        "lock_sha256": lock_hash(),
-        "root_seed": spec.seed,
-        "replication_seeds": replication_seeds(spec.seed, spec.replications),
-        "design_seed": design_seed(spec.seed),
-        "design": spec.design,
-        "factors": [
-            {
-                "name": f.name,
-                "role": f.role,
-                "values": list(f.values) if f.values is not None else None,
-                "low": f.low,
-                "high": f.high,
-                "levels": f.levels,
-            }
-            for f in spec.factors
-        ],
-        "design_points": len(design_points(spec)),
-        "replications": spec.replications,
-        "quarters": spec.steps,
-        "outcomes": spec.outcomes,
-        "base_parameters": point_params(spec)[0]
-        if not spec.factors
-        else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
-        "host": socket.gethostname(),
-        "platform": platform.platform(),
-    }
-    atomic_write_text(out_dir / "experiment.toml", spec.text)
+        write_manifest("running")
+        meta: dict[int, tuple] = {}
 
-    def write_manifest(state: str) -> None:
-        counts = _counts(status, runs)
-        session.update(
-            runs_run=report.ran,
-            runs_failed=report.failed_now,
-            wall_time_seconds=round(time.perf_counter() - started, 3),
-            status=state,
-        )
-        store.write_manifest(
-            base_manifest
-            | {
-                "status": state,
-                "runs_total": len(runs),
-                "runs_done": counts["done"],
-                "runs_failed": counts["failed"],
-                "runs_missing": counts["missing"],
-                "runs_skipped": report.skipped,
-                "wall_time_seconds": round(sum(s.get("wall_time_seconds", 0) for s in sessions), 3),
-                "sessions": sessions,
-                "parts": parts | store.written,
-            }
-        )
+        def tasks():
+            for task_id, run in enumerate(unique):
+                meta[task_id] = run
+                yield task_id, run_fn, run[5], run[2], spec.steps, tuple(spec.outcomes)
 
-    write_manifest("running")
-    meta: dict[int, tuple] = {}
-
-    def tasks():
-        for task_id, run in enumerate(unique):
-            meta[task_id] = run
-            yield task_id, run_fn, run[5], run[2], spec.steps, tuple(spec.outcomes)
-
-    batch: list[dict] = []
-    last_write = time.monotonic()
-
-    def flush() -> None:
-        nonlocal batch, last_write
-        if batch:
-            store.write_part(batch, row_schema)
-            status.update((row["run_key"], row["error"] is None) for row in batch)
-            batch = []
+        batch: list[dict] = []
         last_write = time.monotonic()
 
-    tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
-    bar = tqdm(
-        total=len(unique),
-        desc=spec.name,
-        unit="run",
-        file=sys.stderr,
-        disable=(None if progress is None else not progress),
-        dynamic_ncols=True,
-    )
-    if report.skipped:
-        bar.write(
-            f"{spec.name}: {report.skipped} of {len(runs)} runs already in {out_dir}; running the other {len(todo)}",
+        def flush() -> None:
+            nonlocal batch, last_write
+            if batch:
+                store.write_part(batch, row_schema)
+                status.update((row["run_key"], row["error"] is None) for row in batch)
+                batch = []
+            last_write = time.monotonic()
+
+        tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
+        bar = tqdm(
+            total=len(unique),
+            desc=spec.name,
+            unit="run",
             file=sys.stderr,
+            disable=(None if progress is None else not progress),
+            dynamic_ncols=True,
         )
-    bar.set_postfix(failed=0)
-    try:
-        with open_executor(backend, workers, address) as pool:
-            for task_id, result in evaluate(
-                tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive
-            ):
-                if report.first_result_s is None:
-                    report.first_result_s = time.perf_counter() - started
-                key = meta.pop(task_id)[3]
-                for point, rep, seed, _, values, _ in same_key.pop(key):
-                    batch.append({"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result)
-                    report.ran += 1
-                if result.get("error") is not None:
-                    report.failed_now += 1
-                    bar.set_postfix(failed=report.failed_now)
-                bar.update()
-                if len(batch) >= batch_size or time.monotonic() - last_write >= batch_seconds:
-                    flush()
-                    write_manifest("running")
-        flush()
-    except BaseException:
-        flush()
-        report.status = "interrupted"
-        report.wall = time.perf_counter() - started
-        write_manifest("interrupted")
+        if report.skipped:
+            bar.write(
+                f"{spec.name}: {report.skipped} of {len(runs)} runs already in {out_dir}; "
+                f"running the other {len(todo)}",
+                file=sys.stderr,
+            )
+        bar.set_postfix(failed=0)
+        try:
+            with open_executor(backend, workers, address) as pool:
+                for task_id, result in evaluate(
+                    tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive
+                ):
+                    if report.first_result_s is None:
+                        report.first_result_s = time.perf_counter() - started
+                    key = meta.pop(task_id)[3]
+                    for point, rep, seed, _, values, _ in same_key.pop(key):
+                        batch.append(
+                            {"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result
+                        )
+                        report.ran += 1
+                    if result.get("error") is not None:
+                        report.failed_now += 1
+                        bar.set_postfix(failed=report.failed_now)
+                    bar.update()
+                    if len(batch) >= batch_size or time.monotonic() - last_write >= batch_seconds:
+                        flush()
+                        write_manifest("running")
+            flush()
+        except BaseException:
+            flush()
+            report.status = "interrupted"
+            report.wall = time.perf_counter() - started
+            write_manifest("interrupted")
+            bar.close()
+            raise
         bar.close()
-        raise
-    bar.close()
-    report.failures = _failures(store, status)
-    report.status = "complete" if not report.failures else "complete with failures"
-    report.wall = time.perf_counter() - started
-    write_manifest(report.status)
-    return report
+        report.failures = _failures(store, status)
+        report.status = "complete" if not report.failures else "complete with failures"
+        report.wall = time.perf_counter() - started
+        write_manifest(report.status)
+        return report
 
 
 def _counts(status: dict[str, bool], runs) -> dict[str, int]:
