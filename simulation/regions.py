@@ -14,8 +14,10 @@ UTILITIES = ("heat", "water", "power", "gas")
 
 @dataclass(frozen=True)
 class Region:
-    """One akimat's region: id, name, kind, population, GRP share, land neighbours, and the
-    latitude and longitude of its administrative centre (decimal degrees)."""
+    """One akimat's region: id, name, kind, population, GRP share, land neighbours, the
+    latitude and longitude of its administrative centre (decimal degrees), and the 2026 subvention
+    from the republican budget per head (thousand tenge per person per year; 0 for the donors that
+    receive none, NaN where the data file has no figure)."""
 
     id: str
     name: str
@@ -25,6 +27,7 @@ class Region:
     neighbours: tuple[str, ...]
     lat: float = float("nan")
     lon: float = float("nan")
+    transfers_per_head: float = float("nan")
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +45,7 @@ def all_regions() -> tuple[Region, ...]:
             tuple(r["neighbours"]),
             float(r["lat"]),
             float(r["lon"]),
+            float(r.get("transfers_per_head", "nan")),
         )
         for r in raw["region"]
     )
