@@ -15,9 +15,10 @@ UTILITIES = ("heat", "water", "power", "gas")
 @dataclass(frozen=True)
 class Region:
     """One akimat's region: id, name, kind, population, GRP share, land neighbours, the
-    latitude and longitude of its administrative centre (decimal degrees), and the 2026 subvention
+    latitude and longitude of its administrative centre (decimal degrees), the 2026 subvention
     from the republican budget per head (thousand tenge per person per year; 0 for the donors that
-    receive none, NaN where the data file has no figure)."""
+    receive none, NaN where the data file has no figure), and the share of mining and quarrying
+    (OKED section B) in the region's 2024 GRP (a fraction; NaN where the data file has none)."""
 
     id: str
     name: str
@@ -28,6 +29,7 @@ class Region:
     lat: float = float("nan")
     lon: float = float("nan")
     transfers_per_head: float = float("nan")
+    mining_share: float = float("nan")
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +48,7 @@ def all_regions() -> tuple[Region, ...]:
             float(r["lat"]),
             float(r["lon"]),
             float(r.get("transfers_per_head", "nan")),
+            float(r.get("mining_share", "nan")),
         )
         for r in raw["region"]
     )
