@@ -29,6 +29,28 @@ def potential_output(productivity: np.ndarray, capital: np.ndarray, alpha: float
     return productivity * np.power(capital, alpha) * alive
 
 
+def grown_capital(
+    entered_with: np.ndarray, productivity: np.ndarray, age: np.ndarray, p: Mapping[str, Any]
+) -> np.ndarray:
+    """Capital of firms that entered ``age`` quarters ago with ``entered_with`` and grew since
+    along the deterministic path of the economy's investment rule at half trust, with no
+    shocks, bribes, support or fines: K <- (1 - delta) K + reinvestment x max(profit, 0) x
+    (f + (1 - f)/2), profit = (1 - labour share - tax rate) A K^alpha - fixed cost. Gives
+    the initial firms the age-structured sizes of the stationary state, so that the burn-in
+    is short."""
+    k = np.asarray(entered_with, dtype=float).copy()
+    alpha, delta = p["capital_elasticity"], p["depreciation"]
+    margin = 1.0 - p["labour_share"] - p["tax_rate"]
+    floor = p["trust_investment_floor"]
+    rate = p["reinvestment"] * (floor + (1.0 - floor) * 0.5)
+    oldest = int(age.max()) if len(age) else 0
+    for t in range(oldest):
+        growing = age > t
+        profit = margin * productivity * np.power(k, alpha) - p["fixed_cost"]
+        k = np.where(growing, (1.0 - delta) * k + rate * np.maximum(profit, 0.0), k)
+    return k
+
+
 def jobs(capital: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
     """Employees of a firm: the owner plus staff growing with capital, 1 + j K^e."""
     return 1.0 + p["jobs_per_capital"] * np.power(capital, p["jobs_elasticity"])
@@ -40,10 +62,24 @@ def merit(productivity: np.ndarray) -> np.ndarray:
     return (log_a - log_a.mean()) / max(log_a.std(), 1e-9)
 
 
-def selection_score(merit_: np.ndarray, connection: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
-    """theta * merit + (1 - theta) * w_L * L: how the akimat ranks applicants and bidders."""
-    theta = p["merit_weight"]
+def merit_weight(symbiosis: np.ndarray | float, p: Mapping[str, Any]) -> np.ndarray | float:
+    """theta = 1 - s * favouritism: the weight of merit (rest: connections) under symbiosis s."""
+    return 1.0 - symbiosis * p["favouritism"]
+
+
+def selection_score(
+    merit_: np.ndarray, connection: np.ndarray, symbiosis: np.ndarray | float, p: Mapping[str, Any]
+) -> np.ndarray:
+    """theta * merit + (1 - theta) * w_L * L: how the akimat ranks applicants and bidders
+    (theta from the symbiosis s of each row's akimat)."""
+    theta = merit_weight(symbiosis, p)
     return theta * merit_ + (1.0 - theta) * p["connection_weight"] * connection
+
+
+def protection(symbiosis: np.ndarray | float, connection: np.ndarray) -> np.ndarray:
+    """s * L: how far patronage shields a connected firm from officials' demands and delays
+    (none in the partnership model; a fully connected firm is fully shielded at s = 1)."""
+    return symbiosis * connection
 
 
 def business_strength(capital: np.ndarray, match: np.ndarray, member: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:

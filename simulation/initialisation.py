@@ -2,9 +2,11 @@
 
 Akimats get their power around the scenario's mean; firms are shared among regions by
 population, with lognormal capital scaled by the region's GRP per head, lognormal
-productivity, owners' age cohorts from the entrepreneurs' sample and firm ages bounded by
-the owner's working life; the symbiotic model's insiders are the largest firms of each
-region; firms are tied in a small world within regions plus long ties between large firms
+productivity, owners' age cohorts from the entrepreneurs' sample and firm ages from the
+stationary age distribution of the exit hazard (geometric); the insiders (round(s x
+insiders)) are the largest firms of each region; every firm's home official gets a
+moral-cost rank; central transfers follow the official subventions per head
+(equalisation); firms are tied in a small world within regions plus long ties between large firms
 of neighbouring regions; residents carry persistent tastes. Every draw comes from the
 named streams ``world``, ``network`` and ``residents``.
 """
@@ -20,6 +22,9 @@ from . import formulas, networks
 from . import regions as regions_mod
 from .formulas import apportion, logit
 from .world import OWNER_COHORT_SHARES, RESIDENT_COHORT_SHARES, AkimatState, FirmTable, ResidentTable, World
+
+#: Oldest firm at the start, in quarters (a geometric age beyond it is cut to it).
+MAX_INITIAL_AGE = 200
 
 #: Streams that initialisation draws from (the schedule adds one per quarterly step).
 STREAMS = ("world", "network", "residents")
@@ -37,7 +42,7 @@ def build(params: dict[str, Any], seed: int, streams: dict[str, np.random.Genera
     regions = regions_mod.select(p["regions"])
     region_graph = regions_mod.neighbour_graph(regions)
     akimats = _akimats(p, len(regions), streams["world"])
-    firms, match_capital, ties = _firms(p, regions, region_graph, streams["world"], streams["network"])
+    firms, match_capital, ties, level = _firms(p, regions, region_graph, streams["world"], streams["network"])
     residents = _residents(p, len(regions), streams["residents"])
     world = World(p, seed, streams, regions, region_graph, akimats, firms, residents, ties, match_capital)
     world.update_strength()
@@ -46,7 +51,37 @@ def build(params: dict[str, Any], seed: int, streams: dict[str, np.random.Genera
     tax = np.bincount(firms.region, weights=p["tax_rate"] * output, minlength=len(regions))
     akimats.tax_revenue[:] = tax
     akimats.initial_tax[:] = np.maximum(tax, 1e-9)
+    akimats.productivity_level[:] = level
+    akimats.firms_initial[:] = np.bincount(firms.region, minlength=len(regions))
+    akimats.transfer[:] = equalising_transfers(p, regions, akimats.initial_tax)
     return world
+
+
+def equalising_transfers(p: dict[str, Any], regions, initial_tax: np.ndarray) -> np.ndarray:
+    """Central transfers a quarter: central_transfer x the run's mean initial tax per head x
+    population x need, need = the region's official subventions per head / their national
+    (population-weighted) mean. Kazakhstan's subventions equalise: they go to the regions
+    whose own revenue falls short (donor regions get none). A region without a published
+    figure (Turkestan, Ulytau and Shymkent: see the data file) gets the need predicted from its
+    GRP per head by a log-log least-squares line through the recipient regions with a figure."""
+    pop = np.array([r.population_thousands for r in regions])
+    every = regions_mod.all_regions()
+    known = [r for r in every if np.isfinite(getattr(r, "transfers_per_head", np.nan))]
+    weights = np.array([r.population_thousands for r in known])
+    mean = np.average([r.transfers_per_head for r in known], weights=weights)
+    recipients = [r for r in known if r.transfers_per_head > 0]
+    x = np.log([r.grp_share / r.population_thousands for r in recipients])
+    slope, intercept = np.polyfit(x, np.log([r.transfers_per_head / mean for r in recipients]), 1)
+    need = np.array(
+        [
+            r.transfers_per_head / mean
+            if np.isfinite(getattr(r, "transfers_per_head", np.nan))
+            else np.exp(intercept + slope * np.log(r.grp_share / r.population_thousands))
+            for r in regions
+        ]
+    )
+    tax_per_head = initial_tax.sum() / pop.sum()
+    return p["central_transfer"] * tax_per_head * pop * need
 
 
 def _akimats(p: dict[str, Any], n_regions: int, rng: np.random.Generator) -> AkimatState:
@@ -56,6 +91,7 @@ def _akimats(p: dict[str, Any], n_regions: int, rng: np.random.Generator) -> Aki
     a.power[:] = np.clip(p["power_strength"] + p["power_spread"] * z, 0.01, 0.99)
     a.structural_power[:] = a.power
     a.corrupt_share[:] = p["corruption_initial"]
+    a.symbiosis[:] = p["symbiosis"]
     a.utility_quality[:] = p["utility_quality"]
     return a
 
@@ -71,43 +107,55 @@ def _firms(p, regions, region_graph, rng, network_rng):
     region = np.repeat(np.arange(n_regions), counts)
     n = len(region)
     f = FirmTable(int(n * 1.5) + 16)
-    capital = wealth[region] * np.exp(p["capital_dispersion"] * rng.standard_normal(n))
     sigma_a = p["productivity_dispersion"]
-    productivity = p["productivity"] * np.exp(sigma_a * rng.standard_normal(n) - sigma_a**2 / 2)
-    # the capital at which a firm is a match for its akimat, set so that the output-weighted
-    # median firm (capital exp(alpha sigma^2) times the median, for lognormal capital) has
-    # business strength B = business_strength
-    weighted_median = np.exp(p["capital_elasticity"] * p["capital_dispersion"] ** 2)
+    alpha = p["capital_elasticity"]
+    # richer regions' firms are more productive, so that their steady-state capital scales with wealth
+    level = p["productivity"] * wealth ** (1.0 - alpha)
+    productivity = level[region] * np.exp(sigma_a * rng.standard_normal(n) - sigma_a**2 / 2)
+    # ages from the stationary distribution of a constant exit hazard (geometric), and the
+    # capital each firm has grown to since it entered (small) along the deterministic path
+    age = rng.geometric(max(p["exit_hazard"], 1e-6), n) - 1 if n else np.zeros(0, dtype=np.int64)
+    age = np.minimum(age, MAX_INITIAL_AGE)
+    spread = p["entrant_dispersion"] * p["capital_dispersion"]
+    entered_with = p["entrant_capital"] * wealth[region] * np.exp(spread * rng.standard_normal(n))
+    capital = formulas.grown_capital(entered_with, productivity, age, p)
+    # the capital at which a firm is a match for its akimat: the output-weighted median firm
+    # has business strength B = business_strength ...
+    # (capital relative to the region's wealth factor, weighted by output)
+    relative = capital / wealth[region]
+    order = np.argsort(relative, kind="stable")
+    cum = np.cumsum((productivity * capital**alpha)[order])
+    weighted_median = relative[order][np.searchsorted(cum, 0.5 * cum[-1])] if n else 1.0
     # ... in a region of average economic size; a firm must be bigger to match the akimat
     # of a bigger regional economy: K_match,r = K_match * (GRP share / mean share)^elasticity
     size = (grp / grp.mean()) ** p["akimat_size_elasticity"]
     match_capital = weighted_median * np.exp(-logit(p["business_strength"]) / p["strength_slope"]) * size
-    connection = np.where(rng.random(n) < p["connected_share"], rng.uniform(p["connection_min"], 1.0, n), 0.0)
+    connected_share = min(1.0, p["connected_share"] * (1.0 + p["symbiosis"]))
+    connection = np.where(rng.random(n) < connected_share, rng.uniform(p["connection_min"], 1.0, n), 0.0)
     cohort = rng.choice(4, size=n, p=OWNER_COHORT_SHARES)
-    # a firm is at most as old as its owner's working life: young owners run start-ups
-    max_age = p["firm_age_per_cohort"] * (1 + np.arange(4))
     rows = f.add(
         n,
         region=region,
         capital=capital,
         productivity=productivity,
         cohort=cohort,
-        age=np.floor(rng.random(n) * max_age[cohort]).astype(np.int32),
+        age=age.astype(np.int32),
         connection=connection,
         member=rng.random(n) < p["association_share"],
         formal=True,
         alive=True,
         trust=0.5,
         perceived_detection=formulas.true_detection(p),
+        home_official=rng.random(n),
     )
-    _appoint_insiders(f, rows, n_regions, p["insiders"])
+    _appoint_insiders(f, rows, n_regions, int(round(p["symbiosis"] * p["insiders"])))
     src, dst = networks.small_world_edges(
         [rows[region == r] for r in range(n_regions)], p["firm_ties"], p["tie_rewiring"], network_rng
     )
     large = rows[formulas.size_class(f.capital, p) == 3]
     lsrc, ldst = networks.long_ties(large, region[large], region_graph, p["long_ties"], network_rng)
     ties = networks.TieNetwork(np.concatenate([src, lsrc]), np.concatenate([dst, ldst]), f.n)
-    return f, match_capital, ties
+    return f, match_capital, ties, level
 
 
 def _appoint_insiders(f: FirmTable, rows: np.ndarray, n_regions: int, k: int) -> None:

@@ -29,8 +29,10 @@ FIRM_EVENTS = (
     "detected",
     "experience",
     "ppp_outlay",
+    "consulted",
 )
 REGION_TALLIES = (
+    "dealings",
     "demands",
     "paid",
     "caught",

@@ -35,8 +35,8 @@ class Step:
 _STEPS: tuple[Step, ...] = (
     Step("plan", plan.step, ("plan",), "akimat plan: revenue, rents, the budget's split, PPP tenders"),
     Step("dealings", dealings.step, ("dealings",), "administrative dealings: the inspection game"),
-    Step("officials", officials.step, (), "officials adapt: the corrupt share"),
-    Step("support", support.step, ("support",), "support: grants, subsidies, tax benefits"),
+    Step("support", support.step, ("support",), "support: grants, subsidies, tax benefits, with their costs"),
+    Step("officials", officials.step, (), "officials decide: the corrupt share (dispersed moral costs)"),
     Step("ppp", ppp.step, ("ppp",), "PPP tenders and the contract life cycle"),
     Step("capture", capture.step, ("capture",), "capture"),
     Step("economy", economy.step, ("economy",), "firm economy: output, investment, informality, exit"),

@@ -41,6 +41,7 @@ MEMORY_FIELDS = (
     "rule_bending",  # 1 when the firm held its akimat captured
     "output",  # output Y
     "experience",  # net experience with the authorities: gains - losses (output units)
+    "consulted",  # 1 when the firm took part in consultation (a business council, an online discussion)
 )
 
 #: Owners' age cohorts of the entrepreneurs' sample (paper, Tables 7-9, cohort shares of
@@ -86,6 +87,10 @@ class FirmTable:
     trust = Column(np.float64, "T in [0,1]")
     satisfaction = Column(np.float64, "S in [-1,1]")
     perceived_detection = Column(np.float64, "perceived probability that a paid bribe is detected")
+    home_official = Column(np.float64, "moral-cost rank u in [0,1) of the firm's home official: corrupt while u < c")
+    client = Column(
+        np.bool_, "a client of its home official (patronage under symbiosis), until the official is rotated"
+    )
     loss_streak = Column(np.int32, "loss-making quarters in a row")
     captor = Column(np.bool_, "holds its akimat captured (bends the rules)")
     strength = Column(np.float64, "B in [0,1], refreshed each quarter")
@@ -176,6 +181,11 @@ class AkimatState:
     power: np.ndarray = field(init=False)  # P in [0,1]
     structural_power: np.ndarray = field(init=False)  # P0: the initial P, to which P is anchored
     corrupt_share: np.ndarray = field(init=False)  # c in [0,1]
+    official_gain: np.ndarray = field(init=False)  # G: corrupt officials' last net gain (mean firm outputs)
+    symbiosis: np.ndarray = field(init=False)  # s in [0,1]: the governance model (may drift)
+    transfer: np.ndarray = field(init=False)  # central transfer a quarter (equalisation)
+    firms_initial: np.ndarray = field(init=False)  # firms at the start: the pool of potential entrants
+    productivity_level: np.ndarray = field(init=False)  # mean productivity A of the region's firms (richer: higher)
     budget: np.ndarray = field(init=False)
     tax_revenue: np.ndarray = field(init=False)  # taxes collected last quarter
     initial_tax: np.ndarray = field(init=False)
@@ -194,6 +204,11 @@ class AkimatState:
             "power",
             "structural_power",
             "corrupt_share",
+            "official_gain",
+            "symbiosis",
+            "transfer",
+            "firms_initial",
+            "productivity_level",
             "budget",
             "tax_revenue",
             "initial_tax",

@@ -1,38 +1,60 @@
 """2. Administrative dealings: petty corruption as an inspection game.
 
-Each firm has a Poisson number of dealings with officials (permits, inspections, land,
-connections), by life stage, scaled by the akimat's administrative reach (``dealings_reach`` x P), more
-for the rivals of a captor and for outsiders in the symbiotic model, fewer for informal
-firms (who avoid officials). In each dealing an official demands a bribe with probability
+Demand for dealings. Each firm has a Poisson number of dealings with officials (permits,
+inspections, land, connections), by life stage, scaled by the akimat's administrative
+reach (``dealings_reach`` x P^``dealings_power``; a power of 0 is the null model whose
+dealings do not depend on P), more for the rivals of a captor and for outsiders under
+symbiosis (s x ``outsider_bias``), fewer for informal firms (who avoid officials). Firms
+put off the discretionary part of their dealings (``discretionary_share``: permits,
+approvals; inspections cannot be avoided) when they cost more (Choi & Thum 2003): that
+part falls by exp(-choice_sensitivity x e), e the firm's cost of officials per dealing
+over the last year (bribes, delays, retaliation, relative to its quarterly output).
 
-    d = c * (1 - 0.5 transparency) * visibility * (1 + outsider_bias * outsider) * (1.5 if informal),
+Who demands. A share ``home_share`` of a firm's dealings go to its home official (the same
+inspector or desk; Olken & Barron 2009; Svensson 2003), the rest to officials at random.
+The home official has a moral-cost rank u in [0, 1) and is corrupt while u < c (officials
+with the lowest moral costs are the corrupt ones, see officials.py); the firm's home
+official is rotated with probability ``official_rotation`` a quarter (a fresh u). Under
+symbiosis a firm that pays its home official becomes his client with probability s (a
+patron-client tie; Stokes 2005; Hale 2015): a client is shielded like a connected firm and
+favoured in support and tenders, until its official is rotated. In each
+dealing a corrupt official demands a bribe with probability
 
-visibility = base + (1 - base) B (``visibility_base``). The bribe is a share of the firm's quarterly output set by the
-bargaining share s = P^phi / (P^phi + B^phi): strong power extracts, strong business
-resists. Refusing costs what officials can inflict, h = P (1 - B): delays and harassment
-scale with administrative power, and a strong firm shrugs them off. The firm answers each
-demand by a logit choice over expected payoffs (output shares):
+    d = (1 - transparency_demand x transparency) x visibility x (1 + s outsider_bias outsider)
+        x (informal_demand if informal) x (1 - s L),
 
-    pay     -bribe_size * s * (1 + q * penalty / 2)        q: perceived detection
-    refuse  -delay_cost * h
-    report  -report_cost - (1 - legal_quality (1 - c)) * (delay_cost + retaliation) * h
+visibility = base + (1 - base) B (``visibility_base``); 1 - s L is patronage: under
+symbiosis a connected firm is shielded from officials' demands and delays
+(``formulas.protection``, with L = 1 for a client). So the chance of a demand in a dealing is
+d x (home_share [u < c] + (1 - home_share) c): a firm with a corrupt home official meets
+demands quarter after quarter.
 
-A paid bribe is detected with the true probability 1 - (1 - audit_rate)(1 - 0.15
-transparency) (audits, and open data that expose irregularities; 0.15 is
-``transparency_detection``); a report brings the official to book with probability
-legal_quality * (1 - c): it has to reach an honest official, so corruption protects itself
-(Hammond's multiple equilibria). A firm caught paying is fined ``giver_penalty`` (half) of the
-official's penalty (the giver is often treated as extorted).
-Perceived detection q jumps toward 1 by ``detection_jump`` times the share of the firm's
-ties caught paying this quarter (the whole jump when the firm itself was caught), then
-decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et al.).
+The bribe is a share of the firm's quarterly output set by the bargaining share
+s_b = P^phi / (P^phi + B^phi), raised in resource regions (rents raise the stakes of permits
+and licences: x (1 + rent_stake x mining share of GRP)). Refusing costs what officials can
+inflict, h = P (1 - B) (1 - s L). The firm answers each demand by a logit choice over
+expected payoffs (output shares):
+
+    pay     -bribe - q x giver_penalty x audit_penalty      q: perceived detection
+    refuse  -delay_cost x h
+    report  -report_cost - (1 - upheld) (delay_cost + retaliation) h
+
+A paid bribe is detected with the true probability 1 - (1 - audit_rate)(1 -
+transparency_detection x transparency); a report brings the official to book with
+probability upheld = legal' (1 - c): it has to reach an honest official, so corruption
+protects itself (Hammond 2000); legal' = legal + consultation_voice x (1 - legal) for a firm
+that took part in consultation in the last year (a voice makes complaints heard; Duvanova
+2014). A firm caught paying is fined ``giver_penalty`` x ``audit_penalty`` quarters of its
+output. Perceived detection q jumps toward 1 by ``detection_jump`` times the share of the
+firm's ties caught paying this quarter (the whole jump when the firm itself was caught),
+then decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et al.).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..formulas import bargaining_share, life_stage, true_detection
+from ..formulas import bargaining_share, life_stage, protection, true_detection
 
 
 def step(world, log, rng) -> None:
@@ -45,35 +67,62 @@ def step(world, log, rng) -> None:
     strength = f.strength
     outsider = (~f.insider) & (f.connection < p["connected_from"])
     rival = (world.captured_regions()[region] > 0) & ~f.captor
+    symbiosis = a.symbiosis[region]
+    bias = symbiosis * p["outsider_bias"]
+    client = f.client
+    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))
+    output = world.potential_output()
+    log.potential_output = output
+
+    # rotation of home officials
+    home = f.home_official
+    rotated = np.flatnonzero(alive & (rng.random(n) < p["official_rotation"]))
+    home[rotated] = rng.random(rotated.size)
+    client[rotated] = False
 
     power = a.power[region]
     rates = np.array([p["dealings_startup"], p["dealings_growth"], p["dealings_mature"]])
     rate = rates[life_stage(f.age, p)]
-    lam = rate * p["dealings_reach"] * power * (1.0 + p["outsider_inspection_share"] * p["outsider_bias"] * outsider)
+    lam = (
+        rate
+        * p["dealings_reach"]
+        * power ** p["dealings_power"]
+        * (1.0 + p["outsider_inspection_share"] * bias * outsider)
+    )
     lam = lam * (1.0 + p["capture_harassment"] * rival)
     lam = lam * np.where(formal, 1.0, p["informal_dealings"]) * alive
+    # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
+    dealt_before = f.last_year("dealings")
+    y_before = np.maximum(f.last_year("output"), 1e-12)
+    cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
+    d = p["discretionary_share"]
+    lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
     n_deal = rng.poisson(lam)
 
     visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
-    demand_p = a.corrupt_share[region] * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
-    demand_p = demand_p * (1.0 + p["outsider_bias"] * outsider) * np.where(formal, 1.0, p["informal_demand"])
+    c = a.corrupt_share[region]
+    corrupt = p["home_share"] * (home < c) + (1.0 - p["home_share"]) * c
+    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility * shield
+    demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
     demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
-    output = world.potential_output()
-    log.potential_output = output
 
     # the choice and its consequences, for the firms that met a demand
     idx = np.flatnonzero(demands)
     dm = demands[idx]
     r_i = region[idx]
     s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
-    bribe = p["bribe_size"] * s
-    harm = power[idx] * (1.0 - strength[idx])
+    mining = np.nan_to_num(np.array([getattr(r, "mining_share", 0.0) for r in world.regions]))
+    bribe = p["bribe_size"] * s * (1.0 + p["rent_stake"] * mining[r_i])
+    harm = power[idx] * (1.0 - strength[idx]) * shield[idx]
     q = f.perceived_detection
-    giver = p["giver_penalty"]
-    upheld_p = p["legal_quality"] * (1.0 - a.corrupt_share[r_i])
+    fine = p["giver_penalty"] * p["audit_penalty"]
+    legal = p["legal_quality"]
+    voiced = f.last_year("consulted")[idx] > 0
+    legal_i = legal + voiced * p["consultation_voice"] * (1.0 - legal)
+    upheld_p = legal_i * (1.0 - a.corrupt_share[r_i])
     u = np.stack(
         [
-            -bribe * (1.0 + q[idx] * giver * p["audit_penalty"]),
+            -bribe - q[idx] * fine,
             -p["delay_cost"] * harm,
             -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
         ]
@@ -84,6 +133,9 @@ def step(world, log, rng) -> None:
     paid = rng.binomial(dm, prob[0])
     refused = rng.binomial(dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
     reported = dm - paid - refused
+    # under symbiosis a firm that pays a corrupt home official becomes his client
+    payer = idx[(paid > 0) & (home[idx] < c[idx])]
+    client[payer[rng.random(payer.size) < symbiosis[payer]]] = True
     d_true = true_detection(p)
     detected_paid = rng.binomial(paid, d_true)
     upheld = rng.binomial(reported, upheld_p)
@@ -103,7 +155,7 @@ def step(world, log, rng) -> None:
     ev["refused"][idx] = refused
     ev["reported"][idx] = reported
     ev["extracted"][idx] = extracted
-    ev["fines"][idx] = y * detected_paid * bribe * giver * p["audit_penalty"]
+    ev["fines"][idx] = y * detected_paid * fine
     # informal firms found out in a dealing pay informal_fine_quarters of taxes as a fine
     informal = np.flatnonzero(~formal & alive & (n_deal > 0))
     found = informal[rng.binomial(n_deal[informal], d_true) > 0]
@@ -113,6 +165,7 @@ def step(world, log, rng) -> None:
     ev["detected"][:] = detected
 
     R = world.n_regions
+    log.region["dealings"][:] = np.bincount(region, weights=n_deal, minlength=R)
     log.region["demands"][:] = np.bincount(r_i, weights=dm, minlength=R)
     log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
     log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)

@@ -20,8 +20,11 @@ probability ``informality_rate``; an informal firm whose burden as a formal firm
 below it comes back with the same probability. The tolerance is
 ``informality_burden`` * (1 + tax_morale S): a firm satisfied with the authorities bears more before
 it leaves the formal economy, a dissatisfied one less (tax morale; Torgler 2007). A firm exits
-after ``exit_losses`` loss-making quarters in a row (pi < 0) or when its capital falls below
-``min_capital`` (1% of the initial median).
+after ``exit_losses`` loss-making quarters in a row (pi < 0), when its capital falls below
+``min_capital`` (1% of the initial median), or for reasons outside the model (the owner
+retires, demand moves away) with probability ``exit_hazard`` a quarter (Hopenhayn 1992):
+together with entry from a fixed pool (entry.py), this gives the firm count and the age
+distribution a stationary state.
 
 Entry, at the end of the quarter, is its own step (``entry.py``).
 """
@@ -78,7 +81,8 @@ def step(world, log, rng) -> None:
     # exit
     streak = f.loss_streak
     streak[:] = np.where(profit < 0, streak + 1, 0)
-    exiting = alive & ((streak >= p["exit_losses"]) | (capital < p["min_capital"]))
+    hazard = rng.random(f.n) < p["exit_hazard"]
+    exiting = alive & ((streak >= p["exit_losses"]) | (capital < p["min_capital"]) | hazard)
     f.age[:] += alive
     rows = np.flatnonzero(exiting)
     log.exited = rows

@@ -1,7 +1,13 @@
 """12. Entry: new firms for the next quarter, and compaction of exited rows.
 
-Entry (at the end of the quarter): Poisson(entry_rate * firms * climate) new firms per
-region, climate = (0.5 + mean trust) * (1 - climate_corruption * corruption incidence); entrants are small
+Entry (at the end of the quarter) comes from a fixed pool of would-be entrepreneurs, the
+region's firms at the start (its population's propensity to found firms): Poisson(exit_hazard
+x firms at the start x climate / neutral climate) new firms per region, climate =
+(``climate_trust_base`` + mean trust) x (1 - climate_corruption x corruption incidence), and
+the neutral climate is the one at trust 1/2 without corruption. At a neutral climate entry replaces
+the exits for reasons outside the model, so the firm count has a stationary level below
+the initial count by the firms that exit on losses (Hopenhayn 1992); a better climate
+raises it. Entrants are small
 (median capital ``entrant_capital``), formal, with the region's mean trust and owners drawn from the
 entrepreneurs' age mix; each ties to ``firm_ties``/2 incumbents of its region.
 """
@@ -33,21 +39,26 @@ def step(world, log, rng, network_rng) -> None:
     demanded = (f.last_year("demands") > 0) & alive
     incidence = np.divide(np.bincount(region[demanded], minlength=R), n_alive, out=np.zeros(R), where=n_alive > 0)
     climate = (p["climate_trust_base"] + trust) * (1.0 - p["climate_corruption"] * incidence)
-    counts = rng.poisson(p["entry_rate"] * np.maximum(n_alive, 1) * climate)
+    neutral = p["climate_trust_base"] + 0.5
+    counts = rng.poisson(p["exit_hazard"] * world.akimats.firms_initial * climate / neutral)
     total = int(counts.sum())
     world.entries_last = np.zeros(R)
     world.entrant_capital_last = np.zeros(R)
     log.entered = np.zeros(0, dtype=np.int64)
     if total:
         new_region = np.repeat(np.arange(R), counts)
+        level = world.akimats.productivity_level
+        wealth = (level / p["productivity"]) ** (1.0 / (1.0 - p["capital_elasticity"]))
         sigma_a = p["productivity_dispersion"]
-        connected = rng.random(total) < p["connected_share"]
+        connected = rng.random(total) < np.minimum(
+            1.0, p["connected_share"] * (1.0 + world.akimats.symbiosis[new_region])
+        )
         spread = p["entrant_dispersion"] * p["capital_dispersion"]
         rows = f.add(
             total,
             region=new_region,
-            capital=p["entrant_capital"] * np.exp(spread * rng.standard_normal(total)),
-            productivity=p["productivity"] * np.exp(sigma_a * rng.standard_normal(total) - sigma_a**2 / 2),
+            capital=p["entrant_capital"] * wealth[new_region] * np.exp(spread * rng.standard_normal(total)),
+            productivity=level[new_region] * np.exp(sigma_a * rng.standard_normal(total) - sigma_a**2 / 2),
             cohort=rng.choice(4, size=total, p=OWNER_COHORT_SHARES),
             connection=np.where(connected, rng.uniform(p["connection_min"], 1.0, total), 0.0),
             member=rng.random(total) < p["association_share"],
@@ -55,6 +66,7 @@ def step(world, log, rng, network_rng) -> None:
             alive=True,
             trust=trust[new_region],
             perceived_detection=true_detection(p),
+            home_official=rng.random(total),
         )
         world.entries_last = counts.astype(float)
         world.entrant_capital_last = np.bincount(new_region, weights=f.capital[rows], minlength=R)

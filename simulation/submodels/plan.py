@@ -1,16 +1,29 @@
-"""1. Akimat plan: revenue, the split of the budget, and the PPP tenders to launch.
+"""1. Akimat plan: revenue, rents, the akim's choice of budget plan, and the PPP tenders.
 
-The akim's objective is U = w_K * KPI score + w_R * rents - c_conflict * disputes. Its
-plan follows from it by three rules:
+Revenue is the taxes of the last quarter plus the central transfer, which follows
+Kazakhstan's equalisation (fixed at the start from the official subventions per head; see
+initialisation). The akim's objective is U = w_K x (Figure 2 score) + w_R x rents
+- c_conflict x disputes, with w_R = s x rent_weight. Its plan:
 - rents: the share of the budget taken as rents grows with the weight on rents, the share
   of corrupt officials who carry it out, and shrinks with transparency:
-  rent_share = w_R * (1 - transparency) * (0.5 + 0.5 c)   (0.5: ``rent_base``);
-- a captured akimat diverts ``capture_diversion`` of the budget to its captor;
-- the rest is split by the scenario's shares into maintenance of utilities, support
-  programmes and a PPP fund; tenders are launched where utility quality lags the target
-  (or, when none lags, for social infrastructure and roads) while the fund covers the
-  public co-financing, each with probability 1 - (share of the akimat's PPP contracts
-  in dispute): recent conflict deters new contracts.
+  rent_share = w_R (1 - transparency)(base + (1 - base) c)   (``rent_base``);
+- a captured akimat diverts ``capture_diversion`` of the budget to its captors;
+- the rest is split among maintenance of utilities, support programmes and a PPP fund.
+  The akim chooses the split among a few plans, by a logit choice on expected gain
+  (bounded rationality; McFadden 1974; sensitivity ``plan_sensitivity``): the scenario's
+  shares, and for each line the same with a tenth of the three lines' total moved to it
+  from the other two.
+  A plan's expected gain is the Figure 2 score it promises: a budget share on support
+  feeds 2 of the 6 KPIs (small businesses, investment), one on the PPP fund 4 (attracted
+  investment, investment, off-budget co-financing, high-performance jobs), discounted by
+  the share of the akimat's PPP contracts in dispute; maintenance feeds none, but a
+  utility below ``quality_target`` counts against the akim as a failed KPI would (the
+  centre holds akims to account for heat and water failures), so its value is the
+  share of lagging utilities times 4/6 (the four utilities against the six KPIs);
+- tenders are launched where utility quality lags the target (or, when none lags, for
+  social infrastructure and roads) while the fund covers the public co-financing, each
+  with probability 1 - (share of the akimat's PPP contracts in dispute): recent conflict
+  deters new contracts.
 """
 
 from __future__ import annotations
@@ -21,26 +34,53 @@ import numpy as np
 SECTORS = ("heat", "water", "power", "gas", "social", "roads")
 
 
+def plan_options(scenario: np.ndarray) -> np.ndarray:
+    """The plans an akim chooses among: the scenario's shares of (maintenance, support, PPP),
+    and, for each line, a tenth of the three lines' total moved to it from the other two
+    (in proportion to their shares, as far as they have it)."""
+    total = scenario.sum()
+    plans = [scenario]
+    for k in range(3):
+        others = [j for j in range(3) if j != k]
+        rest = scenario[others].sum()
+        move = min(0.1 * total, rest)
+        tilt = scenario.copy()
+        tilt[k] += move
+        tilt[others] -= move * scenario[others] / rest if rest > 0 else 0.0
+        plans.append(tilt)
+    return np.array(plans)
+
+
 def step(world, log, rng) -> None:
     """Budget, rents, diversion to captors, the budget's split and the PPP tenders of the quarter."""
     p, a = world.params, world.akimats
-    transfer = p["central_transfer"] * a.initial_tax * p["transfer_power"] * a.power
-    a.budget[:] = a.tax_revenue + transfer
+    a.budget[:] = a.tax_revenue + a.transfer
     base = p["rent_base"]
-    rent_share = p["rent_weight"] * (1.0 - p["transparency"]) * (base + (1.0 - base) * a.corrupt_share)
+    rent_weight = a.symbiosis * p["rent_weight"]
+    rent_share = rent_weight * (1.0 - p["transparency"]) * (base + (1.0 - base) * a.corrupt_share)
     a.rents[:] = rent_share * a.budget
     captured = world.captured_regions() > 0
     a.capture_transfer[:] = np.where(captured, p["capture_diversion"] * a.budget, 0.0)
     free = np.maximum(a.budget - a.rents - a.capture_transfer, 0.0)
-    a.maintenance[:] = p["maintenance_share"] * free
+    disputed = world.projects.disputed_share(world.n_regions)
+    scenario = np.array([p["maintenance_share"], p["support_share"], p["ppp_share"]])
+    plans = plan_options(scenario)
+    lagging = (a.utility_quality < p["quality_target"]).mean(axis=1)
+    value = np.stack([lagging * 4.0 / 6.0, np.full(world.n_regions, 2.0 / 6.0), (1.0 - disputed) * 4.0 / 6.0], axis=1)
+    gain = value @ plans.T  # regions x plans
+    u = p["plan_sensitivity"] * (gain - gain.max(axis=1, keepdims=True))
+    prob = np.exp(u) / np.exp(u).sum(axis=1, keepdims=True)
+    draw = rng.random(world.n_regions)
+    choice = np.minimum((prob.cumsum(axis=1) < draw[:, None]).sum(axis=1), len(plans) - 1)
+    shares = plans[choice]
+    a.maintenance[:] = shares[:, 0] * free
     if world.quarter == 0:
-        # maintenance that keeps utilities at their initial quality: the budget with no rents
+        # maintenance that keeps utilities at their initial quality: the scenario's share of the budget without rents
         a.maintenance_reference[:] = p["maintenance_share"] * a.budget
-    a.support_budget[:] = p["support_share"] * free
-    a.ppp_fund[:] += p["ppp_share"] * free
+    a.support_budget[:] = shares[:, 1] * free
+    a.ppp_fund[:] += shares[:, 2] * free
 
     public_cost = p["ppp_cofinancing"] * p["ppp_size"]
-    disputed = world.projects.disputed_share(world.n_regions)
     for r in range(world.n_regions):
         lag = p["quality_target"] - a.utility_quality[r]
         sectors = list(np.flatnonzero(lag > 0)[np.argsort(-lag[lag > 0], kind="stable")])

@@ -1,21 +1,24 @@
 """5. PPP tenders and the contract life cycle: construction, operation, disputes,
 renegotiation, termination.
 
-Tender: bidders are formal firms of the region with business strength B >= the bidder
-threshold. The winner maximises theta * merit + (1 - theta) * w_L L + Gumbel noise (a win
-probability proportional to exp(theta merit + (1 - theta) w_L L), w_L = connection_weight); a captor that bids wins.
+Tender: each formal firm of the region bids with probability B^``ppp_bid_exponent`` (a
+project needs capacity; no threshold on B). The winner maximises theta * merit + (1 - theta)
+* w_L L + Gumbel noise (a win probability proportional to exp(theta merit + (1 - theta) w_L
+L), w_L = connection_weight, theta = 1 - s x favouritism); a captor that bids wins.
 A tender without bidders lapses and its co-financing returns to the fund.
 
 Contract: cost ``ppp_size``, of which the public share ``ppp_cofinancing`` came from the PPP
 fund and the rest is private (attracted, off-budget co-financing). Construction lasts
-4 + Poisson(2) quarters (spending cost/duration a quarter, with jobs), operation 20 quarters
+4 + Poisson(2 (1 - s L)) quarters (spending cost/duration a quarter, with jobs; under
+symbiosis a connected partner's project is expedited: its delays shrink by s L, the paper's
+"symbiosis can expedite ... project implementation"), operation 20 quarters
 (the partner earns an availability payment of 5% of the cost a quarter, so that it recovers
 the whole cost, of which it paid the private share out of its capital during construction;
 an operating utility project lifts its utility's quality). Each quarter of a live contract:
 - the partner acts opportunistically with probability
   opportunism * (1.5 - T) * (1 - lifecycle/2) * (1 - training/2);
 - the akimat reneges with probability
-  reneging * (1 - legal/2) * (1 + w_R) * (1 - training/2);
+  reneging * (1 - legal/2) * (1 + w_R) * (1 - training/2), w_R = s x rent_weight;
 either opens a dispute (a conflict) that stalls the project. A dispute is renegotiated
 with probability renegotiation * (legal + T)/2 * (1 + consultation)/2, ends in termination
 with probability termination * (1 - legal), or goes on. A partner that exits terminates
@@ -37,9 +40,9 @@ def step(world, log, rng) -> None:
     trust = f.trust
     # --- tenders
     if log.tenders:
-        eligible = alive & f.formal & (f.strength >= p["ppp_bidder_strength"])
-        score = selection_score(merit(f.productivity), f.connection, p)
         region = f.region
+        eligible = alive & f.formal & (rng.random(f.n) < f.strength ** p["ppp_bid_exponent"])
+        score = selection_score(merit(f.productivity), f.connection, a.symbiosis[region], p)
         for r, sector in log.tenders:
             bidders = np.flatnonzero(eligible & (region == r))
             if bidders.size == 0:
@@ -50,7 +53,8 @@ def step(world, log, rng) -> None:
                 winner = captors[np.argmax(f.capital[captors])]
             else:
                 winner = bidders[np.argmax(score[bidders] + rng.gumbel(size=bidders.size))]
-            duration = p["construction_quarters"] + int(rng.poisson(p["construction_delay"]))
+            expedite = 1.0 - a.symbiosis[r] * f.connection[winner]
+            duration = p["construction_quarters"] + int(rng.poisson(p["construction_delay"] * expedite))
             book.add(
                 region=r,
                 firm=winner,
@@ -100,7 +104,8 @@ def step(world, log, rng) -> None:
         * (1.0 - lc * book.lifecycle[live])
         * (1.0 - tr * training)
     )
-    ren = p["reneging"] * (1.0 - p["legal_reneging"] * legal) * (1.0 + p["rent_weight"]) * (1.0 - tr * training)
+    rent_weight = a.symbiosis[book.region[live]] * p["rent_weight"]
+    ren = p["reneging"] * (1.0 - p["legal_reneging"] * legal) * (1.0 + rent_weight) * (1.0 - tr * training)
     partner_opp = working & (rng.random(live.size) < opp)
     akimat_ren = working & (rng.random(live.size) < ren)
     new_dispute = partner_opp | akimat_ren

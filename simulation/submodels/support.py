@@ -2,11 +2,19 @@
 
 Formal firms apply with probability apply_base + apply_trust T (firms that trust the akimat apply). Each
 applicant has a score theta * merit + (1 - theta) * w_L L (w_L = connection_weight): merit is standardised log
-productivity, L the connection to the akimat, theta the merit weight (high in the
-partnership model, low in the symbiotic one: patronage of insiders). The akimat funds
-about k = support_budget / grant applicants, each with probability min(1, k w_i / sum w),
-w = exp(score) (weighted sampling, vectorised), and splits the budget equally among them.
+productivity, L the connection to the akimat (1 for a client of its home official), theta =
+1 - s x favouritism the merit weight (1 in the partnership model, low under symbiosis:
+patronage of insiders). The akimat funds about k = support_budget / grant applicants, each
+with probability min(1, k w_i / sum w), w = exp(score) (weighted sampling, vectorised), and splits the budget equally among them.
+Support has its costs: ``support_compliance`` of a grant's value goes on applications,
+reporting and conditions, and a recipient whose home official is corrupt hands back a
+kickback of ``kickback`` x s_b of it (s_b the bargaining share; Olken 2007), which counts as
+extracted by officials and as their bribe income.
 The captors of a region share the budget diverted to them in proportion to capital.
+Under symbiosis the rents the akim takes from the budget (plan) are not lost: they are
+channelled to the akim's network, shared equally among its clients and connected firms
+(L >= ``connected_from``) as preferential subsidies and contracts: the fusion of power and
+business that makes patronage (paper s.2; Hale 2015).
 Recipients get the tax benefit in the quarter of support and the three after (see economy).
 """
 
@@ -14,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..formulas import merit, selection_score
+from ..formulas import bargaining_share, merit, selection_score
 
 
 def step(world, log, rng) -> None:
@@ -23,14 +31,24 @@ def step(world, log, rng) -> None:
     R = world.n_regions
     region = f.region
     applicant = f.alive & f.formal & (rng.random(f.n) < p["apply_base"] + p["apply_trust"] * f.trust)
-    weight = np.exp(selection_score(merit(f.productivity), f.connection, p)) * applicant
+    tie = np.maximum(f.connection, f.client)  # a client counts as fully connected
+    weight = np.exp(selection_score(merit(f.productivity), tie, a.symbiosis[region], p)) * applicant
     total = np.bincount(region, weights=weight, minlength=R)
     k = a.support_budget / p["grant"]
     prob = np.minimum(1.0, np.divide(k[region] * weight, total[region], out=np.zeros(f.n), where=total[region] > 0))
     got = rng.random(f.n) < prob
     count = np.bincount(region, weights=got, minlength=R)
     per = np.divide(a.support_budget, count, out=np.zeros(R), where=count > 0)
-    log.firm["support"][:] = got * per[region]
+    grant = got * per[region]
+    corrupt_home = f.home_official < a.corrupt_share[region]
+    share = bargaining_share(a.power[region], f.strength, p["bargaining_exponent"])
+    kickback = grant * corrupt_home * p["kickback"] * share
+    network = f.alive & (f.client | (f.connection >= p["connected_from"]))
+    members = np.bincount(region[network], minlength=R)
+    share = np.divide(a.rents, members, out=np.zeros(R), where=members > 0)
+    log.firm["support"][:] = grant * (1.0 - p["support_compliance"]) + network * share[region]
+    log.firm["extracted"][:] += kickback
+    log.region["bribe_income"][:] += np.bincount(region, weights=kickback, minlength=R)
     held = f.captor & f.alive
     stake = f.capital * held
     total_stake = np.bincount(region, weights=stake, minlength=R)

@@ -9,13 +9,18 @@ centre's plan target (no decline) standing in for the other regions. Power then 
 with the score and is pulled back toward the region's structural level P0 (its initial
 value: the centre's fiscal rules and appointments anchor it; ``power_anchor``),
 
-    P <- clip(P + eta (score - 1/2) - kappa [captured] + anchor (P0 - P), 0.01, 0.99),
+    P <- clip(P + eta (score - 1/2) + anchor (P0 - P), 0.01, 0.99),
 
 and once a year the akims in the bottom ``replacement_quantile`` of scores (with fewer than 3
 regions, whose score is below ``replacement_quantile``) are replaced with probability
 ``replacement_probability``: the new akim's P is a fresh draw around the
-region's structural power P0 (sd ``power_spread``), the corrupt share moves half-way back to its initial value, and
-a capture ends.
+region's structural power P0 (sd ``power_spread``), and a capture ends (the officials stay:
+the corrupt share is theirs, not the akim's).
+
+Optionally (``symbiosis_drift`` > 0) the governance model drifts under the tournament's
+pressure: an akim who lags leans on insiders for quick KPI gains, one who leads can afford
+the rules, s <- clip(s + drift (1/2 - score), 0, 1) (the paper: the Figure 2 criteria give
+akims a direct interest in strengthening symbiosis).
 """
 
 from __future__ import annotations
@@ -53,10 +58,11 @@ def step(world, log, rng) -> None:
     else:
         score = (1.0 / (1.0 + np.exp(-(growth - TARGET_GROWTH) / p["growth_scale"]))).mean(axis=0)
     a.score[:] = score
-    captured = world.captured_regions() > 0
     anchor = p["power_anchor"] * (a.structural_power - a.power)
-    drift = p["power_learning"] * (score - 0.5) - p["capture_penalty"] * captured + anchor
+    drift = p["power_learning"] * (score - 0.5) + anchor
     a.power[:] = np.clip(a.power + drift, 0.01, 0.99)
+    if p["symbiosis_drift"] > 0:
+        a.symbiosis[:] = np.clip(a.symbiosis + p["symbiosis_drift"] * (0.5 - score), 0.0, 1.0)
     if world.quarter % 4 == 3:
         if R >= 3:
             bottom = score <= np.quantile(score, p["replacement_quantile"])
@@ -65,6 +71,5 @@ def step(world, log, rng) -> None:
         replaced = bottom & (rng.random(R) < p["replacement_probability"])
         for r in np.flatnonzero(replaced):
             a.power[r] = np.clip(a.structural_power[r] + p["power_spread"] * rng.standard_normal(), 0.01, 0.99)
-            a.corrupt_share[r] = 0.5 * (a.corrupt_share[r] + p["corruption_initial"])
             world.release_capture(r)
             a.replacements[r] += 1

@@ -1,9 +1,10 @@
 """8. Trust and satisfaction of firms.
 
 Consultation (business councils, online discussions; Table 4 socio-political block): a
-firm that is strong (B >= ``consultation_strength``) or in an association takes part with probability
-consultation * B, which counts as cooperation with the akimat and as a voice worth
-``voice_value`` (1%) of output in the firm's experience.
+firm takes part with probability consultation x (B + member (1 - B)) (the strong are
+invited, an association speaks for its members whatever their size). Taking part counts as
+cooperation with the akimat and gives the firm a voice: for a year its reports of bribe
+demands are upheld more often (see dealings; Duvanova 2014).
 
 Trust: T <- (1 - mu) T + mu * h, where h = 1 - (share of this quarter's dealings with a
 bribe demand) - (1 if the akimat reneged on one of the firm's PPP contracts), clipped to
@@ -11,7 +12,7 @@ bribe demand) - (1 if the akimat reneged on one of the firm's PPP contracts), cl
 
 Satisfaction in [-1, 1]: S <- (1 - rate) S + rate * tanh(scale * e), with the net
 experience of the last 4 quarters relative to their output,
-e = sum(support + PPP income + voice - extracted - fines - dispute losses) / sum(Y),
+e = sum(support + PPP income - extracted - fines - dispute losses) / sum(Y),
 then word of mouth: S <- (1 - omega) S + omega * (mean S of the firm's ties).
 """
 
@@ -26,9 +27,10 @@ def step(world, log, rng) -> None:
     ev = log.firm
     alive = f.alive
     strength = f.strength
-    eligible = alive & ((strength >= p["consultation_strength"]) | f.member)
-    voice = eligible & (rng.random(f.n) < p["consultation"] * strength)
+    invited = strength + f.member * (1.0 - strength)
+    voice = alive & (rng.random(f.n) < p["consultation"] * invited)
     ev["cooperation"][:] += voice
+    ev["consulted"][:] = voice
 
     dealt = ev["dealings"]
     demand_share = np.divide(ev["demands"], dealt, out=np.zeros(f.n), where=dealt > 0)
@@ -37,7 +39,7 @@ def step(world, log, rng) -> None:
     trust[:] = np.where(alive, (1.0 - p["trust_rate"]) * trust + p["trust_rate"] * honoured, trust)
 
     y = ev["output"]
-    gain = ev["support"] + ev["ppp_income"] + p["voice_value"] * voice * y
+    gain = ev["support"] + ev["ppp_income"]
     loss = ev["extracted"] + ev["fines"] + p["dispute_loss"] * ev["disputes"] * y
     net_year = f.last_year("experience") + gain - loss
     ev["experience"][:] = gain - loss

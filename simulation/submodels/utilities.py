@@ -17,9 +17,13 @@ authorities' regional signal combines services, the economy and corruption,
 0.3 is ``corruption_reference``)
 
 weighted by cohort (``cohort_services_weights``, ``cohort_economy_weights``: the young weigh
-jobs more, the old services more); each resident's
-latent value is x_r + resident_noise * (persistent taste + quarterly noise / 2), smoothed
-as 0.75 old + 0.25 new. A utility's latent value is ``utility_scale`` (4) x (q_u - 1/2) + resident_noise *
+jobs more, the old services more). Residents also meet corruption in person: each quarter a
+resident deals with an official with probability ``resident_contact`` and a corrupt one
+(share c) demands a bribe; a resident who met a demand this quarter holds it against the
+authorities, - corruption_signal, on top of the regional signal (personal exposure: the
+mixture of exposed and unexposed residents gives the answers fat tails). Each resident's
+latent value is x_r - exposure + resident_noise * (persistent taste + quarterly noise / 2),
+smoothed as 0.75 old + 0.25 new. A utility's latent value is ``utility_scale`` (4) x (q_u - 1/2) + resident_noise *
 (persistent taste + quarterly noise / 2), smoothed alike. Answers follow from latent
 values by the fixed cut-points of ``simulation.answers``.
 """
@@ -75,7 +79,8 @@ def step(world, log, rng) -> None:
     x = (weights[res.cohort] * signals[res.region]).sum(axis=1)
     noise = p["resident_noise"]
     smoothing = p["resident_smoothing"]
-    latent = x + noise * (res.taste + 0.5 * rng.standard_normal(res.n))
+    exposed = rng.random(res.n) < p["resident_contact"] * a.corrupt_share[res.region]
+    latent = x - p["corruption_signal"] * exposed + noise * (res.taste + 0.5 * rng.standard_normal(res.n))
     res.authority[:] = (1.0 - smoothing) * res.authority + smoothing * latent if world.quarter else latent
     u_latent = p["utility_scale"] * (q[res.region] - 0.5) + noise * (
         res.utility_taste + 0.5 * rng.standard_normal((res.n, 4))
