@@ -5,7 +5,8 @@ applicant has a score theta * merit + (1 - theta) * w_L L (w_L = connection_weig
 productivity, L the connection to the akimat (1 for a client of its home official), theta =
 1 - s x favouritism the merit weight (1 in the partnership model, low under symbiosis:
 patronage of insiders). The akimat funds about k = support_budget / grant applicants, each
-with probability min(1, k w_i / sum w), w = exp(score) (weighted sampling, vectorised), and splits the budget equally among them.
+with probability min(1, k w_i / sum w), w = exp(score) (weighted sampling, vectorised), and
+splits the budget equally among them.
 Support has its costs: ``support_compliance`` of a grant's value goes on applications,
 reporting and conditions, and a recipient whose home official is corrupt hands back a
 kickback of ``kickback`` x s_b of it (s_b the bargaining share; Olken 2007), which counts as
