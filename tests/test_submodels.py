@@ -756,6 +756,17 @@ def test_ppp_merit_wins_in_partnership_connections_under_symbiosis():
     assert w.projects.firm[0] == 0
 
 
+def test_ppp_a_client_is_favoured_like_a_connected_firm():
+    # merits 1 and -1; the client (L = 0, but a client of its home official) scores as L = 1
+    firms = [{"strength": 1.0, "productivity": 0.5}, {"strength": 1.0, "productivity": 0.1, "client": True}]
+    for s, winner in ((0.0, 0), (1.0, 1)):
+        w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": s}, favouritism=0.8, **PPP)
+        log = make_log(w)
+        log.tenders.append((0, 1))
+        ppp.step(w, log, Draws(0.0, 0.9, 0.9, 0.9, 0.9))
+        assert w.projects.firm[0] == winner, s
+
+
 def test_ppp_construction_expedited_for_a_connected_partner_under_symbiosis():
     firms = [{"strength": 1.0, "connection": 1.0}]
     w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 0.5}, **(PPP | {"construction_delay": 2.0}))
