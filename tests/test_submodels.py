@@ -3,8 +3,11 @@
 Beside the whole-model tests, these check one step at a time: the world is built by hand
 (``tests/worlds.py``), the step runs once, and the result is compared with the value the
 submodel's documented rule gives, computed here by hand from literals. Random draws are
-made irrelevant by probabilities of 0 or 1 (or, where a count is drawn, the test checks
-the relation that holds whatever the draw).
+made irrelevant by probabilities of 0 or 1, or, where a count is drawn, the test checks
+the relation that holds whatever the draw. Where a probability or a rate is the point,
+the test reads it exactly: ``Recorder`` records the arguments a step draws with (a
+Poisson mean, a binomial probability), and ``Draws`` hands the step uniform draws just
+below or just above the probability computed by hand.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 import pytest
 from worlds import make_log, make_world, rng
 
-from simulation import kpi, observer
+from simulation import formulas, kpi, observer
 from simulation.kpi import KPI_NAMES
 from simulation.submodels import (
     capture,
@@ -61,79 +64,251 @@ def add_contract(world, **values):
     world.projects.add(**(spec | values))
 
 
+class Recorder:
+    """A seeded generator that records every draw a step makes (method, arguments, result),
+    so that a test can read the exact probabilities and rates the step draws with."""
+
+    def __init__(self, seed: int = 0):
+        self.gen = np.random.default_rng(seed)
+        self.calls: list[tuple[str, tuple, object]] = []
+
+    def __getattr__(self, name):
+        method = getattr(self.gen, name)
+
+        def call(*args, **kwargs):
+            out = method(*args, **kwargs)
+            self.calls.append((name, args, out))
+            return out
+
+        return call
+
+    def args(self, name: str) -> list[tuple]:
+        """The arguments of each call to ``name``, in order."""
+        return [a for n, a, _ in self.calls if n == name]
+
+    def results(self, name: str) -> list:
+        """The results of each call to ``name``, in order."""
+        return [out for n, _, out in self.calls if n == name]
+
+
+class Draws:
+    """A stand-in generator whose uniform draws are given: each call to ``random`` takes the
+    next value given (broadcast to the size asked for); normal and Gumbel draws are 0, Poisson
+    draws with mean 0 are 0. A test puts a draw just below or just above a probability that
+    it computed by hand, and so checks the probability exactly."""
+
+    def __init__(self, *uniform):
+        self.uniform = list(uniform)
+
+    def random(self, size=None):
+        u = self.uniform.pop(0)
+        return float(u) if size is None else np.broadcast_to(np.asarray(u, dtype=float), (size,)).copy()
+
+    def standard_normal(self, size=None):
+        return 0.0 if size is None else np.zeros(size)
+
+    def gumbel(self, size=None):
+        return 0.0 if size is None else np.zeros(size)
+
+    def poisson(self, lam):
+        assert np.all(np.asarray(lam) == 0), "Draws only stands in for Poisson draws with mean 0"
+        return np.zeros(np.shape(lam), dtype=np.int64) if np.ndim(lam) else 0
+
+    def integers(self, *args, **kwargs):
+        return 0
+
+
+EPS = 1e-9
+
+
+def lognormal_cdf(x: float, median: float, spread: float) -> float:
+    """The log-normal CDF by hand (erf), for checking ``officials.corrupt_fraction``."""
+    return 0.5 * (1.0 + math.erf(math.log(x / median) / (spread * math.sqrt(2.0)))) if x > 0 else 0.0
+
+
 # --- 3. officials ---------------------------------------------------------------------------
 
 
-def test_officials_replicator_step():
+def _officials_world(audit_penalty=0.1, **kwargs):
+    """Region 0: two firms with potential output 0.1 and 0.3 (ybar 0.2), c = 0.4, dealings this
+    quarter; region 1: one firm, c = 0.6, no dealings."""
     w = make_world(
-        [{}, {"region": 1}],
+        [{}, {}, {"region": 1}],
         regions="turkestan,zhambyl",
-        akimats={"corrupt_share": [0.35, 0.6]},
-        adaptation_rate=0.2,
-        official_mutation=0.01,
-        audit_penalty=6.0,
+        akimats={"corrupt_share": [0.4, 0.6], "official_gain": [0.0, 0.7]},
+        **(
+            {"audit_penalty": audit_penalty, "moral_cost": 0.01, "moral_cost_spread": 2.0, "official_rotation": 0.125}
+            | kwargs
+        ),
     )
-    log = make_log(w, region={"demands": [10.0, 0.0], "paid": [6.0, 0.0], "caught": [0.5, 0.0]})
-    officials.step(w, log)
-    # region 0: payoff = 6/10 - (0.5/10) * 6 = 0.3
-    c = 0.35 + 0.2 * 0.35 * 0.65 * math.tanh(0.3)
-    c = c + 0.01 * (0.5 - c)
-    # region 1: no demands, only the drift toward 1/2
-    c1 = 0.6 + 0.01 * (0.5 - 0.6)
-    np.testing.assert_allclose(w.akimats.corrupt_share, [c, c1], rtol=0, atol=1e-14)
+    log = make_log(w, region={"dealings": [5.0, 0.0], "bribe_income": [0.05, 0.0], "caught": [1.0, 0.0]})
+    log.potential_output = np.array([0.1, 0.3, 0.2])
+    return w, log
 
 
-def test_officials_losing_payoff_lowers_corruption():
-    w = make_world(akimats={"corrupt_share": 0.5}, adaptation_rate=1.0, official_mutation=0.0, audit_penalty=10.0)
-    log = make_log(w, region={"demands": [4.0], "paid": [2.0], "caught": [1.0]})
+def test_officials_corrupt_share_moves_toward_target_at_rotation_rate():
+    w, log = _officials_world()
     officials.step(w, log)
-    # payoff = 0.5 - 0.25 * 10 = -2
-    assert np.isclose(w.akimats.corrupt_share[0], 0.5 + 0.25 * math.tanh(-2.0), rtol=0, atol=1e-14)
+    # G = (bribes - caught x penalty x ybar) / (c x firms x ybar) = (0.05 - 1 x 0.1 x 0.2) / (0.4 x 2 x 0.2)
+    gain = (0.05 - 0.02) / 0.16
+    assert np.isclose(gain, 0.1875)
+    target = lognormal_cdf(gain, 0.01, 2.0)
+    np.testing.assert_allclose(w.akimats.official_gain, [gain, 0.7], rtol=0, atol=1e-15)
+    # region 1 had no dealings: it keeps its c (and its last gain)
+    np.testing.assert_allclose(w.akimats.corrupt_share, [0.4 + 0.125 * (target - 0.4), 0.6], rtol=0, atol=1e-15)
+
+
+def test_officials_full_rotation_sets_the_target():
+    w, log = _officials_world(official_rotation=1.0)
+    officials.step(w, log)
+    assert np.isclose(w.akimats.corrupt_share[0], lognormal_cdf(0.1875, 0.01, 2.0), rtol=0, atol=1e-15)
+
+
+def test_officials_corrupt_fraction_is_the_lognormal_cdf():
+    from scipy.stats import lognorm
+
+    gains = np.array([-0.5, 0.0, 1e-4, 0.01, 0.05, 0.3, 2.0])
+    got = officials.corrupt_fraction(gains, 0.01, 2.0)
+    np.testing.assert_allclose(got, [lognormal_cdf(g, 0.01, 2.0) for g in gains], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(got[2:], lognorm.cdf(gains[2:], s=2.0, scale=0.01), rtol=0, atol=1e-14)
+    assert got[0] == 0.0 and got[1] == 0.0  # no gain: nobody is corrupt
+    assert got[3] == 0.5  # at the median moral cost, half the officials
+
+
+def test_officials_higher_audit_penalty_lowers_the_target():
+    w_low, log_low = _officials_world(audit_penalty=0.1)
+    w_high, log_high = _officials_world(audit_penalty=0.2)
+    officials.step(w_low, log_low)
+    officials.step(w_high, log_high)
+    gain_high = (0.05 - 1.0 * 0.2 * 0.2) / 0.16  # 0.0625
+    assert np.isclose(w_high.akimats.official_gain[0], gain_high, rtol=0, atol=1e-15)
+    target_high = lognormal_cdf(gain_high, 0.01, 2.0)
+    assert target_high < lognormal_cdf(0.1875, 0.01, 2.0)
+    assert np.isclose(w_high.akimats.corrupt_share[0], 0.4 + 0.125 * (target_high - 0.4), rtol=0, atol=1e-15)
+    assert w_high.akimats.corrupt_share[0] < w_low.akimats.corrupt_share[0]
+
+
+def test_officials_losing_gain_lowers_corruption_toward_zero():
+    w, log = _officials_world(audit_penalty=1.0)  # penalties 0.2 > bribes 0.05: G < 0, F(G) = 0
+    officials.step(w, log)
+    assert w.akimats.official_gain[0] < 0
+    assert np.isclose(w.akimats.corrupt_share[0], 0.4 * (1 - 0.125), rtol=0, atol=1e-15)
 
 
 # --- 1. plan --------------------------------------------------------------------------------
 
 
+def test_plan_options_exact():
+    plans = plan.plan_options(np.array([0.3, 0.1, 0.1]))
+    # the scenario; then a tenth of the total (0.05) moved to each line from the other two, in
+    # proportion to their shares
+    expected = [
+        [0.3, 0.1, 0.1],
+        [0.35, 0.075, 0.075],
+        [0.3 - 0.05 * 0.75, 0.15, 0.1 - 0.05 * 0.25],
+        [0.3 - 0.05 * 0.75, 0.1 - 0.05 * 0.25, 0.15],
+    ]
+    np.testing.assert_allclose(plans, expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(plans.sum(axis=1), 0.5, rtol=0, atol=1e-15)  # the sum is preserved
+    # a line without a share gives nothing; the move is capped at what the other two have
+    np.testing.assert_allclose(
+        plan.plan_options(np.array([0.3, 0.1, 0.0])),
+        [[0.3, 0.1, 0.0], [0.34, 0.06, 0.0], [0.26, 0.14, 0.0], [0.27, 0.09, 0.04]],
+        rtol=0,
+        atol=1e-15,
+    )
+    np.testing.assert_allclose(
+        plan.plan_options(np.array([0.0, 0.0, 0.0])), np.zeros((4, 3)), rtol=0, atol=0
+    )  # nothing to move
+
+
+def _plan_world(**kwargs):
+    """A captured region with budget 2 + 2 = 4, c = 1/2, three of four utilities lagging the target."""
+    values = {
+        "transparency": 0.2,
+        "capture_diversion": 0.15,
+        "rent_weight": 0.6,
+        "rent_base": 0.5,
+        "maintenance_share": 0.3,
+        "support_share": 0.1,
+        "ppp_share": 0.1,
+        "ppp_cofinancing": 0.3,
+        "ppp_size": 40.0,
+        "quality_target": 0.8,
+        "plan_sensitivity": 1000.0,
+    }
+    akimats = {
+        "tax_revenue": 2.0,
+        "transfer": 2.0,
+        "power": 0.5,
+        "corrupt_share": 0.5,
+        "symbiosis": 1.0,
+        "ppp_fund": 25.0,
+        "utility_quality": [0.6, 0.5, 0.7, 0.9],
+    }
+    return make_world([{"captor": True}], akimats=akimats | kwargs.pop("akimats", {}), **(values | kwargs))
+
+
 def test_plan_budget_rents_diversion_split_and_tenders():
+    w = _plan_world()
+    log = make_log(w)
+    plan.step(w, log, Draws(0.5, 0.5, 0.5))  # the plan draw, then one draw per tender launched
+    a = w.akimats
+    budget = 2.0 + 2.0  # taxes + the central transfer
+    rents = 1.0 * 0.6 * (1 - 0.2) * (0.5 + 0.5 * 0.5) * budget  # w_R = s x rent_weight
+    diverted = 0.15 * budget
+    free = budget - rents - diverted
+    assert np.isclose(rents, 1.44) and np.isclose(free, 1.96)
+    assert np.isclose(a.budget[0], 4.0, rtol=0, atol=1e-12)
+    assert np.isclose(a.rents[0], rents, rtol=0, atol=1e-12)
+    assert np.isclose(a.capture_transfer[0], diverted, rtol=0, atol=1e-12)
+    # plan values: maintenance 3/4 lagging x 4/6 = 1/2, support 2/6, PPP 4/6 (no disputes); the
+    # plan that moves a tenth to the PPP fund gains most (0.2604 against 0.25, 0.25, 0.2396), and
+    # at sensitivity 1000 the others have probability below 4e-5 together: the draw 0.5 takes it
+    shares = [0.3 - 0.05 * 0.75, 0.1 - 0.05 * 0.25, 0.15]
+    assert np.isclose(a.maintenance[0], shares[0] * free, rtol=0, atol=1e-12)
+    assert np.isclose(a.support_budget[0], shares[1] * free, rtol=0, atol=1e-12)
+    assert np.isclose(a.maintenance_reference[0], 0.3 * budget, rtol=0, atol=1e-12)  # quarter 0: the scenario's share
+    # tenders: lags are (0.2, 0.3, 0.1, -0.1): water, then heat, while the fund covers 0.3 x 40 = 12
+    assert log.tenders == [(0, 1), (0, 0)]
+    assert log.region["tenders"][0] == 2
+    assert np.isclose(a.ppp_fund[0], 25.0 + shares[2] * free - 24.0, rtol=0, atol=1e-12)
+
+
+def test_plan_rents_scale_with_symbiosis():
+    half = _plan_world(akimats={"symbiosis": 0.5})
+    none = _plan_world(akimats={"symbiosis": 0.0})
+    plan.step(half, make_log(half), Draws(0.5, 0.5, 0.5))
+    plan.step(none, make_log(none), Draws(0.5, 0.5, 0.5))
+    assert np.isclose(half.akimats.rents[0], 0.5 * 1.44, rtol=0, atol=1e-12)
+    assert none.akimats.rents[0] == 0.0
+
+
+def test_plan_logit_probabilities():
+    # no utility lags, no contracts: values (0, 2/6, 4/6) for (maintenance, support, PPP)
     w = make_world(
-        [{"captor": True}],
-        akimats={
-            "tax_revenue": 2.0,
-            "initial_tax": 4.0,
-            "power": 0.5,
-            "corrupt_share": 0.5,
-            "ppp_fund": 25.0,
-            "utility_quality": [0.6, 0.5, 0.7, 0.9],
-        },
-        central_transfer=0.5,
-        transfer_power=2.0,
-        rent_weight=0.6,
-        transparency=0.2,
-        capture_diversion=0.15,
+        akimats={"tax_revenue": 1.0, "utility_quality": 0.9, "ppp_fund": 0.0},
         maintenance_share=0.3,
         support_share=0.1,
         ppp_share=0.1,
-        ppp_cofinancing=0.3,
-        ppp_size=40.0,
+        plan_sensitivity=20.0,
         quality_target=0.8,
+        ppp_size=40.0,
+        ppp_cofinancing=0.3,
     )
-    log = make_log(w)
-    plan.step(w, log, rng())
-    a = w.akimats
-    budget = 2.0 + 0.5 * 4.0 * 2.0 * 0.5  # tax + central transfer = 4
-    rents = 0.6 * (1 - 0.2) * (0.5 + 0.5 * 0.5) * budget  # 1.44
-    diverted = 0.15 * budget  # 0.6
-    free = budget - rents - diverted  # 1.96
-    assert np.isclose(a.budget[0], 4.0, atol=1e-12)
-    assert np.isclose(a.rents[0], rents, atol=1e-12) and np.isclose(rents, 1.44)
-    assert np.isclose(a.capture_transfer[0], diverted, atol=1e-12)
-    assert np.isclose(a.maintenance[0], 0.3 * free, atol=1e-12)
-    assert np.isclose(a.support_budget[0], 0.1 * free, atol=1e-12)
-    assert np.isclose(a.maintenance_reference[0], 0.3 * budget, atol=1e-12)  # quarter 0: no rents
-    # tenders: lags are (0.2, 0.3, 0.1, -0.1): water, then heat, while the fund covers 0.3 * 40 = 12
-    assert log.tenders == [(0, 1), (0, 0)]
-    assert log.region["tenders"][0] == 2
-    assert np.isclose(a.ppp_fund[0], 25.0 + 0.1 * free - 24.0, atol=1e-12)
+    plans = plan.plan_options(np.array([0.3, 0.1, 0.1]))
+    gain = plans @ np.array([0.0, 2.0 / 6.0, 4.0 / 6.0])
+    weights = np.exp(20.0 * gain)
+    cum = np.cumsum(weights / weights.sum())
+    # the plan drawn is the first whose cumulative probability reaches the draw
+    for k in range(4):
+        for draw, chosen in ((cum[k] - EPS, k), (cum[k] + EPS, k + 1)):
+            if chosen == 4:
+                continue
+            w.akimats.ppp_fund[:] = 0.0
+            plan.step(w, make_log(w), Draws(draw))
+            assert np.isclose(w.akimats.support_budget[0], plans[chosen, 1] * 1.0, rtol=0, atol=1e-15), (k, draw)
+            assert np.isclose(w.akimats.ppp_fund[0], plans[chosen, 2] * 1.0, rtol=0, atol=1e-15), (k, draw)
 
 
 def test_plan_reference_kept_after_first_quarter():
@@ -143,7 +318,8 @@ def test_plan_reference_kept_after_first_quarter():
 
 
 def test_plan_no_lag_tenders_social_or_roads():
-    w = make_world(akimats={"ppp_fund": 12.5, "utility_quality": 0.9}, quality_target=0.8, ppp_share=0.0)
+    # no revenue: whatever plan the akim chooses, the fund keeps what it had
+    w = make_world(akimats={"tax_revenue": 0.0, "ppp_fund": 12.5, "utility_quality": 0.9}, quality_target=0.8)
     log = make_log(w)
     plan.step(w, log, rng())
     assert len(log.tenders) == 1 and log.tenders[0][1] in (4, 5)
@@ -151,7 +327,7 @@ def test_plan_no_lag_tenders_social_or_roads():
 
 
 def test_plan_all_contracts_disputed_deters_tenders():
-    w = make_world(akimats={"ppp_fund": 100.0, "utility_quality": 0.2}, ppp_share=0.0)
+    w = make_world(akimats={"tax_revenue": 0.0, "ppp_fund": 100.0, "utility_quality": 0.2})
     add_contract(w, status=DISPUTED)
     log = make_log(w)
     plan.step(w, log, rng())
@@ -161,20 +337,26 @@ def test_plan_all_contracts_disputed_deters_tenders():
 
 # --- 2. dealings ----------------------------------------------------------------------------
 
+# binomial draws of the dealings step, in order: demands, paid, refused, paid bribes detected,
+# reports upheld, informal firms found out
+DEMANDS, UPHELD = 0, 4
+
 
 def test_dealings_no_corruption_no_demands_and_detection_decays():
     w = make_world(
-        [{"perceived_detection": 0.5}, {"perceived_detection": 0.0}],
+        [{"perceived_detection": 0.5, "home_official": 0.0}, {"perceived_detection": 0.0, "home_official": 0.0}],
         ties=[(0, 1)],
         akimats={"corrupt_share": 0.0},
         audit_rate=0.04,
         transparency=0.7,
         transparency_detection=0.15,
         detection_decay=0.25,
+        dealings_mature=5.0,
     )
     log = make_log(w)
     dealings.step(w, log, rng())
     assert log.firm["dealings"].sum() > 0  # there were dealings, just no demands
+    assert log.region["dealings"][0] == log.firm["dealings"].sum()
     for name in ("demands", "paid", "refused", "reported", "extracted", "fines", "detected"):
         assert not log.firm[name].any(), name
     for name in ("demands", "paid", "caught", "bribe_income"):
@@ -183,18 +365,16 @@ def test_dealings_no_corruption_no_demands_and_detection_decays():
     np.testing.assert_allclose(w.firms.perceived_detection, [0.5 + 0.25 * (d - 0.5), 0.25 * d], atol=1e-14)
 
 
-def _all_pay_world(audit_rate):
-    """Two formal firms that meet a demand in every dealing and always pay; two informal firms without dealings."""
+def _all_pay_world(audit_rate, **kwargs):
+    """Two formal firms with corrupt home officials that meet a demand in every dealing and
+    always pay; two informal firms without dealings."""
     firms = [
-        {"strength": 0.1, "age": 0, "perceived_detection": 0.2},
-        {"strength": 0.1, "age": 0, "capital": 2.0, "perceived_detection": 0.14},
+        {"strength": 0.1, "age": 0, "perceived_detection": 0.2, "home_official": 0.0},
+        {"strength": 0.1, "age": 0, "capital": 2.0, "perceived_detection": 0.14, "home_official": 0.0},
         {"formal": False, "perceived_detection": 0.2},
         {"formal": False, "perceived_detection": 0.2},
     ]
-    return make_world(
-        firms,
-        ties=[(2, 0), (2, 3)],
-        akimats={"power": 0.9, "corrupt_share": 1.0},
+    values = dict(
         dealings_startup=20.0,
         dealings_reach=10.0,
         informal_dealings=0.0,
@@ -211,7 +391,11 @@ def _all_pay_world(audit_rate):
         detection_jump=0.3,
         detection_decay=0.25,
         bargaining_exponent=2.0,
+        capital_elasticity=0.5,
+        rent_stake=0.0,
+        official_rotation=0.0,
     )
+    return make_world(firms, ties=[(2, 0), (2, 3)], akimats={"power": 0.9, "corrupt_share": 1.0}, **(values | kwargs))
 
 
 def test_dealings_all_demands_paid_bribe_formula():
@@ -224,9 +408,10 @@ def test_dealings_all_demands_paid_bribe_formula():
     np.testing.assert_array_equal(ev["paid"], ev["demands"])  # paying dominates
     assert not ev["refused"].any() and not ev["reported"].any()
     s = 0.9**2 / (0.9**2 + 0.1**2)
-    y = 0.12 * np.array([1.0, 2.0**0.9])
+    y = 0.12 * np.array([1.0, 2.0**0.5])
     np.testing.assert_allclose(ev["extracted"][:2], y * ev["paid"][:2] * 0.001 * s, rtol=1e-12)
     assert log.region["demands"][0] == ev["demands"].sum() == log.region["paid"][0]
+    assert log.region["dealings"][0] == ev["dealings"].sum()
     assert np.isclose(log.region["bribe_income"][0], ev["extracted"].sum(), rtol=1e-12)
     assert log.region["caught"][0] == 0 and not ev["fines"].any()  # detection rate 0
     # nobody caught: perceived detection decays toward the true rate 0
@@ -235,15 +420,27 @@ def test_dealings_all_demands_paid_bribe_formula():
     )
 
 
+def test_dealings_bribe_rises_with_the_regions_mining_share():
+    w = _all_pay_world(audit_rate=0.0, rent_stake=2.0)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    mining = w.regions[0].mining_share
+    assert 0 < mining < 1
+    s = 0.9**2 / (0.9**2 + 0.1**2)
+    y = 0.12 * np.array([1.0, 2.0**0.5])
+    bribe = 0.001 * s * (1 + 2.0 * mining)
+    np.testing.assert_allclose(log.firm["extracted"][:2], y * log.firm["paid"][:2] * bribe, rtol=1e-12)
+
+
 def test_dealings_caught_paying_fines_and_perceived_detection_jump():
     w = _all_pay_world(audit_rate=1.0)
     log = make_log(w)
     dealings.step(w, log, rng())
     ev = log.firm
-    s = 0.9**2 / (0.9**2 + 0.1**2)
-    y = 0.12 * np.array([1.0, 2.0**0.9])
+    y = 0.12 * np.array([1.0, 2.0**0.5])
     np.testing.assert_array_equal(ev["detected"], [1, 1, 0, 0])
-    np.testing.assert_allclose(ev["fines"][:2], y * ev["paid"][:2] * 0.001 * s * 0.5 * 6.0, rtol=1e-12)
+    # a fine of giver_penalty x audit_penalty quarters of the firm's own output per bribe caught
+    np.testing.assert_allclose(ev["fines"][:2], y * ev["paid"][:2] * 0.5 * 6.0, rtol=1e-12)
     assert log.region["caught"][0] == ev["paid"].sum()
 
     # caught firms: the whole jump; firm 2 hears from 1 of its 2 ties; firm 3 from none of 1
@@ -255,15 +452,151 @@ def test_dealings_caught_paying_fines_and_perceived_detection_jump():
     np.testing.assert_allclose(w.firms.perceived_detection, expected, atol=1e-14)
 
 
+def _demand_world(symbiosis=0.0, **kwargs):
+    """Mature formal firms (B = 0.6) of an akimat with P = 0.5, c = 0.3; base demand probability
+    d = (1 - 0.5 x 0.4) x (0.5 + 0.5 x 0.6) = 0.64 before officials and patronage."""
+    firms = kwargs.pop("firms")
+    values = dict(
+        transparency=0.4,
+        transparency_demand=0.5,
+        visibility_base=0.5,
+        outsider_bias=0.0,
+        home_share=0.7,
+        official_rotation=0.0,
+        dealings_mature=1.0,
+        dealings_reach=2.0,
+        dealings_power=1.0,
+    )
+    return make_world(
+        [{"strength": 0.6} | spec for spec in firms],
+        akimats={"power": 0.5, "corrupt_share": 0.3, "symbiosis": symbiosis},
+        **(values | kwargs),
+    )
+
+
+def test_dealings_corrupt_home_official_raises_the_demand_probability():
+    w = _demand_world(firms=[{"home_official": 0.1}, {"home_official": 0.9}, {"home_official": 0.3}])
+    r = Recorder()
+    dealings.step(w, make_log(w), r)
+    d = 0.8 * 0.8
+    # u < c: home_share + (1 - home_share) c; otherwise (1 - home_share) c (u = c is not below c)
+    expected = [(0.7 + 0.3 * 0.3) * d, 0.3 * 0.3 * d, 0.3 * 0.3 * d]
+    np.testing.assert_allclose(r.args("binomial")[DEMANDS][1], expected, rtol=0, atol=1e-15)
+
+
+def test_dealings_rotation_redraws_the_home_official_and_ends_the_client_tie():
+    firms = [{"home_official": 0.25, "client": True}, {"home_official": 0.75, "client": True, "alive": False}]
+    w = _demand_world(symbiosis=1.0, firms=firms, official_rotation=1.0)
+    r = Recorder()
+    dealings.step(w, make_log(w), r)
+    fresh = r.results("random")[1]  # the first draw picks who is rotated, the second is the new rank
+    assert fresh.shape == (1,)
+    np.testing.assert_array_equal(w.firms.home_official, [fresh[0], 0.75])  # an exited firm keeps its row
+    np.testing.assert_array_equal(w.firms.client, [False, True])
+    # without rotation, the official and the tie stay
+    w = _demand_world(symbiosis=1.0, firms=firms, official_rotation=0.0, dealings_mature=0.0)
+    dealings.step(w, make_log(w), rng())
+    np.testing.assert_array_equal(w.firms.home_official, [0.25, 0.75])
+    np.testing.assert_array_equal(w.firms.client, [True, True])
+
+
+def test_dealings_client_is_shielded_under_symbiosis():
+    firms = [{"home_official": 0.9}, {"home_official": 0.9, "client": True}, {"home_official": 0.9, "connection": 0.5}]
+    for s in (0.0, 0.4, 1.0):
+        w = _demand_world(symbiosis=s, firms=firms)
+        r = Recorder()
+        dealings.step(w, make_log(w), r)
+        base = 0.3 * 0.3 * 0.64
+        # protection 1 - s L, with L = 1 for a client
+        expected = [base, base * (1 - s), base * (1 - s * 0.5)]
+        np.testing.assert_allclose(r.args("binomial")[DEMANDS][1], expected, rtol=0, atol=1e-15)
+
+
+def _paying_client_world(symbiosis):
+    """Firm 0 pays its corrupt home official in every dealing; firm 1 pays an honest home official's
+    colleagues (its home official is honest)."""
+    return make_world(
+        [{"strength": 0.1, "age": 0, "home_official": 0.0}, {"strength": 0.1, "age": 0, "home_official": 0.99}],
+        akimats={"power": 0.9, "corrupt_share": 0.9, "symbiosis": symbiosis},
+        dealings_startup=20.0,
+        dealings_reach=10.0,
+        visibility_base=1.0,
+        transparency=0.0,
+        outsider_bias=0.0,
+        choice_sensitivity=500.0,
+        bribe_size=0.001,
+        delay_cost=1.0,
+        report_cost=1.0,
+        official_rotation=0.0,
+    )
+
+
+def test_dealings_client_ties_form_only_under_symbiosis():
+    w = _paying_client_world(symbiosis=0.0)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    assert (log.firm["paid"] > 0).all()
+    assert not w.firms.client.any()  # the partnership model has no patronage
+    w = _paying_client_world(symbiosis=1.0)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    assert (log.firm["paid"] > 0).all()
+    # with probability s = 1 a firm that pays a corrupt home official becomes his client; one whose
+    # home official is honest does not
+    np.testing.assert_array_equal(w.firms.client, [True, False])
+
+
+def test_dealings_demand_for_dealings_falls_with_their_cost():
+    firms = [{}, {}, {"age": 2}]
+    memory = {"dealings": [4.0, 0.0, 2.0], "extracted": [0.02, 0.0, 0.0], "output": [0.4, 0.0, 0.2]}
+    w = _demand_world(firms=firms, memory=memory, discretionary_share=0.5, choice_sensitivity=40.0)
+    r = Recorder()
+    dealings.step(w, make_log(w), r)
+    # cost per dealing: 0.02 x 4 / (4 dealings x 0.4 output over the year) = 0.05 quarters of output
+    factor = 0.5 + 0.5 * math.exp(-40.0 * 0.05)
+    rate = np.array([1.0, 1.0, 2.0]) * 2.0 * 0.5  # life stage x reach x P^1
+    np.testing.assert_allclose(r.args("poisson")[0][0], rate * [factor, 1.0, 1.0], rtol=0, atol=1e-15)
+    # the null model: dealings do not depend on P
+    w = _demand_world(firms=firms, dealings_power=0.0)
+    r = Recorder()
+    dealings.step(w, make_log(w), r)
+    np.testing.assert_allclose(r.args("poisson")[0][0], [2.0, 2.0, 4.0], rtol=0, atol=1e-15)
+
+
+def test_dealings_consultation_voice_raises_upheld_reports():
+    firms = [{"strength": 0.1, "age": 0, "home_official": 0.0}] * 2
+    w = make_world(
+        firms,
+        akimats={"power": 0.9, "corrupt_share": 0.9},
+        memory={"consulted": [1.0, 0.0]},
+        dealings_startup=20.0,
+        dealings_reach=10.0,
+        visibility_base=1.0,
+        transparency=0.0,
+        legal_quality=0.5,
+        consultation_voice=0.5,
+        official_rotation=0.0,
+    )
+    r = Recorder()
+    log = make_log(w)
+    dealings.step(w, log, r)
+    assert (log.firm["demands"] > 0).all()
+    # upheld = legal' (1 - c), legal' = legal + voice (1 - legal) for a firm consulted in the last year
+    np.testing.assert_allclose(r.args("binomial")[UPHELD][1], [0.75 * 0.1, 0.5 * 0.1], rtol=0, atol=1e-15)
+
+
 # --- 4. support -----------------------------------------------------------------------------
 
 
-def test_support_single_applicant_gets_whole_budget():
+def test_support_single_applicant_gets_whole_budget_less_compliance():
     firms = [{"productivity": 0.1}, {"formal": False}, {"alive": False}]
-    w = make_world(firms, akimats={"support_budget": 1.0}, apply_base=1.0, apply_trust=0.0, grant=0.2)
+    w = make_world(
+        firms, akimats={"support_budget": 1.0}, apply_base=1.0, apply_trust=0.0, grant=0.2, support_compliance=0.25
+    )
     log = make_log(w)
     support.step(w, log, rng())
-    np.testing.assert_array_equal(log.firm["support"], [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(log.firm["support"], [0.75, 0.0, 0.0])
+    assert not log.firm["extracted"].any()  # its home official (u = 1/2 > c = 0.35) is honest: no kickback
 
 
 def test_support_funded_applicants_split_equally():
@@ -275,6 +608,7 @@ def test_support_funded_applicants_split_equally():
         apply_base=1.0,
         apply_trust=0.0,
         grant=0.01,
+        support_compliance=0.0,
     )
     log = make_log(w)
     support.step(w, log, rng())
@@ -287,6 +621,51 @@ def test_support_nobody_applies():
     log = make_log(w)
     support.step(w, log, rng())
     assert not log.firm["support"].any()
+
+
+def test_support_kickback_to_a_corrupt_home_official_and_compliance_cost():
+    firms = [{"strength": 0.5, "home_official": 0.1}, {"strength": 0.5, "home_official": 0.9}]
+    w = make_world(
+        firms,
+        akimats={"support_budget": 2.0, "power": 0.6, "corrupt_share": 0.35},
+        apply_base=1.0,
+        apply_trust=0.0,
+        grant=0.01,
+        support_compliance=0.25,
+        kickback=0.2,
+        bargaining_exponent=2.0,
+    )
+    log = make_log(w, firm={"extracted": [0.01, 0.02]}, region={"bribe_income": [0.5]})
+    support.step(w, log, rng())
+    grant = 1.0  # both funded: the budget 2 split in two
+    share = 0.6**2 / (0.6**2 + 0.5**2)
+    kickback = grant * 0.2 * share
+    np.testing.assert_allclose(log.firm["support"], [grant * 0.75, grant * 0.75], rtol=0, atol=1e-15)
+    # the kickback counts as extracted (on top of the dealings') and as the officials' bribe income
+    np.testing.assert_allclose(log.firm["extracted"], [0.01 + kickback, 0.02], rtol=0, atol=1e-15)
+    assert np.isclose(log.region["bribe_income"][0], 0.5 + kickback, rtol=0, atol=1e-15)
+
+
+def test_support_rents_go_to_the_akims_network():
+    firms = [
+        {"client": True},  # a client of its home official
+        {"connection": 0.5},  # connected (L >= connected_from)
+        {"connection": 0.4},  # not connected enough
+        {"connection": 1.0, "alive": False},  # exited
+        {"region": 1},
+    ]
+    w = make_world(
+        firms,
+        regions="turkestan,zhambyl",
+        akimats={"rents": [1.2, 0.8], "support_budget": 0.0},
+        connected_from=0.5,
+        apply_base=0.0,
+        apply_trust=0.0,
+    )
+    log = make_log(w)
+    support.step(w, log, rng())
+    # region 0: two members share 1.2; region 1 has no network, its rents reach nobody
+    np.testing.assert_allclose(log.firm["support"], [0.6, 0.6, 0.0, 0.0, 0.0], rtol=0, atol=1e-15)
 
 
 def test_support_captors_share_diversion_by_capital():
@@ -305,7 +684,7 @@ def test_support_captors_share_diversion_by_capital():
 # --- 5. ppp ---------------------------------------------------------------------------------
 
 PPP = {
-    "ppp_bidder_strength": 0.5,
+    "ppp_bid_exponent": 4.0,
     "ppp_cofinancing": 0.3,
     "ppp_size": 40.0,
     "construction_quarters": 4,
@@ -320,11 +699,11 @@ PPP = {
 
 def test_ppp_captor_bidder_wins_and_construction_starts():
     firms = [
-        {"strength": 0.9, "productivity": 1.0, "connection": 1.0, "capital": 50.0},  # best merit, connected
-        {"strength": 0.6, "productivity": 0.05, "captor": True, "capital": 2.0},
-        {"strength": 0.7, "productivity": 0.05, "captor": True, "capital": 3.0},  # the larger captor
-        {"strength": 0.4, "captor": True, "capital": 99.0},
-    ]  # too weak to bid
+        {"strength": 1.0, "productivity": 1.0, "connection": 1.0, "capital": 50.0},  # best merit, connected
+        {"strength": 1.0, "productivity": 0.05, "captor": True, "capital": 2.0},
+        {"strength": 1.0, "productivity": 0.05, "captor": True, "capital": 3.0},  # the larger captor
+        {"strength": 0.0, "captor": True, "capital": 99.0},  # B^4 = 0: never bids
+    ]
     w = make_world(firms, akimats={"ppp_fund": 0.0}, quarter=6, **PPP)
     log = make_log(w)
     log.tenders.append((0, 1))
@@ -350,9 +729,65 @@ def test_ppp_captor_bidder_wins_and_construction_starts():
     np.testing.assert_array_equal(log.firm["cooperation"], [0, 0, 1, 0])
 
 
+def test_ppp_bidding_probability_is_strength_to_the_exponent():
+    firms = [{"strength": 0.8}, {"strength": 0.8, "productivity": 0.5}]
+    w = make_world(firms, akimats={"ppp_fund": 0.0}, **PPP)
+    log = make_log(w)
+    log.tenders.append((0, 1))
+    # firm 0 draws just below 0.8^4, firm 1 (the better merit) just above: only firm 0 bids
+    ppp.step(w, log, Draws([0.8**4 - EPS, 0.8**4 + EPS], 0.9, 0.9, 0.9, 0.9))
+    assert len(w.projects) == 1 and w.projects.firm[0] == 0
+
+
+def test_ppp_merit_wins_in_partnership_connections_under_symbiosis():
+    firms = [{"strength": 1.0, "productivity": 0.5}, {"strength": 1.0, "productivity": 0.1, "connection": 1.0}]
+    # without noise (Gumbel draws 0) the best score wins: theta merit + (1 - theta) w_L L, theta = 1 - s x fav
+    for s, winner in ((0.0, 0), (1.0, 1)):
+        w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": s}, favouritism=0.8, **PPP)
+        log = make_log(w)
+        log.tenders.append((0, 1))
+        ppp.step(w, log, Draws(0.0, 0.9, 0.9, 0.9, 0.9))  # everyone bids; a conventional contract; no dispute
+        assert w.projects.firm[0] == winner, s
+    # merits are -1 and 1: at s = 1, 0.2 x 1 against 0.2 x (-1) + 0.8 x 3 x 1; with w_L = 0.3 merit wins again
+    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 1.0}, favouritism=0.8, connection_weight=0.3, **PPP)
+    log = make_log(w)
+    log.tenders.append((0, 1))
+    ppp.step(w, log, Draws(0.0, 0.9, 0.9, 0.9, 0.9))
+    assert w.projects.firm[0] == 0
+
+
+def test_ppp_a_client_is_favoured_like_a_connected_firm():
+    # merits 1 and -1; the client (L = 0, but a client of its home official) scores as L = 1
+    firms = [{"strength": 1.0, "productivity": 0.5}, {"strength": 1.0, "productivity": 0.1, "client": True}]
+    for s, winner in ((0.0, 0), (1.0, 1)):
+        w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": s}, favouritism=0.8, **PPP)
+        log = make_log(w)
+        log.tenders.append((0, 1))
+        ppp.step(w, log, Draws(0.0, 0.9, 0.9, 0.9, 0.9))
+        assert w.projects.firm[0] == winner, s
+
+
+def test_ppp_construction_expedited_for_a_connected_partner_under_symbiosis():
+    firms = [{"strength": 1.0, "connection": 1.0}]
+    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 0.5}, **(PPP | {"construction_delay": 2.0}))
+    log = make_log(w)
+    log.tenders.append((0, 1))
+    r = Recorder()
+    ppp.step(w, log, r)
+    # delays Poisson(2 (1 - s L)) = Poisson(1)
+    assert r.args("poisson") == [(2.0 * (1 - 0.5),)]
+    assert w.projects.duration[0] == 4 + r.results("poisson")[0]
+    # fully connected at s = 1: no delay at all
+    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 1.0}, **(PPP | {"construction_delay": 2.0}))
+    log = make_log(w)
+    log.tenders.append((0, 1))
+    ppp.step(w, log, rng())
+    assert w.projects.duration[0] == 4
+
+
 def test_ppp_tender_without_bidder_returns_cofinancing():
     w = make_world(
-        [{"strength": 0.4}, {"strength": 0.9, "formal": False}, {"strength": 0.9, "region": 1}],
+        [{"strength": 0.0}, {"strength": 0.9, "formal": False}, {"strength": 0.9, "region": 1}],
         regions="turkestan,zhambyl",
         akimats={"ppp_fund": 1.0},
         **PPP,
@@ -405,15 +840,63 @@ def test_ppp_disputes_renegotiated_when_certain_and_new_disputes_when_certain():
 
 # --- 6. capture -----------------------------------------------------------------------------
 
+CAPTURE = {
+    "bargaining_exponent": 2.0,
+    "capture_diversion": 0.15,
+    "retaliation": 0.1,
+    "capture_strength_exponent": 2.0,
+    "capture_loss": 0.0,
+}
 
-def test_capture_weaker_firm_never_attempts():
-    w = make_world(
-        [{"strength": 0.6}, {"strength": 0.59}], akimats={"power": 0.6}, capture_effort=1.0, legal_quality=0.0
-    )
+
+def test_capture_negative_expected_payoff_never_attempts():
+    # B = 0.5 against P = 0.6, legal 0.5: pi = 0.25 / 0.61 x 0.5 = 0.205,
+    # E = 0.205 x 0.15 - 0.795 x 0.1 x 0.6 < 0, whatever the effort
+    w = make_world([{"strength": 0.5}], akimats={"power": 0.6}, capture_effort=1.0, legal_quality=0.5, **CAPTURE)
+    pi = 0.25 / 0.61 * 0.5
+    assert pi * 0.15 - (1 - pi) * 0.1 * 0.6 < 0
     for seed in range(20):
         log = make_log(w)
         capture.step(w, log, rng(seed))
         assert not w.firms.captor.any() and not log.firm["rule_bending"].any()
+
+
+def test_capture_a_weaker_firm_may_attempt_when_the_payoff_is_positive():
+    # B = 0.5 < P = 0.6, but without legal quality and with little retaliation E > 0: no B > P gate
+    w = make_world(
+        [{"strength": 0.5}],
+        akimats={"power": 0.6},
+        capture_effort=1.0,
+        legal_quality=0.0,
+        **(CAPTURE | {"retaliation": 0.01}),
+    )
+    pi = 0.25 / 0.61
+    payoff = pi * 0.15 - (1 - pi) * 0.01 * 0.6
+    assert payoff > 0
+    attempt = 0.5**2 * (1 - math.exp(-payoff / (0.01 * 0.6)))
+    log = make_log(w)
+    capture.step(w, log, Draws(0.5, attempt - EPS, pi - EPS))  # loss draw, attempt draw, success draw
+    assert w.firms.captor[0] and log.firm["rule_bending"][0] == 1
+
+
+def test_capture_attempt_probability_and_success():
+    # B = 0.9, P = 0.3, legal 0.2: the akimat's side P^2 / (B^2 + P^2) = 0.1, pi = 0.9 x 0.8 = 0.72,
+    # risk 0.1 x 0.3, E = 0.72 x 0.15 - 0.28 x 0.03; attempt 0.5 x 0.9^2 x (1 - exp(-E / risk))
+    firms = [{"strength": 0.9}] * 4
+    w = make_world(firms, akimats={"power": 0.3}, capture_effort=0.5, legal_quality=0.2, **CAPTURE)
+    pi = 0.9 * 0.8
+    payoff = pi * 0.15 - (1 - pi) * 0.03
+    attempt = 0.5 * 0.81 * (1 - math.exp(-payoff / 0.03))
+    log = make_log(w)
+    draws = Draws(
+        0.5,
+        [attempt - EPS, attempt + EPS, attempt - EPS, attempt - EPS],
+        [pi - EPS, pi - EPS, pi + EPS, pi - EPS],
+    )
+    capture.step(w, log, draws)
+    # firm 0 attempts and succeeds; firm 1 does not attempt; firm 2 attempts and fails; firm 3 as 0
+    np.testing.assert_array_equal(w.firms.captor, [True, False, False, True])
+    np.testing.assert_array_equal(w.firms.connection, [1.0, 0.0, 0.0, 1.0])  # captors are fully connected
 
 
 def test_capture_certain_when_strong_firm_faces_no_power():
@@ -421,35 +904,44 @@ def test_capture_certain_when_strong_firm_faces_no_power():
         [{"strength": 1.0, "connection": 0.2}, {"strength": 1.0, "formal": False}],
         akimats={"power": 0.0},
         capture_effort=1.0,
-        capture_strength_exponent=2.0,
         legal_quality=0.0,
+        **CAPTURE,
     )
     log = make_log(w)
     capture.step(w, log, rng())
-    # attempt: 1 * (1 - 0) * 1^2 = 1; success: 1 / (1 + 0) * (1 - 0) = 1; informal firms do not try
+    # pi = 1 x (1 - 0) = 1, E = 0.15 against a vanishing risk: attempt 1 x 1^2 x 1; informal firms do not try
     np.testing.assert_array_equal(w.firms.captor, [True, False])
     np.testing.assert_array_equal(log.firm["rule_bending"], [1, 0])
     assert w.firms.connection[0] == 1.0
 
 
-def test_capture_never_succeeds_under_full_legal_quality():
+def test_capture_never_attempted_under_full_legal_quality():
     w = make_world([{"strength": 1.0}] * 3, akimats={"power": 0.0}, capture_effort=1.0, legal_quality=1.0)
     for seed in range(20):
         capture.step(w, make_log(w), rng(seed))
     assert not w.firms.captor.any()
 
 
-def test_capture_ends_when_captor_weaker_or_exited():
-    firms = [
-        {"captor": True, "strength": 0.5},
-        {"captor": True, "strength": 0.8},
-        {"captor": True, "strength": 0.9, "alive": False},
-    ]
-    w = make_world(firms, akimats={"power": 0.6}, capture_loss=0.0, capture_effort=0.0)
+def test_capture_loss_is_smooth():
+    # a captor weaker than its akimat keeps the capture unless the loss draw says otherwise:
+    # loss = capture_loss (1 + legal_capture_loss x legal) x 2 P^2 / (B^2 + P^2)
+    firms = [{"captor": True, "strength": 0.5}] * 2 + [{"captor": True, "strength": 0.9, "alive": False}]
+    w = make_world(
+        firms,
+        akimats={"power": 0.6},
+        capture_effort=0.0,
+        legal_quality=0.5,
+        **(CAPTURE | {"capture_loss": 0.1, "legal_capture_loss": 2.0}),
+    )
+    loss = 0.1 * (1 + 2.0 * 0.5) * 2 * 0.36 / (0.25 + 0.36)
     log = make_log(w)
-    capture.step(w, log, rng())
-    np.testing.assert_array_equal(w.firms.captor, [False, True, False])
+    capture.step(w, log, Draws([loss - EPS, loss + EPS, 0.99], 0.99, 0.99))
+    np.testing.assert_array_equal(w.firms.captor, [False, True, False])  # the exited captor's capture ends
     np.testing.assert_array_equal(log.firm["rule_bending"], [0, 1, 0])
+    # without a loss rate only exit ends a capture, however weak the captor
+    w = make_world(firms, akimats={"power": 0.99}, capture_effort=0.0, **CAPTURE)
+    capture.step(w, make_log(w), rng())
+    np.testing.assert_array_equal(w.firms.captor, [True, True, False])
 
 
 # --- 7. economy -----------------------------------------------------------------------------
@@ -478,6 +970,7 @@ def test_economy_profit_investment_and_capital():
         informality_rate=0.0,
         bargaining_exponent=2.0,
         capital_elasticity=0.9,
+        exit_hazard=0.0,
     )
     log = _economy_log(
         w,
@@ -517,7 +1010,18 @@ def test_economy_exit_after_losses_and_below_min_capital():
         {"productivity": 0.5, "loss_streak": 2},  # profit: the streak resets
         {"alive": False, "age": 7},
     ]
-    w = make_world(firms, output_shock=0.0, fixed_cost=0.05, exit_losses=4, min_capital=0.5, informality_rate=0.0)
+    w = make_world(
+        firms,
+        output_shock=0.0,
+        fixed_cost=0.05,
+        exit_losses=4,
+        min_capital=0.5,
+        informality_rate=0.0,
+        exit_hazard=0.0,
+        capital_elasticity=0.9,
+        labour_share=0.5,
+        tax_rate=0.12,
+    )
     log = _economy_log(w)
     economy.step(w, log, rng())
     f = w.firms
@@ -533,7 +1037,13 @@ def test_economy_exit_after_losses_and_below_min_capital():
 def test_economy_informality_switch_with_tax_morale():
     firms = [{"satisfaction": 0.0}, {"satisfaction": 1.0}, {"formal": False}, {"formal": False, "satisfaction": -1.0}]
     w = make_world(
-        firms, output_shock=0.0, informality_rate=1.0, informality_burden=0.25, tax_morale=0.5, tax_rate=0.12
+        firms,
+        output_shock=0.0,
+        informality_rate=1.0,
+        informality_burden=0.25,
+        tax_morale=0.5,
+        tax_rate=0.12,
+        exit_hazard=0.0,
     )
     y = 0.12  # A = 0.12, K = 1
     log = _economy_log(w, extracted=[0.2 * y, 0.2 * y, 0.0, 0.2 * y])
@@ -545,10 +1055,31 @@ def test_economy_informality_switch_with_tax_morale():
 
 
 def test_economy_no_switch_when_rate_zero():
-    w = make_world([{}], output_shock=0.0, informality_rate=0.0)
+    w = make_world([{}], output_shock=0.0, informality_rate=0.0, exit_hazard=0.0)
     log = _economy_log(w, extracted=[0.5])
     economy.step(w, log, rng())
-    assert w.firms.formal[0]
+    assert w.firms.formal[0] and w.firms.alive[0]
+
+
+def test_economy_exit_hazard_one_everybody_exits():
+    firms = [{"productivity": 0.5, "capital": 10.0}, {}, {"formal": False}, {"alive": False, "age": 7}]
+    w = make_world(firms, output_shock=0.0, informality_rate=0.0, min_capital=0.01)
+    w.params["exit_hazard"] = 1.0  # beyond the registry's range (0.5), to test the limiting case
+    log = _economy_log(w)
+    economy.step(w, log, rng())
+    # profitable, large firms leave too: exits for reasons outside the model
+    np.testing.assert_array_equal(log.exited, [0, 1, 2])
+    np.testing.assert_array_equal(w.firms.alive, [False, False, False, False])
+    np.testing.assert_array_equal(w.firms.capital[:3], [0.0, 0.0, 0.0])
+    assert log.region["exits"][0] == 3
+    np.testing.assert_array_equal(w.firms.age, [31, 31, 31, 7])
+
+
+def test_economy_exit_hazard_draw():
+    w = make_world([{}, {}], output_shock=0.0, informality_rate=0.0, exit_hazard=0.3, min_capital=0.01)
+    log = _economy_log(w)
+    economy.step(w, log, Draws(0.5, [0.3 - EPS, 0.3 + EPS]))  # the informality draw, then the exit draw
+    np.testing.assert_array_equal(log.exited, [0])
 
 
 # --- 8. trust -------------------------------------------------------------------------------
@@ -601,15 +1132,24 @@ def test_trust_satisfaction_and_word_of_mouth():
     np.testing.assert_allclose(f.satisfaction, expected, atol=1e-14)
 
 
-def test_trust_consultation_gives_voice():
-    firms = [{"strength": 1.0}, {"strength": 0.4}, {"strength": 0.3, "member": True}]
-    w = make_world(firms, **(TRUST | {"consultation": 1.0, "business_threshold": 0.5, "voice_value": 0.01}))
-    log = make_log(w, firm={"output": [0.2, 0.2, 0.2]})
+def test_trust_consultation_participation_probability():
+    # take part with probability consultation x (B + member (1 - B))
+    firms = [{"strength": 0.4}, {"strength": 0.4}, {"strength": 0.4, "member": True}, {"strength": 0.4, "member": True}]
+    w = make_world(firms, **(TRUST | {"consultation": 0.5}))
+    log = make_log(w, firm={"output": [0.2] * 4, "cooperation": [1, 0, 0, 0]})
+    p_alone, p_member = 0.5 * 0.4, 0.5 * (0.4 + 0.6)
+    trust.step(w, log, Draws([p_alone - EPS, p_alone + EPS, p_member - EPS, p_member + EPS]))
+    np.testing.assert_array_equal(log.firm["consulted"], [1, 0, 1, 0])
+    np.testing.assert_array_equal(log.firm["cooperation"], [2, 0, 1, 0])  # taking part counts as cooperation
+    assert not log.firm["experience"].any()  # a voice has no value of its own in the experience
+
+
+def test_trust_consultation_certain_for_the_strongest():
+    firms = [{"strength": 1.0}, {"strength": 0.0}, {"strength": 0.0, "member": True}, {"strength": 1.0, "alive": False}]
+    w = make_world(firms, **(TRUST | {"consultation": 1.0}))
+    log = make_log(w, firm={"output": [0.2, 0.2, 0.2, 0.0]})
     trust.step(w, log, rng())
-    # firm 0 is strong: takes part with probability 1 * B = 1; firm 1 neither strong nor a member
-    assert log.firm["cooperation"][0] == 1 and log.firm["cooperation"][1] == 0
-    assert np.isclose(log.firm["experience"][0], 0.01 * 0.2, rtol=0, atol=1e-15)
-    assert log.firm["experience"][2] in (0.0, 0.01 * 0.2) and log.firm["experience"][1] == 0.0
+    np.testing.assert_array_equal(log.firm["consulted"], [1, 0, 1, 0])
 
 
 # --- 9. tournament --------------------------------------------------------------------------
@@ -643,18 +1183,32 @@ def test_tournament_ranks_and_power_drift(monkeypatch):
         firms=[{"region": 1, "captor": True}],
         akimats={"power": 0.5, "structural_power": [0.6, 0.5, 0.4]},
         power_learning=0.04,
-        capture_penalty=0.005,
         power_anchor=0.05,
+        symbiosis_drift=0.0,
     )
     tournament.step(w, make_log(w), rng())
     np.testing.assert_allclose(w.akimats.score, [0.0, 0.5, 1.0], atol=1e-15)
     expected = [
         0.5 + 0.04 * -0.5 + 0.05 * 0.1,  # worst, pulled up toward P0 = 0.6
-        0.5 - 0.005,  # middle, captured
-        0.5 + 0.04 * 0.5 + 0.05 * -0.1,
-    ]  # best, pulled down toward P0 = 0.4
+        0.5,  # middle (a capture costs the akim no power of its own)
+        0.5 + 0.04 * 0.5 + 0.05 * -0.1,  # best, pulled down toward P0 = 0.4
+    ]
     np.testing.assert_allclose(w.akimats.power, expected, atol=1e-15)
+    np.testing.assert_array_equal(w.akimats.symbiosis, [0.0, 0.0, 0.0])  # no drift
     assert len(w.kpi_history) == 8 and not w.akimats.replacements.any()
+
+
+def test_tournament_symbiosis_drift(monkeypatch):
+    w = _history_world(
+        monkeypatch,
+        [0.1, 0.2, 0.3],
+        regions=THREE,
+        akimats={"power": 0.5, "symbiosis": [0.95, 0.5, 0.3]},
+        symbiosis_drift=0.2,
+    )
+    tournament.step(w, make_log(w), rng())
+    # scores 0, 1/2, 1: s + 0.2 (1/2 - score), clipped to [0, 1]
+    np.testing.assert_allclose(w.akimats.symbiosis, [1.0, 0.5, 0.3 - 0.1], rtol=0, atol=1e-15)
 
 
 def test_tournament_single_region_logistic_score(monkeypatch):
@@ -688,13 +1242,18 @@ def test_tournament_annual_replacement(monkeypatch):
         replacement_quantile=0.2,
         power_spread=0.0,
         corruption_initial=0.35,
+        power_learning=0.04,
+        power_anchor=0.05,
     )
     tournament.step(w, make_log(w), rng())
     a = w.akimats
     # only the bottom region (score 0 <= the 20% quantile 0.2) is replaced: P = P0 + 0 * noise
     np.testing.assert_array_equal(a.replacements, [1, 0, 0])
     assert a.power[0] == 0.6
-    np.testing.assert_allclose(a.corrupt_share, [0.5 * (0.55 + 0.35), 0.55, 0.55], atol=1e-15)
+    # the others move as in the tournament: P + 0.04 (score - 1/2) + 0.05 (0.6 - P)
+    np.testing.assert_allclose(a.power[1:], [0.3 + 0.05 * 0.3, 0.3 + 0.04 * 0.5 + 0.05 * 0.3], atol=1e-15)
+    # the officials stay: a new akim does not reset the corrupt share (nor does corruption_initial)
+    np.testing.assert_array_equal(a.corrupt_share, [0.55, 0.55, 0.55])
     np.testing.assert_array_equal(w.firms.captor, [False, True])
 
 
@@ -760,6 +1319,7 @@ def test_utilities_residents_latent_without_noise():
         corruption_signal=2.0,
         corruption_reference=0.3,
         utility_scale=4.0,
+        resident_contact=0.0,
     )
     w.firms.memory("demands")[2, 2] = 1.0  # region 1's firm met a demand earlier this year
     w.kpi_history.append(_kpis([110.0, 95.0]))
@@ -791,6 +1351,7 @@ def test_utilities_residents_job_growth_after_five_quarters():
         jobs_signal=2.0,
         wage_signal=2.0,
         corruption_signal=0.0,
+        resident_contact=0.0,
         residents={"region": [0], "cohort": [2]},
     )
     w.kpi_history.append(_kpis([100.0], jobs=[10.0]))
@@ -801,11 +1362,38 @@ def test_utilities_residents_job_growth_after_five_quarters():
     assert np.isclose(w.residents.authority[0], 0.9 * 2.0 * (12.0 - 10.0) / 10.0, rtol=0, atol=1e-14)
 
 
+def test_utilities_residents_personal_exposure():
+    # three residents in a region with c = 0.5 and contact 0.4: each meets a demand with
+    # probability 0.2, and one who did holds it against the authorities (- corruption_signal)
+    w = make_world(
+        akimats={"utility_quality": 0.5, "corrupt_share": 0.5},
+        residents={"region": [0, 0, 0], "cohort": [2, 2, 2]},
+        resident_noise=1.0,
+        utility_depreciation=0.0,
+        wage_signal=2.0,
+        jobs_signal=2.0,
+        corruption_signal=2.0,
+        corruption_reference=0.0,
+        resident_contact=0.4,
+    )
+    w.kpi_history.append(_kpis([100.0]))
+    utilities.step(w, make_log(w), Draws([0.2 - EPS, 0.2 + EPS, 0.9]))  # normal draws are 0
+    # no firm met a demand: incidence 0, the regional signal is 0; tastes are 0
+    np.testing.assert_allclose(w.residents.authority, [-2.0, 0.0, 0.0], rtol=0, atol=1e-15)
+    # without noise: everybody meets a corrupt official at c = 1 and contact 1, nobody at c = 0
+    w.params["resident_noise"] = 0.0
+    w.params["resident_contact"] = 1.0
+    for c, expected in ((1.0, -2.0), (0.0, 0.0)):
+        w.akimats.corrupt_share[:] = c
+        utilities.step(w, make_log(w), rng())
+        np.testing.assert_allclose(w.residents.authority, expected, rtol=0, atol=1e-15)
+
+
 # --- 12. entry ------------------------------------------------------------------------------
 
 
-def test_entry_rate_zero_nobody_enters():
-    w = make_world([{}, {}, {}, {}, {"alive": False}], entry_rate=0.0)  # 1 of 5 rows exited: 20%, no compaction
+def test_entry_zero_hazard_nobody_enters():
+    w = make_world([{}, {}, {}, {}, {"alive": False}], exit_hazard=0.0)  # 1 of 5 rows exited: 20%, no compaction
     log = make_log(w)
     entry.step(w, log, rng(), rng(1))
     assert w.firms.n == 5 and log.entered.size == 0 and log.compaction is None
@@ -822,7 +1410,7 @@ def test_entry_entrants_take_regions_mean_trust():
     w = make_world(
         firms,
         regions="turkestan,zhambyl",
-        entry_rate=0.5,
+        exit_hazard=0.5,
         firm_ties=6,
         audit_rate=0.04,
         transparency=0.7,
@@ -837,6 +1425,7 @@ def test_entry_entrants_take_regions_mean_trust():
     np.testing.assert_array_equal(rows, np.arange(n0, f.n))
     np.testing.assert_allclose(f.trust[rows], np.where(f.region[rows] == 0, 0.4, 0.8), atol=1e-15)
     assert f.alive[rows].all() and f.formal[rows].all() and not f.captor[rows].any() and not f.age[rows].any()
+    assert not f.client[rows].any() and ((f.home_official[rows] >= 0) & (f.home_official[rows] < 1)).all()
     np.testing.assert_allclose(f.perceived_detection[rows], 1 - 0.96 * (1 - 0.15 * 0.7), atol=1e-15)
     np.testing.assert_allclose(
         f.strength[rows], np.minimum(1.0, 1 / (1 + (1 / f.capital[rows]) ** 0.8) + 0.15 * f.member[rows]), atol=1e-14
@@ -853,9 +1442,51 @@ def test_entry_entrants_take_regions_mean_trust():
     assert all(w.ties.matrix(f.n)[r, :n0].sum() >= 1 for r in rows)
 
 
+def test_entry_expected_entrants():
+    # region 0: trust 0.2 and 0.6 (mean 0.4), one of the two met a demand in the last year
+    # (incidence 1/2); region 1: nobody in business (trust 1/2 assumed, incidence 0)
+    firms = [{"trust": 0.2}, {"trust": 0.6}, {"region": 1, "alive": False}]
+    w = make_world(
+        firms,
+        regions="turkestan,zhambyl",
+        akimats={"firms_initial": [10.0, 4.0]},
+        memory={"demands": [1.0, 0.0, 0.0]},
+        exit_hazard=0.1,
+        climate_trust_base=0.5,
+        climate_corruption=0.5,
+    )
+    r = Recorder()
+    entry.step(w, make_log(w), r, rng(1))
+    # exit_hazard x firms at the start x climate / neutral (0.5 + 1/2)
+    climate = np.array([(0.5 + 0.4) * (1 - 0.5 * 0.5), (0.5 + 0.5) * 1.0])
+    np.testing.assert_allclose(r.args("poisson")[0][0], 0.1 * np.array([10.0, 4.0]) * climate / 1.0, rtol=0, atol=1e-15)
+
+
+def test_entry_entrants_capital_and_productivity_follow_the_regions_level():
+    # productivity level 0.24 against the economy's 0.12, alpha 1/2: wealth (0.24 / 0.12)^2 = 4
+    w = make_world(
+        [{}],
+        akimats={"firms_initial": 100.0, "productivity_level": 0.24},
+        exit_hazard=0.5,
+        productivity=0.12,
+        productivity_dispersion=0.0,
+        capital_elasticity=0.5,
+        entrant_capital=0.3,
+        entrant_dispersion=0.0,
+        connected_share=0.0,
+    )
+    log = make_log(w)
+    entry.step(w, log, rng(2), rng(3))
+    rows = log.entered
+    assert rows.size > 0
+    np.testing.assert_allclose(w.firms.capital[rows], 0.3 * 4.0, rtol=1e-15)
+    np.testing.assert_allclose(w.firms.productivity[rows], 0.24, rtol=1e-15)
+    assert not w.firms.connection[rows].any()
+
+
 def test_entry_compaction_when_over_a_fifth_exited():
     firms = [{"capital": c, "alive": c > 0} for c in (1.0, 0.0, 3.0, 0.0, 5.0)]  # rows 1 and 3 exited: 40%
-    w = make_world(firms, ties=[(0, 2), (1, 2), (2, 4), (3, 4)], entry_rate=0.0)
+    w = make_world(firms, ties=[(0, 2), (1, 2), (2, 4), (3, 4)], exit_hazard=0.0)
     w.firms.memory("output")[0] = [10, 11, 12, 13, 14]
     add_contract(w, firm=4)
     log = make_log(w)
@@ -871,7 +1502,7 @@ def test_entry_compaction_when_over_a_fifth_exited():
 
 def test_entry_compaction_then_ppp_terminates_contract_of_exited_partner():
     firms = [{"alive": False}, {}, {"alive": False}, {}]  # partner 0 exited in this quarter's economy step
-    w = make_world(firms, entry_rate=0.0, **PPP)
+    w = make_world(firms, exit_hazard=0.0, **PPP)
     add_contract(w, firm=0, phase=OPERATION, left=10)
     entry.step(w, make_log(w), rng(), rng(1))  # 50% exited: compaction
     log = make_log(w)
@@ -982,7 +1613,7 @@ def test_kpi_measure_first_quarter():
 
 
 def test_ppp_construction_lasts_its_duration_then_operation_pays():
-    w = make_world([{"strength": 0.9}], akimats={"ppp_fund": 0.0}, **PPP)
+    w = make_world([{"strength": 1.0}], akimats={"ppp_fund": 0.0}, **PPP)
     log = make_log(w)
     log.tenders.append((0, 3))
     ppp.step(w, log, rng())  # tender won, first construction quarter
@@ -1013,3 +1644,79 @@ def test_average_ranks_match_scipy_on_ties():
 
     x = np.array([[0.1, 0.1, 0.3, -0.2, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0], [3.0, 1.0, 2.0, 5.0, 4.0]])
     np.testing.assert_array_equal(average_ranks(x), rankdata(x, method="average", axis=1))
+
+
+# --- formulas.grown_capital and initialisation.equalising_transfers ---------------------------
+
+GROWTH = {
+    "capital_elasticity": 0.5,
+    "depreciation": 0.05,
+    "labour_share": 0.5,
+    "tax_rate": 0.12,
+    "trust_investment_floor": 0.5,
+    "reinvestment": 0.5,
+    "fixed_cost": 0.01,
+}
+
+
+def test_grown_capital_age_zero_is_the_entry_capital():
+    k0 = np.array([0.3, 2.0])
+    got = formulas.grown_capital(k0, np.array([0.4, 0.4]), np.array([0, 0]), GROWTH)
+    np.testing.assert_array_equal(got, k0)
+
+
+def test_grown_capital_two_quarters_by_hand():
+    # K <- 0.95 K + 0.5 x (0.5 + 0.5 / 2) x max((1 - 0.5 - 0.12) A K^0.5 - 0.01, 0)
+    def quarter(k, a):
+        return 0.95 * k + 0.375 * max(0.38 * a * math.sqrt(k) - 0.01, 0.0)
+
+    k0, a = np.array([0.3, 0.3, 0.3]), np.array([0.4, 0.4, 0.4])
+    got = formulas.grown_capital(k0, a, np.array([0, 1, 2]), GROWTH)
+    np.testing.assert_allclose(got, [0.3, quarter(0.3, 0.4), quarter(quarter(0.3, 0.4), 0.4)], rtol=0, atol=1e-15)
+
+
+def test_grown_capital_tends_to_the_steady_state():
+    # steady state: 0.05 K = 0.375 (0.38 A sqrt(K) - 0.01); with A = 0.4: x = sqrt(K) solves
+    # 0.05 x^2 - 0.057 x + 0.00375 = 0
+    x = (0.057 + math.sqrt(0.057**2 - 4 * 0.05 * 0.00375)) / (2 * 0.05)
+    steady = x * x
+    ages = np.array([0, 10, 40, 160, 1000])
+    below = formulas.grown_capital(np.full(5, 0.3), np.full(5, 0.4), ages, GROWTH)
+    above = formulas.grown_capital(np.full(5, 2 * steady), np.full(5, 0.4), ages, GROWTH)
+    assert (np.diff(below) > 0).all() and (below < steady).all()  # a small entrant grows toward it
+    assert (np.diff(above) < 0).all() and (above > steady).all()  # a large one shrinks toward it
+    assert np.isclose(below[-1], steady, rtol=1e-9) and np.isclose(above[-1], steady, rtol=1e-9)
+
+
+def test_equalising_transfers():
+    from simulation import initialisation, regions
+
+    every = regions.all_regions()
+    known = [r for r in every if np.isfinite(r.transfers_per_head)]
+    mean = sum(r.transfers_per_head * r.population_thousands for r in known) / sum(
+        r.population_thousands for r in known
+    )
+    p = {"central_transfer": 0.5}
+    chosen = regions.select("zhambyl,kyzylorda,atyrau,turkestan")
+    pop = np.array([r.population_thousands for r in chosen])
+    tax = np.array([1.0, 2.0, 3.0, 4.0])
+    got = initialisation.equalising_transfers(p, chosen, tax)
+    per_head_tax = tax.sum() / pop.sum()
+    # a region with a figure: central_transfer x tax per head x population x its subvention / the mean
+    for i in range(2):
+        expected = 0.5 * per_head_tax * pop[i] * chosen[i].transfers_per_head / mean
+        assert np.isclose(got[i], expected, rtol=1e-12)
+    # Kyzylorda's subvention per head (595.2) is above Zhambyl's (402.5): more per head
+    assert got[1] / pop[1] > got[0] / pop[0]
+    assert got[2] == 0.0  # Atyrau is a donor
+    # Turkestan has no figure: the need predicted by the log-log least-squares line through the
+    # recipients (subvention > 0) on GRP per head
+    rec = [r for r in known if r.transfers_per_head > 0]
+    x = np.log([r.grp_share / r.population_thousands for r in rec])
+    y = np.log([r.transfers_per_head / mean for r in rec])
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    intercept = y.mean() - slope * x.mean()
+    turkestan = chosen[3]
+    assert not np.isfinite(turkestan.transfers_per_head)
+    need = math.exp(intercept + slope * math.log(turkestan.grp_share / turkestan.population_thousands))
+    assert np.isclose(got[3], 0.5 * per_head_tax * pop[3] * need, rtol=1e-10)

@@ -4,8 +4,8 @@
 (regions, firms, ties, akimat state, residents), without ``simulation.initialisation``'s
 random draws, so that a test can compute a submodel's expected output by hand. Every
 value not given has a plain, documented default (see ``FIRM_DEFAULTS``,
-``AKIMAT_DEFAULTS``). The world's random streams are seeded generators; tests make draws
-irrelevant by choosing probabilities of 0 or 1.
+``AKIMAT_DEFAULTS``; memory fields are empty unless given). The world's random streams
+are seeded generators; tests make draws irrelevant by choosing probabilities of 0 or 1.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from simulation.networks import TieNetwork
 from simulation.quarter import QuarterLog
 from simulation.regions import neighbour_graph, select
 from simulation.schedule import STREAMS
-from simulation.world import AkimatState, FirmTable, ResidentTable, World
+from simulation.world import MEMORY, AkimatState, FirmTable, ResidentTable, World
 
 #: Firm columns a test need not give. ``strength`` is not here: unless a firm gives it,
 #: it is computed from capital by ``World.update_strength`` (with ``match_capital``).
@@ -39,6 +39,8 @@ FIRM_DEFAULTS: dict[str, Any] = {
     "trust": 0.5,
     "satisfaction": 0.0,
     "perceived_detection": None,  # None: the true detection rate of the parameters
+    "home_official": 0.5,  # moral-cost rank u of the home official: corrupt while u < c (here: while c > 1/2)
+    "client": False,  # not a client of its home official
     "loss_streak": 0,
     "captor": False,
     "profit": 0.0,
@@ -49,10 +51,18 @@ AKIMAT_DEFAULTS: dict[str, Any] = {
     "power": 0.6,
     "structural_power": None,  # None: equal to power
     "corrupt_share": 0.35,
+    "official_gain": 0.0,
+    "symbiosis": None,  # None: the parameter ``symbiosis`` (0 in the partnership preset, 1 in the symbiotic)
+    "transfer": 0.0,  # no central transfer
+    "firms_initial": None,  # None: the firm rows of the region (alive or not)
+    "productivity_level": 0.12,  # the default firm's productivity
     "tax_revenue": 1.0,
     "initial_tax": 1.0,
     "utility_quality": 0.6,
 }
+
+#: Akimat fields whose default (None) is derived from the parameters or the firms.
+_DERIVED = ("structural_power", "symbiosis", "firms_initial")
 
 
 def params(**values: Any) -> dict[str, Any]:
@@ -67,6 +77,7 @@ def make_world(
     akimats: Mapping[str, Any] | None = None,
     residents: Mapping[str, Any] | None = None,
     match_capital: float | Sequence[float] = 1.0,
+    memory: Mapping[str, Sequence[float]] | None = None,
     quarter: int = 0,
     seed: int = 0,
     **param_values: Any,
@@ -85,6 +96,10 @@ def make_world(
         residents: ``ResidentTable`` arrays ``region``, ``cohort``, ``taste``,
             ``utility_taste``; default: one resident of cohort 0 per region, with zero tastes.
         match_capital: per region, the capital at which a firm is a match for its akimat.
+        memory: per memory field (``simulation.world.MEMORY_FIELDS``, e.g. ``dealings``,
+            ``extracted``, ``output``, ``consulted``), one value per firm row, remembered as
+            the last quarter's (so ``firms.last_year(name)`` returns these values); fields
+            not given are 0 (nothing remembered).
         quarter: ``world.quarter``.
         seed: seed of the world's random streams.
         **param_values: parameter values (resolved with ``parameters.resolve``).
@@ -96,12 +111,16 @@ def make_world(
     a = AkimatState(R)
     given = dict(AKIMAT_DEFAULTS) | dict(akimats or {})
     for name, value in given.items():
-        if name == "structural_power":
+        if name in _DERIVED and value is None:
             continue
         target = getattr(a, name)
         target[...] = np.asarray(value, dtype=target.dtype)
-    sp = given.get("structural_power")
-    a.structural_power[:] = a.power if sp is None else sp
+    if given["structural_power"] is None:
+        a.structural_power[:] = a.power
+    if given["symbiosis"] is None:
+        a.symbiosis[:] = p["symbiosis"]
+    if given["firms_initial"] is None:
+        a.firms_initial[:] = np.bincount([spec.get("region", 0) for spec in firms], minlength=R)
 
     f = FirmTable(len(firms))
     for spec in firms:
@@ -144,6 +163,8 @@ def make_world(
         match_capital=np.broadcast_to(np.asarray(match_capital, dtype=float), (R,)).copy(),
         quarter=quarter,
     )
+    for name, value in (memory or {}).items():
+        f.memory(name)[(quarter - 1) % MEMORY] = np.asarray(value, dtype=float)
     world.update_strength()
     for row, spec in enumerate(firms):
         if "strength" in spec:

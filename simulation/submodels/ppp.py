@@ -4,7 +4,8 @@ renegotiation, termination.
 Tender: each formal firm of the region bids with probability B^``ppp_bid_exponent`` (a
 project needs capacity; no threshold on B). The winner maximises theta * merit + (1 - theta)
 * w_L L + Gumbel noise (a win probability proportional to exp(theta merit + (1 - theta) w_L
-L), w_L = connection_weight, theta = 1 - s x favouritism); a captor that bids wins.
+L), w_L = connection_weight, theta = 1 - s x favouritism, L = 1 for a client of its home
+official, as in support); a captor that bids wins.
 A tender without bidders lapses and its co-financing returns to the fund.
 
 Contract: cost ``ppp_size``, of which the public share ``ppp_cofinancing`` came from the PPP
@@ -42,7 +43,8 @@ def step(world, log, rng) -> None:
     if log.tenders:
         region = f.region
         eligible = alive & f.formal & (rng.random(f.n) < f.strength ** p["ppp_bid_exponent"])
-        score = selection_score(merit(f.productivity), f.connection, a.symbiosis[region], p)
+        tie = np.maximum(f.connection, f.client)  # a client counts as fully connected
+        score = selection_score(merit(f.productivity), tie, a.symbiosis[region], p)
         for r, sector in log.tenders:
             bidders = np.flatnonzero(eligible & (region == r))
             if bidders.size == 0:
