@@ -65,7 +65,7 @@ def step(world, log, rng) -> None:
     region = f.region
     formal = f.formal
     strength = f.strength
-    outsider = (~f.insider) & (f.connection < p["connected_from"])
+    outsider = (~f.insider) & (f.connection < p["connected_from"]) & ~f.client  # a client has a patron
     rival = (world.captured_regions()[region] > 0) & ~f.captor
     symbiosis = a.symbiosis[region]
     bias = symbiosis * p["outsider_bias"]
