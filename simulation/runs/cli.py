@@ -379,9 +379,9 @@ def _print_stationarity(result, size, default_burn_in, wall, out_dir, np) -> Non
     verdict = ""
     if overall == overall:
         enough = "enough" if overall <= default_burn_in else "too short"
-        if uncertified:
-            enough += " for the certified outcomes only"
         verdict = f"; the default burn_in is {default_burn_in} ({enough})"
+        if uncertified:
+            verdict += f"; not certified in this run: {', '.join(sorted(uncertified))}"
     print(f"  overall burn-in (largest over settings and certified outcomes): {_fmt(overall)} quarters{verdict}")
     print(f"  written to {out_dir}/ (trajectories, rhat, burn_in, diagnostics .csv; stationarity_*.png, rhat.png)")
 
