@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .runs.cli import add_subcommands as _add_experiment_commands
 
     _add_experiment_commands(sub)  # sweep, analyze, discover
+    from .runs.cli import add_dynamics_subcommand
+
+    add_dynamics_subcommand(sub)  # dynamics: stationarity and the corruption equilibrium
     survey = sub.add_parser(
         "survey", help="run a scenario and ask the paper's survey (Tables 5-9): simulated vs observed"
     )
@@ -162,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             from .runs.cli import discover_command
 
             return discover_command(args)
+        if args.command == "dynamics":
+            from .runs.cli import dynamics_command
+
+            return dynamics_command(args)
         if args.command == "app":
             from .app.serve import app_command
 

@@ -210,3 +210,202 @@ def discover_command(args) -> int:
     for path in res["files"]:
         print(f"  wrote {path}")
     return 0
+
+
+DYNAMICS_KINDS = ("stationarity", "corruption")
+
+
+def add_dynamics_subcommand(sub) -> None:
+    """Add ``statebiz dynamics stationarity|corruption`` to the subparsers ``sub``."""
+    from ..parameters import BY_NAME
+
+    low = int(BY_NAME["firms"].low)
+    dyn = sub.add_parser(
+        "dynamics",
+        help="measure stationarity (burn-in by R-hat) or the corruption equilibrium (against audits and s)",
+    )
+    dyn.add_argument(
+        "kind",
+        choices=DYNAMICS_KINDS,
+        help="stationarity: chains from several seeds and starts, R-hat and the burn-in; corruption: "
+        "stationary corruption against the audit rate and s, from a low and a high start",
+    )
+    dyn.add_argument("--out", default=None, help="output directory (default: results/dynamics/<kind>)")
+    dyn.add_argument(
+        "--firms",
+        type=integer_at_least(low, f"an integer of at least {low}"),
+        default=None,
+        help="firms at the start (default 3000; --quick 800)",
+    )
+    dyn.add_argument(
+        "--seeds",
+        type=integer_at_least(2, "an integer of at least 2"),
+        default=None,
+        help="seeds per start and setting (default 8 for stationarity, 4 for corruption; --quick 4 and 2)",
+    )
+    dyn.add_argument(
+        "--burn-in",
+        type=integer_at_least(0, "a non-negative integer"),
+        default=None,
+        help="corruption: quarters discarded before the stationary means (default: the burn_in parameter's default)",
+    )
+    dyn.add_argument("--quick", action="store_true", help="small and fast: fewer firms, seeds, quarters and points")
+    dyn.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
+    dyn.add_argument("--quiet", action="store_true", help="no progress messages")
+
+
+def dynamics_command(args) -> int:
+    """Run ``statebiz dynamics`` with parsed ``args``: tables (CSV) and figures (PNG) in one
+    result directory, written all or nothing; prints a short summary. Returns the exit code."""
+    import numpy as np
+
+    from ..io import (
+        RESULTS_ROOT,
+        check_writable,
+        git_commit,
+        json_text,
+        package_versions,
+        result_dir,
+        result_lock,
+        staged_directory,
+    )
+    from ..parameters import BY_NAME
+    from ..scenario import ScenarioError
+    from . import dynamics as dyn
+
+    if args.burn_in is not None and args.kind != "corruption":
+        raise ScenarioError("--burn-in: only 'statebiz dynamics corruption' takes a burn-in (stationarity measures it)")
+    size = dict(dyn.SIZES["quick" if args.quick else "full"])
+    if args.kind == "corruption":
+        size["seeds"] = 2 if args.quick else 4
+    if args.firms is not None:
+        size["firms"] = args.firms
+    if args.seeds is not None:
+        size["seeds"] = args.seeds
+    default_burn_in = int(BY_NAME["burn_in"].default)
+    burn_in = default_burn_in if args.burn_in is None else args.burn_in
+    out_dir = RESULTS_ROOT / "dynamics" / args.kind if args.out is None else result_dir(args.kind, args.out)
+    check_writable(out_dir, args.overwrite)
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    with result_lock(out_dir):
+        files: dict[str, str] = {}
+        if args.kind == "stationarity":
+            result = dyn.run_stationarity(
+                size["firms"], size["residents"], size["seeds"], size["quarters"], size["window"], progress
+            )
+        else:
+            q = "quick" if args.quick else "full"
+            result = dyn.run_corruption(
+                size["firms"],
+                size["residents"],
+                size["seeds"],
+                burn_in,
+                size["measure"],
+                dyn.AUDIT_GRID[q],
+                dyn.SYMBIOSIS_GRID[q],
+                progress,
+            )
+        wall = time.perf_counter() - started
+        with staged_directory(out_dir, args.overwrite) as tmp:
+            for name, frame in result.items():
+                (tmp / f"{name}.csv").write_text(frame.to_csv(index=False), encoding="utf-8")
+                files[f"{name}.csv"] = name
+            if args.kind == "stationarity":
+                figs = dyn.stationarity_figures(result, tmp, default_burn_in)
+                findings = None
+            else:
+                figs = [dyn.corruption_figure(result["summary"], tmp)]
+                findings = dyn.corruption_findings(result["summary"])
+            files |= {f.name: "figure" for f in figs}
+            manifest = {
+                "command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz dynamics",
+                "kind": args.kind,
+                "size": size,
+                "burn_in": burn_in if args.kind == "corruption" else None,
+                "starts_corruption_initial": list(dyn.STARTS),
+                "findings": findings,
+                "files": files,
+                "wall_time_seconds": round(wall, 1),
+                "git_commit": git_commit(),
+                "package_versions": package_versions(),
+            }
+            (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+    if args.kind == "stationarity":
+        _print_stationarity(result, size, default_burn_in, wall, out_dir, np)
+    else:
+        _print_corruption(result["summary"], findings, size, burn_in, wall, out_dir)
+    return 0
+
+
+def _fmt(value: float) -> str:
+    return "not reached" if value != value else f"{value:.0f}"
+
+
+def _print_stationarity(result, size, default_burn_in, wall, out_dir, np) -> None:
+    burn = result["burn_in"].set_index("group")
+    diag = result["diagnostics"]
+    print(
+        f"stationarity: {size['firms']} firms, {size['seeds']} seeds x 2 starts per setting, {size['quarters']} "
+        f"quarters, R-hat windows of {size['window']} quarters; {wall:.0f} s"
+    )
+    groups = [g for g in burn.index if g != "overall"]
+    print(f"  {'outcome':<28}" + "".join(f"{g[:22]:>24}" for g in groups))
+    for outcome in [c for c in burn.columns if c != "all"]:
+        cells = []
+        for g in groups:
+            d = diag[(diag["group"] == g) & (diag["outcome"] == outcome)].iloc[0]
+            cells.append(f"{_fmt(burn.loc[g, outcome]):>11} (R {d['max_rhat_after']:.2f})")
+        print(f"  {outcome:<28}" + "".join(f"{c:>24}" for c in cells))
+    print("  (burn-in per outcome; R: the largest R-hat of the windows after the setting's burn-in)")
+    for g in groups:
+        d = diag[diag["group"] == g]
+        print(
+            f"  {g}: burn-in {_fmt(burn.loc[g, 'all'])} quarters; Geweke |z| > 1.96 in "
+            f"{d['geweke_share_abs_z_above_1.96'].mean():.0%} of chain-outcomes after it (about 5% if stationary); "
+            f"largest start gap |z| {np.nanmax(np.abs(d['start_gap_z'])):.1f}"
+        )
+    uncertified = set()
+    for g in groups:
+        missing = [o for o in burn.columns if o != "all" and burn.loc[g, o] != burn.loc[g, o]]
+        uncertified |= set(missing)
+        if missing:
+            print(f"  {g}: not certified within the run (R-hat >= 1.1 in a late window): {', '.join(missing)}")
+    overall = burn.loc["overall", "all"]
+    verdict = ""
+    if overall == overall:
+        enough = "enough" if overall <= default_burn_in else "too short"
+        verdict = f"; the default burn_in is {default_burn_in} ({enough})"
+        if uncertified:
+            verdict += f"; not certified in this run: {', '.join(sorted(uncertified))}"
+    print(f"  overall burn-in (largest over settings and certified outcomes): {_fmt(overall)} quarters{verdict}")
+    print(f"  written to {out_dir}/ (trajectories, rhat, burn_in, diagnostics .csv; stationarity_*.png, rhat.png)")
+
+
+def _print_corruption(summary, findings, size, burn_in, wall, out_dir) -> None:
+    print(
+        f"corruption: {size['firms']} firms, {size['seeds']} seeds per point and start, means over "
+        f"{size['measure']} quarters after {burn_in} of burn-in; {wall:.0f} s"
+    )
+    for lever in ("audit_rate", "symbiosis"):
+        g = summary[summary["lever"] == lever]
+        print(f"  {lever:<10} {'start':>6} {'incidence [95% CI]':>24} {'corrupt share [95% CI]':>26}")
+        for _, r in g.sort_values(["value", "start"]).iterrows():
+            print(
+                f"  {r['value']:<10.2f} {r['start']:>6.2f} "
+                f"{r['corruption_incidence']:>8.3f} [{r['corruption_incidence_low']:.3f}, "
+                f"{r['corruption_incidence_high']:.3f}] "
+                f"{r['corrupt_share']:>10.3f} [{r['corrupt_share_low']:.3f}, {r['corrupt_share_high']:.3f}]"
+            )
+    for key, f in findings.items():
+        jumps = "continuous" if f["continuous"] else "JUMP at " + ", ".join(f"{a:g}->{b:g}" for a, b, _ in f["jumps"])
+        agree = "starts agree" if f["points_apart"] == 0 else f"starts apart at {f['points_apart']} of {f['points']}"
+        print(
+            f"  {key}: {jumps} (largest step {f['max_step']:.3f}); {agree}, "
+            f"max low/high gap {f['max_gap']:.3f} at {f['max_gap_at']:g}"
+        )
+    print(f"  written to {out_dir}/ (runs.csv, summary.csv, corruption.png, manifest.json)")
