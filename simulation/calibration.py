@@ -15,7 +15,7 @@ chosen, nothing is chosen in code::
     steps = 12
 
     [priors]                # free parameter -> prior (uniform, inside the declared range)
-    corruption_initial = { distribution = "uniform", low = 0.05, high = 0.8 }
+    moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
 
     [abc]                   # ABC-SMC settings
     population_size = 300
