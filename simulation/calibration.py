@@ -11,7 +11,7 @@ chosen, nothing is chosen in code::
     [model]                 # scenario parameters for the fit's runs (size, quarters)
     firms = 3000
     residents_per_region = 1000
-    burn_in = 8
+    burn_in = 80
     steps = 12
 
     [priors]                # free parameter -> prior (uniform, inside the declared range)
