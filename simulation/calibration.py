@@ -11,11 +11,11 @@ chosen, nothing is chosen in code::
     [model]                 # scenario parameters for the fit's runs (size, quarters)
     firms = 3000
     residents_per_region = 1000
-    burn_in = 8
+    burn_in = 80
     steps = 12
 
     [priors]                # free parameter -> prior (uniform, inside the declared range)
-    corruption_initial = { distribution = "uniform", low = 0.05, high = 0.8 }
+    moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
 
     [abc]                   # ABC-SMC settings
     population_size = 300

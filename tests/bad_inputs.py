@@ -41,7 +41,7 @@ governance = ["partnership"]
 [model]
 firms = 200
 [priors]
-corruption_initial = { distribution = "uniform", low = 0.05, high = 0.8 }
+moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
 [quick]
 model = { firms = 200, steps = 2, burn_in = 1 }
 abc = { population_size = 10, max_generations = 1, max_simulations = 20 }
@@ -178,7 +178,7 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
     (
         "calibration-prior-unknown",
         "calibration",
-        _swap(CALIBRATION, "corruption_initial =", "corruption_inital ="),
+        _swap(CALIBRATION, "moral_cost =", "moral_cots ="),
         CALIBRATE,
     ),
     ("calibration-scenario-missing", "calibration", _swap(CALIBRATION, '"tiny.toml"', '"nope.toml"'), CALIBRATE),

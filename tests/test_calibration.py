@@ -24,7 +24,7 @@ governance = ["partnership"]
 [model]
 firms = 300
 [priors]
-corruption_initial = {{ distribution = "uniform", low = 0.1, high = 0.8 }}
+moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
 [abc]
 population_size = 20
 """
@@ -36,14 +36,14 @@ BAD = {
     "unknown top key": ("foo = 1\n" + GOOD, "unknown key 'foo'"),
     "malformed": ("name = \n", "malformed TOML"),
     "unknown parameter": (
-        GOOD.replace("corruption_initial =", "corruption_inital ="),
-        "'priors.corruption_inital' is not a scenario parameter",
+        GOOD.replace("moral_cost =", "moral_cots ="),
+        "'priors.moral_cots' is not a scenario parameter",
     ),
-    "out of range": (GOOD.replace("high = 0.8", "high = 1.5"), "'priors.corruption_initial.high' = 1.5"),
-    "low >= high": (GOOD.replace("low = 0.1", "low = 0.9"), "expected low < high"),
-    "distribution": (GOOD.replace('"uniform"', '"normal"'), "'priors.corruption_initial.distribution'"),
+    "out of range": (GOOD.replace("high = 0.05", "high = 1.5"), "'priors.moral_cost.high' = 1.5"),
+    "low >= high": (GOOD.replace("low = 0.001", "low = 0.9"), "expected low < high"),
+    "distribution": (GOOD.replace('"uniform"', '"normal"'), "'priors.moral_cost.distribution'"),
     "preset parameter": (
-        GOOD.replace("[abc]", "merit_weight = { low = 0.1, high = 0.5 }\n[abc]"),
+        GOOD.replace("[abc]", "symbiosis = { low = 0.1, high = 0.5 }\n[abc]"),
         "set by the governance presets",
     ),
     "integer parameter": (
@@ -54,7 +54,7 @@ BAD = {
     "abc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'abc.population_size' = 0"),
     "abc key": (GOOD + "generations = 3\n", "unknown key 'abc.generations'"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
-    "fixed and fitted": (GOOD.replace("firms = 300", "corruption_initial = 0.3"), "both fixed in 'model' and fitted"),
+    "fixed and fitted": (GOOD.replace("firms = 300", "moral_cost = 0.01"), "both fixed in 'model' and fitted"),
     "no priors": (f'scenario = "{SCENARIO}"\n', "missing 'priors'"),
     "scenario missing": (GOOD.replace(str(SCENARIO), "nowhere.toml"), "scenario file not found"),
 }
@@ -87,9 +87,9 @@ def test_the_shipped_calibration_file_is_valid():
     assert 5 <= len(c.priors) <= 9 < 18  # well below the 18 degrees of freedom of the fitted totals
     assert q.abc["population_size"] < c.abc["population_size"] and q.model["firms"] < c.model["firms"]
     for g in c.governance:  # the governance preset is applied under the fitted values
-        p = c.run_parameters(g, {"corruption_initial": 0.5})
-        assert p["governance"] == g and p["corruption_initial"] == 0.5
-    assert c.run_parameters("symbiotic", {})["merit_weight"] != c.run_parameters("partnership", {})["merit_weight"]
+        p = c.run_parameters(g, {"moral_cost": 0.02})
+        assert p["governance"] == g and p["moral_cost"] == 0.02
+    assert c.run_parameters("symbiotic", {})["symbiosis"] != c.run_parameters("partnership", {})["symbiosis"]
 
 
 # --------------------------------------------------------------------------- the distance
@@ -132,8 +132,9 @@ firms = 300
 residents_per_region = 300
 burn_in = 2
 steps = 4
+official_rotation = 0.5   # officials decide anew twice a year: the corrupt share settles within the short run
 [priors]
-corruption_initial = {{ distribution = "uniform", low = 0.05, high = 0.95 }}
+moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
 utility_quality = {{ distribution = "uniform", low = 0.1, high = 0.95 }}
 [abc]
 population_size = 60
@@ -149,7 +150,7 @@ def test_synthetic_data_from_known_parameters_are_recovered(tmp_path):
     path = tmp_path / "recovery.toml"
     path.write_text(RECOVERY)
     calib = cal.load_calibration(path)
-    truth = {"corruption_initial": 0.6, "utility_quality": 0.4}
+    truth = {"moral_cost": 0.01, "utility_quality": 0.4}
     synthetic = cal.SurveyModel(calib, "partnership")(truth)
     # serial: pyabc's single-core sampler draws from numpy's global stream, seeded from the file (reproducible)
     manifest = cal.run_calibration(calib, tmp_path / "out", backend="serial", observed=synthetic, quiet=True)

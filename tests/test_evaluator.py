@@ -174,7 +174,7 @@ residents_per_region = 200
 burn_in = 1
 steps = 2
 [priors]
-corruption_initial = {{ distribution = "uniform", low = 0.05, high = 0.95 }}
+moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
 [abc]
 population_size = 10
 max_generations = 2
@@ -204,7 +204,7 @@ def test_calibration_runs_through_the_concurrent_future_sampler_reproducibly(tmp
             history = cal.fit(calib, tmp_path / f"abc{k}.db", pool=pool)
         df, w = history.get_distribution(m=0, t=history.max_t)
         epsilons = history.get_all_populations()["epsilon"].tolist()
-        populations.append((np.sort(df["corruption_initial"].to_numpy()), epsilons))
+        populations.append((np.sort(df["moral_cost"].to_numpy()), epsilons))
     assert len(samplers) == 2 and isinstance(samplers[0].client, cal.SeededJobs)
     assert isinstance(samplers[0].client.executor, ev.SerialExecutor)
     assert history.max_t == 1 and len(populations[0][0]) > 0

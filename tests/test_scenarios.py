@@ -128,9 +128,9 @@ def test_file_beats_preset_and_override_beats_file(write_scenario):
     path = write_scenario('governance = "symbiotic"\n[levers]\naudit_rate = 0.2\n[world]\nfirms = 900\n')
     sc = load_scenario(path)
     assert sc.params["audit_rate"] == 0.2, "the file's audit_rate did not beat the symbiotic preset"
-    assert sc.params["merit_weight"] == GOVERNANCE_PRESETS["symbiotic"]["merit_weight"], "symbiotic preset not applied"
+    assert sc.params["symbiosis"] == GOVERNANCE_PRESETS["symbiotic"]["symbiosis"], "symbiotic preset not applied"
     sc2 = load_scenario(path, governance="partnership", firms=1200, steps=None)
-    assert sc2.params["merit_weight"] == GOVERNANCE_PRESETS["partnership"]["merit_weight"], (
+    assert sc2.params["symbiosis"] == GOVERNANCE_PRESETS["partnership"]["symbiosis"], (
         "a governance override did not re-apply that preset"
     )
     assert sc2.params["audit_rate"] == 0.2, "a governance override lost the file's explicit audit_rate"
@@ -325,7 +325,7 @@ def test_cli_governance_and_steps_overrides(small_scenario, tmp_path, capsys):
     assert code == 0, f"exit code {code}: {err!r}"
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["parameters"]["governance"] == "symbiotic", "--governance symbiotic not applied"
-    assert manifest["parameters"]["merit_weight"] == GOVERNANCE_PRESETS["symbiotic"]["merit_weight"], (
+    assert manifest["parameters"]["symbiosis"] == GOVERNANCE_PRESETS["symbiotic"]["symbiosis"], (
         "--governance symbiotic did not apply the symbiotic preset"
     )
     assert manifest["reported_quarters"] == 4, f"--steps 4 gave {manifest['reported_quarters']} reported quarters"

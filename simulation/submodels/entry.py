@@ -10,6 +10,9 @@ the initial count by the firms that exit on losses (Hopenhayn 1992); a better cl
 raises it. Entrants are small
 (median capital ``entrant_capital``), formal, with the region's mean trust and owners drawn from the
 entrepreneurs' age mix; each ties to ``firm_ties``/2 incumbents of its region.
+In the symbiotic model the akim keeps round(s x ``insiders``) dominant insiders a region: an
+insider that exited (the exit hazard spares no firm) is replaced by the region's largest
+formal firm that is not one, which becomes fully connected (L = 1).
 """
 
 from __future__ import annotations
@@ -82,5 +85,23 @@ def step(world, log, rng, network_rng) -> None:
             dst.append(d)
         world.ties.add(np.concatenate(src), np.concatenate(dst), f.n)
         world.update_strength(rows)
+    renew_insiders(world)
     if f.n - int(f.alive.sum()) > COMPACT_DEAD_SHARE * f.n:
         log.compaction = world.compact_firms()
+
+
+def renew_insiders(world) -> None:
+    """The akim co-opts the region's largest formal firms as insiders (fully connected) while
+    its region holds fewer than round(s x insiders) of them alive: an insider that exited is
+    replaced by the largest firm that is not one."""
+    p, f = world.params, world.firms
+    wanted = np.rint(world.akimats.symbiosis * p["insiders"]).astype(np.int64)
+    if not wanted.any():
+        return
+    alive = f.alive
+    have = np.bincount(f.region[alive & f.insider], minlength=world.n_regions)
+    for r in np.flatnonzero(have < wanted):
+        pool = np.flatnonzero(alive & f.formal & ~f.insider & (f.region == r))
+        top = pool[np.argsort(-f.capital[pool], kind="stable")[: wanted[r] - have[r]]]
+        f.insider[top] = True
+        f.connection[top] = 1.0

@@ -1,4 +1,4 @@
-"""3. Officials decide: the corrupt share as an interior equilibrium of dispersed moral costs.
+"""4. Officials decide: the corrupt share as an interior equilibrium of dispersed moral costs.
 
 Officials weigh money against conscience (Becker & Stigler 1974; Andvig & Moene 1990;
 Mishra 2006). From this quarter's dealings, the net money gain of a corrupt official per

@@ -1,4 +1,4 @@
-"""4. Support: grants, subsidies and tax benefits (paper Table 4, financial and economic block).
+"""3. Support: grants, subsidies and tax benefits (paper Table 4, financial and economic block).
 
 Formal firms apply with probability apply_base + apply_trust T (firms that trust the akimat apply). Each
 applicant has a score theta * merit + (1 - theta) * w_L L (w_L = connection_weight): merit is standardised log
