@@ -34,12 +34,127 @@ def test_report_has_every_section_and_no_external_resource(report_dir):
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page), "the page must not load anything from outside"
     assert "<link" not in page and "<script" not in page
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) >= 6
+    assert len(images) >= 7
     manifest = json.loads((report_dir / "manifest.json").read_text())
     if not manifest["calibrated"]:
         assert "NOT calibrated" in page
     else:
         assert manifest["base_scenario"].endswith("turkestan_calibrated.toml")
+
+
+def test_the_ends_differ_in_s_only_at_the_same_levers(report_dir):
+    """Both ends run with the same Table 4 levers and every other parameter equal; only the
+    symbiosis index differs (s = 0 partnership, s = 1 symbiotic), as the manifest, ends.csv
+    and the page say."""
+    from simulation.report.config import LEVERS
+
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    ends = manifest["ends"]
+    assert ends["partnership"]["symbiosis"] == 0.0 and ends["symbiotic"]["symbiosis"] == 1.0
+    assert set(LEVERS) >= {"transparency", "audit_rate", "consultation", "support_share", "legal_quality"}
+    for lever in LEVERS:
+        assert ends["partnership"][lever] == ends["symbiotic"][lever], lever
+    assert manifest["ends_differ_only_in"] == ["governance", "symbiosis"]
+    table = pd.read_csv(report_dir / "ends.csv").set_index("parameter")
+    assert table.loc["symbiosis", "partnership"] == 0.0 and table.loc["symbiosis", "symbiotic"] == 1.0
+    assert table.drop(index="symbiosis")["equal"].all() and set(table.index) == {"symbiosis", *LEVERS}
+    statements = json.loads((report_dir / "summary.json").read_text())["statements"]
+    (design,) = [s for s in statements if s["kind"] == "design"]
+    assert "same 9 Table 4 levers" in design["text"] and "differ only in the symbiosis index s" in design["text"]
+    page = html.unescape((report_dir / "report.html").read_text(encoding="utf-8"))
+    assert design["text"] in page
+    # the old preset bundles (transparency 0.7 vs 0.2, consultation 1 vs 0) are gone from the page
+    assert "0.7 vs 0.2" not in page and "presets of the same model" not in page
+
+
+def test_the_not_calibrated_branch_runs_and_says_so(report_dir, tmp_path):
+    """With no calibrated scenario the report runs on scenarios/turkestan.toml and says, in the
+    summary, the survey section and the methods, that the model is not calibrated to the survey
+    for its new dynamics; a compare file naming a missing calibrated scenario falls back too."""
+    from simulation.report.config import load_compare
+
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    config = load_compare(quick=True)
+    assert manifest["calibrated"] is config.calibrated
+    if config.calibrated:
+        pytest.skip("a calibrated scenario exists now")
+    assert manifest["base_scenario"] == "scenarios/turkestan.toml"
+    page = html.unescape(re.sub(r"<[^>]+>", "", (report_dir / "report.html").read_text(encoding="utf-8")))
+    assert "model not calibrated yet" in page
+    assert "The model is NOT calibrated to the survey for its new dynamics" in page
+    assert "not calibrated to this survey for its new dynamics" in page  # the survey section
+    assert "not calibrated to the survey for the model's new dynamics" in page  # the methods
+    text = (config.path.read_text()).replace(
+        'calibrated_scenario = "../scenarios/turkestan_calibrated.toml"',
+        'calibrated_scenario = "../scenarios/no_such_calibration.toml"',
+    )
+    other = _compare_file_like(tmp_path, text)
+    try:
+        fallback = load_compare(other, quick=True)
+    finally:
+        other.unlink()
+    assert not fallback.calibrated and fallback.scenario_path.name == "turkestan.toml"
+
+
+def test_along_s_runs_between_the_ends_on_the_paired_seeds(report_dir):
+    """The along-s table holds s = 0, 0.5, 1; its ends are the paired runs' means and the runs
+    between them use the paired seeds."""
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    assert manifest["along_s"] == [0.0, 0.5, 1.0]
+    along = pd.read_csv(report_dir / "along_s.csv")
+    assert sorted(along["symbiosis"].unique()) == [0.0, 0.5, 1.0]
+    for o in ("corruption_incidence", "business_satisfied", "population_satisfied", "hhi", "informality"):
+        assert o in set(along["outcome"]), o
+    assert {f"regime_{r}" for r in ("suppression", "patronage", "partnership")} <= set(along["outcome"])
+    paired = pd.read_parquet(report_dir / "paired_runs.parquet")
+    for g, s in (("partnership", 0.0), ("symbiotic", 1.0)):
+        row = along[(along["symbiosis"] == s) & (along["outcome"] == "corruption_incidence")].iloc[0]
+        assert np.isclose(row["mean"], paired[paired["governance"] == g]["corruption_incidence"].mean())
+        assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+    runs = pd.read_parquet(report_dir / "along_runs.parquet")
+    assert sorted(runs["seed"]) == sorted(manifest["replication_seeds"]["paired"])
+    assert (runs["symbiosis"] == 0.5).all()
+
+
+def _compare_file_like(tmp_path, text: str):
+    """A compare file next to the default one (its relative paths resolve), removed by the caller."""
+    from simulation.report.config import DEFAULT_FILE
+
+    path = DEFAULT_FILE.parent / f"_test_{tmp_path.name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_comparison_sets_s_itself(tmp_path):
+    """A part's base may not set s; a base scenario that sets s does not move the ends; values of
+    along_s must lie strictly between 0 and 1."""
+    from simulation.report.config import DEFAULT_FILE, load_compare
+    from simulation.scenario import ScenarioError
+
+    text = DEFAULT_FILE.read_text()
+    scenario = tmp_path / "s_scenario.toml"
+    scenario.write_text(
+        (DEFAULT_FILE.parent.parent / "scenarios" / "turkestan.toml")
+        .read_text()
+        .replace('governance = "partnership"', 'symbiosis = 0.3\ngovernance = "partnership"')
+    )
+    cases = {
+        "base": text.replace("base = {}", "base = { symbiosis = 0.5 }"),
+        "along": text.replace("along_s = [0.5]", "along_s = [1.0]"),
+        "scenario": text.replace('"../scenarios/turkestan.toml"', f'"{scenario}"'),
+    }
+    for name, case in cases.items():
+        path = _compare_file_like(tmp_path, case)
+        try:
+            if name == "scenario":
+                config = load_compare(path, quick=True)
+            else:
+                with pytest.raises(ScenarioError, match="symbiosis" if name == "base" else "along_s"):
+                    load_compare(path, quick=True)
+        finally:
+            path.unlink()
+    assert config.scenario.params["symbiosis"] == 0.3
+    assert [p["symbiosis"] for p in config.ends().values()] == [0.0, 1.0]
 
 
 def test_every_figure_is_a_valid_nonempty_png(report_dir):
@@ -50,6 +165,7 @@ def test_every_figure_is_a_valid_nonempty_png(report_dir):
     assert {
         "table1_matrix.png",
         "kpi_timeseries.png",
+        "along_s.png",
         "paired_differences.png",
         "survey.png",
         "levers.png",
@@ -169,6 +285,8 @@ def _context_from(report_dir, out_dir, config):
         "table1": "table1.csv",
         "survey": "survey_summary.csv",
         "levers": "lever_effects.csv",
+        "along": "along_s.csv",
+        "ends": "ends.csv",
     }
     return ReportContext(
         config,
@@ -202,7 +320,9 @@ def test_user_text_is_escaped_in_the_page(report_dir, tmp_path):
     ctx = _context_from(report_dir, tmp_path, config)
     draw(ctx)
     t = ctx.tables
-    ctx.statements = statements(t["differences"], t["table1"], t["survey"], t["levers"], config.calibrated, 8)
+    ctx.statements = statements(
+        t["differences"], t["table1"], t["survey"], t["levers"], config.calibrated, 8, ends=t["ends"], along=t["along"]
+    )
     ctx.manifest = json.loads((report_dir / "manifest.json").read_text()) | {"command": EVIL, "host": EVIL}
     ctx.files = sorted([p.name for p in report_dir.iterdir()] + [EVIL])
     page = report_html.render(ctx)

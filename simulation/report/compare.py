@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..io import (
     check_writable,
     git_commit,
@@ -28,7 +30,7 @@ from ..io import (
 from ..runs.seeds import replication_seeds
 from ..scenario import ScenarioError
 from . import html, stats
-from .config import CompareConfig
+from .config import ENDS, LEVERS, CompareConfig
 from .content import ReportContext
 from .content import rel as _rel
 from .runs import execute
@@ -95,11 +97,16 @@ def _write(
     survey = stats.survey_summary(res["survey"])
     levers = stats.lever_effects(res["levers"])
     robust = _robust_tables(config, res["robust"])
+    along = stats.along_s(res["paired"], res["along"])
+    ends = pd.DataFrame(config.ends_table())
     res["paired"].to_parquet(tmp / "paired_runs.parquet", index=False)
     res["series"].to_parquet(tmp / "timeseries.parquet", index=False)
     res["regime_map"].to_parquet(tmp / "regime_map_runs.parquet", index=False)
     res["levers"].to_parquet(tmp / "lever_runs.parquet", index=False)
+    if config.paired.along_s:
+        res["along"].to_parquet(tmp / "along_runs.parquet", index=False)
     csvs = {
+        "ends.csv": ends,
         "per_seed.csv": per_seed,
         "paired_differences.csv": diffs,
         "timeseries_summary.csv": ts,
@@ -107,6 +114,7 @@ def _write(
         "survey_runs.csv": res["survey"],
         "survey_summary.csv": survey,
         "lever_effects.csv": levers,
+        **({"along_s.csv": along} if config.paired.along_s else {}),
         **{f"robust_{name}.csv": frame for name, frame in robust.items()},
     }
     if config.robust is not None:
@@ -125,6 +133,8 @@ def _write(
             "table1": t1,
             "survey": survey,
             "levers": levers,
+            "along": along,
+            "ends": ends,
             **{f"robust_{name}": frame for name, frame in robust.items()},
         },
         runs=res,
@@ -134,7 +144,9 @@ def _write(
     rm = config.regime_map
 
     # --- summary, methods, page ---------------------------------------------------------------
-    statements = html.summary_statements(diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()))
+    statements = html.summary_statements(
+        diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()), ends=ends, along=along
+    )
     wall = time.perf_counter() - started
     seeds = {
         name: replication_seeds(config.seed, getattr(config, name).replications)
@@ -142,6 +154,7 @@ def _write(
         if getattr(config, name) is not None
     }
     versions = package_versions()
+    end_params = config.ends()  # the paired runs' parameters at s = 0 and s = 1
     manifest = {
         "name": config.name,
         "description": config.description,
@@ -163,9 +176,15 @@ def _write(
                 "quarters": getattr(config, name).quarters,
                 "base": getattr(config, name).base,
             }
+            | ({"along_s": config.paired.along_s} if name == "paired" else {})
             for name in ("paired", "regime_map", "levers", "robust")
             if getattr(config, name) is not None
         },
+        "ends": {g: {k: p[k] for k in ("governance", "symbiosis", *LEVERS)} for g, p in end_params.items()},
+        "ends_differ_only_in": sorted(
+            k for k, v in end_params["partnership"].items() if v != end_params["symbiotic"][k]
+        ),
+        "along_s": [ENDS["partnership"], *config.paired.along_s, ENDS["symbiotic"]],
         "regime_grid": rm.grid,
         "lever_ranges": config.lever_ranges(),
         "runs": res["runs"],

@@ -13,10 +13,12 @@ from typing import Any
 
 from ..io import check_name, load_toml, suggest
 from ..runs.spec import REPO_ROOT, ExperimentSpec, load_experiment
-from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
+from ..scenario import BY_NAME, PARAMETERS, Scenario, ScenarioError, load_scenario, resolve
 
 DEFAULT_FILE = REPO_ROOT / "experiments" / "partnership_vs_symbiotic.toml"
 GOVERNANCE = ("partnership", "symbiotic")
+#: The symbiosis index s of each end of the comparison: the named models only set s.
+ENDS = {"partnership": 0.0, "symbiotic": 1.0}
 TOP_KEYS = (
     "name",
     "description",
@@ -30,15 +32,17 @@ TOP_KEYS = (
     "quick",
 )
 PART_KEYS = {
-    "paired": ("replications", "quarters", "base"),
+    "paired": ("replications", "quarters", "base", "along_s"),
     "regime_map": ("experiment", "replications", "quarters", "base", "power_strength", "business_strength"),
     "levers": ("experiment", "replications", "quarters", "base"),
     "robust": ("experiment", "replications", "quarters", "base", "policies", "states"),
 }
+#: The Table 4 levers (the registry's "levers" section): common to both ends.
+LEVERS = tuple(p.name for p in PARAMETERS if p.section == "levers")
 #: Parts the compare file may leave out (the report then says the part was not run).
 OPTIONAL = ("robust",)
 #: Parameters a part's ``base`` may not set: the comparison varies them itself.
-FIXED = ("governance", "steps")
+FIXED = ("governance", "symbiosis", "steps")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Part:
     experiment: ExperimentSpec | None = None  # regime_map, levers: the experiment file reused
     grid: dict[str, list[float]] = field(default_factory=dict)  # regime_map: power/business values
     points: list[dict[str, Any]] = field(default_factory=list)  # robust: every policy x state, in design order
+    along_s: list[float] = field(default_factory=list)  # paired: values of s strictly between the ends, same seeds
 
 
 @dataclass
@@ -71,12 +76,37 @@ class CompareConfig:
     regime_map: Part
     levers: Part
     robust: Part | None = None  # a small crossed design (policies x states): "What it takes"
+    calibrated_path: Path | None = None  # the calibrated_scenario named in the compare file (used if it exists)
 
     def params(self, part: Part, **extra: Any) -> dict[str, Any]:
         """The full resolved parameter set of a run of ``part`` (explicit scenario values, the
-        part's base, ``extra``, and the part's quarters)."""
+        part's base, ``extra``, and the part's quarters). A named ``governance`` sets the
+        symbiosis index of its end explicitly (s = 0 or 1), so that a base scenario which sets s
+        cannot move the ends; every other parameter, the Table 4 levers included, is common."""
+        if "governance" in extra and "symbiosis" not in extra:
+            extra = extra | {"symbiosis": ENDS[extra["governance"]]}
         explicit = dict(self.scenario.explicit or {}) | part.base | extra | {"steps": part.quarters}
         return resolve(explicit, f"{self.path} ({extra or 'base'})")
+
+    def ends(self, part: Part | None = None) -> dict[str, dict[str, Any]]:
+        """The resolved parameter sets of both ends (``part``: default the paired runs)."""
+        part = part or self.paired
+        return {g: self.params(part, governance=g) for g in GOVERNANCE}
+
+    def ends_table(self) -> list[dict[str, Any]]:
+        """The paired runs' symbiosis index and Table 4 levers at both ends, one row per
+        parameter (the levers equal, s = 0 vs 1): what ``ends.csv`` holds."""
+        ends = self.ends()
+        names = ["symbiosis", *LEVERS]
+        return [
+            {
+                "parameter": n,
+                "kind": "governance model" if n == "symbiosis" else "Table 4 lever",
+                **{g: ends[g][n] for g in GOVERNANCE},
+                "equal": ends["partnership"][n] == ends["symbiotic"][n],
+            }
+            for n in names
+        ]
 
     def lever_ranges(self) -> dict[str, tuple[float, float]]:
         """The (low, high) range of each lever factor in the levers experiment, by name."""
@@ -169,6 +199,17 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
                 grid[axis] = sorted(float(BY_NAME[axis].check(v)) for v in values)
             except ValueError as err:
                 raise ScenarioError(f"{path}: '{name}.{axis}' = {values!r} is not allowed; expected {err}") from None
+    along = []
+    if name == "paired":
+        values = merged.get("along_s", [])
+        if not isinstance(values, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1 for v in values
+        ):
+            raise ScenarioError(
+                f"{path}: '{name}.along_s' = {values!r} is not allowed; expected a list of values of s strictly "
+                "between 0 and 1 (the ends are the paired runs), e.g. [0.5]"
+            )
+        along = sorted({float(v) for v in values})
     points = []
     if name == "robust":
         points = _robust_points(path, experiment, merged)
@@ -176,7 +217,7 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
         raise ScenarioError(
             f"{path}: '{name}.experiment' = {raw['experiment']!r} has no lever with a range (low, high)"
         )
-    return Part(replications, quarters, base, experiment, grid, points)
+    return Part(replications, quarters, base, experiment, grid, points, along)
 
 
 def _robust_points(path: Path, experiment: ExperimentSpec, merged: dict[str, Any]) -> list[dict[str, Any]]:
@@ -223,7 +264,7 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     for k in ("scenario", "calibrated_scenario"):
         if not isinstance(raw.get(k, ""), str):
             raise ScenarioError(f"{path}: '{k}' = {raw[k]!r} is not allowed; expected a scenario file's path")
-    calibrated = False
+    calibrated, candidate = False, None
     scenario_path = _locate(path, raw["scenario"])
     if "calibrated_scenario" in raw:
         candidate = _locate(path, raw["calibrated_scenario"])
@@ -255,6 +296,7 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
         scenario=scenario,
         calibrated=calibrated,
         provenance=provenance_lines(scenario_path),
+        calibrated_path=candidate,
         **parts,
     )
     # every run's parameter set must resolve (e.g. a lever's high value with the budget shares)
@@ -267,7 +309,27 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
         for g in GOVERNANCE:
             config.params(config.levers, governance=g, **{lever: low})
             config.params(config.levers, governance=g, **{lever: high})
+    for s in config.paired.along_s:
+        config.params(config.paired, symbiosis=s)
+    check_ends(config)
     return config
+
+
+def check_ends(config: CompareConfig) -> None:
+    """The two ends of every part differ in the symbiosis index only (s = 0 vs 1; the named
+    model is a label): the same Table 4 levers and every other parameter equal.
+
+    Raises:
+        ScenarioError: a parameter other than governance and symbiosis differs between the ends.
+    """
+    for name in ("paired", "regime_map", "levers"):
+        a, b = config.ends(getattr(config, name)).values()
+        differ = sorted(k for k in a if k not in ("governance", "symbiosis") and a[k] != b[k])
+        if differ or (a["symbiosis"], b["symbiosis"]) != (ENDS["partnership"], ENDS["symbiotic"]):
+            raise ScenarioError(
+                f"{config.path}: the ends of '{name}' differ in {', '.join(differ) or 'symbiosis'}; expected the same "
+                "parameters with s = 0 (partnership) and s = 1 (symbiotic)"
+            )
 
 
 def shrink(config: CompareConfig, **sizes: Any) -> CompareConfig:

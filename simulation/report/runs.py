@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..kpi import KPI_NAMES
+from ..observer import REGIMES
 from ..outcomes import TABLE1
 from ..runs.evaluator import evaluate, open_executor, run_one
 from ..runs.seeds import replication_seeds
@@ -28,6 +30,18 @@ LEVER_OUTCOMES = (
     "population_satisfied",
     "attracted_investment",
     "small_businesses",
+)
+
+
+#: End-of-run outcomes of the runs along s (between the ends; the ends are the paired runs).
+ALONG_OUTCOMES = (
+    "corruption_incidence",
+    "business_satisfied",
+    "population_satisfied",
+    *KPI_NAMES,
+    "hhi",
+    "informality",
+    *(f"regime_{r}" for r in REGIMES),
 )
 
 
@@ -87,6 +101,20 @@ def plan(config: CompareConfig) -> Plan:
                 (),
                 governance=g,
                 replication=r,
+            )
+    # along s: the paired runs' seeds and sizes at the values of s between the ends
+    for r, seed in enumerate(replication_seeds(config.seed, config.paired.replications)):
+        for s in config.paired.along_s:
+            add(
+                "along",
+                run_one,
+                config.params(config.paired, symbiosis=s),
+                seed,
+                config.paired.quarters,
+                ALONG_OUTCOMES,
+                governance="",
+                replication=r,
+                symbiosis=s,
             )
     rm = config.regime_map
     outcomes = regime_outcomes()
@@ -157,7 +185,8 @@ def execute(
         ``paired`` (one row per governance and replication: seed, end-of-run outcomes),
         ``series`` (one row per governance, replication and quarter: national aggregates),
         ``survey`` (one row per governance, replication, table and answer: the sample's count),
-        ``regime_map``, ``levers`` and ``robust`` (one row per run: settings and outcomes), ``runs``.
+        ``regime_map``, ``levers``, ``robust`` and ``along`` (one row per run: settings and
+        outcomes; ``along``: the runs at s between the ends), ``runs``.
 
     Raises:
         RunFailure: a run raised (its error and seed in the message).
@@ -191,7 +220,7 @@ def execute(
     finally:
         bar.close()
 
-    paired, series, survey, regime, levers, robust = [], [], [], [], [], []
+    paired, series, survey, regime, levers, robust, along = [], [], [], [], [], [], []
     for task_id in sorted(results):
         m, row = p.meta[task_id], results[task_id]
         key = {"governance": m["governance"], "replication": m["replication"], "seed": m["seed"]}
@@ -216,6 +245,11 @@ def execute(
                 | {"power_strength": m["power_strength"], "business_strength": m["business_strength"]}
                 | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
             )
+        elif m["part"] == "along":
+            along.append(
+                {"symbiosis": m["symbiosis"], "replication": m["replication"], "seed": m["seed"]}
+                | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
+            )
         elif m["part"] == "robust":
             robust.append(
                 {"point": m["point"], "replication": m["replication"], "seed": m["seed"]}
@@ -235,5 +269,6 @@ def execute(
         "regime_map": pd.DataFrame(regime),
         "levers": pd.DataFrame(levers),
         "robust": pd.DataFrame(robust),
+        "along": pd.DataFrame(along, columns=["symbiosis", "replication", "seed", *ALONG_OUTCOMES]),
         "runs": len(p.tasks),
     }

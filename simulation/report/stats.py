@@ -16,7 +16,7 @@ from ..kpi import KPI_NAMES
 from ..observer import QUADRANTS, REGIMES
 from ..runs.analysis import _mean_ci
 from ..survey import TABLES, observed_tables, table_labels
-from .config import GOVERNANCE
+from .config import ENDS, GOVERNANCE
 
 #: Outcomes of the paired differences, with a label and the unit they are reported in
 #: ("pp": a share, shown in percentage points; otherwise the model's unit).
@@ -203,3 +203,26 @@ def lever_effects(levers: pd.DataFrame, outcomes=tuple(LEVER_LABELS)) -> pd.Data
                 }
             )
     return pd.DataFrame(rows)
+
+
+def along_s(paired: pd.DataFrame, along: pd.DataFrame, names: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Per value of the symbiosis index s and outcome: mean and 95% t-interval over seeds.
+
+    The ends are the paired runs (partnership: s = 0, symbiotic: s = 1); the values between
+    them are the runs of ``along`` (the same seeds and sizes). Empty if nothing ran between."""
+    from .runs import ALONG_OUTCOMES
+
+    names = ALONG_OUTCOMES if names is None else names
+    columns = ["symbiosis", "outcome", "label", "unit", "n", "mean", "sd", "ci_low", "ci_high"]
+    if along.empty:
+        return pd.DataFrame(columns=columns)
+    ends = [paired[paired["governance"] == g].assign(symbiosis=s) for g, s in ENDS.items()]
+    runs = pd.concat([*ends, along], ignore_index=True)
+    rows = []
+    for s, grp in runs.groupby("symbiosis", sort=True):
+        for o in names:
+            unit = "pp" if outcomes.BY_NAME[o].is_share else outcomes.unit(o)
+            rows.append(
+                {"symbiosis": float(s), "outcome": o, "label": outcomes.label(o), "unit": unit} | _ci_row(grp[o])
+            )
+    return pd.DataFrame(rows, columns=columns)

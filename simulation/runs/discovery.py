@@ -322,7 +322,8 @@ def boxes_figure(boxes: pd.DataFrame, limits: pd.DataFrame, path: Path, title: s
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xlabel("restricted range (share of the input's range in the sweep, 0 = low end, 1 = high end)")
     if len(boxes):
-        ax.legend(loc="lower right", fontsize=8)
+        # below the axes: inside it would hide the labels of the lowest bars
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(len(boxes), 3), fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     _save(fig, path)

@@ -96,8 +96,9 @@ def build(ctx: ReportContext) -> SectionContent:
         TITLE,
         [
             para(
-                "Per seed, the end-of-run outcome (mean of the last four quarters) under the symbiotic model minus the "
-                "same under partnership, on the same seed; mean and 95% t-interval over seeds. Per-seed values: ",
+                "Per seed, the end-of-run outcome (mean of the last four quarters) under the symbiotic model (s = 1) "
+                "minus the same under partnership (s = 0), on the same seed and with the same Table 4 levers, so the "
+                "difference is that of s alone; mean and 95% t-interval over seeds. Per-seed values: ",
                 Code("per_seed.csv"),
                 ".",
             ),

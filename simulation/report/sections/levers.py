@@ -91,7 +91,7 @@ def build(ctx: ReportContext) -> SectionContent:
             para(
                 "One lever at a time moved from the low to the high end of its range (ranges of ",
                 Code("experiments/levers_morris.toml"),
-                "), all other parameters at the model's values; effect = high − "
+                "), under each model (s = 0 and s = 1), all other levers at their common values; effect = high − "
                 "low on the same seed, mean and 95% t-interval over replications.",
             ),
             ctx.figures[ANCHOR]["levers"],

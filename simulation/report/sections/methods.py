@@ -3,7 +3,10 @@ intervals, the command and host, and the files written (all values from the mani
 
 from __future__ import annotations
 
-from ..content import Bold, Code, Pre, ReportContext, Rows, SectionContent, para, rel, row, sizes
+import pandas as pd
+
+from ..config import GOVERNANCE
+from ..content import Bold, Code, Pre, ReportContext, Rows, SectionContent, Table, para, rel, row, sizes
 
 ANCHOR = "methods"
 TITLE = "Methods and provenance"
@@ -26,8 +29,10 @@ def build(ctx: ReportContext) -> SectionContent:
         [
             row(
                 "Question",
-                "How do the partnership and the symbiotic model of state–business relations (two named parameter "
-                "presets of the same model) differ on the same seeds?",
+                "How do the partnership and the symbiotic model of state–business relations differ on the same seeds "
+                "and at the same policies? The two models are the ends of one symbiosis index s of the same model: "
+                "s = 0 (partnership) and s = 1 (symbiotic). Both ends run with the same Table 4 levers (table below); "
+                "only s differs, and the governance strengths act in proportion to s.",
             ),
             row(
                 "Model",
@@ -48,9 +53,11 @@ def build(ctx: ReportContext) -> SectionContent:
                     if config.calibrated
                     else (
                         Bold("not calibrated"),
-                        ": the hand-set Turkestan scenario; no calibrated scenario (",
-                        Code("scenarios/turkestan_calibrated.toml"),
-                        ") existed when this report ran",
+                        " to the survey for the model's new dynamics: the hand-set Turkestan scenario. The earlier "
+                        "calibrated scenario (",
+                        Code(rel(config.calibrated_path)) if config.calibrated_path else "none named",
+                        ") fitted the previous version of the model and was removed; a new calibration is the next "
+                        "step, and the report uses it once it is written",
                     )
                 ),
             ),
@@ -63,6 +70,15 @@ def build(ctx: ReportContext) -> SectionContent:
             row(
                 part("Paired runs", "figure2", "differences", "survey"),
                 f"{sizes(config, config.paired)}; {config.paired.replications} replications × 2 models",
+            ),
+            row(
+                part("Along s", "along-s"),
+                (
+                    f"s = {', '.join(f'{v:g}' for v in config.paired.along_s)} between the ends, on the paired "
+                    "runs' seeds, sizes and levers (the ends are the paired runs)"
+                )
+                if config.paired.along_s
+                else "not run (no along_s values in [paired])",
             ),
             row(
                 part("Regime map", "table1"),
@@ -104,7 +120,32 @@ def build(ctx: ReportContext) -> SectionContent:
             ),
         ]
     )
-    blocks = [rows]
+    ends = ctx.tables["ends"]
+    shown = pd.DataFrame(
+        {
+            "parameter": ends["parameter"].str.replace("_", " "),
+            "kind": ends["kind"],
+            **{f"{g} (s = {config.ends()[g]['symbiosis']:g})": [f"{v:g}" for v in ends[g]] for g in GOVERNANCE},
+            "at both ends": [
+                "differs: the governance model" if p == "symbiosis" else ("equal" if e else "DIFFERS")
+                for p, e in zip(ends["parameter"], ends["equal"])
+            ],
+        }
+    )
+    blocks = [
+        rows,
+        para(
+            "The two ends of the paired runs: the symbiosis index and the Table 4 levers (every other parameter is "
+            "equal too; ",
+            Code("ends.csv"),
+            ", ",
+            Code("manifest.json"),
+            " under ",
+            Code("ends"),
+            "):",
+        ),
+        Table(shown, left=2),
+    ]
     if config.calibrated and config.provenance:
         blocks += [para("Provenance comments of the base scenario file:"), Pre("\n".join(config.provenance))]
     files = [Code(n) if i % 2 == 0 else ", " for n in ctx.files for i in (0, 1)][:-1]

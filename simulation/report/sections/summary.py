@@ -25,8 +25,71 @@ def _ref(file: str, where: dict[str, Any], column: str, value: Any, agg: str | N
     return {"file": file, "where": where, "column": column, "value": value} | ({"agg": agg} if agg else {})
 
 
+#: The governance strengths that act in proportion to s (ODD; ``simulation/parameters.py``).
+STRENGTHS = (
+    "favouritism in tenders and support, the akim's weight on rents, bias against outsiders, dominant insider "
+    "firms, larger clienteles, patronage protection, expedited approvals and projects for connected firms"
+)
+
+
+def ends_statement(ends: pd.DataFrame) -> dict[str, Any]:
+    """What the two ends are: the same Table 4 levers, s = 0 vs s = 1 (from ``ends.csv``)."""
+    e = ends.set_index("parameter")
+    levers = e[e["kind"] == "Table 4 lever"]
+    refs = [_ref("ends.csv", {"parameter": "symbiosis"}, g, e.loc["symbiosis", g]) for g in GOVERNANCE]
+    refs += [_ref("ends.csv", {"parameter": n}, g, levers.loc[n, g]) for n in levers.index for g in GOVERNANCE]
+    listed = ", ".join(f"{n.replace('_', ' ')} {levers.loc[n, 'partnership']:g}" for n in levers.index)
+    unequal = [n.replace("_", " ") for n in levers.index if not levers.loc[n, "equal"]]
+    same = (
+        f"Both models run with the same {len(levers)} Table 4 levers ({listed})"
+        if not unequal
+        else f"The models run with different values of {', '.join(unequal)} (check the compare file)"
+    )
+    return {
+        "kind": "design",
+        "text": f"{same} and differ only in the symbiosis index s: s = {e.loc['symbiosis', 'partnership']:g} is the "
+        f"partnership model, s = {e.loc['symbiosis', 'symbiotic']:g} the symbiotic model. The levers are policies "
+        f"common to both; s is the governance model: at s > 0 the governance strengths ({STRENGTHS}) act in "
+        "proportion to s.",
+        "values": refs,
+    }
+
+
+def along_statement(along: pd.DataFrame) -> dict[str, Any] | None:
+    """Corruption and satisfaction at every value of s (from ``along_s.csv``); None if not run."""
+    if along is None or along.empty:
+        return None
+    values = sorted(along["symbiosis"].unique())
+    bits, refs = [], []
+    for o in ("corruption_incidence", "business_satisfied", "population_satisfied"):
+        rows = along[along["outcome"] == o].set_index("symbiosis").loc[values]
+        bits.append(
+            f"{rows['label'].iloc[0]} "
+            + ", ".join(f"{pct(r['mean'])} [{pct(r['ci_low'])}, {pct(r['ci_high'])}]" for _, r in rows.iterrows())
+        )
+        for s in values:
+            refs += [
+                _ref("along_s.csv", {"symbiosis": s, "outcome": o}, c, rows.loc[s, c])
+                for c in ("mean", "ci_low", "ci_high")
+            ]
+    return {
+        "kind": "finding",
+        "text": f"Along s (at s = {', '.join(f'{v:g}' for v in values)}; mean and 95% interval over seeds): "
+        + "; ".join(bits)
+        + ".",
+        "values": refs,
+    }
+
+
 def statements(
-    diffs: pd.DataFrame, t1: pd.DataFrame, survey: pd.DataFrame, levers: pd.DataFrame, calibrated: bool, n_seeds: int
+    diffs: pd.DataFrame,
+    t1: pd.DataFrame,
+    survey: pd.DataFrame,
+    levers: pd.DataFrame,
+    calibrated: bool,
+    n_seeds: int,
+    ends: pd.DataFrame | None = None,
+    along: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """Plain-language statements, each with the numbers behind it and the table row they come from."""
     out = []
@@ -56,12 +119,19 @@ def statements(
         out.append(
             {
                 "kind": "warning",
-                "text": "The model is NOT calibrated yet: it runs on the hand-set Turkestan scenario "
-                "(scenarios/turkestan.toml). The numbers below show what the model's mechanisms produce under assumed "
-                "parameters; they are not estimates for Turkestan or Kazakhstan.",
+                "text": (
+                    "The model is NOT calibrated to the survey for its new dynamics: the earlier calibration "
+                    "fitted the previous version of the model and was removed with it, and a new calibration is "
+                    "the next step. This report runs on the hand-set Turkestan scenario "
+                    "(scenarios/turkestan.toml). The numbers below show what the model's mechanisms produce "
+                    "under assumed parameters; they are not estimates for Turkestan or Kazakhstan, and the "
+                    "survey section shows how far the uncalibrated model is from the observed answers."
+                ),
                 "values": [],
             }
         )
+    if ends is not None:
+        out.append(ends_statement(ends))
     out.append(
         {
             "kind": "finding",
@@ -96,13 +166,16 @@ def statements(
                 for o, p in (
                     ("ppp_started", "contracts started per quarter"),
                     ("ppp_disputed", "contracts in dispute"),
-                    ("ppp_terminated", "contracts terminated"),
+                    ("ppp_terminated", "contracts terminated so far (since the start, burn-in included)"),
                 )
             )
             + ".",
             "values": diff_refs("ppp_started") + diff_refs("ppp_disputed") + diff_refs("ppp_terminated"),
         }
     )
+    along_finding = along_statement(along)
+    if along_finding is not None:
+        out.append(along_finding)
     from ...kpi import KPI_NAMES
 
     kpis = d.loc[list(KPI_NAMES)]
@@ -180,9 +253,10 @@ def statements(
 
 
 def build(ctx: ReportContext) -> SectionContent:
-    """Warnings first, then the findings as a list, then how to read them."""
+    """Warnings first, then what is compared, then the findings as a list, then how to read them."""
     warnings = [para(s["text"], cls="warning") for s in ctx.statements if s["kind"] == "warning"]
-    findings = Bullets([[s["text"]] for s in ctx.statements if s["kind"] != "warning"], cls="summary")
+    design = [para(s["text"]) for s in ctx.statements if s["kind"] == "design"]
+    findings = Bullets([[s["text"]] for s in ctx.statements if s["kind"] == "finding"], cls="summary")
     note = para(
         "Every number above is read from a table in this directory (",
         Code("summary.json"),
@@ -190,4 +264,4 @@ def build(ctx: ReportContext) -> SectionContent:
         "includes 0 is not told apart from seed noise.",
         cls="meta",
     )
-    return SectionContent(ANCHOR, TITLE, [*warnings, findings, note])
+    return SectionContent(ANCHOR, TITLE, [*warnings, *design, findings, note])

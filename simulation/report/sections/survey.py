@@ -83,6 +83,17 @@ def build(ctx: ReportContext) -> SectionContent:
                 "(Table 6 summed over heat, water, power and gas), observed vs the simulated median and 90% predictive "
                 "interval across replications (each replication's sample includes its own sampling error).",
             ),
+            *(
+                []
+                if ctx.config.calibrated
+                else [
+                    para(
+                        "The model is not calibrated to this survey for its new dynamics (the next step fits it), so "
+                        "this is a check of how far the hand-set model lies from the observed answers, not a fit.",
+                        cls="warning",
+                    )
+                ]
+            ),
             ctx.figures[ANCHOR]["survey"],
             table(ctx.tables["survey"]),
             para("✗: the observed count lies outside the simulated 90% predictive interval.", cls="meta"),

@@ -70,8 +70,12 @@ def build(ctx: ReportContext) -> SectionContent:
     goal = " and ".join(json.loads(met["targets"]))
     blocks = [
         para(
-            "A policy is a setting of the nine Table 4 levers; a state of the world a setting of the uncertainties (",
-            ", ".join(u.replace("_", " ") for u in uncertainties),
+            "A policy is a setting of the nine Table 4 levers, the same at both ends; a state of the world a setting "
+            "of the uncertainties (",
+            ", ".join(
+                "governance (partnership s = 0 or symbiotic s = 1)" if u == "governance" else u.replace("_", " ")
+                for u in uncertainties
+            ),
             "). Every policy ran in every state on the same seeds, a small version of ",
             Code(rel(spec.path)),
             f" ({_sizes(ctx)}). The targets: {goal} (the observed value is Table 7's share of satisfied "
