@@ -16,18 +16,19 @@ The home official has a moral-cost rank u in [0, 1) and is corrupt while u < c (
 with the lowest moral costs are the corrupt ones, see officials.py); the firm's home
 official is rotated with probability ``official_rotation`` a quarter (a fresh u). Under
 symbiosis a firm that pays its home official becomes his client with probability s (a
-patron-client tie; Stokes 2005; Hale 2015): a client is shielded like a connected firm and
-favoured in support and tenders, until its official is rotated. In each
-dealing a corrupt official demands a bribe with probability
+patron-client tie; Stokes 2005; Hale 2015): the client goes on paying its patron (the tribute
+is the price of the tie), and in exchange the patron shields it from the other officials'
+demands and from delays and steers support and tenders its way, until the official is
+rotated. In each dealing a corrupt official demands a bribe with probability
 
     d = (1 - transparency_demand x transparency) x visibility x (1 + s outsider_bias outsider)
-        x (informal_demand if informal) x (1 - s L),
+        x (informal_demand if informal),
 
-visibility = base + (1 - base) B (``visibility_base``); 1 - s L is patronage: under
-symbiosis a connected firm is shielded from officials' demands and delays
-(``formulas.protection``, with L = 1 for a client). So the chance of a demand in a dealing is
-d x (home_share [u < c] + (1 - home_share) c): a firm with a corrupt home official meets
-demands quarter after quarter.
+visibility = base + (1 - base) B (``visibility_base``), and patronage shields (1 - s L,
+``formulas.protection``): a firm connected to the akim (L) is shielded from every official,
+a client only from the officials other than its patron. So the chance of a demand in a
+dealing is d x (home_share [u < c] (1 - s L) + (1 - home_share) c (1 - s max(L, client))): a
+firm with a corrupt home official meets demands quarter after quarter.
 
 The bribe is a share of the firm's quarterly output set by the bargaining share
 s_b = P^phi / (P^phi + B^phi), raised in resource regions (rents raise the stakes of permits
@@ -70,7 +71,8 @@ def step(world, log, rng) -> None:
     symbiosis = a.symbiosis[region]
     bias = symbiosis * p["outsider_bias"]
     client = f.client
-    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))
+    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials, and delays
+    shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output
 
@@ -101,8 +103,8 @@ def step(world, log, rng) -> None:
 
     visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
     c = a.corrupt_share[region]
-    corrupt = p["home_share"] * (home < c) + (1.0 - p["home_share"]) * c
-    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility * shield
+    corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
+    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
     demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
     demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
 

@@ -13,8 +13,9 @@ kickback of ``kickback`` x s_b of it (s_b the bargaining share; Olken 2007), whi
 extracted by officials and as their bribe income.
 The captors of a region share the budget diverted to them in proportion to capital.
 Under symbiosis the rents the akim takes from the budget (plan) are not lost: they are
-channelled to the akim's network, shared equally among its clients and connected firms
-(L >= ``connected_from``) as preferential subsidies and contracts: the fusion of power and
+channelled to the akim's network, its clients and connected firms (L >= ``connected_from``),
+as preferential subsidies and contracts in proportion to their capital (the bigger the
+client, the bigger the contract): the fusion of power and
 business that makes patronage (paper s.2; Hale 2015).
 Recipients get the tax benefit in the quarter of support and the three after (see economy).
 """
@@ -45,9 +46,10 @@ def step(world, log, rng) -> None:
     share = bargaining_share(a.power[region], f.strength, p["bargaining_exponent"])
     kickback = grant * corrupt_home * p["kickback"] * share
     network = f.alive & (f.client | (f.connection >= p["connected_from"]))
-    members = np.bincount(region[network], minlength=R)
-    share = np.divide(a.rents, members, out=np.zeros(R), where=members > 0)
-    log.firm["support"][:] = grant * (1.0 - p["support_compliance"]) + network * share[region]
+    weight = f.capital * network
+    members = np.bincount(region, weights=weight, minlength=R)
+    rent = np.divide(weight * a.rents[region], members[region], out=np.zeros(f.n), where=members[region] > 0)
+    log.firm["support"][:] = grant * (1.0 - p["support_compliance"]) + rent
     log.firm["extracted"][:] += kickback
     log.region["bribe_income"][:] += np.bincount(region, weights=kickback, minlength=R)
     held = f.captor & f.alive
