@@ -196,6 +196,7 @@ def run_table1(design: Table1Design, progress: Callable[[int, int], None] | None
                                 "business_strength": b,
                                 "seed": seed,
                                 "variant": name,
+                                "power_realised": read["outcomes"]["power"],
                             }
                             row |= {f"share_{k}": float(v) for k, v in zip(REGIMES, r["shares"])}
                             row |= {f"weight_{q}": float(v) for q, v in zip(QUADRANTS, r["quadrant_weight"])}
