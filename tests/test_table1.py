@@ -107,3 +107,18 @@ def test_existing_result_is_not_overwritten(capsys, tmp_path):
     assert main(["table1", "--quick", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--overwrite" in err
+
+
+def test_null_model_contrast_and_csv_round_trip(tmp_path):
+    import pandas as pd
+
+    design = t1.Table1Design(powers=(0.2, 0.8), businesses=(0.1, 0.8), symbioses=(0.0,), seeds=1, firms=300, burn_in=8)
+    runs = t1.run_table1(design)
+    cells = t1.dominant_map(runs)
+    cells.to_csv(tmp_path / "cells.csv", index=False)
+    again = pd.read_csv(tmp_path / "cells.csv")
+    assert list(again["model"].unique()) == ["full", "null_model"]  # no model name reads as NaN
+    facts = t1.summary(again, t1.quadrant_reading(runs))
+    assert 0 <= facts["null_differs_share"] <= 1
+    assert set(facts["mean_shares"]) == {"full", "null_model"}
+    assert "null vs full" in t1.format_summary(facts, design, 0.0)

@@ -51,7 +51,7 @@ PALETTE = {
     "non_interference": "#BBBBBB",
     "capture": "#0072B2",
 }
-MODELS = {"full": 1.0, "null": 0.0}  # name -> dealings_power
+MODELS = {"full": 1.0, "null_model": 0.0}  # name -> dealings_power ("null" would read as NaN in pandas)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Table1Design:
     burn_in: int = 80
     steps: int = 8
     regions: str = "turkestan"
-    models: tuple[str, ...] = ("full", "null")
+    models: tuple[str, ...] = ("full", "null_model")
     extra: dict[str, Any] = field(default_factory=dict)
 
     def params(self, s: float, p: float, b: float, model: str) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def quadrant_reading(runs: pd.DataFrame) -> pd.DataFrame:
                     "variant": variant,
                     "quadrant": q,
                     "weight": float(w.mean()),
-                    "dominant": REGIMES[int(np.argmax(pooled))] if w.sum() > 0 else "",
+                    "dominant": REGIMES[int(np.argmax(pooled))] if w.sum() > 0 else "none",
                     "share": float(pooled.max()),
                 }
             )
@@ -293,12 +293,12 @@ def summary(
         m["flip_share"] = float(grp["flipped"].mean())
         m["flips_by_variant"] = {}
         for v in grp["flipped_by"]:
-            for name in filter(None, v.split(",")):
+            for name in filter(None, v.split(",") if isinstance(v, str) else []):  # from a CSV, "" reads as NaN
                 m["flips_by_variant"][name] = m["flips_by_variant"].get(name, 0) + 1
         out["models"][model] = m
-    if {"full", "null"} <= set(cells["model"]):
+    if {"full", "null_model"} <= set(cells["model"]):
         full = cells[cells["model"] == "full"].set_index(CELL[1:])
-        null = cells[cells["model"] == "null"].set_index(CELL[1:])
+        null = cells[cells["model"] == "null_model"].set_index(CELL[1:])
         common = full.index.intersection(null.index)
         differ = full.loc[common, "dominant"] != null.loc[common, "dominant"]
         out["null_differs_share"] = float(differ.mean())
@@ -308,7 +308,7 @@ def summary(
             out["null_changes"][change] = out["null_changes"].get(change, 0) + 1
         out["mean_shares"] = {
             model: {r: float(cells.loc[cells["model"] == model, f"share_{r}"].mean()) for r in REGIMES}
-            for model in ("full", "null")
+            for model in ("full", "null_model")
         }
     if quadrants is not None and len(quadrants):
         base = quadrants[quadrants["variant"] == BASELINE].set_index(["model", "symbiosis", "quadrant"])
@@ -370,7 +370,7 @@ def format_summary(facts: dict, design: Table1Design, wall: float) -> str:
         ms = facts["mean_shares"]
         lines.append(
             "  mean shares over the grid, full -> null: "
-            + ", ".join(f"{r} {ms['full'][r]:.0%} -> {ms['null'][r]:.0%}" for r in REGIMES)
+            + ", ".join(f"{r} {ms['full'][r]:.0%} -> {ms['null_model'][r]:.0%}" for r in REGIMES)
         )
     if "quadrant_flips" in facts:
         n = len(facts["quadrant_flips"])
@@ -420,7 +420,7 @@ def plot_maps(cells: pd.DataFrame, path, design: Table1Design) -> None:
             ax.set_xlabel("business strength B")
             if j == 0:
                 ax.set_ylabel(("full model" if model == "full" else "null: dealings_power 0") + "\npower strength P")
-            ax.set_title(f"s = {s:g}" + (" (null)" if model == "null" else ""))
+            ax.set_title(f"s = {s:g}" + (" (null)" if model == "null_model" else ""))
     handles = [Patch(facecolor=PALETTE[r], label=r.replace("_", "-")) for r in REGIMES]
     handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="flips under a\nthreshold +-20%"))
     fig.legend(handles=handles, loc="outside right center", fontsize=8, title="dominant regime")
