@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .app.serve import add_subcommand as _add_app_command
 
     _add_app_command(sub)  # app: the interactive app (needs the app extra to serve)
+    _add_table1(sub)
+    _add_reachability(sub)
     return parser
 
 
@@ -173,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
             from .app.serve import app_command
 
             return app_command(args)
+        if args.command == "table1":
+            return _table1(args)
+        if args.command == "reachability":
+            return _reachability(args)
         if args.command in ("sweep", "analyze"):
             from .runs.cli import analyze_command, sweep_command
 
@@ -377,6 +383,124 @@ def _print_summary(scenario, seed, o, out_dir, wall) -> None:
         f"insiders' share of support {o['insider_support_share']:.0%}"
     )
     print(f"  written to {out_dir}/ (regions.parquet, regimes.parquet, summary.json, manifest.json)")
+
+
+def _add_table1(sub) -> None:
+    table1 = sub.add_parser(
+        "table1", help="map the dominant regime over power P x business B at s = 0, 0.5, 1 (Table 1), with a null model"
+    )
+    table1.add_argument("--out", default=None, help="output directory (default: results/table1)")
+    table1.add_argument(
+        "--seeds", type=integer_at_least(1, "a positive integer"), default=None, help="seeds per cell (default 3)"
+    )
+    table1.add_argument(
+        "--firms", type=integer_at_least(10, "an integer of at least 10"), default=None, help="firms (default 1500)"
+    )
+    table1.add_argument("--quick", action="store_true", help="a 5 x 5 grid, 2 seeds, 600 firms, burn-in 24")
+    table1.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
+    table1.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _table1(args) -> int:
+    from tqdm import tqdm
+
+    from .runs import table1 as t1
+
+    out_dir = result_dir("table1", args.out, origin="table1")
+    check_writable(out_dir, args.overwrite)
+    design = t1.with_settings(t1.QUICK if args.quick else t1.Table1Design(), seeds=args.seeds, firms=args.firms)
+    with result_lock(out_dir):
+        with tqdm(total=design.runs(), unit="run", disable=args.quiet or None, file=sys.stderr) as bar:
+            runs, wall = t1.timed_run(design, lambda done, total: bar.update(1))
+        cells = t1.dominant_map(runs)
+        quadrants = t1.quadrant_reading(runs)
+        facts = t1.summary(cells, quadrants)
+        text = t1.format_summary(facts, design, wall)
+        manifest = {
+            "command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz table1",
+            "design": {k: getattr(design, k) for k in design.__dataclass_fields__},
+            "runs": design.runs(),
+            "wall_time_seconds": round(wall, 3),
+            "package_versions": package_versions(),
+            "lock_sha256": lock_hash(),
+            "git_commit": git_commit(),
+            "files": {
+                "runs.csv": "per run and threshold variant: regime shares, quadrant weights, shares within quadrants",
+                "cells.csv": "per model, s, P, B: mean shares over seeds, dominant regime, flips under moved cuts",
+                "quadrants.csv": "the observer's quadrant reading pooled over the grid, per model, s and variant",
+                "regime_maps.png": "dominant regime per cell; hatched cells flip under a threshold moved by +-20%",
+                "summary.txt": "the printed summary",
+            },
+        }
+        with staged_directory(out_dir, args.overwrite) as tmp:
+            runs.to_csv(tmp / "runs.csv", index=False)
+            cells.to_csv(tmp / "cells.csv", index=False)
+            quadrants.to_csv(tmp / "quadrants.csv", index=False)
+            t1.plot_maps(cells, tmp / "regime_maps.png", design)
+            (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
+            (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+    print(text)
+    print(f"  written to {out_dir}/ (runs.csv, cells.csv, quadrants.csv, regime_maps.png, summary.txt, manifest.json)")
+    return 0
+
+
+def _add_reachability(sub) -> None:
+    reach = sub.add_parser(
+        "reachability", help="can some parameter point reach each observed total of Tables 5-9? (not a fit)"
+    )
+    reach.add_argument("--out", default=None, help="output directory (default: results/reachability)")
+    reach.add_argument(
+        "--points",
+        type=integer_at_least(2, "an integer of at least 2"),
+        default=None,
+        help="Latin-hypercube points (default 200)",
+    )
+    reach.add_argument("--quick", action="store_true", help="24 points, 600 firms")
+    reach.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
+    reach.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _reachability(args) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from .runs import reachability as rc
+
+    out_dir = result_dir("reachability", args.out, origin="reachability")
+    check_writable(out_dir, args.overwrite)
+    design = rc.QUICK if args.quick else rc.ReachDesign()
+    if args.points is not None:
+        design = replace(design, points=args.points)
+    with result_lock(out_dir):
+        with tqdm(unit="point", disable=args.quiet or None, file=sys.stderr) as bar:
+            result, points, wall = rc.timed_search(design, lambda done, total: bar.update(1))
+        text = rc.format_table(result, points, design, wall)
+        manifest = {
+            "command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz reachability",
+            "design": rc.as_dict(design),
+            "free_parameters": {n: [rc.BY_NAME[n].low, rc.BY_NAME[n].high] for n in rc.FREE},
+            "interval": "exact binomial (Clopper-Pearson) 90% interval of the population share",
+            "reached": int(result["within"].sum()),
+            "totals": len(result),
+            "wall_time_seconds": round(wall, 3),
+            "package_versions": package_versions(),
+            "lock_sha256": lock_hash(),
+            "git_commit": git_commit(),
+            "files": {
+                "reachability.csv": "per observed total: observed share, 90% interval, best simulated share, point",
+                "points.csv": "per simulated point: parameters and simulated population shares of every total",
+                "summary.txt": "the printed table",
+            },
+        }
+        with staged_directory(out_dir, args.overwrite) as tmp:
+            result.to_csv(tmp / "reachability.csv", index=False)
+            points.to_csv(tmp / "points.csv", index=False)
+            (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
+            (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+    print(text)
+    print(f"  written to {out_dir}/ (reachability.csv, points.csv, summary.txt, manifest.json)")
+    return 0
 
 
 if __name__ == "__main__":

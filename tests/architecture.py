@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
-    ("runs", ("simulation.runs", "simulation.runs.dynamics")),
+    ("runs", ("simulation.runs", "simulation.runs.dynamics", "simulation.runs.table1", "simulation.runs.reachability")),
     ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
     (
         "model",

@@ -1,0 +1,262 @@
+"""Reachability of the survey: can the model produce each observed total of Tables 5-9?
+
+Not a fit. For each observed total (Table 5: 5 answers; Table 6: 4 utilities x 3 answers;
+Tables 7, 8, 9: 3 answers each; 26 in all) the question is whether some parameter point
+gives a simulated POPULATION share (``simulate_survey(...).population_shares[t]["total"]``:
+the fixed answer rules applied to every resident, or every firm in business, of Turkestan)
+inside that total's 90% sampling interval.
+
+The 90% interval of a total with count c out of n respondents (n = 198 residents for
+Tables 5 and 6, per utility for Table 6; n = 58 entrepreneurs for Tables 7-9) is the set of
+population shares p under which c lies in the central 90% of a Binomial(n, p) draw:
+P(X >= c) >= 5% and P(X <= c) >= 5%, i.e. the exact (Clopper-Pearson) 90% interval,
+[Beta(0.05; c, n - c + 1), Beta(0.95; c + 1, n - c)] (0 and 1 at c = 0 and c = n). The
+survey's samples are stratified by cohort, which narrows the sampling spread slightly; the
+binomial interval is the conservative, design-free reading.
+
+Search: Latin-hypercube points over the free behavioural parameters within their registered
+ranges (log-uniform for a range spanning two orders of magnitude or more), each run to a
+stationary state (burn-in >= 80 quarters) in Turkestan at a small size and surveyed after
+one reported quarter; then, for each total not yet reached, a few points around its best
+point (a box of +-10% of each range), so that a near miss is not declared unreachable for
+want of sampling. For each total the best point is the one whose share is nearest the
+interval (inside it: nearest the observed share).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from ..model import StateBusinessModel
+from ..parameters import BY_NAME
+from ..survey import RESIDENT_TABLES, TABLES, observed_tables, sample_design, simulate_survey, table_labels
+
+#: The free behavioural parameters searched over (their ranges are the registered ones).
+FREE = (
+    "moral_cost",
+    "moral_cost_spread",
+    "business_strength",
+    "power_strength",
+    "symbiosis",
+    "support_share",
+    "experience_scale",
+    "choice_sensitivity",
+    "resident_noise",
+    "utility_quality",
+    "audit_rate",
+    "transparency",
+    "consultation",
+)
+LEVEL = 0.90
+
+
+@dataclass(frozen=True)
+class ReachDesign:
+    """Search settings."""
+
+    points: int = 200
+    refine: int = 8  # points around the best point of each total not reached by the first stage
+    firms: int = 1500
+    residents_per_region: int = 300
+    burn_in: int = 80
+    seed: int = 0
+    regions: str = "turkestan"
+
+
+QUICK = ReachDesign(points=24, refine=3, firms=600, residents_per_region=300, burn_in=80)
+
+
+def interval(count: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The population shares p under which ``count`` of ``n`` lies in the central ``level`` of
+    Binomial(n, p): the exact (Clopper-Pearson) interval."""
+    if not 0 <= count <= n or n < 1:
+        raise ValueError(f"count {count} of n {n}: expected 0 <= count <= n and n >= 1")
+    alpha = (1 - level) / 2
+    lo = 0.0 if count == 0 else float(stats.beta.ppf(alpha, count, n - count + 1))
+    hi = 1.0 if count == n else float(stats.beta.ppf(1 - alpha, count + 1, n - count))
+    return lo, hi
+
+
+def observed_totals() -> pd.DataFrame:
+    """One row per observed total: table, answer (Table 6: utility / answer), count, n, share, interval."""
+    obs = observed_tables()
+    design = sample_design()
+    recs = []
+    for name in TABLES:
+        rows, cols = table_labels(name)
+        counts = np.asarray(obs[name])
+        if name == "table6":
+            n = int(sum(design["residents"]))
+            for u, utility in enumerate(rows):
+                for a, answer in enumerate(cols):
+                    recs.append((name, f"{utility} / {answer}", (u, a), int(counts[u, a]), n))
+        else:
+            n = int(sum(design["residents"] if name in RESIDENT_TABLES else design["entrepreneurs"]))
+            totals = counts.sum(axis=0)
+            for a, answer in enumerate(cols):
+                recs.append((name, str(answer), (a,), int(totals[a]), n))
+    df = pd.DataFrame(recs, columns=["table", "answer", "index", "count", "n"])
+    df["observed"] = df["count"] / df["n"]
+    bounds = [interval(c, n) for c, n in zip(df["count"], df["n"])]
+    df["low"] = [b[0] for b in bounds]
+    df["high"] = [b[1] for b in bounds]
+    return df
+
+
+def _sample(unit: np.ndarray) -> list[dict[str, float]]:
+    """Unit-cube points -> parameter points within the registered ranges."""
+    out = []
+    for row in unit:
+        point = {}
+        for name, u in zip(FREE, row):
+            spec = BY_NAME[name]
+            lo, hi = float(spec.low), float(spec.high)
+            if lo > 0 and hi / lo >= 100:
+                point[name] = float(np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))))
+            else:
+                point[name] = float(lo + u * (hi - lo))
+        out.append(point)
+    return out
+
+
+def _unit(point: dict[str, float]) -> np.ndarray:
+    out = []
+    for name in FREE:
+        spec = BY_NAME[name]
+        lo, hi, v = float(spec.low), float(spec.high), point[name]
+        out.append(
+            (np.log(v) - np.log(lo)) / (np.log(hi) - np.log(lo)) if lo > 0 and hi / lo >= 100 else (v - lo) / (hi - lo)
+        )
+    return np.asarray(out)
+
+
+def simulate_point(point: dict[str, float], design: ReachDesign) -> np.ndarray:
+    """The simulated population share of every observed total (in ``observed_totals`` order)."""
+    model = StateBusinessModel(
+        rng=design.seed,
+        regions=design.regions,
+        firms=design.firms,
+        residents_per_region=design.residents_per_region,
+        burn_in=design.burn_in,
+        steps=1,
+        **point,
+    )
+    model.run()
+    shares = simulate_survey(model).population_shares
+    out = []
+    for name in TABLES:
+        total = np.asarray(shares[name]["total"])
+        out.extend(total.ravel().tolist())
+    return np.asarray(out)
+
+
+def _distance(sim: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    return np.maximum(low - sim, 0) + np.maximum(sim - high, 0)
+
+
+def search(
+    design: ReachDesign, progress: Callable[[int, int], None] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the search. Returns (totals: one row per observed total with its best point,
+    points: one row per simulated point with its parameters and shares)."""
+    totals = observed_totals()
+    low, high, obs = totals["low"].to_numpy(), totals["high"].to_numpy(), totals["observed"].to_numpy()
+    unit = qmc.LatinHypercube(d=len(FREE), seed=design.seed).random(design.points)
+    points = _sample(unit)
+    sims: list[np.ndarray] = []
+    stage: list[str] = []
+    planned = design.points + design.refine * len(totals)
+    for i, point in enumerate(points):
+        sims.append(simulate_point(point, design))
+        stage.append("hypercube")
+        if progress is not None:
+            progress(i + 1, planned)
+    rng = np.random.default_rng([design.seed, 1])
+    if design.refine:
+        for t in range(len(totals)):
+            S = np.asarray(sims)
+            d = _distance(S[:, t], low[t], high[t])
+            if d.min() == 0:
+                continue
+            centre = _unit(points[int(np.argmin(d))])
+            local = np.clip(centre + rng.uniform(-0.1, 0.1, size=(design.refine, len(FREE))), 0, 1)
+            for point in _sample(local):
+                points.append(point)
+                sims.append(simulate_point(point, design))
+                stage.append(f"around best of {totals.loc[t, 'table']} {totals.loc[t, 'answer']}")
+                if progress is not None:
+                    progress(len(sims), planned)
+    S = np.asarray(sims)
+    best_rows = []
+    for t in range(len(totals)):
+        d = _distance(S[:, t], low[t], high[t])
+        key = d + 1e-9 * np.abs(S[:, t] - obs[t])  # inside: the share nearest the observed one
+        j = int(np.argmin(key))
+        best_rows.append(
+            {
+                "best": float(S[j, t]),
+                "within": bool(d[j] == 0),
+                "distance": float(d[j]),
+                "point_index": j,
+                **{name: points[j][name] for name in FREE},
+            }
+        )
+    result = pd.concat([totals.drop(columns="index"), pd.DataFrame(best_rows)], axis=1)
+    cols = [f"{t}:{a}" for t, a in zip(totals["table"], totals["answer"])]
+    table = pd.DataFrame(points)
+    table.insert(0, "stage", stage)
+    table = pd.concat([table, pd.DataFrame(S, columns=cols)], axis=1)
+    inside = (S >= low) & (S <= high)
+    table["totals_within"] = inside.sum(axis=1)
+    return result, table
+
+
+def format_table(result: pd.DataFrame, points: pd.DataFrame, design: ReachDesign, wall: float) -> str:
+    """The printed reachability table."""
+    lines = [
+        f"Reachability of the survey's totals: {len(points)} points ({design.points} Latin hypercube "
+        f"+ {len(points) - design.points} around near misses) over {len(FREE)} free parameters, "
+        f"Turkestan, {design.firms} firms, {design.residents_per_region} residents, burn-in {design.burn_in}, "
+        f"{wall:.0f} s",
+        f"{'table':7} {'answer':34} {'obs':>6} {'90% interval':>15} {'best':>6} {'within':>6}  point",
+    ]
+    for _, r in result.iterrows():
+        point = ", ".join(f"{n}={r[n]:.3g}" for n in FREE)
+        lines.append(
+            f"{r['table']:7} {r['answer'][:34]:34} {r['observed']:6.3f} [{r['low']:.3f}, {r['high']:.3f}] "
+            f"{r['best']:6.3f} {'yes' if r['within'] else 'no':>6}  #{r['point_index']}: {point}"
+        )
+    reached = int(result["within"].sum())
+    lines.append(f"reached: {reached} of {len(result)} totals")
+    missed = result[~result["within"]]
+    for _, r in missed.iterrows():
+        side = "below" if r["best"] < r["low"] else "above"
+        lines.append(
+            f"  unreachable here: {r['table']} {r['answer']}: best {r['best']:.3f} is {r['distance']:.3f} {side} "
+            f"the interval [{r['low']:.3f}, {r['high']:.3f}]"
+        )
+    lines.append(
+        f"most totals reached by one point: {int(points['totals_within'].max())} of {len(result)} "
+        "(not a fit: no point is asked to reach them all)"
+    )
+    return "\n".join(lines)
+
+
+def timed_search(design: ReachDesign, progress=None) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """``search`` and its wall time in seconds."""
+    started = time.perf_counter()
+    result, points = search(design, progress)
+    return result, points, time.perf_counter() - started
+
+
+def as_dict(design: ReachDesign) -> dict[str, Any]:
+    """The design as JSON-ready settings."""
+    return {k: getattr(design, k) for k in design.__dataclass_fields__}
