@@ -16,7 +16,7 @@ binomial interval is the conservative, design-free reading.
 
 Search: Latin-hypercube points over the free behavioural parameters within their registered
 ranges (log-uniform for a range spanning two orders of magnitude or more), each run to a
-stationary state (burn-in >= 80 quarters) in Turkestan at a small size and surveyed after
+stationary state (the default burn-in, measured by ``statebiz dynamics stationarity``) in Turkestan at a small size and surveyed after
 one reported quarter; then, for each total not yet reached, a few points around its best
 point (a box of +-10% of each range), so that a near miss is not declared unreachable for
 want of sampling. For each total the best point is the one whose share is nearest the
@@ -66,12 +66,12 @@ class ReachDesign:
     refine: int = 8  # points around the best point of each total not reached by the first stage
     firms: int = 1500
     residents_per_region: int = 300
-    burn_in: int = 80
+    burn_in: int = int(BY_NAME["burn_in"].default)  # the measured burn-in (statebiz dynamics stationarity)
     seed: int = 0
     regions: str = "turkestan"
 
 
-QUICK = ReachDesign(points=24, refine=3, firms=600, residents_per_region=300, burn_in=80)
+QUICK = ReachDesign(points=24, refine=3, firms=600, residents_per_region=300, burn_in=60)
 
 
 def interval(count: int, n: int, level: float = LEVEL) -> tuple[float, float]:

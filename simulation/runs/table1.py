@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..model import StateBusinessModel
 from ..observer import QUADRANTS, REGIMES, Observer
+from ..parameters import BY_NAME
 
 #: The observer's thresholds and how far each is moved for the robustness check.
 THRESHOLDS = ("power_threshold", "business_threshold", "interaction_threshold")
@@ -64,7 +65,7 @@ class Table1Design:
     seeds: int = 3
     firms: int = 1500
     residents_per_region: int = 300
-    burn_in: int = 80
+    burn_in: int = int(BY_NAME["burn_in"].default)  # the measured burn-in (statebiz dynamics stationarity)
     steps: int = 8
     regions: str = "turkestan"
     models: tuple[str, ...] = ("full", "null_model")
