@@ -16,11 +16,11 @@ binomial interval is the conservative, design-free reading.
 
 Search: Latin-hypercube points over the free behavioural parameters within their registered
 ranges (log-uniform for a range spanning two orders of magnitude or more), each run to a
-stationary state (the default burn-in, measured by ``statebiz dynamics stationarity``) in Turkestan at a small size and surveyed after
-one reported quarter; then, for each total not yet reached, a few points around its best
-point (a box of +-10% of each range), so that a near miss is not declared unreachable for
-want of sampling. For each total the best point is the one whose share is nearest the
-interval (inside it: nearest the observed share).
+stationary state (the default burn-in, measured by ``statebiz dynamics stationarity``) in
+Turkestan at a small size and surveyed after one reported quarter; then, for each total not
+yet reached, a few points around its best point (a box of +-10% of each range), so that a
+near miss is not declared unreachable for want of sampling. For each total the best point
+is the one whose share is nearest the interval (inside it: nearest the observed share).
 """
 
 from __future__ import annotations
