@@ -156,7 +156,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("termination", "ppp", float, 0.1, 0.0, 1.0, "1/quarter", "probability that a dispute ends the contract (at zero legal quality)", "assumption"),
     # --- capture -------------------------------------------------------------------------------
     _p("capture_effort", "capture", float, 0.3, 0.0, 1.0, "1/quarter", "scale of the probability that a firm tries capture: capture_effort x B^k x (1 - exp(-E/(retaliation P))) for an expected payoff E > 0", "assumption"),
-    _p("capture_harassment", "capture", float, 1.0, 0.0, 5.0, "relative", "extra inspections of the captor's rivals", "brief s.3"),
+    _p("capture_harassment", "capture", float, 1.0, 0.0, 5.0, "relative", "extra inspections of the captors' rivals when the captors hold all of the region's output (in proportion to their output share)", "brief s.3"),
     _p("capture_diversion", "capture", float, 0.15, 0.0, 1.0, "budget share", "budget share diverted to the captor", "brief s.3"),
     _p("capture_loss", "capture", float, 0.03, 0.0, 1.0, "1/quarter", "probability that a capture ends (at zero legal quality; higher with legal quality)", "assumption"),
     # --- economy -------------------------------------------------------------------------------

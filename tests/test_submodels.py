@@ -1720,3 +1720,21 @@ def test_equalising_transfers():
     assert not np.isfinite(turkestan.transfers_per_head)
     need = math.exp(intercept + slope * math.log(turkestan.grp_share / turkestan.population_thousands))
     assert np.isclose(got[3], 0.5 * per_head_tax * pop[3] * need, rtol=1e-10)
+
+
+def test_dealings_harassment_of_rivals_scales_with_the_captors_output_share():
+    """A captor's rivals get (1 + capture_harassment x captors' output share) times the dealings;
+    the captor itself none extra. Two equal firms and a captor holding a known share of output."""
+    firms = [
+        {"strength": 0.6, "capital": 1.0, "productivity": 0.2, "captor": True},
+        {"strength": 0.6, "capital": 1.0, "productivity": 0.2},
+        {"strength": 0.6, "capital": 1.0, "productivity": 0.6},
+    ]
+    results = {}
+    for harassment in (0.0, 2.0):
+        w = make_world(firms, akimats={"power": 0.5, "corrupt_share": 0.3}, capture_harassment=harassment)
+        r = Recorder()
+        dealings.step(w, make_log(w), r)
+        results[harassment] = np.asarray(r.args("poisson")[0][0])
+    share = 0.2 / (0.2 + 0.2 + 0.6)  # equal capital: output shares follow productivity
+    np.testing.assert_allclose(results[2.0] / results[0.0], [1.0, 1.0 + 2.0 * share, 1.0 + 2.0 * share], rtol=1e-12)

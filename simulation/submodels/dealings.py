@@ -3,7 +3,9 @@
 Demand for dealings. Each firm has a Poisson number of dealings with officials (permits,
 inspections, land, connections), by life stage, scaled by the akimat's administrative
 reach (``dealings_reach`` x P^``dealings_power``; a power of 0 is the null model whose
-dealings do not depend on P), more for the rivals of a captor and for outsiders under
+dealings do not depend on P), more for the rivals of a captor (in proportion to the
+captors' share of the region's output: a dominant captor can set the inspectors on its
+rivals, a small one barely) and for outsiders under
 symbiosis (s x ``outsider_bias``), fewer for informal firms (who avoid officials). Firms
 put off the discretionary part of their dealings (``discretionary_share``: permits,
 approvals; inspections cannot be avoided) when they cost more (Choi & Thum 2003): that
@@ -67,7 +69,6 @@ def step(world, log, rng) -> None:
     formal = f.formal
     strength = f.strength
     outsider = (~f.insider) & (f.connection < p["connected_from"]) & ~f.client  # a client has a patron
-    rival = (world.captured_regions()[region] > 0) & ~f.captor
     symbiosis = a.symbiosis[region]
     bias = symbiosis * p["outsider_bias"]
     client = f.client
@@ -75,6 +76,11 @@ def step(world, log, rng) -> None:
     shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output
+    # a captor's rivals face extra inspections in proportion to the captors' economic weight
+    captor_output = np.bincount(region, weights=output * f.captor, minlength=world.n_regions)
+    region_output = np.bincount(region, weights=output, minlength=world.n_regions)
+    weight = np.divide(captor_output, region_output, out=np.zeros(world.n_regions), where=region_output > 0)
+    rival = weight[region] * ~f.captor
 
     # rotation of home officials
     home = f.home_official
