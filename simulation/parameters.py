@@ -99,7 +99,7 @@ def _p(name, section, kind, default, low=None, high=None, unit="", meaning="", s
 PARAMETERS: tuple[Param, ...] = (
     # --- run -------------------------------------------------------------------------------
     _p("steps", "run", int, 40, 1, 1000, "quarters", "reported quarters after the burn-in", "brief s.2"),
-    _p("burn_in", "run", int, 100, 0, 400, "quarters", "quarters simulated before reporting starts (not in the results): long enough for the stationary state (measured by statebiz dynamics stationarity: nested R-hat < 1.1 for every outcome, docs/ODD.md 9)", "measured (statebiz dynamics stationarity)"),
+    _p("burn_in", "run", int, 150, 0, 400, "quarters", "quarters simulated before reporting starts (not in the results): long enough for the stationary state (measured by statebiz dynamics stationarity: nested R-hat < 1.1 from quarter 112 at s = 0 and 143 at s = 1 for every outcome but the slowest, the firm count and mean age, docs/ODD.md 9)", "measured (statebiz dynamics stationarity)"),
     # --- world -----------------------------------------------------------------------------
     _p("regions", "world", str, "turkestan", meaning="comma-separated region ids from data/kazakhstan_regions.toml, or 'all' for the 20 akimats", source="data file"),
     _p("firms", "world", int, 5000, 10, 5_000_000, "firms", "initial number of firms, shared among regions by population", "assumption (scale)"),
