@@ -130,7 +130,7 @@ governance = ["partnership"]
 [model]
 firms = 300
 residents_per_region = 300
-burn_in = 2
+burn_in = 10   # long enough for the corrupt share to settle (within 1/1000) at the rotation rate below
 steps = 4
 official_rotation = 0.5   # officials decide anew twice a year: the corrupt share settles within the short run
 [priors]
