@@ -21,7 +21,7 @@ from .io import (
     result_lock,
     staged_directory,
 )
-from .runs.cli import integer_at_least
+from .runs.cli import add_output_args, integer_at_least
 from .scenario import BY_NAME, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -56,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="governance model, overriding the scenario's",
     )
-    run.add_argument("--out", default=None, help="output directory (default: results/<scenario name>)")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_args(run, "results/<scenario name>")
     params = sub.add_parser("params", help="list every parameter with its default, range and meaning")
     params.add_argument("--section", default=None, help="only this section")
     from .runs.cli import add_backend_args
@@ -389,7 +387,6 @@ def _add_table1(sub) -> None:
     table1 = sub.add_parser(
         "table1", help="map the dominant regime over power P x business B at s = 0, 0.5, 1 (Table 1), with a null model"
     )
-    table1.add_argument("--out", default=None, help="output directory (default: results/table1)")
     table1.add_argument(
         "--seeds", type=integer_at_least(1, "a positive integer"), default=None, help="seeds per cell (default 3)"
     )
@@ -397,8 +394,7 @@ def _add_table1(sub) -> None:
         "--firms", type=integer_at_least(10, "an integer of at least 10"), default=None, help="firms (default 1500)"
     )
     table1.add_argument("--quick", action="store_true", help="a 5 x 5 grid, 2 seeds, 600 firms, burn-in 24")
-    table1.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
-    table1.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_args(table1, "results/table1")
 
 
 def _table1(args) -> int:
@@ -448,7 +444,6 @@ def _add_reachability(sub) -> None:
     reach = sub.add_parser(
         "reachability", help="can some parameter point reach each observed total of Tables 5-9? (not a fit)"
     )
-    reach.add_argument("--out", default=None, help="output directory (default: results/reachability)")
     reach.add_argument(
         "--points",
         type=integer_at_least(2, "an integer of at least 2"),
@@ -456,8 +451,7 @@ def _add_reachability(sub) -> None:
         help="Latin-hypercube points (default 200)",
     )
     reach.add_argument("--quick", action="store_true", help="24 points, 600 firms")
-    reach.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
-    reach.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_args(reach, "results/reachability")
 
 
 def _reachability(args) -> int:

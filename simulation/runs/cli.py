@@ -57,6 +57,13 @@ def check_backend_args(args) -> None:
             raise ScenarioError(f"--dask-address: {err}") from None
 
 
+def add_output_args(parser, default: str, quiet: str = "no progress bar") -> None:
+    """--out (default ``default``), --overwrite and --quiet, as every command that writes a result has them."""
+    parser.add_argument("--out", default=None, help=f"output directory (default: {default})")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
+    parser.add_argument("--quiet", action="store_true", help=quiet)
+
+
 def add_backend_args(parser) -> None:
     """The flags that choose where runs execute (``--backend``, ``--workers``, ``--dask-address``),
     the same for every command that runs many simulations."""
@@ -230,7 +237,6 @@ def add_dynamics_subcommand(sub) -> None:
         help="stationarity: chains from several seeds and starts, R-hat and the burn-in; corruption: "
         "stationary corruption against the audit rate and s, from a low and a high start",
     )
-    dyn.add_argument("--out", default=None, help="output directory (default: results/dynamics/<kind>)")
     dyn.add_argument(
         "--firms",
         type=integer_at_least(low, f"an integer of at least {low}"),
@@ -250,8 +256,7 @@ def add_dynamics_subcommand(sub) -> None:
         help="corruption: quarters discarded before the stationary means (default: the burn_in parameter's default)",
     )
     dyn.add_argument("--quick", action="store_true", help="small and fast: fewer firms, seeds, quarters and points")
-    dyn.add_argument("--overwrite", action="store_true", help="replace an existing result in the output directory")
-    dyn.add_argument("--quiet", action="store_true", help="no progress messages")
+    add_output_args(dyn, "results/dynamics/<kind>", quiet="no progress messages")
 
 
 def dynamics_command(args) -> int:
