@@ -90,7 +90,8 @@ def start_values(case: Case, governance: str) -> dict[str, Any]:
 
 
 def model_params() -> dict[str, Any]:
-    """Mesa SolaraViz ``model_params``: case, governance, every lever and the seed, from the registry."""
+    """Mesa SolaraViz ``model_params``: case, governance, the symbiosis index s (a moved slider wins
+    over the governance model's s = 0 or 1), every lever and the seed, from the registry."""
     all_cases = cases()
     first = next(iter(all_cases.values()))
     governance = first.params().get("governance", BY_NAME["governance"].default)
@@ -102,6 +103,14 @@ def model_params() -> dict[str, Any]:
             "value": governance,
             "values": list(GOVERNANCE_PRESETS),
             "label": "governance model (preset)",
+        },
+        "symbiosis": {
+            "type": "SliderFloat",
+            "value": start["symbiosis"],
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+            "label": "symbiosis s (0–1)",
         },
     }
     for p in levers():
@@ -137,6 +146,11 @@ class AppModel(StateBusinessModel):
         initial = start_values(first, first.params().get("governance", BY_NAME["governance"].default))
         self.lever_origin: dict[str, str] = {}
         moved = {}
+        if "symbiosis" in controls and controls["symbiosis"] != initial["symbiosis"]:
+            moved["symbiosis"] = controls["symbiosis"]
+            self.lever_origin["symbiosis"] = "set here"
+        else:
+            self.lever_origin["symbiosis"] = "scenario file" if "symbiosis" in explicit else f"{governance} model"
         for p in levers():
             if p.name in controls and controls[p.name] != initial[p.name]:
                 moved[p.name] = controls[p.name]
