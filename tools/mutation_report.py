@@ -107,6 +107,17 @@ def print_table(rows: list[dict], markdown: bool) -> None:
         )
 
 
+def diff(module: str, name: str) -> str:
+    """The mutant's diff against the original function, as ``mutmut show NAME`` prints it."""
+    path = Path(*module.split(".")).with_suffix(".py")
+    try:
+        from mutmut.mutation.diff_apply import get_diff_for_mutant  # mutmut 3.8: in-process, fast
+    except ImportError:
+        mutmut = Path(sys.executable).with_name("mutmut")
+        return subprocess.run([str(mutmut), "show", name], capture_output=True, text=True, check=False).stdout
+    return get_diff_for_mutant(name, path=path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--diff", action="store_true", help="print each surviving mutant's diff")
@@ -119,15 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     print_table(score_rows(results), args.markdown)
     if args.markdown:
         return 0
-    survivors = [(n, s) for statuses in results.values() for n, s in statuses.items() if s in NOT_KILLED]
+    survivors = [(m, n, s) for m, statuses in results.items() for n, s in statuses.items() if s in NOT_KILLED]
     print(f"\nSurviving mutants ({len(survivors)}; 'no tests': no test of the runner calls the function):")
-    for name, status in survivors:
+    for _, name, status in survivors:
         print(f"  {name}  [{status}]")
     if args.diff and survivors:
-        mutmut = Path(sys.executable).with_name("mutmut")
-        for name, _ in survivors:
-            print(flush=True)
-            subprocess.run([str(mutmut), "show", name], check=False)
+        for module, name, status in survivors:
+            print(f"\n# {name}: {status}")
+            print(diff(module, name), flush=True)
     return 0
 
 
