@@ -195,6 +195,33 @@ def test_officials_losing_gain_lowers_corruption_toward_zero():
     assert np.isclose(w.akimats.corrupt_share[0], 0.4 * (1 - 0.125), rtol=0, atol=1e-15)
 
 
+def test_officials_one_firm_one_dealing_counts_and_an_empty_region_keeps_its_share():
+    # region 0 as in _officials_world; region 1: one firm (output 0.2) and a single dealing that
+    # brought 0.02; region 2 (the last): no firms and no dealings
+    w = make_world(
+        [{}, {}, {"region": 1}],
+        regions="turkestan,zhambyl,kyzylorda",
+        akimats={"corrupt_share": [0.4, 0.6, 0.5], "official_gain": [0.0, 0.0, 0.3]},
+        audit_penalty=0.1,
+        moral_cost=0.01,
+        moral_cost_spread=2.0,
+        official_rotation=0.125,
+    )
+    log = make_log(
+        w, region={"dealings": [5.0, 1.0, 0.0], "bribe_income": [0.05, 0.02, 0.0], "caught": [1.0, 0.0, 0.0]}
+    )
+    log.potential_output = np.array([0.1, 0.3, 0.2])
+    officials.step(w, log)
+    gain_1 = 0.02 / (0.6 * 1 * 0.2)
+    np.testing.assert_allclose(w.akimats.official_gain, [0.1875, gain_1, 0.3], rtol=0, atol=1e-15)
+    want = [
+        0.4 + 0.125 * (lognormal_cdf(0.1875, 0.01, 2.0) - 0.4),
+        0.6 + 0.125 * (lognormal_cdf(gain_1, 0.01, 2.0) - 0.6),
+        0.5,
+    ]
+    np.testing.assert_allclose(w.akimats.corrupt_share, want, rtol=0, atol=1e-15)
+
+
 # --- 1. plan --------------------------------------------------------------------------------
 
 
@@ -859,6 +886,14 @@ def test_capture_negative_expected_payoff_never_attempts():
         log = make_log(w)
         capture.step(w, log, rng(seed))
         assert not w.firms.captor.any() and not log.firm["rule_bending"].any()
+
+
+def test_capture_negative_expected_payoff_never_attempts_even_with_the_lowest_draws():
+    # the world above, with draws 0 for the attempt and the success: no drive, so no attempt
+    w = make_world([{"strength": 0.5}], akimats={"power": 0.6}, capture_effort=1.0, legal_quality=0.5, **CAPTURE)
+    log = make_log(w)
+    capture.step(w, log, Draws(0.5, 0.0, 0.0))  # loss draw, attempt draw, success draw
+    assert not w.firms.captor[0] and log.firm["rule_bending"][0] == 0
 
 
 def test_capture_a_weaker_firm_may_attempt_when_the_payoff_is_positive():
