@@ -417,9 +417,6 @@ def _table1(args) -> int:
             "design": {k: getattr(design, k) for k in design.__dataclass_fields__},
             "runs": design.runs(),
             "wall_time_seconds": round(wall, 3),
-            "package_versions": package_versions(),
-            "lock_sha256": lock_hash(),
-            "git_commit": git_commit(),
             "files": {
                 "runs.csv": "per run and threshold variant: regime shares, quadrant weights, shares within quadrants",
                 "cells.csv": "per model, s, P, B: mean shares over seeds, dominant regime, flips under moved cuts",
@@ -428,15 +425,15 @@ def _table1(args) -> int:
                 "summary.txt": "the printed summary",
             },
         }
-        with staged_directory(out_dir, args.overwrite) as tmp:
-            runs.to_csv(tmp / "runs.csv", index=False)
-            cells.to_csv(tmp / "cells.csv", index=False)
-            quadrants.to_csv(tmp / "quadrants.csv", index=False)
-            t1.plot_maps(cells, tmp / "regime_maps.png", design)
-            (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
-            (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
-    print(text)
-    print(f"  written to {out_dir}/ (runs.csv, cells.csv, quadrants.csv, regime_maps.png, summary.txt, manifest.json)")
+        tables = {"runs.csv": runs, "cells.csv": cells, "quadrants.csv": quadrants}
+        _write_result(
+            out_dir,
+            args.overwrite,
+            manifest,
+            tables,
+            text,
+            lambda tmp: t1.plot_maps(cells, tmp / "regime_maps.png", design),
+        )
     return 0
 
 
@@ -478,23 +475,33 @@ def _reachability(args) -> int:
             "reached": int(result["within"].sum()),
             "totals": len(result),
             "wall_time_seconds": round(wall, 3),
-            "package_versions": package_versions(),
-            "lock_sha256": lock_hash(),
-            "git_commit": git_commit(),
             "files": {
                 "reachability.csv": "per observed total: observed share, 90% interval, best simulated share, point",
                 "points.csv": "per simulated point: parameters and simulated population shares of every total",
                 "summary.txt": "the printed table",
             },
         }
-        with staged_directory(out_dir, args.overwrite) as tmp:
-            result.to_csv(tmp / "reachability.csv", index=False)
-            points.to_csv(tmp / "points.csv", index=False)
-            (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
-            (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
-    print(text)
-    print(f"  written to {out_dir}/ (reachability.csv, points.csv, summary.txt, manifest.json)")
+        _write_result(out_dir, args.overwrite, manifest, {"reachability.csv": result, "points.csv": points}, text)
     return 0
+
+
+def _write_result(out_dir, overwrite, manifest, tables, text, draw=None) -> None:
+    """Write a command's result all or nothing: its tables (CSV), figures (``draw(tmp)``), the
+    printed summary and the manifest with provenance; then print the summary and what was written."""
+    manifest = manifest | {
+        "package_versions": package_versions(),
+        "lock_sha256": lock_hash(),
+        "git_commit": git_commit(),
+    }
+    with staged_directory(out_dir, overwrite) as tmp:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / name, index=False)
+        if draw is not None:
+            draw(tmp)
+        (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
+        (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+    print(text)
+    print(f"  written to {out_dir}/ ({', '.join(manifest['files'])}, manifest.json)")
 
 
 if __name__ == "__main__":
