@@ -64,6 +64,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.answers",
             "simulation.parameters",
             "simulation.scenario",
+            "simulation.posterior",
             "simulation.regions",
             "simulation.networks",
             "simulation.quarter",
