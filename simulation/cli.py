@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     survey.add_argument("--json", action="store_true", help="print one JSON object instead of text tables")
     calibrate = sub.add_parser(
-        "calibrate", help="fit the free parameters to the survey (ABC-SMC); compare governance models"
+        "calibrate", help="fit the free parameters and s to the survey (tempered SMC); compare s = 0 with s = 1"
     )
     calibrate.add_argument("calibration", help="calibration TOML file, e.g. experiments/calibration_turkestan.toml")
     add_backend_args(calibrate)
@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the file's [quick] settings (small and fast; no calibrated scenario is written)",
     )
     calibrate.add_argument("--quiet", action="store_true", help="no progress messages")
+    calibrate.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the stored fit (an interrupted one, or a finished one with a raised smc.max_stages) "
+        "and replace the result",
+    )
     from .report.cli import add_subcommand as _add_compare_command
 
     _add_compare_command(sub)  # compare: the main job
@@ -248,10 +254,12 @@ def _calibrate(args) -> int:
     check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
     out_dir = result_dir(calib.name, args.out, origin=args.calibration)
-    check_writable(out_dir, args.overwrite)
+    if not args.resume:
+        check_writable(out_dir, args.overwrite)
     m = run_calibration(
         calib,
         out_dir,
+        resume=args.resume,
         backend=args.backend,
         workers=args.workers,
         address=args.dask_address,
@@ -261,15 +269,20 @@ def _calibrate(args) -> int:
     )
     probs = ", ".join(f"{g} {p:.3f}" for g, p in m["model_probabilities"].items())
     print(
-        f"{calib.name}: {m['generations']} generations, {m['simulations']} simulations "
-        f"in {m['fit_wall_time_seconds']:.0f} s "
-        f"(total {m['wall_time_seconds']:.0f} s); final epsilon {m['final_epsilon']:.2f}"
+        f"{calib.name}: {m['simulations']} runs in {m['fit_wall_time_seconds']:.0f} s "
+        f"(total {m['wall_time_seconds']:.0f} s); "
+        + ("posterior reached" if m["exact_posterior"] else "STOPPED before the posterior: continue with --resume")
     )
-    print(f"  model probabilities: {probs}; point estimate from {m['best_model']}")
-    print(
-        f"  90% predictive coverage: fitted totals {m['coverage_90']['total']:.0%}, "
-        f"held-out cohort cells {m['coverage_90']['cohort']:.0%}"
-    )
+    print(f"  model probabilities: {probs}")
+    if m["symbiosis"]:
+        s = m["symbiosis"]
+        print(f"  symbiosis index s: median {s['median']:.2f}, 90% interval [{s['q05']:.2f}, {s['q95']:.2f}]")
+    for model, cov in m["coverage_90"].items():
+        ppc = ", ".join(f"{t[-1]}: {p:.2f}" for t, p in m["ppc_p_values"][model].items())
+        print(
+            f"  {model}: 90% coverage totals {cov['total']:.0%}, held-out cohort cells {cov['cohort']:.0%}; "
+            f"PPC p-values by table {ppc}"
+        )
     print(f"  written to {out_dir}/" + (f" and {m['scenario_written']}" if m.get("scenario_written") else ""))
     return 0
 

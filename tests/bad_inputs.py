@@ -37,11 +37,13 @@ quarters = 4
 CALIBRATION = """name = "cal"
 scenario = "tiny.toml"
 seed = 1
-governance = ["partnership"]
+models = ["partnership"]
 [model]
 firms = 200
 [priors]
 moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
+[likelihood]
+overdispersion = { distribution = "uniform", low = 0.01, high = 0.2 }
 [quick]
 model = { firms = 200, steps = 2, burn_in = 1 }
 abc = { population_size = 10, max_generations = 1, max_simulations = 20 }

@@ -20,11 +20,14 @@ GOOD = f"""
 name = "t"
 scenario = "{SCENARIO}"
 seed = 1
-governance = ["partnership"]
+models = ["fitted"]
 [model]
 firms = 300
 [priors]
 moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
+symbiosis = {{ distribution = "uniform", low = 0.0, high = 1.0 }}
+[likelihood]
+overdispersion = {{ distribution = "uniform", low = 0.01, high = 0.2 }}
 [abc]
 population_size = 20
 """
@@ -41,16 +44,21 @@ BAD = {
     ),
     "out of range": (GOOD.replace("high = 0.05", "high = 1.5"), "'priors.moral_cost.high' = 1.5"),
     "low >= high": (GOOD.replace("low = 0.001", "low = 0.9"), "expected low < high"),
-    "distribution": (GOOD.replace('"uniform"', '"normal"'), "'priors.moral_cost.distribution'"),
-    "preset parameter": (
-        GOOD.replace("[abc]", "symbiosis = { low = 0.1, high = 0.5 }\n[abc]"),
-        "set by the governance presets",
+    "distribution": (GOOD.replace('"uniform", low = 0.001', '"normal", low = 0.001'), "'priors.moral_cost.distribution'"),
+    "fitted without s": (GOOD.replace("symbiosis = {", "# symbiosis = {"), "needs a prior for 'symbiosis'"),
+    "s with fixed models": (
+        GOOD.replace('["fitted"]', '["partnership", "symbiotic"]'),
+        "'priors.symbiosis' is not allowed without the model 'fitted'",
     ),
+    "s fixed in model": (GOOD.replace("firms = 300", "symbiosis = 0.5"), "'model.symbiosis' is not allowed"),
     "integer parameter": (
-        GOOD.replace("[abc]", "firm_ties = { low = 2, high = 10 }\n[abc]"),
+        GOOD.replace("[likelihood]", "firm_ties = { low = 2, high = 10 }\n[likelihood]"),
         "only real-valued parameters",
     ),
-    "governance": (GOOD.replace('["partnership"]', '["partner"]'), "'governance' = ['partner']"),
+    "models": (GOOD.replace('["fitted"]', '["partner"]'), "'models' = ['partner']"),
+    "no likelihood": (GOOD.split("[likelihood]")[0] + "[abc]\npopulation_size = 20\n", "missing 'likelihood'"),
+    "likelihood key": (GOOD.replace("overdispersion =", "overdispersal ="), "unknown key 'likelihood.overdispersal'"),
+    "overdispersion range": (GOOD.replace("high = 0.2", "high = 1.2"), "'likelihood.overdispersion.high' = 1.2"),
     "abc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'abc.population_size' = 0"),
     "abc key": (GOOD + "generations = 3\n", "unknown key 'abc.generations'"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
@@ -62,62 +70,102 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_calibration_file_is_a_one_line_error_and_writes_nothing(case, tmp_path, capsys):
-    text, expected = BAD[case]
+    text, message = BAD[case]
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    out = tmp_path / "out"
-    rc = main(["calibrate", str(path), "--quick", "--out", str(out)])
+    before = sorted(p.name for p in tmp_path.iterdir())
+    rc = main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2
-    assert err.startswith("statebiz: error: ") and "\n" not in err
-    assert str(path) in err and expected in err, err
-    assert not out.exists()
-    assert not any(tmp_path.glob(".out*"))
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert message in err and str(path) in err, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def test_missing_calibration_file(tmp_path, capsys):
-    assert main(["calibrate", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")]) == 2
-    assert "calibration file not found" in capsys.readouterr().err
+    assert main(["calibrate", str(tmp_path / "none.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
 
 
 def test_the_shipped_calibration_file_is_valid():
     c = cal.load_calibration(CALIBRATION)
     q = cal.load_calibration(CALIBRATION, quick=True)
-    assert c.governance == ["partnership", "symbiotic"]
-    assert 5 <= len(c.priors) <= 9 < 18  # well below the 18 degrees of freedom of the fitted totals
+    assert c.models == ["fitted", "partnership", "symbiotic"] and "symbiosis" in c.priors
+    obs = cal.observed_statistics()
+    dof = sum(len(cal._rows(t, obs[t]).ravel()) - len(cal._rows(t, obs[t])) for t in cal.TABLES)
+    assert dof == 18
+    assert 2 * len(c.free()) <= dof  # free parameters (the likelihood's included) well below the totals' dof
     assert q.abc["population_size"] < c.abc["population_size"] and q.model["firms"] < c.model["firms"]
-    for g in c.governance:  # the governance preset is applied under the fitted values
-        p = c.run_parameters(g, {"moral_cost": 0.02})
-        assert p["governance"] == g and p["moral_cost"] == 0.02
-    assert c.run_parameters("symbiotic", {})["symbiosis"] != c.run_parameters("partnership", {})["symbiosis"]
+    # the models differ only in s: the same particle gives the same parameters but s
+    values = {k: lo for k, (lo, hi) in c.priors.items()} | {"overdispersion": 0.05}
+    fitted = c.run_parameters("fitted", values | {"symbiosis": 0.3})
+    for model, s in (("partnership", 0.0), ("symbiotic", 1.0)):
+        p = c.run_parameters(model, values)
+        assert p["symbiosis"] == s and {k for k in p if p[k] != fitted[k]} == {"symbiosis"}
+    assert "overdispersion" not in fitted  # a likelihood parameter never reaches the model
+    assert set(c.model_priors("partnership")) == set(c.free()) - {"symbiosis"}
 
 
-# --------------------------------------------------------------------------- the distance
+# --------------------------------------------------------------------------- data and likelihood
 
 
 def test_observed_statistics_are_the_papers_shares():
     obs = cal.observed_statistics()
     assert np.allclose(obs["table9"] * 58, [7, 24, 27])
     assert np.allclose(obs["table6"].reshape(4, 3).sum(axis=1), 1.0)
-    assert sum(v.size - (4 if k == "table6" else 1) for k, v in obs.items()) == 18  # degrees of freedom
+    assert np.allclose(obs["table7_cohorts"].reshape(4, 3).sum(axis=1), 1.0)
 
 
-def test_deviance_is_zero_at_the_observed_shares_and_grows_with_distance():
+def test_simulated_totals_are_weighted_by_the_papers_cohort_quotas():
+    """Cohort shares equal to the paper's give exactly the paper's totals; unweighted means would not."""
+    from simulation.survey import observed_tables
+
+    shares = {}
+    for t, counts in observed_tables().items():
+        counts = np.asarray(counts, dtype=float)
+        if t == "table6":
+            continue
+        shares[t] = {"by_cohort": counts / counts.sum(axis=1, keepdims=True), "total": None}
+    shares["table6"] = {"by_cohort": np.tile(cal.observed_statistics()["table6"].reshape(1, 4, 3), (4, 1, 1))}
+    stats = cal.statistics_from_shares(shares)
     obs = cal.observed_statistics()
-    assert cal.deviance(obs, obs) == pytest.approx(0.0, abs=1e-9)
-    uniform = {k: np.full(v.size, 3 / v.size if k == "table6" else 1 / v.size) for k, v in obs.items()}
-    values = [
-        cal.deviance({k: (1 - lam) * obs[k] + lam * uniform[k] for k in obs}, obs) for lam in (0.1, 0.3, 0.6, 1.0)
-    ]
-    assert all(v > 0 for v in values) and values == sorted(values)
-    # each table is weighted by its sample size: 2 n sum o log(o / s), n = 58 for Table 7
-    sim = np.array([0.5, 0.3, 0.2])
-    expected = 2 * 58 * float(np.sum(obs["table7"] * np.log(obs["table7"] / sim)))
-    assert cal.table_deviance("table7", sim, obs["table7"]) == pytest.approx(expected)
-    # a simulated share of zero where the paper has answers is finite (floor), a failed run is not
-    zero = dict(obs, table9=np.array([0.0, 0.5, 0.5]))
-    assert np.isfinite(cal.deviance(zero, obs))
-    assert cal.deviance(dict(obs, table9=np.full(3, np.nan)), obs) == np.inf
+    for t in cal.TABLES:
+        assert np.allclose(stats[t], obs[t]), t
+    plain = shares["table9"]["by_cohort"].mean(axis=0)
+    assert not np.allclose(plain, obs["table9"])  # the quotas matter
+
+
+def test_dirichlet_multinomial_likelihood():
+    from scipy import stats as st
+
+    y = np.array([[7.0, 24.0, 27.0]])
+    p = np.array([[0.2, 0.4, 0.4]])
+    # rho -> 0 is the multinomial; any rho is scipy's Dirichlet-multinomial
+    assert cal.dm_logpmf(y, p, 1e-7)[0] == pytest.approx(st.multinomial.logpmf(y[0], 58, p[0]), abs=1e-4)
+    for rho in (0.01, 0.1, 0.5):
+        a = p[0] * (1 - rho) / rho
+        assert cal.dm_logpmf(y, p, rho)[0] == pytest.approx(st.dirichlet_multinomial.logpmf(y[0], a, 58))
+    # overdispersion forgives a misfit: a far-off share is less unlikely under a larger rho
+    far = np.array([[0.6, 0.2, 0.2]])
+    assert cal.dm_logpmf(y, far, 0.1)[0] > cal.dm_logpmf(y, far, 0.001)[0]
+    # ... and costs at the truth
+    assert cal.dm_logpmf(y, y / 58, 0.1)[0] < cal.dm_logpmf(y, y / 58, 0.001)[0]
+    obs = cal.observed_statistics()
+    assert cal.log_likelihood(obs, obs, 0.05, 0.005) > cal.log_likelihood(
+        {k: np.full_like(v, 1 / 3) for k, v in obs.items()} | {"table5": np.full(5, 0.2)}, obs, 0.05, 0.005
+    )
+    assert cal.log_likelihood(dict(obs, table9=np.full(3, np.nan)), obs, 0.05, 0.005) == -np.inf
+
+
+def test_predictive_counts_have_the_design_effect_of_the_overdispersion():
+    rng = np.random.default_rng(1)
+    p, n, rho = np.array([0.2, 0.3, 0.5]), 58, 0.08
+    draws = np.array([cal.predictive_counts(p, n, rho, rng) for _ in range(20000)])
+    assert (draws.sum(axis=1) == n).all()
+    var = draws[:, 0].var()
+    expected = n * 0.2 * 0.8 * (1 + (n - 1) * rho)
+    assert var == pytest.approx(expected, rel=0.05)
+    assert var > 2 * n * 0.2 * 0.8  # far more than the multinomial's
 
 
 # --------------------------------------------------------------------------- recovery of known parameters
