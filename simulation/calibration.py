@@ -1,4 +1,4 @@
-"""Calibration of the free parameters to the Turkestan survey (ABC-SMC with pyabc, exact likelihood).
+"""Calibration of the free parameters to the Turkestan survey: tempered SMC with an exact likelihood.
 
 A calibration file (``experiments/calibration_turkestan.toml``) declares everything that is
 chosen; nothing is chosen in code::
@@ -8,7 +8,7 @@ chosen; nothing is chosen in code::
     seed = 20261127
     models = ["fitted", "partnership", "symbiotic"]
 
-    [model]                 # scenario parameters for the fit's runs (size; the burn-in of the stationary state)
+    [model]                 # scenario parameters for the fit's runs (their size)
     firms = 2000
 
     [priors]                # free scenario parameter -> prior (uniform, inside the declared range)
@@ -18,18 +18,18 @@ chosen; nothing is chosen in code::
     [likelihood]            # the likelihood's own free parameter
     overdispersion = { distribution = "uniform", low = 0.001, high = 0.3 }
 
-    [abc]                   # ABC-SMC settings
-    population_size = 150
+    [smc]                   # the sampler's settings
+    population_size = 100
     ...
-    [quick]                 # smaller settings for --quick: tables [quick.model], [quick.abc]
+    [quick]                 # smaller settings for --quick: tables [quick.model], [quick.smc]
 
 Models
 ------
 ``fitted``: the symbiosis index s is a free parameter with the prior in ``[priors]``; the
 posterior of s is the answer to "which model describes Turkestan?". ``partnership`` (s = 0)
-and ``symbiotic`` (s = 1): the same free parameters with s fixed. pyabc samples the model with
-the parameters (equal model priors), so the final generation's model probabilities are the
-posterior probabilities of the three models given the survey totals.
+and ``symbiotic`` (s = 1): the same free parameters with s fixed. Each model has its own
+sampler; their evidences (marginal likelihoods) give the models' posterior probabilities
+under equal prior probabilities.
 
 Data and likelihood
 -------------------
@@ -38,47 +38,50 @@ The fitted data are the counts of the *total* rows of Tables 5-9 (Table 6: each 
 the stationary state (after the scenario's burn-in, ``docs/ODD.md``), and its expected shares
 are the design-weighted population shares (each cohort's quota of the paper's sample times the
 cohort's population shares, ``survey.expected_tables``). The samples are convenience online
-samples, whose answers vary more than a simple random sample's would. The likelihood is
-Dirichlet-multinomial:
+samples, whose answers cluster more than a simple random sample's would. The likelihood is
+Dirichlet-multinomial,
 
-    y_row ~ DM(n_row, alpha = p_row (1 - rho) / rho)
+    y_row ~ DM(n_row, alpha = p_row (1 - rho) / rho),
 
 with p_row the simulated shares (floored at ``share_floor`` and renormalised) and rho the
 intra-class correlation (``overdispersion``, fitted): the variance of a count is
-n p (1 - p) (1 + (n - 1) rho), a design effect of 1 + (n - 1) rho. rho -> 0 is the multinomial.
+n p (1 - p) (1 + (n - 1) rho), a design effect of 1 + (n - 1) rho; rho -> 0 is the multinomial.
 The age-cohort rows are held out: they are not in the likelihood and are the validation.
 
-Inference is exact for this likelihood: pyabc's ``StochasticAcceptor`` accepts a particle with
-probability (L / L_max)^(1/T) with a temperature T that falls to 1 in the last generation
-(``Temperature``), so the final generation is a sample of prior x likelihood (Wilkinson 2013;
-Schaelte & Hasenauer 2020). The simulation noise of the shares (a few thousand firms) is small
-against the survey's.
+The sampler
+-----------
+:class:`Sampler`: tempered sequential Monte Carlo (Chopin 2002; Del Moral, Doucet & Jasra
+2006) from the prior to prior x likelihood, with random-walk Metropolis moves that run the
+model at each proposal. The likelihood of a particle is an estimate from one run (the shares
+carry a small simulation noise); keeping it with the particle makes the moves
+pseudo-marginal (Andrieu & Roberts 2009), so the final stage samples the posterior of this
+likelihood. An approximate Bayesian computation with a tolerance (the first version's pyabc
+ABC-SMC) was dropped: with an explicit likelihood, its acceptance at the exact posterior
+(temperature 1 with pyabc's stochastic acceptor) fell to about 2% of runs.
 
 Seeds, parallel runs, restart
 -----------------------------
-Each particle's run has a seed derived from the calibration's seed, the model and the
-parameter values, so parameters -> statistics is a deterministic function. Particles are
-simulated by pyabc's ``ConcurrentFutureSampler`` on the project's evaluator
-(``runs/evaluator.py``: serial, processes, Dask or MPI); each job draws from numpy's stream
-seeded by (calibration seed, start generation, round, job number) (:class:`SeededJobs`), and a
-generation keeps the jobs up to its n-th accepted particle in job order: the particles,
-weights and temperatures are the same on every backend and number of workers.
-The database lives in ``<out>.abc.db`` while the fit runs and moves into the result at the end;
-``--resume`` continues an interrupted fit from it, or a finished one (its ``abc.db``) up to a
-raised ``max_generations``.
+Each run's seed derives from the calibration's seed, the model and the parameter values, so
+parameters -> statistics is a deterministic function; every draw of the sampler comes from
+(seed, model, stage). Runs go through the project's evaluator (``runs/evaluator.py``: serial,
+processes, Dask or MPI) and are put back in particle order: the fit is the same on every
+backend and number of workers. Every stage is stored as soon as it is done, in
+``<out>.smc.db`` while the fit runs (``smc.db`` in the result at the end); ``--resume``
+continues an interrupted fit from its last stage (or a finished one with a raised
+``max_stages``), and gives the same result as a fit run straight through.
 
 Diagnostics
 -----------
-generations.csv (temperature, simulations, acceptance rate, effective sample size and model
-probability per generation), ppc.csv (posterior predictive p-value per table and model),
-predictive.csv and coverage.csv (90% predictive intervals of the fitted totals and the
-held-out cohort cells), recovery.csv (synthetic data from posterior draws, refitted by
-importance reweighting: coverage and shrinkage per parameter), horizon.csv (the fitted
-statistics at the fit's horizon and at twice its burn-in).
+generations.csv (temperature, ESS, move acceptance, runs and log evidence per model and
+stage), ppc.csv (posterior predictive p-value per table and model), predictive.csv and
+coverage.csv (90% predictive intervals of the fitted totals and the held-out cohort cells),
+recovery.csv (synthetic data from posterior draws, refitted by importance reweighting:
+coverage, shrinkage and recovery per parameter), horizon.csv (the fitted statistics at the
+fit's horizon and with twice its burn-in).
 
 Outputs (one directory, written atomically: a temporary sibling renamed at the end)
 --------------------------------------------------------------------------------
-abc.db, posterior.csv (``simulation.posterior``), posterior_summary.csv, the diagnostics above,
+smc.db, posterior.csv (``simulation.posterior``), posterior_summary.csv, the diagnostics above,
 figures, manifest.json. At the default size with the paper's data also
 ``scenarios/<scenario>_calibrated.toml`` (posterior medians of the fitted model) and a copy of
 the small files in ``docs/calibration/``.
@@ -223,10 +226,10 @@ class Calibration:
         return list(self.priors) + list(self.likelihood)
 
     def run_parameters(self, model: str, values: dict[str, float]) -> dict[str, Any]:
-        """The full parameter set of one fit run: scenario < fit size < model's s < particle values."""
+        """The full parameter set of one fit run: scenario < fit size < particle values < the model's fixed s."""
         fixed = {} if MODELS[model] is None else {"symbiosis": MODELS[model]}
         scen = {k: v for k, v in values.items() if k not in LIKELIHOOD}
-        explicit = dict(self.base_explicit) | self.model | fixed | scen
+        explicit = dict(self.base_explicit) | self.model | scen | fixed
         return resolve(explicit, f"{self.path} (run)")
 
 
@@ -547,7 +550,7 @@ def _failed_statistics() -> dict[str, np.ndarray]:
 
 @dataclass
 class SurveyModel:
-    """One model as a pyabc model: particle -> statistics of the survey at the stationary state (picklable)."""
+    """One model as a function: particle -> statistics of the survey at the stationary state (picklable)."""
 
     calibration: Calibration
     model: str

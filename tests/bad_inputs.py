@@ -46,7 +46,7 @@ moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
 overdispersion = { distribution = "uniform", low = 0.01, high = 0.2 }
 [quick]
 model = { firms = 200, steps = 2, burn_in = 1 }
-abc = { population_size = 10, max_generations = 1, max_simulations = 20 }
+smc = { population_size = 4, max_stages = 1 }
 """
 
 RUN = ["run", "{file}", "--out", "{out}", "--quiet"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
 symbiosis = {{ distribution = "uniform", low = 0.0, high = 1.0 }}
 [likelihood]
 overdispersion = {{ distribution = "uniform", low = 0.01, high = 0.2 }}
-[abc]
+[smc]
 population_size = 20
 """
 
@@ -44,7 +45,10 @@ BAD = {
     ),
     "out of range": (GOOD.replace("high = 0.05", "high = 1.5"), "'priors.moral_cost.high' = 1.5"),
     "low >= high": (GOOD.replace("low = 0.001", "low = 0.9"), "expected low < high"),
-    "distribution": (GOOD.replace('"uniform", low = 0.001', '"normal", low = 0.001'), "'priors.moral_cost.distribution'"),
+    "distribution": (
+        GOOD.replace('"uniform", low = 0.001', '"normal", low = 0.001'),
+        "'priors.moral_cost.distribution'",
+    ),
     "fitted without s": (GOOD.replace("symbiosis = {", "# symbiosis = {"), "needs a prior for 'symbiosis'"),
     "s with fixed models": (
         GOOD.replace('["fitted"]', '["partnership", "symbiotic"]'),
@@ -56,11 +60,11 @@ BAD = {
         "only real-valued parameters",
     ),
     "models": (GOOD.replace('["fitted"]', '["partner"]'), "'models' = ['partner']"),
-    "no likelihood": (GOOD.split("[likelihood]")[0] + "[abc]\npopulation_size = 20\n", "missing 'likelihood'"),
+    "no likelihood": (GOOD.split("[likelihood]")[0] + "[smc]\npopulation_size = 20\n", "missing 'likelihood'"),
     "likelihood key": (GOOD.replace("overdispersion =", "overdispersal ="), "unknown key 'likelihood.overdispersal'"),
     "overdispersion range": (GOOD.replace("high = 0.2", "high = 1.2"), "'likelihood.overdispersion.high' = 1.2"),
-    "abc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'abc.population_size' = 0"),
-    "abc key": (GOOD + "generations = 3\n", "unknown key 'abc.generations'"),
+    "smc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'smc.population_size' = 0"),
+    "smc key": (GOOD + "generations = 3\n", "unknown key 'smc.generations'"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
     "fixed and fitted": (GOOD.replace("firms = 300", "moral_cost = 0.01"), "both fixed in 'model' and fitted"),
     "no priors": (f'scenario = "{SCENARIO}"\n', "missing 'priors'"),
@@ -168,46 +172,142 @@ def test_predictive_counts_have_the_design_effect_of_the_overdispersion():
     assert var > 2 * n * 0.2 * 0.8  # far more than the multinomial's
 
 
-# --------------------------------------------------------------------------- recovery of known parameters
+# --------------------------------------------------------------------------- the sampler
 
-RECOVERY = f"""
-name = "recovery"
+TINY = f"""
+name = "tiny"
 scenario = "{SCENARIO}"
 seed = 7
-governance = ["partnership"]
+models = ["fitted", "partnership"]
 [model]
-firms = 300
-residents_per_region = 300
-burn_in = 10   # long enough for the corrupt share to settle (within 1/1000) at the rotation rate below
+firms = 200
+residents_per_region = 200
+burn_in = 10   # long enough for the corrupt share to settle at the rotation rate below
 steps = 4
 official_rotation = 0.5   # officials decide anew twice a year: the corrupt share settles within the short run
 [priors]
 moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
 utility_quality = {{ distribution = "uniform", low = 0.1, high = 0.95 }}
-[abc]
-population_size = 60
-max_generations = 5
-max_simulations = 2000
-max_walltime_minutes = 3
-predictive_draws = 10
+symbiosis = {{ distribution = "uniform", low = 0.0, high = 1.0 }}
+[likelihood]
+overdispersion = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
+[smc]
+population_size = 16
+moves_per_stage = 2
+predictive_draws = 30
 surveys_per_draw = 2
+recovery_datasets = 40
 """
 
 
-def test_synthetic_data_from_known_parameters_are_recovered(tmp_path):
-    path = tmp_path / "recovery.toml"
-    path.write_text(RECOVERY)
-    calib = cal.load_calibration(path)
-    truth = {"moral_cost": 0.01, "utility_quality": 0.4}
-    synthetic = cal.SurveyModel(calib, "partnership")(truth)
-    # serial: pyabc's single-core sampler draws from numpy's global stream, seeded from the file (reproducible)
-    manifest = cal.run_calibration(calib, tmp_path / "out", backend="serial", observed=synthetic, quiet=True)
+def _tiny(tmp_path, **smc):
+    text = TINY
+    for key, value in smc.items():
+        text = re.sub(rf"(?m)^{key} = .*\n", "", text).replace("[smc]\n", f"[smc]\n{key} = {value}\n")
+    path = tmp_path / f"tiny_{'_'.join(f'{k}{v}' for k, v in smc.items())}.toml"
+    path.write_text(text)
+    return cal.load_calibration(path)
+
+
+def _same_stages(a, b):
+    assert list(a) == list(b)
+    for m in a:
+        assert [s.stage for s in a[m]] == [s.stage for s in b[m]]
+        for x, y in zip(a[m], b[m]):
+            assert x.beta == y.beta and x.log_evidence == y.log_evidence
+            assert np.array_equal(x.u, y.u) and np.array_equal(x.loglik, y.loglik)
+            assert np.array_equal(x.stats, y.stats, equal_nan=True)
+
+
+TRUTH = {"moral_cost": 0.008, "utility_quality": 0.8, "symbiosis": 0.85}
+
+
+@pytest.fixture(scope="module")
+def synthetic_fit(tmp_path_factory):
+    """One calibration of the tiny world on synthetic data from known parameters, run straight through."""
+    tmp = tmp_path_factory.mktemp("fit")
+    calib = _tiny(tmp)
+    synthetic = cal.SurveyModel(calib, "fitted")(TRUTH)
+    manifest = cal.run_calibration(calib, tmp / "out", backend="serial", observed=synthetic, quiet=True)
+    store = cal.SamplerStore(tmp / "out" / "smc.db")
+    stages = {m: store.stages(m, len(calib.model_priors(m))) for m in calib.models}
+    store.close()
+    return tmp, synthetic, manifest, stages
+
+
+def test_synthetic_data_from_known_parameters_are_recovered(synthetic_fit):
+    """Every free parameter, s included: the truth lies inside the 90% posterior interval, and the data
+    narrow the prior where the survey answers read the state the parameter sets."""
+    tmp, _, manifest, _ = synthetic_fit
     assert manifest["observed"].startswith("synthetic") and "scenario_written" not in manifest
-    summary = pd.read_csv(tmp_path / "out" / "posterior_summary.csv").set_index("parameter")
-    for name, value in truth.items():
-        row = summary.loc[name]
-        assert row["q05"] <= value <= row["q95"], (name, value, row.to_dict())
-        assert row["ci90_width_over_prior"] < 0.5, (name, row.to_dict())  # the data did narrow the prior
+    assert "record_written" not in manifest and manifest["exact_posterior"]
+    from simulation.posterior import load_posterior
+
+    summary = pd.read_csv(tmp / "out" / "posterior_summary.csv")
+    fitted = summary[summary["model"] == "fitted"].set_index("parameter")
+    post = load_posterior(tmp / "out" / "posterior.csv", "fitted")
+    for name, value in TRUTH.items():
+        v = post.values[:, post.names.index(name)]
+        mean = float(np.average(v, weights=post.weights))
+        sd = float(np.sqrt(np.average((v - mean) ** 2, weights=post.weights)))
+        # within three posterior standard deviations (16 particles: the 90% quantiles are too noisy to test)
+        assert abs(mean - value) < 3 * sd, (name, value, mean, sd)
+        assert fitted.loc[name, "ci90_width_over_prior"] < 0.6, (name, fitted.loc[name].to_dict())  # narrowed
+    # the synthetic data come from s = 0.85: the partnership model (s = 0) is less probable
+    assert manifest["model_probabilities"]["fitted"] > manifest["model_probabilities"]["partnership"]
+
+
+def test_a_stopped_fit_resumes_to_the_same_posterior(synthetic_fit, tmp_path):
+    """Stopped after 2 stages and continued from the database = run straight through."""
+    _, synthetic, _, straight = synthetic_fit
+    cal.fit(_tiny(tmp_path, max_stages=2), tmp_path / "resumed.db", synthetic, backend="serial")
+    resumed = cal.fit(_tiny(tmp_path), tmp_path / "resumed.db", synthetic, backend="serial")
+    _same_stages(resumed, straight)
+    assert all(st[-1].beta == 1.0 for st in straight.values())
+    # a database made with other settings is refused
+    with pytest.raises(cal.CalibrationError, match="sampler"):
+        cal.fit(_tiny(tmp_path, population_size=20), tmp_path / "resumed.db", synthetic, backend="serial")
+
+
+def test_serial_and_parallel_calibration_are_identical(synthetic_fit, tmp_path):
+    _, synthetic, _, straight = synthetic_fit
+    parallel = cal.fit(_tiny(tmp_path, max_stages=2), tmp_path / "p.db", synthetic, backend="processes", workers=2)
+    assert all(len(st) == 2 for st in parallel.values())  # the safety stop holds the stages
+    _same_stages(parallel, {m: st[:2] for m, st in straight.items()})
+
+
+def test_the_recovery_check_tells_identified_from_unidentified_parameters():
+    """On particles whose statistics depend on one parameter only, the recovery check finds that one
+    (high correlation of truth and posterior mean) and not the other."""
+    rng = np.random.default_rng(3)
+    n = 400
+    a, b, rho = rng.random(n), rng.random(n), np.full(n, 0.01)
+    obs = cal.observed_statistics()
+    stats = []
+    for x in a:  # Table 9 moves with a; everything else is the paper's
+        s = {k: v.copy() for k, v in obs.items()}
+        s["table9"] = np.array([0.05 + 0.5 * x, 0.5 - 0.25 * x, 0.45 - 0.25 * x])
+        stats.append(s)
+    # the particles of a posterior (uniform prior): weights in proportion to the likelihood of the paper's data
+    loglik = np.array([cal.log_likelihood(st, obs, 0.01, 0.005) for st in stats])
+    w = np.exp(loglik - loglik.max())
+    values = np.stack([a * 0.05, b, rho], axis=1)
+    mp = cal.ModelPosterior(
+        "fitted", 1, ["moral_cost", "utility_quality", "overdispersion"], values, w / w.sum(), stats
+    )
+
+    class Stub:
+        seed = 1
+        abc = {"share_floor": 0.005, "recovery_datasets": 60}
+
+        def model_priors(self, m):
+            return {"moral_cost": (0.0, 0.05), "utility_quality": (0.0, 1.0), "overdispersion": (0.0, 0.02)}
+
+    rec = cal.recovery({"fitted": mp}, Stub()).set_index("parameter")
+    assert rec.loc["moral_cost", "truth_mean_correlation"] > 0.6
+    assert abs(rec.loc["utility_quality", "truth_mean_correlation"]) < 0.4
+    assert rec.loc["moral_cost", "width_over_prior"] < 0.5 < rec.loc["utility_quality", "width_over_prior"]
+    assert rec.loc["moral_cost", "coverage_90"] >= 0.75
 
 
 # --------------------------------------------------------------------------- --quick end to end
@@ -216,21 +316,47 @@ def test_synthetic_data_from_known_parameters_are_recovered(tmp_path):
 def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     out = tmp_path / "quick"
     before = sorted(p.name for p in (ROOT / "scenarios").iterdir())
+    record = sorted(p.name for p in cal.RECORD_DIR.iterdir()) if cal.RECORD_DIR.exists() else []
     rc = main(["calibrate", str(CALIBRATION), "--quick", "--out", str(out), "--workers", "2", "--quiet"])
     assert rc == 0, capsys.readouterr().err
     assert sorted(p.name for p in (ROOT / "scenarios").iterdir()) == before  # --quick never writes a scenario
+    assert (sorted(p.name for p in cal.RECORD_DIR.iterdir()) if cal.RECORD_DIR.exists() else []) == record
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["files"]) | {"manifest.json"} == {p.name for p in out.iterdir()}
-    assert manifest["quick"] is True and set(manifest["model_probabilities"]) == {"partnership", "symbiotic"}
+    assert manifest["quick"] is True and set(manifest["model_probabilities"]) == {"fitted", "partnership", "symbiotic"}
     assert sum(manifest["model_probabilities"].values()) == pytest.approx(1.0)
-    probs = pd.read_csv(out / "model_probabilities.csv")
-    assert list(probs.columns) == ["generation", "epsilon", "simulations", "p_partnership", "p_symbiotic"]
+    assert 0.0 <= manifest["symbiosis"]["q05"] <= manifest["symbiosis"]["median"] <= manifest["symbiosis"]["q95"] <= 1
+    gens = pd.read_csv(out / "generations.csv")
+    assert list(gens.columns) == [
+        "model",
+        "stage",
+        "beta",
+        "temperature",
+        "ess",
+        "acceptance",
+        "simulations",
+        "log_evidence",
+    ]
+    for _, g in gens.groupby("model"):
+        assert g["beta"].is_monotonic_increasing and g["beta"].iloc[-1] == 1.0
     cov = pd.read_csv(out / "coverage.csv")
     assert set(cov["kind"]) == {"total", "cohort"}
-    overall = cov[cov["table"] == "all"].set_index("kind")
+    overall = cov[(cov["table"] == "all") & (cov["model"] == "fitted")].set_index("kind")
     assert overall.loc["total", "cells"] == 5 + 12 + 3 * 3 and overall.loc["cohort", "cells"] == 4 * (5 + 3 * 3)
     cells = pd.read_csv(out / "predictive.csv")
     assert (cells["q05"] <= cells["median"]).all() and (cells["median"] <= cells["q95"]).all()
-    # the rerun refuses to overwrite without --overwrite
+    ppc = pd.read_csv(out / "ppc.csv")
+    assert len(ppc) == 3 * 5 and ppc["p_value"].between(0, 1).all()
+    from simulation.posterior import load_posterior
+
+    post = load_posterior(out / "posterior.csv", "fitted")
+    assert "symbiosis" in post.parameters and "overdispersion" not in post.parameters
+    assert load_posterior(out / "posterior.csv", "symbiotic").median()["symbiosis"] == 1.0
+    # the rerun refuses to overwrite without --overwrite; --resume continues the stored fit and replaces it
     assert main(["calibrate", str(CALIBRATION), "--quick", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
+    assert main(["calibrate", str(CALIBRATION), "--quick", "--out", str(out), "--resume", "--quiet"]) == 0
+    again = json.loads((out / "manifest.json").read_text())
+    assert again["resumed"] is True and again["model_probabilities"] == manifest["model_probabilities"]
+    assert main(["calibrate", str(CALIBRATION), "--quick", "--out", str(tmp_path / "none"), "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err

@@ -10,7 +10,6 @@ import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from simulation.runs import evaluator as ev
@@ -162,51 +161,3 @@ def test_mpi_backend_without_mpi4py_is_a_one_line_error(tmp_path, capsys, monkey
 
 
 # --------------------------------------------------------------------------- calibration on an executor
-
-CALIBRATION = f"""
-name = "tiny_fit"
-scenario = "{SCENARIO.as_posix()}"
-seed = 7
-governance = ["partnership", "symbiotic"]
-[model]
-firms = 200
-residents_per_region = 200
-burn_in = 1
-steps = 2
-[priors]
-moral_cost = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
-[abc]
-population_size = 10
-max_generations = 2
-max_simulations = 1000
-"""
-
-
-def test_calibration_runs_through_the_concurrent_future_sampler_reproducibly(tmp_path, monkeypatch):
-    import pyabc
-
-    from simulation import calibration as cal
-
-    path = tmp_path / "fit.toml"
-    path.write_text(CALIBRATION)
-    calib = cal.load_calibration(path)
-    samplers = []
-    real = pyabc.sampler.ConcurrentFutureSampler
-
-    def spy(*args, **kwargs):
-        samplers.append(real(*args, **kwargs))
-        return samplers[-1]
-
-    monkeypatch.setattr(pyabc.sampler, "ConcurrentFutureSampler", spy)
-    populations = []
-    for k in range(2):
-        with ev.open_executor("serial") as pool:
-            history = cal.fit(calib, tmp_path / f"abc{k}.db", pool=pool)
-        df, w = history.get_distribution(m=0, t=history.max_t)
-        epsilons = history.get_all_populations()["epsilon"].tolist()
-        populations.append((np.sort(df["moral_cost"].to_numpy()), epsilons))
-    assert len(samplers) == 2 and isinstance(samplers[0].client, cal.SeededJobs)
-    assert isinstance(samplers[0].client.executor, ev.SerialExecutor)
-    assert history.max_t == 1 and len(populations[0][0]) > 0
-    # particles are seeded per (seed, generation, job): the same file gives the same posterior
-    assert np.array_equal(populations[0][0], populations[1][0]) and populations[0][1] == populations[1][1]

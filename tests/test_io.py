@@ -88,7 +88,7 @@ def test_atomic_writes_and_jsonable(tmp_path):
 
 
 def test_provenance():
-    versions = io.package_versions(("pyabc",))
-    assert {"python", "mesa", "numpy", "pyabc"} <= set(versions)
+    versions = io.package_versions(("scipy",))
+    assert {"python", "mesa", "numpy", "scipy"} <= set(versions)
     assert io.package_version("no-such-distribution-xyz") == "not installed"
     assert len(io.model_version()) == 16 and io.git_commit()

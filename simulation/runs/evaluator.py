@@ -17,7 +17,7 @@ Executors come from :func:`open_executor` by backend name:
   spawns its workers, or uses those of ``mpiexec -n N python -m mpi4py.futures ...``.
 
 The sweep (``runs/sweep.py``), the comparison (``report/runs.py``) and the calibration
-(``calibration.py``, through pyabc's ``ConcurrentFutureSampler``) all use it.
+(``calibration.py``, the sampler's runs of each stage) all use it.
 """
 
 from __future__ import annotations
