@@ -189,6 +189,7 @@ RECORD_FILES = (
     "fit_cohorts.png",
     "diagnostics.png",
     "manifest.json",
+    "README.md",
 )
 
 
@@ -1351,6 +1352,60 @@ def plot_diagnostics(gens, post: dict[str, ModelPosterior], calib: Calibration, 
     plt.close(fig)
 
 
+# --------------------------------------------------------------------------- the written summary
+
+
+def _md_table(df, floatfmt: str = ".3g") -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, horizon) -> str:
+    """The calibration's result in words and tables (``README.md`` of the record)."""
+    probs = manifest["model_probabilities"]
+    sym = manifest["symbiosis"]
+    lines = [
+        f"# Calibration record: {manifest['calibration']}",
+        "",
+        f"Written by `{manifest['command'] or 'statebiz calibrate'}` on {manifest['finished']} "
+        f"(git commit {manifest['git_commit']}); do not edit: rerun the calibration. Method: docs/ODD.md, "
+        '4.12 "Calibration".',
+        "",
+        f"- Runs: {manifest['simulations']} in {manifest['fit_wall_time_seconds'] / 60:.1f} minutes "
+        f"({manifest['workers']} workers, backend {manifest['backend']}); stages per model: "
+        + ", ".join(f"{m} {k}" for m, k in manifest["stages"].items())
+        + f"; every model reached the posterior (temperature 1): {manifest['exact_posterior']}.",
+    ]
+    if sym:
+        lines.append(
+            f"- **Which model describes Turkestan?** The symbiosis index s has posterior median "
+            f"{sym['median']:.2f}, 90% interval [{sym['q05']:.2f}, {sym['q95']:.2f}] (uniform prior on [0, 1])."
+        )
+    lines.append(
+        "- **Model probabilities** (equal prior probabilities, from the samplers' evidences): "
+        + ", ".join(f"{m} {p:.3f}" for m, p in probs.items())
+        + "."
+    )
+    if "partnership" in probs and "symbiotic" in probs and probs["symbiotic"] > 0:
+        bf = probs["partnership"] / probs["symbiotic"]
+        lines.append(f"- Bayes factor of s = 0 against s = 1: {bf:.3g}.")
+    lines += ["", "## Posterior", "", _md_table(summary.drop(columns=["particles", "generation"]))]
+    lines += ["", "## Posterior predictive p-values (per table; small = the table is not reproduced)", ""]
+    lines.append(_md_table(ppc.pivot(index="table", columns="model", values="p_value").reset_index()))
+    lines += ["", "## Coverage of 90% predictive intervals (fitted totals and held-out cohort cells)", ""]
+    lines.append(_md_table(cov[cov["table"] == "all"][["model", "kind", "cells", "inside", "share_inside"]]))
+    lines += ["", "By table:", "", _md_table(cov[cov["table"] != "all"])]
+    lines += ["", "## Recovery on synthetic data (importance reweighting of the final particles)", ""]
+    lines.append(_md_table(rec))
+    lines += ["", "## Sampler, per model and stage", "", _md_table(gens)]
+    lines += ["", "## Stationarity of the fit (posterior median, burn-in doubled)", "", _md_table(horizon)]
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- the calibrated scenario
 
 
@@ -1569,10 +1624,13 @@ def run_calibration(
                     "posterior_marginals.png": "posterior marginals per parameter and model",
                     "fit_totals.png": "observed vs predictive, fitted total cells",
                     "fit_cohorts.png": "observed vs predictive, held-out age-cohort cells",
-                    "diagnostics.png": "temperature, ESS and model probabilities per generation; posterior of s",
+                    "diagnostics.png": "temperature, ESS and acceptance per stage; posterior of s",
+                    "README.md": "the result in words and tables",
                 },
             }
             (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+            text = summary_markdown(manifest, summary, gens, ppc, cov, rec, horizon)
+            (tmp / "README.md").write_text(text, encoding="utf-8")
 
     official = not calib.quick and observed is None
     if official and scenario_out is not False:
