@@ -1632,7 +1632,8 @@ def run_calibration(
             text = summary_markdown(manifest, summary, gens, ppc, cov, rec, horizon)
             (tmp / "README.md").write_text(text, encoding="utf-8")
 
-    official = not calib.quick and observed is None
+    # the calibrated scenario and the record only from a full-size fit to the paper's data that reached the posterior
+    official = not calib.quick and observed is None and manifest["exact_posterior"]
     if official and scenario_out is not False:
         base = Path(calib.scenario.path)
         target = Path(scenario_out) if scenario_out else base.with_name(f"{base.stem}_calibrated.toml")
