@@ -71,12 +71,12 @@ CENSUS = 10**9
 MC_DRAWS = 4000
 DATA_FILE = "validation.toml"
 FIGURE_KEYS = (
-    "id", "quantity", "value", "unit", "wave", "scope", "model_quantity", "compare_with", "mapping",
+    "id", "label", "quantity", "value", "unit", "wave", "scope", "model_quantity", "compare_with", "mapping",
     "source", "url", "title", "publisher", "date", "status", "passage",
 )  # fmt: skip
 FIGURE_OPTIONAL = ("sample_size", "sample_note", "sample_source", "bound")
 RANKING_KEYS = (
-    "id", "quantity", "year", "method", "units", "primary", "tiers", "scores", "not_covered",
+    "id", "label", "quantity", "year", "method", "units", "primary", "tiers", "scores", "not_covered",
     "source", "url", "title", "publisher", "date", "passage",
 )  # fmt: skip
 RANKING_OPTIONAL = ("boundary_note",)
@@ -90,6 +90,7 @@ class PublishedFigure:
     """One published figure: its value (in percent), what it measures, its sample and its source."""
 
     id: str
+    label: str
     quantity: str
     value: float
     unit: str
@@ -136,6 +137,7 @@ class Ranking:
     """An independent regional ranking in classes: region id -> score (higher = more corruption)."""
 
     id: str
+    label: str
     quantity: str
     year: str
     method: str
@@ -664,6 +666,7 @@ def compare_figures(runs: ValidationRuns, data: ValidationData, seed: int) -> pd
             recs.append(
                 {
                     "figure": fig.id,
+                    "label": fig.label,
                     "scenario": scen,
                     "quantity": fig.quantity,
                     "model_quantity": fig.model_quantity,
@@ -746,6 +749,7 @@ def ranking_correlations(runs: ValidationRuns, data: ValidationData, seed: int) 
             recs.append(
                 {
                     "ranking": ranking.id,
+                    "label": ranking.label,
                     "outcome": k,
                     "regions": len(covered),
                     "expected_sign": "+" if k == "corruption_incidence" else "-",
@@ -894,26 +898,27 @@ def plot_ranking(res: ValidationResult, path: Path) -> Path:
     reg = res.regions.sort_values("rank_corruption_incidence", kind="stable").reset_index(drop=True)
     primary = res.data.primary()
     n = len(reg)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.36 * n + 2.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.36 * n + 2.6), sharey=True)
     y = np.arange(n)
     for ax, k, title in (
-        (axes[0], "corruption_incidence", "by corruption incidence (1 = most corruption)"),
-        (axes[1], "business_satisfied", "by business satisfaction (1 = most satisfied)"),
+        (axes[0], "corruption_incidence", "by corruption incidence (rank 1 = most corruption)"),
+        (axes[1], "business_satisfied", "by business satisfaction (rank 1 = most satisfied)"),
     ):
         colours = [TIER_COLOURS.get(r[primary.id], "#999999") if primary else "#0072B2" for _, r in reg.iterrows()]
         med = reg[f"rank_{k}"].to_numpy()
         err = np.vstack([med - reg[f"rank_{k}_low"].to_numpy(), reg[f"rank_{k}_high"].to_numpy() - med])
         ax.errorbar(med, y, xerr=err, fmt="none", ecolor="#555555", elinewidth=1.2, capsize=3, zorder=1)
         ax.scatter(med, y, c=colours, s=55, edgecolors="black", linewidths=0.6, zorder=2)
+        ax.text(n + 2.0, -0.9, "median\nvalue", ha="center", va="bottom", fontsize=7.5, color="#333333")
         for yi, (_, r) in zip(y, reg.iterrows()):
-            ax.text(n + 0.6, yi, _pct(r[k]), va="center", fontsize=7.5, color="#333333")
-        ax.set_xlim(0.3, n + 3.2)
+            ax.text(n + 2.0, yi, _pct(r[k]), ha="center", va="center", fontsize=7.5, color="#333333")
+        ax.set_xlim(0.3, n + 3.4)
         ax.set_xticks(range(1, n + 1, 2 if n > 12 else 1))
-        ax.set_xlabel("simulated rank among the 20 regions (median, 90% interval over draws x seeds)")
+        ax.set_xlabel("simulated rank (median and 90% interval)")
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", color="#dddddd", lw=0.6)
     axes[0].set_yticks(y, reg["name"])
-    axes[0].invert_yaxis()
+    axes[0].set_ylim(n - 0.4, -1.6)
     handles = []
     if primary is not None:
         handles = [
@@ -926,26 +931,28 @@ def plot_ranking(res: ValidationResult, path: Path) -> Path:
     if len(rho):
         r = rho.iloc[0]
         note = (
-            f"Spearman rho with the independent classes ({int(r['regions'])} regions): "
-            f"{r['rho_median_run']:+.2f} [{r['rho_low']:+.2f}, {r['rho_high']:+.2f}]"
+            f"Spearman rho of corruption incidence with the independent classes ({int(r['regions'])} regions): "
+            f"{r['rho_median_run']:+.2f} [{r['rho_low']:+.2f}, {r['rho_high']:+.2f}] over runs "
+            f"(shuffled classes give [{r['null_low']:+.2f}, {r['null_high']:+.2f}])"
         )
     if handles:
         fig.legend(
             handles=handles,
             loc="lower center",
             ncol=len(handles),
-            title=f"independent ranking ({primary.publisher}, {primary.year}): level of corruption",
-            bbox_to_anchor=(0.5, -0.02),
+            title=f"point colour: independent ranking, {primary.label}",
+            bbox_to_anchor=(0.5, -0.01),
             fontsize=8,
             title_fontsize=8,
         )
-    which = "posterior draws" if res.source.label == "posterior" else "UNCALIBRATED defaults"
+    which = "posterior draws" if res.source.label == "posterior" else "runs at the UNCALIBRATED scenario defaults"
     fig.suptitle(
-        "Model prediction: the 20 regions ranked, national scenario at the Turkestan calibration "
-        f"({res.design.draws} {which} x {res.design.seeds} seeds)\n" + note,
-        fontsize=10.5,
+        "Model prediction: the 20 regions of the national scenario at the Turkestan calibration, ranked\n"
+        f"(intervals over {res.design.draws} {which} x {res.design.seeds} seeds; regions differ only by their "
+        "official data)\n" + note,
+        fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.06 if handles else 0, 1, 1))
+    fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 1))
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
@@ -957,19 +964,26 @@ def plot_figures(res: ValidationResult, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     rows = res.figures.reset_index(drop=True)
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(10, 0.55 * n + 1.8))
+    fig, ax = plt.subplots(figsize=(10.5, 0.62 * n + 2.2))
     y = np.arange(n)
     colours = {"turkestan": "#0072B2", "national": "#CC79A7"}
     for yi, (_, r) in zip(y, rows.iterrows()):
         c = colours.get(r["scenario"], "#0072B2")
-        ax.errorbar(
-            100 * r["simulated"], yi - 0.15,
-            xerr=[[100 * (r["simulated"] - r["simulated_low"])], [100 * (r["simulated_high"] - r["simulated"])]],
-            fmt="o", color=c, capsize=3, ms=6,
-        )  # fmt: skip
+        structural = r["model_quantity"] in STRUCTURAL
+        if structural:
+            ax.plot(100 * r["simulated"], yi - 0.15, marker="X", color=c, ms=8, ls="")
+            ax.annotate("by construction", (100 * r["simulated"], yi - 0.15), xytext=(-6, 0), textcoords="offset points",
+                        ha="right", va="center", fontsize=7, color=c)  # fmt: skip
+        else:
+            ax.errorbar(
+                100 * r["simulated"], yi - 0.15,
+                xerr=[[100 * (r["simulated"] - r["simulated_low"])], [100 * (r["simulated_high"] - r["simulated"])]],
+                fmt="o", color=c, capsize=3, ms=6,
+            )  # fmt: skip
         if math.isfinite(r["published_low"]):
             ax.errorbar(
                 100 * r["published"], yi + 0.15,
@@ -977,27 +991,29 @@ def plot_figures(res: ValidationResult, path: Path) -> Path:
                 fmt="s", color="black", capsize=3, ms=6,
             )  # fmt: skip
         else:
-            ax.plot(100 * r["published"], yi + 0.15, marker=">" if r["bound"] else "s", color="black", ms=7, ls="")
-    labels = [f"{r['figure']}\n({r['scenario']})" for _, r in rows.iterrows()]
+            ax.plot(100 * r["published"], yi + 0.15, marker=">" if r["bound"] else "D", color="black", ms=6, ls="")
+    labels = [f"{r['label']}\n[{r['scenario']} scenario]" for _, r in rows.iterrows()]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(n - 0.5, -0.6)
     ax.set_xlim(0, 105)
-    ax.set_xlabel("percent")
+    ax.set_xlabel("percent (of firms, respondents or cases: see the table)")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
-    from matplotlib.lines import Line2D
-
     ax.legend(
         handles=[
-            Line2D([], [], marker="o", color=colours["turkestan"], ls="", label="simulated, Turkestan (90%: draws x seeds)"),
-            Line2D([], [], marker="o", color=colours["national"], ls="", label="simulated, national (90%: draws x seeds)"),
-            Line2D([], [], marker="s", color="black", ls="", label="published (approx. 90% sampling interval if n known)"),
-            Line2D([], [], marker=">", color="black", ls="", label="published lower bound"),
+            Line2D([], [], marker="o", color=colours["turkestan"], ls="", label="simulated, Turkestan scenario (90%: draws x seeds)"),
+            Line2D([], [], marker="o", color=colours["national"], ls="", label="simulated, national scenario (90%: draws x seeds)"),
+            Line2D([], [], marker="X", color="grey", ls="", label="simulated, fixed by the model's structure"),
+            Line2D([], [], marker="s", color="black", ls="", label="published, approx. 90% sampling interval (n known)"),
+            Line2D([], [], marker="D", color="black", ls="", label="published, no sampling error known"),
+            Line2D([], [], marker=">", color="black", ls="", label="published lower bound ('at least')"),
         ],
-        loc="lower right",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=2,
         fontsize=8,
     )
-    which = "posterior" if res.source.label == "posterior" else "UNCALIBRATED defaults"
-    ax.set_title(f"Published Kazakhstan figures (not fitted) vs the model ({which})", fontsize=10.5)
+    which = "posterior draws" if res.source.label == "posterior" else "UNCALIBRATED scenario defaults"
+    ax.set_title(f"Published Kazakhstan figures (none of them fitted) vs the model ({which})", fontsize=10.5)
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
