@@ -519,6 +519,11 @@ def _add_validate(sub) -> None:
     )
     val.add_argument("--seed", type=_non_negative_int, default=None, help="root seed (default 20261128)")
     val.add_argument("--quick", action="store_true", help="3 draws x 2 seeds, small worlds, short burn-in")
+    val.add_argument(
+        "--data",
+        default=None,
+        help="published figures file (default: the package's simulation/data/validation.toml)",
+    )
     add_backend_args(val)
     add_output_args(val, "results/validation")
 
@@ -533,7 +538,7 @@ def _validate(args) -> int:
     check_backend_args(args)
     if args.uncalibrated and args.posterior is not None:
         raise ScenarioError("--uncalibrated: not allowed with --posterior; choose one source of parameters")
-    data = vd.load_validation_data()
+    data = vd.load_validation_data(args.data)
     base = vd.QUICK if args.quick else vd.ValidationDesign()
     design = vd.with_settings(base, draws=args.draws, seeds=args.seeds, root_seed=args.seed)
     if args.uncalibrated:

@@ -447,9 +447,10 @@ def run_quantities(model) -> dict[str, float]:
             "es_with_transactions": float(es.with_transactions),
         }
     except ValueError:  # no formal firm with 5+ employees (tiny test worlds)
-        es_values = dict.fromkeys(
-            ("es_bribery_incidence", "es_bribery_depth", "es_gifts_expected"), float("nan")
-        ) | {"es_eligible": 0.0, "es_with_transactions": 0.0}
+        es_values = dict.fromkeys(("es_bribery_incidence", "es_bribery_depth", "es_gifts_expected"), float("nan")) | {
+            "es_eligible": 0.0,
+            "es_with_transactions": 0.0,
+        }
     dealt = f.alive & (f.last_year("dealings") > 0)
     met = f.last_year("demands")[dealt] > 0
     paid = f.last_year("paid")[dealt] > 0
@@ -501,6 +502,7 @@ class ValidationRuns:
     regions: pd.DataFrame  # draw, seed_index, seed, region, corruption_incidence, business_satisfied
     draws: pd.DataFrame  # draw, + free parameters
     wall: float = 0.0
+    task_seconds: float = 0.0  # sum of the runs' own times (wall time on one core, as measured)
 
 
 class ValidationRunError(RuntimeError):
@@ -571,7 +573,8 @@ def collect(rows: dict[int, dict], meta: dict[int, dict], source: ParameterSourc
                     | {k: row[f"region_{k}"][i] for k in REGIONAL}
                 )
     draws = pd.DataFrame([{"draw": i, **d} for i, d in enumerate(source.draws)])
-    return ValidationRuns(pd.DataFrame(q), pd.DataFrame(reg), draws, wall)
+    busy = float(sum(row.get("elapsed_s", 0.0) for row in rows.values()))
+    return ValidationRuns(pd.DataFrame(q), pd.DataFrame(reg), draws, wall, busy)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -654,8 +657,10 @@ def compare_figures(runs: ValidationRuns, data: ValidationData, seed: int) -> pd
             elif not sim.size:
                 verdict = "not simulated"
             elif fig.bound == "at least":
-                verdict = "consistent (at or above the bound)" if lo >= fig.share else (
-                    "below the published lower bound" if hi < fig.share else "partly below the bound"
+                verdict = (
+                    "consistent (at or above the bound)"
+                    if lo >= fig.share
+                    else ("below the published lower bound" if hi < fig.share else "partly below the bound")
                 )
             elif d_lo > 0:
                 verdict = "model higher"
@@ -676,7 +681,9 @@ def compare_figures(runs: ValidationRuns, data: ValidationData, seed: int) -> pd
                     "published_low": plo,
                     "published_high": phi,
                     "published_n": fig.sample_size,
-                    "published_interval": "binomial approximation, no design effect" if math.isfinite(plo) else "none known",
+                    "published_interval": (
+                        "binomial approximation, no design effect" if math.isfinite(plo) else "none known"
+                    ),
                     "simulated": mid,
                     "simulated_low": lo,
                     "simulated_high": hi,
@@ -708,7 +715,8 @@ def region_summary(runs: ValidationRuns, data: ValidationData) -> pd.DataFrame:
         for k in REGIONAL:
             mid, lo, hi = _quantiles(grp[k])
             rmid, rlo, rhi = _quantiles(grp[f"rank_{k}"])
-            rec |= {k: mid, f"{k}_low": lo, f"{k}_high": hi, f"rank_{k}": rmid, f"rank_{k}_low": rlo, f"rank_{k}_high": rhi}
+            rec |= {k: mid, f"{k}_low": lo, f"{k}_high": hi}
+            rec |= {f"rank_{k}": rmid, f"rank_{k}_low": rlo, f"rank_{k}_high": rhi}
         for r in data.rankings:
             rec[r.id] = r.tier().get(region, "not covered")
         recs.append(rec)
@@ -745,7 +753,9 @@ def ranking_correlations(runs: ValidationRuns, data: ValidationData, seed: int) 
             null = null[np.isfinite(null)]
             nmid, nlo, nhi = _quantiles(null)
             sign = 1.0 if k == "corruption_incidence" else -1.0  # more corruption, less satisfaction
-            p = float(np.mean(sign * null >= sign * rho_median)) if null.size and math.isfinite(rho_median) else float("nan")
+            p = float("nan")
+            if null.size and math.isfinite(rho_median):
+                p = float(np.mean(sign * null >= sign * rho_median))
             recs.append(
                 {
                     "ranking": ranking.id,
@@ -854,7 +864,10 @@ def format_summary(res: ValidationResult) -> str:
             f"    {r['figure']} ({r['scenario']}): simulated {_pct(r['simulated'])} "
             f"[{_pct(r['simulated_low'])}, {_pct(r['simulated_high'])}] vs {pub}: {diff}; {r['verdict']}"
         )
-    lines.append("  national scenario, regions by simulated corruption incidence (rank 1 = most; median [90%]):")
+    lines.append(
+        "  national scenario, regions in the order of their median corruption incidence; value median [90%]; "
+        "rank: median [90%] of the per-run ranks (1 = most corruption; satisfaction: 1 = most satisfied):"
+    )
     for _, r in res.regions.iterrows():
         tiers = ", ".join(f"{rk.id}: {r[rk.id]}" for rk in res.data.rankings if rk.primary)
         lines.append(
@@ -869,7 +882,8 @@ def format_summary(res: ValidationResult) -> str:
             f"  Spearman rho, simulated {r['outcome']} vs {r['ranking']} ({r['regions']} regions): "
             f"{r['rho_median_run']:+.2f} [{r['rho_low']:+.2f}, {r['rho_high']:+.2f}] over runs; "
             f"of the medians {r['rho_of_medians']:+.2f} (shuffled classes: [{r['null_low']:+.2f}, "
-            f"{r['null_high']:+.2f}], one-sided p in the expected direction ({r['expected_sign']}) {r['p_one_sided']:.2f})"
+            f"{r['null_high']:+.2f}], one-sided p in the expected direction ({r['expected_sign']}) "
+            f"{r['p_one_sided']:.2f})"
         )
     for m in res.data.missing:
         lines.append(f"  not found: {m['what']}")
@@ -922,11 +936,19 @@ def plot_ranking(res: ValidationResult, path: Path) -> Path:
     handles = []
     if primary is not None:
         handles = [
-            Line2D([], [], marker="o", ls="", markerfacecolor=TIER_COLOURS.get(t, "#999999"), markeredgecolor="black",
-                   label=f"{t.replace('_', ' ')}")  # fmt: skip
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                markerfacecolor=TIER_COLOURS.get(t, "#999999"),
+                markeredgecolor="black",
+                label=f"{t.replace('_', ' ')}",
+            )
             for t in (*primary.tiers, "not covered")
         ]
-    rho = res.rankings[(res.rankings["ranking"] == getattr(primary, "id", "")) & (res.rankings["outcome"] == REGIONAL[0])]
+    rk = res.rankings
+    rho = rk[(rk["ranking"] == getattr(primary, "id", "")) & (rk["outcome"] == REGIONAL[0])]
     note = ""
     if len(rho):
         r = rho.iloc[0]
@@ -976,20 +998,36 @@ def plot_figures(res: ValidationResult, path: Path) -> Path:
         structural = r["model_quantity"] in STRUCTURAL
         if structural:
             ax.plot(100 * r["simulated"], yi - 0.15, marker="X", color=c, ms=8, ls="")
-            ax.annotate("by construction", (100 * r["simulated"], yi - 0.15), xytext=(-6, 0), textcoords="offset points",
-                        ha="right", va="center", fontsize=7, color=c)  # fmt: skip
+            ax.annotate(
+                "by construction",
+                (100 * r["simulated"], yi - 0.15),
+                xytext=(-6, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=7,
+                color=c,
+            )
         else:
             ax.errorbar(
-                100 * r["simulated"], yi - 0.15,
+                100 * r["simulated"],
+                yi - 0.15,
                 xerr=[[100 * (r["simulated"] - r["simulated_low"])], [100 * (r["simulated_high"] - r["simulated"])]],
-                fmt="o", color=c, capsize=3, ms=6,
-            )  # fmt: skip
+                fmt="o",
+                color=c,
+                capsize=3,
+                ms=6,
+            )
         if math.isfinite(r["published_low"]):
             ax.errorbar(
-                100 * r["published"], yi + 0.15,
+                100 * r["published"],
+                yi + 0.15,
                 xerr=[[100 * (r["published"] - r["published_low"])], [100 * (r["published_high"] - r["published"])]],
-                fmt="s", color="black", capsize=3, ms=6,
-            )  # fmt: skip
+                fmt="s",
+                color="black",
+                capsize=3,
+                ms=6,
+            )
         else:
             ax.plot(100 * r["published"], yi + 0.15, marker=">" if r["bound"] else "D", color="black", ms=6, ls="")
     labels = [f"{r['label']}\n[{r['scenario']} scenario]" for _, r in rows.iterrows()]
@@ -1000,12 +1038,21 @@ def plot_figures(res: ValidationResult, path: Path) -> Path:
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.legend(
         handles=[
-            Line2D([], [], marker="o", color=colours["turkestan"], ls="", label="simulated, Turkestan scenario (90%: draws x seeds)"),
-            Line2D([], [], marker="o", color=colours["national"], ls="", label="simulated, national scenario (90%: draws x seeds)"),
+            *(
+                Line2D(
+                    [], [], marker="o", color=colours[k], ls="", label=f"simulated, {k} scenario (90%: draws x seeds)"
+                )
+                for k in ("turkestan", "national")
+            ),
             Line2D([], [], marker="X", color="grey", ls="", label="simulated, fixed by the model's structure"),
-            Line2D([], [], marker="s", color="black", ls="", label="published, approx. 90% sampling interval (n known)"),
-            Line2D([], [], marker="D", color="black", ls="", label="published, no sampling error known"),
-            Line2D([], [], marker=">", color="black", ls="", label="published lower bound ('at least')"),
+            *(
+                Line2D([], [], marker=m, color="black", ls="", label=label)
+                for m, label in (
+                    ("s", "published, approx. 90% sampling interval (n known)"),
+                    ("D", "published, no sampling error known"),
+                    (">", "published lower bound ('at least')"),
+                )
+            ),
         ],
         loc="upper center",
         bbox_to_anchor=(0.5, -0.09),
@@ -1038,6 +1085,7 @@ def manifest(res: ValidationResult) -> dict[str, Any]:
         "design": asdict(res.design),
         "runs": res.design.runs(),
         "run_wall_time_seconds": round(res.runs.wall, 3),
+        "run_task_seconds": round(res.runs.task_seconds, 3),
         "data_file": res.data.path,
         "data_file_sha256": res.data.sha256,
         "sources": res.data.sources(),
