@@ -262,3 +262,46 @@ def test_quick_end_to_end(tmp_path, capsys, monkeypatch):
     assert result is not None and len(result["rankings"]) == 4
     # an existing result is not replaced without --overwrite
     assert main(argv) == 2
+
+
+# --------------------------------------------------------------------------- the report's section
+
+
+def _section_page(tmp_path, results, posterior, commit="abc"):
+    from types import SimpleNamespace
+
+    from simulation.report import html as report_html
+    from simulation.report.config import ValidationPart
+    from simulation.report.sections import validation as section
+
+    config = SimpleNamespace(validation=ValidationPart(results, posterior))
+    ctx = SimpleNamespace(
+        config=config, runs={}, out_dir=tmp_path, figures={}, manifest={"git_commit": commit}, title="t", subtitle="s"
+    )
+    ctx.figures[section.ANCHOR] = section.draw(ctx)
+    content = section.build(ctx)
+    return content, report_html.render_sections(ctx, [content])
+
+
+def test_the_report_section_shows_the_result_its_sources_and_staleness(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    post = write_posterior(tmp_path / "posterior.csv")
+    out = tmp_path / "v"
+    argv = ["validate", "--posterior", str(post), "--quick", "--out", str(out), "--backend", "serial", "--quiet"]
+    assert main(argv) == 0
+    page_dir = tmp_path / "page"
+    page_dir.mkdir()
+    content, page = _section_page(page_dir, out, post)
+    assert (page_dir / "validation_ranking.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(content.figures) == 2 and len(content.tables) == 3
+    assert "Enterprise Surveys bribery incidence, 2013" in page and "data.worldbank.org" in page
+    assert "STALE" not in page and "UNCALIBRATED" not in page
+    (regions_table,) = [t for t in content.tables if "region" in t.columns]
+    assert len(regions_table.rows) == 20
+    # another posterior file now: the section says the result is stale
+    write_posterior(post, seed=5)
+    _, page = _section_page(page_dir, out, post)
+    assert "STALE" in page
+    # no result yet: the section says how to make one
+    _, page = _section_page(page_dir, tmp_path / "nothing", post)
+    assert "Not run yet" in page and "statebiz validate" in page
