@@ -967,11 +967,16 @@ def plot_ranking(res: ValidationResult, path: Path) -> Path:
             fontsize=8,
             title_fontsize=8,
         )
-    which = "posterior draws" if res.source.label == "posterior" else "runs at the UNCALIBRATED scenario defaults"
+    d = res.design
+    if res.source.label == "posterior":
+        at = "at the Turkestan calibration"
+        runs = f"{d.draws} posterior draws x {d.seeds} seeds"
+    else:
+        at = "at the UNCALIBRATED scenario defaults (no posterior)"
+        runs = f"{d.draws * d.seeds} seeds"
     fig.suptitle(
-        "Model prediction: the 20 regions of the national scenario at the Turkestan calibration, ranked\n"
-        f"(intervals over {res.design.draws} {which} x {res.design.seeds} seeds; regions differ only by their "
-        "official data)\n" + note,
+        f"Model prediction: the 20 regions of the national scenario {at}, ranked\n"
+        f"(intervals over {runs}; regions differ only by their official data)\n" + note,
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 1))
