@@ -606,6 +606,8 @@ def quantity_summary(runs: ValidationRuns) -> pd.DataFrame:
     """Per scenario and quantity: median and 90% interval over draws x seeds, and how much of the
     spread is between draws (the posterior) rather than between seeds."""
     recs = []
+    params = runs.draws.drop(columns="draw", errors="ignore")
+    same_draws = params.empty or bool(params.nunique().le(1).all())  # uncalibrated: every draw alike
     for scen, grp in runs.quantities.groupby("scenario", sort=False):
         for name in QUANTITIES:
             if name not in grp:
@@ -621,7 +623,9 @@ def quantity_summary(runs: ValidationRuns) -> pd.DataFrame:
                     "low": lo,
                     "high": hi,
                     "runs": int(grp[name].notna().sum()),
-                    "share_of_variance_between_draws": between / total if total > 0 else float("nan"),
+                    "share_of_variance_between_draws": (
+                        between / total if total > 0 and not same_draws else float("nan")
+                    ),
                     "meaning": QUANTITIES[name],
                 }
             )
