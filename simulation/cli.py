@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_app_command(sub)  # app: the interactive app (needs the app extra to serve)
     _add_table1(sub)
     _add_reachability(sub)
+    _add_validate(sub)
     return parser
 
 
@@ -183,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             return _table1(args)
         if args.command == "reachability":
             return _reachability(args)
+        if args.command == "validate":
+            return _validate(args)
         if args.command in ("sweep", "analyze"):
             from .runs.cli import analyze_command, sweep_command
 
@@ -495,6 +498,98 @@ def _reachability(args) -> int:
             },
         }
         _write_result(out_dir, args.overwrite, manifest, {"reachability.csv": result, "points.csv": points}, text)
+    return 0
+
+
+#: Where ``statebiz calibrate`` leaves the posterior that ``statebiz validate`` reads by default.
+DEFAULT_POSTERIOR = "docs/calibration/posterior.csv"
+
+
+def _add_validate(sub) -> None:
+    from .runs.cli import add_backend_args
+
+    val = sub.add_parser(
+        "validate",
+        help="validation out of sample: the calibrated model against published Kazakhstan figures it was not "
+        "fitted to (Enterprise Surveys, other surveys, a regional ranking)",
+    )
+    val.add_argument(
+        "--posterior",
+        default=None,
+        help=f"posterior file written by `statebiz calibrate` (default {DEFAULT_POSTERIOR})",
+    )
+    val.add_argument("--model", default="fitted", help="the posterior file's model to draw from (default fitted)")
+    val.add_argument(
+        "--uncalibrated",
+        action="store_true",
+        help="no posterior: run at the scenario files' parameters (every output is labelled UNCALIBRATED)",
+    )
+    val.add_argument(
+        "--draws", type=integer_at_least(1, "a positive integer"), default=None, help="posterior draws (default 10)"
+    )
+    val.add_argument(
+        "--seeds", type=integer_at_least(1, "a positive integer"), default=None, help="seeds per draw (default 2)"
+    )
+    val.add_argument("--seed", type=_non_negative_int, default=None, help="root seed (default 20261128)")
+    val.add_argument("--quick", action="store_true", help="3 draws x 2 seeds, small worlds, short burn-in")
+    val.add_argument(
+        "--data",
+        default=None,
+        help="published figures file (default: the package's simulation/data/validation.toml)",
+    )
+    add_backend_args(val)
+    add_output_args(val, "results/validation")
+
+
+def _validate(args) -> int:
+    from tqdm import tqdm
+
+    from .posterior import load_posterior
+    from .runs import validation as vd
+    from .runs.cli import check_backend_args
+
+    check_backend_args(args)
+    if args.uncalibrated and args.posterior is not None:
+        raise ScenarioError("--uncalibrated: not allowed with --posterior; choose one source of parameters")
+    data = vd.load_validation_data(args.data)
+    base = vd.QUICK if args.quick else vd.ValidationDesign()
+    design = vd.with_settings(base, draws=args.draws, seeds=args.seeds, root_seed=args.seed)
+    if args.uncalibrated:
+        source = vd.uncalibrated(design)
+    else:
+        path = Path(args.posterior or DEFAULT_POSTERIOR)
+        if not path.is_file():
+            raise InputError(
+                f"{path}: posterior file not found; run `statebiz calibrate experiments/calibration_turkestan.toml` "
+                "first, or pass --uncalibrated to run at the scenario defaults (labelled so)"
+            )
+        source = vd.from_posterior(load_posterior(path, args.model), design)
+    out_dir = result_dir("validation", args.out, origin="validate")
+    check_writable(out_dir, args.overwrite)
+    tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
+    with result_lock(out_dir):
+        with tqdm(total=design.runs(), unit="run", disable=args.quiet or None, file=sys.stderr) as bar:
+            try:
+                res = vd.validate(
+                    design,
+                    source,
+                    data,
+                    backend=args.backend,
+                    workers=args.workers,
+                    address=args.dask_address,
+                    progress=lambda done, total: bar.update(1),
+                )
+            except vd.ValidationRunError as err:
+                print(f"statebiz: error: {_one_line(err)}; nothing was written", file=sys.stderr)
+                return 1
+        manifest = {"command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz validate"}
+        manifest |= vd.manifest(res)
+
+        def draw(tmp: Path) -> None:
+            vd.plot_ranking(res, tmp / "ranking.png")
+            vd.plot_figures(res, tmp / "figures.png")
+
+        _write_result(out_dir, args.overwrite, manifest, res.tables(), vd.format_summary(res), draw)
     return 0
 
 

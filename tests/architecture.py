@@ -39,7 +39,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
-    ("runs", ("simulation.runs", "simulation.runs.dynamics", "simulation.runs.table1", "simulation.runs.reachability")),
+    (
+        "runs",
+        (
+            "simulation.runs",
+            "simulation.runs.dynamics",
+            "simulation.runs.table1",
+            "simulation.runs.reachability",
+            "simulation.runs.validation",
+        ),
+    ),
     ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
     (
         "model",

@@ -162,6 +162,9 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
         _swap(COMPARE, "[paired]\nreplications = 2\nquarters = 4\n", "paired = 5\n"),
         COMPARE_CMD,
     ),
+    ("compare-validation-int", "compare", "validation = 5\n" + COMPARE, COMPARE_CMD),
+    ("compare-validation-unknown", "compare", COMPARE + '[validation]\nresluts = "x"\n', COMPARE_CMD),
+    ("compare-validation-no-results", "compare", COMPARE + "[validation]\n", COMPARE_CMD),
     # calibration files (statebiz calibrate)
     ("calibration-name-empty", "calibration", _swap(CALIBRATION, 'name = "cal"', 'name = ""'), CALIBRATE_DEFAULT),
     ("calibration-name-escape", "calibration", _swap(CALIBRATION, 'name = "cal"', 'name = "../x"'), CALIBRATE_DEFAULT),
@@ -225,5 +228,15 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
     ("flag-analyze-manifest-list", None, None, ["analyze", "{tmp}/listmanifest"]),
     ("flag-survey-quarter", None, None, ["survey", "{scenario}", "--quarter", "999"]),
     ("flag-params-section", None, None, ["params", "--section", "nope"]),
+    ("flag-validate-no-posterior", None, None, ["validate", "--posterior", "{tmp}/nope.csv", "--out", "{out}"]),
+    (
+        "flag-validate-both-sources",
+        None,
+        None,
+        ["validate", "--uncalibrated", "--posterior", "{tmp}/nope.csv", "--out", "{out}"],
+    ),
+    ("flag-validate-draws-0", None, None, ["validate", "--uncalibrated", "--draws", "0", "--out", "{out}"]),
+    ("flag-validate-out-under-file", None, None, ["validate", "--uncalibrated", "--quick", "--out", "/dev/null/x"]),
+    ("flag-validate-data-missing", None, None, ["validate", "--uncalibrated", "--data", "{tmp}/no.toml"]),
     ("flag-no-command", None, None, []),
 ]

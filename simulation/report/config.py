@@ -29,6 +29,7 @@ TOP_KEYS = (
     "regime_map",
     "levers",
     "robust",
+    "validation",
     "quick",
 )
 PART_KEYS = {
@@ -59,6 +60,32 @@ class Part:
 
 
 @dataclass
+class ValidationPart:
+    """The [validation] part: the result directory of ``statebiz validate`` that the report shows (it
+    is not run by ``statebiz compare``), and the posterior file it should have used (a staleness check)."""
+
+    results: Path
+    posterior: Path | None = None
+
+
+def _validation_part(path: Path, raw: Any) -> ValidationPart:
+    """Read the [validation] table: ``results`` (a directory) and optional ``posterior`` (a file)."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: 'validation' must be a table [validation]")
+    for k in raw:
+        if k not in ("results", "posterior"):
+            raise ScenarioError(f"{path}: unknown key 'validation.{k}'; allowed are results, posterior")
+    for k in ("results", "posterior"):
+        if not isinstance(raw.get(k, ""), str) or (k == "results" and not raw.get(k, "").strip()):
+            raise ScenarioError(
+                f"{path}: 'validation.{k}' = {raw.get(k)!r} is not allowed; expected a path "
+                '(e.g. "../results/validation")'
+            )
+    posterior = _locate(path, raw["posterior"]) if raw.get("posterior") else None
+    return ValidationPart(_locate(path, raw["results"]), posterior)
+
+
+@dataclass
 class CompareConfig:
     """A validated comparison configuration: the base scenario and its paired, regime-map and levers parts."""
 
@@ -77,6 +104,7 @@ class CompareConfig:
     levers: Part
     robust: Part | None = None  # a small crossed design (policies x states): "What it takes"
     calibrated_path: Path | None = None  # the calibrated_scenario named in the compare file (used if it exists)
+    validation: ValidationPart | None = None  # where `statebiz validate` wrote its result (shown, not run)
 
     def params(self, part: Part, **extra: Any) -> dict[str, Any]:
         """The full resolved parameter set of a run of ``part`` (explicit scenario values, the
@@ -297,6 +325,7 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
         calibrated=calibrated,
         provenance=provenance_lines(scenario_path),
         calibrated_path=candidate,
+        validation=_validation_part(path, raw["validation"]) if "validation" in raw else None,
         **parts,
     )
     # every run's parameter set must resolve (e.g. a lever's high value with the budget shares)
