@@ -28,10 +28,34 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..content import ReportContext, SectionContent
-from . import along_s, differences, kpis, levers, methods, summary, survey, table1, what_it_takes
+from . import (
+    along_s,
+    differences,
+    kpis,
+    levers,
+    methods,
+    national,
+    posterior,
+    summary,
+    survey,
+    table1,
+    what_it_takes,
+)
 
 #: The sections in page order; the table of contents follows it.
-SECTIONS: list[ModuleType] = [summary, table1, kpis, differences, along_s, survey, levers, what_it_takes, methods]
+SECTIONS: list[ModuleType] = [
+    summary,
+    posterior,
+    differences,
+    survey,
+    levers,
+    national,
+    table1,
+    kpis,
+    along_s,
+    what_it_takes,
+    methods,
+]
 
 
 def draw(ctx: ReportContext, sections: list[ModuleType] | None = None) -> None:

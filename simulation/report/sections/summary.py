@@ -81,6 +81,73 @@ def along_statement(along: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
+def posterior_statements(ctx: ReportContext) -> list[dict[str, Any]]:
+    """The posterior of s and the model probabilities; the counterfactuals of corruption; the
+    national part (from the calibration's files, ``counterfactuals.csv`` and ``national.csv``)."""
+    from .posterior import model_probabilities, s_summary
+
+    out = []
+    s = s_summary(ctx)
+    if s is not None:
+        text = (
+            f"Calibration: the survey puts the symbiosis index s of Turkestan at {s['median']:.2f} (posterior median; "
+            f"90% interval {s['q05']:.2f} to {s['q95']:.2f})"
+        )
+        probs, _ = model_probabilities(ctx.config.posterior_path.parent / "model_probabilities.csv")
+        if probs and {"partnership", "symbiotic"} <= set(probs):
+            text += (
+                f"; the partnership model (s = 0) has probability {probs['partnership']:.2f} and the symbiotic "
+                f"model (s = 1) {probs['symbiotic']:.2f}"
+            )
+        out.append({"kind": "finding", "text": text + ".", "values": []})
+    c = ctx.tables.get("counterfactuals")
+    if c is not None and not c.empty:
+        rows = c[(c["from"] == "calibrated") & (c["outcome"] == "corruption_incidence")]
+        bits, refs = [], []
+        for _, r in rows.iterrows():
+            bits.append(
+                f"{'to s = 0' if r['to'] == 'partnership' else 'to s = 1'} {pp(r['difference'])} "
+                f"(95% interval {pp(r['ci_low'])} to {pp(r['ci_high'])}; parameters {100 * r['share_parameters']:.0f}% "
+                "of the width²)"
+            )
+            refs += [
+                _ref("counterfactuals.csv", {"contrast": r["contrast"], "outcome": r["outcome"]}, k, r[k])
+                for k in ("difference", "ci_low", "ci_high", "share_parameters")
+            ]
+        if bits:
+            out.append(
+                {
+                    "kind": "finding",
+                    "text": f"Counterfactuals: from the calibrated state ({pct(rows['from_mean'].iloc[0])} of firms "
+                    "meeting a bribe demand in a year), moving s changes corruption incidence " + "; ".join(bits) + ".",
+                    "values": refs,
+                }
+            )
+    n = ctx.tables.get("national")
+    if n is not None and not n.empty:
+        corr = n[n["outcome"] == "corruption_incidence"]
+        up = int((corr["ci_low"] > 0).sum())
+        lo, hi = corr.loc[corr["difference"].idxmin()], corr.loc[corr["difference"].idxmax()]
+        out.append(
+            {
+                "kind": "finding",
+                "text": f"Kazakhstan's 20 regions: moving s from 0 to 1 changes corruption incidence by "
+                f"{pp(lo['difference'])} ({lo['region']}) to {pp(hi['difference'])} ({hi['region']}) across regions; "
+                f"the 95% interval lies above 0 in {up} of {len(corr)} regions.",
+                "values": [
+                    _ref(
+                        "national.csv",
+                        {"outcome": "corruption_incidence", "region": r["region"]},
+                        "difference",
+                        r["difference"],
+                    )
+                    for r in (lo, hi)
+                ],
+            }
+        )
+    return out
+
+
 def statements(
     diffs: pd.DataFrame,
     t1: pd.DataFrame,
@@ -90,10 +157,13 @@ def statements(
     n_seeds: int,
     ends: pd.DataFrame | None = None,
     along: pd.DataFrame | None = None,
+    ctx: ReportContext | None = None,
 ) -> list[dict[str, Any]]:
     """Plain-language statements, each with the numbers behind it and the table row they come from."""
     out = []
     d = diffs.set_index("outcome")
+    draws = int(diffs["draws"].max()) if "draws" in diffs else 1
+    seeds = int(diffs["seeds"].max()) if "seeds" in diffs else n_seeds
 
     def diff_refs(o):
         w = {"outcome": o}
@@ -108,12 +178,17 @@ def statements(
             return (
                 f"{phrase}: {pct(r['symbiotic'])} under the symbiotic model vs {pct(r['partnership'])} under "
                 f"partnership, a paired difference of {pp(r['difference'])} (95% interval {pp(r['ci_low'])} to "
-                f"{pp(r['ci_high'])})"
+                f"{pp(r['ci_high'])}{width(r)})"
             )
         return (
             f"{phrase}: {num(r['symbiotic'])} vs {num(r['partnership'])} ({r['unit']}), difference "
-            f"{signed(r['difference'])} (95% interval {signed(r['ci_low'])} to {signed(r['ci_high'])})"
+            f"{signed(r['difference'])} (95% interval {signed(r['ci_low'])} to {signed(r['ci_high'])}{width(r)})"
         )
+
+    def width(r):
+        if draws < 2 or "share_parameters" not in r:
+            return ""
+        return f"; {100 * r['share_parameters']:.0f}% of its width² from the parameters, the rest from seeds"
 
     if not calibrated:
         out.append(
@@ -130,15 +205,33 @@ def statements(
                 "values": [],
             }
         )
+    if ctx is not None and ctx.config.posterior is None:
+        out.append(
+            {
+                "kind": "warning",
+                "text": (
+                    "No posterior: the calibration's posterior file does not exist yet, so every run uses fixed "
+                    "parameters and every interval below is over seeds only. Parameter uncertainty is absent from "
+                    "them: they are narrower than what is known about Turkestan warrants."
+                ),
+                "values": [],
+            }
+        )
     if ends is not None:
         out.append(ends_statement(ends))
+    if ctx is not None:
+        out += posterior_statements(ctx)
     out.append(
         {
             "kind": "finding",
             "text": diff_text(
                 "corruption_incidence", "Corruption (share of firms meeting at least one bribe demand in a year)"
             )
-            + f", over {n_seeds} paired seeds.",
+            + (
+                f", over {draws} posterior draws × {seeds} paired seeds."
+                if draws > 1
+                else f", over {seeds} paired seeds."
+            ),
             "values": diff_refs("corruption_incidence"),
         }
     )
