@@ -113,11 +113,18 @@ def regime_outcomes() -> tuple[str, ...]:
     return TABLE1
 
 
-def plan(config: CompareConfig) -> Plan:
-    """The comparison's tasks, longest runs first, paired by seed across models and settings."""
+#: The parts of the comparison, as the plan names them.
+PARTS = ("national", "paired", "along", "regime_map", "levers", "robust")
+
+
+def plan(config: CompareConfig, parts: tuple[str, ...] = PARTS) -> Plan:
+    """The comparison's tasks (of ``parts``, default all), longest runs first, paired by seed
+    across models and settings."""
     tasks, meta = [], {}
 
     def add(part, fn, params, seed, steps, outcomes, **info):
+        if part not in parts:
+            return
         task_id = len(tasks)
         tasks.append((task_id, fn, params, seed, steps, tuple(outcomes)))
         meta[task_id] = {"part": part, "seed": seed, **info}
@@ -233,15 +240,19 @@ def execute(
     workers: int | None = None,
     address: str | None = None,
     progress: bool | None = None,
+    parts: tuple[str, ...] = PARTS,
 ) -> dict[str, Any]:
-    """Run every task of the plan; return the tables of each part.
+    """Run every task of the plan (of ``parts``, default all); return the tables of each part.
 
     Returns:
-        ``paired`` (one row per governance and replication: seed, end-of-run outcomes),
+        ``paired`` (one row per arm, draw and replication: seed, s, the draw's overdispersion,
+        end-of-run outcomes; arm = ``governance``: calibrated, partnership or symbiotic),
         ``series`` (one row per governance, replication and quarter: national aggregates),
         ``survey`` (one row per governance, replication, table and answer: the sample's count),
         ``regime_map``, ``levers``, ``robust`` and ``along`` (one row per run: settings and
-        outcomes; ``along``: the runs at s between the ends), ``runs``.
+        outcomes; ``along``: the runs at s between the ends), ``national`` (one row per arm, draw,
+        replication and region: the region's end-of-run outcomes), ``survey_shares`` (per paired
+        run: arm, draw, seed, overdispersion and the population's answer shares), ``runs``.
 
     Raises:
         RunFailure: a run raised (its error and seed in the message).
@@ -250,7 +261,7 @@ def execute(
 
     from ..survey import table_labels
 
-    p = plan(config)
+    p = plan(config, parts)
     results: dict[int, dict] = {}
     tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
     bar = tqdm(
@@ -326,7 +337,7 @@ def execute(
             )
     return {
         "paired": pd.DataFrame(paired),
-        "series": pd.concat(series, ignore_index=True),
+        "series": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
         "survey": pd.DataFrame(survey),
         "regime_map": pd.DataFrame(regime),
         "levers": pd.DataFrame(levers),

@@ -453,14 +453,15 @@ def _pi(arm: str, values: np.ndarray, observed: float) -> dict[str, float]:
 
 
 def along_s(paired: pd.DataFrame, along: pd.DataFrame, names: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Per value of the symbiosis index s and outcome: mean and 95% t-interval over seeds.
+    """Per value of the symbiosis index s and outcome: mean and 95% interval over posterior
+    draws x seeds (:func:`decompose` of the level, not of a difference).
 
     The ends are the paired runs (partnership: s = 0, symbiotic: s = 1); the values between
     them are the runs of ``along`` (the same seeds and sizes). Empty if nothing ran between."""
     from .runs import ALONG_OUTCOMES
 
     names = ALONG_OUTCOMES if names is None else names
-    columns = ["symbiosis", "outcome", "label", "unit", "n", "mean", "sd", "ci_low", "ci_high"]
+    columns = ["symbiosis", "outcome", "label", "unit", "n", "mean", "sd", "ci_low", "ci_high", "share_parameters"]
     if along.empty:
         return pd.DataFrame(columns=columns)
     ends = [paired[paired["governance"] == g].assign(symbiosis=s) for g, s in ENDS.items()]
@@ -469,7 +470,9 @@ def along_s(paired: pd.DataFrame, along: pd.DataFrame, names: tuple[str, ...] | 
     for s, grp in runs.groupby("symbiosis", sort=True):
         for o in names:
             unit = "pp" if outcomes.BY_NAME[o].is_share else outcomes.unit(o)
+            d = decompose(unit_matrix(grp, o))
             rows.append(
-                {"symbiosis": float(s), "outcome": o, "label": outcomes.label(o), "unit": unit} | _ci_row(grp[o])
+                {"symbiosis": float(s), "outcome": o, "label": outcomes.label(o), "unit": unit}
+                | {k: d[k] for k in ("n", "mean", "sd", "ci_low", "ci_high", "share_parameters")}
             )
     return pd.DataFrame(rows, columns=columns)

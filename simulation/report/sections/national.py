@@ -26,6 +26,7 @@ def layout(summary: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, list[tupl
             "name": [r.name for r in regions],
             "lon": [r.lon for r in regions],
             "lat": [r.lat for r in regions],
+            "kind": [r.kind for r in regions],
         }
     )
     for c in ("partnership", "symbiotic", "difference"):
@@ -48,7 +49,7 @@ def map_figure(summary: pd.DataFrame, outcome: str, path, subtitle: str):
     nodes, edges = layout(summary, outcome)
     pos = nodes.set_index("region")[["lon", "lat"]]
     aspect = 1.0 / np.cos(np.deg2rad(nodes["lat"].mean()))
-    fig, axes = plt.subplots(1, 3, figsize=(19, 5.6))
+    fig, axes = plt.subplots(1, 3, figsize=(19, 4.5), layout="constrained")
     both = np.concatenate([nodes["partnership"], nodes["symbiotic"]]) * 100
     lo, hi = np.nanmin(both), np.nanmax(both)
     dmax = max(np.nanmax(np.abs(nodes["difference"])) * 100, 1e-9)
@@ -64,27 +65,28 @@ def map_figure(summary: pd.DataFrame, outcome: str, path, subtitle: str):
             nodes["lon"], nodes["lat"], c=nodes[col] * 100, cmap=cmap, norm=norm, s=170, edgecolors="black", zorder=2
         )
         for _, n in nodes.iterrows():
+            city = n["kind"] == "city"
             ax.annotate(
-                n["name"].replace(" Region", ""),
+                n["name"].replace(" Region", "") + (" (city)" if city else ""),
                 (n["lon"], n["lat"]),
-                xytext=(0, 8),
+                xytext=(-8, -3) if city else (0, 8),
                 textcoords="offset points",
-                ha="center",
+                ha="right" if city else "center",
                 fontsize=6.5,
+                style="italic" if city else "normal",
             )
         ax.set_aspect(aspect)
         ax.set_xlabel("longitude (° E)")
         ax.set_ylabel("latitude (° N)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.2)
-        bar = fig.colorbar(sc, ax=ax, shrink=0.75)
+        bar = fig.colorbar(sc, ax=ax, shrink=0.8)
         bar.set_label(f"{outcomes_label(outcome)} ({unit})", fontsize=8)
     fig.suptitle(
         f"{outcomes_label(outcome)} by region, end of run (mean over posterior draws × seeds); region centres at their "
         "coordinates, lines: land borders\n" + subtitle,
         fontsize=11,
     )
-    fig.tight_layout()
     return save(fig, path)
 
 

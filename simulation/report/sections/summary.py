@@ -74,7 +74,7 @@ def along_statement(along: pd.DataFrame) -> dict[str, Any] | None:
             ]
     return {
         "kind": "finding",
-        "text": f"Along s (at s = {', '.join(f'{v:g}' for v in values)}; mean and 95% interval over seeds): "
+        "text": f"Along s (at s = {', '.join(f'{v:g}' for v in values)}; mean and 95% interval over draws × seeds): "
         + "; ".join(bits)
         + ".",
         "values": refs,

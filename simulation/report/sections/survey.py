@@ -83,7 +83,7 @@ def cells_figure(cells: pd.DataFrame, path, subtitle: str):
         out = ~c[f"{arm}_covers"].to_numpy()
         ax.plot(x[~out], c["observed"][~out], "D", color=OBSERVED_COLOUR, mfc="none", ms=6, label="observed, inside")
         ax.plot(x[out], c["observed"][out], "X", color="#CC79A7", ms=8, label="observed, outside the 90% interval")
-        ax.set_xticks(x, [wrap(a, 10) for a in c["answer"]], fontsize=6.5)
+        ax.set_xticks(x, [wrap(a, 13) for a in c["answer"]], fontsize=6.5)
         for _, grp in c.groupby("row_index"):
             xs = x[grp.index]
             ax.text(xs.mean(), 1.02, grp["row"].iloc[0], transform=ax.get_xaxis_transform(), ha="center", fontsize=8)
