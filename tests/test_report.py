@@ -208,32 +208,37 @@ def test_summary_numbers_are_the_tables_numbers(report_dir):
 
 
 def test_paired_differences_are_computed_on_matched_seeds(report_dir):
-    from scipy.stats import t
-
+    """Every (draw, replication) unit runs on its own seed in every arm; the paired difference's
+    interval is mean +- 1.96 sd with sd^2 = the parameters' part (between-draw variance of the
+    per-draw means less W / R) + the seeds' part W (mean within-draw variance)."""
     manifest = json.loads((report_dir / "manifest.json").read_text())
     runs = pd.read_parquet(report_dir / "paired_runs.parquet")
-    seeds = replication_seeds(manifest["root_seed"], manifest["parts"]["paired"]["replications"])
+    part = manifest["parts"]["paired"]
+    draws, reps = part["draws"], part["replications"]
+    seeds = replication_seeds(manifest["root_seed"], draws * reps)
     assert manifest["replication_seeds"]["paired"] == seeds
-    for g in ("partnership", "symbiotic"):
-        part = runs[runs["governance"] == g].sort_values("replication")
-        assert part["seed"].tolist() == seeds, g  # same seed for replication r in both models
-    per_seed = pd.read_csv(report_dir / "per_seed.csv").sort_values("replication")
+    for g in ("calibrated", "partnership", "symbiotic"):
+        arm = runs[runs["governance"] == g].sort_values(["draw", "replication"])
+        assert arm["seed"].tolist() == seeds, g  # unit d * R + r runs on the same seed in every arm
+    per_seed = pd.read_csv(report_dir / "per_seed.csv").sort_values(["draw", "replication"])
     assert per_seed["seed"].tolist() == seeds
     a = runs[runs["governance"] == "partnership"].set_index("seed").loc[seeds]
     b = runs[runs["governance"] == "symbiotic"].set_index("seed").loc[seeds]
     diffs = pd.read_csv(report_dir / "paired_differences.csv").set_index("outcome")
     assert set(diffs.index) == set(DIFF_OUTCOMES)
-    n = len(seeds)
     for o in DIFF_OUTCOMES:
         d = b[o].to_numpy() - a[o].to_numpy()
         assert np.allclose(per_seed[f"{o}_diff"].to_numpy(), d), o
-        half = t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)
+        x = d.reshape(draws, reps)
+        w = x.var(axis=1, ddof=1).mean()
+        param = max(x.mean(axis=1).var(ddof=1) - w / reps, 0.0) if draws > 1 else 0.0
+        half = 1.959963984540054 * np.sqrt(param + w)
         assert np.isclose(diffs.loc[o, "difference"], d.mean()), o
         assert np.isclose(diffs.loc[o, "ci_low"], d.mean() - half, equal_nan=True), o
         assert np.isclose(diffs.loc[o, "ci_high"], d.mean() + half, equal_nan=True), o
-    # lever effects are paired too: every (model, lever, replication) has its low and high run on one seed
+    # lever effects are paired too: every (arm, lever, draw, replication) has its low and high run on one seed
     lever_runs = pd.read_parquet(report_dir / "lever_runs.parquet")
-    per_pair = lever_runs.groupby(["governance", "lever", "replication"])["seed"].agg(["nunique", "size"])
+    per_pair = lever_runs.groupby(["governance", "lever", "draw", "replication"])["seed"].agg(["nunique", "size"])
     assert (per_pair["nunique"] == 1).all() and (per_pair["size"] == 2).all()
 
 
@@ -244,7 +249,7 @@ def test_survey_and_table1_tables_are_complete(report_dir):
     observed = table_totals(observed_tables())
     for name in TABLES:
         assert survey[survey["table"] == name].sort_values("answer_index")["observed"].tolist() == observed[name]
-    for g in ("partnership", "symbiotic"):
+    for g in ("calibrated", "partnership", "symbiotic"):
         assert (survey[f"{g}_p05"] <= survey[f"{g}_median"]).all() and (
             survey[f"{g}_median"] <= survey[f"{g}_p95"]
         ).all()
@@ -380,43 +385,80 @@ def test_the_section_list_drives_the_page(report_dir, monkeypatch):
 
 
 def test_one_section_on_a_hand_made_input(tmp_path):
-    """The paired-differences section on two outcomes: its figure is drawn, its table formats
-    shares in percent and differences in pp, and the page shows both."""
+    """The counterfactuals section on two outcomes: its figure is drawn, its table formats
+    shares in percent and differences in pp with each source's share of the width, and the page
+    shows both; without a posterior it says that parameter uncertainty is absent."""
     from types import SimpleNamespace
 
     from simulation.report import html as report_html
-    from simulation.report.content import Code, Figure, Table
+    from simulation.report.content import Code, Figure, Para, Table
     from simulation.report.sections import differences
 
     d = pd.DataFrame(
         {
+            "contrast": ["s → 0 (partnership) − calibrated"] * 2,
+            "from": ["calibrated"] * 2,
+            "to": ["partnership"] * 2,
             "outcome": ["corruption_incidence", "hhi"],
             "label": ["corruption", "HHI <index>"],
             "unit": ["pp", "index 0..1"],
-            "partnership": [0.5, 0.002],
-            "symbiotic": [0.62, 0.0035],
+            "from_mean": [0.5, 0.002],
+            "to_mean": [0.62, 0.0035],
             "difference": [0.12, 0.0015],
             "ci_low": [0.1, -0.0001],
             "ci_high": [0.14, 0.0031],
             "significant": [True, False],
-            "n": [8, 8],
+            "share_parameters": [0.0, 0.0],
+            "share_seeds": [1.0, 1.0],
+            "draws": [1, 1],
+            "seeds": [8, 8],
         }
     )
+    config = SimpleNamespace(
+        posterior=None, paired=SimpleNamespace(replications=8), n_draws=lambda part: 1, base_symbiosis=lambda: 0.0
+    )
     ctx = SimpleNamespace(
-        tables={"differences": d}, out_dir=tmp_path, sub_paired="hand-made", figures={}, title="t", subtitle="s"
+        tables={"counterfactuals": d},
+        out_dir=tmp_path,
+        sub_paired="hand-made",
+        figures={},
+        title="t",
+        subtitle="s",
+        config=config,
+        posterior_name="docs/calibration/posterior.csv",
     )
     ctx.figures[differences.ANCHOR] = differences.draw(ctx)
-    assert (tmp_path / "paired_differences.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "counterfactuals.png").read_bytes()[:4] == b"\x89PNG"
     content = differences.build(ctx)
     assert (content.anchor, content.title) == ("differences", differences.TITLE)
-    assert [type(b) for b in content.blocks][1:] == [Figure, Table]
-    assert Code("per_seed.csv") in content.blocks[0].parts
+    assert [type(b) for b in content.blocks] == [Para, Para, Para, Figure, Table]
+    assert content.blocks[1].cls == "warning" and "parameter uncertainty is ABSENT" in "".join(
+        map(str, content.blocks[1].parts)
+    )
+    assert Code("counterfactuals.csv") in content.blocks[2].parts
     (table,) = content.tables
-    assert table.columns == ["outcome", "unit", "partnership", "symbiotic", "difference", "95% interval", "seeds"]
-    assert table.rows == [
-        ["corruption", "share", "50.0%", "62.0%", "+12.0 pp", "+10.0 pp to +14.0 pp", "8"],
-        ["HHI <index>", "index 0..1", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031", "8"],
+    assert table.columns == [
+        "contrast",
+        "outcome",
+        "from",
+        "to",
+        "difference",
+        "95% interval",
+        "width² from parameters",
+        "from seeds",
+        "draws × seeds",
     ]
+    assert table.rows[0][1:] == [
+        "corruption",
+        "50.0%",
+        "62.0%",
+        "+12.0 pp",
+        "+10.0 pp to +14.0 pp",
+        "0%",
+        "100%",
+        "1 × 8",
+    ]
+    assert table.rows[1][1:6] == ["HHI <index>", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031"]
     page = report_html.render_sections(ctx, [content])
     assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp</td>" in page
-    assert "<code>per_seed.csv</code>" in page and 'src="data:image/png;base64,' in page
+    assert "<code>counterfactuals.csv</code>" in page and 'src="data:image/png;base64,' in page

@@ -66,9 +66,19 @@ def compare_with(tmp_path, posterior: str):
 
 
 def tiny(config, paired_draws=2, levers_draws=1):
+    """``config`` with tiny worlds, 4 quarters of burn-in, 2 of the levers and 4 robust points."""
+    import dataclasses
+
     from simulation.report.config import shrink
 
     small = {"base": TINY, "quarters": 4}
+    spec = config.levers.experiment
+    levers = [f for f in spec.factors if f.role == "lever" and f.low is not None][:2]
+    config = dataclasses.replace(
+        config,
+        levers=dataclasses.replace(config.levers, experiment=dataclasses.replace(spec, factors=levers)),
+        robust=dataclasses.replace(config.robust, points=config.robust.points[:4]),
+    )
     return shrink(
         config,
         paired=small | {"draws": paired_draws, "replications": 2},
@@ -227,7 +237,9 @@ def test_report_end_to_end_on_a_fixture_posterior(tmp_path):
     assert "No posterior" not in page
     counter = pd.read_csv(out / "counterfactuals.csv")
     assert set(counter["from"]) == {"calibrated", "partnership"} and (counter["draws"] == 2).all()
-    assert np.allclose(counter["share_parameters"] + counter["share_seeds"], 1.0)
+    varied = counter[counter["sd"] > 0]
+    assert len(varied) > len(counter) / 2
+    assert np.allclose(varied["share_parameters"] + varied["share_seeds"], 1.0)
     national = pd.read_csv(out / "national.csv")
     assert national["region"].nunique() == 20 and (national["draws"] == 2).all()
     levers = pd.read_csv(out / "lever_effects.csv")
