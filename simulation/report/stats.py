@@ -471,6 +471,8 @@ def along_s(paired: pd.DataFrame, along: pd.DataFrame, names: tuple[str, ...] | 
         for o in names:
             unit = "pp" if outcomes.BY_NAME[o].is_share else outcomes.unit(o)
             d = decompose(unit_matrix(grp, o))
+            if unit == "pp":  # a share's range stays within [0, 1]
+                d["ci_low"], d["ci_high"] = max(d["ci_low"], 0.0), min(d["ci_high"], 1.0)
             rows.append(
                 {"symbiosis": float(s), "outcome": o, "label": outcomes.label(o), "unit": unit}
                 | {k: d[k] for k in ("n", "mean", "sd", "ci_low", "ci_high", "share_parameters")}
