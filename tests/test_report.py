@@ -82,7 +82,7 @@ def test_the_not_calibrated_branch_runs_and_says_so(report_dir, tmp_path):
     page = html.unescape(re.sub(r"<[^>]+>", "", (report_dir / "report.html").read_text(encoding="utf-8")))
     assert "model not calibrated yet" in page
     assert "The model is NOT calibrated to the survey for its new dynamics" in page
-    assert "not calibrated to this survey for its new dynamics" in page  # the survey section
+    assert "how far the uncalibrated model is from the observed answers" in page  # the survey section
     assert "not calibrated to the survey for the model's new dynamics" in page  # the methods
     text = (config.path.read_text()).replace(
         'calibrated_scenario = "../scenarios/turkestan_calibrated.toml"',
@@ -139,11 +139,15 @@ def test_the_comparison_sets_s_itself(tmp_path):
         .replace('governance = "partnership"', 'symbiosis = 0.3\ngovernance = "partnership"')
     )
     cases = {
-        "base": text.replace("base = {}", "base = { symbiosis = 0.5 }"),
+        "base": text.replace(
+            "base = { firms = 3000, residents_per_region = 1000 }",
+            "base = { firms = 3000, residents_per_region = 1000, symbiosis = 0.5 }",
+        ),
         "along": text.replace("along_s = [0.5]", "along_s = [1.0]"),
         "scenario": text.replace('"../scenarios/turkestan.toml"', f'"{scenario}"'),
     }
     for name, case in cases.items():
+        assert case != text, name
         path = _compare_file_like(tmp_path, case)
         try:
             if name == "scenario":
@@ -166,8 +170,10 @@ def test_every_figure_is_a_valid_nonempty_png(report_dir):
         "table1_matrix.png",
         "kpi_timeseries.png",
         "along_s.png",
-        "paired_differences.png",
+        "counterfactuals.png",
         "survey.png",
+        "survey_cells.png",
+        "national_corruption_incidence.png",
         "levers.png",
         "regime_map.png",
     } <= names
@@ -289,6 +295,9 @@ def _context_from(report_dir, out_dir, config):
         "timeseries": "timeseries_summary.csv",
         "table1": "table1.csv",
         "survey": "survey_summary.csv",
+        "survey_cells": "survey_cells.csv",
+        "counterfactuals": "counterfactuals.csv",
+        "national": "national.csv",
         "levers": "lever_effects.csv",
         "along": "along_s.csv",
         "ends": "ends.csv",
