@@ -326,7 +326,8 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     seed = _int(path, "seed", raw["seed"], 0, 2**63 - 1)
     for k in ("scenario", "calibrated_scenario", "posterior"):
         if not isinstance(raw.get(k, ""), str):
-            raise ScenarioError(f"{path}: '{k}' = {raw[k]!r} is not allowed; expected a scenario file's path")
+            what = "the posterior file's path (a CSV)" if k == "posterior" else "a scenario file's path"
+            raise ScenarioError(f"{path}: '{k}' = {raw[k]!r} is not allowed; expected {what}")
     calibrated, candidate = False, None
     scenario_path = _locate(path, raw["scenario"])
     if "calibrated_scenario" in raw:
