@@ -426,6 +426,7 @@ def test_one_section_on_a_hand_made_input(tmp_path):
     config = SimpleNamespace(
         posterior=None, paired=SimpleNamespace(replications=8), n_draws=lambda part: 1, base_symbiosis=lambda: 0.0
     )
+    draws_seeds = "8 seeds (no posterior: parameters fixed)"
     ctx = SimpleNamespace(
         tables={"counterfactuals": d},
         out_dir=tmp_path,
@@ -435,6 +436,7 @@ def test_one_section_on_a_hand_made_input(tmp_path):
         subtitle="s",
         config=config,
         posterior_name="docs/calibration/posterior.csv",
+        draws_seeds=lambda part: draws_seeds,
     )
     ctx.figures[differences.ANCHOR] = differences.draw(ctx)
     assert (tmp_path / "counterfactuals.png").read_bytes()[:4] == b"\x89PNG"
@@ -446,28 +448,11 @@ def test_one_section_on_a_hand_made_input(tmp_path):
     )
     assert Code("counterfactuals.csv") in content.blocks[2].parts
     (table,) = content.tables
-    assert table.columns == [
-        "contrast",
-        "outcome",
-        "from",
-        "to",
-        "difference",
-        "95% interval",
-        "width² from parameters",
-        "from seeds",
-        "draws × seeds",
+    assert table.columns == ["outcome", "calibrated", "s → 0 (partnership) − calibrated"]
+    assert table.rows == [
+        ["corruption", "50.0%", "+12.0 pp [+10.0 pp, +14.0 pp] (0%)"],
+        ["HHI <index>", "0.002", "+0.0015 [-0.0001, +0.0031] (0%)"],
     ]
-    assert table.rows[0][1:] == [
-        "corruption",
-        "50.0%",
-        "62.0%",
-        "+12.0 pp",
-        "+10.0 pp to +14.0 pp",
-        "0%",
-        "100%",
-        "1 × 8",
-    ]
-    assert table.rows[1][1:6] == ["HHI <index>", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031"]
     page = report_html.render_sections(ctx, [content])
-    assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp</td>" in page
+    assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp [+10.0 pp, +14.0 pp] (0%)</td>" in page
     assert "<code>counterfactuals.csv</code>" in page and 'src="data:image/png;base64,' in page

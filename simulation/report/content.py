@@ -303,7 +303,8 @@ class ReportContext:
         """'16 posterior draws × 2 seeds', or '2 seeds (no posterior: parameters fixed)'."""
         if self.config.posterior is None:
             return f"{part.replications} seeds (no posterior: parameters fixed)"
-        return f"{self.config.n_draws(part)} posterior draws × {part.replications} seeds"
+        d = self.config.n_draws(part)
+        return f"{d} posterior draw{'s' if d != 1 else ''} × {part.replications} seeds"
 
     @property
     def sub_paired(self) -> str:

@@ -81,25 +81,28 @@ def draw(ctx: ReportContext) -> dict[str, Figure]:
 
 
 def table(c: pd.DataFrame) -> Table:
-    """The counterfactual table as shown: shares in percent, differences in pp, width shares."""
-    return Table(
-        pd.DataFrame(
-            {
-                "contrast": c["contrast"],
-                "outcome": c["label"],
-                "from": [fmt_value(v, u) for v, u in zip(c["from_mean"], c["unit"])],
-                "to": [fmt_value(v, u) for v, u in zip(c["to_mean"], c["unit"])],
-                "difference": [fmt_diff(v, u) for v, u in zip(c["difference"], c["unit"])],
-                "95% interval": [
-                    f"{fmt_diff(a, u)} to {fmt_diff(b, u)}" for a, b, u in zip(c["ci_low"], c["ci_high"], c["unit"])
-                ],
-                "width² from parameters": [f"{100 * v:.0f}%" for v in c["share_parameters"]],
-                "from seeds": [f"{100 * v:.0f}%" for v in c["share_seeds"]],
-                "draws × seeds": [f"{d} × {r}" for d, r in zip(c["draws"], c["seeds"])],
-            }
-        ),
-        left=2,
-    )
+    """One row per outcome: the calibrated state's mean, then per contrast the difference, its 95%
+    interval and the parameters' share of the interval's width² (the rest is the seeds')."""
+    outcomes = list(dict.fromkeys(c["outcome"]))
+    first = c.drop_duplicates("outcome").set_index("outcome").loc[outcomes]
+    cols = {"outcome": first["label"].tolist()}
+    cal = c[c["from"] == "calibrated"].drop_duplicates("outcome").set_index("outcome")
+    if not cal.empty:
+        cols["calibrated"] = [
+            fmt_value(cal.loc[o, "from_mean"], cal.loc[o, "unit"]) if o in cal.index else "" for o in outcomes
+        ]
+    for contrast in dict.fromkeys(c["contrast"]):
+        rows = c[c["contrast"] == contrast].set_index("outcome")
+        cols[contrast] = [
+            (
+                f"{fmt_diff(r['difference'], r['unit'])} [{fmt_diff(r['ci_low'], r['unit'])}, "
+                f"{fmt_diff(r['ci_high'], r['unit'])}] ({100 * r['share_parameters']:.0f}%)"
+            )
+            if o in rows.index
+            else ""
+            for o, r in ((o, rows.loc[o] if o in rows.index else None) for o in outcomes)
+        ]
+    return Table(pd.DataFrame(cols), left=1)
 
 
 def how(ctx: ReportContext) -> list:
@@ -128,7 +131,8 @@ def how(ctx: ReportContext) -> list:
             "Interval: mean ± 1.96 sd, with sd² = the parameters' part (the variance of the per-draw mean less "
             "its own seed noise, sd²_seeds / seeds) + the seeds' part (the mean variance over seeds within a draw): "
             "the range of the difference in one realisation of the region, given what the survey tells about the "
-            "parameters. 'width² from parameters / seeds' is each part's share of sd². Per-run values: ",
+            "parameters. In the table: difference [95% interval] (the parameters' share of sd²; the rest is the "
+            f"seeds'), over {ctx.draws_seeds(config.paired)}. Per-run values: ",
             Code("paired_runs.parquet"),
             "; the table: ",
             Code("counterfactuals.csv"),
