@@ -277,11 +277,14 @@ def statements(
     if len(sig):
         listed = ", ".join(f"{d.loc[o, 'label']} {100 * d.loc[o, 'relative']:+.0f}%" for o in sig.index)
         text = (
-            f"Figure 2 indicators: {len(sig)} of {len(KPI_NAMES)} differ between the models beyond seed noise "
+            f"Figure 2 indicators: {len(sig)} of {len(KPI_NAMES)} differ between the models beyond the uncertainty "
             f"(95% interval excludes 0); symbiotic relative to partnership: {listed}."
         )
     else:
-        text = f"Figure 2 indicators: none of the {len(KPI_NAMES)} differs between the models beyond seed noise."
+        text = (
+            f"Figure 2 indicators: none of the {len(KPI_NAMES)} differs between the models beyond the uncertainty "
+            "(parameters and seeds)."
+        )
     out.append({"kind": "finding", "text": text, "values": refs})
 
     parts, refs = [], []
@@ -363,7 +366,7 @@ def build(ctx: ReportContext) -> SectionContent:
         "Every number above is read from a table in this directory (",
         Code("summary.json"),
         ' names the file, row and column of each). "pp": percentage points. An effect whose 95% interval '
-        "includes 0 is not told apart from seed noise.",
+        "includes 0 is not told apart from the uncertainty of the parameters and the seeds.",
         cls="meta",
     )
     return SectionContent(ANCHOR, TITLE, [*warnings, *design, findings, note])
