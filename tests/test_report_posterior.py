@@ -99,7 +99,8 @@ def test_decompose_on_hand_made_numbers():
     assert d["mean"] == 4.0 and d["draws"] == 2 and d["seeds"] == 2 and d["n"] == 4
     assert np.isclose(d["var_seeds"], 2.0) and np.isclose(d["var_parameters"], 7.0) and np.isclose(d["sd"], 3.0)
     assert np.isclose(d["share_parameters"], 7 / 9) and np.isclose(d["share_seeds"], 2 / 9)
-    assert np.isclose(d["ci_low"], 4 - 1.959963984540054 * 3) and np.isclose(d["ci_high"], 4 + 1.959963984540054 * 3)
+    # the interval: 2.5th and 97.5th percentiles of the 4 values (linear interpolation: 1 + 0.075 * 2)
+    assert np.isclose(d["ci_low"], 1.15) and np.isclose(d["ci_high"], 6.85)
     assert np.isclose(d["se_mean"], np.sqrt(8 / 2))
     # one draw: no parameter uncertainty; the interval is the seeds' alone
     one = stats.decompose([[1.0, 3.0, 5.0]])
@@ -267,7 +268,8 @@ def test_report_without_a_posterior_says_parameter_uncertainty_is_absent(tmp_pat
     assert "No posterior" in page and "parameter uncertainty is ABSENT" in page
     assert "does not exist yet" in page  # the posterior section
     counter = pd.read_csv(out / "counterfactuals.csv")
-    assert (counter["draws"] == 1).all() and (counter["share_parameters"] == 0).all()
+    # no posterior: one draw, and the runs go to seeds (4 draws x 2 replications -> 8 seeds)
+    assert (counter["draws"] == 1).all() and (counter["seeds"] == 8).all() and (counter["share_parameters"] == 0).all()
     assert not (out / "posterior_draws.csv").exists() and not (out / "posterior_s.png").exists()
     statements = json.loads((out / "summary.json").read_text())["statements"]
     assert any(s["kind"] == "warning" and s["text"].startswith("No posterior") for s in statements)

@@ -194,7 +194,14 @@ def _write(
                 "base": getattr(config, name).base,
             }
             | ({"along_s": config.paired.along_s} if name == "paired" else {})
-            | ({"draws": config.n_draws(getattr(config, name))} if name in DRAWN else {})
+            | (
+                {
+                    "draws": config.n_draws(getattr(config, name)),
+                    "seeds_per_draw": config.n_seeds(getattr(config, name)),
+                }
+                if name in DRAWN
+                else {}
+            )
             for name in ("paired", "regime_map", "levers", "robust", "national")
             if getattr(config, name) is not None
         },
@@ -234,8 +241,9 @@ def _write(
 
 
 def _n_draws(config: CompareConfig, name: str) -> int:
+    """Units per replication of a part: draws x seeds per draw / replications (1 for the other parts)."""
     part = getattr(config, name)
-    return config.n_draws(part) if name in DRAWN else 1
+    return config.n_draws(part) * config.n_seeds(part) // part.replications if name in DRAWN else 1
 
 
 def draws_table(config: CompareConfig) -> pd.DataFrame:

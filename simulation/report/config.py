@@ -96,6 +96,11 @@ class CompareConfig:
         """The posterior draws ``part`` runs: its ``draws``, or 1 (the base scenario) without a posterior."""
         return part.draws if self.posterior is not None else 1
 
+    def n_seeds(self, part: Part) -> int:
+        """Seeds per draw of a posterior part: its ``replications``, or, without a posterior (one
+        draw), ``draws x replications`` (the same number of runs, all on seeds)."""
+        return part.replications if self.posterior is not None else part.replications * part.draws
+
     def draws(self, part: Part) -> list[dict[str, float]]:
         """The posterior draws of ``part`` (the likelihood's overdispersion included): the first
         ``n_draws(part)`` of one stream seeded by the root seed, so every part shares its first

@@ -302,7 +302,7 @@ class ReportContext:
     def draws_seeds(self, part) -> str:
         """'16 posterior draws × 2 seeds', or '2 seeds (no posterior: parameters fixed)'."""
         if self.config.posterior is None:
-            return f"{part.replications} seeds (no posterior: parameters fixed)"
+            return f"{self.config.n_seeds(part)} seeds (no posterior: parameters fixed)"
         d = self.config.n_draws(part)
         return f"{d} posterior draw{'s' if d != 1 else ''} × {part.replications} seeds"
 

@@ -93,9 +93,11 @@ def national_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[
 def units(config: CompareConfig, part) -> list[tuple[int, int, int, dict[str, float]]]:
     """The (draw, replication, seed, draw's parameters) of a posterior part: draw d's
     replication r runs on seed ``u = d * R + r`` of the root seed's replication seeds, in every
-    arm (so differences between arms are paired); one draw (the base scenario) without a posterior."""
+    arm (so differences between arms are paired); without a posterior one draw (the base
+    scenario) on ``draws x replications`` seeds, the same number of runs."""
     draws = config.draws(part)
-    reps = part.replications
+    # without a posterior the part's runs all go to seeds: one "draw" on draws x replications seeds
+    reps = config.n_seeds(part)
     seeds = replication_seeds(config.seed, len(draws) * reps)
     return [(d, r, seeds[d * reps + r], draw) for d, draw in enumerate(draws) for r in range(reps)]
 

@@ -6,8 +6,9 @@ on the same (draw, seed) pairs, so a difference between arms is a D x R matrix o
 differences. :func:`decompose` splits its variance by the law of total variance into the
 parameters' share (the variance of the per-draw mean, less the part of it that is seed noise
 of a mean over R seeds) and the seeds' share (the mean within-draw variance over seeds), and
-gives the 95% interval of the difference in one realisation: mean +- 1.96 sd, sd^2 their sum.
-Without a posterior D = 1 and the interval is the seeds' alone. Other parts (regime map,
+gives the 95% interval of the difference in one realisation: the 2.5th to 97.5th percentile of
+the D x R paired differences. Without a posterior D = 1 (on D x R seeds) and the interval is the
+seeds' alone. Other parts (regime map,
 Figure 2 series): a 95% t-interval of the mean across replications (``_mean_ci``). Survey:
 posterior predictive (:func:`survey_predictive`), the 90% interval (5th to 95th percentile).
 """
@@ -39,9 +40,13 @@ def decompose(x) -> dict[str, float]:
       means (ddof 1): a mean over R seeds still carries W / R of seed noise, which is taken
       out (law of total variance); 0 with one draw;
     - ``sd`` = sqrt(var_parameters + var_seeds), the spread of the difference in one
-      realisation (a new draw on a new seed); the interval is mean +- 1.96 sd;
-    - ``share_parameters`` and ``share_seeds``: each part's share of sd^2 (the interval's width
-      squared), summing to 1; ``se_mean``: the Monte Carlo standard error of the mean.
+      realisation (a new draw on a new seed);
+    - ``ci_low``, ``ci_high``: the 2.5th and 97.5th percentiles of all D x R values (the
+      predictive distribution of one realisation is their mixture; percentiles stay within what
+      the model can produce, e.g. a share's difference within +-100 pp, where mean +- 1.96 sd
+      would not when the draws split into distinct regimes);
+    - ``share_parameters`` and ``share_seeds``: each part's share of sd^2, summing to 1 (0 and 0
+      when nothing varies); ``se_mean``: the Monte Carlo standard error of the mean.
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.size == 0:
@@ -67,8 +72,8 @@ def decompose(x) -> dict[str, float]:
         "seeds": r,
         "mean": mean,
         "sd": sd,
-        "ci_low": mean - Z95 * sd,
-        "ci_high": mean + Z95 * sd,
+        "ci_low": float(np.percentile(x, 2.5)),
+        "ci_high": float(np.percentile(x, 97.5)),
         "var_parameters": param,
         "var_seeds": within,
         "share_parameters": param / total if total > 0 else 0.0,

@@ -108,7 +108,7 @@ def table(c: pd.DataFrame) -> Table:
 def how(ctx: ReportContext) -> list:
     """How the intervals are made (shared with the levers and the national part)."""
     config = ctx.config
-    d, r = config.n_draws(config.paired), config.paired.replications
+    d, r = config.n_draws(config.paired), config.n_seeds(config.paired)
     if config.posterior is None:
         source = para(
             "No posterior: the calibration has not written ",
@@ -128,10 +128,11 @@ def how(ctx: ReportContext) -> list:
     return [
         source,
         para(
-            "Interval: mean ± 1.96 sd, with sd² = the parameters' part (the variance of the per-draw mean less "
-            "its own seed noise, sd²_seeds / seeds) + the seeds' part (the mean variance over seeds within a draw): "
-            "the range of the difference in one realisation of the region, given what the survey tells about the "
-            "parameters. In the table: difference [95% interval] (the parameters' share of sd²; the rest is the "
+            "Interval: the 2.5th to 97.5th percentile of the paired differences over all draws × seeds: the range of "
+            "the difference in one realisation of the region, given what the survey tells about the parameters. "
+            "Its variance sd² splits (law of total variance) into the parameters' part (the variance of the "
+            "per-draw mean less its own seed noise, W / seeds) and the seeds' part (W, the mean variance over seeds "
+            "within a draw). In the table: difference [95% interval] (the parameters' share of sd²; the rest is the "
             f"seeds'), over {ctx.draws_seeds(config.paired)}. Per-run values: ",
             Code("paired_runs.parquet"),
             "; the table: ",

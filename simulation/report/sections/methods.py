@@ -134,9 +134,10 @@ def build(ctx: ReportContext) -> SectionContent:
             row("Outcomes", "end of run = mean of the last 4 reported quarters (one year); national aggregates"),
             row(
                 "Intervals",
-                "posterior parts (counterfactuals, along s, levers, national): mean ± 1.96 sd over draws × seeds, "
-                "sd² = parameters' part (variance of the per-draw means less W / R) + seeds' part (W, the mean "
-                "variance over seeds within a draw), law of total variance; each part's share of sd² is reported. "
+                "posterior parts (counterfactuals, along s, levers, national): 2.5th–97.5th percentile over draws × "
+                "seeds; their variance sd² = parameters' part (variance of the per-draw means less W / R) + seeds' "
+                "part (W, the mean variance over seeds within a draw), law of total variance; each part's share of "
+                "sd² is reported. Without a posterior: one draw on draws × replications seeds. "
                 "Figure 2 series and the regime map: 95% t-interval of the mean over replications (fixed "
                 "parameters: the base scenario). Survey: 5th–95th percentile of the posterior predictive "
                 "(Dirichlet-multinomial, 20 surveys per paired run)",
