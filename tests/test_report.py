@@ -427,7 +427,11 @@ def test_one_section_on_a_hand_made_input(tmp_path):
         }
     )
     config = SimpleNamespace(
-        posterior=None, paired=SimpleNamespace(replications=8), n_draws=lambda part: 1, base_symbiosis=lambda: 0.0
+        posterior=None,
+        paired=SimpleNamespace(replications=8),
+        n_draws=lambda part: 1,
+        n_seeds=lambda part: 8,
+        base_symbiosis=lambda: 0.0,
     )
     draws_seeds = "8 seeds (no posterior: parameters fixed)"
     ctx = SimpleNamespace(
