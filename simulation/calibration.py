@@ -173,6 +173,8 @@ COLOURS = {
     "observed": "#000000",
     "interval": "#56B4E9",
 }
+#: The floor of simulated shares in the likelihood and the predictive checks (the shipped file's ``share_floor``).
+SHARE_FLOOR = 0.005
 #: Where the record of the shipped calibration is kept (small files, no database).
 RECORD_DIR = REPO_ROOT / "docs" / "calibration"
 RECORD_FILES = (

@@ -165,6 +165,22 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
     ("compare-validation-int", "compare", "validation = 5\n" + COMPARE, COMPARE_CMD),
     ("compare-validation-unknown", "compare", COMPARE + '[validation]\nresluts = "x"\n', COMPARE_CMD),
     ("compare-validation-no-results", "compare", COMPARE + "[validation]\n", COMPARE_CMD),
+    (
+        "compare-draws-0",
+        "compare",
+        _swap(COMPARE, "[paired]\nreplications = 2", "[paired]\ndraws = 0\nreplications = 2"),
+        COMPARE_CMD,
+    ),
+    ("compare-posterior-int", "compare", "posterior = 5\n" + COMPARE, COMPARE_CMD),
+    ("compare-posterior-not-a-posterior", "compare", f'posterior = "{REPO}/README.md"\n' + COMPARE, COMPARE_CMD),
+    ("compare-national-no-scenario", "compare", COMPARE + "[national]\nreplications = 2\nquarters = 4\n", COMPARE_CMD),
+    (
+        "compare-national-missing-scenario",
+        "compare",
+        COMPARE + '[national]\nscenario = "no_such.toml"\nreplications = 2\nquarters = 4\n',
+        COMPARE_CMD,
+    ),
+    ("compare-national-unknown-key", "compare", COMPARE + "[national]\nregions = 3\n", COMPARE_CMD),
     # calibration files (statebiz calibrate)
     ("calibration-name-empty", "calibration", _swap(CALIBRATION, 'name = "cal"', 'name = ""'), CALIBRATE_DEFAULT),
     ("calibration-name-escape", "calibration", _swap(CALIBRATION, 'name = "cal"', 'name = "../x"'), CALIBRATE_DEFAULT),

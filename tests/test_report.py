@@ -82,7 +82,7 @@ def test_the_not_calibrated_branch_runs_and_says_so(report_dir, tmp_path):
     page = html.unescape(re.sub(r"<[^>]+>", "", (report_dir / "report.html").read_text(encoding="utf-8")))
     assert "model not calibrated yet" in page
     assert "The model is NOT calibrated to the survey for its new dynamics" in page
-    assert "not calibrated to this survey for its new dynamics" in page  # the survey section
+    assert "how far the uncalibrated model is from the observed answers" in page  # the survey section
     assert "not calibrated to the survey for the model's new dynamics" in page  # the methods
     text = (config.path.read_text()).replace(
         'calibrated_scenario = "../scenarios/turkestan_calibrated.toml"',
@@ -139,11 +139,15 @@ def test_the_comparison_sets_s_itself(tmp_path):
         .replace('governance = "partnership"', 'symbiosis = 0.3\ngovernance = "partnership"')
     )
     cases = {
-        "base": text.replace("base = {}", "base = { symbiosis = 0.5 }"),
+        "base": text.replace(
+            "base = { firms = 3000, residents_per_region = 1000 }",
+            "base = { firms = 3000, residents_per_region = 1000, symbiosis = 0.5 }",
+        ),
         "along": text.replace("along_s = [0.5]", "along_s = [1.0]"),
         "scenario": text.replace('"../scenarios/turkestan.toml"', f'"{scenario}"'),
     }
     for name, case in cases.items():
+        assert case != text, name
         path = _compare_file_like(tmp_path, case)
         try:
             if name == "scenario":
@@ -166,8 +170,10 @@ def test_every_figure_is_a_valid_nonempty_png(report_dir):
         "table1_matrix.png",
         "kpi_timeseries.png",
         "along_s.png",
-        "paired_differences.png",
+        "counterfactuals.png",
         "survey.png",
+        "survey_cells.png",
+        "national_corruption_incidence.png",
         "levers.png",
         "regime_map.png",
     } <= names
@@ -208,32 +214,40 @@ def test_summary_numbers_are_the_tables_numbers(report_dir):
 
 
 def test_paired_differences_are_computed_on_matched_seeds(report_dir):
-    from scipy.stats import t
-
+    """Every (draw, replication) unit runs on its own seed in every arm; the paired difference's
+    interval is the 2.5th-97.5th percentile over the draws x seeds; sd^2 = the parameters' part
+    (between-draw variance of the per-draw means less W / R) + the seeds' part W (mean
+    within-draw variance), each part's share reported."""
     manifest = json.loads((report_dir / "manifest.json").read_text())
     runs = pd.read_parquet(report_dir / "paired_runs.parquet")
-    seeds = replication_seeds(manifest["root_seed"], manifest["parts"]["paired"]["replications"])
+    part = manifest["parts"]["paired"]
+    draws, reps = part["draws"], part["seeds_per_draw"]
+    seeds = replication_seeds(manifest["root_seed"], draws * reps)
     assert manifest["replication_seeds"]["paired"] == seeds
-    for g in ("partnership", "symbiotic"):
-        part = runs[runs["governance"] == g].sort_values("replication")
-        assert part["seed"].tolist() == seeds, g  # same seed for replication r in both models
-    per_seed = pd.read_csv(report_dir / "per_seed.csv").sort_values("replication")
+    for g in ("calibrated", "partnership", "symbiotic"):
+        arm = runs[runs["governance"] == g].sort_values(["draw", "replication"])
+        assert arm["seed"].tolist() == seeds, g  # unit d * R + r runs on the same seed in every arm
+    per_seed = pd.read_csv(report_dir / "per_seed.csv").sort_values(["draw", "replication"])
     assert per_seed["seed"].tolist() == seeds
     a = runs[runs["governance"] == "partnership"].set_index("seed").loc[seeds]
     b = runs[runs["governance"] == "symbiotic"].set_index("seed").loc[seeds]
     diffs = pd.read_csv(report_dir / "paired_differences.csv").set_index("outcome")
     assert set(diffs.index) == set(DIFF_OUTCOMES)
-    n = len(seeds)
     for o in DIFF_OUTCOMES:
         d = b[o].to_numpy() - a[o].to_numpy()
         assert np.allclose(per_seed[f"{o}_diff"].to_numpy(), d), o
-        half = t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)
+        x = d.reshape(draws, reps)
+        w = x.var(axis=1, ddof=1).mean()
+        param = max(x.mean(axis=1).var(ddof=1) - w / reps, 0.0) if draws > 1 else 0.0
         assert np.isclose(diffs.loc[o, "difference"], d.mean()), o
-        assert np.isclose(diffs.loc[o, "ci_low"], d.mean() - half, equal_nan=True), o
-        assert np.isclose(diffs.loc[o, "ci_high"], d.mean() + half, equal_nan=True), o
-    # lever effects are paired too: every (model, lever, replication) has its low and high run on one seed
+        assert np.isclose(diffs.loc[o, "ci_low"], np.percentile(d, 2.5)), o
+        assert np.isclose(diffs.loc[o, "ci_high"], np.percentile(d, 97.5)), o
+        total = param + w
+        if total > 0:
+            assert np.isclose(diffs.loc[o, "share_parameters"], param / total), o
+    # lever effects are paired too: every (arm, lever, draw, replication) has its low and high run on one seed
     lever_runs = pd.read_parquet(report_dir / "lever_runs.parquet")
-    per_pair = lever_runs.groupby(["governance", "lever", "replication"])["seed"].agg(["nunique", "size"])
+    per_pair = lever_runs.groupby(["governance", "lever", "draw", "replication"])["seed"].agg(["nunique", "size"])
     assert (per_pair["nunique"] == 1).all() and (per_pair["size"] == 2).all()
 
 
@@ -244,7 +258,7 @@ def test_survey_and_table1_tables_are_complete(report_dir):
     observed = table_totals(observed_tables())
     for name in TABLES:
         assert survey[survey["table"] == name].sort_values("answer_index")["observed"].tolist() == observed[name]
-    for g in ("partnership", "symbiotic"):
+    for g in ("calibrated", "partnership", "symbiotic"):
         assert (survey[f"{g}_p05"] <= survey[f"{g}_median"]).all() and (
             survey[f"{g}_median"] <= survey[f"{g}_p95"]
         ).all()
@@ -284,6 +298,9 @@ def _context_from(report_dir, out_dir, config):
         "timeseries": "timeseries_summary.csv",
         "table1": "table1.csv",
         "survey": "survey_summary.csv",
+        "survey_cells": "survey_cells.csv",
+        "counterfactuals": "counterfactuals.csv",
+        "national": "national.csv",
         "levers": "lever_effects.csv",
         "along": "along_s.csv",
         "ends": "ends.csv",
@@ -380,43 +397,69 @@ def test_the_section_list_drives_the_page(report_dir, monkeypatch):
 
 
 def test_one_section_on_a_hand_made_input(tmp_path):
-    """The paired-differences section on two outcomes: its figure is drawn, its table formats
-    shares in percent and differences in pp, and the page shows both."""
+    """The counterfactuals section on two outcomes: its figure is drawn, its table formats
+    shares in percent and differences in pp with each source's share of the width, and the page
+    shows both; without a posterior it says that parameter uncertainty is absent."""
     from types import SimpleNamespace
 
     from simulation.report import html as report_html
-    from simulation.report.content import Code, Figure, Table
+    from simulation.report.content import Code, Figure, Para, Table
     from simulation.report.sections import differences
 
     d = pd.DataFrame(
         {
+            "contrast": ["s → 0 (partnership) − calibrated"] * 2,
+            "from": ["calibrated"] * 2,
+            "to": ["partnership"] * 2,
             "outcome": ["corruption_incidence", "hhi"],
             "label": ["corruption", "HHI <index>"],
             "unit": ["pp", "index 0..1"],
-            "partnership": [0.5, 0.002],
-            "symbiotic": [0.62, 0.0035],
+            "from_mean": [0.5, 0.002],
+            "to_mean": [0.62, 0.0035],
             "difference": [0.12, 0.0015],
             "ci_low": [0.1, -0.0001],
             "ci_high": [0.14, 0.0031],
             "significant": [True, False],
-            "n": [8, 8],
+            "share_parameters": [0.0, 0.0],
+            "share_seeds": [1.0, 1.0],
+            "draws": [1, 1],
+            "seeds": [8, 8],
         }
     )
+    config = SimpleNamespace(
+        posterior=None,
+        paired=SimpleNamespace(replications=8),
+        n_draws=lambda part: 1,
+        n_seeds=lambda part: 8,
+        base_symbiosis=lambda: 0.0,
+    )
+    draws_seeds = "8 seeds (no posterior: parameters fixed)"
     ctx = SimpleNamespace(
-        tables={"differences": d}, out_dir=tmp_path, sub_paired="hand-made", figures={}, title="t", subtitle="s"
+        tables={"counterfactuals": d},
+        out_dir=tmp_path,
+        sub_paired="hand-made",
+        figures={},
+        title="t",
+        subtitle="s",
+        config=config,
+        posterior_name="docs/calibration/posterior.csv",
+        draws_seeds=lambda part: draws_seeds,
     )
     ctx.figures[differences.ANCHOR] = differences.draw(ctx)
-    assert (tmp_path / "paired_differences.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "counterfactuals.png").read_bytes()[:4] == b"\x89PNG"
     content = differences.build(ctx)
     assert (content.anchor, content.title) == ("differences", differences.TITLE)
-    assert [type(b) for b in content.blocks][1:] == [Figure, Table]
-    assert Code("per_seed.csv") in content.blocks[0].parts
+    assert [type(b) for b in content.blocks] == [Para, Para, Para, Figure, Table]
+    assert content.blocks[1].cls == "warning" and "parameter uncertainty is ABSENT" in "".join(
+        map(str, content.blocks[1].parts)
+    )
+    assert Code("counterfactuals.csv") in content.blocks[2].parts
     (table,) = content.tables
-    assert table.columns == ["outcome", "unit", "partnership", "symbiotic", "difference", "95% interval", "seeds"]
+    assert table.columns == ["outcome", "calibrated", "s → 0 (partnership) − calibrated"]
     assert table.rows == [
-        ["corruption", "share", "50.0%", "62.0%", "+12.0 pp", "+10.0 pp to +14.0 pp", "8"],
-        ["HHI <index>", "index 0..1", "0.002", "0.0035", "+0.0015", "-0.0001 to +0.0031", "8"],
+        ["corruption", "50.0%", "+12.0 pp [+10.0 pp, +14.0 pp] (0%)"],
+        ["HHI <index>", "0.002", "+0.0015 [-0.0001, +0.0031] (0%)"],
     ]
     page = report_html.render_sections(ctx, [content])
-    assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp</td>" in page
-    assert "<code>per_seed.csv</code>" in page and 'src="data:image/png;base64,' in page
+    assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp [+10.0 pp, +14.0 pp] (0%)</td>" in page
+    assert "<code>counterfactuals.csv</code>" in page and 'src="data:image/png;base64,' in page

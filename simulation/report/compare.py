@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..io import (
@@ -30,13 +31,15 @@ from ..io import (
 from ..runs.seeds import replication_seeds
 from ..scenario import ScenarioError
 from . import html, stats
-from .config import ENDS, LEVERS, CompareConfig
+from .config import DRAWN, ENDS, LEVERS, CompareConfig
 from .content import ReportContext
 from .content import rel as _rel
 from .runs import execute
 from .sections import draw
 
 REPORT = "report.html"
+#: Simulated surveys per paired run in the survey's posterior predictive (sampling only: cheap).
+PREDICTIVE_PER_RUN = 20
 
 
 @dataclass
@@ -94,8 +97,11 @@ def _write(
     diffs = stats.paired_differences(per_seed)
     ts = stats.timeseries_summary(res["series"])
     t1 = stats.table1(res["regime_map"])
-    survey = stats.survey_summary(res["survey"])
+    counter = stats.counterfactuals(res["paired"])
+    rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(2,)))
+    survey, survey_cells = stats.survey_predictive(res["survey_shares"], rng, per_run=PREDICTIVE_PER_RUN)
     levers = stats.lever_effects(res["levers"])
+    national = stats.national_summary(res["national"])
     robust = _robust_tables(config, res["robust"])
     along = stats.along_s(res["paired"], res["along"])
     ends = pd.DataFrame(config.ends_table())
@@ -103,6 +109,8 @@ def _write(
     res["series"].to_parquet(tmp / "timeseries.parquet", index=False)
     res["regime_map"].to_parquet(tmp / "regime_map_runs.parquet", index=False)
     res["levers"].to_parquet(tmp / "lever_runs.parquet", index=False)
+    if not res["national"].empty:
+        res["national"].to_parquet(tmp / "national_runs.parquet", index=False)
     if config.paired.along_s:
         res["along"].to_parquet(tmp / "along_runs.parquet", index=False)
     csvs = {
@@ -113,7 +121,11 @@ def _write(
         "table1.csv": t1,
         "survey_runs.csv": res["survey"],
         "survey_summary.csv": survey,
+        "survey_cells.csv": survey_cells,
+        "counterfactuals.csv": counter,
         "lever_effects.csv": levers,
+        **({"national.csv": national} if not national.empty else {}),
+        **({"posterior_draws.csv": draws_table(config)} if config.posterior is not None else {}),
         **({"along_s.csv": along} if config.paired.along_s else {}),
         **{f"robust_{name}.csv": frame for name, frame in robust.items()},
     }
@@ -132,7 +144,10 @@ def _write(
             "timeseries": ts,
             "table1": t1,
             "survey": survey,
+            "survey_cells": survey_cells,
+            "counterfactuals": counter,
             "levers": levers,
+            "national": national,
             "along": along,
             "ends": ends,
             **{f"robust_{name}": frame for name, frame in robust.items()},
@@ -145,12 +160,12 @@ def _write(
 
     # --- summary, methods, page ---------------------------------------------------------------
     statements = html.summary_statements(
-        diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()), ends=ends, along=along
+        diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()), ends=ends, along=along, ctx=ctx
     )
     wall = time.perf_counter() - started
     seeds = {
-        name: replication_seeds(config.seed, getattr(config, name).replications)
-        for name in ("paired", "regime_map", "levers", "robust")
+        name: replication_seeds(config.seed, getattr(config, name).replications * _n_draws(config, name))
+        for name in ("paired", "regime_map", "levers", "robust", "national")
         if getattr(config, name) is not None
     }
     versions = package_versions()
@@ -163,6 +178,8 @@ def _write(
         "quick": config.quick,
         "base_scenario": _rel(config.scenario_path),
         "calibrated": config.calibrated,
+        "posterior": _rel(config.posterior.path) if config.posterior is not None else None,
+        "posterior_ess": config.posterior.ess() if config.posterior is not None else None,
         "scenario_provenance": config.provenance,
         "model_version": model_version(),
         "git_commit": git_commit(),
@@ -177,7 +194,15 @@ def _write(
                 "base": getattr(config, name).base,
             }
             | ({"along_s": config.paired.along_s} if name == "paired" else {})
-            for name in ("paired", "regime_map", "levers", "robust")
+            | (
+                {
+                    "draws": config.n_draws(getattr(config, name)),
+                    "seeds_per_draw": config.n_seeds(getattr(config, name)),
+                }
+                if name in DRAWN
+                else {}
+            )
+            for name in ("paired", "regime_map", "levers", "robust", "national")
             if getattr(config, name) is not None
         },
         "ends": {g: {k: p[k] for k in ("governance", "symbiosis", *LEVERS)} for g, p in end_params.items()},
@@ -213,6 +238,18 @@ def _write(
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
     (tmp / REPORT).write_text(page, encoding="utf-8")
     return statements, files
+
+
+def _n_draws(config: CompareConfig, name: str) -> int:
+    """Units per replication of a part: draws x seeds per draw / replications (1 for the other parts)."""
+    part = getattr(config, name)
+    return config.n_draws(part) * config.n_seeds(part) // part.replications if name in DRAWN else 1
+
+
+def draws_table(config: CompareConfig) -> pd.DataFrame:
+    """The posterior draws of the parts, one row per draw (the first draws are common to every part)."""
+    part = max((p for p in (config.paired, config.levers, config.national) if p is not None), key=config.n_draws)
+    return pd.DataFrame(config.draws(part)).rename_axis("draw").reset_index()
 
 
 def _robust_tables(config: CompareConfig, runs) -> dict[str, Any]:

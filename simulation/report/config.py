@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..io import check_name, load_toml, suggest
+from ..io import InputError, check_name, load_toml, suggest
+from ..posterior import LIKELIHOOD, Posterior, load_posterior
 from ..runs.spec import REPO_ROOT, ExperimentSpec, load_experiment
 from ..scenario import BY_NAME, PARAMETERS, Scenario, ScenarioError, load_scenario, resolve
 
@@ -19,29 +20,36 @@ DEFAULT_FILE = REPO_ROOT / "experiments" / "partnership_vs_symbiotic.toml"
 GOVERNANCE = ("partnership", "symbiotic")
 #: The symbiosis index s of each end of the comparison: the named models only set s.
 ENDS = {"partnership": 0.0, "symbiotic": 1.0}
+#: The arms of the posterior parts: the calibrated state (s at its posterior draw) and both ends.
+ARMS = ("calibrated", "partnership", "symbiotic")
 TOP_KEYS = (
     "name",
     "description",
     "scenario",
     "calibrated_scenario",
+    "posterior",
     "seed",
     "paired",
     "regime_map",
     "levers",
     "robust",
     "validation",
+    "national",
     "quick",
 )
 PART_KEYS = {
-    "paired": ("replications", "quarters", "base", "along_s"),
+    "paired": ("replications", "quarters", "base", "along_s", "draws"),
     "regime_map": ("experiment", "replications", "quarters", "base", "power_strength", "business_strength"),
-    "levers": ("experiment", "replications", "quarters", "base"),
+    "levers": ("experiment", "replications", "quarters", "base", "draws"),
     "robust": ("experiment", "replications", "quarters", "base", "policies", "states"),
+    "national": ("scenario", "replications", "quarters", "base", "draws"),
 }
+#: Parts that run over posterior draws (``draws`` of them, each on ``replications`` paired seeds).
+DRAWN = ("paired", "levers", "national")
 #: The Table 4 levers (the registry's "levers" section): common to both ends.
 LEVERS = tuple(p.name for p in PARAMETERS if p.section == "levers")
 #: Parts the compare file may leave out (the report then says the part was not run).
-OPTIONAL = ("robust",)
+OPTIONAL = ("robust", "national")
 #: Parameters a part's ``base`` may not set: the comparison varies them itself.
 FIXED = ("governance", "symbiosis", "steps")
 
@@ -57,6 +65,9 @@ class Part:
     grid: dict[str, list[float]] = field(default_factory=dict)  # regime_map: power/business values
     points: list[dict[str, Any]] = field(default_factory=list)  # robust: every policy x state, in design order
     along_s: list[float] = field(default_factory=list)  # paired: values of s strictly between the ends, same seeds
+    draws: int = 1  # paired, levers, national: posterior draws, each run on `replications` paired seeds
+    scenario: Scenario | None = None  # national: its own scenario (default: the comparison's base scenario)
+    scenario_path: Path | None = None
 
 
 @dataclass
@@ -105,6 +116,46 @@ class CompareConfig:
     robust: Part | None = None  # a small crossed design (policies x states): "What it takes"
     calibrated_path: Path | None = None  # the calibrated_scenario named in the compare file (used if it exists)
     validation: ValidationPart | None = None  # where `statebiz validate` wrote its result (shown, not run)
+    national: Part | None = None  # the 20 regions under both ends of governance (a map)
+    posterior: Posterior | None = None  # the calibration's posterior (fitted model), if the file exists
+    posterior_path: Path | None = None  # the posterior file named in the compare file (used if it exists)
+
+    def n_draws(self, part: Part) -> int:
+        """The posterior draws ``part`` runs: its ``draws``, or 1 (the base scenario) without a posterior."""
+        return part.draws if self.posterior is not None else 1
+
+    def n_seeds(self, part: Part) -> int:
+        """Seeds per draw of a posterior part: its ``replications``, or, without a posterior (one
+        draw), ``draws x replications`` (the same number of runs, all on seeds)."""
+        return part.replications if self.posterior is not None else part.replications * part.draws
+
+    def draws(self, part: Part) -> list[dict[str, float]]:
+        """The posterior draws of ``part`` (the likelihood's overdispersion included): the first
+        ``n_draws(part)`` of one stream seeded by the root seed, so every part shares its first
+        draws; ``[{}]`` (the base scenario's values) without a posterior."""
+        if self.posterior is None:
+            return [{}]
+        import numpy as np
+
+        most = max(self.n_draws(p) for p in (self.paired, self.levers, self.national) if p is not None)
+        stream = self.posterior.draws(
+            most, np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,))), likelihood=True
+        )
+        return stream[: self.n_draws(part)]
+
+    def base_symbiosis(self) -> float:
+        """The base scenario's symbiosis index s (the calibrated state without a posterior)."""
+        return float(self.params(self.paired)["symbiosis"])
+
+    def arm_params(self, part: Part, draw: dict[str, float], arm: str, **extra: Any) -> dict[str, Any]:
+        """A run's parameters at one posterior ``draw`` (its model parameters as overrides) and
+        ``arm``: ``calibrated`` keeps the draw's s (the base scenario's without a posterior);
+        ``partnership`` and ``symbiotic`` move s to 0 and 1, everything else the same."""
+        model = {k: v for k, v in draw.items() if k not in LIKELIHOOD}
+        if arm in GOVERNANCE:
+            model.pop("symbiosis", None)
+            return self.params(part, **(model | extra | {"governance": arm}))
+        return self.params(part, **(model | extra))
 
     def params(self, part: Part, **extra: Any) -> dict[str, Any]:
         """The full resolved parameter set of a run of ``part`` (explicit scenario values, the
@@ -113,7 +164,8 @@ class CompareConfig:
         cannot move the ends; every other parameter, the Table 4 levers included, is common."""
         if "governance" in extra and "symbiosis" not in extra:
             extra = extra | {"symbiosis": ENDS[extra["governance"]]}
-        explicit = dict(self.scenario.explicit or {}) | part.base | extra | {"steps": part.quarters}
+        scenario = part.scenario or self.scenario
+        explicit = dict(scenario.explicit or {}) | part.base | extra | {"steps": part.quarters}
         return resolve(explicit, f"{self.path} ({extra or 'base'})")
 
     def ends(self, part: Part | None = None) -> dict[str, dict[str, Any]]:
@@ -189,7 +241,7 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
             )
     merged = raw | over
     experiment = None
-    if name != "paired":
+    if name not in ("paired", "national"):
         if "experiment" not in raw:
             raise ScenarioError(
                 f"{path}: '{name}.experiment' is missing; expected an experiment file, e.g. \"{name}.toml\""
@@ -198,6 +250,21 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
     base = (
         dict(experiment.base if experiment is not None else {}) | dict(raw.get("base", {})) | dict(over.get("base", {}))
     )
+    scenario = scenario_path = None
+    if name == "national":
+        if "scenario" in over:
+            raise ScenarioError(
+                f"{path}: 'quick.national.scenario' is not allowed; the quick run uses the same scenario"
+            )
+        if not isinstance(raw.get("scenario"), str):
+            raise ScenarioError(
+                f"{path}: 'national.scenario' is missing or not a path; expected a scenario file, e.g. "
+                '"../scenarios/kazakhstan.toml"'
+            )
+        scenario_path = _locate(path, raw["scenario"])
+        if not scenario_path.is_file():
+            raise ScenarioError(f"{path}: 'national.scenario' = {raw['scenario']!r}: file not found")
+        scenario = load_scenario(scenario_path)
     for k in base:
         if k not in BY_NAME:
             raise ScenarioError(f"{path}: unknown parameter '{name}.base.{k}'")
@@ -245,7 +312,8 @@ def _part(path: Path, name: str, raw: dict[str, Any], over: dict[str, Any]) -> P
         raise ScenarioError(
             f"{path}: '{name}.experiment' = {raw['experiment']!r} has no lever with a range (low, high)"
         )
-    return Part(replications, quarters, base, experiment, grid, points, along)
+    draws = _int(path, f"{name}.draws", merged.get("draws", 1), 1, 10_000) if name in DRAWN else 1
+    return Part(replications, quarters, base, experiment, grid, points, along, draws, scenario, scenario_path)
 
 
 def _robust_points(path: Path, experiment: ExperimentSpec, merged: dict[str, Any]) -> list[dict[str, Any]]:
@@ -289,9 +357,10 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     if "seed" not in raw:
         raise ScenarioError(f"{path}: 'seed' is missing; expected the root seed, a non-negative integer")
     seed = _int(path, "seed", raw["seed"], 0, 2**63 - 1)
-    for k in ("scenario", "calibrated_scenario"):
+    for k in ("scenario", "calibrated_scenario", "posterior"):
         if not isinstance(raw.get(k, ""), str):
-            raise ScenarioError(f"{path}: '{k}' = {raw[k]!r} is not allowed; expected a scenario file's path")
+            what = "the posterior file's path (a CSV)" if k == "posterior" else "a scenario file's path"
+            raise ScenarioError(f"{path}: '{k}' = {raw[k]!r} is not allowed; expected {what}")
     calibrated, candidate = False, None
     scenario_path = _locate(path, raw["scenario"])
     if "calibrated_scenario" in raw:
@@ -301,6 +370,14 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
     if not scenario_path.is_file():
         raise ScenarioError(f"{path}: 'scenario' = {raw['scenario']!r}: file not found")
     scenario = load_scenario(scenario_path)
+    posterior, posterior_path = None, None
+    if "posterior" in raw:
+        posterior_path = _locate(path, raw["posterior"])
+        if posterior_path.is_file():
+            try:
+                posterior = load_posterior(posterior_path)
+            except InputError as err:
+                raise ScenarioError(f"{path}: 'posterior': {err}") from None
     quick_raw = raw.get("quick", {})
     if not isinstance(quick_raw, dict) or any(k not in PART_KEYS for k in quick_raw):
         raise ScenarioError(f"{path}: [quick] takes only the tables {', '.join(f'[quick.{k}]' for k in PART_KEYS)}")
@@ -326,6 +403,8 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
         provenance=provenance_lines(scenario_path),
         calibrated_path=candidate,
         validation=_validation_part(path, raw["validation"]) if "validation" in raw else None,
+        posterior=posterior,
+        posterior_path=posterior_path,
         **parts,
     )
     # every run's parameter set must resolve (e.g. a lever's high value with the budget shares)
@@ -340,6 +419,13 @@ def load_compare(path: str | Path | None = None, quick: bool = False) -> Compare
             config.params(config.levers, governance=g, **{lever: high})
     for s in config.paired.along_s:
         config.params(config.paired, symbiosis=s)
+    if config.national is not None:
+        for g in GOVERNANCE:
+            config.params(config.national, governance=g)
+    for part in (config.paired, config.levers, config.national):
+        for draw in config.draws(part) if part is not None else []:
+            for arm in ARMS:
+                config.arm_params(part, draw, arm)
     check_ends(config)
     return config
 

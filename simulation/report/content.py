@@ -294,10 +294,23 @@ class ReportContext:
         )
 
     @property
+    def posterior_name(self) -> str:
+        """The posterior file named in the compare file (as the report shows it)."""
+        p = self.config.posterior_path
+        return rel(p) if p is not None else "docs/calibration/posterior.csv (not named in the compare file)"
+
+    def draws_seeds(self, part) -> str:
+        """'16 posterior draws × 2 seeds', or '2 seeds (no posterior: parameters fixed)'."""
+        if self.config.posterior is None:
+            return f"{self.config.n_seeds(part)} seeds (no posterior: parameters fixed)"
+        d = self.config.n_draws(part)
+        return f"{d} posterior draw{'s' if d != 1 else ''} × {part.replications} seeds"
+
+    @property
     def sub_paired(self) -> str:
         """Figure subtitle of the paired runs."""
         c = self.config
-        return f"{self.where}; {sizes(c, c.paired)}; {c.paired.replications} paired seeds{self.quick}"
+        return f"{self.where}; {sizes(c, c.paired)}; {self.draws_seeds(c.paired)}{self.quick}"
 
     @property
     def sub_regime(self) -> str:
@@ -309,7 +322,7 @@ class ReportContext:
     def sub_levers(self) -> str:
         """Figure subtitle of the lever runs."""
         c = self.config
-        return f"{self.where}; {sizes(c, c.levers)}; {c.levers.replications} paired seeds{self.quick}"
+        return f"{self.where}; {sizes(c, c.levers)}; {self.draws_seeds(c.levers)}{self.quick}"
 
     @property
     def title(self) -> str:

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..kpi import KPI_NAMES
@@ -21,7 +22,7 @@ from ..observer import REGIMES
 from ..outcomes import TABLE1
 from ..runs.evaluator import evaluate, open_executor, run_one
 from ..runs.seeds import replication_seeds
-from .config import GOVERNANCE, CompareConfig
+from .config import ARMS, GOVERNANCE, CompareConfig
 
 #: End-of-run outcomes kept from the regime map and the lever runs.
 LEVER_OUTCOMES = (
@@ -64,7 +65,41 @@ def paired_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[st
         "series": series.to_dict("list"),
         "survey": {k: v.tolist() for k, v in survey.tables.items()},
         "survey_population": survey.population,
+        "survey_shares": {
+            t: {k: np.asarray(v).tolist() for k, v in shares.items()} for t, shares in survey.population_shares.items()
+        },
     }
+
+
+#: Per-region end-of-run outcomes of the national part (means of the last 4 reported quarters).
+NATIONAL_OUTCOMES = ("corruption_incidence", "business_satisfied", "population_satisfied")
+
+
+def national_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[str, ...]) -> dict[str, Any]:
+    """One run of the national scenario: every region's end-of-run outcomes (mean of the last 4
+    reported quarters of the region table), and the national ones."""
+    from ..model import StateBusinessModel
+
+    model = StateBusinessModel(rng=seed, **(dict(params) | {"steps": steps}))
+    model.run()
+    table = model.region_table()
+    last = table[table["quarter"] > table["quarter"].max() - 4]
+    regions = last.groupby("region", sort=False)[list(outcomes)].mean()
+    return {"regions": {r: {o: float(v) for o, v in row.items()} for r, row in regions.iterrows()}} | {
+        o: float(model.outcomes()[o]) for o in outcomes
+    }
+
+
+def units(config: CompareConfig, part) -> list[tuple[int, int, int, dict[str, float]]]:
+    """The (draw, replication, seed, draw's parameters) of a posterior part: draw d's
+    replication r runs on seed ``u = d * R + r`` of the root seed's replication seeds, in every
+    arm (so differences between arms are paired); without a posterior one draw (the base
+    scenario) on ``draws x replications`` seeds, the same number of runs."""
+    draws = config.draws(part)
+    # without a posterior the part's runs all go to seeds: one "draw" on draws x replications seeds
+    reps = config.n_seeds(part)
+    seeds = replication_seeds(config.seed, len(draws) * reps)
+    return [(d, r, seeds[d * reps + r], draw) for d, draw in enumerate(draws) for r in range(reps)]
 
 
 @dataclass
@@ -80,39 +115,65 @@ def regime_outcomes() -> tuple[str, ...]:
     return TABLE1
 
 
-def plan(config: CompareConfig) -> Plan:
-    """The comparison's tasks, longest runs first, paired by seed across models and settings."""
+#: The parts of the comparison, as the plan names them.
+PARTS = ("national", "paired", "along", "regime_map", "levers", "robust")
+
+
+def plan(config: CompareConfig, parts: tuple[str, ...] = PARTS) -> Plan:
+    """The comparison's tasks (of ``parts``, default all), longest runs first, paired by seed
+    across models and settings."""
     tasks, meta = [], {}
 
     def add(part, fn, params, seed, steps, outcomes, **info):
+        if part not in parts:
+            return
         task_id = len(tasks)
         tasks.append((task_id, fn, params, seed, steps, tuple(outcomes)))
         meta[task_id] = {"part": part, "seed": seed, **info}
 
     # longest runs first, so that the pool's workers finish together
-    for r, seed in enumerate(replication_seeds(config.seed, config.paired.replications)):
+    nat = config.national
+    for d, r, seed, draw in units(config, nat) if nat is not None else []:
         for g in GOVERNANCE:
+            add(
+                "national",
+                national_run,
+                config.arm_params(nat, draw, g),
+                seed,
+                nat.quarters,
+                NATIONAL_OUTCOMES,
+                governance=g,
+                draw=d,
+                replication=r,
+            )
+    for d, r, seed, draw in units(config, config.paired):
+        for arm in ARMS:
+            params = config.arm_params(config.paired, draw, arm)
             add(
                 "paired",
                 paired_run,
-                config.params(config.paired, governance=g),
+                params,
                 seed,
                 config.paired.quarters,
                 (),
-                governance=g,
+                governance=arm,
+                draw=d,
                 replication=r,
+                symbiosis=params["symbiosis"],
+                overdispersion=draw.get("overdispersion", np.nan),
             )
-    # along s: the paired runs' seeds and sizes at the values of s between the ends
-    for r, seed in enumerate(replication_seeds(config.seed, config.paired.replications)):
+    # along s: the paired runs' draws, seeds and sizes at the values of s between the ends
+    for d, r, seed, draw in units(config, config.paired):
         for s in config.paired.along_s:
             add(
                 "along",
                 run_one,
-                config.params(config.paired, symbiosis=s),
+                config.arm_params(config.paired, draw, "calibrated", symbiosis=s),
                 seed,
                 config.paired.quarters,
                 ALONG_OUTCOMES,
                 governance="",
+                draw=d,
                 replication=r,
                 symbiosis=s,
             )
@@ -135,22 +196,25 @@ def plan(config: CompareConfig) -> Plan:
                         business_strength=b,
                     )
     lv = config.levers
-    for r, seed in enumerate(replication_seeds(config.seed, lv.replications)):
-        for g in GOVERNANCE:
+    for d, r, seed, draw in units(config, lv):
+        for arm in ARMS:
             for lever, (low, high) in config.lever_ranges().items():
                 for level, value in (("low", low), ("high", high)):
+                    params = config.arm_params(lv, draw, arm, **{lever: value})
                     add(
                         "levers",
                         run_one,
-                        config.params(lv, governance=g, **{lever: value}),
+                        params,
                         seed,
                         lv.quarters,
                         LEVER_OUTCOMES,
-                        governance=g,
+                        governance=arm,
+                        draw=d,
                         replication=r,
                         lever=lever,
                         level=level,
                         value=value,
+                        symbiosis=params["symbiosis"],
                     )
     rb = config.robust
     if rb is not None:
@@ -178,15 +242,19 @@ def execute(
     workers: int | None = None,
     address: str | None = None,
     progress: bool | None = None,
+    parts: tuple[str, ...] = PARTS,
 ) -> dict[str, Any]:
-    """Run every task of the plan; return the tables of each part.
+    """Run every task of the plan (of ``parts``, default all); return the tables of each part.
 
     Returns:
-        ``paired`` (one row per governance and replication: seed, end-of-run outcomes),
+        ``paired`` (one row per arm, draw and replication: seed, s, the draw's overdispersion,
+        end-of-run outcomes; arm = ``governance``: calibrated, partnership or symbiotic),
         ``series`` (one row per governance, replication and quarter: national aggregates),
         ``survey`` (one row per governance, replication, table and answer: the sample's count),
         ``regime_map``, ``levers``, ``robust`` and ``along`` (one row per run: settings and
-        outcomes; ``along``: the runs at s between the ends), ``runs``.
+        outcomes; ``along``: the runs at s between the ends), ``national`` (one row per arm, draw,
+        replication and region: the region's end-of-run outcomes), ``survey_shares`` (per paired
+        run: arm, draw, seed, overdispersion and the population's answer shares), ``runs``.
 
     Raises:
         RunFailure: a run raised (its error and seed in the message).
@@ -195,7 +263,7 @@ def execute(
 
     from ..survey import table_labels
 
-    p = plan(config)
+    p = plan(config, parts)
     results: dict[int, dict] = {}
     tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
     bar = tqdm(
@@ -212,7 +280,8 @@ def execute(
                 if row.get("error") is not None:
                     m = p.meta[task_id]
                     raise RunFailure(
-                        f"{m['part']} run ({m['governance']}, replication {m['replication']}, seed {m['seed']}) "
+                        f"{m['part']} run ({m['governance']}, draw {m.get('draw', 0)}, replication {m['replication']}, "
+                        f"seed {m['seed']}) "
                         f"failed: {row['error']}"
                     )
                 results[task_id] = row
@@ -220,12 +289,18 @@ def execute(
     finally:
         bar.close()
 
-    paired, series, survey, regime, levers, robust, along = [], [], [], [], [], [], []
+    paired, series, survey, regime, levers, robust, along, national, shares = [], [], [], [], [], [], [], [], []
     for task_id in sorted(results):
         m, row = p.meta[task_id], results[task_id]
         key = {"governance": m["governance"], "replication": m["replication"], "seed": m["seed"]}
-        if m["part"] == "paired":
-            paired.append(key | row["outcomes"])
+        if "draw" in m:
+            key = {"governance": m["governance"], "draw": m["draw"], "replication": m["replication"], "seed": m["seed"]}
+        if m["part"] == "national":
+            for region, values in row["regions"].items():
+                national.append(key | {"region": region} | values)
+        elif m["part"] == "paired":
+            paired.append(key | {"symbiosis": m["symbiosis"], "overdispersion": m["overdispersion"]} | row["outcomes"])
+            shares.append(key | {"overdispersion": m["overdispersion"], "shares": row["survey_shares"]})
             frame = pd.DataFrame(row["series"])
             frame.insert(0, "quarter", range(1, len(frame) + 1))
             for k, v in reversed(list(key.items())):
@@ -247,7 +322,7 @@ def execute(
             )
         elif m["part"] == "along":
             along.append(
-                {"symbiosis": m["symbiosis"], "replication": m["replication"], "seed": m["seed"]}
+                {"symbiosis": m["symbiosis"], "draw": m["draw"], "replication": m["replication"], "seed": m["seed"]}
                 | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
             )
         elif m["part"] == "robust":
@@ -259,16 +334,18 @@ def execute(
         else:
             levers.append(
                 key
-                | {"lever": m["lever"], "level": m["level"], "value": m["value"]}
+                | {"lever": m["lever"], "level": m["level"], "value": m["value"], "symbiosis": m["symbiosis"]}
                 | {k: v for k, v in row.items() if k not in ("error", "elapsed_s")}
             )
     return {
         "paired": pd.DataFrame(paired),
-        "series": pd.concat(series, ignore_index=True),
+        "series": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
         "survey": pd.DataFrame(survey),
         "regime_map": pd.DataFrame(regime),
         "levers": pd.DataFrame(levers),
         "robust": pd.DataFrame(robust),
-        "along": pd.DataFrame(along, columns=["symbiosis", "replication", "seed", *ALONG_OUTCOMES]),
+        "along": pd.DataFrame(along, columns=["symbiosis", "draw", "replication", "seed", *ALONG_OUTCOMES]),
+        "national": pd.DataFrame(national),
+        "survey_shares": shares,
         "runs": len(p.tasks),
     }

@@ -28,17 +28,32 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..content import ReportContext, SectionContent
-from . import along_s, differences, kpis, levers, methods, summary, survey, table1, validation, what_it_takes
+from . import (
+    along_s,
+    differences,
+    kpis,
+    levers,
+    methods,
+    national,
+    posterior,
+    summary,
+    survey,
+    table1,
+    validation,
+    what_it_takes,
+)
 
 #: The sections in page order; the table of contents follows it.
 SECTIONS: list[ModuleType] = [
     summary,
-    table1,
-    kpis,
+    posterior,
     differences,
-    along_s,
     survey,
     levers,
+    national,
+    table1,
+    kpis,
+    along_s,
     what_it_takes,
     validation,
     methods,

@@ -18,7 +18,7 @@ REGIME_LINES = dict(zip(REGIMES, ("#000000", "#E69F00", "#0072B2", "#D55E00", "#
 
 
 def along_figure(along: pd.DataFrame, path, subtitle: str):
-    """One panel per outcome (mean and 95% t-interval over seeds at each s); the regime shares
+    """One panel per outcome (mean and 95% interval over draws x seeds at each s); the regime shares
     of output together in the last panel."""
     plt = pyplot()
     regimes = [f"regime_{r}" for r in REGIMES]
@@ -74,7 +74,7 @@ def along_figure(along: pd.DataFrame, path, subtitle: str):
         ax.xaxis.set_tick_params(labelbottom=True)
     fig.suptitle(
         "Main outcomes along the symbiosis index s (0: partnership, 1: symbiotic), same levers and seeds: "
-        "mean with 95% t-interval over seeds\n" + subtitle,
+        "mean with 95% interval over posterior draws × seeds\n" + subtitle,
         fontsize=11,
     )
     fig.tight_layout()
@@ -87,7 +87,7 @@ def draw(ctx: ReportContext) -> dict[str, Figure]:
     if along is None or along.empty:
         return {}
     path = along_figure(along, ctx.out_dir / "along_s.png", ctx.sub_paired)
-    return {"along": Figure(path, "Main outcomes at each value of s, 95% intervals over seeds")}
+    return {"along": Figure(path, "Main outcomes at each value of s, 95% intervals over draws × seeds")}
 
 
 def table(along: pd.DataFrame) -> Table:
@@ -119,7 +119,6 @@ def build(ctx: ReportContext) -> SectionContent:
             [para("Not run: the compare file's [paired] part sets no along_s values between the ends.", cls="meta")],
         )
     values = sorted(along["symbiosis"].unique())
-    n = int(along["n"].min())
     return SectionContent(
         ANCHOR,
         TITLE,
@@ -127,8 +126,9 @@ def build(ctx: ReportContext) -> SectionContent:
             para(
                 f"The main outcomes at s = {', '.join(f'{v:g}' for v in values)}, end of run (mean of the last four "
                 "quarters). The ends are the paired runs (s = 0 partnership, s = 1 symbiotic); the values between "
-                f"ran on the same {n} seeds, sizes and Table 4 levers, so only s changes along a line. Mean and 95% "
-                "t-interval over seeds (not paired differences). Tables: ",
+                f"ran on the same {ctx.draws_seeds(ctx.config.paired)}, sizes and Table 4 levers, so only s changes "
+                "along a line. Mean and 95% interval of the level in one realisation over draws × seeds (sd² from "
+                "the parameters and the seeds, as in the counterfactuals; not paired differences). Tables: ",
                 Code("along_s.csv"),
                 ", ",
                 Code("along_runs.parquet"),

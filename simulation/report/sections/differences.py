@@ -1,4 +1,6 @@
-"""3. Paired differences, symbiotic − partnership, of the end-of-run outcomes on the same seeds."""
+"""Counterfactuals from the calibrated state: s moved to 0 and to 1 on the same posterior draws
+and seeds, each outcome's paired difference with an interval over draws x seeds and the share
+of its width from the parameters and from the seeds."""
 
 from __future__ import annotations
 
@@ -7,56 +9,65 @@ import pandas as pd
 
 from ..content import Code, Figure, ReportContext, SectionContent, Table, fmt_diff, fmt_value, para
 from ..figures import pyplot, save
+from ..stats import CONTRASTS
 
 ANCHOR = "differences"
-TITLE = "Paired differences: symbiotic − partnership"
+TITLE = "Counterfactuals: s moved to 0 and to 1 from the calibrated state"
+#: Colours of the contrasts (Okabe-Ito): to s = 0, to s = 1, s = 1 - s = 0.
+COLOURS = {CONTRASTS[0][2]: "#0072B2", CONTRASTS[1][2]: "#D55E00", CONTRASTS[2][2]: "#555555"}
 
 
-def paired_forest(diffs: pd.DataFrame, path, subtitle: str):
-    """Forest plot of symbiotic - partnership: shares in percentage points (left), other
-    outcomes as % of the partnership mean (right); 95% t-intervals over paired seeds."""
+def forest(counter: pd.DataFrame, path, subtitle: str):
+    """Forest plot of the counterfactual differences: shares in percentage points (left), other
+    outcomes as % of the calibrated mean (right); 95% intervals over draws x seeds."""
     plt = pyplot()
-    shares = diffs[diffs["unit"] == "pp"]
-    others = diffs[diffs["unit"] != "pp"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.45 * max(len(shares), len(others)) + 2.2))
-    for ax, frame, scale, xlabel in (
-        (axes[0], shares, 100.0, "symbiotic − partnership (percentage points)"),
-        (axes[1], others, None, "symbiotic − partnership (% of the partnership mean)"),
+    shares = counter[counter["unit"] == "pp"]
+    others = counter[counter["unit"] != "pp"]
+    contrasts = list(dict.fromkeys(counter["contrast"]))
+    n = max(shares["outcome"].nunique(), others["outcome"].nunique())
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * n + 2.4))
+    for ax, frame, pct, xlabel in (
+        (axes[0], shares, True, "difference (percentage points)"),
+        (axes[1], others, False, "difference (% of the calibrated state's mean)"),
     ):
-        y = np.arange(len(frame))[::-1]
-        if scale is None:
-            base = frame["partnership"].to_numpy()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                f = np.where(base != 0, 100.0 / np.abs(base), np.nan)
-        else:
-            f = np.full(len(frame), scale)
-        mean = frame["difference"].to_numpy() * f
-        lo = frame["ci_low"].to_numpy() * f
-        hi = frame["ci_high"].to_numpy() * f
-        colours = np.where(frame["significant"].to_numpy(), "#D55E00", "#999999")
-        for yi, m, a, b, c in zip(y, mean, lo, hi, colours):
-            ax.plot([a, b], [yi, yi], color=c, lw=2)
-            ax.plot([m], [yi], "o", color=c, ms=6)
+        names = list(dict.fromkeys(frame["outcome"]))
+        y = np.arange(len(names))[::-1]
+        for k, c in enumerate(contrasts):
+            f = frame[frame["contrast"] == c].set_index("outcome").reindex(names)
+            if pct:
+                scale = np.full(len(f), 100.0)
+            else:
+                ref = counter[(counter["from"] == "calibrated")].groupby("outcome")["from_mean"].first()
+                base = ref.reindex(names).to_numpy(dtype=float)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    scale = np.where(base != 0, 100.0 / np.abs(base), np.nan)
+            m = f["difference"].to_numpy() * scale
+            dy = (1 - k) * 0.22
+            ax.errorbar(
+                m,
+                y + dy,
+                xerr=[m - f["ci_low"].to_numpy() * scale, f["ci_high"].to_numpy() * scale - m],
+                fmt="os^"[k % 3],
+                color=COLOURS.get(c, "#999999"),
+                ms=4,
+                capsize=2,
+                lw=1.3,
+                label=c,
+            )
         ax.axvline(0, color="black", lw=0.8)
+        labels = frame.drop_duplicates("outcome").set_index("outcome").reindex(names)
         ax.set_yticks(
-            y, [f"{lab} [{u}]" if u != "pp" else lab for lab, u in zip(frame["label"], frame["unit"])], fontsize=8.5
+            y,
+            [f"{lab} [{u}]" if u != "pp" else lab for lab, u in zip(labels["label"], labels["unit"])],
+            fontsize=8.5,
         )
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", alpha=0.3)
-    from matplotlib.lines import Line2D
-
-    fig.legend(
-        handles=[
-            Line2D([], [], color="#D55E00", marker="o", label="95% interval excludes 0"),
-            Line2D([], [], color="#999999", marker="o", label="95% interval includes 0"),
-        ],
-        loc="lower center",
-        ncol=2,
-        bbox_to_anchor=(0.5, -0.05),
-    )
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.06), title="mean, 95% interval")
     fig.suptitle(
-        "Paired differences, symbiotic − partnership, end of run (mean of the last 4 quarters), "
-        "95% t-interval over seeds\n" + subtitle,
+        "Counterfactuals from the calibrated state, end of run (mean of the last 4 quarters); 95% interval over "
+        "posterior draws × paired seeds\n" + subtitle,
         fontsize=11,
     )
     fig.tight_layout()
@@ -64,45 +75,92 @@ def paired_forest(diffs: pd.DataFrame, path, subtitle: str):
 
 
 def draw(ctx: ReportContext) -> dict[str, Figure]:
-    """``paired_differences.png``."""
-    path = paired_forest(ctx.tables["differences"], ctx.out_dir / "paired_differences.png", ctx.sub_paired)
-    return {"forest": Figure(path, "Paired differences with 95% intervals (orange: interval excludes 0)")}
+    """``counterfactuals.png``."""
+    path = forest(ctx.tables["counterfactuals"], ctx.out_dir / "counterfactuals.png", ctx.sub_paired)
+    return {"forest": Figure(path, "Counterfactuals from the calibrated state with 95% intervals")}
 
 
-def table(d: pd.DataFrame) -> Table:
-    """The paired-differences table as shown: shares in percent, differences in pp."""
-    return Table(
-        pd.DataFrame(
-            {
-                "outcome": d["label"],
-                "unit": d["unit"].replace("pp", "share"),
-                "partnership": [fmt_value(v, u) for v, u in zip(d["partnership"], d["unit"])],
-                "symbiotic": [fmt_value(v, u) for v, u in zip(d["symbiotic"], d["unit"])],
-                "difference": [fmt_diff(v, u) for v, u in zip(d["difference"], d["unit"])],
-                "95% interval": [
-                    f"{fmt_diff(a, u)} to {fmt_diff(b, u)}" for a, b, u in zip(d["ci_low"], d["ci_high"], d["unit"])
-                ],
-                "seeds": d["n"],
-            }
+def table(c: pd.DataFrame) -> Table:
+    """One row per outcome: the calibrated state's mean, then per contrast the difference, its 95%
+    interval and the parameters' share of the interval's width² (the rest is the seeds')."""
+    outcomes = list(dict.fromkeys(c["outcome"]))
+    first = c.drop_duplicates("outcome").set_index("outcome").loc[outcomes]
+    cols = {"outcome": first["label"].tolist()}
+    cal = c[c["from"] == "calibrated"].drop_duplicates("outcome").set_index("outcome")
+    if not cal.empty:
+        cols["calibrated"] = [
+            fmt_value(cal.loc[o, "from_mean"], cal.loc[o, "unit"]) if o in cal.index else "" for o in outcomes
+        ]
+    for contrast in dict.fromkeys(c["contrast"]):
+        rows = c[c["contrast"] == contrast].set_index("outcome")
+        cols[contrast] = [
+            (
+                f"{fmt_diff(r['difference'], r['unit'])} [{fmt_diff(r['ci_low'], r['unit'])}, "
+                f"{fmt_diff(r['ci_high'], r['unit'])}] ({100 * r['share_parameters']:.0f}%)"
+            )
+            if o in rows.index
+            else ""
+            for o, r in ((o, rows.loc[o] if o in rows.index else None) for o in outcomes)
+        ]
+    return Table(pd.DataFrame(cols), left=1)
+
+
+def how(ctx: ReportContext) -> list:
+    """How the intervals are made (shared with the levers and the national part)."""
+    config = ctx.config
+    d, r = config.n_draws(config.paired), config.n_seeds(config.paired)
+    if config.posterior is None:
+        source = para(
+            "No posterior: the calibration has not written ",
+            Code(ctx.posterior_name),
+            f" yet, so every run uses the base scenario's parameters (one 'draw') on {r} seeds. The intervals are "
+            "over seeds only: parameter uncertainty is ABSENT from them, and they understate how uncertain the "
+            "effects are.",
+            cls="warning",
+        )
+    else:
+        source = para(
+            f"{d} posterior draws of the calibration's fitted model (",
+            Code(ctx.posterior_name),
+            f"), each run on {r} seeds; the draws, the seeds and everything but s are the same in every arm, so "
+            "the differences are paired.",
+        )
+    return [
+        source,
+        para(
+            "Interval: the 2.5th to 97.5th percentile of the paired differences over all draws × seeds: the range of "
+            "the difference in one realisation of the region, given what the survey tells about the parameters. "
+            "Its variance sd² splits (law of total variance) into the parameters' part (the variance of the "
+            "per-draw mean less its own seed noise, W / seeds) and the seeds' part (W, the mean variance over seeds "
+            "within a draw). In the table: difference [95% interval] (the parameters' share of sd²; the rest is the "
+            f"seeds'), over {ctx.draws_seeds(config.paired)}. Per-run values: ",
+            Code("paired_runs.parquet"),
+            "; the table: ",
+            Code("counterfactuals.csv"),
+            ".",
         ),
-        left=2,
-    )
+    ]
 
 
 def build(ctx: ReportContext) -> SectionContent:
-    """How the differences are computed, the forest plot, the table."""
+    """How the counterfactuals are computed, the forest plot, the table."""
+    cal = (
+        "s at each posterior draw"
+        if ctx.config.posterior is not None
+        else f"s = {ctx.config.base_symbiosis():g} of the base scenario"
+    )
     return SectionContent(
         ANCHOR,
         TITLE,
         [
             para(
-                "Per seed, the end-of-run outcome (mean of the last four quarters) under the symbiotic model (s = 1) "
-                "minus the same under partnership (s = 0), on the same seed and with the same Table 4 levers, so the "
-                "difference is that of s alone; mean and 95% t-interval over seeds. Per-seed values: ",
-                Code("per_seed.csv"),
-                ".",
+                f"The calibrated state of Turkestan ({cal}) against the same draws with only s moved: to 0 (the "
+                "partnership model) and to 1 (the symbiotic model). Each row is a difference from the calibrated "
+                "state on the same (draw, seed) pair, end of run (mean of the last four quarters); the last "
+                "contrast, s = 1 − s = 0, is the gap between the two ends."
             ),
+            *how(ctx),
             ctx.figures[ANCHOR]["forest"],
-            table(ctx.tables["differences"]),
+            table(ctx.tables["counterfactuals"]),
         ],
     )

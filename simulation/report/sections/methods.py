@@ -29,10 +29,10 @@ def build(ctx: ReportContext) -> SectionContent:
         [
             row(
                 "Question",
-                "How do the partnership and the symbiotic model of state–business relations differ on the same seeds "
-                "and at the same policies? The two models are the ends of one symbiosis index s of the same model: "
-                "s = 0 (partnership) and s = 1 (symbiotic). Both ends run with the same Table 4 levers (table below); "
-                "only s differs, and the governance strengths act in proportion to s.",
+                "What would change in Turkestan (and in the 20 regions) if the symbiosis index s moved from its "
+                "calibrated value to 0 (the partnership model) or to 1 (the symbiotic model), at the same policies, "
+                "and how do the Table 4 levers act along s? Both ends run with the same Table 4 levers (table "
+                "below); only s differs, and the governance strengths act in proportion to s.",
             ),
             row(
                 "Model",
@@ -62,6 +62,27 @@ def build(ctx: ReportContext) -> SectionContent:
                 ),
             ),
             row(
+                "Posterior",
+                *(
+                    (
+                        Code(rel(config.posterior.path)),
+                        f" (fitted model: {len(config.posterior.weights)} weighted particles, effective sample size "
+                        f"{config.posterior.ess():.0f}; free parameters {', '.join(config.posterior.names)}); draws "
+                        "with replacement in proportion to the weights, from one stream seeded by the root seed (",
+                        Code("posterior_draws.csv"),
+                        ")",
+                    )
+                    if config.posterior is not None
+                    else (
+                        Bold("none"),
+                        " (",
+                        Code(ctx.posterior_name),
+                        " does not exist): every run uses the base scenario's parameters, and the intervals hold "
+                        "seed noise only",
+                    )
+                ),
+            ),
+            row(
                 "Compare file",
                 Code(rel(config.path)),
                 f" ({config.name}" + (": " + config.description if config.description else "") + ")",
@@ -69,7 +90,8 @@ def build(ctx: ReportContext) -> SectionContent:
             ),
             row(
                 part("Paired runs", "figure2", "differences", "survey"),
-                f"{sizes(config, config.paired)}; {config.paired.replications} replications × 2 models",
+                f"{sizes(config, config.paired)}; {ctx.draws_seeds(config.paired)} × 3 arms (the calibrated s, "
+                "s = 0, s = 1)",
             ),
             row(
                 part("Along s", "along-s"),
@@ -88,21 +110,37 @@ def build(ctx: ReportContext) -> SectionContent:
             ),
             row(
                 part("Levers", "levers"),
-                f"{len(config.lever_ranges())} levers × low/high × 2 models; {sizes(config, levers)}; "
-                f"{levers.replications} replications; ranges from ",
+                f"{len(config.lever_ranges())} levers × low/high × 3 arms (s = 0, calibrated s, s = 1); "
+                f"{sizes(config, levers)}; {ctx.draws_seeds(levers)}; ranges from ",
                 Code(rel(levers.experiment.path)),
             ),
             row(
+                part("National", "national"),
+                (
+                    f"{rel(config.national.scenario_path)} (20 regions) × 2 arms (s = 0, s = 1); "
+                    f"{sizes(config, config.national)}; {ctx.draws_seeds(config.national)}"
+                )
+                if config.national is not None
+                else "not run (no [national] part)",
+            ),
+            row(
                 "Seeds",
-                f"root seed {config.seed}; replication r of every part runs on ",
-                Code(f"SeedSequence({config.seed}, spawn_key=(0, r))"),
-                " in both models (paired); paired seeds: " + ", ".join(str(s) for s in seeds),
+                f"root seed {config.seed}; in the posterior parts unit u = d × R + r (draw d, replication r) runs on ",
+                Code(f"SeedSequence({config.seed}, spawn_key=(0, u))"),
+                " in every arm (paired); in the other parts replication r on spawn_key (0, r); paired seeds: "
+                + ", ".join(str(s) for s in seeds[:8])
+                + (f", … ({len(seeds)} in all, manifest.json)" if len(seeds) > 8 else ""),
             ),
             row("Outcomes", "end of run = mean of the last 4 reported quarters (one year); national aggregates"),
             row(
                 "Intervals",
-                "95% t-interval of the mean over replications (paired: over per-seed differences); survey: 5th–95th "
-                "percentile of the simulated counts across replications",
+                "posterior parts (counterfactuals, along s, levers, national): 2.5th–97.5th percentile over draws × "
+                "seeds; their variance sd² = parameters' part (variance of the per-draw means less W / R) + seeds' "
+                "part (W, the mean variance over seeds within a draw), law of total variance; each part's share of "
+                "sd² is reported. Without a posterior: one draw on draws × replications seeds. "
+                "Figure 2 series and the regime map: 95% t-interval of the mean over replications (fixed "
+                "parameters: the base scenario). Survey: 5th–95th percentile of the posterior predictive "
+                "(Dirichlet-multinomial, 20 surveys per paired run)",
             ),
             row(
                 "Runs",
@@ -115,8 +153,8 @@ def build(ctx: ReportContext) -> SectionContent:
             row("Host", f"{m.get('host')}, {m.get('platform')}, Python {versions.get('python', '?')}"),
             row(
                 "Not included",
-                "the national (20-region) scenario: the comparison is run on the Turkestan case of the paper's "
-                "survey only",
+                "parameter uncertainty in the regime map (Table 1), the Figure 2 series' intervals and 'What it "
+                "takes': they run on the base scenario's fixed parameters (the posterior medians when calibrated)",
             ),
         ]
     )

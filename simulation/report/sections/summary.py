@@ -74,11 +74,78 @@ def along_statement(along: pd.DataFrame) -> dict[str, Any] | None:
             ]
     return {
         "kind": "finding",
-        "text": f"Along s (at s = {', '.join(f'{v:g}' for v in values)}; mean and 95% interval over seeds): "
+        "text": f"Along s (at s = {', '.join(f'{v:g}' for v in values)}; mean and 95% interval over draws × seeds): "
         + "; ".join(bits)
         + ".",
         "values": refs,
     }
+
+
+def posterior_statements(ctx: ReportContext) -> list[dict[str, Any]]:
+    """The posterior of s and the model probabilities; the counterfactuals of corruption; the
+    national part (from the calibration's files, ``counterfactuals.csv`` and ``national.csv``)."""
+    from .posterior import model_probabilities, s_summary
+
+    out = []
+    s = s_summary(ctx)
+    if s is not None:
+        text = (
+            f"Calibration: the survey puts the symbiosis index s of Turkestan at {s['median']:.2f} (posterior median; "
+            f"90% interval {s['q05']:.2f} to {s['q95']:.2f})"
+        )
+        probs, _ = model_probabilities(ctx.config.posterior_path.parent / "model_probabilities.csv")
+        if probs and {"partnership", "symbiotic"} <= set(probs):
+            text += (
+                f"; the partnership model (s = 0) has probability {probs['partnership']:.2f} and the symbiotic "
+                f"model (s = 1) {probs['symbiotic']:.2f}"
+            )
+        out.append({"kind": "finding", "text": text + ".", "values": []})
+    c = ctx.tables.get("counterfactuals")
+    if c is not None and not c.empty:
+        rows = c[(c["from"] == "calibrated") & (c["outcome"] == "corruption_incidence")]
+        bits, refs = [], []
+        for _, r in rows.iterrows():
+            bits.append(
+                f"{'to s = 0' if r['to'] == 'partnership' else 'to s = 1'} {pp(r['difference'])} "
+                f"(95% interval {pp(r['ci_low'])} to {pp(r['ci_high'])}; parameters {100 * r['share_parameters']:.0f}% "
+                "of the width²)"
+            )
+            refs += [
+                _ref("counterfactuals.csv", {"contrast": r["contrast"], "outcome": r["outcome"]}, k, r[k])
+                for k in ("difference", "ci_low", "ci_high", "share_parameters")
+            ]
+        if bits:
+            out.append(
+                {
+                    "kind": "finding",
+                    "text": f"Counterfactuals: from the calibrated state ({pct(rows['from_mean'].iloc[0])} of firms "
+                    "meeting a bribe demand in a year), moving s changes corruption incidence " + "; ".join(bits) + ".",
+                    "values": refs,
+                }
+            )
+    n = ctx.tables.get("national")
+    if n is not None and not n.empty:
+        corr = n[n["outcome"] == "corruption_incidence"]
+        up = int((corr["ci_low"] > 0).sum())
+        lo, hi = corr.loc[corr["difference"].idxmin()], corr.loc[corr["difference"].idxmax()]
+        out.append(
+            {
+                "kind": "finding",
+                "text": f"Kazakhstan's 20 regions: moving s from 0 to 1 changes corruption incidence by "
+                f"{pp(lo['difference'])} ({lo['region']}) to {pp(hi['difference'])} ({hi['region']}) across regions; "
+                f"the 95% interval lies above 0 in {up} of {len(corr)} regions.",
+                "values": [
+                    _ref(
+                        "national.csv",
+                        {"outcome": "corruption_incidence", "region": r["region"]},
+                        "difference",
+                        r["difference"],
+                    )
+                    for r in (lo, hi)
+                ],
+            }
+        )
+    return out
 
 
 def statements(
@@ -90,10 +157,13 @@ def statements(
     n_seeds: int,
     ends: pd.DataFrame | None = None,
     along: pd.DataFrame | None = None,
+    ctx: ReportContext | None = None,
 ) -> list[dict[str, Any]]:
     """Plain-language statements, each with the numbers behind it and the table row they come from."""
     out = []
     d = diffs.set_index("outcome")
+    draws = int(diffs["draws"].max()) if "draws" in diffs else 1
+    seeds = int(diffs["seeds"].max()) if "seeds" in diffs else n_seeds
 
     def diff_refs(o):
         w = {"outcome": o}
@@ -108,12 +178,17 @@ def statements(
             return (
                 f"{phrase}: {pct(r['symbiotic'])} under the symbiotic model vs {pct(r['partnership'])} under "
                 f"partnership, a paired difference of {pp(r['difference'])} (95% interval {pp(r['ci_low'])} to "
-                f"{pp(r['ci_high'])})"
+                f"{pp(r['ci_high'])}{width(r)})"
             )
         return (
             f"{phrase}: {num(r['symbiotic'])} vs {num(r['partnership'])} ({r['unit']}), difference "
-            f"{signed(r['difference'])} (95% interval {signed(r['ci_low'])} to {signed(r['ci_high'])})"
+            f"{signed(r['difference'])} (95% interval {signed(r['ci_low'])} to {signed(r['ci_high'])}{width(r)})"
         )
+
+    def width(r):
+        if draws < 2 or "share_parameters" not in r:
+            return ""
+        return f"; {100 * r['share_parameters']:.0f}% of its width² from the parameters, the rest from seeds"
 
     if not calibrated:
         out.append(
@@ -130,15 +205,33 @@ def statements(
                 "values": [],
             }
         )
+    if ctx is not None and ctx.config.posterior is None:
+        out.append(
+            {
+                "kind": "warning",
+                "text": (
+                    "No posterior: the calibration's posterior file does not exist yet, so every run uses fixed "
+                    "parameters and every interval below is over seeds only. Parameter uncertainty is absent from "
+                    "them: they are narrower than what is known about Turkestan warrants."
+                ),
+                "values": [],
+            }
+        )
     if ends is not None:
         out.append(ends_statement(ends))
+    if ctx is not None:
+        out += posterior_statements(ctx)
     out.append(
         {
             "kind": "finding",
             "text": diff_text(
                 "corruption_incidence", "Corruption (share of firms meeting at least one bribe demand in a year)"
             )
-            + f", over {n_seeds} paired seeds.",
+            + (
+                f", over {draws} posterior draws × {seeds} paired seeds."
+                if draws > 1
+                else f", over {seeds} paired seeds."
+            ),
             "values": diff_refs("corruption_incidence"),
         }
     )
@@ -184,11 +277,14 @@ def statements(
     if len(sig):
         listed = ", ".join(f"{d.loc[o, 'label']} {100 * d.loc[o, 'relative']:+.0f}%" for o in sig.index)
         text = (
-            f"Figure 2 indicators: {len(sig)} of {len(KPI_NAMES)} differ between the models beyond seed noise "
+            f"Figure 2 indicators: {len(sig)} of {len(KPI_NAMES)} differ between the models beyond the uncertainty "
             f"(95% interval excludes 0); symbiotic relative to partnership: {listed}."
         )
     else:
-        text = f"Figure 2 indicators: none of the {len(KPI_NAMES)} differs between the models beyond seed noise."
+        text = (
+            f"Figure 2 indicators: none of the {len(KPI_NAMES)} differs between the models beyond the uncertainty "
+            "(parameters and seeds)."
+        )
     out.append({"kind": "finding", "text": text, "values": refs})
 
     parts, refs = [], []
@@ -213,32 +309,41 @@ def statements(
     )
 
     refs, bits = [], []
-    for g in GOVERNANCE:
+    arms = [a for a in ("calibrated", *GOVERNANCE) if f"{a}_covers" in survey]
+    names = {"calibrated": "the calibrated s", "partnership": "s = 0", "symbiotic": "s = 1"}
+    cells = ctx.tables.get("survey_cells") if ctx is not None else None
+    for g in arms:
         covered = int(survey[f"{g}_covers"].sum())
         refs.append(_ref("survey_summary.csv", {}, f"{g}_covers", covered, agg="sum"))
-        bits.append(f"{covered} of {len(survey)} under the {g} model")
+        bit = f"{covered} of {len(survey)} totals"
+        if cells is not None and f"{g}_covers" in cells:
+            inside = int(cells[f"{g}_covers"].sum())
+            refs.append(_ref("survey_cells.csv", {}, f"{g}_covers", inside, agg="sum"))
+            bit += f" and {inside} of {len(cells)} cohort cells"
+        bits.append(f"{bit} at {names[g]}")
     row9 = survey[(survey["table"] == "table9") & (survey["answer_index"] == 0)].iloc[0]
-    for c in ("observed", "partnership_median", "symbiotic_median"):
+    for c in ("observed", *(f"{g}_median" for g in arms)):
         refs.append(_ref("survey_summary.csv", {"table": "table9", "answer_index": 0}, c, row9[c]))
     out.append(
         {
             "kind": "finding",
-            "text": "Survey: the observed answer totals of Tables 5–9 fall inside the simulated 90% "
-            f"predictive interval for {', '.join(bits)}. Entrepreneurs reporting constant corruption (Table 9): "
-            f"{row9['observed']} of 58 observed; simulated median {row9['partnership_median']:g} (partnership), "
-            f"{row9['symbiotic_median']:g} (symbiotic).",
+            "text": "Survey: the observed counts of Tables 5–9 fall inside the 90% posterior predictive interval for "
+            f"{'; '.join(bits)}. Entrepreneurs reporting constant corruption (Table 9): "
+            f"{row9['observed']} of 58 observed; predictive median "
+            + ", ".join(f"{row9[f'{g}_median']:g} ({names[g]})" for g in arms)
+            + ".",
             "values": refs,
         }
     )
 
     bits, refs = [], []
-    for g in GOVERNANCE:
+    for g in [a for a in ("partnership", "calibrated", "symbiotic") if a in set(levers["governance"])]:
         e = levers[(levers["governance"] == g) & (levers["outcome"] == "corruption_incidence")].sort_values("effect")
         best = e.iloc[0]
         w = {"governance": g, "lever": best["lever"], "outcome": "corruption_incidence"}
         refs += [_ref("lever_effects.csv", w, c, best[c]) for c in ("effect", "ci_low", "ci_high")]
         bits.append(
-            f"under the {g} model {best['lever'].replace('_', ' ')} ({best['low']:g}→{best['high']:g}: "
+            f"at {names[g]} {best['lever'].replace('_', ' ')} ({best['low']:g}→{best['high']:g}: "
             f"{pp(best['effect'])}, 95% interval {pp(best['ci_low'])} to {pp(best['ci_high'])})"
         )
     out.append(
@@ -261,7 +366,7 @@ def build(ctx: ReportContext) -> SectionContent:
         "Every number above is read from a table in this directory (",
         Code("summary.json"),
         ' names the file, row and column of each). "pp": percentage points. An effect whose 95% interval '
-        "includes 0 is not told apart from seed noise.",
+        "includes 0 is not told apart from the uncertainty of the parameters and the seeds.",
         cls="meta",
     )
     return SectionContent(ANCHOR, TITLE, [*warnings, *design, findings, note])

@@ -1,0 +1,168 @@
+"""The calibration behind the report: the posterior of the symbiosis index s (median, 90%
+interval, histogram) and the probabilities of the governance models (s = 0 vs s = 1 vs s fitted),
+read from the calibration's files (``docs/calibration/``); says plainly when there is none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..content import Code, Figure, ReportContext, SectionContent, Table, para, rel
+from ..figures import pyplot, save
+
+ANCHOR = "posterior"
+TITLE = "The calibration: posterior of s and the governance models"
+
+
+def read_csv(path: Path) -> tuple[pd.DataFrame | None, str]:
+    """A calibration table, or None and why not (missing, unreadable, empty)."""
+    if not path.is_file():
+        return None, f"{rel(path)} not found"
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        return None, f"{rel(path)} cannot be read ({err})"
+    if frame.empty:
+        return None, f"{rel(path)} is empty"
+    return frame, ""
+
+
+def model_probabilities(path: Path) -> tuple[dict[str, float] | None, str]:
+    """The last generation's model probabilities (columns ``p_<model>``), or None and why not."""
+    frame, why = read_csv(path)
+    if frame is None:
+        return None, why
+    cols = [c for c in frame.columns if c.startswith("p_")]
+    if not cols:
+        return None, f"{rel(path)} has no column p_<model>"
+    last = frame.sort_values("generation").iloc[-1] if "generation" in frame else frame.iloc[-1]
+    out = {c[2:]: float(last[c]) for c in cols}
+    if "generation" in frame:
+        out["generation"] = float(last["generation"])
+    return out, ""
+
+
+def s_summary(ctx: ReportContext) -> dict[str, float] | None:
+    """Median and 90% interval of s in the fitted model's posterior (None without one)."""
+    post = ctx.config.posterior
+    if post is None or "symbiosis" not in post.names:
+        return None
+    q05, q50, q95 = post.quantile("symbiosis", [0.05, 0.5, 0.95])
+    return {
+        "median": float(q50),
+        "q05": float(q05),
+        "q95": float(q95),
+        "ess": post.ess(),
+        "particles": len(post.weights),
+    }
+
+
+def s_histogram(ctx: ReportContext, path: Path):
+    """Weighted histogram of s in the fitted model's posterior, its median and 90% interval, and
+    the values of s used by the report's draws."""
+    plt = pyplot()
+    post = ctx.config.posterior
+    v = post.values[:, post.names.index("symbiosis")]
+    summary = s_summary(ctx)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.hist(v, bins=np.linspace(0, 1, 21), weights=post.weights, color="#56B4E9", edgecolor="white", label="posterior")
+    ax.axvline(summary["median"], color="#D55E00", lw=2, label=f"median {summary['median']:.2f}")
+    ax.axvspan(summary["q05"], summary["q95"], color="#D55E00", alpha=0.12, label="90% interval")
+    used = [d["symbiosis"] for d in ctx.config.draws(ctx.config.paired) if "symbiosis" in d]
+    ax.plot(used, np.zeros(len(used)), "|", color="black", ms=14, mew=1.5, label="draws used (paired runs)")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("symbiosis index s (0: partnership, 1: symbiotic)")
+    ax.set_ylabel("posterior probability (weight)")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(
+        f"Posterior of s (fitted model, {summary['particles']} particles, ESS {summary['ess']:.0f})\n{rel(post.path)}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def draw(ctx: ReportContext) -> dict[str, Figure]:
+    """``posterior_s.png`` when there is a posterior with s."""
+    if s_summary(ctx) is None:
+        return {}
+    path = s_histogram(ctx, ctx.out_dir / "posterior_s.png")
+    return {"s": Figure(path, "Posterior of the symbiosis index s")}
+
+
+def build(ctx: ReportContext) -> SectionContent:
+    """The posterior of s, the model probabilities, the free parameters' summary."""
+    config = ctx.config
+    if config.posterior is None:
+        return SectionContent(
+            ANCHOR,
+            TITLE,
+            [
+                para(
+                    "No calibration: ",
+                    Code(ctx.posterior_name),
+                    " does not exist yet (written by ",
+                    Code("statebiz calibrate"),
+                    "). The report therefore runs on fixed parameters: its intervals hold seed noise only, "
+                    "and it cannot say which value of s the survey supports.",
+                    cls="warning",
+                )
+            ],
+        )
+    s = s_summary(ctx)
+    folder = config.posterior_path.parent
+    blocks = []
+    if s is not None:
+        blocks.append(
+            para(
+                f"Posterior of s in the fitted model (s free): median {s['median']:.2f}, 90% interval "
+                f"{s['q05']:.2f} to {s['q95']:.2f} ({s['particles']} weighted particles, effective sample size "
+                f"{s['ess']:.0f}; ",
+                Code(rel(config.posterior.path)),
+                ").",
+            )
+        )
+        blocks.append(ctx.figures[ANCHOR]["s"])
+    probs, why = model_probabilities(folder / "model_probabilities.csv")
+    if probs is None:
+        blocks.append(para(f"Model probabilities: not available ({why}).", cls="warning"))
+    else:
+        gen = f" (generation {probs.pop('generation'):.0f})" if "generation" in probs else ""
+        bits = ", ".join(f"P({m}) = {p:.2f}" for m, p in probs.items())
+        blocks.append(
+            para(
+                f"Model probabilities of the final ABC-SMC generation{gen}: {bits}. "
+                + (
+                    f"P(s = 0 model) vs P(s = 1 model): {probs['partnership']:.2f} vs {probs['symbiotic']:.2f}."
+                    if {"partnership", "symbiotic"} <= set(probs)
+                    else ""
+                ),
+                " Source: ",
+                Code(rel(folder / "model_probabilities.csv")),
+                ".",
+            )
+        )
+    summary, why = read_csv(folder / "posterior_summary.csv")
+    if summary is not None and {"model", "parameter"} <= set(summary.columns):
+        keep = [c for c in ("model", "parameter", "median", "q05", "q95", "prior_low", "prior_high") if c in summary]
+        shown = summary[summary["model"] == "fitted"][keep] if "fitted" in set(summary["model"]) else summary[keep]
+        blocks += [
+            para("The fitted model's free parameters (posterior median, 5th and 95th percentiles, prior range):"),
+            Table(shown.round(4), left=2),
+        ]
+    else:
+        blocks.append(
+            para(f"Posterior summary: not available ({why or 'columns model, parameter missing'}).", cls="meta")
+        )
+    blocks.append(
+        para(
+            "Every interval in the posterior parts of this report (counterfactuals, levers along s, the national "
+            "part, the survey) runs over draws of this posterior (",
+            Code("posterior_draws.csv"),
+            "), each draw on its own paired seeds.",
+            cls="meta",
+        )
+    )
+    return SectionContent(ANCHOR, TITLE, blocks)
