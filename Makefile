@@ -37,12 +37,15 @@ lock: $(STAMP)
 	   $(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.12 \
 	     --python-platform x86_64-unknown-linux-gnu --no-header -q; } > $(LOCK).new && mv $(LOCK).new $(LOCK)
 
-# The main job: the partnership-vs-symbiotic report (uses scenarios/turkestan_calibrated.toml
-# when a calibration has written it, else scenarios/turkestan.toml).
+# The main job: validation out of sample at the shipped calibration (docs/calibration/posterior.csv),
+# then the partnership-vs-symbiotic report over the posterior (scenarios/turkestan_calibrated.toml
+# and the posterior's draws x paired seeds), which shows the validation's result.
 run: $(STAMP)
+	$(VENV)/bin/statebiz validate --overwrite
 	$(VENV)/bin/statebiz compare --overwrite
 
 run-quick: $(STAMP)
+	$(VENV)/bin/statebiz validate --quick --overwrite
 	$(VENV)/bin/statebiz compare --quick --overwrite
 
 # One scenario run: make run-scenario SCENARIO=scenarios/kazakhstan.toml
