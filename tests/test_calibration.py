@@ -84,7 +84,9 @@ def test_the_shipped_calibration_file_is_valid():
     c = cal.load_calibration(CALIBRATION)
     q = cal.load_calibration(CALIBRATION, quick=True)
     assert c.governance == ["partnership", "symbiotic"]
-    assert 5 <= len(c.priors) <= 9 < 18  # well below the 18 degrees of freedom of the fitted totals
+    # at most half the degrees of freedom of the fitted tables (18: each table's shares less one per row sum)
+    dof = sum(v.size - (4 if k == "table6" else 1) for k, v in cal.observed_statistics().items())
+    assert dof == 18 and 5 <= len(c.priors) <= dof // 2, f"{len(c.priors)} fitted parameters for {dof} dof"
     assert q.abc["population_size"] < c.abc["population_size"] and q.model["firms"] < c.model["firms"]
     for g in c.governance:  # the governance preset is applied under the fitted values
         p = c.run_parameters(g, {"moral_cost": 0.02})
