@@ -269,3 +269,13 @@ def test_prepare_never_replaces_files_that_are_not_results(tmp_path):
     with pytest.raises(InputError, match="no manifest.json, so it is not a statebiz result"):
         store.prepare("id", overwrite=True, describe="exp")
     assert (tmp_path / "thesis.tex").read_text() == "years of work"
+
+
+def test_damage_is_reported_on_stderr_by_default(tmp_path, capsys):
+    store = ResultStore(tmp_path)
+    store.write_part([row("a")], schema_()).write_bytes(b"x")
+    assert store.verify() == [("part-00000.parquet", None)]
+    out, err = capsys.readouterr()
+    assert (
+        out == "" and err.startswith(f"statebiz: {tmp_path / 'part-00000.parquet'}: damaged (") and err.count("\n") == 1
+    )

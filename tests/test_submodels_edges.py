@@ -790,18 +790,17 @@ def test_ppp_tenders_of_a_quarter_add_up_and_a_lapsed_one_does_not_stop_the_next
 
 
 def test_support_applications_and_awards_follow_the_recorded_draws():
-    """40 firms in region 0 with trust from 0 to 1 and a budget for about 5 grants; region 1's
-    firms never apply (trust 0, apply_base 0 there is impossible: its firms are informal);
+    """40 firms in region 0 with trust from 0 to 1; region 1's firms are informal (never apply);
     region 2 has a budget so large that every applicant is funded with certainty; region 3 is
-    empty."""
+    empty. First the applications, with the draws recorded; then the awards, with every
+    award draw 1/2, so that a firm is funded exactly when its probability k w / sum(w) > 1/2."""
     n0 = 40
-    firms = [{"trust": t, "productivity": 0.05 + 0.01 * i} for i, t in enumerate(np.linspace(0, 1, n0))]
+    firms = [{"trust": t, "productivity": 0.05 * 1.1**i} for i, t in enumerate(np.linspace(0, 1, n0))]
     firms += [{"region": 1, "formal": False}, {"region": 1, "formal": False}]
     firms += [{"region": 2, "trust": 1.0, "productivity": 0.1 * (1 + i)} for i in range(3)]
-    w = make_world(
-        firms,
+    values = dict(
         regions="turkestan,zhambyl,kyzylorda,almaty_region",
-        akimats={"support_budget": [1.0, 1.0, 100.0, 1.0], "symbiosis": 0.5},
+        akimats={"support_budget": [4.0, 1.0, 100.0, 1.0], "symbiosis": 0.5},
         apply_base=0.2,
         apply_trust=0.6,
         grant=0.2,
@@ -809,25 +808,32 @@ def test_support_applications_and_awards_follow_the_recorded_draws():
         favouritism=0.8,
         connection_weight=3.0,
     )
-    log = make_log(w)
+    w = make_world(firms, **values)
     r = Recorder(5)
-    support.step(w, log, r)
-    u_apply, u_award = r.results("random")
+    support.step(w, make_log(w), r)
+    u_apply = r.results("random")[0]
     assert r.args("random") == [(w.firms.n,), (w.firms.n,)]
     f = w.firms
     applicant = f.alive & f.formal & (u_apply < 0.2 + 0.6 * f.trust)
     assert 5 < applicant[:n0].sum() < n0
+    np.testing.assert_array_equal(r.results("random")[1] < 1.0, True)
+    # the awards, every firm applying (draw 0) and every award draw 1/2
+    w = make_world(firms, **values)
+    log = make_log(w)
+    support.step(w, log, Draws(0.0, 0.5))
+    f = w.firms
+    applicant = f.alive & f.formal
     score = formulas.selection_score(formulas.merit(f.productivity), f.connection, 0.5, w.params)
     weight = np.exp(score) * applicant
     total = np.bincount(f.region, weights=weight, minlength=4)
-    k = np.array([1.0, 1.0, 100.0, 1.0]) / 0.2
+    k = np.array([4.0, 1.0, 100.0, 1.0]) / 0.2
     prob = np.minimum(
         1.0, np.divide(k[f.region] * weight, total[f.region], out=np.zeros(f.n), where=total[f.region] > 0)
     )
-    got = u_award < prob
-    assert got[n0 + 2 :].all() and not got[n0 : n0 + 2].any()
+    got = 0.5 < prob
+    assert 5 < got[:n0].sum() < n0 and got[n0 + 2 :].all() and not got[n0 : n0 + 2].any()
     count = np.bincount(f.region, weights=got, minlength=4)
-    expected = got * np.divide([1.0, 1.0, 100.0, 1.0], count, out=np.zeros(4), where=count > 0)[f.region]
+    expected = got * np.divide([4.0, 1.0, 100.0, 1.0], count, out=np.zeros(4), where=count > 0)[f.region]
     np.testing.assert_allclose(log.firm["support"], expected, rtol=1e-12)
 
 
@@ -869,7 +875,7 @@ def test_trust_one_dealing_with_a_demand_and_a_firm_without_ties():
     """Firm 0: one dealing, one demand, and reneged on (h = 1 - 1 - 1, clipped to 0); firm 1: no
     dealings, reneged on (h = 0); firm 2: demands in 2 of 4 dealings (h = 1/2). Firm 3 has no
     ties: word of mouth leaves its S."""
-    firms = [{"trust": 0.5, "satisfaction": 0.2} for _ in range(3)] + [{"trust": 0.5, "satisfaction": 0.6}]
+    firms = [{"trust": 0.5, "satisfaction": 0.2} for _ in range(3)] + [{"trust": 0.5, "satisfaction": 0.6}] * 2
     w = make_world(
         firms,
         ties=[(0, 1), (1, 2)],
@@ -878,11 +884,12 @@ def test_trust_one_dealing_with_a_demand_and_a_firm_without_ties():
         word_of_mouth=0.5,
         consultation=0.0,
     )
-    log = make_log(w, firm={"dealings": [1, 0, 4, 0], "demands": [1, 0, 2, 0], "reneged_on": [1, 1, 0, 0]})
+    log = make_log(w, firm={"dealings": [1, 0, 4, 0, 1], "demands": [1, 0, 2, 0, 1], "reneged_on": [1, 1, 0, 0, 0]})
     trust.step(w, log, rng())
-    np.testing.assert_allclose(w.firms.trust, [0.25, 0.25, 0.5, 0.75], rtol=1e-14)
-    # S stays (rate 0); word of mouth: firms 0-2 all at 0.2; firm 3 keeps 0.6
-    np.testing.assert_allclose(w.firms.satisfaction, [0.2, 0.2, 0.2, 0.6], rtol=1e-14)
+    # firm 4: a demand in its one dealing, h = 0
+    np.testing.assert_allclose(w.firms.trust, [0.25, 0.25, 0.5, 0.75, 0.25], rtol=1e-14)
+    # S stays (rate 0); word of mouth: firms 0-2 all at 0.2; firms 3 and 4 keep 0.6
+    np.testing.assert_allclose(w.firms.satisfaction, [0.2, 0.2, 0.2, 0.6, 0.6], rtol=1e-14)
 
 
 def test_trust_gain_counts_ppp_income_and_an_exited_firm_has_no_satisfaction():
@@ -897,8 +904,10 @@ def test_trust_gain_counts_ppp_income_and_an_exited_firm_has_no_satisfaction():
 # --- 9. tournament ----------------------------------------------------------------------------
 
 
-def _kpis(values):
-    out = {name: np.array(values, dtype=float) for name in KPI_NAMES}
+def _kpis(values, flows=None):
+    """One quarter's KPIs: the stocks at ``values``, the flows at ``flows`` (default: the same)."""
+    flows = values if flows is None else flows
+    out = {name: np.array(values if name in tournament.STOCKS else flows, dtype=float) for name in KPI_NAMES}
     out["jobs"] = np.ones(len(values))
     return out
 
@@ -912,6 +921,19 @@ def _rising_world(monkeypatch, quarter=1, regions="turkestan,zhambyl", per_regio
         w.kpi_history.append(_kpis([f(t) for f in per_region]))
     monkeypatch.setattr(tournament, "measure", lambda world, log: _kpis([f(8) for f in per_region]))
     return w
+
+
+def test_tournament_stocks_grow_by_level_and_flows_by_sum(monkeypatch):
+    """Stocks rise 1, 2, ..., 8 (growth (8 - 4) / 4 = 1); flows stay at 1 (growth 0). Taking a
+    stock for a flow would make its growth (5 + 6 + 7 + 8 - 10) / 10 = 1.6."""
+    w = make_world(quarter=1, regions="turkestan", akimats={"power": 0.5}, growth_scale=1.0)
+    for t in range(1, 8):
+        w.kpi_history.append(_kpis([float(t)], flows=[1.0]))
+    monkeypatch.setattr(tournament, "measure", lambda world, log: _kpis([8.0], flows=[1.0]))
+    tournament.step(w, make_log(w), rng())
+    stocks = len(tournament.STOCKS)
+    expected = (stocks / (1 + np.exp(-1.0)) + (len(KPI_NAMES) - stocks) * 0.5) / len(KPI_NAMES)
+    np.testing.assert_allclose(w.akimats.score, [expected], rtol=1e-14)
 
 
 def test_tournament_growth_of_stocks_and_flows_on_a_rising_history(monkeypatch):
@@ -1154,3 +1176,53 @@ def test_economy_a_formal_firm_without_output_and_low_tax_morale_goes_informal()
     w = make_world([{"productivity": 0.0, "satisfaction": -1.0}], **(ECONOMY | {"tax_morale": 2.0}))
     economy.step(w, _economy_log(w), Draws(0.0, 0.5))
     assert not w.firms.formal[0]
+
+
+def _plan_world_3(quality, disputed_contracts, **kwargs):
+    w = make_world(
+        [{}, {"region": 1}, {"region": 2}],
+        regions=THREE,
+        akimats={"tax_revenue": 1.0, "transfer": 0.0, "ppp_fund": 0.0, "utility_quality": quality},
+        **_plan_values(plan_sensitivity=1000.0, ppp_size=100.0) | kwargs,
+    )
+    for region, (disputed, performing) in enumerate(disputed_contracts):
+        for status in [DISPUTED] * disputed + [PERFORMING] * performing:
+            w.projects.add(
+                region=region, firm=region, sector=4, cost=40.0, lifecycle=False, phase=OPERATION,
+                status=status, left=5, duration=4, started=0,
+            )  # fmt: skip
+    return w
+
+
+def test_plan_the_plan_of_most_value_by_region():
+    """Plans (maintenance, support, PPP): P0 the scenario (0.3, 0.1, 0.1), P1 a tenth of the
+    total more to maintenance, P2 to support, P3 to PPP. Values: maintenance 4/6 x the share of
+    utilities lagging the target, support 2/6, PPP 4/6 x (1 - share of contracts in dispute).
+    Region 0: all lag, no disputes: P1 (0.0083 above P0, P3 0.0042). Region 1: two of four lag,
+    two exactly at the target (not lagging): P3. Region 2: nothing lags, 3 of 4 contracts in
+    dispute: P2. At sensitivity 1000 the draw 1/2 takes the plan of most value."""
+    quality = [[0.5] * 4, [0.8, 0.8, 0.5, 0.5], [0.9] * 4]
+    w = _plan_world_3(quality, [(0, 0), (0, 0), (3, 1)])
+    plan.step(w, make_log(w), Draws(0.5))
+    plans = plan.plan_options(np.array([0.3, 0.1, 0.1]))
+    np.testing.assert_allclose(w.akimats.maintenance, plans[[1, 3, 2], 0], rtol=1e-12)
+    np.testing.assert_allclose(w.akimats.support_budget, plans[[1, 3, 2], 1], rtol=1e-12)
+    np.testing.assert_allclose(w.akimats.ppp_fund, plans[[1, 3, 2], 2], rtol=1e-12)
+
+
+def test_plan_a_spent_fund_stops_only_its_own_regions_tenders():
+    """Region 0 has the fund for one of its two lagging utilities; region 1 for its one; region 2
+    nothing lags: a social project or a road (one of two sectors, drawn)."""
+    quality = [[0.5, 0.6, 0.9, 0.9], [0.9, 0.9, 0.5, 0.9], [0.9] * 4]
+    w = _plan_world_3(quality, [(0, 0), (0, 0), (0, 0)], ppp_size=10.0)
+    w.akimats.tax_revenue[:] = 0.0
+    w.akimats.ppp_fund[:] = [3.0, 3.0, 3.0]
+    log = make_log(w)
+    r = Recorder(1)
+    plan.step(w, log, r)
+    assert r.args("integers") == [(2,)]
+    social = 4 + int(r.results("integers")[0])
+    launched = [u < 1.0 for u in r.results("random")[1:]]
+    assert all(launched)  # no disputes: every tender the fund covers is launched
+    assert log.tenders == [(0, 0), (1, 2), (2, social)]
+    np.testing.assert_allclose(w.akimats.ppp_fund, [0.0, 0.0, 0.0])
