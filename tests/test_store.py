@@ -133,6 +133,7 @@ def test_the_latest_row_of_a_run_wins(tmp_path):
     assert store.key_status() == {"a": True, "b": False, "c": True}
     assert store.stored_keys() == {"a", "b", "c"}
     latest = read_results(tmp_path)
+    assert list(latest.columns) == schema_().names and list(latest.index) == [0, 1, 2]
     assert latest[["point", "replication"]].values.tolist() == [[0, 0], [1, 0], [2, 0]]
     assert latest["run_key"].tolist() == ["a", "b", "c"]
     assert latest["corruption_incidence"].iloc[0] == 0.7 and latest["error"].iloc[1] == "failed on the second try"
@@ -162,23 +163,38 @@ def test_a_damaged_part_is_quarantined_and_its_runs_count_as_missing(tmp_path):
     bad = store.write_part([row("b", 1), row("c", 2), row("d", 3)], schema_())
     bad.write_bytes(bad.read_bytes()[:40])  # truncated
     pq.write_table(pa.table({"other": [1]}), tmp_path / "part-00002.parquet")  # readable, but no run keys
-    store.write_manifest({"parts": {"part-00001.parquet": 3}})
-    assert store.stored_keys() == {"a"}
+    store.write_part([row("z", 9)], schema_())  # a good part after the damaged ones
+    store.write_manifest({"parts": {"part-00001.parquet": 3, "part-00002.parquet": "three"}})
+    assert store.stored_keys() == {"a", "z"}
+    try:
+        pq.read_table(bad)
+    except Exception as err:  # noqa: BLE001 - whatever pyarrow raises, its text is in the message
+        why = " ".join(str(err).split())[:120]
     lines, say = said()
     moved = store.verify(say)
-    assert moved == [("part-00001.parquet", 3), ("part-00002.parquet", None)]
-    assert [p.name for p in store.parts()] == ["part-00000.parquet"]
+    assert moved == [("part-00001.parquet", 3), ("part-00002.parquet", None)]  # a count that is not an int: None
+    assert [p.name for p in store.parts()] == ["part-00000.parquet", "part-00003.parquet"]
     assert sorted(p.name for p in (tmp_path / "quarantine").iterdir()) == ["part-00001.parquet", "part-00002.parquet"]
     assert len(lines) == 2 and all("\n" not in line for line in lines)
-    assert lines[0].startswith(f"{bad}: damaged (") and "moved to" in lines[0]
+    assert lines[0].startswith(f"{bad}: damaged (") and f": {why}); moved to " in lines[0] and why and why != "None"
     assert "its 3 runs count as missing and run again on resume" in lines[0]
     assert "its runs count as missing" in lines[1] and "KeyError" in lines[1]
-    assert store.key_status() == {"a": True}
+    assert store.key_status() == {"a": True, "z": True}
     assert store.verify(say) == [] and len(lines) == 2  # nothing left to move
     # reading back quarantines as well
     again = store.write_part([row("e", 4)], schema_())
     again.write_bytes(b"not parquet")
-    assert read_results(tmp_path)["run_key"].tolist() == ["a"]
+    assert read_results(tmp_path)["run_key"].tolist() == ["a", "z"]
+
+
+def test_the_reason_given_for_a_damaged_part_is_cut_at_120_characters(tmp_path):
+    store = ResultStore(tmp_path / ("d" * 150))  # pyarrow's message names the path: well over 120 characters
+    store.dir.mkdir()
+    (store.dir / "part-00000.parquet").write_bytes(b"x")
+    lines, say = said()
+    store.verify(say)
+    why = lines[0].split("damaged (ArrowInvalid: ", 1)[1].split("); moved to", 1)[0]
+    assert len(why) == 120
 
 
 def test_a_manifest_without_a_parts_record_still_quarantines(tmp_path):
@@ -213,7 +229,7 @@ def test_prepare_a_directory_with_only_a_quarantine_is_new(tmp_path):
 def test_prepare_refuses_a_file(tmp_path):
     path = tmp_path / "f"
     path.write_text("x")
-    with pytest.raises(NotADirectoryError):
+    with pytest.raises(NotADirectoryError, match=": not a directory"):
         ResultStore(path).prepare("id1", overwrite=True, describe="exp")
 
 
@@ -222,7 +238,11 @@ def test_prepare_another_experiment_needs_overwrite_and_then_replaces_it(tmp_pat
     store.prepare("old", overwrite=False, describe="exp")
     store.write_manifest({"experiment_id": "old", "experiment": {"name": "exp"}})
     store.write_part([row("a")], schema_())
-    with pytest.raises(ResultExistsError, match="results of a different version of this experiment"):
+    with pytest.raises(
+        ResultExistsError,
+        match=r"holds results of a different version of this experiment \(its file, base scenario or model "
+        r"source changed\); pass --overwrite",
+    ):
         store.prepare("new", overwrite=False, describe="exp")
     with pytest.raises(ResultExistsError, match="results of experiment 'exp'; pass --overwrite"):
         store.prepare("new", overwrite=False, describe="another")
@@ -266,7 +286,10 @@ def test_prepare_never_replaces_files_that_are_not_results(tmp_path):
     store = ResultStore(tmp_path)
     with pytest.raises(ResultExistsError, match="holds files that are not an experiment's results"):
         store.prepare("id", overwrite=False, describe="exp")
-    with pytest.raises(InputError, match="no manifest.json, so it is not a statebiz result"):
+    with pytest.raises(
+        InputError,
+        match=r"no manifest.json, so it is not a statebiz result; --overwrite replaces only results \(move them",
+    ):
         store.prepare("id", overwrite=True, describe="exp")
     assert (tmp_path / "thesis.tex").read_text() == "years of work"
 
@@ -279,3 +302,12 @@ def test_damage_is_reported_on_stderr_by_default(tmp_path, capsys):
     assert (
         out == "" and err.startswith(f"statebiz: {tmp_path / 'part-00000.parquet'}: damaged (") and err.count("\n") == 1
     )
+
+
+def test_prepare_with_overwrite_keeps_the_same_experiments_results(tmp_path):
+    store = ResultStore(tmp_path / "out")
+    store.prepare("id1", overwrite=False, describe="exp")
+    store.write_manifest({"experiment_id": "id1", "experiment": {"name": "exp"}})
+    store.write_part([row("a")], schema_())
+    store.prepare("id1", overwrite=True, describe="exp")  # the same experiment: resumed, not replaced
+    assert store.stored_keys() == {"a"} and store.manifest()["experiment_id"] == "id1"

@@ -618,17 +618,18 @@ def test_economy_boundaries_of_informality_and_exit_draws_and_the_capital_floor(
         {"productivity": 0.5, "capital": 4.0},  # formal, burden 0.2 = tolerance
         {"productivity": 0.5, "capital": 4.0, "formal": False},  # informal, burden if formal 0.2
         {"productivity": 0.0, "capital": 0.5, "formal": False},  # no output: burden 0 (not 0/0)
+        {"alive": False, "capital": 0.0},  # exited earlier: stays at capital 0
     ]
     w = make_world(firms, **(ECONOMY | {"fixed_cost": 1.0}))
     log = _economy_log(w)
     economy.step(w, log, Draws(0.0, 0.1))  # every firm draws a switch; draws of exactly exit_hazard
     f = w.firms
-    assert log.firm["output"].tolist() == [1.0, 1.0, 0.0]
-    assert f.formal.tolist() == [True, True, True]
+    assert log.firm["output"].tolist() == [1.0, 1.0, 0.0, 0.0]
+    assert f.formal[:3].tolist() == [True, True, True]
     # profits < 0: no investment; capital halves; 0.5 -> 0.25 = min_capital does not exit
-    assert f.alive.tolist() == [True, True, True] and log.exited.size == 0
-    assert f.capital.tolist() == [2.0, 2.0, 0.25]
-    assert f.loss_streak.tolist() == [1, 1, 1]
+    assert f.alive.tolist() == [True, True, True, False] and log.exited.size == 0
+    assert f.capital.tolist() == [2.0, 2.0, 0.25, 0.0]
+    assert f.loss_streak[:3].tolist() == [1, 1, 1]
 
 
 def test_economy_switch_draws_are_one_per_firm_and_exits_are_counted_per_region():
@@ -969,17 +970,18 @@ def test_tournament_power_is_clipped_and_symbiosis_drifts_within_0_and_1(monkeyp
 
 def test_tournament_a_score_at_the_bottom_quantile_is_replaced_with_ranks(monkeypatch):
     """Three regions, scores 0, 1/2, 1; the bottom half (score <= the median 1/2) is replaced, at
-    quarter 7 (7 mod 4 = 3); a replacement draws P0 + spread z and adds one to the count."""
+    quarter 7 (7 mod 4 = 3); a replacement draws P0 + spread z, clipped to [0.01, 0.99], and adds
+    one to the count."""
     per_region = [lambda t: 1.0, lambda t: float(t), lambda t: float(t * t)]
     w = _rising_world(
         monkeypatch,
         quarter=7,
         regions=THREE,
         per_region=per_region,
-        akimats={"power": 0.5, "structural_power": [0.6, 0.5, 0.4], "replacements": [2, 0, 0]},
+        akimats={"power": 0.5, "structural_power": [0.985, 0.015, 0.4], "replacements": [2, 0, 0]},
         replacement_probability=0.7,
         replacement_quantile=0.5,
-        power_spread=0.1,
+        power_spread=0.5,
     )
     r = Recorder(0)
     tournament.step(w, make_log(w), r)
@@ -989,7 +991,8 @@ def test_tournament_a_score_at_the_bottom_quantile_is_replaced_with_ranks(monkey
     replaced = np.array([True, True, False]) & (u < 0.7)
     assert replaced[:2].all() and u[2] < 0.7, "seed 0 replaces both bottom akims, and would the top one"
     z = r.results("standard_normal")
-    np.testing.assert_allclose(w.akimats.power[:2], np.clip([0.6 + 0.1 * z[0], 0.5 + 0.1 * z[1]], 0.01, 0.99))
+    assert z[0] > 0.01 and z[1] < -0.01  # seed 0: the new P of both would leave [0.01, 0.99]
+    np.testing.assert_allclose(w.akimats.power[:2], [0.99, 0.01])
     np.testing.assert_array_equal(w.akimats.replacements, [3, 1, 0])
 
 
