@@ -366,12 +366,20 @@ class Counts(Recorder):
 
 
 #: Region 0 (P 0.7, c 0.5, s 0.5): firm 0 an outsider that took part in consultation and had one
-#: dealing last year; firm 1 an insider and a captor; firm 2 connected exactly at connected_from
-#: (not an outsider); firm 3 a client of its home official (not an outsider); firm 4 informal.
+#: dealing last year; firm 1 an insider (fully connected, with a corrupt home official) and a
+#: captor; firm 2 connected exactly at connected_from (not an outsider); firm 3 a client of its
+#: home official (not an outsider); firm 4 informal.
 #: Region 1 holds only an exited firm (no output).
 DEALINGS_FIRMS = [
     {"strength": 0.3, "perceived_detection": 0.2, "home_official": 0.9},
-    {"strength": 0.6, "perceived_detection": 0.4, "home_official": 0.1, "insider": True, "captor": True},
+    {
+        "strength": 0.6,
+        "perceived_detection": 0.4,
+        "home_official": 0.1,
+        "insider": True,
+        "captor": True,
+        "connection": 1.0,
+    },
     {"strength": 0.5, "perceived_detection": 0.1, "home_official": 0.9, "connection": 0.5},
     {"strength": 0.4, "perceived_detection": 0.3, "home_official": 0.2, "client": True, "connection": 0.0},
     {"strength": 0.2, "perceived_detection": 0.2, "home_official": 0.9, "formal": False},
@@ -430,10 +438,12 @@ def test_dealings_rates_demand_and_choice_probabilities_by_hand():
     f = w.firms
     y = w.potential_output()
     r = Counts([3, 3, 3, 3, 3, 0])
-    dealings.step(w, make_log(w), r)
+    log = make_log(w)
+    dealings.step(w, log, r)
+    np.testing.assert_array_equal(log.potential_output, y)  # read by the economy step
     s, P, c = 0.5, 0.7, 0.5
     outsider = np.array([1, 0, 0, 0, 1, 1.0])  # the exited row too (no dealings: it never matters)
-    L = np.array([0, 0, 0.5, 1.0, 0, 0])  # a client counts as fully connected (to other officials)
+    L = np.array([0, 1.0, 0.5, 1.0, 0, 0])  # a client counts as fully connected (to other officials)
     # dealings: rate x reach x P x (1 + share x s bias x outsider) x (1 + harassment x captors' share of
     # output for non-captors) x informal factor x (1 - d + d exp(-sensitivity x cost))
     rival = (y[1] / y[:5].sum()) * np.array([1, 0, 1, 1, 1, 0.0])
@@ -1229,3 +1239,22 @@ def test_plan_a_spent_fund_stops_only_its_own_regions_tenders():
     assert all(launched)  # no disputes: every tender the fund covers is launched
     assert log.tenders == [(0, 0), (1, 2), (2, social)]
     np.testing.assert_allclose(w.akimats.ppp_fund, [0.0, 0.0, 0.0])
+
+
+def test_ppp_construction_lasts_its_quarters_plus_a_delay_that_connections_shorten():
+    w = make_world(
+        [{"strength": 1.0, "connection": 0.6}],
+        akimats={"ppp_fund": 0.0, "symbiosis": 0.5},
+        ppp_bid_exponent=1.0,
+        construction_quarters=3,
+        construction_delay=4.0,
+        **(PPP_LIFE | {"opportunism": 0.0, "reneging": 0.0}),
+    )
+    log = make_log(w)
+    log.tenders.append((0, 1))
+    r = Recorder(2)
+    ppp.step(w, log, r)
+    (lam,) = r.args("poisson")
+    assert lam == (4.0 * (1 - 0.5 * 0.6),)  # the connected partner's project is expedited
+    (delay,) = r.results("poisson")
+    assert delay > 0 and w.projects.duration[0] == 3 + delay
