@@ -480,7 +480,7 @@ def test_dealings_rates_demand_and_choice_probabilities_by_hand():
 def test_dealings_cost_accounting_fines_and_clients():
     """What the firm loses: bribes paid, delays of refusals, reports and their failure; one
     demanded firm, so that the region's ``caught`` (upheld reports, no audits) is its upheld."""
-    w = _dealings_world(audit_rate=0.0, transparency=0.0, legal_quality=1.0, choice_sensitivity=0.5)
+    w = _dealings_world(audit_rate=0.0, transparency=0.0, legal_quality=0.6, choice_sensitivity=0.5)
     for row in (1, 2, 3, 4):
         w.firms.alive[row] = row == 4  # firm 4 (informal) keeps no dealings
     log = make_log(w)
@@ -490,7 +490,7 @@ def test_dealings_cost_accounting_fines_and_clients():
     paid, refused, reported = ev["paid"][0], ev["refused"][0], ev["reported"][0]
     assert paid > 0 and refused > 0 and reported > 0 and paid + refused + reported == ev["demands"][0]
     upheld = log.region["caught"][0]
-    assert 0 < upheld <= reported
+    assert 0 < upheld < reported  # some reports upheld, some failed
     y = w.potential_output()[0]
     bribe = 0.1 * 0.7 / (0.7 + 0.3)
     harm = 0.7 * 0.7 * 1.0
@@ -1258,3 +1258,30 @@ def test_ppp_construction_lasts_its_quarters_plus_a_delay_that_connections_short
     assert lam == (4.0 * (1 - 0.5 * 0.6),)  # the connected partner's project is expedited
     (delay,) = r.results("poisson")
     assert delay > 0 and w.projects.duration[0] == 3 + delay
+
+
+def test_dealings_a_firm_with_one_tie_hears_of_its_tie_caught_paying():
+    firms = [{"home_official": 0.0, "perceived_detection": 0.2}, {"perceived_detection": 0.1}]
+    w = make_world(
+        firms,
+        ties=[(0, 1)],
+        akimats={"corrupt_share": 0.5, "power": 0.9, "symbiosis": 0.0},
+        choice_sensitivity=500.0,
+        bribe_size=0.001,
+        delay_cost=1.0,
+        report_cost=1.0,
+        official_rotation=0.0,
+        visibility_base=1.0,
+        transparency=0.0,
+        home_share=1.0,
+        audit_rate=1.0,
+        audit_penalty=0.1,
+        detection_jump=0.3,
+        detection_decay=0.25,
+    )
+    log = make_log(w)
+    dealings.step(w, log, Counts([2, 0]))
+    assert log.firm["detected"].tolist() == [1.0, 0.0]
+    # firm 1's only tie was caught: it hears the whole jump, then decays toward the true rate 1
+    q = 0.1 + 0.3 * (1 - 0.1) * 1.0
+    assert np.isclose(w.firms.perceived_detection[1], q + 0.25 * (1.0 - q), rtol=1e-14)
