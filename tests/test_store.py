@@ -90,10 +90,19 @@ def test_parts_are_numbered_in_order_and_nothing_else_counts(tmp_path):
     store = ResultStore(tmp_path / "x")
     assert store.parts() == [] and store.next_part_number() == 0 and store.manifest() is None
     store.dir.mkdir()
-    for name in ("part-00010.parquet", "part-00002.parquet", "part-100000.parquet", "part-1.parquet", "notes.txt"):
+    for name in (
+        "part-00010.parquet",
+        "part-00002.parquet",
+        "part-100000.parquet",
+        "part-99999.parquet",
+        "part-1.parquet",
+    ):
         (store.dir / name).write_bytes(b"")
     (store.dir / "part-00003.parquet.tmp").write_bytes(b"")
-    assert [p.name for p in store.parts()] == ["part-00002.parquet", "part-00010.parquet", "part-100000.parquet"]
+    (store.dir / "notes.txt").write_bytes(b"")
+    # in the order of their numbers, not of their names (part-100000 sorts before part-99999 by name)
+    names = ["part-00002.parquet", "part-00010.parquet", "part-99999.parquet", "part-100000.parquet"]
+    assert [p.name for p in store.parts()] == names
     assert store.next_part_number() == 100001
 
 
@@ -311,3 +320,19 @@ def test_prepare_with_overwrite_keeps_the_same_experiments_results(tmp_path):
     store.write_part([row("a")], schema_())
     store.prepare("id1", overwrite=True, describe="exp")  # the same experiment: resumed, not replaced
     assert store.stored_keys() == {"a"} and store.manifest()["experiment_id"] == "id1"
+
+
+def test_a_part_without_errors_keeps_the_schema(tmp_path):
+    part = ResultStore(tmp_path).write_part([row("a"), row("b", 1)], schema_())
+    assert pq.read_table(part).schema == schema_()  # the error column is a string column, not null
+
+
+def test_a_part_number_taken_by_another_writer_is_never_replaced(tmp_path, monkeypatch):
+    store = ResultStore(tmp_path)
+    theirs = store.write_part([row("theirs")], schema_())
+    numbers = iter([0, 1])  # this writer still believes 0 is free (another took it meanwhile)
+    monkeypatch.setattr(store, "next_part_number", lambda: next(numbers))
+    mine = store.write_part([row("mine")], schema_())
+    assert (theirs.name, mine.name) == ("part-00000.parquet", "part-00001.parquet")
+    assert pq.read_table(theirs).column("run_key").to_pylist() == ["theirs"]
+    assert store.written["part-00001.parquet"] == 1

@@ -195,6 +195,12 @@ def test_short_strata_are_topped_up_and_a_region_is_chosen_by_id_or_index():
         simulate_survey(m, region="atlantis")
 
 
+def test_turkestan_is_surveyed_wherever_it_is_in_the_model():
+    m = hand_world(regions="zhambyl,turkestan", per_cohort=(1, 5))
+    r = simulate_survey(m)
+    assert r.region == "turkestan" and (m.firms.region[r.firms] == 1).all()
+
+
 def test_without_turkestan_the_first_region_is_surveyed():
     m = hand_world(regions="zhambyl,kyzylorda", per_cohort=(5, 5))
     r = simulate_survey(m)
