@@ -137,9 +137,12 @@ def test_audit_penalty_lowers_the_corrupt_share(governance):
 @pytest.mark.parametrize("governance", GOVERNANCE)
 def test_tax_benefit_lowers_the_budget(governance):
     """Supported firms pay ``tax_benefit`` less of their tax (economy.py): the akimat's tax
-    revenue, and with it its budget (plan.py), falls."""
+    revenue, and with it its budget (plan.py), falls. A direct effect: the short runs suffice."""
     low, _, diff = paired(
-        "budget", {"governance": governance, "tax_benefit": 0.0}, {"governance": governance, "tax_benefit": 1.0}
+        "budget",
+        {"governance": governance, "tax_benefit": 0.0},
+        {"governance": governance, "tax_benefit": 1.0},
+        base=SMALL,
     )
     assert low["end of run"].mean() > 0, f"{governance}: no budget at all"
     for when, d in diff.items():
@@ -149,11 +152,13 @@ def test_tax_benefit_lowers_the_budget(governance):
 @pytest.mark.parametrize("governance", GOVERNANCE)
 def test_consultation_raises_partnership(governance):
     """Taking part in consultation is cooperation with the akimat (trust.py), which the
-    observer reads as partnership where the firm received at least what it lost."""
+    observer reads as partnership where the firm received at least what it lost. A direct
+    effect: the short runs suffice."""
     low, high, diff = paired(
         "regime_partnership",
         {"governance": governance, "consultation": 0.0},
         {"governance": governance, "consultation": 1.0},
+        base=SMALL,
     )
     assert high["end of run"].mean() > 0.01, f"{governance}: no partnership even with full consultation"
     for when, d in diff.items():
