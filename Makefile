@@ -77,8 +77,9 @@ baseline: $(STAMP)
 #   make mutation MUTANTS='simulation.formulas.* simulation.submodels.capture.*'
 # Each survivor's diff: make mutation-report DIFF=1, or .venv/bin/mutmut show NAME.
 MUTANTS ?=
+CHILDREN ?= $(shell nproc)
 mutation: $(STAMP)
-	$(VENV)/bin/mutmut run --max-children $$(nproc) $(foreach m,$(MUTANTS),'$(m)')
+	$(VENV)/bin/mutmut run --max-children $(CHILDREN) $(foreach m,$(MUTANTS),'$(m)')
 	@$(PY) tools/mutation_report.py
 
 mutation-report: $(STAMP)

@@ -2,10 +2,11 @@
 
 Each comparison puts one lever far apart, everything else equal, and runs the same seeds on
 both sides: the model's named random streams keep the two runs of a seed paired, so each
-seed gives a paired difference, and each test asserts the sign of the mean paired
-difference strictly (an effect of exactly zero fails). Each test also checks that the
-quantity compared is not degenerate, so that a direction cannot pass merely because
-nothing happens.
+seed gives a paired difference, and each test asserts that the 95% t-interval of the mean
+paired difference over the seeds excludes 0 on the documented side (``assert_direction``):
+a lever that has no effect fails, and so does one whose effect is lost in the noise between
+seeds. Each test also checks that the quantity compared is not degenerate, so that a
+direction cannot pass merely because nothing happens.
 
 The runs burn in 40 quarters: officials decide anew at the rotation rate (1/8 a quarter),
 so by then the corrupt share is within 1% of its rest point, and the directions are those
@@ -13,9 +14,12 @@ of the stationary state, not of the adjustment from the initial corrupt share (t
 burn-in, 80 quarters, also lets firm sizes settle; 40 keeps this file fast). Each
 direction is checked at the end of the run and over all reported quarters.
 
-The levers (Table 4) are common to both governance models, which differ only in the
-symbiosis index s (0 in the partnership model, 1 in the symbiotic one): the lever tests
-run at both ends, and the governance test compares s = 0 with s = 1 at equal levers.
+Every Table 4 lever is here: audits (rate and penalty), transparency, support, the tax
+benefit, consultation, legal quality, PPP training and life-cycle contracts. The levers are
+common to both governance models, which differ only in the symbiosis index s (0 in the
+partnership model, 1 in the symbiotic one): the lever tests run at both ends (the PPP
+training and life-cycle tests at s = 0 only: their runs are the costliest), and the
+governance test compares s = 0 with s = 1 at equal levers.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SMALL, run_cached
+from scipy.stats import t as student_t
 
-SEEDS = (1, 2, 3)
+SEEDS = (1, 2, 3, 4, 5)
 GOVERNANCE = ["partnership", "symbiotic"]
 EFFECTS = SMALL | {"burn_in": 40}
 
@@ -45,8 +50,26 @@ def paired(key: str, low: dict, high: dict, seeds=SEEDS, base=EFFECTS):
     return a, b, {when: b[when] - a[when] for when in a}
 
 
+def interval(diff: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The t-interval of the mean paired difference over the seeds."""
+    n = len(diff)
+    half = student_t.ppf(0.5 + level / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+    return diff.mean() - half, diff.mean() + half
+
+
 def _says(diff: np.ndarray) -> str:
-    return f"paired differences by seed {np.round(diff, 4).tolist()} (seeds {SEEDS}), mean {diff.mean():.4f}"
+    lo, hi = interval(diff)
+    return (
+        f"paired differences by seed {np.round(diff, 4).tolist()}, mean {diff.mean():.4f}, "
+        f"95% interval [{lo:.4f}, {hi:.4f}]"
+    )
+
+
+def assert_direction(diff: np.ndarray, sign: int, what: str) -> None:
+    """The 95% interval of the mean paired difference lies wholly above 0 (sign +1) or below it (-1)."""
+    lo, hi = interval(diff)
+    ok = lo > 0 if sign > 0 else hi < 0
+    assert ok, f"{what}: {'no rise' if sign > 0 else 'no fall'} distinguishable from 0: {_says(diff)}"
 
 
 @pytest.mark.parametrize("governance", GOVERNANCE)
@@ -60,7 +83,7 @@ def test_audits_lower_bribery(governance):
             "; the comparison says nothing"
         )
         for when, d in diff.items():
-            assert d.mean() < 0, f"{governance}: {key} ({when}) did not fall from audit_rate 0.01 to 0.3: {_says(d)}"
+            assert_direction(d, -1, f"{governance}: {key} ({when}) from audit_rate 0.01 to 0.3")
 
 
 @pytest.mark.parametrize("governance", GOVERNANCE)
@@ -73,7 +96,7 @@ def test_transparency_lowers_corruption(governance):
             f"{governance}: almost no corruption at transparency 0 ({key} {opaque['end of run']})"
         )
         for when, d in diff.items():
-            assert d.mean() < 0, f"{governance}: {key} ({when}) did not fall from transparency 0 to 1: {_says(d)}"
+            assert_direction(d, -1, f"{governance}: {key} ({when}) from transparency 0 to 1")
 
 
 @pytest.mark.parametrize("governance", GOVERNANCE)
@@ -82,24 +105,64 @@ def test_support_raises_business_satisfaction(governance):
     low, _, diff = paired("business_satisfied", none, much)
     assert low["end of run"].mean() < 0.9, f"{governance}: nearly every firm satisfied without support: no room to rise"
     for when, d in diff.items():
-        assert d.mean() > 0, f"{governance}: business satisfaction ({when}) did not rise with support: {_says(d)}"
+        assert_direction(d, +1, f"{governance}: business satisfaction ({when}) with support")
     low, _, diff = paired("business_dissatisfied", none, much)
     if governance == "partnership":
         assert low["end of run"].mean() > 0.02, (
             f"{governance}: almost no dissatisfied firm without support: no room to fall"
         )
         for when, d in diff.items():
-            assert d.mean() < 0, (
-                f"{governance}: business dissatisfaction ({when}) did not fall with support: {_says(d)}"
-            )
+            assert_direction(d, -1, f"{governance}: business dissatisfaction ({when}) with support")
     else:
         # Under symbiosis support polarises: it goes to the akim's network (favouritism), and
         # its kickbacks raise the officials' gain, so corruption rises for the firms outside
         # the network and more of them are dissatisfied, while the satisfied share rises too.
         for when, d in diff.items():
-            assert d.mean() > 0, (
-                f"{governance}: business dissatisfaction ({when}) did not rise with support: {_says(d)}"
-            )
+            assert_direction(d, +1, f"{governance}: business dissatisfaction ({when}) with support")
+
+
+@pytest.mark.parametrize("governance", GOVERNANCE)
+def test_audit_penalty_lowers_the_corrupt_share(governance):
+    """A higher penalty for a caught official lowers the officials' expected gain, so fewer of
+    them are corrupt (officials.py), and firms meet fewer demands."""
+    for key in ("corrupt_share", "bribe_demands_per_firm"):
+        low, _, diff = paired(
+            key, {"governance": governance, "audit_penalty": 0.0}, {"governance": governance, "audit_penalty": 2.0}
+        )
+        assert low["end of run"].mean() > 0.05, f"{governance}: almost no corruption without penalties ({key})"
+        for when, d in diff.items():
+            assert_direction(d, -1, f"{governance}: {key} ({when}) from audit_penalty 0 to 2")
+
+
+@pytest.mark.parametrize("governance", GOVERNANCE)
+def test_tax_benefit_lowers_the_budget(governance):
+    """Supported firms pay ``tax_benefit`` less of their tax (economy.py): the akimat's tax
+    revenue, and with it its budget (plan.py), falls. A direct effect: the short runs suffice."""
+    low, _, diff = paired(
+        "budget",
+        {"governance": governance, "tax_benefit": 0.0},
+        {"governance": governance, "tax_benefit": 1.0},
+        base=SMALL,
+    )
+    assert low["end of run"].mean() > 0, f"{governance}: no budget at all"
+    for when, d in diff.items():
+        assert_direction(d, -1, f"{governance}: budget ({when}) from tax_benefit 0 to 1")
+
+
+@pytest.mark.parametrize("governance", GOVERNANCE)
+def test_consultation_raises_partnership(governance):
+    """Taking part in consultation is cooperation with the akimat (trust.py), which the
+    observer reads as partnership where the firm received at least what it lost. A direct
+    effect: the short runs suffice."""
+    low, high, diff = paired(
+        "regime_partnership",
+        {"governance": governance, "consultation": 0.0},
+        {"governance": governance, "consultation": 1.0},
+        base=SMALL,
+    )
+    assert high["end of run"].mean() > 0.01, f"{governance}: no partnership even with full consultation"
+    for when, d in diff.items():
+        assert_direction(d, +1, f"{governance}: partnership share ({when}) from consultation 0 to 1")
 
 
 #: PPP activity: contracts are few in one region (tenders go where utilities lag, and a
@@ -138,10 +201,27 @@ def test_legal_quality_lowers_the_share_of_ppp_contracts_in_dispute(governance):
     )
     assert d_weak.min() > 0, f"{governance}: no PPP disputes in some run at legal_quality 0.1: {d_weak}"
     weak, strong = d_weak / live_weak, d_strong / live_strong
-    assert (strong - weak).mean() < 0, (
-        f"{governance}: share of live PPP contracts in dispute did not fall with legal quality: "
-        f"{np.round(weak, 3).tolist()} at 0.1 -> {np.round(strong, 3).tolist()} at 0.9 (seeds {SEEDS})"
+    assert_direction(
+        strong - weak, -1, f"{governance}: share of live PPP contracts in dispute, legal quality 0.1 -> 0.9"
     )
+
+
+#: Partner opportunism isolated: the akimat never reneges and partners are opportunistic often,
+#: at weak courts, so that most disputes are the partners' (the channel both levers act on).
+OPPORTUNISM = {"governance": "partnership", "legal_quality": 0.1, "reneging": 0.0, "opportunism": 0.2}
+
+
+@pytest.mark.parametrize("lever", ["ppp_training", "lifecycle_contracts"])
+def test_ppp_training_and_life_cycle_contracts_lower_the_share_of_contracts_in_dispute(lever):
+    """Training lowers partner opportunism (and the akimat's reneging), and a life-cycle
+    contract lowers partner opportunism (ppp.py): fewer disputes per live contract, from the
+    default 0.3 to 1. Where the akimat's reneging also opens disputes the fall is a few points
+    and needs many seeds; with partner opportunism isolated it is large."""
+    seeds = SEEDS[:3]
+    d_low, live_low = ppp_disputes(seeds, **OPPORTUNISM)
+    d_high, live_high = ppp_disputes(seeds, **(OPPORTUNISM | {lever: 1.0}))
+    assert min(live_low.min(), live_high.min()) >= 500 and d_low.min() > 0
+    assert_direction(d_high / live_high - d_low / live_low, -1, f"share of PPP contracts in dispute, {lever} 0.3 -> 1")
 
 
 def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output():
@@ -162,7 +242,7 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     low, _, ins = paired("insider_support_share", {"governance": "partnership"}, {"governance": "symbiotic"}, seeds)
     assert low["end of run"].mean() > 0, "no support at all to connected firms in the partnership model"
     for when, d in ins.items():
-        assert d.mean() > 0, f"insiders' share of support ({when}) not higher under the symbiotic model: {_says(d)}"
+        assert_direction(d, +1, f"insiders' share of support ({when}), symbiotic vs partnership")
     _, _, hhi = paired("hhi", {"governance": "partnership"}, {"governance": "symbiotic"}, seeds)
     for when, d in hhi.items():
-        assert d.mean() > 0, f"output concentration (HHI, {when}) not higher under the symbiotic model: {_says(d)}"
+        assert_direction(d, +1, f"output concentration (HHI, {when}), symbiotic vs partnership")

@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from worlds import make_world
 
 from simulation.cli import main
@@ -47,6 +48,7 @@ def test_answer_rules_on_a_hand_built_world():
     assert r.gifts_expected == 2 / 6  # firms 0 and 4 paid
 
 
+@pytest.mark.runs_model
 def test_the_instrument_reads_the_world_and_never_changes_it():
     m = StateBusinessModel(rng=2, **SMALL).run()
     f = m.world.firms
@@ -62,6 +64,7 @@ def test_the_instrument_reads_the_world_and_never_changes_it():
     assert a.with_transactions <= a.sampled <= a.eligible
 
 
+@pytest.mark.runs_model
 def test_incidence_follows_corruption():
     """No corrupt official stays none (no bribe income, nothing to gain); otherwise officials'
     moral costs set the corrupt share, and the instrument's incidence and depth follow it."""
@@ -75,6 +78,7 @@ def test_incidence_follows_corruption():
     assert r1.bribery_incidence < r2.bribery_incidence and r1.bribery_depth < r2.bribery_depth, (r1, r2)
 
 
+@pytest.mark.runs_model
 def test_cli_enterprise_survey_json_and_bad_flags(small_scenario, capsys):
     assert main(["survey", str(small_scenario), "--instrument", "enterprise-survey", "--json", "--sample", "50"]) == 0
     doc = json.loads(capsys.readouterr().out)

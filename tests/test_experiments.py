@@ -217,11 +217,15 @@ exit_losses = {{ low = 2, high = 8 }}
     ],
 )
 def test_sampling_designs(tmp_path, design, count):
-    text = SAMPLING.format(design=design).replace("[design]", "[design]", 1)
-    # [design] must follow the factor tables in this text; TOML does not mind the order
+    text = SAMPLING.format(design=design)
     spec = load_experiment(write(tmp_path, text))
     points = design_points(spec)
     assert len(points) == count
+    # the order of the tables does not matter: [design] before the factor tables, the same points
+    head, design_table = text.split("[design]\n")
+    moved = head.replace("[levers]", "[design]\n" + design_table + "[levers]", 1)
+    assert moved.index("[design]") < moved.index("[levers]")
+    assert design_points(load_experiment(write(tmp_path, moved))) == points
     for p in points:
         assert 0.0 <= p["audit_rate"] <= 0.2 and 0.0 <= p["transparency"] <= 1.0
         assert isinstance(p["exit_losses"], int) and 2 <= p["exit_losses"] <= 8

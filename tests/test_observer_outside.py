@@ -30,6 +30,7 @@ def _world_trajectory(model) -> dict[str, np.ndarray]:
     return out
 
 
+@pytest.mark.runs_model
 @pytest.mark.parametrize("governance", ["partnership", "symbiotic"])
 def test_the_observer_thresholds_change_no_trajectory(governance):
     base = StateBusinessModel(rng=5, governance=governance, **SMALL).run()

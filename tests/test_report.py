@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.report.content import num, pct, pp, signed
 from simulation.report.sections import SECTIONS
 from simulation.report.stats import DIFF_OUTCOMES
 from simulation.runs.seeds import replication_seeds
@@ -204,6 +205,11 @@ def test_summary_numbers_are_the_tables_numbers(report_dir):
                 assert len(rows) == 1, ref
                 actual = rows[ref["column"]].iloc[0]
             assert np.isclose(float(actual), float(ref["value"]), rtol=1e-9, atol=1e-12), ref
+            # and the statement shows that number (in one of the report's formats), so a statement whose
+            # text drifted from the table it cites fails here, not only a reference to the wrong row
+            v = float(ref["value"])
+            shown = {pct(v), pp(v), num(v), signed(v), f"{v:g}", f"{100 * v:+.0f}%"}
+            assert any(x in s["text"] for x in shown), (ref, s["text"])
             checked += 1
     assert checked >= 30
     # the headline corruption statement quotes the paired-differences table, in percent

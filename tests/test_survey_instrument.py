@@ -56,6 +56,7 @@ def test_observed_tables_equal_the_data_file():
 # --------------------------------------------------------------------------- samples and tables
 
 
+@pytest.mark.runs_model
 def test_samples_have_the_papers_size_and_cohorts():
     model, r = surveyed()
     res, f = model.residents, model.firms
@@ -68,6 +69,7 @@ def test_samples_have_the_papers_size_and_cohorts():
     assert r.region == "turkestan"
 
 
+@pytest.mark.runs_model
 def test_every_table_adds_up_to_its_sample():
     _, r = surveyed()
     for name in TABLES:
@@ -80,6 +82,7 @@ def test_every_table_adds_up_to_its_sample():
         assert r.tables[name].sum(axis=1).tolist() == FIRM_QUOTAS, f"{name}: rows are not the entrepreneurs' cohorts"
 
 
+@pytest.mark.runs_model
 def test_population_shares_are_distributions():
     _, r = surveyed()
     for name in TABLES:
@@ -96,6 +99,7 @@ def test_population_shares_are_distributions():
         )
 
 
+@pytest.mark.runs_model
 def test_table7_population_shares_match_the_models_business_satisfaction():
     """The survey's Table 7 rule is the model's own satisfaction output, applied to every firm."""
     model, r = surveyed()
@@ -104,6 +108,7 @@ def test_table7_population_shares_match_the_models_business_satisfaction():
     assert np.allclose(total, [last["business_satisfied"], last["business_partially"], last["business_dissatisfied"]])
 
 
+@pytest.mark.runs_model
 def test_residents_are_drawn_from_turkestan_or_all_regions():
     model = StateBusinessModel(
         rng=1, regions="almaty_region,turkestan", firms=1500, residents_per_region=400, burn_in=4, steps=1
@@ -119,6 +124,7 @@ def test_residents_are_drawn_from_turkestan_or_all_regions():
         simulate_survey(model, region="atlantis")
 
 
+@pytest.mark.runs_model
 def test_small_strata_are_topped_up_and_flagged():
     """With 198 residents the random cohorts rarely match 72/45/42/39: the quotas still hold."""
     model = StateBusinessModel(rng=2, firms=1000, residents_per_region=198, burn_in=4, steps=1)
@@ -132,6 +138,7 @@ def test_small_strata_are_topped_up_and_flagged():
 # --------------------------------------------------------------------------- determinism
 
 
+@pytest.mark.runs_model
 def test_same_seed_same_survey():
     a = StateBusinessModel(rng=5, **TINY).run()
     b = StateBusinessModel(rng=5, **TINY).run()
@@ -144,6 +151,7 @@ def test_same_seed_same_survey():
     assert not (other.firms == ra.firms).all(), "an explicit rng draws another sample"
 
 
+@pytest.mark.runs_model
 def test_surveying_does_not_change_the_trajectory():
     a = StateBusinessModel(rng=7, **TINY)
     b = StateBusinessModel(rng=7, **TINY)
@@ -199,6 +207,7 @@ def test_table7_rule_uses_the_models_cut_points():
     assert business_satisfaction_answers(s).tolist() == [2, 2, 1, 1, 1, 0, 0]
 
 
+@pytest.mark.runs_model
 def test_more_corrupt_officials_mean_more_constant_corruption():
     # officials' moral costs set the corrupt share (its initial value is only an initial condition)
     honest_model, honest = surveyed(moral_cost=0.05)
@@ -209,6 +218,7 @@ def test_more_corrupt_officials_mean_more_constant_corruption():
     assert c[0] > h[0] and c[2] < h[2], f"Table 9 population shares: c={shares[0]:.2f} {h}, c={shares[1]:.2f} {c}"
 
 
+@pytest.mark.runs_model
 def test_more_support_means_more_satisfied_firms():
     _, none = surveyed(support_share=0.0)
     _, much = surveyed(support_share=0.3)
@@ -242,6 +252,7 @@ def run_cli(argv, capsys):
     return code, out, err
 
 
+@pytest.mark.runs_model
 def test_cli_json(write_scenario, capsys):
     path = write_scenario(SCENARIO)
     code, out, err = run_cli(["survey", path, "--seed", "3", "--json", "--quarter", "2"], capsys)
@@ -261,6 +272,7 @@ def test_cli_json(write_scenario, capsys):
     assert report["simulated"] == simulate_survey(model).as_dict()["tables"], "CLI and library disagree"
 
 
+@pytest.mark.runs_model
 def test_cli_text(write_scenario, capsys):
     code, out, err = run_cli(["survey", write_scenario(SCENARIO), "--governance", "symbiotic"], capsys)
     assert code == 0, err
@@ -279,11 +291,13 @@ def test_cli_text(write_scenario, capsys):
     ],
     ids=["quarter-beyond-steps", "negative-quarter", "bad-seed", "bad-governance"],
 )
+@pytest.mark.runs_model
 def test_cli_bad_options_exit_2(write_scenario, capsys, args, text):
     code, out, err = run_cli(["survey", write_scenario(SCENARIO), *args], capsys)
     assert code == 2 and text in err and "Traceback" not in err and out == ""
 
 
+@pytest.mark.runs_model
 def test_cli_bad_scenario_exit_2(write_scenario, tmp_path, capsys):
     code, out, err = run_cli(["survey", tmp_path / "missing.toml"], capsys)
     assert (

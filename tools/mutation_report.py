@@ -6,6 +6,12 @@ Run from the repository root after ``mutmut run`` (``make mutation`` does both):
     python tools/mutation_report.py --diff     # and each survivor's diff (``mutmut show NAME``)
     python tools/mutation_report.py --markdown # the score table as Markdown, for docs/MUTATION.md
 
+Mutants judged equivalent (no test can tell them from the original: docs/MUTATION.md gives
+the reasons) are listed in ``docs/mutation-equivalent.toml``, in groups that share a reason.
+The table's last column is the score over the non-equivalent mutants,
+killed / (killed + survived + no tests - equivalent survivors); the report flags a mutant
+listed as equivalent that a test killed (then it was not equivalent) or that no longer exists.
+
 mutmut keeps one ``<module>.py.meta`` JSON file per mutated module under mutants/, with the
 exit code of the test run of every mutant. Score = killed / (killed + survived + no tests):
 a mutant that no test of the runner calls ("no tests") counts as surviving, and mutants not
@@ -19,10 +25,12 @@ import argparse
 import json
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 
 MUTANTS = Path("mutants")
+EQUIVALENT = Path("docs/mutation-equivalent.toml")
 
 # mutmut 3.8's exit codes of a mutant's test run (mutmut.stats.status_by_exit_code; others: suspicious)
 STATUS = {
@@ -59,12 +67,23 @@ def load() -> dict[str, dict[str, str]]:
     return out
 
 
-def score_rows(results: dict[str, dict[str, str]]) -> list[dict]:
-    """One row per module (and a total): counts by status and the score over mutants run."""
+def load_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
+    """Mutant name -> the reason it is equivalent, from ``docs/mutation-equivalent.toml``."""
+    if not path.is_file():
+        return {}
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {name: group["reason"] for group in doc.get("group", []) for name in group["mutants"]}
+
+
+def score_rows(results: dict[str, dict[str, str]], equivalent: dict[str, str] | None = None) -> list[dict]:
+    """One row per module (and a total): counts by status, the raw score over mutants run, and
+    the score over the non-equivalent ones (equivalent survivors left out)."""
+    equivalent = equivalent or {}
     rows = []
     total = Counter()
     for module, statuses in results.items():
         counts = Counter(statuses.values())
+        counts["equivalent"] = sum(1 for n, s in statuses.items() if n in equivalent and s in NOT_KILLED)
         total.update(counts)
         rows.append({"module": module, **_row(counts)})
     rows.append({"module": "total", **_row(total)})
@@ -75,14 +94,17 @@ def _row(counts: Counter) -> dict:
     killed = sum(counts[s] for s in KILLED)
     not_killed = sum(counts[s] for s in NOT_KILLED)
     run = killed + not_killed
+    judged = run - counts["equivalent"]
     return {
-        "mutants": sum(counts.values()),
+        "mutants": sum(counts.values()) - counts["equivalent"],
         "killed": killed,
         "survived": counts["survived"],
         "no_tests": counts["no tests"],
         "other": not_killed - counts["survived"] - counts["no tests"],
-        "not_run": sum(counts.values()) - run,
+        "not_run": sum(counts.values()) - counts["equivalent"] - run,
         "score": killed / run if run else float("nan"),
+        "equivalent": counts["equivalent"],
+        "score_ne": killed / judged if judged else float("nan"),
     }
 
 
@@ -90,21 +112,28 @@ def _percent(score: float) -> str:
     return "-" if score != score else f"{100 * score:.1f}%"  # nan: no mutant of the module run yet
 
 
+COLUMNS = ["module", "mutants", "killed", "survived", "no_tests", "other", "not_run", "score", "equivalent", "score_ne"]
+SCORES = ("score", "score_ne")
+
+
 def print_table(rows: list[dict], markdown: bool) -> None:
-    cols = ["module", "mutants", "killed", "survived", "no_tests", "other", "not_run", "score"]
+    """The table: ``score`` is killed over every mutant run; ``equivalent``, the survivors judged
+    equivalent (docs/mutation-equivalent.toml); ``score_ne``, killed over the non-equivalent ones."""
+    cols = COLUMNS
+
+    def cell(r, c):
+        return _percent(r[c]) if c in SCORES else str(r[c])
+
     if markdown:
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))
         for r in rows:
-            cells = [f"`{r['module']}`"] + [str(r[c]) for c in cols[1:-1]] + [_percent(r["score"])]
-            print("| " + " | ".join(cells) + " |")
+            print("| " + " | ".join([f"`{r['module']}`"] + [cell(r, c) for c in cols[1:]]) + " |")
         return
     width = max(len(r["module"]) for r in rows)
-    print(f"{'module':<{width}}  " + "  ".join(f"{c:>8}" for c in cols[1:]))
+    print(f"{'module':<{width}}  " + "  ".join(f"{c:>10}" for c in cols[1:]))
     for r in rows:
-        print(
-            f"{r['module']:<{width}}  " + "  ".join(f"{r[c]:>8}" for c in cols[1:-1]) + f"  {_percent(r['score']):>8}"
-        )
+        print(f"{r['module']:<{width}}  " + "  ".join(f"{cell(r, c):>10}" for c in cols[1:]))
 
 
 def diff(module: str, name: str) -> str:
@@ -127,13 +156,29 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("no results in mutants/: run `make mutation` (or `mutmut run`) first", file=sys.stderr)
         return 1
-    print_table(score_rows(results), args.markdown)
+    equivalent = load_equivalent()
+    print_table(score_rows(results, equivalent), args.markdown)
     if args.markdown:
         return 0
-    survivors = [(m, n, s) for m, statuses in results.items() for n, s in statuses.items() if s in NOT_KILLED]
-    print(f"\nSurviving mutants ({len(survivors)}; 'no tests': no test of the runner calls the function):")
-    for _, name, status in survivors:
-        print(f"  {name}  [{status}]")
+    status = {n: s for statuses in results.values() for n, s in statuses.items()}
+    killed = sorted(n for n in equivalent if status.get(n) in KILLED)
+    unknown = sorted(n for n in equivalent if n not in status)
+    if killed:
+        print(f"\nListed as equivalent in {EQUIVALENT} but killed (not equivalent; remove them): {' '.join(killed)}")
+    if unknown:
+        print(f"\nListed as equivalent in {EQUIVALENT} but not a mutant of this run: {' '.join(unknown)}")
+    survivors = [
+        (m, n, s)
+        for m, statuses in results.items()
+        for n, s in statuses.items()
+        if s in NOT_KILLED and n not in equivalent
+    ]
+    print(
+        f"\nSurviving mutants not judged equivalent ({len(survivors)}; 'no tests': no test of the runner "
+        "calls the function):"
+    )
+    for _, name, status_ in survivors:
+        print(f"  {name}  [{status_}]")
     if args.diff and survivors:
         for module, name, status in survivors:
             print(f"\n# {name}: {status}")
