@@ -95,11 +95,13 @@ class FirmTable:
     captor = Column(np.bool_, "holds its akimat captured (bends the rules)")
     strength = Column(np.float64, "B in [0,1], refreshed each quarter")
     profit = Column(np.float64, "cash profit of the last quarter")
+    uid = Column(np.int64, "the firm's serial number: 0, 1, 2 ... in order of creation, never reused")
 
     COLUMNS: tuple[str, ...] = ()  # filled below from the declarations
 
     def __init__(self, capacity: int):
         self.n = 0
+        self.created = 0  # firms created so far (the next firm's uid)
         self.capacity = max(capacity, 16)
         self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in self.COLUMNS}
         self._memory = {name: np.zeros((MEMORY, self.capacity)) for name in MEMORY_FIELDS}
@@ -128,11 +130,15 @@ class FirmTable:
         if self.n + count > self.capacity:
             self._grow(self.n + count)
         rows = np.arange(self.n, self.n + count)
+        if "uid" in values:
+            raise KeyError("firms.uid is assigned by the table")
         for name in self.COLUMNS:
             self._data[name][rows] = values.get(name, 0)
+        self._data["uid"][rows] = np.arange(self.created, self.created + count)
         for mem in self._memory.values():
             mem[:, rows] = 0.0
         self.n += count
+        self.created += count
         return rows
 
     def memory(self, name: str) -> np.ndarray:
