@@ -68,8 +68,12 @@ class StateBusinessModel(mesa.Model):
         self.observer = Observer(w.firms.n, w.n_regions)
         self.recorder = Recorder(w, self.observer)
         self.datacollector = mesa.DataCollector(model_reporters=self.recorder.model_reporters())
-        for _ in range(self.params["burn_in"]):
-            self._quarter()
+        burn_in = self.params["burn_in"]
+        for i in range(burn_in):
+            # the observer and the recorder read the world without changing it, and nothing keeps
+            # what they read in burn-in quarters: they read only the last one (for model.recorder.current
+            # and the regimes of the agents before the first reported quarter)
+            self._quarter(observe=i == burn_in - 1)
         self.running = self.params["steps"] > 0
 
     # --- the agents, as Mesa's tools see them ------------------------------------------------
@@ -185,15 +189,16 @@ class StateBusinessModel(mesa.Model):
         return nx.relabel_nodes(g, dict(enumerate(alive.tolist())))
 
     # --- one quarter -------------------------------------------------------------------------
-    def _quarter(self) -> QuarterLog:
+    def _quarter(self, observe: bool = True) -> QuarterLog:
         w = self.world
         log = QuarterLog(w.firms.n, w.n_regions)
         w.begin_quarter()
         for step in SCHEDULE:
             if step.run is None:  # the observation point: the world is read, not changed
                 w.remember(log)
-                self.observer.step(w, log)
-                self.recorder.quarter(log)
+                if observe:
+                    self.observer.step(w, log)
+                    self.recorder.quarter(log)
             else:
                 step.run(w, log, *(w.streams[name] for name in step.streams))
         self._follow_firms(log)

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..formulas import bargaining_share, life_stage, protection, true_detection
 
 
@@ -105,14 +106,14 @@ def step(world, log, rng) -> None:
     cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
     d = p["discretionary_share"]
     lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
-    n_deal = rng.poisson(lam)
+    n_deal = kernels.poisson(rng, lam)
 
     visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
     c = a.corrupt_share[region]
     corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
     demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
     demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
-    demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
+    demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
 
     # the choice and its consequences, for the firms that met a demand
     idx = np.flatnonzero(demands)
@@ -138,15 +139,15 @@ def step(world, log, rng) -> None:
     u = p["choice_sensitivity"] * (u - u.max(axis=0))
     w = np.exp(u)
     prob = w / w.sum(axis=0)
-    paid = rng.binomial(dm, prob[0])
-    refused = rng.binomial(dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
+    paid = kernels.binomial(rng, dm, prob[0])
+    refused = kernels.binomial(rng, dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
     reported = dm - paid - refused
     # under symbiosis a firm that pays a corrupt home official becomes his client
     payer = idx[(paid > 0) & (home[idx] < c[idx])]
     client[payer[rng.random(payer.size) < symbiosis[payer]]] = True
     d_true = true_detection(p)
-    detected_paid = rng.binomial(paid, d_true)
-    upheld = rng.binomial(reported, upheld_p)
+    detected_paid = kernels.binomial(rng, paid, d_true)
+    upheld = kernels.binomial(rng, reported, upheld_p)
     failed = reported - upheld
     y = output[idx]
     extracted = y * (
@@ -166,7 +167,7 @@ def step(world, log, rng) -> None:
     ev["fines"][idx] = y * detected_paid * fine
     # informal firms found out in a dealing pay informal_fine_quarters of taxes as a fine
     informal = np.flatnonzero(~formal & alive & (n_deal > 0))
-    found = informal[rng.binomial(n_deal[informal], d_true) > 0]
+    found = informal[kernels.binomial(rng, n_deal[informal], d_true) > 0]
     ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
     detected = np.zeros(n)
     detected[idx] = detected_paid > 0
