@@ -130,6 +130,304 @@ if AVAILABLE:
         return pos
 
 
+# --- fused passes over the firms ---------------------------------------------------------------
+if AVAILABLE:
+
+    @numba.njit(cache=True, inline="always")
+    def _maximum(a, b):  # np.maximum: a unless it is smaller (NaN propagates)
+        return a if (a >= b or a != a) else b
+
+    @numba.njit(cache=True, inline="always")
+    def _minimum(a, b):  # np.minimum
+        return a if (a <= b or a != a) else b
+
+    @numba.njit(cache=True)
+    def _economy(
+        c,
+        y,
+        share,
+        benefit_year,
+        dealt_year,
+        demanded_year,
+        u_switch,
+        u_hazard,
+        region,  # pragma: no cover
+        alive,
+        formal,
+        capital,
+        trust,
+        satisfaction,
+        streak,
+        age,
+        profit_out,
+        support,
+        ppp_income,
+        capture_income,
+        disputes,
+        extracted,
+        fines,
+        ppp_outlay,
+        dealings,
+        demands,
+        fixed_investment,
+        tax_revenue,
+    ):
+        """economy.step after its draws and transcendental functions, in one pass (same operations, same order)."""
+        (
+            tax_rate,
+            tax_benefit,
+            dispute_loss,
+            labour_share,
+            fixed_cost,
+            legal,
+            floor,
+            reinvestment,
+            depreciation,
+            informality_rate,
+            informality_burden,
+            tax_morale,
+            exit_hazard,
+            exit_losses,
+            min_capital,
+        ) = c
+        exiting = np.zeros(y.size, dtype=np.bool_)
+        for i in range(y.size):
+            live = 1.0 if alive[i] else 0.0
+            yi = y[i]
+            benefit = 1.0 if (benefit_year[i] + support[i]) > 0 else 0.0
+            tax = tax_rate * yi * (1.0 if formal[i] else 0.0) * (1.0 - tax_benefit * benefit)
+            inflow = support[i] + ppp_income[i] + capture_income[i]
+            loss = dispute_loss * disputes[i] * yi
+            profit = ((1.0 - labour_share) * yi - tax - extracted[i] - fines[i] - loss - fixed_cost + inflow) * live
+            profit_out[i] = profit
+            dealt = dealt_year[i] + dealings[i]
+            demanded = demanded_year[i] + demands[i]
+            rate = demanded / dealt if dealt > 0 else 0.0
+            risk = share[i] * (1.0 - legal) * _minimum(rate, 1.0)
+            invest = reinvestment * _maximum(profit, 0.0) * (floor + (1.0 - floor) * trust[i]) * (1.0 - risk)
+            capital[i] = _maximum((1.0 - depreciation) * capital[i] + invest - ppp_outlay[i], 0.0) * live
+            r = region[i]
+            fixed_investment[r] += invest
+            tax_revenue[r] += tax
+            burden = (tax + extracted[i]) / yi if yi > 0 else 0.0
+            formal_burden = (tax_rate * yi + extracted[i]) / yi if yi > 0 else 0.0
+            switch = u_switch[i] < informality_rate
+            tolerance = informality_burden * (1.0 + tax_morale * satisfaction[i])
+            if switch and alive[i]:
+                if formal[i]:
+                    if burden > tolerance:
+                        formal[i] = False
+                elif formal_burden <= tolerance:
+                    formal[i] = True
+            streak[i] = streak[i] + 1 if profit < 0 else 0
+            exiting[i] = alive[i] and (
+                streak[i] >= exit_losses or capital[i] < min_capital or u_hazard[i] < exit_hazard
+            )
+            age[i] += 1 if alive[i] else 0
+        return exiting
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _trust_a(
+        c,
+        u,
+        alive,
+        strength,
+        member,
+        trust,
+        demands,
+        dealings,
+        reneged_on,
+        cooperation,
+        consulted,  # pragma: no cover
+        output,
+        support,
+        ppp_income,
+        extracted,
+        fines,
+        disputes,
+        experience_year,
+        output_year,
+        experience,
+        x,
+    ):
+        """trust.step up to the tanh: consultation, trust, this quarter's experience, tanh's argument x."""
+        consultation, trust_rate, dispute_loss, experience_scale = c
+        for i in range(u.size):
+            s = strength[i]
+            invited = s + (1.0 if member[i] else 0.0) * (1.0 - s)
+            voice = alive[i] and u[i] < consultation * invited
+            cooperation[i] += 1.0 if voice else 0.0
+            consulted[i] = 1.0 if voice else 0.0
+            share = demands[i] / dealings[i] if dealings[i] > 0 else 0.0
+            honoured = 1.0 - share - (1.0 if reneged_on[i] > 0 else 0.0)
+            honoured = _minimum(_maximum(honoured, 0.0), 1.0)
+            if alive[i]:
+                trust[i] = (1.0 - trust_rate) * trust[i] + trust_rate * honoured
+            y = output[i]
+            gain = support[i] + ppp_income[i]
+            loss = extracted[i] + fines[i] + dispute_loss * disputes[i] * y
+            net_year = experience_year[i] + gain - loss
+            experience[i] = gain - loss
+            x[i] = experience_scale * net_year / _maximum(output_year[i] + y, 1e-9)
+
+    @numba.njit(cache=True)
+    def _trust_b(rate, alive, signal, sat, live, weighted):  # pragma: no cover - compiled
+        """Satisfaction follows the signal; live and sat x live for the sums over ties."""
+        for i in range(sat.size):
+            sat[i] = (1.0 - rate) * sat[i] + rate * signal[i] if alive[i] else 0.0
+            live[i] = 1.0 if alive[i] else 0.0
+            weighted[i] = sat[i] * live[i]
+
+    @numba.njit(cache=True)
+    def _trust_c(rate, alive, sat, heard, degree):  # pragma: no cover - compiled
+        """Word of mouth: satisfaction moves toward the mean of the firm's ties."""
+        for i in range(sat.size):
+            mean = heard[i] / degree[i] if degree[i] > 0 else sat[i]
+            sat[i] = (1.0 - rate) * sat[i] + rate * mean if alive[i] else 0.0
+
+
+def trust_pass(world, log, rng) -> None:
+    """``trust.step`` with its element-wise work in three compiled passes (see there)."""
+    p, f, ev = world.params, world.firms, log.firm
+    u = rng.random(f.n)
+    x = np.empty(f.n)
+    c = (float(p["consultation"]), float(p["trust_rate"]), float(p["dispute_loss"]), float(p["experience_scale"]))
+    _trust_a(
+        c, u, f.alive, f.strength, f.member, f.trust, ev["demands"], ev["dealings"], ev["reneged_on"],
+        ev["cooperation"], ev["consulted"], ev["output"], ev["support"], ev["ppp_income"], ev["extracted"],
+        ev["fines"], ev["disputes"], f.last_year("experience"), f.last_year("output"), ev["experience"], x,
+    )  # fmt: skip
+    signal = np.tanh(x)
+    sat = f.satisfaction
+    live, weighted = np.empty(f.n), np.empty(f.n)
+    _trust_b(float(p["satisfaction_rate"]), f.alive, signal, sat, live, weighted)
+    degree = world.ties.sum_over_ties(live)
+    heard = world.ties.sum_over_ties(weighted)
+    _trust_c(float(p["word_of_mouth"]), f.alive, sat, heard, degree)
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _support_score(
+        favouritism, connection_weight, merit, connection, client, symbiosis, region, score
+    ):  # pragma: no cover
+        """selection_score(merit, max(L, client), s of the region) per firm."""
+        for i in range(merit.size):
+            theta = 1.0 - symbiosis[region[i]] * favouritism
+            tie = _maximum(connection[i], 1.0 if client[i] else 0.0)
+            score[i] = theta * merit[i] + (1.0 - theta) * connection_weight * tie
+
+    @numba.njit(cache=True)
+    def _support(
+        c,
+        u_apply,
+        u_got,
+        exp_score,
+        share,
+        region,
+        alive,
+        formal,
+        trust,
+        home,
+        client,
+        connection,  # pragma: no cover
+        capital,
+        captor,
+        budget,
+        corrupt_share,
+        rents,
+        capture_transfer,
+        support,
+        extracted,
+        capture_income,
+        bribe_income,
+    ):
+        """support.step after its draws and transcendental functions (three passes: totals, awards, payments)."""
+        apply_base, apply_trust, grant_size, kickback_rate, connected_from, compliance = c
+        n = region.size
+        R = budget.size
+        weight = np.empty(n)
+        total = np.zeros(R)
+        members = np.zeros(R)
+        total_stake = np.zeros(R)
+        for i in range(n):
+            r = region[i]
+            applicant = alive[i] and formal[i] and u_apply[i] < apply_base + apply_trust * trust[i]
+            weight[i] = exp_score[i] * (1.0 if applicant else 0.0)
+            total[r] += weight[i]
+            network = alive[i] and (client[i] or connection[i] >= connected_from)
+            members[r] += capital[i] * (1.0 if network else 0.0)
+            total_stake[r] += capital[i] * (1.0 if (captor[i] and alive[i]) else 0.0)
+        count = np.zeros(R)
+        got = np.empty(n, dtype=np.bool_)
+        for i in range(n):
+            r = region[i]
+            k = budget[r] / grant_size
+            prob = _minimum(1.0, k * weight[i] / total[r] if total[r] > 0 else 0.0)
+            got[i] = u_got[i] < prob
+            count[r] += 1.0 if got[i] else 0.0
+        for i in range(n):
+            r = region[i]
+            per = budget[r] / count[r] if count[r] > 0 else 0.0
+            grant = (1.0 if got[i] else 0.0) * per
+            corrupt_home = 1.0 if home[i] < corrupt_share[r] else 0.0
+            kickback = grant * corrupt_home * kickback_rate * share[i]
+            network = alive[i] and (client[i] or connection[i] >= connected_from)
+            w = capital[i] * (1.0 if network else 0.0)
+            rent = w * rents[r] / members[r] if members[r] > 0 else 0.0
+            support[i] = grant * (1.0 - compliance) + rent
+            extracted[i] += kickback
+            bribe_income[r] += kickback
+            stake = capital[i] * (1.0 if (captor[i] and alive[i]) else 0.0)
+            capture_income[i] = stake * capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
+
+
+def support_pass(world, log, rng, merit, bargaining_share) -> None:
+    """``support.step`` with its element-wise work compiled (see there)."""
+    p, f, a = world.params, world.firms, world.akimats
+    u_apply, u_got = rng.random(f.n), rng.random(f.n)
+    score = np.empty(f.n)
+    _support_score(
+        float(p["favouritism"]), float(p["connection_weight"]), merit(f.productivity), f.connection, f.client,
+        a.symbiosis, f.region, score,
+    )  # fmt: skip
+    share = bargaining_share(a.power[f.region], f.strength, p["bargaining_exponent"])
+    bribe_income = np.zeros(world.n_regions)
+    c = (
+        float(p["apply_base"]), float(p["apply_trust"]), float(p["grant"]), float(p["kickback"]),
+        float(p["connected_from"]), float(p["support_compliance"]),
+    )  # fmt: skip
+    _support(
+        c, u_apply, u_got, np.exp(score), share, f.region, f.alive, f.formal, f.trust, f.home_official, f.client,
+        f.connection, f.capital, f.captor, a.support_budget, a.corrupt_share, a.rents, a.capture_transfer,
+        log.firm["support"], log.firm["extracted"], log.firm["capture_income"], bribe_income,
+    )  # fmt: skip
+    log.region["bribe_income"][:] += bribe_income
+
+
+def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
+    """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
+    c = (
+        float(p["tax_rate"]), float(p["tax_benefit"]), float(p["dispute_loss"]), float(p["labour_share"]),
+        float(p["fixed_cost"]), float(p["legal_quality"]), float(p["trust_investment_floor"]),
+        float(p["reinvestment"]), float(p["depreciation"]), float(p["informality_rate"]),
+        float(p["informality_burden"]), float(p["tax_morale"]), float(p["exit_hazard"]), int(p["exit_losses"]),
+        float(p["min_capital"]),
+    )  # fmt: skip
+    fixed_investment, tax_revenue = np.zeros(n_regions), np.zeros(n_regions)
+    exiting = _economy(
+        c, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, f.region,
+        f.alive, f.formal, f.capital, f.trust, f.satisfaction, f.loss_streak, f.age, f.profit,
+        ev["support"], ev["ppp_income"], ev["capture_income"], ev["disputes"], ev["extracted"], ev["fines"],
+        ev["ppp_outlay"], ev["dealings"], ev["demands"], fixed_investment, tax_revenue,
+    )  # fmt: skip
+    return exiting, fixed_investment, tax_revenue
+
+
 def _draw_from_blocks(rng: np.random.Generator, kernel, first_guess: int, *args) -> np.ndarray:
     """Run a draw kernel on a block of uniforms, then leave ``rng`` where element-by-element draws would."""
     bit_generator = rng.bit_generator
