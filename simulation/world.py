@@ -103,7 +103,7 @@ class FirmTable:
         self.n = 0
         self.created = 0  # firms created so far (the next firm's uid)
         self.capacity = max(capacity, 16)
-        self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in self.COLUMNS}
+        self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in (*self.COLUMNS, "uid")}
         self._memory = {name: np.zeros((MEMORY, self.capacity)) for name in MEMORY_FIELDS}
 
     @classmethod
@@ -130,8 +130,6 @@ class FirmTable:
         if self.n + count > self.capacity:
             self._grow(self.n + count)
         rows = np.arange(self.n, self.n + count)
-        if "uid" in values:
-            raise KeyError("firms.uid is assigned by the table")
         for name in self.COLUMNS:
             self._data[name][rows] = values.get(name, 0)
         self._data["uid"][rows] = np.arange(self.created, self.created + count)
@@ -163,7 +161,10 @@ class FirmTable:
         return mapping
 
 
-FirmTable.COLUMNS = tuple(name for name, value in vars(FirmTable).items() if isinstance(value, Column))
+#: the columns of firm state (what ``add`` takes); ``uid`` is stored too, but the table assigns it
+FirmTable.COLUMNS = tuple(
+    name for name, value in vars(FirmTable).items() if isinstance(value, Column) and name != "uid"
+)
 
 
 class ResidentTable:
