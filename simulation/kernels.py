@@ -409,6 +409,155 @@ def support_pass(world, log, rng, merit, bargaining_share) -> None:
     log.region["bribe_income"][:] += bribe_income
 
 
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _dealings_before(
+        c,
+        region,
+        insider,
+        connection,
+        client,
+        captor,
+        symbiosis,
+        output,  # pragma: no cover
+        outsider,
+        shield,
+        shield_home,
+        rival,
+    ):
+        """Before the rotation of officials: who is an outsider, the shields of patronage, a captor's rivals."""
+        connected_from, R = c[0], int(c[1])
+        captor_output = np.zeros(R)
+        region_output = np.zeros(R)
+        for i in range(region.size):
+            r = region[i]
+            outsider[i] = (not insider[i]) and connection[i] < connected_from and not client[i]
+            s = symbiosis[i]
+            shield[i] = 1.0 - s * _maximum(connection[i], 1.0 if client[i] else 0.0)
+            shield_home[i] = 1.0 - s * connection[i]
+            captor_output[r] += output[i] * (1.0 if captor[i] else 0.0)
+            region_output[r] += output[i]
+        for i in range(region.size):
+            r = region[i]
+            weight = captor_output[r] / region_output[r] if region_output[r] > 0 else 0.0
+            rival[i] = weight * (0.0 if captor[i] else 1.0)
+
+    @numba.njit(cache=True)
+    def _dealings_lam(
+        c,
+        age,
+        formal,
+        alive,
+        outsider,
+        symbiosis,
+        power_dp,
+        rival,
+        dealt_year,
+        output_year,  # pragma: no cover
+        extracted_year,
+        lam,
+        x,
+    ):
+        """The rate of dealings before their cost, and exp's argument for the cost."""
+        (
+            startup,
+            growth,
+            mature,
+            startup_age,
+            mature_age,
+            reach,
+            outsider_bias,
+            inspection_share,
+            harassment,
+            informal_dealings,
+            choice_sensitivity,
+        ) = c
+        for i in range(age.size):
+            stage_rate = startup if age[i] < startup_age else (growth if age[i] < mature_age else mature)
+            bias = symbiosis[i] * outsider_bias
+            value = stage_rate * reach * power_dp[i] * (1.0 + inspection_share * bias * (1.0 if outsider[i] else 0.0))
+            value = value * (1.0 + harassment * rival[i])
+            value = value * (1.0 if formal[i] else informal_dealings) * (1.0 if alive[i] else 0.0)
+            lam[i] = value
+            y_before = _maximum(output_year[i], 1e-12)
+            dealt = dealt_year[i]
+            cost = extracted_year[i] * 4.0 / (dealt * y_before) if dealt > 0 else 0.0
+            x[i] = -choice_sensitivity * cost
+
+    @numba.njit(cache=True)
+    def _dealings_demand(
+        c,
+        lam,
+        e,
+        strength,
+        home,
+        corrupt_share,
+        region,
+        shield_home,
+        shield,
+        symbiosis,  # pragma: no cover
+        outsider,
+        formal,
+        demand_p,
+    ):
+        """The rate of dealings after their cost (in place), and the chance of a demand in a dealing."""
+        discretionary, visibility_base, home_share, damping, outsider_bias, informal_demand = c
+        for i in range(lam.size):
+            lam[i] = lam[i] * (1.0 - discretionary + discretionary * e[i])
+            visibility = visibility_base + (1.0 - visibility_base) * strength[i]
+            ci = corrupt_share[region[i]]
+            corrupt = home_share * (1.0 if home[i] < ci else 0.0) * shield_home[i] + (1.0 - home_share) * ci * shield[i]
+            value = corrupt * damping * visibility
+            bias = symbiosis[i] * outsider_bias
+            value = value * (1.0 + bias * (1.0 if outsider[i] else 0.0)) * (1.0 if formal[i] else informal_demand)
+            demand_p[i] = _minimum(_maximum(value, 0.0), 1.0)
+
+
+def dealings_demands(world, log, rng):
+    """``dealings._demands`` compiled (the same operations, draws and order; see there)."""
+    p, f, a = world.params, world.firms, world.akimats
+    n, region = f.n, f.region
+    symbiosis = a.symbiosis[region]
+    output = world.potential_output()
+    log.potential_output = output
+    outsider = np.empty(n, dtype=np.bool_)
+    shield, shield_home, rival = np.empty(n), np.empty(n), np.empty(n)
+    _dealings_before(
+        (float(p["connected_from"]), float(world.n_regions)), region, f.insider, f.connection, f.client, f.captor,
+        symbiosis, output, outsider, shield, shield_home, rival,
+    )  # fmt: skip
+    # rotation of home officials (numpy: the draws as the numpy path makes them)
+    rotated = np.flatnonzero(f.alive & (rng.random(n) < p["official_rotation"]))
+    f.home_official[rotated] = rng.random(rotated.size)
+    f.client[rotated] = False
+    power = a.power[region]
+    lam, x = np.empty(n), np.empty(n)
+    c = (
+        float(p["dealings_startup"]), float(p["dealings_growth"]), float(p["dealings_mature"]),
+        int(p["startup_age"]), int(p["mature_age"]), float(p["dealings_reach"]), float(p["outsider_bias"]),
+        float(p["outsider_inspection_share"]), float(p["capture_harassment"]), float(p["informal_dealings"]),
+        float(p["choice_sensitivity"]),
+    )  # fmt: skip
+    _dealings_lam(
+        c, f.age, f.formal, f.alive, outsider, symbiosis, power ** p["dealings_power"], rival,
+        f.last_year("dealings"), f.last_year("output"), f.last_year("extracted"), lam, x,
+    )  # fmt: skip
+    demand_p = np.empty(n)
+    c = (
+        float(p["discretionary_share"]), float(p["visibility_base"]), float(p["home_share"]),
+        float(1.0 - p["transparency_demand"] * p["transparency"]), float(p["outsider_bias"]),
+        float(p["informal_demand"]),
+    )  # fmt: skip
+    _dealings_demand(
+        c, lam, np.exp(x), f.strength, f.home_official, a.corrupt_share, region, shield_home, shield, symbiosis,
+        outsider, f.formal, demand_p,
+    )  # fmt: skip
+    n_deal = poisson(rng, lam)
+    demands = binomial(rng, n_deal, demand_p)
+    return n_deal, demands, shield, symbiosis, power, a.corrupt_share[region]
+
+
 def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
     """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
     c = (

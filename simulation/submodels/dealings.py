@@ -69,51 +69,11 @@ def step(world, log, rng) -> None:
     region = f.region
     formal = f.formal
     strength = f.strength
-    outsider = (~f.insider) & (f.connection < p["connected_from"]) & ~f.client  # a client has a patron
-    symbiosis = a.symbiosis[region]
-    bias = symbiosis * p["outsider_bias"]
     client = f.client
-    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials, and delays
-    shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
-    output = world.potential_output()
-    log.potential_output = output
-    # a captor's rivals face extra inspections in proportion to the captors' economic weight
-    captor_output = np.bincount(region, weights=output * f.captor, minlength=world.n_regions)
-    region_output = np.bincount(region, weights=output, minlength=world.n_regions)
-    weight = np.divide(captor_output, region_output, out=np.zeros(world.n_regions), where=region_output > 0)
-    rival = weight[region] * ~f.captor
-
-    # rotation of home officials
     home = f.home_official
-    rotated = np.flatnonzero(alive & (rng.random(n) < p["official_rotation"]))
-    home[rotated] = rng.random(rotated.size)
-    client[rotated] = False
-
-    power = a.power[region]
-    rates = np.array([p["dealings_startup"], p["dealings_growth"], p["dealings_mature"]])
-    rate = rates[life_stage(f.age, p)]
-    lam = (
-        rate
-        * p["dealings_reach"]
-        * power ** p["dealings_power"]
-        * (1.0 + p["outsider_inspection_share"] * bias * outsider)
-    )
-    lam = lam * (1.0 + p["capture_harassment"] * rival)
-    lam = lam * np.where(formal, 1.0, p["informal_dealings"]) * alive
-    # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
-    dealt_before = f.last_year("dealings")
-    y_before = np.maximum(f.last_year("output"), 1e-12)
-    cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
-    d = p["discretionary_share"]
-    lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
-    n_deal = kernels.poisson(rng, lam)
-
-    visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
-    c = a.corrupt_share[region]
-    corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
-    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
-    demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
-    demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
+    demand = kernels.dealings_demands if kernels.enabled() else _demands
+    n_deal, demands, shield, symbiosis, power, c = demand(world, log, rng)
+    output = log.potential_output
 
     # the choice and its consequences, for the firms that met a demand
     idx = np.flatnonzero(demands)
@@ -186,3 +146,61 @@ def step(world, log, rng) -> None:
     heard = np.maximum(heard, detected)
     q[:] = q + p["detection_jump"] * (1.0 - q) * heard
     q[:] = q + p["detection_decay"] * (d_true - q)
+
+
+def _demands(world, log, rng):
+    """Dealings and bribe demands of every firm (the numpy path; ``kernels.dealings_demands`` is the same
+    computation compiled). Returns dealings, demands, the shield from other officials, and s, P and c per firm."""
+    p, f, a = world.params, world.firms, world.akimats
+    n = f.n
+    alive = f.alive
+    region = f.region
+    formal = f.formal
+    strength = f.strength
+    outsider = (~f.insider) & (f.connection < p["connected_from"]) & ~f.client  # a client has a patron
+    symbiosis = a.symbiosis[region]
+    bias = symbiosis * p["outsider_bias"]
+    client = f.client
+    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials, and delays
+    shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
+    output = world.potential_output()
+    log.potential_output = output
+    # a captor's rivals face extra inspections in proportion to the captors' economic weight
+    captor_output = np.bincount(region, weights=output * f.captor, minlength=world.n_regions)
+    region_output = np.bincount(region, weights=output, minlength=world.n_regions)
+    weight = np.divide(captor_output, region_output, out=np.zeros(world.n_regions), where=region_output > 0)
+    rival = weight[region] * ~f.captor
+
+    # rotation of home officials
+    home = f.home_official
+    rotated = np.flatnonzero(alive & (rng.random(n) < p["official_rotation"]))
+    home[rotated] = rng.random(rotated.size)
+    client[rotated] = False
+
+    power = a.power[region]
+    rates = np.array([p["dealings_startup"], p["dealings_growth"], p["dealings_mature"]])
+    rate = rates[life_stage(f.age, p)]
+    lam = (
+        rate
+        * p["dealings_reach"]
+        * power ** p["dealings_power"]
+        * (1.0 + p["outsider_inspection_share"] * bias * outsider)
+    )
+    lam = lam * (1.0 + p["capture_harassment"] * rival)
+    lam = lam * np.where(formal, 1.0, p["informal_dealings"]) * alive
+    # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
+    dealt_before = f.last_year("dealings")
+    y_before = np.maximum(f.last_year("output"), 1e-12)
+    cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
+    d = p["discretionary_share"]
+    lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
+    n_deal = kernels.poisson(rng, lam)
+
+    visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
+    c = a.corrupt_share[region]
+    corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
+    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
+    demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
+    demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
+
+    return n_deal, demands, shield, symbiosis, power, c
