@@ -18,8 +18,9 @@ shows how much of a core the run had.
 Sections
 --------
 0. numba: compile time of the kernels in a fresh child with an empty cache (``NUMBA_CACHE_DIR``),
-   and the time to load them from that cache in a second child. Outside every timed region:
-   each timed run below starts after ``kernels.warm_up()``.
+   and the time to load them from that cache in a second child (``simulation.model.compile_kernels``:
+   a tiny model run with the kernels on, so both include that run). Outside every timed region:
+   each timed run below starts after it.
 1. Stepping at N firms (default 100,000), one core, burn_in = 0: Turkestan (Q/2 quarters) and
    national (Q quarters) with the kernels, and national on the plain numpy path. Rate =
    alive-weighted firm-steps (firms in business at the start of each quarter, summed) / wall
@@ -83,12 +84,11 @@ def hwm():
     with open("/proc/self/status") as fh:
         return int(re.search(r"VmHWM:\s+(\d+)\s+kB", fh.read()).group(1)) * 1024
 t0 = time.perf_counter()
-from simulation import kernels
-from simulation.model import StateBusinessModel
+from simulation.model import StateBusinessModel, compile_kernels
 from simulation.quarter import FIRM_EVENTS
 from simulation.scenario import load_scenario
 t1 = time.perf_counter()
-compile_s = kernels.warm_up()
+compile_s = compile_kernels()
 params = load_scenario(cfg["scenario"], **cfg["overrides"]).params
 burn_in = params["burn_in"]
 c2, t2 = time.process_time(), time.perf_counter()
@@ -122,8 +122,9 @@ CHILD_COMPILE = r"""
 import json, time
 t0 = time.perf_counter()
 from simulation import kernels
+from simulation.model import compile_kernels
 t1 = time.perf_counter()
-print(json.dumps({"available": kernels.AVAILABLE, "import_s": t1 - t0, "warm_up_s": kernels.warm_up()}))
+print(json.dumps({"available": kernels.AVAILABLE, "import_s": t1 - t0, "warm_up_s": compile_kernels()}))
 """
 
 
@@ -414,9 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from simulation import kernels
-    from simulation.model import StateBusinessModel
+    from simulation.model import StateBusinessModel, compile_kernels
 
-    kernels.warm_up()
+    compile_kernels()
     StateBusinessModel(rng=0, regions="all", firms=1000, burn_in=0, steps=1, residents_per_region=RESIDENTS).run()
     runs = {
         "turkestan": stepping(args.seed, "turkestan", firms, max(1, quarters // 2), True),

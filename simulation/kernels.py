@@ -558,6 +558,80 @@ def dealings_demands(world, log, rng):
     return n_deal, demands, shield, symbiosis, power, a.corrupt_share[region]
 
 
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _observe(
+        c,
+        dealings,
+        events,
+        cooperation,
+        disputes,
+        extracted,
+        support,
+        refused,
+        reported,
+        paid,  # pragma: no cover
+        rule_bending,
+        output,
+        alive,
+        region,
+        power,
+        strength,
+        labels,
+        quadrant,
+        cells,
+    ):
+        """Observer.step per firm from its 4-quarter sums: regime label (observer.classify), quadrant, cell sums."""
+        threshold, power_threshold, business_threshold, Q, K = c[0], c[1], c[2], int(c[3]), int(c[4])
+        conflict, suppression, partnership, patronage, non_interference, capture = 3, 0, 2, 1, 4, 5
+        for i in range(alive.size):
+            d = dealings[i]
+            coop = cooperation[i]
+            disp = disputes[i]
+            lost = extracted[i]
+            received = support[i]
+            pd = paid[i]
+            interaction = d + events[i] + coop + disp
+            label = non_interference
+            if interaction >= threshold:
+                if disp > 0 or ((refused[i] + reported[i] > pd) and lost >= 0.01 * output[i]):
+                    label = conflict
+                elif (pd > 0 and lost > received) or (d >= 2 * threshold and received == 0 and coop == 0):
+                    label = suppression
+                elif coop > 0 and received >= lost:
+                    label = partnership
+                elif received > 0:
+                    label = patronage
+            if rule_bending[i] > 0:
+                label = capture
+            labels[i] = label
+            strong_power = power[region[i]] >= power_threshold
+            quad = 2 * (0 if strong_power else 1) + (1 if strength[i] >= business_threshold else 0)
+            quadrant[i] = quad
+            cells[(region[i] * Q + quad) * K + label] += output[i] * (1.0 if alive[i] else 0.0)
+
+
+def observe(world, n_quadrants: int, n_regimes: int):
+    """Observer.step's per-firm work compiled: (labels, quadrants, output by region x quadrant x regime)."""
+    p, f = world.params, world.firms
+    labels = np.empty(f.n, dtype=np.int8)
+    quadrant = np.empty(f.n, dtype=np.int8)
+    cells = np.zeros(world.n_regions * n_quadrants * n_regimes)
+    c = (
+        float(p["interaction_threshold"]), float(p["power_threshold"]), float(p["business_threshold"]),
+        float(n_quadrants), float(n_regimes),
+    )  # fmt: skip
+    y = f.last_year
+    events = (f.memory("support") > 0).sum(axis=0)
+    _observe(
+        c, y("dealings"), events, y("cooperation"), y("disputes"), y("extracted"), y("support"), y("refused"),
+        y("reported"), y("paid"), y("rule_bending"), y("output"), f.alive, f.region, world.akimats.power,
+        f.strength, labels, quadrant, cells,
+    )  # fmt: skip
+    return labels, quadrant, cells
+
+
 def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
     """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
     c = (
