@@ -700,8 +700,8 @@ def binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray | float) -> 
     q = np.minimum(p, 1.0 - p)
     if np.any(n * q > BINOMIAL_INVERSION_MAX):  # BTPE: numpy draws these
         return rng.binomial(n, p)
-    # inversion draws about n min(p, 1 - p) + 1 uniforms
-    guess = float((n * q).sum()) * 1.05 + 1.05 * np.count_nonzero(n) + 64
+    # inversion draws one uniform a draw with n > 0 and p > 0 (another only when it restarts, rarely)
+    guess = 1.02 * np.count_nonzero((n > 0) & (p > 0.0)) + 64
     return _draw_from_blocks(rng, _binomial_block, guess, n, p)
 
 

@@ -272,16 +272,30 @@ class ProjectBook:
     }
 
     def __init__(self):
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.zeros(0, dtype=dtype))
+        # each field is the in-use part (a view) of a column with spare capacity, so that adding a
+        # contract does not copy the whole book
+        self._n = 0
+        self._columns = {name: np.zeros(16, dtype=dtype) for name, dtype in self.FIELDS.items()}
+        self._views()
+
+    def _views(self) -> None:
+        for name, column in self._columns.items():
+            setattr(self, name, column[: self._n])
 
     def __len__(self) -> int:
-        return len(self.region)
+        return self._n
 
     def add(self, **values: Any) -> None:
         """Append one contract."""
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.append(getattr(self, name), np.asarray([values[name]], dtype=dtype)))
+        if self._n == len(self._columns["region"]):
+            for name, column in self._columns.items():
+                grown = np.zeros(2 * len(column), dtype=column.dtype)
+                grown[: self._n] = column[: self._n]
+                self._columns[name] = grown
+        for name, column in self._columns.items():
+            column[self._n] = np.asarray(values[name], dtype=column.dtype)
+        self._n += 1
+        self._views()
 
     def live(self) -> np.ndarray:
         """Contracts not yet ended."""
