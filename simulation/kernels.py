@@ -632,6 +632,70 @@ def observe(world, n_quadrants: int, n_regimes: int):
     return labels, quadrant, cells
 
 
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _capture_a(c, bp, pp, power, side, success_p, risk, payoff, x):  # pragma: no cover - compiled
+        """The akimat's side of the bargain, the chance and the payoff of an attempt, and exp's argument."""
+        legal, retaliation, diversion = c
+        for i in range(bp.size):
+            side[i] = pp[i] / (bp[i] + pp[i])
+            success_p[i] = (1.0 - side[i]) * (1.0 - legal)
+            risk[i] = _maximum(retaliation * power[i], 1e-9)
+            payoff[i] = success_p[i] * diversion - (1.0 - success_p[i]) * risk[i]
+            x[i] = -_maximum(payoff[i], 0.0) / risk[i]
+
+    @numba.njit(cache=True)
+    def _capture_b(
+        c,
+        side,
+        success_p,
+        payoff,
+        e,
+        strength_k,
+        u_lost,
+        u_attempt,
+        u_success,
+        alive,
+        formal,  # pragma: no cover
+        captor,
+        rule_bending,
+        connection,
+    ):
+        """Captures that end, attempts and successes."""
+        loss_rate, effort = c
+        for i in range(side.size):
+            lost = u_lost[i] < loss_rate * side[i]
+            if captor[i] and ((not alive[i]) or lost):
+                captor[i] = False
+            drive = 1.0 - e[i] if payoff[i] > 0 else 0.0
+            candidate = alive[i] and formal[i] and not captor[i]
+            attempt = candidate and u_attempt[i] < effort * strength_k[i] * drive
+            if attempt and u_success[i] < success_p[i]:
+                captor[i] = True
+            rule_bending[i] = 1.0 if captor[i] else 0.0
+            if captor[i]:
+                connection[i] = 1.0
+
+
+def capture_pass(world, log, rng) -> None:
+    """``capture.step`` compiled (the same operations, draws and order; see there)."""
+    p, f, a = world.params, world.firms, world.akimats
+    n, legal, phi = f.n, p["legal_quality"], p["bargaining_exponent"]
+    power = a.power[f.region]
+    bp, pp = np.power(np.maximum(f.strength, 1e-9), phi), np.power(power, phi)
+    u_lost, u_attempt, u_success = rng.random(n), rng.random(n), rng.random(n)
+    side, success_p, risk, payoff, x = (np.empty(n) for _ in range(5))
+    _capture_a((float(legal), float(p["retaliation"]), float(p["capture_diversion"])), bp, pp, power, side,
+               success_p, risk, payoff, x)  # fmt: skip
+    loss_rate = p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal) * 2.0
+    _capture_b(
+        (float(loss_rate), float(p["capture_effort"])), side, success_p, payoff, np.exp(x),
+        f.strength ** p["capture_strength_exponent"], u_lost, u_attempt, u_success, f.alive, f.formal, f.captor,
+        log.firm["rule_bending"], f.connection,
+    )  # fmt: skip
+
+
 def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
     """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
     c = (
