@@ -696,6 +696,58 @@ def capture_pass(world, log, rng) -> None:
     )  # fmt: skip
 
 
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _adjacency(src, dst, shape):  # pragma: no cover - compiled
+        """The symmetric 0/1 adjacency of the edges as CSR arrays: each row's columns sorted, duplicates
+        merged (what scipy gives for csr_matrix((ones, (src + dst, dst + src))) after sum_duplicates)."""
+        counts = np.zeros(shape + 1, dtype=np.int64)
+        for e in range(src.size):
+            counts[src[e] + 1] += 1
+            counts[dst[e] + 1] += 1
+        start = np.cumsum(counts)
+        cols = np.empty(start[-1], dtype=np.int64)
+        fill = start[:-1].copy()
+        for e in range(src.size):
+            s, d = src[e], dst[e]
+            cols[fill[s]] = d
+            fill[s] += 1
+            cols[fill[d]] = s
+            fill[d] += 1
+        indptr = np.zeros(shape + 1, dtype=np.int64)
+        indices = np.empty(cols.size, dtype=np.int32)
+        nnz = 0
+        for i in range(shape):
+            row = np.sort(cols[start[i] : start[i + 1]])
+            last = -1
+            for j in row:
+                if j != last:
+                    indices[nnz] = j
+                    nnz += 1
+                    last = j
+            indptr[i + 1] = nnz
+        return indptr, indices[:nnz].copy()
+
+
+def adjacency(src: np.ndarray, dst: np.ndarray, n: int):
+    """``networks.adjacency`` compiled: the same CSR matrix (sorted columns, duplicates merged, data 1);
+    None when the kernels are off."""
+    if not _enabled:
+        return None
+    import scipy.sparse as sp
+
+    indptr, indices = _adjacency(
+        np.ascontiguousarray(src, dtype=np.int64), np.ascontiguousarray(dst, dtype=np.int64), n
+    )
+    index_dtype = np.int32 if indptr[-1] < 2**31 else np.int64
+    matrix = sp.csr_matrix(
+        (np.ones(indices.size), indices.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n)
+    )
+    matrix.has_sorted_indices = True
+    return matrix
+
+
 def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
     """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
     c = (

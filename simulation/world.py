@@ -170,10 +170,12 @@ class FirmTable:
         mapping = np.full(self.n, -1, dtype=np.int64)
         new_n = int(keep.sum())
         mapping[keep] = np.arange(new_n)
+        rows = np.flatnonzero(keep)
         for col in self._data.values():
-            col[:new_n] = col[: self.n][keep]
+            col[:new_n] = col[rows]
         for mem in self._memory.values():
-            mem[:, :new_n] = mem[:, : self.n][:, keep]
+            for quarter in mem:  # row by row: several times faster than a 2-d mask
+                quarter[:new_n] = quarter[rows]
         self.n = new_n
         return mapping
 

@@ -72,6 +72,22 @@ def test_outside_the_kernels_range_numpy_draws(kernels_on):
         kernels.binomial(b, np.array([3]), np.array([1.5]))
 
 
+@needs_numba
+@pytest.mark.parametrize("seed", range(3))
+def test_adjacency_equals_scipy(kernels_on, seed):
+    from simulation import networks
+
+    g = np.random.default_rng(300 + seed)
+    n = int(g.integers(10, 3000))
+    src, dst = g.integers(0, n, 6 * n), g.integers(0, n, 6 * n)
+    src[:5] = dst[:5]  # self-ties and duplicates are merged as scipy merges them
+    src[5:10], dst[5:10] = dst[10:15], src[10:15]
+    a, b = networks.adjacency(src, dst, n + 7), kernels.adjacency(src, dst, n + 7)
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name))
+        assert getattr(b, name).dtype == getattr(a, name).dtype
+
+
 def _tables(on: bool, **params):
     previous = kernels.use(on)
     try:
