@@ -114,6 +114,7 @@ print(json.dumps({
     "alive_end": int(f.alive.sum()), "rows": f.n, "capacity": f.capacity, "alive_steps": alive_steps,
     "table_bytes": table, "log_bytes": len(FIRM_EVENTS) * 8 * f.n, "ties_bytes": ties,
     "columns": {k: a.itemsize for k, a in f._data.items()}, "memory_fields": len(f._memory),
+    "memory_row_bytes": sum(4 * a.itemsize for a in f._memory.values()),
     "rss_built": rss_built, "hwm": hwm(), "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
 }))
 """
@@ -508,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         cols = sum(one["columns"].values())
         print(
             f"  firm table: {per_row:.0f} bytes a row ({len(one['columns'])} columns, {cols} bytes; "
-            f"{one['memory_fields']} memory fields x 4 quarters x 8 bytes = {one['memory_fields'] * 32} bytes)"
+            f"{one['memory_fields']} memory fields x 4 quarters, int16 counts and float64 amounts: "
+            f"{one['memory_row_bytes']} bytes)"
         )
         print(
             f"  per firm in business, with spare capacity, the quarter's log and the ties: {per_firm:.0f} bytes "
