@@ -88,9 +88,13 @@ mutation-report: $(STAMP)
 mutation-clean:
 	rm -rf mutants
 
+# Every figure of issue 11's targets table in one invocation (stepping at 100,000 firms and the
+# plain-Mesa reference in the same run, numba compile time, memory, the 1:1 national run, the
+# sweep on processes and Dask, the calibration's time per run), with a per-step profile for each
+# target missed. About 15-20 minutes (the 1:1 run is most of it); BENCH_ARGS=--quick for a smoke run.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py
-	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_model.py $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

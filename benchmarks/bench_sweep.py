@@ -7,7 +7,7 @@ Run:  PYTHONPATH=. python benchmarks/bench_sweep.py [--runs N] [--workers W] [--
 What is measured
 ----------------
 The sweep: the Turkestan scenario (``scenarios/turkestan.toml``, default size: 10,000 firms,
-40 reported quarters after 8 of burn-in, about 1 s a run), a full factorial over audit_rate
+40 reported quarters after the scenario's burn-in of 150), a full factorial over audit_rate
 with N runs in all (design points x replications, paired seeds). It runs three times through
 ``run_sweep`` into fresh result directories:
 
@@ -18,10 +18,12 @@ with N runs in all (design points x replications, paired seeds). It runs three t
 
 Each time is the wall time of the whole ``run_sweep`` call, so worker start-up, result
 transfer, Parquet parts and the manifest are included. Throughput = runs / wall time; parallel
-efficiency = (throughput / serial throughput) / W. Target: >= 85% with 2 workers on a 2-core
-machine. "first run done s" is the time to the first finished run: one run plus the backend's
-start-up (worker processes, a Dask cluster). The script also checks that the three result
-tables are identical.
+efficiency = (throughput / serial throughput) / W. "first run done s" is the time to the first
+finished run: one run plus the backend's start-up (worker processes, a Dask cluster);
+start-up = first run done - the serial mean run time, and the efficiency "after start-up"
+takes it off the wall time. Targets (issue 11), after start-up, with 2 workers on a 2-core
+machine: processes >= 90%, Dask >= 85%. The script also checks that the three result tables
+are identical. ``benchmarks/bench_model.py`` (``make bench``) calls ``measure`` below.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TARGET = 0.85
+TARGETS = {"processes": 0.90, "dask": 0.85}
 
 
 def experiment_text(runs: int, firms: int, quarters: int) -> str:
@@ -60,57 +62,91 @@ audit_rate = [{levels}]
 """
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=48, help="runs in the sweep (default 48)")
-    ap.add_argument("--workers", type=int, default=2, help="workers for processes and Dask (default 2)")
-    ap.add_argument("--firms", type=int, default=10_000, help="firms (default 10,000: the Turkestan scenario)")
-    ap.add_argument("--quarters", type=int, default=40, help="reported quarters (default 40)")
-    args = ap.parse_args()
-
+def measure(runs: int, workers: int, firms: int, quarters: int) -> dict:
+    """Run the sweep serially, on processes and on Dask; wall times, start-up and efficiencies."""
     from simulation.runs import load_experiment, read_results, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep."))
     try:
         path = tmp / "bench_sweep.toml"
-        path.write_text(experiment_text(args.runs, args.firms, args.quarters))
+        path.write_text(experiment_text(runs, firms, quarters))
         spec = load_experiment(path)
         runs = spec.replications * len(spec.extra["points"])
-        print(
-            f"sweep: Turkestan, {args.firms} firms, {args.quarters} quarters (+ burn-in), {runs} runs; "
-            f"{args.workers} workers; {os.cpu_count()} CPUs on this machine"
-        )
-        times, startup = {}, {}
+        times, first, failures = {}, {}, {}
         for backend in ("serial", "processes", "dask"):
             started = time.perf_counter()
-            report = run_sweep(spec, tmp / backend, backend=backend, workers=args.workers, progress=False)
+            report = run_sweep(spec, tmp / backend, backend=backend, workers=workers, progress=False)
             times[backend] = time.perf_counter() - started
-            startup[backend] = report.first_result_s or 0.0
-            if not report.ok:
-                print(f"  {backend}: {len(report.failures)} runs failed: {report.failures[:1]}")
+            first[backend] = report.first_result_s or 0.0
+            failures[backend] = len(report.failures)
         base = read_results(tmp / "serial").drop(columns="elapsed_s")
         same = all(read_results(tmp / b).drop(columns="elapsed_s").equals(base) for b in ("processes", "dask"))
-        per_run = read_results(tmp / "serial")["elapsed_s"].mean()
-        print(f"  one run takes {per_run:.2f} s (serial, mean)")
-        print(
-            f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>8} {'speed-up':>9} "
-            f"{'efficiency':>11} {'first run done s':>17}"
-        )
-        serial_rate = runs / times["serial"]
-        for backend in ("serial", "processes", "dask"):
-            w = 1 if backend == "serial" else args.workers
-            rate = runs / times[backend]
-            eff = rate / serial_rate / w
-            verdict = (
-                "" if backend == "serial" else ("  PASS" if eff >= TARGET else "  MISS") + f" (target {TARGET:.0%})"
-            )
-            print(
-                f"  {backend:<10} {w:>7} {times[backend]:>8.1f} {rate:>8.2f} {rate / serial_rate:>8.2f}x "
-                f"{eff:>10.0%} {startup[backend]:>17.1f}{verdict}"
-            )
-        print(f"  results identical on all three backends: {'yes' if same else 'NO'}")
+        per_run = float(read_results(tmp / "serial")["elapsed_s"].mean())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    out = {
+        "runs": runs,
+        "workers": workers,
+        "firms": firms,
+        "quarters": quarters,
+        "per_run_s": per_run,
+        "same": same,
+        "backends": {},
+    }
+    serial_rate = runs / times["serial"]
+    for backend in ("serial", "processes", "dask"):
+        w = 1 if backend == "serial" else workers
+        startup = max(first[backend] - per_run, 0.0) if backend != "serial" else 0.0
+        rate = runs / times[backend]
+        after = runs / max(times[backend] - startup, 1e-9)
+        out["backends"][backend] = {
+            "workers": w,
+            "wall_s": times[backend],
+            "runs_per_s": rate,
+            "speedup": rate / serial_rate,
+            "efficiency": rate / serial_rate / w,
+            "startup_s": startup,
+            "efficiency_after_startup": after / serial_rate / w,
+            "first_s": first[backend],
+            "failures": failures[backend],
+        }
+    return out
+
+
+def report(out: dict) -> list[str]:
+    """The sweep's table as lines of text."""
+    lines = [
+        f"  sweep: Turkestan, {out['firms']:,} firms, {out['quarters']} quarters after the burn-in, "
+        f"{out['runs']} runs; one run takes {out['per_run_s']:.2f} s (serial mean)",
+        f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>7} {'speed-up':>9} {'efficiency':>11} "
+        f"{'start-up s':>11} {'eff. after start-up':>20}",
+    ]
+    for backend, b in out["backends"].items():
+        target = TARGETS.get(backend)
+        verdict = (
+            ""
+            if target is None
+            else (" PASS" if b["efficiency_after_startup"] >= target else " MISS") + (f" (target {target:.0%})")
+        )
+        lines.append(
+            f"  {backend:<10} {b['workers']:>7} {b['wall_s']:>8.1f} {b['runs_per_s']:>7.2f} {b['speedup']:>8.2f}x "
+            f"{b['efficiency']:>10.0%} {b['startup_s']:>11.1f} {b['efficiency_after_startup']:>19.0%}{verdict}"
+        )
+        if b["failures"]:
+            lines.append(f"  {backend}: {b['failures']} runs failed")
+    lines.append(f"  results identical on all three backends: {'yes' if out['same'] else 'NO'}")
+    return lines
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=24, help="runs in the sweep (default 24)")
+    ap.add_argument("--workers", type=int, default=2, help="workers for processes and Dask (default 2)")
+    ap.add_argument("--firms", type=int, default=10_000, help="firms (default 10,000: the Turkestan scenario)")
+    ap.add_argument("--quarters", type=int, default=40, help="reported quarters (default 40)")
+    args = ap.parse_args()
+    print(f"{os.cpu_count()} CPUs on this machine")
+    print("\n".join(report(measure(args.runs, args.workers, args.firms, args.quarters))))
     return 0
 
 

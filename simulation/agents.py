@@ -4,6 +4,13 @@ The agents are the model's vocabulary (they live in ``model.agents`` and work wi
 ``AgentSet``, ``DataCollector`` and Mesa's visualisation), while every rule runs
 vectorised in ``simulation.submodels`` over the arrays that the agents point into.
 Reading an attribute of an agent reads its row; no agent holds state of its own.
+
+Akimats and residents (a fixed population) are ordinary registered Mesa agents. Firms enter
+and exit by the thousand each quarter, so they are not registered one by one: a ``Firm``
+handle is made only when someone asks for it (``model.agents``, ``model.agents_by_type``,
+``model.firm_agent(row)``), then kept, so that the same firm is the same object until it
+exits. A firm that nobody looked at costs nothing (no ``Agent.__init__``, no registration,
+no signal), and entry and exit touch only the handles already made.
 """
 
 from __future__ import annotations
@@ -69,11 +76,24 @@ class Akimat(mesa.Agent):
 
 
 class Firm(mesa.Agent):
-    """A firm: a handle onto row ``row`` of ``model.firms``."""
+    """A firm: a handle onto row ``row`` of ``model.firms``.
+
+    Made on demand by the model (``model.firm_agent(row)``) and not registered with Mesa one by
+    one: its ``unique_id`` is the model's id base for firms plus the firm's serial number
+    (``firms.uid``), unique among the model's agents and the same for the firm's whole life.
+    ``row`` follows the firm table's compaction; it is None once the firm has exited.
+    """
 
     def __init__(self, model: mesa.Model, row: int):
-        super().__init__(model)
+        # deliberately not mesa.Agent.__init__: that would register the handle with the model
+        self.model = model
         self.row = row
+        self.pos = None
+        self.unique_id = model.firm_id_base + int(model.world.firms.uid[row])
+
+    def remove(self) -> None:
+        """Firms leave through the model's exit rule (economy step), not by removing their handle."""
+        raise TypeError("a Firm exits through the model's economy step; its handle cannot be removed")
 
     def _get(self, name: str):
         return getattr(self.model.world.firms, name)[self.row]

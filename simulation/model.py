@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import mesa
 import networkx as nx
 import numpy as np
+from mesa.agentset import AgentSet
 
 from . import initialisation
 from .agents import Akimat, Firm, Resident
@@ -58,14 +60,66 @@ class StateBusinessModel(mesa.Model):
         w = self.world
         self.reported_quarters = 0
         self.akimats = [Akimat(self, i, r.id, r.name) for i, r in enumerate(w.regions)]
-        self.firm_agents: list[Firm | None] = [Firm(self, int(i)) for i in range(w.firms.n)]
         self.resident_agents = [Resident(self, i) for i in range(w.residents.n)]
+        # Firms are not registered with Mesa one by one (see simulation.agents): their ids are
+        # firm_id_base + firms.uid, and Mesa's id counter is kept past every firm created.
+        self.firm_id_base = self.agent_id_counter
+        self._firm_handles: dict[int, Firm] = {}  # row -> the handle made for it, while it lives
+        self._reserve_firm_ids()
         self.observer = Observer(w.firms.n, w.n_regions)
         self.recorder = Recorder(w, self.observer)
         self.datacollector = mesa.DataCollector(model_reporters=self.recorder.model_reporters())
-        for _ in range(self.params["burn_in"]):
-            self._quarter()
+        burn_in = self.params["burn_in"]
+        for i in range(burn_in):
+            # the observer and the recorder read the world without changing it, and nothing keeps
+            # what they read in burn-in quarters: they read only the last one (for model.recorder.current
+            # and the regimes of the agents before the first reported quarter)
+            self._quarter(observe=i == burn_in - 1)
         self.running = self.params["steps"] > 0
+
+    # --- the agents, as Mesa's tools see them ------------------------------------------------
+    @property
+    def agents(self) -> AgentSet:
+        """Every agent: akimats, the firms in business (by row) and residents, as a Mesa AgentSet.
+
+        A view made on each access; the firms' handles are made on first access and kept
+        while the firm lives (see ``simulation.agents``). Read-only, as Mesa's own.
+        """
+        return AgentSet([*self.akimats, *self._firm_list(), *self.resident_agents], random=self.random)
+
+    @agents.setter
+    def agents(self, agents: Any) -> None:
+        raise AttributeError("model.agents is Mesa's: it cannot be set")
+
+    @property
+    def agents_by_type(self) -> dict[type, AgentSet]:
+        """Mesa's agents by type, with ``Firm`` the firms in business (by row); a view made on each access."""
+        by_type = dict(self._agents_by_type)
+        firms = self._firm_list()
+        if firms:
+            by_type[Firm] = AgentSet(firms, random=self.random)
+        return by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The agent types present: Akimat, Firm (while firms are in business), Resident."""
+        return list(self.agents_by_type)
+
+    def firm_agent(self, row: int) -> Firm:
+        """The Firm agent of a firm row in business (made on first access, then the same object)."""
+        handle = self._firm_handles.get(row)
+        if handle is None:
+            if not (0 <= row < self.world.firms.n and self.world.firms.alive[row]):
+                raise KeyError(f"firm row {row} is not a firm in business")
+            handle = self._firm_handles[row] = Firm(self, row)
+        return handle
+
+    def _firm_list(self) -> list[Firm]:
+        return [self.firm_agent(int(row)) for row in np.flatnonzero(self.world.firms.alive)]
+
+    def _reserve_firm_ids(self) -> None:
+        """Keep Mesa's id counter past the firms' ids, so that any other agent gets a fresh one."""
+        self.agent_id_counter = max(self.agent_id_counter, self.firm_id_base + self.world.firms.created)
 
     # --- the world, as the model's users and Mesa's tools see it -----------------------------
     @property
@@ -136,15 +190,16 @@ class StateBusinessModel(mesa.Model):
         return nx.relabel_nodes(g, dict(enumerate(alive.tolist())))
 
     # --- one quarter -------------------------------------------------------------------------
-    def _quarter(self) -> QuarterLog:
+    def _quarter(self, observe: bool = True) -> QuarterLog:
         w = self.world
         log = QuarterLog(w.firms.n, w.n_regions)
         w.begin_quarter()
         for step in SCHEDULE:
             if step.run is None:  # the observation point: the world is read, not changed
                 w.remember(log)
-                self.observer.step(w, log)
-                self.recorder.quarter(log)
+                if observe:
+                    self.observer.step(w, log)
+                    self.recorder.quarter(log)
             else:
                 step.run(w, log, *(w.streams[name] for name in step.streams))
         self._follow_firms(log)
@@ -152,19 +207,20 @@ class StateBusinessModel(mesa.Model):
         return log
 
     def _follow_firms(self, log: QuarterLog) -> None:
-        """Keep the Firm agents in step with the firm table: exits, entries, compaction."""
-        if log.exited is not None:
-            for i in log.exited:
-                agent = self.firm_agents[i]
+        """Keep the Firm handles made so far in step with the firm table (exits, compaction);
+        entrants get theirs when someone asks. Costs nothing when no handle was made."""
+        self._reserve_firm_ids()
+        handles = self._firm_handles
+        if handles and log.exited is not None:
+            for i in log.exited.tolist():
+                agent = handles.pop(i, None)
                 if agent is not None:
-                    agent.remove()
-                    self.firm_agents[i] = None
-        if log.entered is not None:
-            self.firm_agents.extend(Firm(self, int(i)) for i in log.entered)
+                    agent.row = None
         if log.compaction is not None:
-            self.firm_agents = [a for a in self.firm_agents[: len(log.compaction)] if a is not None]
-            for new_row, agent in enumerate(self.firm_agents):
-                agent.row = new_row
+            if handles:
+                self._firm_handles = {int(log.compaction[row]): agent for row, agent in handles.items()}
+                for row, agent in self._firm_handles.items():
+                    agent.row = row
             self.observer.remap(log.compaction)
 
     def step(self) -> None:
@@ -198,4 +254,23 @@ class StateBusinessModel(mesa.Model):
         return self.recorder.outcomes()
 
 
-__all__ = ["StateBusinessModel", "REGIMES", "KPI_NAMES"]
+def compile_kernels() -> float:
+    """Compile (or load from numba's on-disk cache) every kernel of ``simulation.kernels`` by running a
+    tiny model, so that no timed run pays for it; returns the seconds it took (0 without numba)."""
+    from . import kernels
+
+    if not kernels.AVAILABLE:
+        return 0.0
+    started = time.perf_counter()
+    previous = kernels.use(True)
+    try:
+        kernels.warm_up()
+        for governance in ("partnership", "symbiotic"):
+            StateBusinessModel(rng=0, regions="all", firms=400, residents_per_region=198, burn_in=2, steps=2,
+                               governance=governance).run()  # fmt: skip
+    finally:
+        kernels.use(previous)
+    return time.perf_counter() - started
+
+
+__all__ = ["StateBusinessModel", "REGIMES", "KPI_NAMES", "compile_kernels"]

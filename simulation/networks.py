@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
+
 
 def small_world_edges(
     groups: list[np.ndarray], k: int, p: float, rng: np.random.Generator
@@ -101,9 +103,10 @@ class TieNetwork:
 
     def _merge(self, n: int) -> None:
         self.shape = max(int(n * 1.25), 16)
-        self.base = adjacency(self.src, self.dst, self.shape)
+        fast = kernels.adjacency(self.src, self.dst, self.shape)  # the same matrix, compiled
+        self.base = fast if fast is not None else adjacency(self.src, self.dst, self.shape)
         self.n_merged = len(self.src)
-        self._degree = np.asarray(self.base.sum(axis=1)).ravel()
+        self._degree = np.diff(self.base.indptr).astype(float)  # the row sums of a 0/1 matrix
 
     def add(self, src: np.ndarray, dst: np.ndarray, n: int) -> None:
         """Add ties (rows may go up to n - 1)."""

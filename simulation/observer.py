@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 SUPPRESSION, PATRONAGE, PARTNERSHIP, CONFLICT, NON_INTERFERENCE, CAPTURE = range(6)
 QUADRANTS = (
@@ -80,6 +82,11 @@ class Observer:
     def step(self, world, log) -> None:
         """Label every firm from its last 4 quarters; regional and quadrant shares by output."""
         f, p = world.firms, world.params
+        R, K, Q = world.n_regions, len(REGIMES), len(QUADRANTS)
+        if kernels.enabled():  # the same labels, quadrants and sums in one compiled pass
+            self.labels, self.quadrant, cells = kernels.observe(world, Q, K)
+            self._shares(cells.reshape(R, Q, K))
+            return
         names = (
             "dealings",
             "cooperation",
@@ -102,9 +109,11 @@ class Observer:
         strong_business = f.strength >= p["business_threshold"]
         self.quadrant = (2 * (~strong_power) + strong_business).astype(np.int8)
         weight = mem["output"] * alive
-        R, K, Q = world.n_regions, len(REGIMES), len(QUADRANTS)
         cell = (region * Q + self.quadrant) * K + self.labels
-        w = np.bincount(cell, weights=weight, minlength=R * Q * K).reshape(R, Q, K)
+        self._shares(np.bincount(cell, weights=weight, minlength=R * Q * K).reshape(R, Q, K))
+
+    def _shares(self, w: np.ndarray) -> None:
+        """Quadrant and regional shares from the output by region x quadrant x regime."""
         self.quadrant_weight = w.sum(axis=2)
         self.quadrant_shares = np.divide(
             w, self.quadrant_weight[:, :, None], out=np.zeros_like(w), where=self.quadrant_weight[:, :, None] > 0

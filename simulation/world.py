@@ -44,6 +44,23 @@ MEMORY_FIELDS = (
     "consulted",  # 1 when the firm took part in consultation (a business council, an online discussion)
 )
 
+#: Memory fields that count events (dealings, demands, contracts, quarters in a state): stored as
+#: 16-bit integers (a quarter's count is a small whole number), the others as float64. The sums
+#: over the year are the same numbers either way; the row of the table is about 40% smaller.
+COUNT_FIELDS = frozenset(
+    ("dealings", "demands", "paid", "refused", "reported", "cooperation", "disputes", "rule_bending", "consulted")
+)
+
+
+#: The largest count a memory field holds (int16).
+COUNT_MAX = int(np.iinfo(np.int16).max)
+
+
+def memory_dtype(name: str) -> type:
+    """The dtype of a memory field: int16 for the counts (``COUNT_FIELDS``), float64 for amounts."""
+    return np.int16 if name in COUNT_FIELDS else np.float64
+
+
 #: Owners' age cohorts of the entrepreneurs' sample (paper, Tables 7-9, cohort shares of
 #: the 58 entrepreneurs: 20, 18, 11, 9). Used as the owner-age mix of firms.
 OWNER_COHORT_SHARES = np.array([20, 18, 11, 9], dtype=float) / 58.0
@@ -95,27 +112,31 @@ class FirmTable:
     captor = Column(np.bool_, "holds its akimat captured (bends the rules)")
     strength = Column(np.float64, "B in [0,1], refreshed each quarter")
     profit = Column(np.float64, "cash profit of the last quarter")
+    uid = Column(np.int64, "the firm's serial number: 0, 1, 2 ... in order of creation, never reused")
 
     COLUMNS: tuple[str, ...] = ()  # filled below from the declarations
 
     def __init__(self, capacity: int):
         self.n = 0
+        self.created = 0  # firms created so far (the next firm's uid)
         self.capacity = max(capacity, 16)
-        self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in self.COLUMNS}
-        self._memory = {name: np.zeros((MEMORY, self.capacity)) for name in MEMORY_FIELDS}
+        self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in (*self.COLUMNS, "uid")}
+        self._memory = {name: np.zeros((MEMORY, self.capacity), dtype=memory_dtype(name)) for name in MEMORY_FIELDS}
 
     @classmethod
     def _dtype(cls, name: str) -> type:
         return cls.__dict__[name].dtype
 
     def _grow(self, need: int) -> None:
-        new_cap = max(need, 2 * self.capacity)
+        # a quarter of the capacity more (not double): compaction keeps the rows in use within 1.25x
+        # the firms in business, so a table that has grown once rarely grows again
+        new_cap = max(need, self.capacity + self.capacity // 4)
         for name, old in self._data.items():
             arr = np.zeros(new_cap, dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             self._data[name] = arr
         for name, old in self._memory.items():
-            arr = np.zeros((MEMORY, new_cap))
+            arr = np.zeros((MEMORY, new_cap), dtype=old.dtype)
             arr[:, : self.n] = old[:, : self.n]
             self._memory[name] = arr
         self.capacity = new_cap
@@ -130,9 +151,11 @@ class FirmTable:
         rows = np.arange(self.n, self.n + count)
         for name in self.COLUMNS:
             self._data[name][rows] = values.get(name, 0)
+        self._data["uid"][rows] = np.arange(self.created, self.created + count)
         for mem in self._memory.values():
-            mem[:, rows] = 0.0
+            mem[:, rows] = 0
         self.n += count
+        self.created += count
         return rows
 
     def memory(self, name: str) -> np.ndarray:
@@ -149,15 +172,20 @@ class FirmTable:
         mapping = np.full(self.n, -1, dtype=np.int64)
         new_n = int(keep.sum())
         mapping[keep] = np.arange(new_n)
+        rows = np.flatnonzero(keep)
         for col in self._data.values():
-            col[:new_n] = col[: self.n][keep]
+            col[:new_n] = col[rows]
         for mem in self._memory.values():
-            mem[:, :new_n] = mem[:, : self.n][:, keep]
+            for quarter in mem:  # row by row: several times faster than a 2-d mask
+                quarter[:new_n] = quarter[rows]
         self.n = new_n
         return mapping
 
 
-FirmTable.COLUMNS = tuple(name for name, value in vars(FirmTable).items() if isinstance(value, Column))
+#: the columns of firm state (what ``add`` takes); ``uid`` is stored too, but the table assigns it
+FirmTable.COLUMNS = tuple(
+    name for name, value in vars(FirmTable).items() if isinstance(value, Column) and name != "uid"
+)
 
 
 class ResidentTable:
@@ -248,16 +276,30 @@ class ProjectBook:
     }
 
     def __init__(self):
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.zeros(0, dtype=dtype))
+        # each field is the in-use part (a view) of a column with spare capacity, so that adding a
+        # contract does not copy the whole book
+        self._n = 0
+        self._columns = {name: np.zeros(16, dtype=dtype) for name, dtype in self.FIELDS.items()}
+        self._views()
+
+    def _views(self) -> None:
+        for name, column in self._columns.items():
+            setattr(self, name, column[: self._n])
 
     def __len__(self) -> int:
-        return len(self.region)
+        return self._n
 
     def add(self, **values: Any) -> None:
         """Append one contract."""
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.append(getattr(self, name), np.asarray([values[name]], dtype=dtype)))
+        if self._n == len(self._columns["region"]):
+            for name, column in self._columns.items():
+                grown = np.zeros(2 * len(column), dtype=column.dtype)
+                grown[: self._n] = column[: self._n]
+                self._columns[name] = grown
+        for name, column in self._columns.items():
+            column[self._n] = np.asarray(values[name], dtype=column.dtype)
+        self._n += 1
+        self._views()
 
     def live(self) -> np.ndarray:
         """Contracts not yet ended."""
@@ -374,7 +416,10 @@ class World:
         """Firms remember this quarter's events (read by the observer, the survey and next quarters)."""
         slot = self.quarter % MEMORY
         for name in MEMORY_FIELDS:
-            self.firms.memory(name)[slot] = log.firm[name]
+            values = log.firm[name]
+            if name in COUNT_FIELDS and values.size and values.max() > COUNT_MAX:
+                raise OverflowError(f"firms' memory of {name}: a count above {COUNT_MAX} does not fit int16")
+            self.firms.memory(name)[slot] = values
 
     def compact_firms(self) -> np.ndarray:
         """Drop exited firms' rows and renumber what points at rows; returns old row -> new row."""

@@ -76,6 +76,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.posterior",
             "simulation.regions",
             "simulation.networks",
+            "simulation.kernels",
             "simulation.quarter",
             "simulation.data",
         ),

@@ -23,9 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+
 
 def step(world, log, rng) -> None:
     """Captures that end, attempts, successes; captors bend the rules and are fully connected."""
+    if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
+        kernels.capture_pass(world, log, rng)
+        return
     p, f, a = world.params, world.firms, world.akimats
     strength = f.strength
     alive = f.alive

@@ -57,11 +57,100 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..formulas import bargaining_share, life_stage, protection, true_detection
 
 
 def step(world, log, rng) -> None:
     """Dealings, bribe demands, the firms' answers, detection, and perceived detection."""
+    p, f, a = world.params, world.firms, world.akimats
+    n = f.n
+    alive = f.alive
+    region = f.region
+    formal = f.formal
+    strength = f.strength
+    client = f.client
+    home = f.home_official
+    demand = kernels.dealings_demands if kernels.enabled() else _demands
+    n_deal, demands, shield, symbiosis, power, c = demand(world, log, rng)
+    output = log.potential_output
+
+    # the choice and its consequences, for the firms that met a demand
+    idx = np.flatnonzero(demands)
+    dm = demands[idx]
+    r_i = region[idx]
+    s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
+    mining = np.nan_to_num(np.array([getattr(r, "mining_share", 0.0) for r in world.regions]))
+    bribe = p["bribe_size"] * s * (1.0 + p["rent_stake"] * mining[r_i])
+    harm = power[idx] * (1.0 - strength[idx]) * shield[idx]
+    q = f.perceived_detection
+    fine = p["giver_penalty"] * p["audit_penalty"]
+    legal = p["legal_quality"]
+    voiced = f.last_year("consulted")[idx] > 0
+    legal_i = legal + voiced * p["consultation_voice"] * (1.0 - legal)
+    upheld_p = legal_i * (1.0 - a.corrupt_share[r_i])
+    u = np.stack(
+        [
+            -bribe - q[idx] * fine,
+            -p["delay_cost"] * harm,
+            -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
+        ]
+    )
+    u = p["choice_sensitivity"] * (u - u.max(axis=0))
+    w = np.exp(u)
+    prob = w / w.sum(axis=0)
+    paid = kernels.binomial(rng, dm, prob[0])
+    refused = kernels.binomial(rng, dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
+    reported = dm - paid - refused
+    # under symbiosis a firm that pays a corrupt home official becomes his client
+    payer = idx[(paid > 0) & (home[idx] < c[idx])]
+    client[payer[rng.random(payer.size) < symbiosis[payer]]] = True
+    d_true = true_detection(p)
+    detected_paid = kernels.binomial(rng, paid, d_true)
+    upheld = kernels.binomial(rng, reported, upheld_p)
+    failed = reported - upheld
+    y = output[idx]
+    extracted = y * (
+        paid * bribe
+        + refused * p["delay_cost"] * harm
+        + reported * p["report_cost"]
+        + failed * (p["delay_cost"] + p["retaliation"]) * harm
+    )
+
+    ev = log.firm
+    ev["dealings"][:] = n_deal
+    ev["demands"][:] = demands
+    ev["paid"][idx] = paid
+    ev["refused"][idx] = refused
+    ev["reported"][idx] = reported
+    ev["extracted"][idx] = extracted
+    ev["fines"][idx] = y * detected_paid * fine
+    # informal firms found out in a dealing pay informal_fine_quarters of taxes as a fine
+    informal = np.flatnonzero(~formal & alive & (n_deal > 0))
+    found = informal[kernels.binomial(rng, n_deal[informal], d_true) > 0]
+    ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
+    detected = np.zeros(n)
+    detected[idx] = detected_paid > 0
+    ev["detected"][:] = detected
+
+    R = world.n_regions
+    log.region["dealings"][:] = np.bincount(region, weights=n_deal, minlength=R)
+    log.region["demands"][:] = np.bincount(r_i, weights=dm, minlength=R)
+    log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
+    log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
+    log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
+
+    # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
+    degree = world.ties.degree(n)
+    heard = np.divide(world.ties.sum_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
+    heard = np.maximum(heard, detected)
+    q[:] = q + p["detection_jump"] * (1.0 - q) * heard
+    q[:] = q + p["detection_decay"] * (d_true - q)
+
+
+def _demands(world, log, rng):
+    """Dealings and bribe demands of every firm (the numpy path; ``kernels.dealings_demands`` is the same
+    computation compiled). Returns dealings, demands, the shield from other officials, and s, P and c per firm."""
     p, f, a = world.params, world.firms, world.akimats
     n = f.n
     alive = f.alive
@@ -105,83 +194,13 @@ def step(world, log, rng) -> None:
     cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
     d = p["discretionary_share"]
     lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
-    n_deal = rng.poisson(lam)
+    n_deal = kernels.poisson(rng, lam)
 
     visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
     c = a.corrupt_share[region]
     corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
     demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
     demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
-    demands = rng.binomial(n_deal, np.clip(demand_p, 0.0, 1.0))
+    demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
 
-    # the choice and its consequences, for the firms that met a demand
-    idx = np.flatnonzero(demands)
-    dm = demands[idx]
-    r_i = region[idx]
-    s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
-    mining = np.nan_to_num(np.array([getattr(r, "mining_share", 0.0) for r in world.regions]))
-    bribe = p["bribe_size"] * s * (1.0 + p["rent_stake"] * mining[r_i])
-    harm = power[idx] * (1.0 - strength[idx]) * shield[idx]
-    q = f.perceived_detection
-    fine = p["giver_penalty"] * p["audit_penalty"]
-    legal = p["legal_quality"]
-    voiced = f.last_year("consulted")[idx] > 0
-    legal_i = legal + voiced * p["consultation_voice"] * (1.0 - legal)
-    upheld_p = legal_i * (1.0 - a.corrupt_share[r_i])
-    u = np.stack(
-        [
-            -bribe - q[idx] * fine,
-            -p["delay_cost"] * harm,
-            -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
-        ]
-    )
-    u = p["choice_sensitivity"] * (u - u.max(axis=0))
-    w = np.exp(u)
-    prob = w / w.sum(axis=0)
-    paid = rng.binomial(dm, prob[0])
-    refused = rng.binomial(dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
-    reported = dm - paid - refused
-    # under symbiosis a firm that pays a corrupt home official becomes his client
-    payer = idx[(paid > 0) & (home[idx] < c[idx])]
-    client[payer[rng.random(payer.size) < symbiosis[payer]]] = True
-    d_true = true_detection(p)
-    detected_paid = rng.binomial(paid, d_true)
-    upheld = rng.binomial(reported, upheld_p)
-    failed = reported - upheld
-    y = output[idx]
-    extracted = y * (
-        paid * bribe
-        + refused * p["delay_cost"] * harm
-        + reported * p["report_cost"]
-        + failed * (p["delay_cost"] + p["retaliation"]) * harm
-    )
-
-    ev = log.firm
-    ev["dealings"][:] = n_deal
-    ev["demands"][:] = demands
-    ev["paid"][idx] = paid
-    ev["refused"][idx] = refused
-    ev["reported"][idx] = reported
-    ev["extracted"][idx] = extracted
-    ev["fines"][idx] = y * detected_paid * fine
-    # informal firms found out in a dealing pay informal_fine_quarters of taxes as a fine
-    informal = np.flatnonzero(~formal & alive & (n_deal > 0))
-    found = informal[rng.binomial(n_deal[informal], d_true) > 0]
-    ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
-    detected = np.zeros(n)
-    detected[idx] = detected_paid > 0
-    ev["detected"][:] = detected
-
-    R = world.n_regions
-    log.region["dealings"][:] = np.bincount(region, weights=n_deal, minlength=R)
-    log.region["demands"][:] = np.bincount(r_i, weights=dm, minlength=R)
-    log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
-    log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
-    log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
-
-    # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
-    degree = world.ties.degree(n)
-    heard = np.divide(world.ties.sum_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
-    heard = np.maximum(heard, detected)
-    q[:] = q + p["detection_jump"] * (1.0 - q) * heard
-    q[:] = q + p["detection_decay"] * (d_true - q)
+    return n_deal, demands, shield, symbiosis, power, c

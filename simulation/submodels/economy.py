@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..formulas import bargaining_share
 
 
@@ -46,6 +47,18 @@ def step(world, log, rng) -> None:
     capital = f.capital
     y = log.potential_output * np.exp(p["output_shock"] * rng.standard_normal(f.n))
     ev["output"][:] = y
+    R = world.n_regions
+    if kernels.enabled():  # the same computation in one compiled pass (simulation.kernels)
+        share = bargaining_share(a.power[region], f.strength, p["bargaining_exponent"])
+        last = {name: f.last_year(name) for name in ("support", "dealings", "demands")}
+        u_switch, u_hazard = rng.random(f.n), rng.random(f.n)
+        exiting, fixed_investment, tax_revenue = kernels.economy_pass(
+            p, f, ev, y, share, last["support"], last["dealings"], last["demands"], u_switch, u_hazard, R
+        )
+        log.region["fixed_investment"][:] = fixed_investment
+        a.tax_revenue[:] = tax_revenue
+        _exit(world, log, np.flatnonzero(exiting))
+        return
     benefit = (f.last_year("support") + ev["support"]) > 0
     tax = p["tax_rate"] * y * formal * (1.0 - p["tax_benefit"] * benefit)
     inflow = ev["support"] + ev["ppp_income"] + ev["capture_income"]
@@ -64,7 +77,6 @@ def step(world, log, rng) -> None:
     floor = p["trust_investment_floor"]
     invest = p["reinvestment"] * np.maximum(profit, 0.0) * (floor + (1.0 - floor) * f.trust) * (1.0 - risk)
     capital[:] = np.maximum((1.0 - p["depreciation"]) * capital + invest - ev["ppp_outlay"], 0.0) * alive
-    R = world.n_regions
     log.region["fixed_investment"][:] = np.bincount(region, weights=invest, minlength=R)
     a.tax_revenue[:] = np.bincount(region, weights=tax, minlength=R)
 
@@ -84,10 +96,15 @@ def step(world, log, rng) -> None:
     hazard = rng.random(f.n) < p["exit_hazard"]
     exiting = alive & ((streak >= p["exit_losses"]) | (capital < p["min_capital"]) | hazard)
     f.age[:] += alive
-    rows = np.flatnonzero(exiting)
+    _exit(world, log, np.flatnonzero(exiting))
+
+
+def _exit(world, log, rows: np.ndarray) -> None:
+    """The firms of ``rows`` leave; every firm's business strength follows its new capital."""
+    f = world.firms
     log.exited = rows
     if rows.size:
-        alive[rows] = False
-        capital[rows] = 0.0
-        log.region["exits"][:] = np.bincount(region[rows], minlength=R)
+        f.alive[rows] = False
+        f.capital[rows] = 0.0
+        log.region["exits"][:] = np.bincount(f.region[rows], minlength=world.n_regions)
     world.update_strength()

@@ -76,7 +76,10 @@ def step(world, log, rng, network_rng) -> None:
         log.entered = rows
         src, dst = [], []
         incumbents = np.flatnonzero(f.alive[: rows[0]])
-        order = incumbents[np.argsort(f.region[incumbents], kind="stable")]
+        key = f.region[incumbents]
+        if R <= 255:  # the same stable order, sorted as bytes (radix sort: several times faster)
+            key = key.astype(np.uint8)
+        order = incumbents[np.argsort(key, kind="stable")]
         bounds = np.concatenate([[0], np.cumsum(np.bincount(f.region[incumbents], minlength=R))])
         for r in np.flatnonzero(counts):
             pool = order[bounds[r] : bounds[r + 1]]

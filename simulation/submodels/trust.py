@@ -20,9 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+
 
 def step(world, log, rng) -> None:
     """Consultation, trust, satisfaction and word of mouth."""
+    if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
+        kernels.trust_pass(world, log, rng)
+        return
     p, f = world.params, world.firms
     ev = log.firm
     alive = f.alive

@@ -1,0 +1,836 @@
+"""Compiled kernels (numba) for the hot spots of a quarter, bit-identical to the numpy path.
+
+The model runs the same numpy code with or without numba; where a kernel exists, the
+submodel calls it through this module and gets exactly the numbers that numpy gives for the
+same seed (``tests/test_kernels.py`` checks every kernel against numpy, and the regression
+baseline is checked with the kernels on and off). Two kinds of kernel:
+
+- Random draws. ``numpy.random.Generator.poisson`` and ``.binomial`` over an array cost about
+  80-100 ns an element, most of it per-element overhead. The kernels here run numpy's own
+  algorithms (numba's port of numpy's ``random_poisson`` and ``random_binomial``: the
+  multiplication method and PTRS, inversion and BTPE) on a block of uniforms drawn in bulk
+  with ``rng.random`` (every one of those algorithms consumes the generator only through
+  ``next_double``), then put the generator where the element-by-element draws would have
+  left it: the block's draws that were not used are given back by restoring the saved state
+  and advancing it by the number used (``PCG64.advance``). The result, and the generator's
+  state after the call, are the same as numpy's, to the bit.
+- Fused arithmetic: a pass over the firms that does in one loop what numpy does in many
+  (each array operation a pass and a temporary), with the same operations in the same order,
+  so that floating-point results are identical. Transcendental functions (exp, log, pow,
+  tanh) are left to numpy, whose SIMD versions differ in the last bit from the C library's.
+
+Switch: ``STATEBIZ_KERNELS=numpy`` in the environment (read at import) or ``use(False)`` runs
+the plain numpy path; without numba installed the numpy path runs. Kernels are compiled on
+first use and cached on disk (``cache=True``, in ``__pycache__`` or ``NUMBA_CACHE_DIR``), so a
+process pays the compilation once per machine, not once per run; ``warm_up()`` compiles them
+all (the benchmark times it separately).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+try:  # numba is a dependency, but the model runs without it
+    import numba
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    numba = None
+    AVAILABLE = False
+
+_enabled = AVAILABLE and os.environ.get("STATEBIZ_KERNELS", "numba").lower() != "numpy"
+
+
+def enabled() -> bool:
+    """True when the numba kernels run (numba is installed and they were not switched off)."""
+    return _enabled
+
+
+def use(on: bool) -> bool:
+    """Switch the kernels on or off (on only where numba is installed); returns the previous setting."""
+    global _enabled
+    previous = _enabled
+    _enabled = bool(on) and AVAILABLE
+    return previous
+
+
+# --- random draws --------------------------------------------------------------------------
+#: numpy's Poisson uses the multiplication method below this mean (PTRS above it).
+POISSON_MULT_MAX = 10.0
+#: numpy's binomial uses inversion while n min(p, 1 - p) stays at or below this (BTPE above it).
+BINOMIAL_INVERSION_MAX = 30.0
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _poisson_block(buf, lam, out):  # pragma: no cover - compiled
+        """numpy's random_poisson_mult for each lam (< 10) on uniforms buf; -1 if buf ran out."""
+        pos = 0
+        size = buf.size
+        for i in range(lam.size):
+            mean = lam[i]
+            if mean == 0.0:
+                out[i] = 0
+                continue
+            enlam = np.exp(-mean)
+            x = 0
+            prod = 1.0
+            while True:
+                if pos >= size:
+                    return -1
+                prod *= buf[pos]
+                pos += 1
+                if prod > enlam:
+                    x += 1
+                else:
+                    break
+            out[i] = x
+        return pos
+
+    @numba.njit(cache=True)
+    def _binomial_block(buf, n, p, out):  # pragma: no cover - compiled
+        """numpy's random_binomial (inversion branch) for each (n, p) on uniforms buf; -1 if buf ran out."""
+        pos = 0
+        size = buf.size
+        for i in range(n.size):
+            trials = n[i]
+            prob = p[i]
+            if trials == 0 or prob == 0.0:
+                out[i] = 0
+                continue
+            flip = prob > 0.5
+            if flip:
+                prob = 1.0 - prob
+            q = 1.0 - prob
+            qn = np.exp(trials * np.log(q))
+            mean = trials * prob
+            bound = int(min(float(trials), mean + 10.0 * np.sqrt(mean * q + 1)))
+            x = 0
+            px = qn
+            if pos >= size:
+                return -1
+            u = buf[pos]
+            pos += 1
+            while u > px:
+                x += 1
+                if x > bound:
+                    x = 0
+                    px = qn
+                    if pos >= size:
+                        return -1
+                    u = buf[pos]
+                    pos += 1
+                else:
+                    u -= px
+                    px = ((trials - x + 1) * prob * px) / (x * q)
+            out[i] = trials - x if flip else x
+        return pos
+
+
+# --- fused passes over the firms ---------------------------------------------------------------
+if AVAILABLE:
+
+    @numba.njit(cache=True, inline="always")
+    def _maximum(a, b):  # np.maximum: a unless it is smaller (NaN propagates)
+        return a if (a >= b or a != a) else b
+
+    @numba.njit(cache=True, inline="always")
+    def _minimum(a, b):  # np.minimum
+        return a if (a <= b or a != a) else b
+
+    @numba.njit(cache=True)
+    def _economy(
+        c,
+        y,
+        share,
+        benefit_year,
+        dealt_year,
+        demanded_year,
+        u_switch,
+        u_hazard,
+        region,  # pragma: no cover
+        alive,
+        formal,
+        capital,
+        trust,
+        satisfaction,
+        streak,
+        age,
+        profit_out,
+        support,
+        ppp_income,
+        capture_income,
+        disputes,
+        extracted,
+        fines,
+        ppp_outlay,
+        dealings,
+        demands,
+        fixed_investment,
+        tax_revenue,
+    ):
+        """economy.step after its draws and transcendental functions, in one pass (same operations, same order)."""
+        (
+            tax_rate,
+            tax_benefit,
+            dispute_loss,
+            labour_share,
+            fixed_cost,
+            legal,
+            floor,
+            reinvestment,
+            depreciation,
+            informality_rate,
+            informality_burden,
+            tax_morale,
+            exit_hazard,
+            exit_losses,
+            min_capital,
+        ) = c
+        exiting = np.zeros(y.size, dtype=np.bool_)
+        for i in range(y.size):
+            live = 1.0 if alive[i] else 0.0
+            yi = y[i]
+            benefit = 1.0 if (benefit_year[i] + support[i]) > 0 else 0.0
+            tax = tax_rate * yi * (1.0 if formal[i] else 0.0) * (1.0 - tax_benefit * benefit)
+            inflow = support[i] + ppp_income[i] + capture_income[i]
+            loss = dispute_loss * disputes[i] * yi
+            profit = ((1.0 - labour_share) * yi - tax - extracted[i] - fines[i] - loss - fixed_cost + inflow) * live
+            profit_out[i] = profit
+            dealt = dealt_year[i] + dealings[i]
+            demanded = demanded_year[i] + demands[i]
+            rate = demanded / dealt if dealt > 0 else 0.0
+            risk = share[i] * (1.0 - legal) * _minimum(rate, 1.0)
+            invest = reinvestment * _maximum(profit, 0.0) * (floor + (1.0 - floor) * trust[i]) * (1.0 - risk)
+            capital[i] = _maximum((1.0 - depreciation) * capital[i] + invest - ppp_outlay[i], 0.0) * live
+            r = region[i]
+            fixed_investment[r] += invest
+            tax_revenue[r] += tax
+            burden = (tax + extracted[i]) / yi if yi > 0 else 0.0
+            formal_burden = (tax_rate * yi + extracted[i]) / yi if yi > 0 else 0.0
+            switch = u_switch[i] < informality_rate
+            tolerance = informality_burden * (1.0 + tax_morale * satisfaction[i])
+            if switch and alive[i]:
+                if formal[i]:
+                    if burden > tolerance:
+                        formal[i] = False
+                elif formal_burden <= tolerance:
+                    formal[i] = True
+            streak[i] = streak[i] + 1 if profit < 0 else 0
+            exiting[i] = alive[i] and (
+                streak[i] >= exit_losses or capital[i] < min_capital or u_hazard[i] < exit_hazard
+            )
+            age[i] += 1 if alive[i] else 0
+        return exiting
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _trust_a(
+        c,
+        u,
+        alive,
+        strength,
+        member,
+        trust,
+        demands,
+        dealings,
+        reneged_on,
+        cooperation,
+        consulted,  # pragma: no cover
+        output,
+        support,
+        ppp_income,
+        extracted,
+        fines,
+        disputes,
+        experience_year,
+        output_year,
+        experience,
+        x,
+    ):
+        """trust.step up to the tanh: consultation, trust, this quarter's experience, tanh's argument x."""
+        consultation, trust_rate, dispute_loss, experience_scale = c
+        for i in range(u.size):
+            s = strength[i]
+            invited = s + (1.0 if member[i] else 0.0) * (1.0 - s)
+            voice = alive[i] and u[i] < consultation * invited
+            cooperation[i] += 1.0 if voice else 0.0
+            consulted[i] = 1.0 if voice else 0.0
+            share = demands[i] / dealings[i] if dealings[i] > 0 else 0.0
+            honoured = 1.0 - share - (1.0 if reneged_on[i] > 0 else 0.0)
+            honoured = _minimum(_maximum(honoured, 0.0), 1.0)
+            if alive[i]:
+                trust[i] = (1.0 - trust_rate) * trust[i] + trust_rate * honoured
+            y = output[i]
+            gain = support[i] + ppp_income[i]
+            loss = extracted[i] + fines[i] + dispute_loss * disputes[i] * y
+            net_year = experience_year[i] + gain - loss
+            experience[i] = gain - loss
+            x[i] = experience_scale * net_year / _maximum(output_year[i] + y, 1e-9)
+
+    @numba.njit(cache=True)
+    def _trust_b(rate, alive, signal, sat, live, weighted):  # pragma: no cover - compiled
+        """Satisfaction follows the signal; live and sat x live for the sums over ties."""
+        for i in range(sat.size):
+            sat[i] = (1.0 - rate) * sat[i] + rate * signal[i] if alive[i] else 0.0
+            live[i] = 1.0 if alive[i] else 0.0
+            weighted[i] = sat[i] * live[i]
+
+    @numba.njit(cache=True)
+    def _trust_c(rate, alive, sat, heard, degree):  # pragma: no cover - compiled
+        """Word of mouth: satisfaction moves toward the mean of the firm's ties."""
+        for i in range(sat.size):
+            mean = heard[i] / degree[i] if degree[i] > 0 else sat[i]
+            sat[i] = (1.0 - rate) * sat[i] + rate * mean if alive[i] else 0.0
+
+
+def trust_pass(world, log, rng) -> None:
+    """``trust.step`` with its element-wise work in three compiled passes (see there)."""
+    p, f, ev = world.params, world.firms, log.firm
+    u = rng.random(f.n)
+    x = np.empty(f.n)
+    c = (float(p["consultation"]), float(p["trust_rate"]), float(p["dispute_loss"]), float(p["experience_scale"]))
+    _trust_a(
+        c, u, f.alive, f.strength, f.member, f.trust, ev["demands"], ev["dealings"], ev["reneged_on"],
+        ev["cooperation"], ev["consulted"], ev["output"], ev["support"], ev["ppp_income"], ev["extracted"],
+        ev["fines"], ev["disputes"], f.last_year("experience"), f.last_year("output"), ev["experience"], x,
+    )  # fmt: skip
+    signal = np.tanh(x)
+    sat = f.satisfaction
+    live, weighted = np.empty(f.n), np.empty(f.n)
+    _trust_b(float(p["satisfaction_rate"]), f.alive, signal, sat, live, weighted)
+    degree = world.ties.sum_over_ties(live)
+    heard = world.ties.sum_over_ties(weighted)
+    _trust_c(float(p["word_of_mouth"]), f.alive, sat, heard, degree)
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _support_score(
+        favouritism, connection_weight, merit, connection, client, symbiosis, region, score
+    ):  # pragma: no cover
+        """selection_score(merit, max(L, client), s of the region) per firm."""
+        for i in range(merit.size):
+            theta = 1.0 - symbiosis[region[i]] * favouritism
+            tie = _maximum(connection[i], 1.0 if client[i] else 0.0)
+            score[i] = theta * merit[i] + (1.0 - theta) * connection_weight * tie
+
+    @numba.njit(cache=True)
+    def _support(
+        c,
+        u_apply,
+        u_got,
+        exp_score,
+        share,
+        region,
+        alive,
+        formal,
+        trust,
+        home,
+        client,
+        connection,  # pragma: no cover
+        capital,
+        captor,
+        budget,
+        corrupt_share,
+        rents,
+        capture_transfer,
+        support,
+        extracted,
+        capture_income,
+        bribe_income,
+    ):
+        """support.step after its draws and transcendental functions (three passes: totals, awards, payments)."""
+        apply_base, apply_trust, grant_size, kickback_rate, connected_from, compliance = c
+        n = region.size
+        R = budget.size
+        weight = np.empty(n)
+        total = np.zeros(R)
+        members = np.zeros(R)
+        total_stake = np.zeros(R)
+        for i in range(n):
+            r = region[i]
+            applicant = alive[i] and formal[i] and u_apply[i] < apply_base + apply_trust * trust[i]
+            weight[i] = exp_score[i] * (1.0 if applicant else 0.0)
+            total[r] += weight[i]
+            network = alive[i] and (client[i] or connection[i] >= connected_from)
+            members[r] += capital[i] * (1.0 if network else 0.0)
+            total_stake[r] += capital[i] * (1.0 if (captor[i] and alive[i]) else 0.0)
+        count = np.zeros(R)
+        got = np.empty(n, dtype=np.bool_)
+        for i in range(n):
+            r = region[i]
+            k = budget[r] / grant_size
+            prob = _minimum(1.0, k * weight[i] / total[r] if total[r] > 0 else 0.0)
+            got[i] = u_got[i] < prob
+            count[r] += 1.0 if got[i] else 0.0
+        for i in range(n):
+            r = region[i]
+            per = budget[r] / count[r] if count[r] > 0 else 0.0
+            grant = (1.0 if got[i] else 0.0) * per
+            corrupt_home = 1.0 if home[i] < corrupt_share[r] else 0.0
+            kickback = grant * corrupt_home * kickback_rate * share[i]
+            network = alive[i] and (client[i] or connection[i] >= connected_from)
+            w = capital[i] * (1.0 if network else 0.0)
+            rent = w * rents[r] / members[r] if members[r] > 0 else 0.0
+            support[i] = grant * (1.0 - compliance) + rent
+            extracted[i] += kickback
+            bribe_income[r] += kickback
+            stake = capital[i] * (1.0 if (captor[i] and alive[i]) else 0.0)
+            capture_income[i] = stake * capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
+
+
+def support_pass(world, log, rng, merit, bargaining_share) -> None:
+    """``support.step`` with its element-wise work compiled (see there)."""
+    p, f, a = world.params, world.firms, world.akimats
+    u_apply, u_got = rng.random(f.n), rng.random(f.n)
+    score = np.empty(f.n)
+    _support_score(
+        float(p["favouritism"]), float(p["connection_weight"]), merit(f.productivity), f.connection, f.client,
+        a.symbiosis, f.region, score,
+    )  # fmt: skip
+    share = bargaining_share(a.power[f.region], f.strength, p["bargaining_exponent"])
+    bribe_income = np.zeros(world.n_regions)
+    c = (
+        float(p["apply_base"]), float(p["apply_trust"]), float(p["grant"]), float(p["kickback"]),
+        float(p["connected_from"]), float(p["support_compliance"]),
+    )  # fmt: skip
+    _support(
+        c, u_apply, u_got, np.exp(score), share, f.region, f.alive, f.formal, f.trust, f.home_official, f.client,
+        f.connection, f.capital, f.captor, a.support_budget, a.corrupt_share, a.rents, a.capture_transfer,
+        log.firm["support"], log.firm["extracted"], log.firm["capture_income"], bribe_income,
+    )  # fmt: skip
+    log.region["bribe_income"][:] += bribe_income
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _dealings_before(
+        c,
+        region,
+        insider,
+        connection,
+        client,
+        captor,
+        symbiosis,
+        output,  # pragma: no cover
+        outsider,
+        shield,
+        shield_home,
+        rival,
+    ):
+        """Before the rotation of officials: who is an outsider, the shields of patronage, a captor's rivals."""
+        connected_from, R = c[0], int(c[1])
+        captor_output = np.zeros(R)
+        region_output = np.zeros(R)
+        for i in range(region.size):
+            r = region[i]
+            outsider[i] = (not insider[i]) and connection[i] < connected_from and not client[i]
+            s = symbiosis[i]
+            shield[i] = 1.0 - s * _maximum(connection[i], 1.0 if client[i] else 0.0)
+            shield_home[i] = 1.0 - s * connection[i]
+            captor_output[r] += output[i] * (1.0 if captor[i] else 0.0)
+            region_output[r] += output[i]
+        for i in range(region.size):
+            r = region[i]
+            weight = captor_output[r] / region_output[r] if region_output[r] > 0 else 0.0
+            rival[i] = weight * (0.0 if captor[i] else 1.0)
+
+    @numba.njit(cache=True)
+    def _dealings_lam(
+        c,
+        age,
+        formal,
+        alive,
+        outsider,
+        symbiosis,
+        power_dp,
+        rival,
+        dealt_year,
+        output_year,  # pragma: no cover
+        extracted_year,
+        lam,
+        x,
+    ):
+        """The rate of dealings before their cost, and exp's argument for the cost."""
+        (
+            startup,
+            growth,
+            mature,
+            startup_age,
+            mature_age,
+            reach,
+            outsider_bias,
+            inspection_share,
+            harassment,
+            informal_dealings,
+            choice_sensitivity,
+        ) = c
+        for i in range(age.size):
+            stage_rate = startup if age[i] < startup_age else (growth if age[i] < mature_age else mature)
+            bias = symbiosis[i] * outsider_bias
+            value = stage_rate * reach * power_dp[i] * (1.0 + inspection_share * bias * (1.0 if outsider[i] else 0.0))
+            value = value * (1.0 + harassment * rival[i])
+            value = value * (1.0 if formal[i] else informal_dealings) * (1.0 if alive[i] else 0.0)
+            lam[i] = value
+            y_before = _maximum(output_year[i], 1e-12)
+            dealt = dealt_year[i]
+            cost = extracted_year[i] * 4.0 / (dealt * y_before) if dealt > 0 else 0.0
+            x[i] = -choice_sensitivity * cost
+
+    @numba.njit(cache=True)
+    def _dealings_demand(
+        c,
+        lam,
+        e,
+        strength,
+        home,
+        corrupt_share,
+        region,
+        shield_home,
+        shield,
+        symbiosis,  # pragma: no cover
+        outsider,
+        formal,
+        demand_p,
+    ):
+        """The rate of dealings after their cost (in place), and the chance of a demand in a dealing."""
+        discretionary, visibility_base, home_share, damping, outsider_bias, informal_demand = c
+        for i in range(lam.size):
+            lam[i] = lam[i] * (1.0 - discretionary + discretionary * e[i])
+            visibility = visibility_base + (1.0 - visibility_base) * strength[i]
+            ci = corrupt_share[region[i]]
+            corrupt = home_share * (1.0 if home[i] < ci else 0.0) * shield_home[i] + (1.0 - home_share) * ci * shield[i]
+            value = corrupt * damping * visibility
+            bias = symbiosis[i] * outsider_bias
+            value = value * (1.0 + bias * (1.0 if outsider[i] else 0.0)) * (1.0 if formal[i] else informal_demand)
+            demand_p[i] = _minimum(_maximum(value, 0.0), 1.0)
+
+
+def dealings_demands(world, log, rng):
+    """``dealings._demands`` compiled (the same operations, draws and order; see there)."""
+    p, f, a = world.params, world.firms, world.akimats
+    n, region = f.n, f.region
+    symbiosis = a.symbiosis[region]
+    output = world.potential_output()
+    log.potential_output = output
+    outsider = np.empty(n, dtype=np.bool_)
+    shield, shield_home, rival = np.empty(n), np.empty(n), np.empty(n)
+    _dealings_before(
+        (float(p["connected_from"]), float(world.n_regions)), region, f.insider, f.connection, f.client, f.captor,
+        symbiosis, output, outsider, shield, shield_home, rival,
+    )  # fmt: skip
+    # rotation of home officials (numpy: the draws as the numpy path makes them)
+    rotated = np.flatnonzero(f.alive & (rng.random(n) < p["official_rotation"]))
+    f.home_official[rotated] = rng.random(rotated.size)
+    f.client[rotated] = False
+    power = a.power[region]
+    lam, x = np.empty(n), np.empty(n)
+    c = (
+        float(p["dealings_startup"]), float(p["dealings_growth"]), float(p["dealings_mature"]),
+        int(p["startup_age"]), int(p["mature_age"]), float(p["dealings_reach"]), float(p["outsider_bias"]),
+        float(p["outsider_inspection_share"]), float(p["capture_harassment"]), float(p["informal_dealings"]),
+        float(p["choice_sensitivity"]),
+    )  # fmt: skip
+    _dealings_lam(
+        c, f.age, f.formal, f.alive, outsider, symbiosis, power ** p["dealings_power"], rival,
+        f.last_year("dealings"), f.last_year("output"), f.last_year("extracted"), lam, x,
+    )  # fmt: skip
+    demand_p = np.empty(n)
+    c = (
+        float(p["discretionary_share"]), float(p["visibility_base"]), float(p["home_share"]),
+        float(1.0 - p["transparency_demand"] * p["transparency"]), float(p["outsider_bias"]),
+        float(p["informal_demand"]),
+    )  # fmt: skip
+    _dealings_demand(
+        c, lam, np.exp(x), f.strength, f.home_official, a.corrupt_share, region, shield_home, shield, symbiosis,
+        outsider, f.formal, demand_p,
+    )  # fmt: skip
+    n_deal = poisson(rng, lam)
+    demands = binomial(rng, n_deal, demand_p)
+    return n_deal, demands, shield, symbiosis, power, a.corrupt_share[region]
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _observe(
+        c,
+        dealings,
+        events,
+        cooperation,
+        disputes,
+        extracted,
+        support,
+        refused,
+        reported,
+        paid,  # pragma: no cover
+        rule_bending,
+        output,
+        alive,
+        region,
+        power,
+        strength,
+        labels,
+        quadrant,
+        cells,
+    ):
+        """Observer.step per firm from its 4-quarter sums: regime label (observer.classify), quadrant, cell sums."""
+        threshold, power_threshold, business_threshold, Q, K = c[0], c[1], c[2], int(c[3]), int(c[4])
+        conflict, suppression, partnership, patronage, non_interference, capture = 3, 0, 2, 1, 4, 5
+        for i in range(alive.size):
+            d = dealings[i]
+            coop = cooperation[i]
+            disp = disputes[i]
+            lost = extracted[i]
+            received = support[i]
+            pd = paid[i]
+            interaction = d + events[i] + coop + disp
+            label = non_interference
+            if interaction >= threshold:
+                if disp > 0 or ((refused[i] + reported[i] > pd) and lost >= 0.01 * output[i]):
+                    label = conflict
+                elif (pd > 0 and lost > received) or (d >= 2 * threshold and received == 0 and coop == 0):
+                    label = suppression
+                elif coop > 0 and received >= lost:
+                    label = partnership
+                elif received > 0:
+                    label = patronage
+            if rule_bending[i] > 0:
+                label = capture
+            labels[i] = label
+            strong_power = power[region[i]] >= power_threshold
+            quad = 2 * (0 if strong_power else 1) + (1 if strength[i] >= business_threshold else 0)
+            quadrant[i] = quad
+            cells[(region[i] * Q + quad) * K + label] += output[i] * (1.0 if alive[i] else 0.0)
+
+
+def observe(world, n_quadrants: int, n_regimes: int):
+    """Observer.step's per-firm work compiled: (labels, quadrants, output by region x quadrant x regime)."""
+    p, f = world.params, world.firms
+    labels = np.empty(f.n, dtype=np.int8)
+    quadrant = np.empty(f.n, dtype=np.int8)
+    cells = np.zeros(world.n_regions * n_quadrants * n_regimes)
+    c = (
+        float(p["interaction_threshold"]), float(p["power_threshold"]), float(p["business_threshold"]),
+        float(n_quadrants), float(n_regimes),
+    )  # fmt: skip
+    y = f.last_year
+    events = (f.memory("support") > 0).sum(axis=0)
+    _observe(
+        c, y("dealings"), events, y("cooperation"), y("disputes"), y("extracted"), y("support"), y("refused"),
+        y("reported"), y("paid"), y("rule_bending"), y("output"), f.alive, f.region, world.akimats.power,
+        f.strength, labels, quadrant, cells,
+    )  # fmt: skip
+    return labels, quadrant, cells
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _capture_a(c, bp, pp, power, side, success_p, risk, payoff, x):  # pragma: no cover - compiled
+        """The akimat's side of the bargain, the chance and the payoff of an attempt, and exp's argument."""
+        legal, retaliation, diversion = c
+        for i in range(bp.size):
+            side[i] = pp[i] / (bp[i] + pp[i])
+            success_p[i] = (1.0 - side[i]) * (1.0 - legal)
+            risk[i] = _maximum(retaliation * power[i], 1e-9)
+            payoff[i] = success_p[i] * diversion - (1.0 - success_p[i]) * risk[i]
+            x[i] = -_maximum(payoff[i], 0.0) / risk[i]
+
+    @numba.njit(cache=True)
+    def _capture_b(
+        c,
+        side,
+        success_p,
+        payoff,
+        e,
+        strength_k,
+        u_lost,
+        u_attempt,
+        u_success,
+        alive,
+        formal,  # pragma: no cover
+        captor,
+        rule_bending,
+        connection,
+    ):
+        """Captures that end, attempts and successes."""
+        loss_rate, effort = c
+        for i in range(side.size):
+            lost = u_lost[i] < loss_rate * side[i]
+            if captor[i] and ((not alive[i]) or lost):
+                captor[i] = False
+            drive = 1.0 - e[i] if payoff[i] > 0 else 0.0
+            candidate = alive[i] and formal[i] and not captor[i]
+            attempt = candidate and u_attempt[i] < effort * strength_k[i] * drive
+            if attempt and u_success[i] < success_p[i]:
+                captor[i] = True
+            rule_bending[i] = 1.0 if captor[i] else 0.0
+            if captor[i]:
+                connection[i] = 1.0
+
+
+def capture_pass(world, log, rng) -> None:
+    """``capture.step`` compiled (the same operations, draws and order; see there)."""
+    p, f, a = world.params, world.firms, world.akimats
+    n, legal, phi = f.n, p["legal_quality"], p["bargaining_exponent"]
+    power = a.power[f.region]
+    bp, pp = np.power(np.maximum(f.strength, 1e-9), phi), np.power(power, phi)
+    u_lost, u_attempt, u_success = rng.random(n), rng.random(n), rng.random(n)
+    side, success_p, risk, payoff, x = (np.empty(n) for _ in range(5))
+    _capture_a((float(legal), float(p["retaliation"]), float(p["capture_diversion"])), bp, pp, power, side,
+               success_p, risk, payoff, x)  # fmt: skip
+    loss_rate = p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal) * 2.0
+    _capture_b(
+        (float(loss_rate), float(p["capture_effort"])), side, success_p, payoff, np.exp(x),
+        f.strength ** p["capture_strength_exponent"], u_lost, u_attempt, u_success, f.alive, f.formal, f.captor,
+        log.firm["rule_bending"], f.connection,
+    )  # fmt: skip
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _adjacency(src, dst, shape):  # pragma: no cover - compiled
+        """The symmetric 0/1 adjacency of the edges as CSR arrays: each row's columns sorted, duplicates
+        merged (what scipy gives for csr_matrix((ones, (src + dst, dst + src))) after sum_duplicates)."""
+        counts = np.zeros(shape + 1, dtype=np.int64)
+        for e in range(src.size):
+            counts[src[e] + 1] += 1
+            counts[dst[e] + 1] += 1
+        start = np.cumsum(counts)
+        cols = np.empty(start[-1], dtype=np.int64)
+        fill = start[:-1].copy()
+        for e in range(src.size):
+            s, d = src[e], dst[e]
+            cols[fill[s]] = d
+            fill[s] += 1
+            cols[fill[d]] = s
+            fill[d] += 1
+        indptr = np.zeros(shape + 1, dtype=np.int64)
+        indices = np.empty(cols.size, dtype=np.int32)
+        nnz = 0
+        for i in range(shape):
+            row = np.sort(cols[start[i] : start[i + 1]])
+            last = -1
+            for j in row:
+                if j != last:
+                    indices[nnz] = j
+                    nnz += 1
+                    last = j
+            indptr[i + 1] = nnz
+        return indptr, indices[:nnz].copy()
+
+
+def adjacency(src: np.ndarray, dst: np.ndarray, n: int):
+    """``networks.adjacency`` compiled: the same CSR matrix (sorted columns, duplicates merged, data 1);
+    None when the kernels are off."""
+    if not _enabled:
+        return None
+    import scipy.sparse as sp
+
+    indptr, indices = _adjacency(
+        np.ascontiguousarray(src, dtype=np.int64), np.ascontiguousarray(dst, dtype=np.int64), n
+    )
+    index_dtype = np.int32 if indptr[-1] < 2**31 else np.int64
+    matrix = sp.csr_matrix(
+        (np.ones(indices.size), indices.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n)
+    )
+    matrix.has_sorted_indices = True
+    return matrix
+
+
+def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
+    """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
+    c = (
+        float(p["tax_rate"]), float(p["tax_benefit"]), float(p["dispute_loss"]), float(p["labour_share"]),
+        float(p["fixed_cost"]), float(p["legal_quality"]), float(p["trust_investment_floor"]),
+        float(p["reinvestment"]), float(p["depreciation"]), float(p["informality_rate"]),
+        float(p["informality_burden"]), float(p["tax_morale"]), float(p["exit_hazard"]), int(p["exit_losses"]),
+        float(p["min_capital"]),
+    )  # fmt: skip
+    fixed_investment, tax_revenue = np.zeros(n_regions), np.zeros(n_regions)
+    exiting = _economy(
+        c, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, f.region,
+        f.alive, f.formal, f.capital, f.trust, f.satisfaction, f.loss_streak, f.age, f.profit,
+        ev["support"], ev["ppp_income"], ev["capture_income"], ev["disputes"], ev["extracted"], ev["fines"],
+        ev["ppp_outlay"], ev["dealings"], ev["demands"], fixed_investment, tax_revenue,
+    )  # fmt: skip
+    return exiting, fixed_investment, tax_revenue
+
+
+def _draw_from_blocks(rng: np.random.Generator, kernel, first_guess: int, *args) -> np.ndarray:
+    """Run a draw kernel on a block of uniforms, then leave ``rng`` where element-by-element draws would."""
+    bit_generator = rng.bit_generator
+    saved = bit_generator.state
+    size = args[0].size
+    out = np.empty(size, dtype=np.int64)
+    block = max(int(first_guess), 64)
+    while True:
+        used = kernel(rng.random(block), *args, out)
+        if used >= 0:
+            break
+        bit_generator.state = saved
+        block *= 2
+    bit_generator.state = saved
+    bit_generator.advance(used)
+    if saved["has_uint32"]:  # advance() drops a buffered half word that next_double never touches
+        state = bit_generator.state
+        state["has_uint32"], state["uinteger"] = saved["has_uint32"], saved["uinteger"]
+        bit_generator.state = state
+    return out
+
+
+def _exact_rng(rng) -> bool:
+    return isinstance(rng, np.random.Generator) and isinstance(rng.bit_generator, np.random.PCG64)
+
+
+def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """``rng.poisson(lam)`` for a 1-d float array: the same numbers and the same state after."""
+    lam = np.ascontiguousarray(lam, dtype=np.float64)
+    if not (_enabled and _exact_rng(rng) and lam.ndim == 1) or lam.size == 0:
+        return rng.poisson(lam)
+    if not (np.all(lam >= 0.0) and np.all(lam < POISSON_MULT_MAX)):  # PTRS, or numpy's own error
+        return rng.poisson(lam)
+    # the multiplication method uses lam + 1 uniforms on average
+    guess = float(lam.sum()) * 1.05 + 1.05 * lam.size + 64
+    return _draw_from_blocks(rng, _poisson_block, guess, lam)
+
+
+def binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+    """``rng.binomial(n, p)`` for a 1-d integer array n: the same numbers and the same state after."""
+    n = np.ascontiguousarray(n, dtype=np.int64)
+    if not (_enabled and _exact_rng(rng) and n.ndim == 1) or n.size == 0:
+        return rng.binomial(n, p)
+    p = np.ascontiguousarray(np.broadcast_to(np.asarray(p, dtype=np.float64), n.shape))
+    if not (np.all(n >= 0) and np.all(p >= 0.0) and np.all(p <= 1.0)):  # numpy's own error
+        return rng.binomial(n, p)
+    q = np.minimum(p, 1.0 - p)
+    if np.any(n * q > BINOMIAL_INVERSION_MAX):  # BTPE: numpy draws these
+        return rng.binomial(n, p)
+    # inversion draws one uniform a draw with n > 0 and p > 0 (another only when it restarts, rarely)
+    guess = 1.02 * np.count_nonzero((n > 0) & (p > 0.0)) + 64
+    return _draw_from_blocks(rng, _binomial_block, guess, n, p)
+
+
+def warm_up() -> float:
+    """Compile (or load from the cache) every kernel; returns the seconds it took."""
+    if not AVAILABLE:
+        return 0.0
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    previous = use(True)
+    try:
+        poisson(rng, np.array([0.5, 2.0]))
+        binomial(rng, np.array([0, 3, 10]), np.array([0.2, 0.7, 0.4]))
+    finally:
+        use(previous)
+    return time.perf_counter() - started
