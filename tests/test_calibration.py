@@ -360,3 +360,34 @@ def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     assert again["resumed"] is True and again["model_probabilities"] == manifest["model_probabilities"]
     assert main(["calibrate", str(CALIBRATION), "--quick", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the shipped calibration
+
+
+def test_the_shipped_calibration_record_matches_the_calibrated_scenario():
+    """docs/calibration holds the fit the report uses: every model reached its posterior, every free
+    parameter (s included) has its posterior, predictive checks and recovery, and the calibrated
+    scenario carries the fitted model's posterior medians."""
+    from simulation.posterior import load_posterior
+    from simulation.scenario import load_scenario
+
+    record = cal.RECORD_DIR
+    manifest = json.loads((record / "manifest.json").read_text())
+    calib = cal.load_calibration(CALIBRATION)
+    assert manifest["exact_posterior"] is True and not manifest["quick"] and manifest["seed"] == calib.seed
+    assert set(manifest["model_probabilities"]) == set(calib.models)
+    assert sum(manifest["model_probabilities"].values()) == pytest.approx(1.0)
+    summary = pd.read_csv(record / "posterior_summary.csv")
+    fitted = summary[summary["model"] == "fitted"].set_index("parameter")
+    assert set(fitted.index) == set(calib.free())
+    scenario = load_scenario(ROOT / "scenarios" / "turkestan_calibrated.toml")
+    for name in calib.priors:
+        assert scenario.params[name] == pytest.approx(fitted.loc[name, "median"], rel=1e-3), name
+    post = load_posterior(record / "posterior.csv", "fitted")
+    assert len(post.weights) == calib.abc["population_size"]
+    assert post.median()["symbiosis"] == pytest.approx(fitted.loc["symbiosis", "median"], abs=0.02)
+    rec = pd.read_csv(record / "recovery.csv")
+    assert set(rec[rec["model"] == "fitted"]["parameter"]) == set(calib.free())
+    ppc = pd.read_csv(record / "ppc.csv")
+    assert set(ppc["table"]) == set(cal.TABLES) and set(ppc["model"]) == set(calib.models)
