@@ -45,8 +45,8 @@ def write_fixture(folder, n=30, spread=True, seed=5, s_range=(0.3, 0.9)):
         models[model] = (NAMES, np.column_stack(cols), np.full(n, 1.0 / n))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "posterior.csv").write_text(write_posterior_rows(models))
-    (folder / "model_probabilities.csv").write_text(
-        "generation,epsilon,simulations,p_fitted,p_partnership,p_symbiotic\n0,1.0,100,0.4,0.3,0.3\n1,0.5,200,0.5,0.35,0.15\n"
+    (folder / "manifest.json").write_text(
+        '{"model_probabilities": {"fitted": 0.5, "partnership": 0.35, "symbiotic": 0.15}}'
     )
     return folder / "posterior.csv"
 
@@ -57,6 +57,10 @@ def compare_with(tmp_path, posterior: str):
 
     text = re.sub(r'(?m)^posterior = "[^"]*"', f'posterior = "{posterior}"', DEFAULT_FILE.read_text())
     assert f'posterior = "{posterior}"' in text
+    # the base scenario is the plain Turkestan scenario whether or not a calibration has been shipped:
+    # these tests are about the design over a fixture posterior, not about the shipped fit
+    text = re.sub(r'(?m)^calibrated_scenario = "[^"]*"', 'calibrated_scenario = "no_such_calibration.toml"', text)
+    assert 'calibrated_scenario = "no_such_calibration.toml"' in text
     path = DEFAULT_FILE.parent / f"_test_{tmp_path.name}.toml"
     path.write_text(text)
     try:

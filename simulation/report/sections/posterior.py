@@ -30,18 +30,21 @@ def read_csv(path: Path) -> tuple[pd.DataFrame | None, str]:
 
 
 def model_probabilities(path: Path) -> tuple[dict[str, float] | None, str]:
-    """The last generation's model probabilities (columns ``p_<model>``), or None and why not."""
-    frame, why = read_csv(path)
-    if frame is None:
-        return None, why
-    cols = [c for c in frame.columns if c.startswith("p_")]
-    if not cols:
-        return None, f"{rel(path)} has no column p_<model>"
-    last = frame.sort_values("generation").iloc[-1] if "generation" in frame else frame.iloc[-1]
-    out = {c[2:]: float(last[c]) for c in cols}
-    if "generation" in frame:
-        out["generation"] = float(last["generation"])
-    return out, ""
+    """The models' posterior probabilities recorded by the calibration (``manifest.json``:
+    ``model_probabilities``, from the samplers' evidences), or None and why not."""
+    import json
+
+    if not path.is_file():
+        return None, f"{rel(path)} not found"
+    try:
+        probs = json.loads(path.read_text(encoding="utf-8")).get("model_probabilities")
+    except (OSError, ValueError, AttributeError) as err:
+        return None, f"{rel(path)} cannot be read ({err})"
+    if not isinstance(probs, dict) or not probs or not all(isinstance(v, (int, float)) for v in probs.values()):
+        return None, f"{rel(path)} has no model probabilities"
+    if any(v != v for v in probs.values()):
+        return None, f"{rel(path)}: a model's sampler did not reach its posterior"
+    return {m: float(v) for m, v in probs.items()}, ""
 
 
 def s_summary(ctx: ReportContext) -> dict[str, float] | None:
@@ -125,23 +128,22 @@ def build(ctx: ReportContext) -> SectionContent:
             )
         )
         blocks.append(ctx.figures[ANCHOR]["s"])
-    probs, why = model_probabilities(folder / "model_probabilities.csv")
+    probs, why = model_probabilities(folder / "manifest.json")
     if probs is None:
         blocks.append(para(f"Model probabilities: not available ({why}).", cls="warning"))
     else:
-        gen = f" (generation {probs.pop('generation'):.0f})" if "generation" in probs else ""
         bits = ", ".join(f"P({m}) = {p:.2f}" for m, p in probs.items())
         blocks.append(
             para(
-                f"Model probabilities of the final ABC-SMC generation{gen}: {bits}. "
+                f"Model probabilities (equal prior probabilities; from each model's SMC evidence): {bits}. "
                 + (
                     f"P(s = 0 model) vs P(s = 1 model): {probs['partnership']:.2f} vs {probs['symbiotic']:.2f}."
                     if {"partnership", "symbiotic"} <= set(probs)
                     else ""
                 ),
                 " Source: ",
-                Code(rel(folder / "model_probabilities.csv")),
-                ".",
+                Code(rel(folder / "manifest.json")),
+                " (one evidence estimate per model: its Monte Carlo error is not measured; docs/ODD.md, 9).",
             )
         )
     summary, why = read_csv(folder / "posterior_summary.csv")

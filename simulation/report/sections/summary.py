@@ -93,7 +93,7 @@ def posterior_statements(ctx: ReportContext) -> list[dict[str, Any]]:
             f"Calibration: the survey puts the symbiosis index s of Turkestan at {s['median']:.2f} (posterior median; "
             f"90% interval {s['q05']:.2f} to {s['q95']:.2f})"
         )
-        probs, _ = model_probabilities(ctx.config.posterior_path.parent / "model_probabilities.csv")
+        probs, _ = model_probabilities(ctx.config.posterior_path.parent / "manifest.json")
         if probs and {"partnership", "symbiotic"} <= set(probs):
             text += (
                 f"; the partnership model (s = 0) has probability {probs['partnership']:.2f} and the symbiotic "
