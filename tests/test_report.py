@@ -68,33 +68,18 @@ def test_the_ends_differ_in_s_only_at_the_same_levers(report_dir):
     assert "0.7 vs 0.2" not in page and "presets of the same model" not in page
 
 
-def test_the_not_calibrated_branch_runs_and_says_so(report_dir, tmp_path):
-    """With no calibrated scenario the report runs on scenarios/turkestan.toml and says, in the
-    summary, the survey section and the methods, that the model is not calibrated to the survey
-    for its new dynamics; a compare file naming a missing calibrated scenario falls back too."""
+def test_the_shipped_report_is_calibrated(report_dir):
+    """With the shipped calibration the report runs on scenarios/turkestan_calibrated.toml and its
+    posterior, and says nothing of being uncalibrated (the uncalibrated branch: test_report_posterior)."""
     from simulation.report.config import load_compare
 
     manifest = json.loads((report_dir / "manifest.json").read_text())
     config = load_compare(quick=True)
-    assert manifest["calibrated"] is config.calibrated
-    if config.calibrated:
-        pytest.skip("a calibrated scenario exists now")
-    assert manifest["base_scenario"] == "scenarios/turkestan.toml"
+    assert manifest["calibrated"] is config.calibrated is True
+    assert manifest["base_scenario"] == "scenarios/turkestan_calibrated.toml"
     page = html.unescape(re.sub(r"<[^>]+>", "", (report_dir / "report.html").read_text(encoding="utf-8")))
-    assert "model not calibrated yet" in page
-    assert "The model is NOT calibrated to the survey for its new dynamics" in page
-    assert "how far the uncalibrated model is from the observed answers" in page  # the survey section
-    assert "not calibrated to the survey for the model's new dynamics" in page  # the methods
-    text = (config.path.read_text()).replace(
-        'calibrated_scenario = "../scenarios/turkestan_calibrated.toml"',
-        'calibrated_scenario = "../scenarios/no_such_calibration.toml"',
-    )
-    other = _compare_file_like(tmp_path, text)
-    try:
-        fallback = load_compare(other, quick=True)
-    finally:
-        other.unlink()
-    assert not fallback.calibrated and fallback.scenario_path.name == "turkestan.toml"
+    assert "NOT calibrated" not in page and "Posterior of s in the fitted model (s free): median" in page
+    assert "Model probabilities (equal prior probabilities" in page
 
 
 def test_along_s_runs_between_the_ends_on_the_paired_seeds(report_dir):
@@ -145,7 +130,10 @@ def test_the_comparison_sets_s_itself(tmp_path):
             "base = { firms = 3000, residents_per_region = 1000, symbiosis = 0.5 }",
         ),
         "along": text.replace("along_s = [0.5]", "along_s = [1.0]"),
-        "scenario": text.replace('"../scenarios/turkestan.toml"', f'"{scenario}"'),
+        # the base is the scenario file only when no calibrated scenario is named (one is shipped now)
+        "scenario": text.replace('"../scenarios/turkestan.toml"', f'"{scenario}"').replace(
+            '"../scenarios/turkestan_calibrated.toml"', '"no_such_calibration.toml"'
+        ),
     }
     for name, case in cases.items():
         assert case != text, name
@@ -208,7 +196,7 @@ def test_summary_numbers_are_the_tables_numbers(report_dir):
             # and the statement shows that number (in one of the report's formats), so a statement whose
             # text drifted from the table it cites fails here, not only a reference to the wrong row
             v = float(ref["value"])
-            shown = {pct(v), pp(v), num(v), signed(v), f"{v:g}", f"{100 * v:+.0f}%"}
+            shown = {pct(v), pp(v), num(v), signed(v), f"{v:g}", f"{100 * v:+.0f}%", f"{100 * v:.0f}% "}
             assert any(x in s["text"] for x in shown), (ref, s["text"])
             checked += 1
     assert checked >= 30

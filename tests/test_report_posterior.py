@@ -274,6 +274,12 @@ def test_report_without_a_posterior_says_parameter_uncertainty_is_absent(tmp_pat
     page = _page_text(out)
     assert "No posterior" in page and "parameter uncertainty is ABSENT" in page
     assert "does not exist yet" in page  # the posterior section
+    # no calibrated scenario either (compare_with names a missing one): the not-calibrated branch, said
+    # in the summary and the methods, on the hand-set scenario
+    assert not config.calibrated and config.scenario_path.name == "turkestan.toml"
+    assert "The model is NOT calibrated to the survey" in page and "model not calibrated yet" in page
+    assert "how far the uncalibrated model is from the observed answers" in page
+    assert json.loads((out / "manifest.json").read_text())["base_scenario"] == "scenarios/turkestan.toml"
     counter = pd.read_csv(out / "counterfactuals.csv")
     # no posterior: one draw, and the runs go to seeds (4 draws x 2 replications -> 8 seeds)
     assert (counter["draws"] == 1).all() and (counter["seeds"] == 8).all() and (counter["share_parameters"] == 0).all()

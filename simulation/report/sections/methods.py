@@ -53,11 +53,11 @@ def build(ctx: ReportContext) -> SectionContent:
                     if config.calibrated
                     else (
                         Bold("not calibrated"),
-                        " to the survey for the model's new dynamics: the hand-set Turkestan scenario. The earlier "
-                        "calibrated scenario (",
+                        " to the survey: the hand-set Turkestan scenario. The calibrated scenario named in the "
+                        "compare file (",
                         Code(rel(config.calibrated_path)) if config.calibrated_path else "none named",
-                        ") fitted the previous version of the model and was removed; a new calibration is the next "
-                        "step, and the report uses it once it is written",
+                        ") does not exist; `statebiz calibrate experiments/calibration_turkestan.toml` writes it, "
+                        "and the report uses it once it is written",
                     )
                 ),
             ),

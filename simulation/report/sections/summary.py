@@ -195,9 +195,9 @@ def statements(
             {
                 "kind": "warning",
                 "text": (
-                    "The model is NOT calibrated to the survey for its new dynamics: the earlier calibration "
-                    "fitted the previous version of the model and was removed with it, and a new calibration is "
-                    "the next step. This report runs on the hand-set Turkestan scenario "
+                    "The model is NOT calibrated to the survey: the calibrated scenario named in the compare file "
+                    "does not exist (`statebiz calibrate experiments/calibration_turkestan.toml` writes it). "
+                    "This report runs on the hand-set Turkestan scenario "
                     "(scenarios/turkestan.toml). The numbers below show what the model's mechanisms produce "
                     "under assumed parameters; they are not estimates for Turkestan or Kazakhstan, and the "
                     "survey section shows how far the uncalibrated model is from the observed answers."
