@@ -130,6 +130,38 @@ if AVAILABLE:
         return pos
 
 
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _binomial_check(n, p, inversion_max):  # pragma: no cover - compiled
+        """One pass over the arguments: -1 when numpy would refuse them (n < 0, p outside [0, 1]),
+        -2 when some draw needs BTPE (n min(p, 1 - p) above ``inversion_max``), else the draws that
+        use a uniform (n > 0 and p > 0)."""
+        used = 0
+        btpe = False
+        for i in range(n.size):
+            trials, prob = n[i], p[i]
+            if trials < 0 or not (prob >= 0.0 and prob <= 1.0):
+                return -1
+            if trials * min(prob, 1.0 - prob) > inversion_max:
+                btpe = True
+            if trials > 0 and prob > 0.0:
+                used += 1
+        return -2 if btpe else used
+
+    @numba.njit(cache=True)
+    def _poisson_check(lam, mult_max):  # pragma: no cover - compiled
+        """One pass: -1.0 unless every lam is in [0, ``mult_max``) (numpy's multiplication method),
+        else the sum of lam."""
+        total = 0.0
+        for i in range(lam.size):
+            mean = lam[i]
+            if not (mean >= 0.0 and mean < mult_max):
+                return -1.0
+            total += mean
+        return total
+
+
 # --- fused passes over the firms ---------------------------------------------------------------
 if AVAILABLE:
 
@@ -304,8 +336,7 @@ def trust_pass(world, log, rng) -> None:
     sat = f.satisfaction
     live, weighted = np.empty(f.n), np.empty(f.n)
     _trust_b(float(p["satisfaction_rate"]), f.alive, signal, sat, live, weighted)
-    degree = world.ties.sum_over_ties(live)
-    heard = world.ties.sum_over_ties(weighted)
+    degree, heard = world.ties.sums_over_ties(live, weighted)
     _trust_c(float(p["word_of_mouth"]), f.alive, sat, heard, degree)
 
 
@@ -719,15 +750,50 @@ if AVAILABLE:
         indices = np.empty(cols.size, dtype=np.int32)
         nnz = 0
         for i in range(shape):
-            row = np.sort(cols[start[i] : start[i + 1]])
+            lo, hi = start[i], start[i + 1]
+            if hi - lo > 32:  # a hub: sort its row in place
+                cols[lo:hi] = np.sort(cols[lo:hi])
+            for k in range(lo + 1, hi):  # insertion sort in place: most rows are short (a few ties)
+                v = cols[k]
+                m = k - 1
+                while m >= lo and cols[m] > v:
+                    cols[m + 1] = cols[m]
+                    m -= 1
+                cols[m + 1] = v
             last = -1
-            for j in row:
+            for k in range(lo, hi):
+                j = cols[k]
                 if j != last:
                     indices[nnz] = j
                     nnz += 1
                     last = j
             indptr[i + 1] = nnz
         return indptr, indices[:nnz].copy()
+
+
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _csr_sums(indptr, indices, xs, out):  # pragma: no cover - compiled
+        """out[t, i] = sum of xs[t, j] over row i's columns j, in column order (what scipy's csr_matvec
+        computes for a 0/1 matrix, to the bit); one pass over the matrix for every vector of xs."""
+        n = xs.shape[1]
+        for i in range(out.shape[1]):
+            for jj in range(indptr[i], indptr[i + 1]):
+                j = indices[jj]
+                for t in range(xs.shape[0]):
+                    out[t, i] += xs[t, j] if j < n else 0.0
+
+
+def csr_sums(matrix, xs: list[np.ndarray]) -> np.ndarray | None:
+    """``matrix @ x`` for each x of ``xs`` (padded with zeros to the matrix's size), over the first
+    len(x) rows, in one pass (a 0/1 CSR matrix); None when the kernels are off."""
+    if not _enabled:
+        return None
+    stacked = np.ascontiguousarray(np.stack([np.asarray(x, dtype=np.float64) for x in xs]))
+    out = np.zeros_like(stacked)
+    _csr_sums(matrix.indptr, matrix.indices, stacked, out)
+    return out
 
 
 def adjacency(src: np.ndarray, dst: np.ndarray, n: int):
@@ -798,10 +864,11 @@ def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
     lam = np.ascontiguousarray(lam, dtype=np.float64)
     if not (_enabled and _exact_rng(rng) and lam.ndim == 1) or lam.size == 0:
         return rng.poisson(lam)
-    if not (np.all(lam >= 0.0) and np.all(lam < POISSON_MULT_MAX)):  # PTRS, or numpy's own error
+    total = _poisson_check(lam, POISSON_MULT_MAX)
+    if total < 0.0:  # PTRS, or numpy's own error
         return rng.poisson(lam)
     # the multiplication method uses lam + 1 uniforms on average
-    guess = float(lam.sum()) * 1.05 + 1.05 * lam.size + 64
+    guess = total * 1.05 + 1.05 * lam.size + 64
     return _draw_from_blocks(rng, _poisson_block, guess, lam)
 
 
@@ -811,13 +878,11 @@ def binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray | float) -> 
     if not (_enabled and _exact_rng(rng) and n.ndim == 1) or n.size == 0:
         return rng.binomial(n, p)
     p = np.ascontiguousarray(np.broadcast_to(np.asarray(p, dtype=np.float64), n.shape))
-    if not (np.all(n >= 0) and np.all(p >= 0.0) and np.all(p <= 1.0)):  # numpy's own error
-        return rng.binomial(n, p)
-    q = np.minimum(p, 1.0 - p)
-    if np.any(n * q > BINOMIAL_INVERSION_MAX):  # BTPE: numpy draws these
+    used = _binomial_check(n, p, BINOMIAL_INVERSION_MAX)
+    if used < 0:  # numpy's own error (-1), or BTPE (-2): numpy draws these
         return rng.binomial(n, p)
     # inversion draws one uniform a draw with n > 0 and p > 0 (another only when it restarts, rarely)
-    guess = 1.02 * np.count_nonzero((n > 0) & (p > 0.0)) + 64
+    guess = 1.02 * used + 64
     return _draw_from_blocks(rng, _binomial_block, guess, n, p)
 
 

@@ -122,6 +122,7 @@ class FirmTable:
         self.capacity = max(capacity, 16)
         self._data = {name: np.zeros(self.capacity, dtype=self._dtype(name)) for name in (*self.COLUMNS, "uid")}
         self._memory = {name: np.zeros((MEMORY, self.capacity), dtype=memory_dtype(name)) for name in MEMORY_FIELDS}
+        self._year: dict[str, np.ndarray] = {}  # last_year's sums, until rows or memory change
 
     @classmethod
     def _dtype(cls, name: str) -> type:
@@ -149,6 +150,7 @@ class FirmTable:
         if self.n + count > self.capacity:
             self._grow(self.n + count)
         rows = np.arange(self.n, self.n + count)
+        self._year.clear()
         for name in self.COLUMNS:
             self._data[name][rows] = values.get(name, 0)
         self._data["uid"][rows] = np.arange(self.created, self.created + count)
@@ -159,16 +161,24 @@ class FirmTable:
         return rows
 
     def memory(self, name: str) -> np.ndarray:
-        """The in-use part of a memory field, shape (4, n)."""
+        """The in-use part of a memory field, shape (4, n) (writable: its yearly sum is recomputed)."""
+        self._year.pop(name, None)
         return self._memory[name][:, : self.n]
 
     def last_year(self, name: str) -> np.ndarray:
-        """Sum of a memory field over the last 4 quarters."""
-        return self.memory(name).sum(axis=0)
+        """Sum of a memory field over the last 4 quarters (read-only; computed once until the memory
+        changes: several submodels read the same sums each quarter)."""
+        total = self._year.get(name)
+        if total is None:
+            total = self._memory[name][:, : self.n].sum(axis=0)
+            total.flags.writeable = False
+            self._year[name] = total
+        return total
 
     def compact(self) -> np.ndarray:
         """Drop exited firms' rows. Returns old row -> new row (-1 for dropped rows)."""
         keep = self.alive.copy()
+        self._year.clear()
         mapping = np.full(self.n, -1, dtype=np.int64)
         new_n = int(keep.sum())
         mapping[keep] = np.arange(new_n)

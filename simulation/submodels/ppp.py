@@ -45,8 +45,12 @@ def step(world, log, rng) -> None:
         eligible = alive & f.formal & (rng.random(f.n) < f.strength ** p["ppp_bid_exponent"])
         tie = np.maximum(f.connection, f.client)  # a client counts as fully connected
         score = selection_score(merit(f.productivity), tie, a.symbiosis[region], p)
+        # the bidders of each region, in row order (one grouping instead of a pass per tender)
+        rows = np.flatnonzero(eligible)
+        rows = rows[np.argsort(region[rows], kind="stable")]
+        bounds = np.searchsorted(region[rows], np.arange(world.n_regions + 1))
         for r, sector in log.tenders:
-            bidders = np.flatnonzero(eligible & (region == r))
+            bidders = rows[bounds[r] : bounds[r + 1]]
             if bidders.size == 0:
                 a.ppp_fund[r] += p["ppp_cofinancing"] * p["ppp_size"]
                 continue
