@@ -162,6 +162,40 @@ if AVAILABLE:
         return total
 
 
+# --- per-region tallies ------------------------------------------------------------------------
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _count_where(region, mask, out):  # pragma: no cover - compiled
+        for i in range(region.size):
+            if mask[i]:
+                out[region[i]] += 1
+
+    @numba.njit(cache=True)
+    def _sum_where(region, mask, weights, out):  # pragma: no cover - compiled
+        for i in range(region.size):  # row order: the order bincount adds in
+            if mask[i]:
+                out[region[i]] += weights[i]
+
+
+def count_where(region: np.ndarray, mask: np.ndarray, n_regions: int) -> np.ndarray:
+    """``np.bincount(region[mask], minlength=n_regions)`` in one pass (no masked copy)."""
+    if not _enabled or region.size != mask.size:
+        return np.bincount(region[mask], minlength=n_regions)
+    out = np.zeros(n_regions, dtype=np.int64)
+    _count_where(region, mask.astype(np.bool_, copy=False), out)
+    return out
+
+
+def sum_where(region: np.ndarray, mask: np.ndarray, weights: np.ndarray, n_regions: int) -> np.ndarray:
+    """``np.bincount(region[mask], weights=weights[mask], minlength=n_regions)`` in one pass, to the bit."""
+    if not _enabled or not (region.size == mask.size == weights.size):
+        return np.bincount(region[mask], weights=weights[mask], minlength=n_regions)
+    out = np.zeros(n_regions)
+    _sum_where(region, mask.astype(np.bool_, copy=False), np.asarray(weights, dtype=np.float64), out)
+    return out
+
+
 # --- fused passes over the firms ---------------------------------------------------------------
 if AVAILABLE:
 

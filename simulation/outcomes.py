@@ -19,6 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
+from . import kernels
 from .answers import SATISFACTION_CUT, authority_scores, utility_answers
 from .observer import QUADRANTS, REGIMES
 from .regions import UTILITIES
@@ -44,13 +45,13 @@ class Quarter:
     @cached_property
     def n_firms(self) -> np.ndarray:
         """Firms in business per region."""
-        return np.bincount(self.region[self.alive], minlength=self.R).astype(float)
+        return kernels.count_where(self.region, self.alive, self.R).astype(float)
 
     def firm_share(self, mask: np.ndarray) -> np.ndarray:
         """Per region: the share of firms in business for which ``mask`` holds."""
         n = self.n_firms
         return np.divide(
-            np.bincount(self.region[self.alive & mask], minlength=self.R), n, out=np.zeros(self.R), where=n > 0
+            kernels.count_where(self.region, self.alive & mask, self.R), n, out=np.zeros(self.R), where=n > 0
         )
 
     def per_firm(self, totals: np.ndarray) -> np.ndarray:
@@ -199,7 +200,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     _o("business_dissatisfied", "business dissatisfied", "share", "share of firms with S < -1/3", "firms",
        lambda q: q.firm_share(q.f.satisfaction < -_CUT), series=True),
     _o("business_trust", "firms' trust in the akimat", "0..1", "mean trust T of firms", "firms",
-       lambda q: q.per_firm(np.bincount(q.region[q.alive], weights=q.f.trust[q.alive], minlength=q.R))),
+       lambda q: q.per_firm(kernels.sum_where(q.region, q.alive, q.f.trust, q.R))),
     _o("population_satisfied", "population satisfied", "share", "share of residents scoring 4-5 (Table 5)",
        "population", lambda q: q.resident_share(q.scores >= 4), series=True),
     _o("population_dissatisfied", "population dissatisfied", "share", "share of residents scoring 1-2 (Table 5)",
@@ -248,7 +249,7 @@ def _insider_support(q: Quarter) -> np.ndarray:
     support = q.log.firm["support"]
     total = np.bincount(q.region, weights=support, minlength=q.R)
     insider = q.f.insider | (q.f.connection >= q.world.params["connected_from"])
-    to_insiders = np.bincount(q.region[insider], weights=support[insider], minlength=q.R)
+    to_insiders = kernels.sum_where(q.region, insider, support, q.R)
     return np.divide(to_insiders, total, out=np.zeros(q.R), where=total > 0)
 
 

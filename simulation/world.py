@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from . import formulas
+from . import formulas, kernels
 from .networks import TieNetwork
 from .regions import UTILITIES, Region
 
@@ -391,7 +391,7 @@ class World:
         """Number of firms in business holding each region captured."""
         f = self.firms
         held = f.captor & f.alive
-        return np.bincount(f.region[held], minlength=self.n_regions)
+        return kernels.count_where(f.region, held, self.n_regions)
 
     def size_class(self) -> np.ndarray:
         """Size class per firm row: 0 micro, 1 small, 2 medium, 3 large."""

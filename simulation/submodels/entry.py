@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import networks
+from .. import kernels, networks
 from ..formulas import true_detection
 from ..world import OWNER_COHORT_SHARES
 
@@ -35,12 +35,10 @@ def step(world, log, rng, network_rng) -> None:
     R = world.n_regions
     alive = f.alive
     region = f.region
-    n_alive = np.bincount(region[alive], minlength=R)
-    trust = np.divide(
-        np.bincount(region[alive], weights=f.trust[alive], minlength=R), n_alive, out=np.full(R, 0.5), where=n_alive > 0
-    )
+    n_alive = kernels.count_where(region, alive, R)
+    trust = np.divide(kernels.sum_where(region, alive, f.trust, R), n_alive, out=np.full(R, 0.5), where=n_alive > 0)
     demanded = (f.last_year("demands") > 0) & alive
-    incidence = np.divide(np.bincount(region[demanded], minlength=R), n_alive, out=np.zeros(R), where=n_alive > 0)
+    incidence = np.divide(kernels.count_where(region, demanded, R), n_alive, out=np.zeros(R), where=n_alive > 0)
     climate = (p["climate_trust_base"] + trust) * (1.0 - p["climate_corruption"] * incidence)
     neutral = p["climate_trust_base"] + 0.5
     counts = rng.poisson(p["exit_hazard"] * world.akimats.firms_initial * climate / neutral)

@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
+from .. import kernels
+
 
 def corrupt_fraction(gain: np.ndarray, median: float, spread: float) -> np.ndarray:
     """F(G): the share of officials whose moral cost is below the gain G (log-normal costs)."""
@@ -40,7 +42,7 @@ def step(world, log) -> None:
     p, a, f = world.params, world.akimats, world.firms
     R = world.n_regions
     alive = f.alive
-    n = np.bincount(f.region[alive], minlength=R).astype(float)
+    n = kernels.count_where(f.region, alive, R).astype(float)
     output = np.bincount(f.region, weights=log.potential_output, minlength=R)
     ybar = np.divide(output, n, out=np.zeros(R), where=n > 0)
     c = a.corrupt_share

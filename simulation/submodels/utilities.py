@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+
 
 def step(world, log, rng) -> None:
     """Utility quality, then residents' latent satisfaction with the authorities and utilities."""
@@ -54,9 +56,9 @@ def step(world, log, rng) -> None:
 
     alive = f.alive
     region = f.region
-    n_alive = np.bincount(region[alive], minlength=R)
+    n_alive = kernels.count_where(region, alive, R)
     demanded = alive & ((f.last_year("demands") + log.firm["demands"]) > 0)
-    incidence = np.divide(np.bincount(region[demanded], minlength=R), n_alive, out=np.zeros(R), where=n_alive > 0)
+    incidence = np.divide(kernels.count_where(region, demanded, R), n_alive, out=np.zeros(R), where=n_alive > 0)
     history = world.kpi_history
     kpis = history[-1]
     wage = kpis["real_wages"] / 100.0 - 1.0
