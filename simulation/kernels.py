@@ -808,25 +808,50 @@ if AVAILABLE:
 if AVAILABLE:
 
     @numba.njit(cache=True)
-    def _csr_sums(indptr, indices, xs, out):  # pragma: no cover - compiled
-        """out[t, i] = sum of xs[t, j] over row i's columns j, in column order (what scipy's csr_matvec
-        computes for a 0/1 matrix, to the bit); one pass over the matrix for every vector of xs."""
-        n = xs.shape[1]
-        for i in range(out.shape[1]):
+    def _csr_sum(indptr, indices, x, out):  # pragma: no cover - compiled
+        """out[i] = sum of x[j] over row i's columns j, in column order from 0.0: what scipy's
+        csr_matvec computes for a 0/1 matrix, to the bit."""
+        for i in range(out.size):
+            total = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                total += x[indices[jj]]
+            out[i] = total
+
+    @numba.njit(cache=True)
+    def _csr_sum2(indptr, indices, x, z, out_x, out_z):  # pragma: no cover - compiled
+        """_csr_sum of two vectors in one pass over the matrix."""
+        for i in range(out_x.size):
+            tx = 0.0
+            tz = 0.0
             for jj in range(indptr[i], indptr[i + 1]):
                 j = indices[jj]
-                for t in range(xs.shape[0]):
-                    out[t, i] += xs[t, j] if j < n else 0.0
+                tx += x[j]
+                tz += z[j]
+            out_x[i] = tx
+            out_z[i] = tz
 
 
-def csr_sums(matrix, xs: list[np.ndarray]) -> np.ndarray | None:
-    """``matrix @ x`` for each x of ``xs`` (padded with zeros to the matrix's size), over the first
-    len(x) rows, in one pass (a 0/1 CSR matrix); None when the kernels are off."""
+def csr_sums(matrix, xs: list[np.ndarray]) -> list[np.ndarray] | None:
+    """``(matrix @ x)[:len(x)]`` for each x of ``xs`` (same length, padded with zeros to the
+    matrix's size), two at a time in one pass over a 0/1 CSR matrix; None when the kernels are off."""
     if not _enabled:
         return None
-    stacked = np.ascontiguousarray(np.stack([np.asarray(x, dtype=np.float64) for x in xs]))
-    out = np.zeros_like(stacked)
-    _csr_sums(matrix.indptr, matrix.indices, stacked, out)
+    size = matrix.shape[1]
+    padded = []
+    for x in xs:
+        full = np.zeros(size)
+        full[: len(x)] = x
+        padded.append(full)
+    n = len(xs[0])
+    out = [np.empty(n) for _ in xs]
+    k = 0
+    while k < len(xs):
+        if k + 1 < len(xs):
+            _csr_sum2(matrix.indptr, matrix.indices, padded[k], padded[k + 1], out[k], out[k + 1])
+            k += 2
+        else:
+            _csr_sum(matrix.indptr, matrix.indices, padded[k], out[k])
+            k += 1
     return out
 
 

@@ -140,10 +140,10 @@ class TieNetwork:
             return [self._sum_over_ties(x) for x in xs]
         s, d = self.src[self.n_merged :], self.dst[self.n_merged :]
         if len(s):  # the ties added since the merge (rows below len(x)): as in _sum_over_ties
-            n = fast.shape[1]
+            n = len(fast[0])
             for x, y in zip(xs, fast):
                 y += np.bincount(s, weights=x[d], minlength=n) + np.bincount(d, weights=x[s], minlength=n)
-        return list(fast)
+        return fast
 
     def _sum_over_ties(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
