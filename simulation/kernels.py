@@ -451,7 +451,7 @@ if AVAILABLE:
             capture_income[i] = stake * capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
 
 
-def support_pass(world, log, rng, merit, bargaining_share) -> None:
+def support_pass(world, log, rng, merit, bargaining_share_in) -> None:
     """``support.step`` with its element-wise work compiled (see there)."""
     p, f, a = world.params, world.firms, world.akimats
     u_apply, u_got = rng.random(f.n), rng.random(f.n)
@@ -460,7 +460,7 @@ def support_pass(world, log, rng, merit, bargaining_share) -> None:
         float(p["favouritism"]), float(p["connection_weight"]), merit(f.productivity), f.connection, f.client,
         a.symbiosis, f.region, score,
     )  # fmt: skip
-    share = bargaining_share(a.power[f.region], f.strength, p["bargaining_exponent"])
+    share = bargaining_share_in(a.power, f.region, f.strength, p["bargaining_exponent"])
     bribe_income = np.zeros(world.n_regions)
     c = (
         float(p["apply_base"]), float(p["apply_trust"]), float(p["grant"]), float(p["kickback"]),
@@ -605,7 +605,7 @@ def dealings_demands(world, log, rng):
         float(p["choice_sensitivity"]),
     )  # fmt: skip
     _dealings_lam(
-        c, f.age, f.formal, f.alive, outsider, symbiosis, power ** p["dealings_power"], rival,
+        c, f.age, f.formal, f.alive, outsider, symbiosis, (a.power ** p["dealings_power"])[region], rival,
         f.last_year("dealings"), f.last_year("output"), f.last_year("extracted"), lam, x,
     )  # fmt: skip
     demand_p = np.empty(n)
@@ -748,7 +748,7 @@ def capture_pass(world, log, rng) -> None:
     p, f, a = world.params, world.firms, world.akimats
     n, legal, phi = f.n, p["legal_quality"], p["bargaining_exponent"]
     power = a.power[f.region]
-    bp, pp = np.power(np.maximum(f.strength, 1e-9), phi), np.power(power, phi)
+    bp, pp = np.power(np.maximum(f.strength, 1e-9), phi), np.power(a.power, phi)[f.region]
     u_lost, u_attempt, u_success = rng.random(n), rng.random(n), rng.random(n)
     side, success_p, risk, payoff, x = (np.empty(n) for _ in range(5))
     _capture_a((float(legal), float(p["retaliation"]), float(p["capture_diversion"])), bp, pp, power, side,
