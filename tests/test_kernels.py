@@ -88,6 +88,71 @@ def test_adjacency_equals_scipy(kernels_on, seed):
         assert getattr(b, name).dtype == getattr(a, name).dtype
 
 
+@needs_numba
+def test_adjacency_with_hubs_equals_scipy(kernels_on):
+    """Rows longer than the in-place insertion sort handles (hubs) are sorted another way: same matrix."""
+    from simulation import networks
+
+    g = np.random.default_rng(310)
+    n = 500
+    src, dst = g.integers(0, n, 4000), g.integers(0, n, 4000)
+    src[:300] = 7  # a hub with about 300 ties, some of them repeated
+    dst[300:340] = 11
+    a, b = networks.adjacency(src, dst, n), kernels.adjacency(src, dst, n)
+    assert np.diff(a.indptr).max() > 32
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", range(3))
+def test_sums_over_ties_equal_scipy(kernels_on, seed):
+    """One compiled pass over the ties gives scipy's matrix-vector products to the bit, two vectors at a
+    time or one, with ties added since the last merge."""
+    from simulation import networks
+
+    g = np.random.default_rng(320 + seed)
+    n = int(g.integers(50, 3000))
+    ties = networks.TieNetwork(g.integers(0, n, 3 * n), g.integers(0, n, 3 * n), n)
+    ties.add(g.integers(0, n, n // 10), g.integers(0, n, n // 10), n)  # below the merge threshold
+    assert ties.n_merged < len(ties.src)
+    xs = [g.standard_normal(n) * 10.0 ** g.integers(-3, 6, n), (g.random(n) < 0.3).astype(float), g.random(n)]
+    xs[0][::17] = -0.0
+    fast = ties.sums_over_ties(*xs)
+    for x, y in zip(xs, fast):
+        slow = ties._sum_over_ties(x)
+        assert y.shape == slow.shape == (n,)
+        np.testing.assert_array_equal(y.view(np.int64), slow.view(np.int64))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", range(3))
+def test_regional_tallies_equal_bincount(kernels_on, seed):
+    g = np.random.default_rng(330 + seed)
+    n, R = int(g.integers(1, 5000)), int(g.integers(1, 25))
+    region = g.integers(0, R, n).astype(np.int32)
+    mask = g.random(n) < 0.6
+    weights = g.standard_normal(n) * 10.0 ** g.integers(-3, 6, n)
+    count = kernels.count_where(region, mask, R)
+    np.testing.assert_array_equal(count, np.bincount(region[mask], minlength=R))
+    assert count.dtype == np.bincount(region[mask], minlength=R).dtype
+    total = kernels.sum_where(region, mask, weights, R)
+    expected = np.bincount(region[mask], weights=weights[mask], minlength=R)
+    np.testing.assert_array_equal(total.view(np.int64), expected.view(np.int64))
+
+
+def test_bargaining_share_per_region_is_the_same_per_firm():
+    from simulation.formulas import bargaining_share, bargaining_share_in
+
+    g = np.random.default_rng(340)
+    power, region, strength = g.random(20), g.integers(0, 20, 5000), g.random(5000)
+    strength[::9] = 0.0
+    for phi in (0.5, 1.0, 1.7, 2.0):
+        a = bargaining_share(power[region], strength, phi)
+        b = bargaining_share_in(power, region, strength, phi)
+        np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64))
+
+
 def _tables(on: bool, **params):
     previous = kernels.use(on)
     try:
@@ -124,3 +189,27 @@ def test_a_run_is_the_same_with_and_without_kernels(case):
         np.testing.assert_array_equal(x, y)
     if case == "captures" and kernels.AVAILABLE:
         assert with_kernels[3].any(), "no captor: the case does not test the capture kernel"
+
+
+def test_last_year_follows_every_change_of_the_memory():
+    """The yearly sums are kept between reads; a write through memory(), new rows and compaction
+    each make them follow, and a kept sum cannot be written into."""
+    from simulation.world import FirmTable
+
+    f = FirmTable(8)
+    f.add(4, alive=True)
+    f.memory("demands")[0] = [1, 0, 2, 0]
+    f.memory("output")[1] = [0.5, 0.25, 0.0, 1.0]
+    first = f.last_year("demands")
+    np.testing.assert_array_equal(first, [1, 0, 2, 0])
+    assert f.last_year("demands") is first  # kept
+    with pytest.raises(ValueError):
+        first[0] = 5
+    f.memory("demands")[2] = [0, 3, 0, 0]
+    np.testing.assert_array_equal(f.last_year("demands"), [1, 3, 2, 0])
+    f.add(2, alive=True)
+    np.testing.assert_array_equal(f.last_year("demands"), [1, 3, 2, 0, 0, 0])
+    f.alive[1] = False
+    f.compact()
+    np.testing.assert_array_equal(f.last_year("demands"), [1, 2, 0, 0, 0])
+    np.testing.assert_array_equal(f.last_year("output"), [0.5, 0.0, 1.0, 0.0, 0.0])
