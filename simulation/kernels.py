@@ -831,6 +831,28 @@ if AVAILABLE:
             out_z[i] = tz
 
 
+if AVAILABLE:
+
+    @numba.njit(cache=True)
+    def _csr_count(indptr, indices, rows, out):  # pragma: no cover - compiled
+        """out[j] += 1 for every tie (i, j) of the given rows: a symmetric matrix's column counts."""
+        for i in rows:
+            for jj in range(indptr[i], indptr[i + 1]):
+                j = indices[jj]
+                if j < out.size:
+                    out[j] += 1.0
+
+
+def csr_count(matrix, rows: np.ndarray, n: int) -> np.ndarray | None:
+    """For a symmetric 0/1 CSR matrix: the number of each of the first n rows' ties to ``rows``,
+    counted from the side of ``rows`` (cheap when they are few); None when the kernels are off."""
+    if not _enabled:
+        return None
+    out = np.zeros(n)
+    _csr_count(matrix.indptr, matrix.indices, np.ascontiguousarray(rows, dtype=np.int64), out)
+    return out
+
+
 def csr_sums(matrix, xs: list[np.ndarray]) -> list[np.ndarray] | None:
     """``(matrix @ x)[:len(x)]`` for each x of ``xs`` (same length, padded with zeros to the
     matrix's size), two at a time in one pass over a 0/1 CSR matrix; None when the kernels are off."""

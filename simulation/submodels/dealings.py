@@ -142,7 +142,7 @@ def step(world, log, rng) -> None:
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
     degree = world.ties.degree(n)
-    heard = np.divide(world.ties.sum_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
+    heard = np.divide(world.ties.count_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
     heard = np.maximum(heard, detected)
     q[:] = q + p["detection_jump"] * (1.0 - q) * heard
     q[:] = q + p["detection_decay"] * (d_true - q)
