@@ -370,7 +370,10 @@ def trust_pass(world, log, rng) -> None:
     sat = f.satisfaction
     live, weighted = np.empty(f.n), np.empty(f.n)
     _trust_b(float(p["satisfaction_rate"]), f.alive, signal, sat, live, weighted)
-    degree, heard = world.ties.sums_over_ties(live, weighted)
+    (heard,) = world.ties.sums_over_ties(weighted)
+    # ties to firms in business: every tie less those to firms that left (few), counted from their
+    # side; whole numbers, so the same numbers as the sum over ties of ``live``
+    degree = world.ties.degree(f.n) - world.ties.count_over_ties(1.0 - live)
     _trust_c(float(p["word_of_mouth"]), f.alive, sat, heard, degree)
 
 

@@ -123,6 +123,7 @@ def test_sums_over_ties_equal_scipy(kernels_on, seed):
         slow = ties._sum_over_ties(x)
         assert y.shape == slow.shape == (n,)
         np.testing.assert_array_equal(y.view(np.int64), slow.view(np.int64))
+    np.testing.assert_array_equal(ties.degree(n), ties._sum_over_ties(np.ones(n)))  # trust: degree - ties to exits
     flag = (g.random(n) < 0.05).astype(float)  # counted from the flagged firms' side
     np.testing.assert_array_equal(ties.count_over_ties(flag).view(np.int64), ties._sum_over_ties(flag).view(np.int64))
 
