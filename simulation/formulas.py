@@ -19,13 +19,6 @@ def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.
     return pp / (pp + np.power(np.maximum(strength, 1e-9), phi))
 
 
-def bargaining_share_in(region_power: np.ndarray, region: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
-    """``bargaining_share(region_power[region], strength, phi)``, with P^phi taken once per region
-    (the same numbers: the power function is computed element by element)."""
-    pp = np.power(region_power, phi)[region]
-    return pp / (pp + np.power(np.maximum(strength, 1e-9), phi))
-
-
 def true_detection(p: Mapping[str, Any]) -> float:
     """Probability that a paid bribe is detected: by an audit, or by open data that expose it."""
     return 1.0 - (1.0 - p["audit_rate"]) * (1.0 - p["transparency_detection"] * p["transparency"])

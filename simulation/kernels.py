@@ -454,7 +454,7 @@ if AVAILABLE:
             capture_income[i] = stake * capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
 
 
-def support_pass(world, log, rng, merit, bargaining_share_in) -> None:
+def support_pass(world, log, rng, merit) -> None:
     """``support.step`` with its element-wise work compiled (see there)."""
     p, f, a = world.params, world.firms, world.akimats
     u_apply, u_got = rng.random(f.n), rng.random(f.n)
@@ -463,7 +463,7 @@ def support_pass(world, log, rng, merit, bargaining_share_in) -> None:
         float(p["favouritism"]), float(p["connection_weight"]), merit(f.productivity), f.connection, f.client,
         a.symbiosis, f.region, score,
     )  # fmt: skip
-    share = bargaining_share_in(a.power, f.region, f.strength, p["bargaining_exponent"])
+    share = world.bargaining()[2]
     bribe_income = np.zeros(world.n_regions)
     c = (
         float(p["apply_base"]), float(p["apply_trust"]), float(p["grant"]), float(p["kickback"]),
@@ -749,9 +749,9 @@ if AVAILABLE:
 def capture_pass(world, log, rng) -> None:
     """``capture.step`` compiled (the same operations, draws and order; see there)."""
     p, f, a = world.params, world.firms, world.akimats
-    n, legal, phi = f.n, p["legal_quality"], p["bargaining_exponent"]
+    n, legal = f.n, p["legal_quality"]
     power = a.power[f.region]
-    bp, pp = np.power(np.maximum(f.strength, 1e-9), phi), np.power(a.power, phi)[f.region]
+    bp, pp, _ = world.bargaining()
     u_lost, u_attempt, u_success = rng.random(n), rng.random(n), rng.random(n)
     side, success_p, risk, payoff, x = (np.empty(n) for _ in range(5))
     _capture_a((float(legal), float(p["retaliation"]), float(p["capture_diversion"])), bp, pp, power, side,

@@ -374,6 +374,9 @@ class World:
     initial_wage: np.ndarray | None = None  # per region: the wage of the first quarter (the index base)
     entries_last: np.ndarray | None = None  # per region: firms that entered at the end of the last quarter
     entrant_capital_last: np.ndarray | None = None  # and the capital they brought
+    # bargaining()'s numbers (read-only) and what they were computed from
+    _bargaining: tuple | None = field(default=None, repr=False, compare=False)
+    _bargaining_seen: tuple | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.entries_last is None:
@@ -401,6 +404,28 @@ class World:
         """A K^alpha per firm row (0 for exited rows)."""
         f = self.firms
         return formulas.potential_output(f.productivity, f.capital, self.params["capital_elasticity"], f.alive)
+
+    def bargaining(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per firm row: B^phi, P^phi and the officials' bargaining share P^phi / (P^phi + B^phi)
+        (``formulas.bargaining_share``, the same numbers). Support, capture and the economy read them
+        in the same quarter: they are computed again only when B, P, the rows or phi changed."""
+        f, a = self.firms, self.akimats
+        phi = float(self.params["bargaining_exponent"])
+        seen = self._bargaining_seen
+        if not (
+            seen is not None
+            and seen[0] == phi
+            and np.array_equal(seen[1], a.power)
+            and np.array_equal(seen[2], f.region)
+            and np.array_equal(seen[3], f.strength)
+        ):
+            bp = np.power(np.maximum(f.strength, 1e-9), phi)
+            pp = np.power(a.power, phi)[f.region]
+            self._bargaining = (bp, pp, pp / (pp + bp))
+            for values in self._bargaining:
+                values.flags.writeable = False
+            self._bargaining_seen = (phi, a.power.copy(), f.region.copy(), f.strength.copy())
+        return self._bargaining
 
     # --- changes that several submodels make -----------------------------------------------
     def update_strength(self, rows: np.ndarray | slice = slice(None)) -> None:

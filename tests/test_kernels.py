@@ -144,16 +144,33 @@ def test_regional_tallies_equal_bincount(kernels_on, seed):
     np.testing.assert_array_equal(total.view(np.int64), expected.view(np.int64))
 
 
-def test_bargaining_share_per_region_is_the_same_per_firm():
-    from simulation.formulas import bargaining_share, bargaining_share_in
+def test_bargaining_terms_are_the_formula_and_follow_every_change():
+    """world.bargaining() gives formulas.bargaining_share's numbers (P^phi taken once per region), and
+    new numbers whenever B, P or phi change; the numbers it keeps cannot be written into."""
+    from simulation.formulas import bargaining_share
 
-    g = np.random.default_rng(340)
-    power, region, strength = g.random(20), g.integers(0, 20, 5000), g.random(5000)
-    strength[::9] = 0.0
-    for phi in (0.5, 1.0, 1.7, 2.0):
-        a = bargaining_share(power[region], strength, phi)
-        b = bargaining_share_in(power, region, strength, phi)
-        np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64))
+    m = StateBusinessModel(rng=3, firms=400, burn_in=0, steps=1, residents_per_region=200)
+    w, f, a = m.world, m.firms, m.world.akimats
+
+    def check():
+        bp, pp, share = w.bargaining()
+        phi = w.params["bargaining_exponent"]
+        expected = bargaining_share(a.power[f.region], f.strength, phi)
+        np.testing.assert_array_equal(share.view(np.int64), expected.view(np.int64))
+        np.testing.assert_array_equal(bp, np.power(np.maximum(f.strength, 1e-9), phi))
+        np.testing.assert_array_equal(pp, np.power(a.power[f.region], phi))
+        return share
+
+    first = check()
+    assert w.bargaining()[2] is first  # kept
+    with pytest.raises(ValueError):
+        first[0] = 0.0
+    f.strength[3] = 0.0
+    assert check() is not first
+    a.power[:] = a.power * 0.5
+    check()
+    w.params["bargaining_exponent"] = 2.0
+    check()
 
 
 def _tables(on: bool, **params):

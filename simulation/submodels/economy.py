@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, bargaining_share_in
+from ..formulas import bargaining_share
 
 
 def step(world, log, rng) -> None:
@@ -49,7 +49,7 @@ def step(world, log, rng) -> None:
     ev["output"][:] = y
     R = world.n_regions
     if kernels.enabled():  # the same computation in one compiled pass (simulation.kernels)
-        share = bargaining_share_in(a.power, region, f.strength, p["bargaining_exponent"])
+        share = world.bargaining()[2]
         last = {name: f.last_year(name) for name in ("support", "dealings", "demands")}
         u_switch, u_hazard = rng.random(f.n), rng.random(f.n)
         exiting, fixed_investment, tax_revenue = kernels.economy_pass(

@@ -25,13 +25,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, bargaining_share_in, merit, selection_score
+from ..formulas import bargaining_share, merit, selection_score
 
 
 def step(world, log, rng) -> None:
     """Applications, awards of the support budget, and the captors' diverted budget."""
     if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
-        kernels.support_pass(world, log, rng, merit, bargaining_share_in)
+        kernels.support_pass(world, log, rng, merit)
         return
     p, f, a = world.params, world.firms, world.akimats
     R = world.n_regions
