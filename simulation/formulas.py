@@ -92,7 +92,12 @@ def business_strength(capital: np.ndarray, match: np.ndarray, member: np.ndarray
 def size_class(capital: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
     """0 micro, 1 small, 2 medium, 3 large, by capital."""
     bounds = np.array([p["micro_capital"], p["small_capital"], p["medium_capital"]])
-    return np.searchsorted(bounds, capital, side="right")
+    if np.any(np.diff(bounds) < 0) or np.isnan(capital).any():  # searchsorted's own answer
+        return np.searchsorted(bounds, capital, side="right")
+    size = (capital >= bounds[0]).astype(np.intp)  # the bounds at or below K: searchsorted's index
+    size += capital >= bounds[1]
+    size += capital >= bounds[2]
+    return size
 
 
 def life_stage(age: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:

@@ -100,3 +100,12 @@ def test_answer_cuts_belong_to_the_upper_answer():
     np.testing.assert_array_equal(answers.authority_scores(np.array([-9.0, 0.0, 9.0])), [1, 3, 5])
     np.testing.assert_array_equal(answers.utility_answers(answers.UTILITY_CUTS), [1, 0])
     np.testing.assert_array_equal(answers.utility_answers(np.array([-9.0, 0.0, 9.0])), [2, 1, 0])
+
+
+def test_size_class_is_searchsorted_on_the_bounds():
+    """Size classes counted by comparisons equal numpy's searchsorted (side right), bounds included."""
+    p = {"micro_capital": 0.5, "small_capital": 2.0, "medium_capital": 8.0}
+    bounds = np.array([0.5, 2.0, 8.0])
+    capital = np.concatenate([np.random.default_rng(5).lognormal(size=5000) * 3, [0.0, 0.5, 2.0, 8.0, np.inf]])
+    np.testing.assert_array_equal(formulas.size_class(capital, p), np.searchsorted(bounds, capital, side="right"))
+    assert list(formulas.size_class(np.array([0.49, 0.5, 1.99, 2.0, 7.9, 8.0]), p)) == [0, 1, 1, 2, 2, 3]
