@@ -98,8 +98,25 @@ class TieNetwork:
     """
 
     def __init__(self, src: np.ndarray, dst: np.ndarray, n: int):
-        self.src, self.dst = src.astype(np.int64), dst.astype(np.int64)
+        self._set_edges(src, dst)
         self._merge(n)
+
+    @property
+    def src(self) -> np.ndarray:
+        """One end of every tie (the ones merged first, then the ones added since)."""
+        return self._src[: self._edges]
+
+    @property
+    def dst(self) -> np.ndarray:
+        """The other end of every tie."""
+        return self._dst[: self._edges]
+
+    def _set_edges(self, src: np.ndarray, dst: np.ndarray) -> None:
+        # edge lists with spare room, so that adding a quarter's ties does not copy all of them
+        self._edges = len(src)
+        room = max(16, self._edges + self._edges // 4)
+        self._src, self._dst = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+        self._src[: self._edges], self._dst[: self._edges] = src, dst
 
     def _merge(self, n: int) -> None:
         self.shape = max(int(n * 1.25), 16)
@@ -110,9 +127,14 @@ class TieNetwork:
 
     def add(self, src: np.ndarray, dst: np.ndarray, n: int) -> None:
         """Add ties (rows may go up to n - 1)."""
-        self.src = np.concatenate([self.src, src.astype(np.int64)])
-        self.dst = np.concatenate([self.dst, dst.astype(np.int64)])
-        new = len(self.src) - self.n_merged
+        if self._edges + len(src) > len(self._src):
+            old_src, old_dst = self.src, self.dst
+            self._set_edges(np.concatenate([old_src, src]), np.concatenate([old_dst, dst]))
+        else:
+            self._src[self._edges : self._edges + len(src)] = src
+            self._dst[self._edges : self._edges + len(dst)] = dst
+            self._edges += len(src)
+        new = self._edges - self.n_merged
         if n > self.shape or new > 0.2 * max(self.n_merged, 1):
             self._merge(n)
         else:
@@ -121,7 +143,7 @@ class TieNetwork:
     def remap(self, mapping: np.ndarray, n: int) -> None:
         """Follow a compaction of firm rows: drop ties of dropped rows, renumber the rest."""
         keep = (mapping[self.src] >= 0) & (mapping[self.dst] >= 0)
-        self.src, self.dst = mapping[self.src[keep]], mapping[self.dst[keep]]
+        self._set_edges(mapping[self.src[keep]], mapping[self.dst[keep]])
         self._merge(n)
 
     def degree(self, n: int) -> np.ndarray:
