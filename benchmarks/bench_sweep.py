@@ -21,17 +21,22 @@ transfer, Parquet parts and the manifest are included. Throughput = runs / wall 
 efficiency = (throughput / serial throughput) / W. "first run done s" is the time to the first
 finished run: one run plus the backend's start-up (worker processes, a Dask cluster);
 start-up = first run done - the serial mean run time, and the efficiency "after start-up"
-takes it off the wall time. "shut-down s" = wall time - the time to the last finished run:
-the last Parquet part, the manifest and stopping the workers (a Dask cluster's close); it
-stays in the efficiency after start-up. Both are one-off costs of a sweep, whatever its
-number of runs. The start-up of the second and further workers is not taken off: each worker
-imports the model and loads the numba kernels in its first run (with Dask, 1.2 s of imports
-in a fresh process; with processes, the forkserver has imported the model once), in
-parallel with the first worker's. Targets (issue 11), after start-up, with 2 workers on a
-2-core machine: processes >= 90%, Dask >= 85%. The script also checks that the three result
-tables are identical. ``benchmarks/bench_model.py`` (``make bench``) calls ``measure`` below.
-The machine's load average is printed before and after: on a shared machine other jobs'
-load lengthens the parallel runs most, so compare figures taken at a low load, or repeat.
+takes it off the wall time. The other workers start in parallel with the first: the
+``processes`` workers are forked from a process that has imported the model; on Dask each is a
+fresh process that imports ``distributed`` and the model (about 1.2 s, all workers at once,
+before the first task); on both, each worker loads the numba kernels in its first run.
+"shut-down s" = wall time - the time to the last finished run: the last Parquet part, the
+manifest and stopping the workers (a Dask cluster's close); it stays in the efficiency after
+start-up. Both are one-off costs of a sweep, whatever its number of runs. "outside runs s" =
+wall time - the runs' own times (``elapsed_s``) summed and divided by the workers: the time a
+worker spends, on average, not running the model (start-up, shut-down, waiting for a task,
+the last runs of an uneven share). Other jobs on the machine lengthen the runs, this figure
+much less, so it compares the backends on a busy machine too. Targets (issue 11), after
+start-up, with 2 workers on a 2-core machine: processes >= 90%, Dask >= 85%. The script also
+checks that the three result tables are identical. ``benchmarks/bench_model.py``
+(``make bench``) calls ``measure`` below. The machine's load average is printed before and
+after: other jobs' load lengthens the parallel runs most, so compare figures taken at a low
+load, or repeat.
 """
 
 from __future__ import annotations
@@ -93,9 +98,11 @@ def measure(runs: int, workers: int, firms: int, quarters: int) -> dict:
             first[backend] = report.first_result_s or 0.0
             last[backend] = report.last_result_s or times[backend]
             failures[backend] = len(report.failures)
-        base = read_results(tmp / "serial").drop(columns="elapsed_s")
-        same = all(read_results(tmp / b).drop(columns="elapsed_s").equals(base) for b in ("processes", "dask"))
-        per_run = float(read_results(tmp / "serial")["elapsed_s"].mean())
+        tables = {b: read_results(tmp / b) for b in times}
+        base = tables["serial"].drop(columns="elapsed_s")
+        same = all(tables[b].drop(columns="elapsed_s").equals(base) for b in ("processes", "dask"))
+        per_run = float(tables["serial"]["elapsed_s"].mean())
+        busy = {b: float(tables[b]["elapsed_s"].sum()) for b in times}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out = {
@@ -121,6 +128,7 @@ def measure(runs: int, workers: int, firms: int, quarters: int) -> dict:
             "efficiency": rate / serial_rate / w,
             "startup_s": startup,
             "shutdown_s": max(times[backend] - last[backend], 0.0),
+            "outside_runs_s": times[backend] - busy[backend] / w,
             "efficiency_after_startup": after / serial_rate / w,
             "first_s": first[backend],
             "failures": failures[backend],
@@ -134,7 +142,7 @@ def report(out: dict) -> list[str]:
         f"  sweep: Turkestan, {out['firms']:,} firms, {out['quarters']} quarters after the burn-in, "
         f"{out['runs']} runs; one run takes {out['per_run_s']:.2f} s (serial mean)",
         f"  {'backend':<10} {'workers':>7} {'wall s':>8} {'runs/s':>7} {'speed-up':>9} {'efficiency':>11} "
-        f"{'start-up s':>11} {'shut-down s':>12} {'eff. after start-up':>20}",
+        f"{'start-up s':>11} {'shut-down s':>12} {'outside runs s':>15} {'eff. after start-up':>20}",
     ]
     for backend, b in out["backends"].items():
         target = TARGETS.get(backend)
@@ -145,7 +153,7 @@ def report(out: dict) -> list[str]:
         )
         lines.append(
             f"  {backend:<10} {b['workers']:>7} {b['wall_s']:>8.1f} {b['runs_per_s']:>7.2f} {b['speedup']:>8.2f}x "
-            f"{b['efficiency']:>10.0%} {b['startup_s']:>11.1f} {b['shutdown_s']:>12.2f} "
+            f"{b['efficiency']:>10.0%} {b['startup_s']:>11.1f} {b['shutdown_s']:>12.2f} {b['outside_runs_s']:>15.1f} "
             f"{b['efficiency_after_startup']:>19.0%}{verdict}"
         )
         if b["failures"]:
