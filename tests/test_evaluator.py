@@ -161,3 +161,48 @@ def test_mpi_backend_without_mpi4py_is_a_one_line_error(tmp_path, capsys, monkey
 
 
 # --------------------------------------------------------------------------- calibration on an executor
+
+
+# --------------------------------------------------------------------------- Dask, local cluster
+
+# the module is loaded from its file, without the simulation package (which imports the model)
+QUICK_EXIT_CHILD = """
+import atexit, importlib.util, sys
+atexit.register(lambda: open(sys.argv[2], "w").write("the interpreter shut down the ordinary way"))
+spec = importlib.util.spec_from_file_location("dask_worker", sys.argv[3])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+plugin = module.QuickExit()
+plugin.setup(None)
+if sys.argv[1] == "closed":
+    plugin.teardown(None)
+print("unflushed", end="")
+sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_quick_exit_ends_a_closed_dask_worker_without_the_interpreter_shutdown(tmp_path, closed):
+    marker, module = tmp_path / "marker", Path(ev.__file__).with_name("dask_worker.py")
+    done = subprocess.run(
+        [sys.executable, "-c", QUICK_EXIT_CHILD, "closed" if closed else "running", str(marker), str(module)],
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # stdout block-buffered
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == "unflushed", done.stderr[-2000:]  # standard output is flushed either way
+    if closed:  # os._exit(0): the exit handlers registered before the plugin's do not run
+        assert done.returncode == 0 and not marker.exists()
+    else:  # not closed normally: the ordinary exit, with its own exit code
+        assert done.returncode == 3 and marker.exists()
+
+
+def test_local_dask_cluster_runs_tasks_and_its_workers_have_quick_exit():
+    from distributed import get_worker
+
+    with ev.open_executor("dask", workers=1) as pool:
+        assert pool.slots == 1 and pool.alive()
+        plugins = pool.executor.submit(lambda: sorted(get_worker().plugins)).result()
+        assert "statebiz-quick-exit" in plugins
+        assert dict(ev.evaluate(tasks(6), pool.executor, pool.window))[5]["y"] == 30.0

@@ -63,6 +63,7 @@ class SweepReport:
     failures: list[dict[str, Any]] = field(default_factory=list)  # every failing run in the store
     wall: float = 0.0
     first_result_s: float | None = None  # seconds to the first finished run (start-up of the backend)
+    last_result_s: float | None = None  # seconds to the last finished run (then the backend shuts down)
     status: str = "running"
 
     @property
@@ -263,8 +264,9 @@ def run_sweep(
                 for task_id, result in evaluate(
                     tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive
                 ):
+                    report.last_result_s = time.perf_counter() - started
                     if report.first_result_s is None:
-                        report.first_result_s = time.perf_counter() - started
+                        report.first_result_s = report.last_result_s
                     key = meta.pop(task_id)[3]
                     for point, rep, seed, _, values, _ in same_key.pop(key):
                         batch.append(
