@@ -74,6 +74,7 @@ TARGET_FIRMS, TARGET_QUARTERS = 100_000, 40
 RESIDENTS = 1000  # residents_per_region of the stepping runs
 REFERENCE_STEPS = 5
 CALIBRATION_FILE = ROOT / "experiments" / "calibration_turkestan.toml"
+CALIBRATION_MANIFEST = ROOT / "docs" / "calibration" / "manifest.json"  # the last full fit on record
 ONE_TO_ONE = ROOT / "scenarios" / "kazakhstan_1to1.toml"
 
 # the 1:1 child: argv[1] is a JSON dict (scenario path, seed, overrides)
@@ -325,30 +326,37 @@ def reference(seed: int, agents: int, steps: int) -> dict:
 
 # --- 5: one run at the calibration's settings --------------------------------------------------------
 def calibration_estimate(runs: int = 3) -> dict:
+    """CPU time of a run at the calibration's settings (the models of the fit in turn), and what the
+    runs of the last full calibration on record (``docs/calibration/manifest.json``: the tempered
+    SMC's stages are adaptive, so its run count is known only after a fit) would take on 2 workers."""
     from simulation.runner import run_model
     from simulation.scenario import load_scenario
 
     spec = tomllib.loads(CALIBRATION_FILE.read_text())
     model = spec["model"]
-    abc = spec["abc"]
     scenario = (CALIBRATION_FILE.parent / spec["scenario"]).resolve()
-    governance = spec.get("governance", ["partnership"])
-    governance = governance if isinstance(governance, list) else [governance]
-    times = []
-    for seed in range(runs):  # the models of the fit in turn
-        params = load_scenario(scenario, governance=governance[seed % len(governance)], **model).params
+    symbiosis = {"partnership": 0.0, "symbiotic": 1.0}
+    models = spec.get("models", ["fitted"])
+    times, quarters = [], 0
+    for seed in range(runs):
+        name = models[seed % len(models)]
+        params = load_scenario(scenario, **model, symbiosis=symbiosis.get(name, 0.5)).params
+        quarters = params["burn_in"] + params["steps"]
         t0 = time.process_time()
         run_model(seed=seed, **params)
         times.append(time.process_time() - t0)  # CPU seconds: what a run costs a dedicated core
     per_run = sum(times) / len(times)
-    budget = int(abc["max_simulations"]) + int(abc.get("predictive_draws", 0))
+    record = json.loads(CALIBRATION_MANIFEST.read_text()) if CALIBRATION_MANIFEST.exists() else {}
+    budget = int(record.get("simulations", 0))
     return {
         "firms": model["firms"],
-        "quarters": model["burn_in"] + model["steps"],
+        "quarters": quarters,
         "per_run_s": per_run,
         "budget": budget,
         "estimate_s": budget * per_run / 2,
-        "walltime_cap_min": abc.get("max_walltime_minutes"),
+        "recorded_s": record.get("wall_time_seconds"),
+        "recorded_commit": str(record.get("git_commit", ""))[:7],
+        "walltime_cap_min": spec.get("smc", {}).get("max_walltime_minutes"),
     }
 
 
@@ -549,11 +557,15 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(bench_sweep.report(sweep)))
         print(
             f"  calibration ({CALIBRATION_FILE.name} [model]: {calib['firms']:,} firms, {calib['quarters']} quarters): "
-            f"{calib['per_run_s']:.2f} CPU s a run; its budget of {calib['budget']:,} runs "
-            f"(max_simulations + predictive_draws) on 2 workers: about {calib['estimate_s'] / 60:.1f} min "
-            f"(ESTIMATE: runs x time per run / 2, without ABC's own overhead; the file caps the ABC at "
-            f"{calib['walltime_cap_min']} min)"
+            f"{calib['per_run_s']:.2f} CPU s a run; the {calib['budget']:,} runs of the last full fit on record "
+            f"on 2 workers: about {calib['estimate_s'] / 60:.1f} min (ESTIMATE: runs x time per run / 2, without "
+            f"the sampler's own work; the file stops a fit at {calib['walltime_cap_min']} min)"
         )
+        if calib["recorded_s"]:
+            print(
+                f"  the last full calibration on record took {calib['recorded_s'] / 60:.1f} min on 2 cores "
+                f"(measured, code {calib['recorded_commit']}; docs/calibration/manifest.json)"
+            )
 
     print("\n6. Targets" + ("" if at_target else f" (measured at {firms:,} firms x {quarters} quarters)"))
     rows = []
