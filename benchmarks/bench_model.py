@@ -450,8 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, all_cpus)  # the sweep uses 2 cores
         import bench_sweep
 
-        sweep = bench_sweep.measure(
-            8 if args.quick else 24, 2, 2_000 if args.quick else 10_000, 4 if args.quick else 40
+        sweep = bench_sweep.measure_repeated(
+            8 if args.quick else 24, 2, 2_000 if args.quick else 10_000, 4 if args.quick else 40, 1 if args.quick else 3
         )
         if args.pin:
             os.sched_setaffinity(0, {cpu})
