@@ -6,9 +6,13 @@ Public API:
     load_scenario        read and validate a scenario TOML file
 """
 
-from .model import StateBusinessModel
-from .runner import run_model
-from .scenario import GOVERNANCE_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario
+from . import machine as _machine
+
+_machine.apply_portable_from_environment()  # before numpy is imported (STATEBIZ_PORTABLE=1)
+
+from .model import StateBusinessModel  # noqa: E402 - after the portable mode is applied
+from .runner import run_model  # noqa: E402
+from .scenario import GOVERNANCE_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario  # noqa: E402
 
 __all__ = [
     "StateBusinessModel",
