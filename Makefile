@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # exact versions of every dependency and extra (make lock regenerates it after a change of pyproject.toml)
 LOCK  := requirements.lock
 
-.PHONY: run run-quick run-scenario test bench baseline setup clean-venv app lock mutation mutation-report mutation-clean
+.PHONY: run run-quick run-scenario test test-other-class bench baseline setup clean-venv app lock mutation mutation-report mutation-clean
 
 setup: $(STAMP)
 
@@ -66,9 +66,17 @@ app: $(STAMP)
 	$(VENV)/bin/statebiz app --port $(PORT)
 
 # Regenerate the regression baseline (tests/baseline/): only for a deliberate change of
-# results, committed on its own with a message that names the change.
+# results, committed on its own with a message that names the change. Written in portable mode
+# (numpy capped at x86-64-v3, numba generic), so that every x86-64-v3 machine compares it bit for
+# bit; other classes compare within a relative 1e-9 with counts exact (tests/regression.py).
 baseline: $(STAMP)
-	$(PY) -m tests.regression --write
+	STATEBIZ_PORTABLE=1 $(PY) -m tests.regression --write
+
+# The regression tests as the other kind of machine takes them (CI runs both): the baseline's
+# class (portable mode) on a machine of another class, else one level down (numpy's dispatch
+# capped at x86-64-v2, numba generic), another class.
+test-other-class: $(STAMP)
+	eval "$$($(PY) -m tests.regression --other-class-env)" && $(PY) -m pytest -q tests/test_regression.py tests/test_machine.py
 
 # Mutation testing of the model core (issue 15; slow, not part of make test): mutmut mutates the
 # modules that [tool.mutmut] in pyproject.toml names, runs the tests there on each mutant, then

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import simulation  # noqa: F401 - first: applies the portable mode (STATEBIZ_PORTABLE=1) before numpy is imported
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = REPO_ROOT / "scenarios"
 
@@ -73,3 +75,10 @@ def write_scenario(tmp_path):
 def small_scenario(write_scenario) -> Path:
     """A valid, small scenario file (800 firms, 3 + 6 quarters)."""
     return write_scenario(SMALL_SCENARIO_TOML, "tiny.toml")
+
+
+def pytest_report_header(config):
+    """How the regression baseline is compared on this machine (bit for bit, or within tolerance)."""
+    import regression
+
+    return regression.mode_line()
