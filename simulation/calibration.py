@@ -104,6 +104,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
+from .formulas import fixed_order_dot
 from .io import (
     REPO_ROOT,
     atomic_write_text,
@@ -698,6 +699,33 @@ def _reflect(u: np.ndarray) -> np.ndarray:
     return np.where(v > 1.0, 2.0 - v, v)
 
 
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's correlation from centred sums in a fixed order (nan if either does not vary)."""
+    dx, dy = x - x.mean(), y - y.mean()
+    sxx, syy = float((dx * dx).sum()), float((dy * dy).sum())
+    return float((dx * dy).sum() / np.sqrt(sxx * syy)) if sxx > 0 and syy > 0 else float("nan")
+
+
+def _covariance(u: np.ndarray) -> np.ndarray:
+    """The sample covariance of the rows of ``u`` (particles x parameters), summed in a fixed
+    order without BLAS, so that a fit's proposals are the same on every machine."""
+    centred = u - u.mean(axis=0)
+    return fixed_order_dot(centred.T, centred) / max(len(u) - 1, 1)
+
+
+def _cholesky(a: np.ndarray) -> np.ndarray:
+    """The lower Cholesky factor of a small symmetric positive-definite matrix, by the textbook
+    recurrence in a fixed order (LAPACK's blocked kernels differ by CPU in the last bits)."""
+    n = len(a)
+    low = np.zeros_like(a, dtype=float)
+    for j in range(n):
+        d = a[j, j] - sum(low[j, k] * low[j, k] for k in range(j))
+        low[j, j] = np.sqrt(max(d, 0.0)) or 1e-12
+        for i in range(j + 1, n):
+            low[i, j] = (a[i, j] - sum(low[i, k] * low[j, k] for k in range(j))) / low[j, j]
+    return low
+
+
 def _systematic_resample(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Indices of a systematic resample of normalised ``weights``."""
     n = len(weights)
@@ -798,12 +826,11 @@ class Sampler:
         ess = float(1.0 / np.sum(w**2))
         idx = _systematic_resample(w, rng)
         u, ll, stats = cur.u[idx].copy(), ll[idx].copy(), cur.stats[idx].copy()
-        cov = np.atleast_2d(np.cov(u.T)) + 1e-10 * np.eye(u.shape[1])
-        chol = np.linalg.cholesky(cov)
+        chol = _cholesky(_covariance(u) + 1e-10 * np.eye(u.shape[1]))
         scale, accepted = cur.scale, 0
         sims_before = self.simulations
         for _ in range(a["moves_per_stage"]):
-            proposal = _reflect(u + scale * rng.standard_normal(u.shape) @ chol.T)
+            proposal = _reflect(u + scale * fixed_order_dot(rng.standard_normal(u.shape), chol.T))
             p_stats, p_ll = self.simulate(proposal)
             accept = np.log(rng.random(n)) < beta * (p_ll - ll)
             accept &= np.isfinite(p_ll)
@@ -1180,7 +1207,7 @@ def recovery(post: dict[str, ModelPosterior], calib: Calibration, observed=None)
                 pairs[n].append((v[j], float(np.average(v, weights=w))))
         for n in mp.names:
             truth, mean = np.array(pairs[n]).T
-            corr = float(np.corrcoef(truth, mean)[0, 1]) if truth.std() > 0 and mean.std() > 0 else float("nan")
+            corr = _correlation(truth, mean)
             rows.append(
                 {
                     "model": m,

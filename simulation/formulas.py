@@ -138,3 +138,24 @@ def share_of(mask: np.ndarray, region: np.ndarray, n_per_region: np.ndarray) -> 
     return np.divide(
         np.bincount(region[mask], minlength=n_regions), n_per_region, out=np.zeros(n_regions), where=n_per_region > 0
     )
+
+
+def fixed_order_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a matrix (or vector) ``a`` and a matrix ``b``, summed over the inner index in
+    order with one rounding per multiplication and per addition: the same bits on every machine.
+    BLAS (``@``) picks its kernel by CPU and may fuse or reorder, so it differs in the last bits
+    between CPU generations; the model's arithmetic uses this instead (issue 21)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = a[..., 0, None] * b[0]
+    for k in range(1, a.shape[-1]):
+        out = out + a[..., k, None] * b[k]
+    return out
+
+
+def least_squares_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line through (x, y), from the closed form
+    (centred sums, fixed order), without LAPACK: the same bits on every machine."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    dx, dy = x - x.mean(), y - y.mean()
+    slope = float((dx * dy).sum() / (dx * dx).sum())
+    return slope, float(y.mean() - slope * x.mean())

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import formulas, networks
 from . import regions as regions_mod
-from .formulas import apportion, logit
+from .formulas import apportion, least_squares_line, logit
 from .world import OWNER_COHORT_SHARES, RESIDENT_COHORT_SHARES, AkimatState, FirmTable, ResidentTable, World
 
 #: Oldest firm at the start, in quarters (a geometric age beyond it is cut to it).
@@ -71,7 +71,7 @@ def equalising_transfers(p: dict[str, Any], regions, initial_tax: np.ndarray) ->
     mean = np.average([r.transfers_per_head for r in known], weights=weights)
     recipients = [r for r in known if r.transfers_per_head > 0]
     x = np.log([r.grp_share / r.population_thousands for r in recipients])
-    slope, intercept = np.polyfit(x, np.log([r.transfers_per_head / mean for r in recipients]), 1)
+    slope, intercept = least_squares_line(x, np.log([r.transfers_per_head / mean for r in recipients]))
     need = np.array(
         [
             r.transfers_per_head / mean

@@ -92,6 +92,7 @@ from typing import Any
 import numpy as np
 
 from .answers import SATISFACTION_CUT, authority_scores, utility_answers
+from .formulas import fixed_order_dot
 from .regions import UTILITIES
 
 #: The paper's tables in the instrument, in order.
@@ -402,7 +403,7 @@ def expected_tables(shares: dict[str, dict[str, np.ndarray]]) -> dict[str, np.nd
     for name in TABLES:
         if name == "table6":
             by_cohort = np.asarray(shares[name]["by_cohort"])  # cohorts x utilities x answers
-            out[name] = np.tensordot(np.asarray(design["residents"], dtype=float), by_cohort, axes=1)
+            out[name] = fixed_order_dot(np.asarray(design["residents"], dtype=float), by_cohort)
         else:
             quotas = design["residents"] if name in RESIDENT_TABLES else design["entrepreneurs"]
             out[name] = np.asarray(quotas, dtype=float)[:, None] * np.asarray(shares[name]["by_cohort"])

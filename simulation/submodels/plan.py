@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..formulas import fixed_order_dot
+
 #: PPP sectors: the four utilities of Table 6, then social infrastructure and roads.
 SECTORS = ("heat", "water", "power", "gas", "social", "roads")
 
@@ -67,7 +69,7 @@ def step(world, log, rng) -> None:
     plans = plan_options(scenario)
     lagging = (a.utility_quality < p["quality_target"]).mean(axis=1)
     value = np.stack([lagging * 4.0 / 6.0, np.full(world.n_regions, 2.0 / 6.0), (1.0 - disputed) * 4.0 / 6.0], axis=1)
-    gain = value @ plans.T  # regions x plans
+    gain = fixed_order_dot(value, plans.T)  # regions x plans
     u = p["plan_sensitivity"] * (gain - gain.max(axis=1, keepdims=True))
     prob = np.exp(u) / np.exp(u).sum(axis=1, keepdims=True)
     draw = rng.random(world.n_regions)
