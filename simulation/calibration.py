@@ -120,6 +120,7 @@ from .io import (
     staged_directory,
     suggest,
 )
+from .machine import fingerprint as machine_fingerprint
 from .posterior import LIKELIHOOD, write_posterior_rows
 from .runs.evaluator import SINGLE_THREAD_ENV, Pool, default_workers, open_executor
 from .scenario import BY_NAME, SECTIONS, Scenario, ScenarioError, load_scenario, resolve
@@ -1638,6 +1639,7 @@ def run_calibration(
                 "git_commit": git_commit(),
                 "package_versions": package_versions(("scipy",)),
                 "lock_sha256": lock_hash(),
+                "machine": machine_fingerprint(),
                 "command": command,
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 "files": {

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import machine
 from .io import (
     USER_ERRNOS,
     InputError,
@@ -21,6 +22,7 @@ from .io import (
     result_lock,
     staged_directory,
 )
+from .machine import fingerprint as machine_fingerprint
 from .runs.cli import add_output_args, integer_at_least
 from .scenario import BY_NAME, ScenarioError, load_scenario
 
@@ -41,6 +43,12 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The ``statebiz`` argument parser with every subcommand."""
     parser = OneLineParser(prog="statebiz", description="Akimats and firms in Kazakhstan: an agent-based model.")
+    parser.add_argument(
+        "--portable",
+        action="store_true",
+        help="portable mode: results bit-identical on every x86-64-v3 machine (numpy capped at x86-64-v3, numba "
+        "generic; about 10%% slower); the same as STATEBIZ_PORTABLE=1, which workers inherit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one scenario and write results/<name>/")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/turkestan.toml")
@@ -148,12 +156,33 @@ def install_signal_handlers() -> None:
             signal.signal(sig, _on_signal)
 
 
+def _rerun_portable(argv: list[str], in_process: bool) -> int:
+    """Run the command again with the portable mode's environment, which numpy reads only at its
+    import (already done here): the process is replaced, or, when called from Python, a child runs it."""
+    import os
+    import subprocess
+
+    env = os.environ | machine.portable_environment()
+    command = [sys.executable, "-m", "simulation", *argv]
+    if in_process:
+        return subprocess.run(command, env=env).returncode
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``statebiz`` command; returns the exit code (2 for bad input, with a one-line error)."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as err:  # argparse: usage errors exit 2 with its own message
         return int(err.code or 0) if isinstance(err.code, int) else 2
+    if args.portable and not machine.portable_requested():
+        return _rerun_portable(sys.argv[1:] if argv is None else list(argv), in_process=argv is not None)
+    problem = machine.check_portable_in_effect()
+    if problem:
+        print(f"statebiz: warning: {problem}", file=sys.stderr)
     install_signal_handlers()
     try:
         if args.command == "run":
@@ -345,6 +374,7 @@ def _run_locked(args, scenario, seed: int, out_dir: Path) -> int:
         "burn_in_quarters": scenario.params["burn_in"],
         "package_versions": package_versions(),
         "lock_sha256": lock_hash(),
+        "machine": machine_fingerprint(),
         "git_commit": git_commit(),
         "wall_time_seconds": round(wall, 3),
         "command": " ".join(["statebiz", *sys.argv[1:]]) if sys.argv else "statebiz run",
@@ -599,6 +629,7 @@ def _write_result(out_dir, overwrite, manifest, tables, text, draw=None) -> None
     manifest = manifest | {
         "package_versions": package_versions(),
         "lock_sha256": lock_hash(),
+        "machine": machine_fingerprint(),
         "git_commit": git_commit(),
     }
     with staged_directory(out_dir, overwrite) as tmp:

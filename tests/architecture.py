@@ -10,7 +10,7 @@ Layers, from the top (a module may import modules of its own layer or of layers 
     model        the Mesa model, agents, observer, outcomes, records, schedule, initialisation
     submodels    one module per ODD step; a submodel never imports another
     state        the world, shared formulas, KPIs, answer rules, parameters, scenarios, regions, ties
-    io           file formats, staged writes, provenance
+    io           file formats, staged writes, provenance, the machine class
 
 ``tests/test_architecture.py`` checks the real import graph against these rules and shows
 that the check fails on an injected violation.
@@ -81,7 +81,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.data",
         ),
     ),
-    ("io", ("simulation.io",)),
+    ("io", ("simulation.io", "simulation.machine")),
 )
 
 

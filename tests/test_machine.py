@@ -129,3 +129,61 @@ def test_fixed_order_dot_is_a_matrix_product():
     x = rng.random(9)
     slope, intercept = least_squares_line(x, 2.5 * x - 1.0)
     assert slope == pytest.approx(2.5, rel=1e-12) and intercept == pytest.approx(-1.0, rel=1e-12)
+
+
+def test_a_store_resumed_on_another_machine_class_warns_and_records_both(tmp_path, capsys):
+    from simulation.runs.spec import load_experiment
+    from tests.test_reliability import experiment, sweep
+
+    spec = load_experiment(experiment(tmp_path, reps=2))
+    out = tmp_path / "r"
+    assert sweep(spec, out).ok
+    manifest = json.loads((out / "manifest.json").read_text())
+    here = machine.machine_class()
+    assert manifest["machine"]["machine_class"] == here and manifest["machine_classes"] == [here]
+    assert "another machine class" not in capsys.readouterr().err
+    manifest["sessions"][0]["machine_class"] = "x86_64-v4 py3.12.1 numpy2.5.5 numba0.68.1 [00000000]"
+    manifest["machine"]["machine_class"] = "x86_64-v4 py3.12.1 numpy2.5.5 numba0.68.1 [00000000]"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert sweep(spec, out).ok
+    err = capsys.readouterr().err
+    assert "warning:" in err and "another machine class" in err and "--portable" in err
+    after = json.loads((out / "manifest.json").read_text())
+    assert after["machine_classes"][-1] == here and len(after["machine_classes"]) == 2
+
+
+def test_the_portable_flag_reruns_the_command_in_portable_mode(tmp_path):
+    if machine.cpu_level() not in ("X86_V3", "X86_V4"):
+        pytest.skip("a CPU below x86-64-v3 cannot run at the portable level")
+    (tmp_path / "tiny.toml").write_text(
+        'name = "tiny"\n[run]\nsteps = 2\nburn_in = 1\n[world]\nregions = "turkestan"\nfirms = 300\n'
+        "residents_per_region = 200\n"
+    )
+    code = (
+        "import sys; from simulation.cli import main; "
+        f"sys.exit(main(['--portable', 'run', {str(tmp_path / 'tiny.toml')!r}, '--out', {str(tmp_path / 'o')!r}]))"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads((tmp_path / "o" / "manifest.json").read_text())["machine"]
+    assert recorded["portable"] and recorded["simd"] == machine.PORTABLE_LEVEL
+
+
+def test_a_dask_cluster_of_several_machine_classes_is_named_in_a_warning(capsys):
+    from simulation.runs.evaluator import warn_mixed_machine_classes
+
+    here = machine.machine_class()
+
+    class Client:
+        def __init__(self, classes):
+            self.classes = classes
+
+        def run(self, fn):
+            return {f"tcp://node{i}:1": c for i, c in enumerate(self.classes)}
+
+    assert warn_mixed_machine_classes(Client([here, here])) == [here]
+    assert capsys.readouterr().err == ""
+    other = "x86_64-v2 py3.12.1 numpy2.5.5 numba0.68.1 [00000000]"
+    assert warn_mixed_machine_classes(Client([here, other])) == sorted([here, other])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 machine class(es)" in err and "STATEBIZ_PORTABLE=1" in err

@@ -28,6 +28,7 @@ from ..io import (
     result_lock,
     staged_directory,
 )
+from ..machine import fingerprint as machine_fingerprint
 from ..runs.seeds import replication_seeds
 from ..scenario import ScenarioError
 from . import html, stats
@@ -185,6 +186,7 @@ def _write(
         "git_commit": git_commit(),
         "package_versions": versions,
         "lock_sha256": lock_hash(),
+        "machine": machine_fingerprint(),
         "root_seed": config.seed,
         "replication_seeds": seeds,
         "parts": {

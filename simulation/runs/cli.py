@@ -274,6 +274,7 @@ def dynamics_command(args) -> int:
         result_lock,
         staged_directory,
     )
+    from ..machine import fingerprint as machine_fingerprint
     from ..parameters import BY_NAME
     from ..scenario import ScenarioError
     from . import dynamics as dyn
@@ -338,6 +339,7 @@ def dynamics_command(args) -> int:
                 "wall_time_seconds": round(wall, 1),
                 "git_commit": git_commit(),
                 "package_versions": package_versions(),
+                "machine": machine_fingerprint(),
             }
             (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
     if args.kind == "stationarity":

@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -400,6 +401,7 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
         cluster = None
         if address:
             client = Client(address, timeout="30s")
+            warn_mixed_machine_classes(client)
         else:
             import dask
             from distributed import LocalCluster
@@ -451,6 +453,31 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
             yield Pool(backend, pool, slots)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _machine_class() -> str:
+    from ..machine import machine_class
+
+    return machine_class()
+
+
+def warn_mixed_machine_classes(client) -> list[str]:
+    """Warn (one line on stderr) when a Dask cluster's workers are not all of this process's
+    machine class: their runs then agree to about 1e-11 relative, not to the bit. Returns the
+    classes found."""
+    try:
+        found = sorted(set(client.run(_machine_class).values()))
+    except Exception:  # noqa: BLE001 - a worker that cannot answer is reported by the sweep itself
+        return []
+    here = _machine_class()
+    if found and found != [here]:
+        print(
+            f"statebiz: warning: the cluster's workers are of {len(found)} machine class(es) ({'; '.join(found)}), "
+            f"this process of {here}: results agree to about 1e-11 relative, not bit for bit; start every worker "
+            "and the driver with STATEBIZ_PORTABLE=1 for identical results (README: Reproducibility across machines)",
+            file=sys.stderr,
+        )
+    return found
 
 
 def _stop_processes(pool) -> None:

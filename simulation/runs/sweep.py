@@ -22,6 +22,7 @@ from ..io import (
     result_dir,
     result_lock,
 )
+from ..machine import fingerprint as machine_fingerprint
 from .design import design_points, point_params
 from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
@@ -48,6 +49,29 @@ def check_versions(old: dict[str, Any], out_dir: Path, allow_mixed: bool, say: C
     if not allow_mixed:
         raise InputError(f"{message}; pass --allow-mixed-versions to add runs anyway, or --out for a fresh directory")
     say(f"warning: {message}; mixing them as --allow-mixed-versions asks")
+
+
+def machine_classes(manifest: dict[str, Any]) -> list[str]:
+    """The machine classes of a store's sessions (``simulation.machine``), in order of first use."""
+    sessions = [s for s in manifest.get("sessions", []) if isinstance(s, dict)]
+    found = [s.get("machine_class") for s in sessions]
+    top = manifest.get("machine") if isinstance(manifest.get("machine"), dict) else {}
+    found.append(top.get("machine_class"))
+    return list(dict.fromkeys(c for c in found if isinstance(c, str)))
+
+
+def check_machine_class(old: dict[str, Any], out_dir: Path, say: Callable[[str], None]) -> None:
+    """Warn when a resumed store's earlier sessions ran on another machine class: its runs then
+    agree with this session's to about 1e-11 relative, not to the bit (README, "Reproducibility
+    across machines")."""
+    now = machine_fingerprint()["machine_class"]
+    other = [c for c in machine_classes(old) if c != now]
+    if other:
+        say(
+            f"warning: {out_dir}: its runs were made on another machine class ({', '.join(other)}; this is {now}): "
+            "they agree to about 1e-11 relative, not bit for bit; run every session with --portable "
+            "(STATEBIZ_PORTABLE=1) for identical results across x86-64-v3 machines"
+        )
 
 
 @dataclass
@@ -134,6 +158,7 @@ def run_sweep(
         store.prepare(spec.fingerprint(), overwrite, spec.name, keys={run[3] for run in runs}, say=say)
         old = store.manifest() or {}
         check_versions(old, out_dir, allow_mixed_versions, say)
+        check_machine_class(old, out_dir, say)
         store.verify(say)
         status = store.key_status()
         todo = [run for run in runs if not status.get(run[3], False)]
@@ -154,6 +179,7 @@ def run_sweep(
             "backend": backend,
             "workers": workers if backend != "serial" else 1,
             "dask_address": address,
+            "machine_class": machine_fingerprint()["machine_class"],
             "command": command,
             "runs_skipped": report.skipped,
             "runs_run": 0,
@@ -174,6 +200,8 @@ def run_sweep(
             "git_commit": git_commit(),
             "package_versions": package_versions(EXTRA_PACKAGES),
             "lock_sha256": lock_hash(),
+            "machine": machine_fingerprint(),
+            "machine_classes": list(dict.fromkeys([*machine_classes(old), machine_fingerprint()["machine_class"]])),
             "root_seed": spec.seed,
             "replication_seeds": replication_seeds(spec.seed, spec.replications),
             "design_seed": design_seed(spec.seed),

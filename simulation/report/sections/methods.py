@@ -44,6 +44,15 @@ def build(ctx: ReportContext) -> SectionContent:
                 Code(str(m.get("git_commit", "?"))),
             ),
             row(
+                "Machine class",
+                Code(str((m.get("machine") or {}).get("machine_class", "not recorded"))),
+                " (portable mode)" if (m.get("machine") or {}).get("portable") else "",
+                ": every run of this report was made on this class, so the same seeds give the same numbers "
+                "to the bit on any machine of it; another class (another CPU generation) agrees to about 1e-14 "
+                "relative over a full run, and no discrete event was seen to differ (README, Reproducibility "
+                "across machines)",
+            ),
+            row(
                 "Base scenario",
                 Code(rel(config.scenario_path)),
                 f" ({scenario.name}: {scenario.description})" if scenario.description else f" ({scenario.name})",
