@@ -82,3 +82,10 @@ def pytest_report_header(config):
     import regression
 
     return regression.mode_line()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The same line at the end of the run (``-q`` hides the header)."""
+    import regression
+
+    terminalreporter.write_line(regression.mode_line())
