@@ -235,26 +235,82 @@ def synthetic_fit(tmp_path_factory):
     return tmp, synthetic, manifest, stages
 
 
-def test_synthetic_data_from_known_parameters_are_recovered(synthetic_fit):
-    """Every free parameter, s included: the truth lies inside the 90% posterior interval, and the data
-    narrow the prior where the survey answers read the state the parameter sets."""
-    tmp, _, manifest, _ = synthetic_fit
-    assert manifest["observed"].startswith("synthetic") and "scenario_written" not in manifest
-    assert "record_written" not in manifest and manifest["exact_posterior"]
+#: The ranges of the TINY fit's priors.
+TINY_RANGES = {"moral_cost": 0.049, "utility_quality": 0.85, "symbiosis": 1.0, "overdispersion": 0.049}
+#: Seeds of the independent fits of the recovery test (the first is ``synthetic_fit``'s).
+RECOVERY_SEEDS = (7, 8, 9)
+
+
+def _collapsed(post) -> bool:
+    """A fit whose particles all sit on one point (every parameter's posterior sd below 0.1% of
+    its prior range): one lucky likelihood estimate copied through the stages (pseudo-marginal
+    stickiness, issue 25), not a posterior."""
+    sd = np.sqrt(
+        np.average(
+            (post.values - np.average(post.values, axis=0, weights=post.weights)) ** 2, axis=0, weights=post.weights
+        )
+    )
+    width = np.array([TINY_RANGES[name] for name in post.names])
+    return bool(np.all(sd < 1e-3 * width))
+
+
+@pytest.fixture(scope="module")
+def recovery_fits(synthetic_fit, tmp_path_factory):
+    """The seed-7 fit and two more independent fits (seeds 8, 9) of the same synthetic data."""
     from simulation.posterior import load_posterior
 
-    summary = pd.read_csv(tmp / "out" / "posterior_summary.csv")
-    fitted = summary[summary["model"] == "fitted"].set_index("parameter")
-    post = load_posterior(tmp / "out" / "posterior.csv", "fitted")
-    for name, value in TRUTH.items():
-        v = post.values[:, post.names.index(name)]
-        mean = float(np.average(v, weights=post.weights))
-        sd = float(np.sqrt(np.average((v - mean) ** 2, weights=post.weights)))
-        # within three posterior standard deviations (16 particles: the 90% quantiles are too noisy to test)
-        assert abs(mean - value) < 3 * sd, (name, value, mean, sd)
-        assert fitted.loc[name, "ci90_width_over_prior"] < 0.6, (name, fitted.loc[name].to_dict())  # narrowed
-    # the synthetic data come from s = 0.85: the partnership model (s = 0) is less probable
-    assert manifest["model_probabilities"]["fitted"] > manifest["model_probabilities"]["partnership"]
+    tmp, synthetic, manifest, _ = synthetic_fit
+    fits = {RECOVERY_SEEDS[0]: (tmp / "out", manifest)}
+    for seed in RECOVERY_SEEDS[1:]:
+        d = tmp_path_factory.mktemp(f"fit{seed}")
+        (d / "c.toml").write_text(TINY.replace("seed = 7", f"seed = {seed}"))
+        out = d / "out"
+        fits[seed] = (
+            out,
+            cal.run_calibration(
+                cal.load_calibration(d / "c.toml"), out, backend="serial", observed=synthetic, quiet=True
+            ),
+        )
+    return {seed: (load_posterior(out / "posterior.csv", "fitted"), out, m) for seed, (out, m) in fits.items()}
+
+
+def test_synthetic_data_from_known_parameters_are_recovered(recovery_fits):
+    """Every free parameter, s included: in every independent fit that did not collapse, the truth lies
+    within three posterior standard deviations of the posterior mean (16 particles: the 90% quantiles are
+    too noisy to test), the data narrow the prior where the survey answers read the state the parameter
+    sets, and the partnership model (s = 0) is less probable than the fitted one (the data come from
+    s = 0.85). At most one of the three fits may collapse onto one particle, the sampler's known weakness
+    with 16 particles and one model run per likelihood (issue 25): of 8 single fits on this code (seeds 1-3,
+    7-9, and seed 7 at 32 particles and on the previous code), 1 collapsed and the others recovered, so a
+    test on one fit failed on any change of the model's last bits; two of three fits would both have to
+    collapse or miss for this test to fail on a correct sampler."""
+    collapsed = [seed for seed, (post, _, _) in recovery_fits.items() if _collapsed(post)]
+    assert len(collapsed) <= 1, f"fits collapsed onto one particle: seeds {collapsed}"
+    for seed, (post, out, manifest) in recovery_fits.items():
+        assert manifest["observed"].startswith("synthetic") and "scenario_written" not in manifest
+        assert "record_written" not in manifest and manifest["exact_posterior"]
+        if seed in collapsed:
+            continue
+        summary = pd.read_csv(out / "posterior_summary.csv")
+        fitted = summary[summary["model"] == "fitted"].set_index("parameter")
+        for name, value in TRUTH.items():
+            v = post.values[:, post.names.index(name)]
+            mean = float(np.average(v, weights=post.weights))
+            sd = float(np.sqrt(np.average((v - mean) ** 2, weights=post.weights)))
+            assert abs(mean - value) < 3 * sd, (seed, name, value, mean, sd)
+            assert fitted.loc[name, "ci90_width_over_prior"] < 0.6, (seed, name, fitted.loc[name].to_dict())
+        assert manifest["model_probabilities"]["fitted"] > manifest["model_probabilities"]["partnership"], seed
+
+
+def test_the_collapse_check_tells_a_stuck_fit_from_a_posterior():
+    class Post:
+        def __init__(self, values):
+            self.values, self.weights = np.asarray(values), np.full(len(values), 1.0 / len(values))
+            self.names = list(TINY_RANGES)
+
+    stuck = np.tile([0.0075, 0.8, 0.85, 0.02], (16, 1)) + np.random.default_rng(0).normal(0, 1e-7, (16, 4))
+    spread = stuck + np.random.default_rng(1).normal(0, 0.01, (16, 4))
+    assert _collapsed(Post(stuck)) and not _collapsed(Post(spread))
 
 
 def test_a_stopped_fit_resumes_to_the_same_posterior(synthetic_fit, tmp_path):
