@@ -192,7 +192,7 @@ symbiosis = {{ distribution = "uniform", low = 0.0, high = 1.0 }}
 [likelihood]
 overdispersion = {{ distribution = "uniform", low = 0.001, high = 0.05 }}
 [smc]
-population_size = 16
+population_size = 32   # 16 left 4 distinct particles after the fit: a posterior too degenerate to test recovery with
 moves_per_stage = 2
 predictive_draws = 30
 surveys_per_draw = 2
@@ -250,7 +250,12 @@ def test_synthetic_data_from_known_parameters_are_recovered(synthetic_fit):
         v = post.values[:, post.names.index(name)]
         mean = float(np.average(v, weights=post.weights))
         sd = float(np.sqrt(np.average((v - mean) ** 2, weights=post.weights)))
-        # within three posterior standard deviations (16 particles: the 90% quantiles are too noisy to test)
+        # within three posterior standard deviations (32 particles: the 90% quantiles are too noisy to test).
+        # Sized on the PPP mechanism's trajectories (issue 22): with 16 particles the final
+        # population held 4 distinct particles, its posterior sd was a few hundredths, and s (truth
+        # 0.85) came out 3.5 sd away; with 32 particles the sampler's seeds 7, 8 and 9 keep 18-22
+        # distinct particles, every parameter within 1.4 sd of the truth and every 90% interval
+        # under 0.41 of its prior's width (bounds: 3 sd, 0.6).
         assert abs(mean - value) < 3 * sd, (name, value, mean, sd)
         assert fitted.loc[name, "ci90_width_over_prior"] < 0.6, (name, fitted.loc[name].to_dict())  # narrowed
     # the synthetic data come from s = 0.85: the partnership model (s = 0) is less probable
