@@ -277,12 +277,14 @@ class ProjectBook:
         "firm": np.int64,
         "sector": np.int8,
         "cost": np.float64,
+        "equity": np.float64,  # the partner's equity in the project company (the rest of the private share is debt)
         "lifecycle": np.bool_,
         "phase": np.int8,
         "status": np.int8,
         "left": np.int32,
         "duration": np.int32,
         "started": np.int32,
+        "replacements": np.int32,  # partners brought in after an exit (step-in)
     }
 
     def __init__(self):
@@ -316,14 +318,11 @@ class ProjectBook:
         return self.phase != ENDED
 
     def remap_firms(self, mapping: np.ndarray) -> None:
-        """Follow a compaction of firm rows. A live contract whose partner's row was dropped
-        (the partner exited after this quarter's PPP step) is terminated; an ended contract
-        whose partner is gone keeps -1 as its partner."""
+        """Follow a compaction of firm rows. A contract whose partner's row was dropped (the
+        partner exited) gets -1 as its partner; a live one stays live until the next PPP step
+        finds it a new partner or terminates it (step-in)."""
         known = self.firm >= 0
         self.firm[known] = mapping[self.firm[known]]
-        orphaned = self.live() & (self.firm < 0)
-        self.phase[orphaned] = ENDED
-        self.status[orphaned] = TERMINATED
 
     def disputed_share(self, n_regions: int) -> np.ndarray:
         """Share of each region's live contracts in dispute."""

@@ -30,6 +30,7 @@ from conftest import SMALL, run_cached
 from scipy.stats import t as student_t
 
 SEEDS = (1, 2, 3, 4, 5)
+POLARISATION_SEEDS = tuple(range(1, 11))  # support's polarisation under symbiosis: a small effect (see there)
 GOVERNANCE = ["partnership", "symbiotic"]
 EFFECTS = SMALL | {"burn_in": 40}
 
@@ -117,6 +118,11 @@ def test_support_raises_business_satisfaction(governance):
         # Under symbiosis support polarises: it goes to the akim's network (favouritism), and
         # its kickbacks raise the officials' gain, so corruption rises for the firms outside
         # the network and more of them are dissatisfied, while the satisfied share rises too.
+        # The rise is small against the seeds' noise (over 12 seeds: +0.024 over the whole run,
+        # paired sd 0.016; +0.036 at the end, sd 0.011), so it is checked on 10 seeds: the
+        # t-interval's half-width is then about 0.012 and the power to exclude 0 at the measured
+        # effect is about 99% (with 5 seeds about 70% over the whole run).
+        _, _, diff = paired("business_dissatisfied", none, much, POLARISATION_SEEDS)
         for when, d in diff.items():
             assert_direction(d, +1, f"{governance}: business dissatisfaction ({when}) with support")
 

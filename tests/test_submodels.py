@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from worlds import make_log, make_world, rng
 
-from simulation import formulas, kpi, observer
+from simulation import formulas, kpi, observer, parameters
 from simulation.kpi import KPI_NAMES
 from simulation.submodels import (
     capture,
@@ -48,7 +48,8 @@ THREE = "turkestan,zhambyl,kyzylorda"
 
 
 def add_contract(world, **values):
-    """Append one PPP contract with defaults (region 0, firm 0, water, cost 40, performing construction)."""
+    """Append one PPP contract with defaults (region 0, firm 0, water, cost 40, performing
+    construction, the partner's equity its share of the cost under the world's parameters)."""
     spec = {
         "region": 0,
         "firm": 0,
@@ -60,8 +61,11 @@ def add_contract(world, **values):
         "left": 4,
         "duration": 4,
         "started": 0,
+        "replacements": 0,
     }
-    world.projects.add(**(spec | values))
+    spec |= values
+    spec.setdefault("equity", ppp.equity_per_cost(world.params) * spec["cost"])
+    world.projects.add(**spec)
 
 
 class Recorder:
@@ -737,22 +741,26 @@ def test_ppp_captor_bidder_wins_and_construction_starts():
     ppp.step(w, log, rng())
     b = w.projects
     assert len(b) == 1
-    assert (b.firm[0], b.sector[0], b.cost[0], b.phase[0], b.status[0], b.duration[0], b.started[0]) == (
+    # sized to the winner: its equity (0.2 of the private 0.7) is half its capital of 3
+    cost = 0.5 * 3.0 / (0.2 * 0.7)
+    assert (b.firm[0], b.sector[0], b.phase[0], b.status[0], b.duration[0], b.started[0]) == (
         2,
         1,
-        40.0,
         CONSTRUCTION,
         PERFORMING,
         4,
         6,
     )
+    assert np.isclose(b.cost[0], cost) and np.isclose(b.equity[0], 1.5)
     assert b.left[0] == 3  # the first quarter of construction is done in the same step
     assert log.region["ppp_started"][0] == 1
-    assert np.isclose(log.region["ppp_private_investment"][0], 0.7 * 40.0)
-    assert np.isclose(log.region["ppp_construction_spending"][0], 40.0 / 4)
-    assert np.isclose(log.region["ppp_offbudget"][0], 0.7 * 40.0 / 4)
-    assert np.isclose(log.region["ppp_jobs"][0], 0.5 * 40.0 / 4)
-    np.testing.assert_allclose(log.firm["ppp_outlay"], [0, 0, 0.7 * 10.0, 0])
+    assert np.isclose(w.akimats.ppp_fund[0], 0.3 * (40.0 - cost))  # the co-financing not needed returns
+    assert np.isclose(log.region["ppp_private_investment"][0], 0.7 * cost)
+    assert np.isclose(log.region["ppp_construction_spending"][0], cost / 4)
+    assert np.isclose(log.region["ppp_offbudget"][0], 0.7 * cost / 4)
+    assert np.isclose(log.region["ppp_jobs"][0], 0.5 * cost / 4)
+    # the partner pays in its equity over construction, not the private share
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0, 0, 1.5 / 4, 0])
     np.testing.assert_array_equal(log.firm["cooperation"], [0, 0, 1, 0])
 
 
@@ -839,9 +847,13 @@ def test_ppp_life_cycle_operation_payments_completion_and_exit():
     np.testing.assert_array_equal(b.phase, [OPERATION, OPERATION, ENDED, ENDED])
     np.testing.assert_array_equal(b.status, [PERFORMING, PERFORMING, COMPLETED, TERMINATED])
     np.testing.assert_array_equal(b.left[:3], [20, 4, 0])
-    # availability payments: 5% of the cost a quarter, to the operating partner
-    np.testing.assert_allclose(log.firm["ppp_income"], [0.0, 0.05 * 10.0 + 0.05 * 20.0, 0.0])
-    np.testing.assert_allclose(log.firm["ppp_outlay"], [0.7 * 40.0 / 4, 0.0, 0.0])
+    # availability payments: 5% of the cost a quarter, less the debt service (the private 0.7
+    # of the cost less the equity, 0.2 of it, over 20 quarters), to the operating partner
+    np.testing.assert_allclose(log.firm["ppp_income"], [0.0, (0.05 - 0.8 * 0.7 / 20) * (10.0 + 20.0), 0.0])
+    # the partner pays in its equity, 0.2 x 0.7 x 40, over the 4 quarters of construction
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0.2 * 0.7 * 40.0 / 4, 0.0, 0.0])
+    # the exited partner's contract: no firm of the region can carry its equity of 5.6 (half of capital 1), so it ends
+    assert b.replacements[3] == 0
     np.testing.assert_array_equal(log.firm["cooperation"], [1, 2, 0])
 
 
@@ -863,6 +875,136 @@ def test_ppp_disputes_renegotiated_when_certain_and_new_disputes_when_certain():
     np.testing.assert_array_equal(log.firm["disputes"], [0, 1])
     # the disputed contract stalls; the renegotiated one moves on
     np.testing.assert_array_equal(b.left, [3, 3])
+
+
+def test_ppp_partner_equity_is_a_minority_share_of_the_private_finance():
+    """Over construction the partner pays in ppp_equity_share of the private finance, a fifth
+    at the default; lenders fund the rest. With the share at 1 the partner pays all of it."""
+    for share in (0.2, 1.0):
+        w = make_world(
+            [{"strength": 1.0, "capital": 100.0}], akimats={"ppp_fund": 0.0}, **(PPP | {"ppp_equity_share": share})
+        )
+        paid = 0.0
+        for q in range(4):
+            log = make_log(w)
+            if q == 0:
+                log.tenders.append((0, 1))
+            ppp.step(w, log, rng())
+            paid += log.firm["ppp_outlay"][0]
+        b = w.projects
+        assert b.cost[0] == 40.0 and b.phase[0] == OPERATION  # the ceiling binds: capacity 50 carries any equity
+        assert np.isclose(b.equity[0], share * 0.7 * 40.0)
+        assert np.isclose(paid, share * 0.7 * 40.0, rtol=1e-12)
+    assert ppp.equity_per_cost(parameters.resolve({})) < 0.5 * (1 - parameters.defaults()["ppp_cofinancing"])
+
+
+def test_ppp_project_sized_to_what_its_partner_can_carry():
+    """cost = min(ppp_size, ppp_equity_capacity x K / (equity_share x (1 - cofinancing))); the
+    co-financing reserved for the part of ppp_size not built returns to the fund."""
+    for capital, capacity in ((1.0, 0.5), (2.0, 0.25), (4.0, 0.5), (50.0, 0.5)):
+        w = make_world(
+            [{"strength": 1.0, "capital": capital}],
+            akimats={"ppp_fund": 0.0},
+            **(PPP | {"ppp_equity_capacity": capacity}),
+        )
+        log = make_log(w)
+        log.tenders.append((0, 1))
+        ppp.step(w, log, rng())
+        cost = min(40.0, capacity * capital / (0.2 * 0.7))
+        assert np.isclose(w.projects.cost[0], cost, rtol=1e-12), capital
+        assert np.isclose(w.projects.equity[0], capacity * capital if cost < 40.0 else 0.2 * 0.7 * 40.0), capital
+        assert w.projects.equity[0] <= capacity * capital * (1 + 1e-12)  # never more than the partner can commit
+        assert np.isclose(w.akimats.ppp_fund[0], 0.3 * (40.0 - cost), rtol=0, atol=1e-12), capital
+
+
+def test_ppp_exited_partner_is_replaced_by_a_firm_of_the_region_that_can_carry_the_equity():
+    """The partner (row 0) exited in the third quarter of construction. Candidates: formal firms
+    of the region that are alive with capacity (half their capital) at least the equity, 5.6.
+    Row 1 is too small, row 2 informal, row 3 in another region, rows 4 and 5 qualify; without
+    Gumbel noise the better merit (row 5) steps in and buys the stake paid in so far (2 of 4 quarters)."""
+    firms = [
+        {"alive": False, "capital": 20.0},
+        {"capital": 11.0, "productivity": 1.0},  # capacity 5.5 < 5.6
+        {"capital": 20.0, "productivity": 1.0, "formal": False},
+        {"capital": 20.0, "productivity": 1.0, "region": 1},
+        {"capital": 12.0, "productivity": 0.2},
+        {"capital": 12.0, "productivity": 0.5},
+    ]
+    w = make_world(firms, regions="turkestan,zhambyl", **PPP)
+    add_contract(w, firm=0, left=2, duration=4)
+    log = make_log(w)
+    ppp.step(w, log, Draws(0.9, 0.9, 0.9))  # dispute draws only: no dispute
+    b = w.projects
+    assert b.firm[0] == 5 and b.replacements[0] == 1
+    assert b.phase[0] == CONSTRUCTION and b.status[0] == PERFORMING and b.left[0] == 1  # it moves on this quarter
+    # the stake paid in (2 of 4 quarters of 5.6) plus this quarter's equity payment
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0, 0, 0, 0, 0, 5.6 * 2 / 4 + 5.6 / 4])
+    assert log.firm["cooperation"][5] == 1
+
+
+def test_ppp_exited_partner_of_an_operating_contract_is_replaced_at_the_whole_equity():
+    w = make_world([{"alive": False}, {"capital": 20.0}], **PPP)
+    add_contract(w, firm=0, phase=OPERATION, left=10)
+    log = make_log(w)
+    ppp.step(w, log, Draws(0.9, 0.9, 0.9))
+    assert w.projects.firm[0] == 1 and w.projects.phase[0] == OPERATION
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0.0, 0.2 * 0.7 * 40.0])
+    np.testing.assert_allclose(log.firm["ppp_income"], [0.0, (0.05 - 0.8 * 0.7 / 20) * 40.0])
+
+
+def test_ppp_contract_terminated_only_when_no_firm_can_step_in():
+    # the same world without a firm able to carry the equity: the contract ends, terminated
+    w = make_world([{"alive": False}, {"capital": 11.0}, {"capital": 20.0, "alive": False}], **PPP)
+    add_contract(w, firm=0, phase=OPERATION, left=10)
+    log = make_log(w)
+    ppp.step(w, log, rng())
+    assert (w.projects.phase[0], w.projects.status[0], w.projects.firm[0]) == (ENDED, TERMINATED, 0)
+    assert not log.firm["ppp_outlay"].any() and not log.firm["ppp_income"].any()
+
+
+def test_ppp_dispute_that_would_end_the_contract_is_cured_by_the_lenders_step_in():
+    """A dispute ends in termination (renegotiation 0, termination 1 at legal quality 0). The
+    lenders bring in row 1, which can carry the equity of 5.6: the contract goes on, amended
+    (renegotiated), with the new partner, which buys the stake (operating: all of it); the old
+    partner's equity is lost. Without such a firm (second world) the contract ends, terminated."""
+    values = PPP | {"renegotiation": 0.0, "termination": 1.0, "legal_quality": 0.0}
+    w = make_world([{"capital": 1.0}, {"capital": 12.0}], **values)
+    add_contract(w, firm=0, phase=OPERATION, left=10, status=DISPUTED)
+    log = make_log(w)
+    ppp.step(w, log, Draws(0.5, 0.9, 0.9))
+    b = w.projects
+    assert (b.firm[0], b.status[0], b.phase[0], b.replacements[0]) == (1, RENEGOTIATED, OPERATION, 1)
+    np.testing.assert_allclose(log.firm["ppp_outlay"], [0.0, 5.6])
+    assert b.left[0] == 9  # it moves on this quarter, and pays its new partner
+    np.testing.assert_allclose(log.firm["ppp_income"], [0.0, (0.05 - 0.8 * 0.7 / 20) * 40.0])
+    assert not log.firm["disputes"].any()
+    w = make_world([{"capital": 1.0}, {"capital": 11.0}], **values)
+    add_contract(w, firm=0, phase=OPERATION, left=10, status=DISPUTED)
+    log = make_log(w)
+    ppp.step(w, log, Draws(0.5, 0.9, 0.9))
+    assert (w.projects.firm[0], w.projects.status[0], w.projects.phase[0]) == (0, TERMINATED, ENDED)
+    assert not log.firm["ppp_income"].any() and not log.firm["cooperation"].any()
+
+
+def test_entry_compaction_keeps_the_contract_of_an_exited_partner_for_step_in():
+    """After a compaction the contract's partner is -1, and it is still live: the next PPP step
+    finds it a partner (row 1 after compaction: the former row 3, capacity 10)."""
+    firms = [{"alive": False}, {}, {"alive": False}, {"capital": 20.0}]
+    w = make_world(firms, exit_hazard=0.0, **PPP)
+    add_contract(w, firm=0, phase=OPERATION, left=10)
+    entry.step(w, make_log(w), rng(), rng(1))  # 50% exited: compaction
+    assert w.projects.firm[0] == -1 and w.projects.live()[0]
+    log = make_log(w)
+    ppp.step(w, log, rng())
+    assert w.projects.firm[0] == 1 and w.projects.replacements[0] == 1 and w.projects.phase[0] == OPERATION
+
+
+def test_ppp_partner_income_never_negative_when_payments_do_not_cover_the_debt():
+    w = make_world([{}], **(PPP | {"partner_return": 0.01}))
+    add_contract(w, firm=0, phase=OPERATION, left=10)
+    log = make_log(w)
+    ppp.step(w, log, rng())
+    assert log.firm["ppp_income"][0] == 0.0  # 0.01 x 40 < 0.56 x 40 / 20: the debt is the project company's
 
 
 # --- 6. capture -----------------------------------------------------------------------------
@@ -1658,9 +1800,12 @@ def test_ppp_construction_lasts_its_duration_then_operation_pays():
         ppp.step(w, log, rng())
         phases.append(int(w.projects.phase[0]))
         income.append(log.firm["ppp_income"][0])
-    # quarters 1-4 of construction, then the first operating quarter pays 5% of the cost
+    # quarters 1-4 of construction, then the first operating quarter pays 5% of the cost less
+    # the debt service; the project is sized to the partner (equity half of its capital of 1)
     assert phases == [CONSTRUCTION, CONSTRUCTION, OPERATION, OPERATION]
-    np.testing.assert_allclose(income, [0.0, 0.0, 0.0, 0.05 * 40.0])
+    cost = 0.5 * 1.0 / (0.2 * 0.7)
+    assert np.isclose(w.projects.cost[0], cost)
+    np.testing.assert_allclose(income, [0.0, 0.0, 0.0, (0.05 - 0.8 * 0.7 / 20) * cost])
     assert w.projects.left[0] == 20 - 1
 
 

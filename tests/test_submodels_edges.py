@@ -720,12 +720,14 @@ def test_ppp_disputes_resolve_and_open_by_the_documented_probabilities():
             firm=i % n_firms,
             sector=1,
             cost=40.0,
+            equity=5.6,
             lifecycle=bool(i % 2),
             phase=OPERATION,
             status=DISPUTED if i % 3 == 0 else PERFORMING,
             left=10,
             duration=4,
             started=0,
+            replacements=0,
         )
     log = make_log(w)
     r = Recorder(7)
@@ -757,10 +759,10 @@ def test_ppp_disputes_resolve_and_open_by_the_documented_probabilities():
 
 
 def test_ppp_tenders_of_a_quarter_add_up_and_a_lapsed_one_does_not_stop_the_next():
-    firms = [
-        {"region": 1, "strength": 1.0, "productivity": 0.1},
-        {"region": 1, "strength": 1.0, "productivity": 0.3},
-        {"region": 1, "strength": 1.0, "productivity": 0.2},
+    firms = [  # capital 10: each can carry the equity of the whole planned project (0.2 x 0.7 x 10 <= 0.5 x 10)
+        {"region": 1, "strength": 1.0, "productivity": 0.1, "capital": 10.0},
+        {"region": 1, "strength": 1.0, "productivity": 0.3, "capital": 10.0},
+        {"region": 1, "strength": 1.0, "productivity": 0.2, "capital": 10.0},
         {"region": 0, "strength": 0.0},  # never bids: region 0's tender lapses
     ]
     w = make_world(
@@ -779,6 +781,7 @@ def test_ppp_tenders_of_a_quarter_add_up_and_a_lapsed_one_does_not_stop_the_next
     r = Recorder(11)
     ppp.step(w, log, r)
     assert w.akimats.ppp_fund[0] == 0.3 * 10.0  # the lapsed tender's public part returns
+    assert w.akimats.ppp_fund[1] == 0.0  # the projects take all they reserved
     assert len(w.projects) == 2 and log.region["ppp_started"].tolist() == [0, 2]
     np.testing.assert_allclose(log.region["ppp_private_investment"], [0.0, 2 * 0.7 * 10.0])
     # the winners: argmax of score + Gumbel noise (a draw per bidder)
@@ -1161,8 +1164,8 @@ def test_plan_tenders_at_the_edges_of_the_fund_and_of_the_dispute_draw():
     )
     for status in (DISPUTED, PERFORMING):
         w.projects.add(
-            region=1, firm=1, sector=4, cost=40.0, lifecycle=False, phase=OPERATION, status=status,
-            left=5, duration=4, started=0,
+            region=1, firm=1, sector=4, cost=40.0, equity=5.6, lifecycle=False, phase=OPERATION, status=status,
+            left=5, duration=4, started=0, replacements=0,
         )  # fmt: skip
     log = make_log(w)
     plan.step(w, log, Draws(0.5, 0.0, 0.5))
@@ -1201,8 +1204,8 @@ def _plan_world_3(quality, disputed_contracts, **kwargs):
     for region, (disputed, performing) in enumerate(disputed_contracts):
         for status in [DISPUTED] * disputed + [PERFORMING] * performing:
             w.projects.add(
-                region=region, firm=region, sector=4, cost=40.0, lifecycle=False, phase=OPERATION,
-                status=status, left=5, duration=4, started=0,
+                region=region, firm=region, sector=4, cost=40.0, equity=5.6, lifecycle=False, phase=OPERATION,
+                status=status, left=5, duration=4, started=0, replacements=0,
             )  # fmt: skip
     return w
 
