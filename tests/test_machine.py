@@ -187,3 +187,21 @@ def test_a_dask_cluster_of_several_machine_classes_is_named_in_a_warning(capsys)
     assert warn_mixed_machine_classes(Client([here, other])) == sorted([here, other])
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "2 machine class(es)" in err and "STATEBIZ_PORTABLE=1" in err
+
+
+def test_the_report_says_when_its_validation_ran_on_another_machine_class():
+    from types import SimpleNamespace
+
+    from simulation.report.sections.validation import _status
+
+    here = {"machine_class": machine.machine_class()}
+    other = {"machine_class": "x86_64-v2 py3.12.1 numpy2.5.5 numba0.68.1 [00000000]"}
+    config = SimpleNamespace(validation=SimpleNamespace(posterior=None))
+    ctx = SimpleNamespace(config=config, manifest={"machine": here})
+
+    def status(machine_of_validation):
+        res = {"manifest": {"calibrated": True, "machine": machine_of_validation}}
+        return " ".join(str(p) for p in _status(ctx, res))
+
+    assert "another machine class" in status(other) and other["machine_class"] in status(other)
+    assert "another machine class" not in status(here)

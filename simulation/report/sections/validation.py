@@ -189,6 +189,17 @@ def _status(ctx: ReportContext, res: dict) -> list:
                 cls="meta",
             )
         )
+    here = ((ctx.manifest or {}).get("machine") or {}).get("machine_class")
+    there = (m.get("machine") or {}).get("machine_class")
+    if here and there and here != there:
+        out.append(
+            para(
+                f"The validation ran on another machine class ({there}) than this report's runs ({here}): its "
+                "numbers agree with a rerun here to about 1e-14 relative, not bit for bit (README, "
+                "Reproducibility across machines).",
+                cls="meta",
+            )
+        )
     return out
 
 
