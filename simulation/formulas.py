@@ -138,3 +138,25 @@ def share_of(mask: np.ndarray, region: np.ndarray, n_per_region: np.ndarray) -> 
     return np.divide(
         np.bincount(region[mask], minlength=n_regions), n_per_region, out=np.zeros(n_regions), where=n_per_region > 0
     )
+
+
+def mining_shares(regions) -> np.ndarray:
+    """Per region: the mining and quarrying share of its GRP (0 where the data give none, as for a
+    hand-built region)."""
+    return np.nan_to_num(np.array([getattr(r, "mining_share", 0.0) for r in regions], dtype=float))
+
+
+def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, mining: np.ndarray) -> np.ndarray:
+    """The extractive and large-project segment, per firm row: in each region, its largest formal
+    firms by output, taken from the largest down while the output of those taken before is below
+    the region's mining share of GRP times the region's output (so the segment produces about the
+    mining share; the marginal firm is in it). Subsoil-use contracts, licences and environmental
+    permits need a registered firm, hence formal firms only. A region without mining has none."""
+    segment = np.zeros(output.size, dtype=bool)
+    total = np.bincount(region, weights=output, minlength=mining.size)
+    for r in np.flatnonzero(mining > 0):
+        rows = np.flatnonzero((region == r) & formal & (output > 0))
+        rows = rows[np.argsort(-output[rows], kind="stable")]
+        before = np.concatenate(([0.0], np.cumsum(output[rows])[:-1]))
+        segment[rows[before < mining[r] * total[r]]] = True
+    return segment
