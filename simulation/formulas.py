@@ -157,6 +157,6 @@ def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, min
     for r in np.flatnonzero(mining > 0):
         rows = np.flatnonzero((region == r) & formal & (output > 0))
         rows = rows[np.argsort(-output[rows], kind="stable")]
-        before = np.concatenate(([0.0], np.cumsum(output[rows])[:-1]))
+        before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
         segment[rows[before < mining[r] * total[r]]] = True
     return segment
