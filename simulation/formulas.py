@@ -159,3 +159,25 @@ def least_squares_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     dx, dy = x - x.mean(), y - y.mean()
     slope = float((dx * dy).sum() / (dx * dx).sum())
     return slope, float(y.mean() - slope * x.mean())
+
+
+def mining_shares(regions) -> np.ndarray:
+    """Per region: the mining and quarrying share of its GRP (0 where the data give none, as for a
+    hand-built region)."""
+    return np.nan_to_num(np.array([getattr(r, "mining_share", 0.0) for r in regions], dtype=float))
+
+
+def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, mining: np.ndarray) -> np.ndarray:
+    """The extractive and large-project segment, per firm row: in each region, its largest formal
+    firms by output, taken from the largest down while the output of those taken before is below
+    the region's mining share of GRP times the region's output (so the segment produces about the
+    mining share; the marginal firm is in it). Subsoil-use contracts, licences and environmental
+    permits need a registered firm, hence formal firms only. A region without mining has none."""
+    segment = np.zeros(output.size, dtype=bool)
+    total = np.bincount(region, weights=output, minlength=mining.size)
+    for r in np.flatnonzero(mining > 0):
+        rows = np.flatnonzero((region == r) & formal & (output > 0))
+        rows = rows[np.argsort(-output[rows], kind="stable")]
+        before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
+        segment[rows[before < mining[r] * total[r]]] = True
+    return segment

@@ -33,6 +33,8 @@ import time
 
 import numpy as np
 
+from .formulas import mining_shares, rent_segment
+
 try:  # numba is a dependency, but the model runs without it
     import numba
 
@@ -567,12 +569,14 @@ if AVAILABLE:
         symbiosis,  # pragma: no cover
         outsider,
         formal,
+        segment,
         demand_p,
     ):
         """The rate of dealings after their cost (in place), and the chance of a demand in a dealing."""
         discretionary, visibility_base, home_share, damping, outsider_bias, informal_demand = c
         for i in range(lam.size):
-            lam[i] = lam[i] * (1.0 - discretionary + discretionary * e[i])
+            d = discretionary * (0.0 if segment[i] else 1.0)  # the rent segment cannot put its dealings off
+            lam[i] = lam[i] * (1.0 - d + d * e[i])
             visibility = visibility_base + (1.0 - visibility_base) * strength[i]
             ci = corrupt_share[region[i]]
             corrupt = home_share * (1.0 if home[i] < ci else 0.0) * shield_home[i] + (1.0 - home_share) * ci * shield[i]
@@ -589,6 +593,7 @@ def dealings_demands(world, log, rng):
     symbiosis = a.symbiosis[region]
     output = world.potential_output()
     log.potential_output = output
+    segment = rent_segment(output, f.formal, region, mining_shares(world.regions))
     outsider = np.empty(n, dtype=np.bool_)
     shield, shield_home, rival = np.empty(n), np.empty(n), np.empty(n)
     _dealings_before(
@@ -619,11 +624,11 @@ def dealings_demands(world, log, rng):
     )  # fmt: skip
     _dealings_demand(
         c, lam, np.exp(x), f.strength, f.home_official, a.corrupt_share, region, shield_home, shield, symbiosis,
-        outsider, f.formal, demand_p,
+        outsider, f.formal, segment, demand_p,
     )  # fmt: skip
     n_deal = poisson(rng, lam)
     demands = binomial(rng, n_deal, demand_p)
-    return n_deal, demands, shield, symbiosis, power, a.corrupt_share[region]
+    return n_deal, demands, shield, symbiosis, power, a.corrupt_share[region], segment
 
 
 if AVAILABLE:

@@ -451,16 +451,99 @@ def test_dealings_all_demands_paid_bribe_formula():
     )
 
 
-def test_dealings_bribe_rises_with_the_regions_mining_share():
-    w = _all_pay_world(audit_rate=0.0, rent_stake=2.0)
-    log = make_log(w)
-    dealings.step(w, log, rng())
-    mining = w.regions[0].mining_share
-    assert 0 < mining < 1
+def test_rent_segment_is_the_largest_formal_firms_producing_the_mining_share():
+    # region 0: mining 0.3 of an output of 11; region 1: no mining
+    output = np.array([3.0, 5.0, 2.0, 4.0, 0.0, 1.0, 9.0])
+    formal = np.array([True, True, True, False, True, True, True])
+    region = np.array([0, 0, 0, 0, 0, 0, 1])
+    total = 3.0 + 5.0 + 2.0 + 4.0 + 1.0
+    # from the largest formal firm down while those taken before produce less than 0.3 x 15 = 4.5:
+    # 5 (nothing before), 3 (5 before: out); the informal 4 is never in, the exited row never
+    seg = formulas.rent_segment(output, formal, region, np.array([0.3, 0.0]))
+    np.testing.assert_array_equal(seg, [False, True, False, False, False, False, False])
+    # a larger mining share takes the next firm too (5 < 0.6 x 15 = 9; then 8 < 9: 2 in; then 10: out)
+    seg = formulas.rent_segment(output, formal, region, np.array([0.6, 0.0]))
+    np.testing.assert_array_equal(seg, [True, True, True, False, False, False, False])
+    assert output[seg].sum() / total >= 0.6
+    # no mining, no segment; region 1's mining makes its only firm the segment; a region without firms has none
+    assert not formulas.rent_segment(output, formal, region, np.array([0.0, 0.0])).any()
+    assert not formulas.rent_segment(output, formal, region, np.array([0.0, 0.0, 0.5])).any()
+    np.testing.assert_array_equal(
+        formulas.rent_segment(output, formal, region, np.array([0.0, 0.01])), [False] * 6 + [True]
+    )
+
+
+def test_mining_shares_read_the_data_and_are_zero_where_there_is_none():
+    w = make_world(regions="turkestan,almaty")
+    np.testing.assert_array_equal(formulas.mining_shares(w.regions), [0.1075, 0.0])
+
+
+def test_dealings_rent_segment_pays_the_rent_stake_on_its_bribes():
+    # Turkestan mines 0.1075 of its GRP; of the outputs 0.12 (firm 0), 0.12 sqrt 2 (firm 1) and 0.12 twice
+    # (the informal firms), the largest formal firm alone produces that share: firm 1 is the segment
+    mining = make_world().regions[0].mining_share
+    assert 0.12 * 2**0.5 >= mining * 0.12 * (3 + 2**0.5) > 0
     s = 0.9**2 / (0.9**2 + 0.1**2)
     y = 0.12 * np.array([1.0, 2.0**0.5])
-    bribe = 0.001 * s * (1 + 2.0 * mining)
-    np.testing.assert_allclose(log.firm["extracted"][:2], y * log.firm["paid"][:2] * bribe, rtol=1e-12)
+    for stake in (0.0, 2.0):
+        w = _all_pay_world(audit_rate=0.0, rent_stake=stake)
+        log = make_log(w)
+        dealings.step(w, log, rng())
+        bribe = 0.001 * s * np.array([1.0, 1.0 + stake])
+        np.testing.assert_allclose(log.firm["extracted"][:2], y * log.firm["paid"][:2] * bribe, rtol=1e-12)
+        assert np.isclose(log.region["bribe_income"][0], log.firm["extracted"].sum(), rtol=1e-12)
+
+
+def test_dealings_rent_segment_refusal_costs_the_rent_stake():
+    # bribes so dear that every firm refuses: the harm of a refusal is (1 + rent_stake) times in the segment
+    w = _all_pay_world(audit_rate=0.0, rent_stake=2.0, bribe_size=1.0, delay_cost=0.001)
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    ev = log.firm
+    np.testing.assert_array_equal(ev["refused"][:2], ev["demands"][:2])
+    assert (ev["demands"][:2] > 0).all() and not ev["paid"].any()
+    y = 0.12 * np.array([1.0, 2.0**0.5])
+    harm = 0.9 * (1.0 - 0.1) * np.array([1.0, 3.0])
+    np.testing.assert_allclose(ev["extracted"][:2], y * ev["refused"][:2] * 0.001 * harm, rtol=1e-12)
+
+
+def test_dealings_rent_segment_cannot_put_its_dealings_off():
+    # both formal firms found officials dear last year (4 quarters of output per dealing); all their dealings
+    # are discretionary and the choice sharp, so the ordinary firm puts them all off; the segment (firm 1,
+    # the larger: see above) cannot
+    firms = [{"strength": 0.1, "age": 0}, {"strength": 0.1, "age": 0, "capital": 2.0}] + [{"formal": False}] * 2
+    memory = {"dealings": [4, 4, 0, 0], "output": [0.12, 0.17, 0.12, 0.12], "extracted": [1.0, 1.0, 0.0, 0.0]}
+    w = make_world(
+        firms,
+        memory=memory,
+        akimats={"power": 0.9, "corrupt_share": 0.0},
+        dealings_startup=20.0,
+        dealings_reach=10.0,
+        informal_dealings=0.0,
+        choice_sensitivity=500.0,
+        discretionary_share=1.0,
+        official_rotation=0.0,
+    )
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    assert log.firm["dealings"][0] == 0
+    assert log.firm["dealings"][1] > 100  # Poisson(20 x 10 x 0.9 = 180): none put off
+
+
+def test_rents_raise_the_officials_gain_and_the_corrupt_share():
+    # the same draws with and without the rent stake: the segment's bribes raise what corrupt officials
+    # collect, hence the gain G and the share of officials for whom corruption pays (officials.py)
+    gains, shares = [], []
+    for stake in (0.0, 1.0):
+        w = _all_pay_world(audit_rate=0.0, rent_stake=stake, official_rotation=0.5, moral_cost=1e-4)
+        w.akimats.corrupt_share[:] = 0.5
+        log = make_log(w)
+        dealings.step(w, log, rng())
+        officials.step(w, log)
+        gains.append(w.akimats.official_gain[0])
+        shares.append(w.akimats.corrupt_share[0])
+    assert 0 < gains[0] < gains[1]
+    assert shares[0] < shares[1]
 
 
 def test_dealings_caught_paying_fines_and_perceived_detection_jump():
@@ -485,7 +568,8 @@ def test_dealings_caught_paying_fines_and_perceived_detection_jump():
 
 def _demand_world(symbiosis=0.0, **kwargs):
     """Mature formal firms (B = 0.6) of an akimat with P = 0.5, c = 0.3; base demand probability
-    d = (1 - 0.5 x 0.4) x (0.5 + 0.5 x 0.6) = 0.64 before officials and patronage."""
+    d = (1 - 0.5 x 0.4) x (0.5 + 0.5 x 0.6) = 0.64 before officials and patronage. The city of Almaty has no
+    mining, hence no rent segment: every firm's dealings are ordinary ones."""
     firms = kwargs.pop("firms")
     values = dict(
         transparency=0.4,
@@ -500,6 +584,7 @@ def _demand_world(symbiosis=0.0, **kwargs):
     )
     return make_world(
         [{"strength": 0.6} | spec for spec in firms],
+        regions="almaty",
         akimats={"power": 0.5, "corrupt_share": 0.3, "symbiosis": symbiosis},
         **(values | kwargs),
     )

@@ -12,6 +12,18 @@ approvals; inspections cannot be avoided) when they cost more (Choi & Thum 2003)
 part falls by exp(-choice_sensitivity x e), e the firm's cost of officials per dealing
 over the last year (bribes, delays, retaliation, relative to its quarterly output).
 
+Rents. In a region with mining, the extractive and large-project segment
+(``formulas.rent_segment``: the region's largest formal firms by output, taken from the top
+until they produce the region's mining share of GRP, from the data) deals with officials over
+subsoil-use contracts, licences and environmental permits. It cannot put these dealings off
+(no discretionary part): without them it cannot produce. Their stake is the resource rent,
+which the official can hold up: both the bribe asked and the harm of a refusal are
+(1 + ``rent_stake``) times an ordinary dealing's. Rents thus raise what corrupt officials
+collect without lowering the demand for their dealings, the officials' gain G rises with the
+mining share (officials.py), and so does the share for whom corruption pays (Ades & Di Tella
+1999; Leite & Weidmann 1999; Knutsen et al. 2017): an outcome of their choices, limited by
+the other firms' avoidance, audits and moral costs, never a factor on c.
+
 Who demands. A share ``home_share`` of a firm's dealings go to its home official (the same
 inspector or desk; Olken & Barron 2009; Svensson 2003), the rest to officials at random.
 The home official has a moral-cost rank u in [0, 1) and is corrupt while u < c (officials
@@ -33,10 +45,9 @@ dealing is d x (home_share [u < c] (1 - s L) + (1 - home_share) c (1 - s max(L, 
 firm with a corrupt home official meets demands quarter after quarter.
 
 The bribe is a share of the firm's quarterly output set by the bargaining share
-s_b = P^phi / (P^phi + B^phi), raised in resource regions (rents raise the stakes of permits
-and licences: x (1 + rent_stake x mining share of GRP)). Refusing costs what officials can
-inflict, h = P (1 - B) (1 - s L). The firm answers each demand by a logit choice over
-expected payoffs (output shares):
+s_b = P^phi / (P^phi + B^phi) (x (1 + rent_stake) in the rent segment). Refusing costs what
+officials can inflict, h = P (1 - B) (1 - s L) (x (1 + rent_stake) in the rent segment).
+The firm answers each demand by a logit choice over expected payoffs (output shares):
 
     pay     -bribe - q x giver_penalty x audit_penalty      q: perceived detection
     refuse  -delay_cost x h
@@ -58,7 +69,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, life_stage, protection, true_detection
+from ..formulas import bargaining_share, life_stage, mining_shares, protection, rent_segment, true_detection
 
 
 def step(world, log, rng) -> None:
@@ -72,7 +83,7 @@ def step(world, log, rng) -> None:
     client = f.client
     home = f.home_official
     demand = kernels.dealings_demands if kernels.enabled() else _demands
-    n_deal, demands, shield, symbiosis, power, c = demand(world, log, rng)
+    n_deal, demands, shield, symbiosis, power, c, segment = demand(world, log, rng)
     output = log.potential_output
 
     # the choice and its consequences, for the firms that met a demand
@@ -80,9 +91,10 @@ def step(world, log, rng) -> None:
     dm = demands[idx]
     r_i = region[idx]
     s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
-    mining = np.nan_to_num(np.array([getattr(r, "mining_share", 0.0) for r in world.regions]))
-    bribe = p["bribe_size"] * s * (1.0 + p["rent_stake"] * mining[r_i])
-    harm = power[idx] * (1.0 - strength[idx]) * shield[idx]
+    # a subsoil-use or large-project dealing stakes the rent: both the bribe and the harm of a refusal scale
+    stake = 1.0 + p["rent_stake"] * segment[idx]
+    bribe = p["bribe_size"] * s * stake
+    harm = power[idx] * (1.0 - strength[idx]) * shield[idx] * stake
     q = f.perceived_detection
     fine = p["giver_penalty"] * p["audit_penalty"]
     legal = p["legal_quality"]
@@ -150,7 +162,8 @@ def step(world, log, rng) -> None:
 
 def _demands(world, log, rng):
     """Dealings and bribe demands of every firm (the numpy path; ``kernels.dealings_demands`` is the same
-    computation compiled). Returns dealings, demands, the shield from other officials, and s, P and c per firm."""
+    computation compiled). Returns dealings, demands, the shield from other officials, s, P and c per firm, and
+    the extractive and large-project segment (``formulas.rent_segment``)."""
     p, f, a = world.params, world.firms, world.akimats
     n = f.n
     alive = f.alive
@@ -165,6 +178,7 @@ def _demands(world, log, rng):
     shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output
+    segment = rent_segment(output, formal, region, mining_shares(world.regions))
     # a captor's rivals face extra inspections in proportion to the captors' economic weight
     captor_output = np.bincount(region, weights=output * f.captor, minlength=world.n_regions)
     region_output = np.bincount(region, weights=output, minlength=world.n_regions)
@@ -192,7 +206,7 @@ def _demands(world, log, rng):
     dealt_before = f.last_year("dealings")
     y_before = np.maximum(f.last_year("output"), 1e-12)
     cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
-    d = p["discretionary_share"]
+    d = p["discretionary_share"] * ~segment  # the segment's licences and permits cannot be put off
     lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
     n_deal = kernels.poisson(rng, lam)
 
@@ -203,4 +217,4 @@ def _demands(world, log, rng):
     demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
     demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
 
-    return n_deal, demands, shield, symbiosis, power, c
+    return n_deal, demands, shield, symbiosis, power, c, segment
