@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, result_subdir
 from ..observer import REGIMES
 from ..outcomes import label as outcome_label
 from ..outcomes import unit as outcome_unit
@@ -542,8 +542,7 @@ def analyze(results_dir: str | Path) -> dict[str, Any]:
     outcomes = list(manifest["outcomes"])
     names = [f.name for f in factors]
     design = manifest["design"]["type"]
-    out = results_dir / "analysis"
-    out.mkdir(exist_ok=True)
+    out = result_subdir(results_dir, "analysis", error=AnalysisError)  # a real folder: no write follows a link out
     files, notes = [], []
     failed = int(table["error"].notna().sum())
     if failed:

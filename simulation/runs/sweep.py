@@ -7,20 +7,24 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..io import (
+    MARKER,
     InputError,
     atomic_write_text,
     check_space,
     git_commit,
+    hold_directory,
     lock_hash,
     model_version,
     package_versions,
     result_dir,
     result_lock,
+    store_marker,
 )
 from .design import design_points, point_params
 from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
@@ -124,15 +128,21 @@ def run_sweep(
         from .evaluator import check_dask_address
 
         check_dask_address(address)
-    with result_lock(out_dir, quiet=progress is False):
+    with result_lock(out_dir, quiet=progress is False), ExitStack() as held:
         from tqdm import tqdm
 
         def say(message: str) -> None:
             print(f"statebiz: {message}", file=sys.stderr)
 
-        store = ResultStore(out_dir)
-        store.prepare(spec.fingerprint(), overwrite, spec.name, keys={run[3] for run in runs}, say=say)
+        row_schema = schema(spec.factors, spec.outcomes)
+        identity = {"experiment_id": spec.fingerprint(), "model_version": model_version()}
+        store = ResultStore(out_dir, identity, row_schema)
+        keys = {run[3] for run in runs}
+        store.prepare(spec.fingerprint(), overwrite, spec.name, keys=keys, say=say)
+        held.enter_context(hold_directory(out_dir))  # the store itself, however reached, for the whole sweep
         old = store.manifest() or {}
+        if MARKER not in old:  # a store of an earlier version: its parts carry no identity, their run keys tell
+            store.legacy_keys = keys
         check_versions(old, out_dir, allow_mixed_versions, say)
         store.verify(say)
         status = store.key_status()
@@ -145,9 +155,9 @@ def run_sweep(
         unique = [group[0] for group in same_key.values()]
         report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
         workers = workers or default_workers()
-        row_schema = schema(spec.factors, spec.outcomes)
-        sessions = [s for s in old.get("sessions", []) if isinstance(s, dict)]
-        parts = {p.name: n for p in store.parts() for n in [(old.get("parts") or {}).get(p.name)] if isinstance(n, int)}
+        sessions = [s for s in _listed(old.get("sessions")) if isinstance(s, dict)]
+        old_parts = old.get("parts") if isinstance(old.get("parts"), dict) else {}
+        parts = {p.name: n for p in store.parts() for n in [old_parts.get(p.name)] if isinstance(n, int)}
         session = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "host": socket.gethostname(),
@@ -198,7 +208,7 @@ def run_sweep(
             else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
             "host": socket.gethostname(),
             "platform": platform.platform(),
-        }
+        } | store_marker()
         atomic_write_text(out_dir / "experiment.toml", spec.text)
 
         def write_manifest(state: str) -> None:
@@ -294,6 +304,10 @@ def run_sweep(
         report.wall = time.perf_counter() - started
         write_manifest(report.status)
         return report
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _counts(status: dict[str, bool], runs) -> dict[str, int]:

@@ -1,0 +1,263 @@
+"""Reliability, second round (issue 27): one test (or a few) per class of failure the attacks found.
+
+1. ``--overwrite`` replaces only what statebiz wrote (a marker in the manifest, and nothing else there);
+2. the lock is on the store itself (a link to it, or a removed lock file, lets no second writer in);
+3. no write follows a symbolic link out of a result directory;
+4. a store reads only its own parts (the experiment's identity and schema in each);
+5. odd store states are one line and exit 2, or healed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from simulation import io
+from simulation.cli import main
+from simulation.runs.spec import load_experiment
+from simulation.runs.store import ResultStore
+from tests.test_reliability import EXPERIMENT, experiment, sweep
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+
+
+def _one_line_exit_2(code: int, err: str) -> None:
+    assert code == 2, f"exit {code}: {err!r}"
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def _tiny(tmp_path: Path) -> Path:
+    from tests.bad_inputs import SCENARIO
+
+    (tmp_path / "tiny.toml").write_text(SCENARIO)
+    return tmp_path / "tiny.toml"
+
+
+# -- 1. --overwrite trusts only statebiz's own results ------------------------------------------------------
+@pytest.mark.parametrize("manifest", ['{"name": "x"}', "{}", '{"experiment_id": "x", "factors": []}'])
+def test_overwrite_never_replaces_a_directory_with_a_foreign_manifest(tmp_path, capsys, manifest):
+    scenario = _tiny(tmp_path)
+    spec = experiment(tmp_path)
+    for argv in (
+        ["run", str(scenario), "--quiet"],
+        ["sweep", str(spec), "--backend", "serial", "--quiet"],
+    ):
+        d = tmp_path / "d"
+        d.mkdir()
+        (d / "manifest.json").write_text(manifest)
+        (d / "notes.txt").write_text("years of work\n")
+        code = main([*argv, "--out", str(d), "--overwrite"])
+        _one_line_exit_2(code, capsys.readouterr().err)
+        assert (d / "notes.txt").read_text() == "years of work\n" and (d / "manifest.json").read_text() == manifest
+        shutil.rmtree(d)
+
+
+def test_overwrite_replaces_a_result_but_never_files_added_to_it(tmp_path, capsys):
+    scenario = _tiny(tmp_path)
+    out = tmp_path / "res"
+    run = ["run", str(scenario), "--out", str(out), "--quiet"]
+    assert main(run) == 0
+    assert io.is_result(out)
+    assert main([*run, "--overwrite"]) == 0  # statebiz's own result: replaced
+    (out / "notes.txt").write_text("mine\n")  # the user keeps notes in it: never replaced
+    code = main([*run, "--overwrite"])
+    err = capsys.readouterr().err
+    _one_line_exit_2(code, err)
+    assert "notes.txt" in err and (out / "notes.txt").read_text() == "mine\n"
+
+    # the same for a sweep's store (another experiment in it, so --overwrite would replace it)
+    store = tmp_path / "store"
+    spec = load_experiment(experiment(tmp_path))
+    sweep(spec, store)
+    other = tmp_path / "other.toml"
+    other.write_text(EXPERIMENT.format(reps=2).replace('name = "rel"', 'name = "other"'))
+    (store / "analysis").mkdir()
+    (store / "analysis" / "thesis.tex").write_text("x")
+    with pytest.raises(io.InputError, match=r"statebiz did not write \(analysis/thesis.tex\)"):
+        sweep(load_experiment(other), store, overwrite=True)
+    assert (store / "analysis" / "thesis.tex").exists() and ResultStore(store).parts()
+    (store / "analysis" / "thesis.tex").unlink()
+    sweep(load_experiment(other), store, overwrite=True)  # only statebiz's files: replaced
+    assert json.loads((store / "manifest.json").read_text())["experiment"]["name"] == "other"
+
+
+# -- 2. the lock is on the store itself ------------------------------------------------------------------------
+def _sweep_process(spec: Path, out: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "simulation", "sweep", str(spec), "--out", str(out), "--backend", "serial", "--quiet"]
+    return subprocess.run(cmd, cwd=spec.parent, env=_env(), capture_output=True, text=True, timeout=300)
+
+
+def test_a_store_reached_through_a_link_has_the_same_lock(tmp_path):
+    spec = experiment(tmp_path, reps=1)
+    store = tmp_path / "store"
+    sweep(load_experiment(spec), store)
+    link = tmp_path / "link"
+    link.symlink_to(store)
+    before = sorted(p.name for p in store.iterdir())
+    with io.result_lock(store):
+        proc = _sweep_process(spec, link)
+    _one_line_exit_2(proc.returncode, proc.stderr)
+    assert "in use by another statebiz process" in proc.stderr
+    assert sorted(p.name for p in store.iterdir()) == before
+
+
+def test_a_removed_lock_file_lets_no_second_writer_in(tmp_path):
+    spec = experiment(tmp_path, reps=1)
+    store = tmp_path / "store"
+    sweep(load_experiment(spec), store)
+    (store / "manifest.json").unlink()  # a second sweep would rebuild it and write
+    with io.result_lock(store) as lock_file:
+        lock_file.unlink()  # someone removes the lock file while the sweep runs
+        proc = _sweep_process(spec, store)
+    _one_line_exit_2(proc.returncode, proc.stderr)
+    assert "in use by another statebiz process" in proc.stderr and "lock file was removed" in proc.stderr
+    assert not (store / "manifest.json").exists()
+
+
+def test_releasing_the_lock_leaves_another_writers_lock_file(tmp_path):
+    out = tmp_path / "out"
+    with io.result_lock(out) as lock_file:
+        lock_file.unlink()
+        lock_file.write_text('{"pid": 1}')  # another writer's file now
+    assert lock_file.read_text() == '{"pid": 1}'
+
+
+# -- 3. no write follows a link out of a result directory ---------------------------------------------------------
+def test_a_planted_lock_link_is_never_written_through(tmp_path, capsys):
+    scenario = _tiny(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    for kind in ("symlink", "hardlink"):
+        lock = tmp_path / ".out.lock"
+        lock.symlink_to(victim) if kind == "symlink" else os.link(victim, lock)
+        code = main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"])
+        err = capsys.readouterr().err
+        _one_line_exit_2(code, err)
+        assert "lock file" in err and victim.read_text() == "precious\n" and not (tmp_path / "out").exists()
+        lock.unlink()
+
+
+@pytest.mark.parametrize("folder", ["analysis", "discovery", "quarantine"])
+def test_a_folder_link_inside_a_store_is_never_written_through(tmp_path, capsys, folder):
+    spec = load_experiment(experiment(tmp_path))
+    store = tmp_path / "store"
+    sweep(spec, store)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (store / folder).symlink_to(elsewhere)
+    if folder == "quarantine":  # a damaged part would be moved there
+        (store / "part-00000.parquet").write_bytes(b"damaged")
+        argv = ["analyze", str(store)]
+    elif folder == "analysis":
+        argv = ["analyze", str(store)]
+    else:
+        argv = ["discover", str(store), "--outcome", "corruption_incidence", "--below", "0.5"]
+    code = main(argv)
+    _one_line_exit_2(code, capsys.readouterr().err)
+    assert list(elsewhere.iterdir()) == []
+
+
+# -- 4. a store reads only its own parts ---------------------------------------------------------------------
+def _runs_analysed(capsys, store: Path) -> str:
+    assert main(["analyze", str(store)]) == 0
+    out, err = capsys.readouterr()
+    return out.splitlines()[0] + "\n" + err
+
+
+def test_a_part_of_another_experiment_is_quarantined(tmp_path, capsys):
+    spec = experiment(tmp_path)
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other = experiment(other_dir)
+    other.write_text(other.read_text().replace("seed = 3", "seed = 4"))  # the same design, another seed
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    sweep(load_experiment(spec), mine)
+    sweep(load_experiment(other), theirs)
+    summary_before = None
+    assert main(["analyze", str(mine)]) == 0
+    summary_before = (mine / "analysis" / "summary.csv").read_text()
+    capsys.readouterr()
+    shutil.copy(theirs / "part-00000.parquet", mine / "part-00099.parquet")
+    said = _runs_analysed(capsys, mine)
+    assert "8 runs analysed" in said
+    assert "part-00099.parquet: not this experiment's (its experiment_id is" in said and "quarantine" in said
+    assert (mine / "analysis" / "summary.csv").read_text() == summary_before
+    assert (mine / "quarantine" / "part-00099.parquet").exists()
+    # a resumed sweep quarantines it too, and runs nothing again
+    shutil.copy(theirs / "part-00000.parquet", mine / "part-00100.parquet")
+    report = sweep(load_experiment(spec), mine)
+    assert report.ran == 0 and not (mine / "part-00100.parquet").exists()
+
+
+def test_a_part_with_other_columns_adds_no_ghost_run(tmp_path, capsys):
+    spec = load_experiment(experiment(tmp_path))
+    store = tmp_path / "store"
+    sweep(spec, store)
+    ghost = pa.table({"run_key": ["ghost"], "error": pa.array([None], pa.string()), "colour": ["red"]})
+    pq.write_table(ghost, store / "part-00050.parquet")
+    said = _runs_analysed(capsys, store)
+    assert "8 runs analysed" in said and "part-00050.parquet: not this experiment's" in said
+    # the right columns but no identity (written by hand): not this experiment's either
+    table = pq.read_table(store / "part-00000.parquet")
+    pq.write_table(table.replace_schema_metadata(None), store / "part-00051.parquet")
+    said = _runs_analysed(capsys, store)
+    assert "part-00051.parquet: not this experiment's (it carries no experiment identity)" in said
+
+
+# -- 5. odd store states and environments ------------------------------------------------------------------------
+def test_a_run_key_stored_as_integers_is_quarantined_not_a_traceback(tmp_path, capsys):
+    spec = load_experiment(experiment(tmp_path))
+    store = tmp_path / "store"
+    sweep(spec, store)
+    table = pq.read_table(store / "part-00000.parquet")
+    ints = table.set_column(0, pa.field("run_key", pa.int64()), pa.array(range(len(table)), pa.int64()))
+    pq.write_table(ints, store / "part-00000.parquet")
+    said = _runs_analysed(capsys, store)
+    assert "its run_key column holds int64" in said and "Traceback" not in said
+    assert sweep(spec, store).ran == 2  # resumed: the quarantined runs are run again
+
+
+def test_a_manifest_that_is_a_directory_is_one_line(tmp_path, capsys):
+    spec = experiment(tmp_path)
+    store = tmp_path / "store"
+    sweep(load_experiment(spec), store)
+    (store / "manifest.json").unlink()
+    (store / "manifest.json").mkdir()
+    for argv in (["sweep", str(spec), "--out", str(store), "--backend", "serial", "--quiet"], ["analyze", str(store)]):
+        _one_line_exit_2(main(argv), capsys.readouterr().err)
+
+
+def test_a_manifest_with_a_list_of_parts_is_healed(tmp_path):
+    spec = load_experiment(experiment(tmp_path))
+    store = tmp_path / "store"
+    sweep(spec, store)
+    doc = json.loads((store / "manifest.json").read_text())
+    for bad in ([1, 2], "x", 5):
+        doc["parts"], doc["sessions"] = bad, bad
+        (store / "manifest.json").write_text(json.dumps(doc))
+        report = sweep(spec, store)
+        assert report.status == "complete" and report.ran == 0
+        assert isinstance(json.loads((store / "manifest.json").read_text())["parts"], dict)
+
+
+def test_a_quarantine_that_is_a_file_is_one_line(tmp_path, capsys):
+    spec = experiment(tmp_path)
+    store = tmp_path / "store"
+    sweep(load_experiment(spec), store)
+    (store / "quarantine").write_text("not a folder")
+    (store / "part-00001.parquet").write_bytes(b"damaged")
+    for argv in (["sweep", str(spec), "--out", str(store), "--backend", "serial", "--quiet"], ["analyze", str(store)]):
+        _one_line_exit_2(main(argv), capsys.readouterr().err)
+    assert (store / "quarantine").read_text() == "not a folder" and (store / "part-00001.parquet").exists()
