@@ -6,9 +6,22 @@ Public API:
     load_scenario        read and validate a scenario TOML file
 """
 
-from .model import StateBusinessModel
-from .runner import run_model
-from .scenario import GOVERNANCE_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario
+import os as _os
+import sys as _sys
+
+try:
+    _os.getcwd()
+except OSError:  # numba's import (through coverage) and every relative path fail there: one line, exit 2
+    print(
+        "statebiz: error: the working directory no longer exists (it was removed or moved); "
+        "cd to an existing directory",
+        file=_sys.stderr,
+    )
+    raise SystemExit(2) from None
+
+from .model import StateBusinessModel  # noqa: E402 - after the check above
+from .runner import run_model  # noqa: E402
+from .scenario import GOVERNANCE_PRESETS, PARAMETERS, Scenario, ScenarioError, load_scenario  # noqa: E402
 
 __all__ = [
     "StateBusinessModel",

@@ -85,7 +85,7 @@ def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) 
 
     Raises:
         ``error``: one line naming the file: not found, a directory, unreadable, not UTF-8,
-        or malformed TOML.
+        a byte order mark, or malformed TOML.
     """
     path = Path(path)
     if path.is_dir():
@@ -98,6 +98,8 @@ def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) 
         raise error(f"{path}: not a UTF-8 text file") from None
     except OSError as err:
         raise error(f"{path}: cannot read the {kind} file: {err.strerror or err}") from None
+    if text.startswith("\ufeff"):
+        raise error(f"{path}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; save it without")
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

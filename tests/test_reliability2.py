@@ -4,7 +4,8 @@
 2. the lock is on the store itself (a link to it, or a removed lock file, lets no second writer in);
 3. no write follows a symbolic link out of a result directory;
 4. a store reads only its own parts (the experiment's identity and schema in each);
-5. odd store states are one line and exit 2, or healed.
+5. odd store states and environments are one line and exit 2, or healed;
+6. ``--workers`` is capped at a multiple of the cores, absurd values refused.
 """
 
 from __future__ import annotations
@@ -261,3 +262,62 @@ def test_a_quarantine_that_is_a_file_is_one_line(tmp_path, capsys):
     for argv in (["sweep", str(spec), "--out", str(store), "--backend", "serial", "--quiet"], ["analyze", str(store)]):
         _one_line_exit_2(main(argv), capsys.readouterr().err)
     assert (store / "quarantine").read_text() == "not a folder" and (store / "part-00001.parquet").exists()
+
+
+def _statebiz(args: list, cwd: Path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "simulation", *args], cwd=cwd, env=_env() | env, capture_output=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "nan", "0"])
+def test_a_bad_no_worker_seconds_variable_is_one_line(tmp_path, value):
+    spec = experiment(tmp_path, reps=1)
+    proc = _statebiz(["sweep", str(spec), "--backend", "serial", "--quiet"], tmp_path, STATEBIZ_NO_WORKER_SECONDS=value)
+    _one_line_exit_2(proc.returncode, proc.stderr.decode())
+    assert b"STATEBIZ_NO_WORKER_SECONDS" in proc.stderr and not (tmp_path / "results").exists()
+
+
+def test_an_out_path_that_is_not_utf8_is_one_line(tmp_path):
+    scenario = _tiny(tmp_path)
+    out = os.fsencode(tmp_path) + b"/out\xff"
+    for argv in (["run", str(scenario), "--quiet"], ["sweep", str(experiment(tmp_path)), "--backend", "serial"]):
+        proc = _statebiz([*argv, "--out", out], tmp_path)
+        _one_line_exit_2(proc.returncode, proc.stderr.decode("utf-8", "replace"))
+        assert b"--out" in proc.stderr and b"UTF-8" in proc.stderr and not os.path.exists(out)
+
+
+def test_a_removed_working_directory_is_one_line(tmp_path):
+    scenario = _tiny(tmp_path)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    cmd = f"cd {gone} && rmdir {gone} && exec {sys.executable} -m simulation run {scenario} --out {tmp_path}/o --quiet"
+    proc = subprocess.run(["bash", "-c", cmd], env=_env(), capture_output=True, text=True, timeout=300)
+    _one_line_exit_2(proc.returncode, proc.stderr)
+    assert "working directory no longer exists" in proc.stderr and not (tmp_path / "o").exists()
+
+
+# -- 6. resource limits ----------------------------------------------------------------------------------------------
+def test_workers_are_capped_at_a_multiple_of_the_cores_and_absurd_values_refused(tmp_path, capsys):
+    from simulation.runs.evaluator import WORKERS_PER_CORE, default_workers
+
+    spec = experiment(tmp_path)
+    out = tmp_path / "out"
+    code = main(["sweep", str(spec), "--out", str(out), "--workers", "10000", "--quiet"])
+    _one_line_exit_2(code, capsys.readouterr().err)
+    assert not out.exists()
+    cap = WORKERS_PER_CORE * default_workers()
+    code = main(["sweep", str(spec), "--out", str(out), "--workers", str(cap + 7), "--quiet", "--backend", "serial"])
+    err = capsys.readouterr().err
+    assert code == 0 and f"--workers {cap + 7}: capped at {cap}" in err and len(err.strip().splitlines()) == 1
+    report = sweep(load_experiment(spec), tmp_path / "out2", workers=cap + 7, backend="processes")
+    sessions = json.loads((tmp_path / "out2" / "manifest.json").read_text())["sessions"]
+    assert report.status == "complete" and sessions[-1]["workers"] == cap
+
+
+# -- also seen -------------------------------------------------------------------------------------------------------
+def test_a_byte_order_mark_is_named(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_text("\ufeff" + 'name = "x"\n', encoding="utf-8")
+    with pytest.raises(io.InputError, match="byte order mark"):
+        io.load_toml(path, "scenario")

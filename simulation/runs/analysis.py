@@ -104,6 +104,10 @@ def load(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if not isinstance(manifest, dict) or any(k not in manifest for k in needed):
         raise AnalysisError(f"{path}: not a sweep's manifest; {fix}")
     try:
+        [Factor.from_manifest(f) for f in manifest["factors"]]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise AnalysisError(f"{path}: its 'factors' are not a sweep's factors; {fix}") from None
+    try:
         table = read_results(results_dir)
     except FileNotFoundError as err:
         raise AnalysisError(str(err)) from None

@@ -27,7 +27,7 @@ from ..io import (
     store_marker,
 )
 from .design import design_points, point_params
-from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
+from .evaluator import cap_workers, check_backend, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
 from .store import ResultStore, run_key, schema
 
@@ -154,7 +154,7 @@ def run_sweep(
             same_key.setdefault(run[3], []).append(run)
         unique = [group[0] for group in same_key.values()]
         report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
-        workers = workers or default_workers()
+        workers = cap_workers(workers)
         sessions = [s for s in _listed(old.get("sessions")) if isinstance(s, dict)]
         old_parts = old.get("parts") if isinstance(old.get("parts"), dict) else {}
         parts = {p.name: n for p in store.parts() for n in [old_parts.get(p.name)] if isinstance(n, int)}
