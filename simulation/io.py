@@ -71,7 +71,18 @@ _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: Free space the output's file system must have before a command starts (bytes).
 MIN_FREE_BYTES = 16 << 20
 #: Errors of the operating system that a user causes (permissions, space, paths): one line, exit 2.
-USER_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.ENAMETOOLONG)
+USER_ERRNOS = (
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.ENOTDIR,
+    errno.ENAMETOOLONG,
+    errno.EISDIR,
+    errno.ELOOP,
+    errno.ENOTEMPTY,
+)
 
 
 # --------------------------------------------------------------------------- TOML inputs
@@ -568,11 +579,13 @@ def result_lock(out_dir: str | Path, quiet: bool = False) -> Iterator[Path]:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as err:
-            if err.errno != errno.ELOOP:
-                raise
-            raise InputError(
-                f"{path}: the lock file is a symbolic link; statebiz never writes through a link (remove it)"
-            ) from None
+            if err.errno == errno.ELOOP:
+                raise InputError(
+                    f"{path}: the lock file is a symbolic link; statebiz never writes through a link (remove it)"
+                ) from None
+            if err.errno == errno.EISDIR:
+                raise InputError(f"{path}: the lock file is a directory; move it away") from None
+            raise
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
             os.close(fd)

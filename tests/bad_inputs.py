@@ -231,6 +231,7 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
     ("flag-run-overwrite-added-file", None, None, ["run", "{scenario}", "--out", "{tmp}/marked", "--overwrite"]),
     ("flag-run-lock-symlink", None, None, ["run", "{scenario}", "--out", "{tmp}/linked", "--quiet"]),
     ("flag-run-lock-hardlink", None, None, ["run", "{scenario}", "--out", "{tmp}/hardlinked", "--quiet"]),
+    ("flag-run-lock-directory", None, None, ["run", "{scenario}", "--out", "{tmp}/lockdir", "--quiet"]),
     ("flag-sweep-workers-absurd", None, None, ["sweep", "{experiment}", "--workers", "10000", "--out", "{out}"]),
     (
         "flag-calibrate-workers-absurd",

@@ -76,6 +76,7 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path, monkeypatch, capsys):
     (tmp_path / "victim.txt").write_text("precious\n")  # planted lock files that lead to it
     (tmp_path / ".linked.lock").symlink_to(tmp_path / "victim.txt")
     os.link(tmp_path / "victim.txt", tmp_path / ".hardlinked.lock")
+    (tmp_path / ".lockdir.lock").mkdir()
     (tmp_path / "linkedstore").mkdir()  # a sweep's results whose analysis/ leads elsewhere
     (tmp_path / "linkedstore" / "analysis").symlink_to(tmp_path / "fake")
     _small_store(tmp_path / "linkedstore")

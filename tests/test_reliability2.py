@@ -217,6 +217,24 @@ def test_a_part_with_other_columns_adds_no_ghost_run(tmp_path, capsys):
     assert "part-00051.parquet: not this experiment's (it carries no experiment identity)" in said
 
 
+def test_a_part_with_a_copied_identity_but_foreign_runs_is_quarantined(tmp_path, capsys):
+    spec = load_experiment(experiment(tmp_path))
+    store = tmp_path / "store"
+    sweep(spec, store)
+    table = pq.read_table(store / "part-00000.parquet")  # this experiment's identity and columns ...
+    keys = pa.array([f"forged{i}" for i in range(len(table))])
+    pq.write_table(table.set_column(0, "run_key", keys), store / "part-00060.parquet")  # ... other runs
+    points = pa.array([99] * len(table), pa.int64())
+    pq.write_table(table.set_column(1, "point", points), store / "part-00061.parquet")  # a point it has not
+    report = sweep(spec, store)
+    err = capsys.readouterr().err
+    assert "part-00060.parquet: not this experiment's (it holds runs that are not" in err
+    assert "part-00061.parquet: not this experiment's" in err and report.ran == 0
+    pq.write_table(table.set_column(1, "point", points), store / "part-00062.parquet")
+    said = _runs_analysed(capsys, store)  # analyze knows the design's size from the manifest
+    assert "8 runs analysed" in said and "part-00062.parquet: not this experiment's (it holds design points" in said
+
+
 # -- 5. odd store states and environments ------------------------------------------------------------------------
 def test_a_run_key_stored_as_integers_is_quarantined_not_a_traceback(tmp_path, capsys):
     spec = load_experiment(experiment(tmp_path))
@@ -262,6 +280,26 @@ def test_a_quarantine_that_is_a_file_is_one_line(tmp_path, capsys):
     for argv in (["sweep", str(spec), "--out", str(store), "--backend", "serial", "--quiet"], ["analyze", str(store)]):
         _one_line_exit_2(main(argv), capsys.readouterr().err)
     assert (store / "quarantine").read_text() == "not a folder" and (store / "part-00001.parquet").exists()
+
+
+def test_odd_manifest_values_and_folders_are_one_line(tmp_path, capsys):
+    spec = experiment(tmp_path)
+    store = tmp_path / "store"
+    sweep(load_experiment(spec), store)
+    good = (store / "manifest.json").read_text()
+    doc = json.loads(good)
+    argv = ["sweep", str(spec), "--out", str(store), "--backend", "serial", "--quiet"]
+    for key, value in (("experiment", "a string"), ("design", [1]), ("outcomes", 5), ("replications", "2")):
+        (store / "manifest.json").write_text(json.dumps(doc | {key: value, "experiment_id": "another"}))
+        _one_line_exit_2(main(argv), capsys.readouterr().err)  # another experiment's, said in one line
+        (store / "manifest.json").write_text(json.dumps(doc | {key: value}))
+        _one_line_exit_2(main(["analyze", str(store)]), capsys.readouterr().err)
+    (store / "manifest.json").write_text(good)
+    (store / "experiment.toml").unlink()
+    (store / "experiment.toml").mkdir()  # where the sweep writes its copy of the experiment file
+    _one_line_exit_2(main(argv), capsys.readouterr().err)
+    (tmp_path / ".other.lock").mkdir()  # where a lock file goes
+    _one_line_exit_2(main(["run", str(_tiny(tmp_path)), "--out", str(tmp_path / "other")]), capsys.readouterr().err)
 
 
 def _statebiz(args: list, cwd: Path, **env) -> subprocess.CompletedProcess:

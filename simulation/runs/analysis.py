@@ -107,6 +107,16 @@ def load(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         [Factor.from_manifest(f) for f in manifest["factors"]]
     except (KeyError, TypeError, ValueError, AttributeError):
         raise AnalysisError(f"{path}: its 'factors' are not a sweep's factors; {fix}") from None
+    kinds = {
+        "experiment": lambda v: isinstance(v, dict) and isinstance(v.get("name"), str),
+        "design": lambda v: isinstance(v, dict) and isinstance(v.get("type"), str),
+        "outcomes": lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v),
+        "replications": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+        "design_points": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+    }
+    for key, ok in kinds.items():
+        if not ok(manifest[key]):
+            raise AnalysisError(f"{path}: its '{key}' is not what a sweep writes; {fix}")
     try:
         table = read_results(results_dir)
     except FileNotFoundError as err:

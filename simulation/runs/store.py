@@ -99,6 +99,20 @@ def manifest_schema(manifest: dict[str, Any]) -> pa.Schema | None:
         return None
 
 
+def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:
+    """The same column names in the same order, each of the expected type (a column of nulls only
+    fits any: a writer other than the sweep's, e.g. pandas, gives it the null type; text may be
+    Arrow's string or large_string)."""
+    return found.names == expected.names and all(
+        _text(f.type) == _text(e.type) or pa.types.is_null(f.type) for f, e in zip(found, expected)
+    )
+
+
+def _text(kind: pa.DataType) -> pa.DataType:
+    """Text as one type: Arrow's string and large_string (what pandas may write) are the same text."""
+    return pa.string() if pa.types.is_large_string(kind) else kind
+
+
 def _part_identity(meta: dict | None) -> dict[str, Any] | None:
     try:
         doc = json.loads((meta or {})[IDENTITY_KEY])
@@ -121,6 +135,10 @@ class ResultStore:
         self.schema = schema_
         #: run keys that make a part without an identity this experiment's (a store of an earlier version)
         self.legacy_keys: set[str] | None = None
+        #: the experiment's run keys, when known (a sweep): a part holding another key is not its own
+        self.keys: set[str] | None = None
+        #: (design points, replications), when known: a part with a row outside them is not its own
+        self.shape: tuple[int, int] | None = None
 
     # -- reading ---------------------------------------------------------------------------------
     def parts(self) -> list[Path]:
@@ -163,7 +181,7 @@ class ResultStore:
 
     def _foreign(self, table: pa.Table) -> str | None:
         """Why a readable part is not this experiment's, or None if it is."""
-        if not pa.types.is_string(table.schema.field("run_key").type):
+        if _text(table.schema.field("run_key").type) != pa.string():
             return f"its run_key column holds {table.schema.field('run_key').type}, not text"
         if self.identity is not None:
             found = _part_identity(table.schema.metadata)
@@ -175,8 +193,16 @@ class ResultStore:
             for key, expected in self.identity.items():
                 if found.get(key) != expected:
                     return f"its {key} is {str(found.get(key))[:16]}, this experiment's {str(expected)[:16]}"
-        if self.schema is not None and not table.schema.remove_metadata().equals(self.schema.remove_metadata()):
+        if self.schema is not None and not _same_columns(table.schema, self.schema):
             return "its columns are not this experiment's"
+        if self.keys is not None and not set(table.column("run_key").to_pylist()) <= self.keys:
+            return "it holds runs that are not of this experiment's design, seeds and model version"
+        if self.shape is not None and "point" in table.column_names and "replication" in table.column_names:
+            points, reps = table.column("point").to_pylist(), table.column("replication").to_pylist()
+            if not all(isinstance(p, int) and 0 <= p < self.shape[0] for p in points) or not all(
+                isinstance(r, int) and 0 <= r < self.shape[1] for r in reps
+            ):
+                return "it holds design points or replications the experiment does not have"
         return None
 
     def verify(self, say: Callable[[str], None] = _say) -> list[tuple[str, int | None]]:
@@ -265,13 +291,16 @@ class ResultStore:
             if not same and not overwrite:
                 if manifest is None:
                     what = "files that are not an experiment's results"
-                elif manifest.get("experiment", {}).get("name") == describe:
+                elif (manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}).get(
+                    "name"
+                ) == describe:
                     what = (
                         "results of a different version of this experiment "
                         "(its file, base scenario or model source changed)"
                     )
                 else:
-                    what = f"results of experiment '{manifest.get('experiment', {}).get('name', '?')}'"
+                    experiment = manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}
+                    what = f"results of experiment '{str(experiment.get('name', '?'))[:80]}'"
                 raise ResultExistsError(
                     f"{self.dir}: holds {what}; pass --overwrite to replace them, or --out for another directory"
                 )
@@ -285,7 +314,8 @@ class ResultStore:
 
     def _clean_tmp(self) -> None:
         for stale in self.dir.glob(".*.tmp"):  # a temp file left by a killed writer
-            stale.unlink(missing_ok=True)
+            if stale.is_symlink() or stale.is_file():
+                stale.unlink(missing_ok=True)
 
     def next_part_number(self) -> int:
         """The number of the next part file."""
@@ -326,6 +356,9 @@ def read_results(directory: str | Path, latest: bool = True) -> pd.DataFrame:
     if MARKER not in manifest:  # a store of an earlier version: its parts carry no identity
         identity = {}
     store = ResultStore(directory, identity or None, manifest_schema(manifest))
+    shape = (manifest.get("design_points"), manifest.get("replications"))
+    if all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
+        store.shape = shape
     store.verify()
     parts = store.parts()
     if not parts:

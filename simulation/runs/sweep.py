@@ -138,6 +138,7 @@ def run_sweep(
         identity = {"experiment_id": spec.fingerprint(), "model_version": model_version()}
         store = ResultStore(out_dir, identity, row_schema)
         keys = {run[3] for run in runs}
+        store.keys, store.shape = keys, (len(design_points(spec)), spec.replications)
         store.prepare(spec.fingerprint(), overwrite, spec.name, keys=keys, say=say)
         held.enter_context(hold_directory(out_dir))  # the store itself, however reached, for the whole sweep
         old = store.manifest() or {}
