@@ -359,3 +359,33 @@ def test_a_byte_order_mark_is_named(tmp_path):
     path.write_text("\ufeff" + 'name = "x"\n', encoding="utf-8")
     with pytest.raises(io.InputError, match="byte order mark"):
         io.load_toml(path, "scenario")
+
+
+def test_a_sweep_resumes_from_the_copy_of_its_experiment_file(tmp_path, monkeypatch, capsys):
+    """The copy experiment.toml in a store names its scenario relative to the original file."""
+    work = tmp_path / "work"
+    work.mkdir()
+    spec = experiment(work)
+    monkeypatch.chdir(work)
+    argv = ["--out", str(tmp_path / "store"), "--backend", "serial", "--quiet", "--batch-size", "2"]
+    assert main(["sweep", spec.name, *argv]) == 0
+    (tmp_path / "store" / "part-00001.parquet").unlink()  # two runs lost: the resume runs them
+    monkeypatch.chdir(tmp_path)
+    copy = tmp_path / "store" / "experiment.toml"
+    assert main(["sweep", str(copy), "--out", str(tmp_path / "store"), "--backend", "serial", "--quiet"]) == 0
+    assert "8 runs; 2 run now, 6 already done" in capsys.readouterr().out
+
+
+def test_a_large_design_shows_progress_while_it_is_prepared(tmp_path, monkeypatch, capsys):
+    from simulation.runs import design
+    from simulation.runs.sweep import plan
+
+    monkeypatch.setattr(design, "LARGE", 2)  # stands for a design of millions of runs
+    monkeypatch.setattr(design, "DELAY", 0.0)
+    spec = load_experiment(experiment(tmp_path))
+    plan(spec)
+    err = capsys.readouterr().err
+    assert "rel: checking design points" in err and "rel: planning runs" in err
+    monkeypatch.setattr(design, "PROGRESS", False)  # --quiet
+    plan(load_experiment(experiment(tmp_path)))
+    assert capsys.readouterr().err == ""

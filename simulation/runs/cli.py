@@ -134,6 +134,9 @@ def sweep_command(args) -> int:
     from .sweep import run_sweep
 
     check_backend_args(args)
+    from . import design
+
+    design.PROGRESS = not args.quiet
     spec = load_experiment(args.experiment)
     started = time.perf_counter()
     try:

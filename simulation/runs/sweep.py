@@ -26,7 +26,7 @@ from ..io import (
     result_lock,
     store_marker,
 )
-from .design import design_points, point_params
+from .design import design_points, point_params, preparing
 from .evaluator import cap_workers, check_backend, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
 from .store import ResultStore, run_key, schema
@@ -83,10 +83,11 @@ def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
     points, params = design_points(spec), point_params(spec)
     seeds = replication_seeds(spec.seed, spec.replications)
     version = model_version()
+    pairs = ((i, r) for r in range(spec.replications) for i in range(len(points)))
+    total = spec.replications * len(points)
     return [
         (i, r, seeds[r], run_key(version, params[i], seeds[r]), points[i], params[i])
-        for r in range(spec.replications)
-        for i in range(len(points))
+        for i, r in preparing(pairs, total, f"{spec.name}: planning runs")
     ]
 
 
@@ -178,7 +179,7 @@ def run_sweep(
                 "description": spec.description,
                 "file": str(spec.path),
                 "text": spec.text,
-                "base_scenario": str(spec.scenario_path),
+                "base_scenario": str(Path(spec.scenario_path).resolve()),  # a resume from the copy finds it
             },
             "experiment_id": spec.fingerprint(),
             "model_version": model_version(),
