@@ -382,10 +382,13 @@ def test_a_large_design_shows_progress_while_it_is_prepared(tmp_path, monkeypatc
 
     monkeypatch.setattr(design, "LARGE", 2)  # stands for a design of millions of runs
     monkeypatch.setattr(design, "DELAY", 0.0)
+    monkeypatch.setattr(design, "PROGRESS", True)
     spec = load_experiment(experiment(tmp_path))
     plan(spec)
     err = capsys.readouterr().err
     assert "rel: checking design points" in err and "rel: planning runs" in err
-    monkeypatch.setattr(design, "PROGRESS", False)  # --quiet
-    plan(load_experiment(experiment(tmp_path)))
+    plan(load_experiment(experiment(tmp_path)), progress=False)  # run_sweep(progress=False): no planning bar
+    assert "checking design points" in capsys.readouterr().err
+    monkeypatch.setattr(design, "PROGRESS", False)  # statebiz sweep --quiet
+    plan(load_experiment(experiment(tmp_path)), progress=False)
     assert capsys.readouterr().err == ""

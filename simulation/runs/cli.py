@@ -136,8 +136,11 @@ def sweep_command(args) -> int:
     check_backend_args(args)
     from . import design
 
-    design.PROGRESS = not args.quiet
-    spec = load_experiment(args.experiment)
+    shown, design.PROGRESS = design.PROGRESS, not args.quiet  # a large design's preparation
+    try:
+        spec = load_experiment(args.experiment)
+    finally:
+        design.PROGRESS = shown
     started = time.perf_counter()
     try:
         report = run_sweep(

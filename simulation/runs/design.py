@@ -22,10 +22,11 @@ LARGE = 20_000
 DELAY = 1.0
 
 
-def preparing(items: Iterable, total: int, what: str) -> Iterable:
+def preparing(items: Iterable, total: int, what: str, show: bool = True) -> Iterable:
     """``items``, with a progress bar on stderr when ``total`` is :data:`LARGE` or more (shown
-    from the first second on a terminal), so that a huge design is never silent."""
-    if not PROGRESS or total < LARGE:
+    after :data:`DELAY` seconds), so that a huge design is never silent; none without ``show``
+    or :data:`PROGRESS`."""
+    if not (show and PROGRESS) or total < LARGE:
         return items
     from tqdm import tqdm
 

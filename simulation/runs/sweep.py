@@ -76,7 +76,7 @@ class SweepReport:
         return not self.failures and self.status == "complete"
 
 
-def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
+def plan(spec, progress: bool | None = None) -> list[tuple[int, int, int, str, dict, dict]]:
     """Every run of the experiment as (point, replication, seed, run key, factor values, params),
     replication-major: all points of replication 0 first, so a partial sweep is already a
     complete look at the design."""
@@ -87,7 +87,7 @@ def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
     total = spec.replications * len(points)
     return [
         (i, r, seeds[r], run_key(version, params[i], seeds[r]), points[i], params[i])
-        for i, r in preparing(pairs, total, f"{spec.name}: planning runs")
+        for i, r in preparing(pairs, total, f"{spec.name}: planning runs", show=progress is not False)
     ]
 
 
@@ -124,7 +124,7 @@ def run_sweep(
     started = time.perf_counter()
     out_dir = result_dir(spec.name, out_dir, origin=str(spec.path))
     check_space(out_dir)
-    runs = plan(spec)
+    runs = plan(spec, progress)
     if backend == "dask" and address:
         from .evaluator import check_dask_address
 
