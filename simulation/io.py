@@ -297,7 +297,11 @@ MARKER = "statebiz_result"
 STORE_NAMES = re.compile(
     r"manifest\.json|experiment\.toml|part-\d{5,}\.parquet|quarantine|analysis|discovery|\..+\.tmp"
 )
-STORE_FOLDER_NAMES = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*\.(?:csv|png|txt|parquet)|\..+\.tmp")
+STORE_FOLDER_NAMES = {
+    "quarantine": re.compile(r"part-\d{5,}(?:\.\d+)?\.parquet"),
+    "analysis": re.compile(r"[a-z0-9_]+\.(?:csv|png)|notes\.txt|\..+\.tmp"),
+    "discovery": re.compile(r"(?:prim|cart)_[A-Za-z0-9_.+-]+\.(?:csv|png)|\..+\.tmp"),
+}
 
 
 def store_marker() -> dict[str, Any]:
@@ -359,8 +363,11 @@ def foreign_files(path: str | Path, marker: dict[str, Any]) -> list[str]:
                 out.append(rel)
             elif store:
                 top = rel_dir == Path(".")
-                if (top and not STORE_NAMES.fullmatch(name)) or (
-                    not top and (len(rel_dir.parts) > 1 or full.is_dir() or not STORE_FOLDER_NAMES.fullmatch(name))
+                folder = STORE_FOLDER_NAMES.get(rel_dir.parts[0]) if not top else None
+                if top and name in STORE_FOLDER_NAMES and not full.is_dir():
+                    out.append(rel)
+                elif (top and not STORE_NAMES.fullmatch(name)) or (
+                    not top and (len(rel_dir.parts) > 1 or full.is_dir() or not (folder and folder.fullmatch(name)))
                 ):
                     out.append(rel)
             elif rel not in listed:

@@ -94,6 +94,32 @@ def test_overwrite_replaces_a_result_but_never_files_added_to_it(tmp_path, capsy
     assert json.loads((store / "manifest.json").read_text())["experiment"]["name"] == "other"
 
 
+def test_only_a_stores_own_files_count_as_statebizs():
+    """What a store may hold, by name and folder; anything else (or a link) is the user's."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "manifest.json").write_text(json.dumps(io.store_marker()))
+        ours = ("experiment.toml", "part-00000.parquet", "quarantine/part-00003.1.parquet", "analysis/summary.csv")
+        for name in ours:
+            (root / name).parent.mkdir(exist_ok=True)
+            (root / name).write_text("x")
+        (root / "discovery").mkdir()
+        (root / "discovery" / "prim_corruption_incidence_below0.3_boxes.csv").write_text("x")
+        assert io.is_result(root)
+        for theirs in ("quarantine/notes.txt", "analysis/thesis.tex", "notes.txt", "part-1.parquet"):
+            (root / theirs).write_text("mine")
+            assert io.foreign_files(root, io.result_marker(root)) == [theirs], theirs
+            (root / theirs).unlink()
+        (root / "analysis" / "s").mkdir()
+        (root / "analysis" / "s" / "x.csv").write_text("mine")
+        assert io.foreign_files(root, io.result_marker(root)) == ["analysis/s", "analysis/s/x.csv"]
+        shutil.rmtree(root / "analysis" / "s")
+        (root / "analysis" / "link.csv").symlink_to(root / "experiment.toml")
+        assert io.foreign_files(root, io.result_marker(root)) == ["analysis/link.csv"]
+
+
 # -- 2. the lock is on the store itself ------------------------------------------------------------------------
 def _sweep_process(spec: Path, out: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "simulation", "sweep", str(spec), "--out", str(out), "--backend", "serial", "--quiet"]
