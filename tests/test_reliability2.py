@@ -324,6 +324,11 @@ def test_odd_manifest_values_and_folders_are_one_line(tmp_path, capsys):
     (store / "experiment.toml").unlink()
     (store / "experiment.toml").mkdir()  # where the sweep writes its copy of the experiment file
     _one_line_exit_2(main(argv), capsys.readouterr().err)
+    (store / "part-00007.parquet").mkdir()  # a folder named like a part: not a part, ignored
+    (store / "experiment.toml").rmdir()
+    report = sweep(load_experiment(spec), store)
+    assert report.status == "complete" and report.ran == 0
+    capsys.readouterr()
     (tmp_path / ".other.lock").mkdir()  # where a lock file goes
     _one_line_exit_2(main(["run", str(_tiny(tmp_path)), "--out", str(tmp_path / "other")]), capsys.readouterr().err)
 

@@ -142,11 +142,12 @@ class ResultStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def parts(self) -> list[Path]:
-        """The part files, in the order they were written."""
+        """The part files, in the order they were written (a directory of that name is none)."""
         if not self.dir.is_dir():
             return []
         return sorted(
-            (p for p in self.dir.iterdir() if PART_RE.match(p.name)), key=lambda p: int(PART_RE.match(p.name)[1])
+            (p for p in self.dir.iterdir() if PART_RE.match(p.name) and p.is_file()),
+            key=lambda p: int(PART_RE.match(p.name)[1]),
         )
 
     def manifest(self) -> dict[str, Any] | None:
