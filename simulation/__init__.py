@@ -6,7 +6,20 @@ Public API:
     load_scenario        read and validate a scenario TOML file
 """
 
-from . import machine as _machine
+import os as _os
+import sys as _sys
+
+try:
+    _os.getcwd()
+except OSError:  # numba's import (through coverage) and every relative path fail there: one line, exit 2
+    print(
+        "statebiz: error: the working directory no longer exists (it was removed or moved); "
+        "cd to an existing directory",
+        file=_sys.stderr,
+    )
+    raise SystemExit(2) from None
+
+from . import machine as _machine  # noqa: E402 - imports no numpy
 
 _machine.apply_portable_from_environment()  # before numpy is imported (STATEBIZ_PORTABLE=1)
 

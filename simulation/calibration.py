@@ -109,6 +109,7 @@ from .io import (
     REPO_ROOT,
     atomic_write_text,
     check_name,
+    check_replaceable,
     check_writable,
     git_commit,
     json_text,
@@ -1518,6 +1519,8 @@ def run_calibration(
     if resume:
         if not partial.exists() and not stored.exists():
             raise CalibrationError(f"{calib.path}: nothing to resume: neither {partial} nor {stored} exists")
+        if out_dir.exists() or out_dir.is_symlink():
+            check_replaceable(out_dir, CalibrationError)  # the result is replaced: only statebiz's own
     else:
         check_writable(out_dir, overwrite)
         if partial.exists() and not overwrite:

@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"statebiz: warning: {problem}", file=sys.stderr)
     install_signal_handlers()
+    problem = _environment_problem(args, sys.argv[1:] if argv is None else argv)
+    if problem:
+        print(f"statebiz: error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         if args.command == "run":
             return _run(args)
@@ -233,6 +237,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"statebiz: {why}; nothing was written", file=sys.stderr)
         return 130
     return 1
+
+
+def _environment_problem(args, argv: list[str]) -> str | None:
+    """What makes the command unable to run in this environment, in one line, or None: a working
+    directory that was removed, an option that is not valid UTF-8, a bad ``STATEBIZ_*`` variable."""
+    import os
+
+    from .runs.evaluator import read_no_worker_seconds
+
+    try:
+        os.getcwd()
+    except OSError:
+        return "the working directory no longer exists (it was removed or moved); cd to an existing directory"
+    for name, value in sorted(vars(args).items()):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    option = name.replace("_", "-")
+                    option = f"--{option}" if any(a.startswith(f"--{option}") for a in argv) else option
+                    return f"{option}: {item!r} is not allowed; expected a path or value in valid UTF-8"
+    try:
+        read_no_worker_seconds()
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 def _one_line(err: BaseException) -> str:

@@ -29,6 +29,7 @@ import platform
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -70,7 +71,18 @@ _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: Free space the output's file system must have before a command starts (bytes).
 MIN_FREE_BYTES = 16 << 20
 #: Errors of the operating system that a user causes (permissions, space, paths): one line, exit 2.
-USER_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.ENAMETOOLONG)
+USER_ERRNOS = (
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.ENOTDIR,
+    errno.ENAMETOOLONG,
+    errno.EISDIR,
+    errno.ELOOP,
+    errno.ENOTEMPTY,
+)
 
 
 # --------------------------------------------------------------------------- TOML inputs
@@ -84,7 +96,7 @@ def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) 
 
     Raises:
         ``error``: one line naming the file: not found, a directory, unreadable, not UTF-8,
-        or malformed TOML.
+        a byte order mark, or malformed TOML.
     """
     path = Path(path)
     if path.is_dir():
@@ -97,6 +109,8 @@ def load_toml(path: str | Path, kind: str, error: type[Exception] = InputError) 
         raise error(f"{path}: not a UTF-8 text file") from None
     except OSError as err:
         raise error(f"{path}: cannot read the {kind} file: {err.strerror or err}") from None
+    if text.startswith("\ufeff"):
+        raise error(f"{path}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; save it without")
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -202,6 +216,24 @@ def atomic_write_json(path: str | Path, doc: Any) -> None:
     atomic_write_text(path, json_text(doc))
 
 
+def result_subdir(root: str | Path, name: str, error: type[Exception] = InputError) -> Path:
+    """The folder ``name`` inside the result directory ``root``, created if missing; it must be
+    a real directory, so that no write follows a symbolic link out of ``root``.
+
+    Raises:
+        ``error``: ``root/name`` is a symbolic link or not a directory (nothing is written).
+    """
+    sub = Path(root) / name
+    try:
+        os.mkdir(sub)
+    except FileExistsError:
+        pass
+    if not stat.S_ISDIR(os.lstat(sub).st_mode):
+        what = "a symbolic link" if sub.is_symlink() else "not a directory"
+        raise error(f"{sub}: is {what}; statebiz writes only into a real folder inside {root} (move it away)")
+    return sub
+
+
 # --------------------------------------------------------------------------- result directories
 
 
@@ -257,9 +289,128 @@ def result_dir(name: str, out: str | Path | None = None, origin: str = "", error
     return path
 
 
+#: The field of ``manifest.json`` that only statebiz writes: what kind of result the directory is
+#: and, for a result written all at once (:func:`staged_directory`), every file and folder it holds.
+MARKER = "statebiz_result"
+#: The names a sweep's results store may hold (:class:`~simulation.runs.store.ResultStore`), at its
+#: top and in its folders; anything else in it is not statebiz's.
+STORE_NAMES = re.compile(
+    r"manifest\.json|experiment\.toml|part-\d{5,}\.parquet|quarantine|analysis|discovery|\..+\.tmp"
+)
+STORE_FOLDER_NAMES = {
+    "quarantine": re.compile(r"part-\d{5,}(?:\.\d+)?\.parquet"),
+    "analysis": re.compile(r"[a-z0-9_]+\.(?:csv|png)|notes\.txt|\..+\.tmp"),
+    "discovery": re.compile(r"(?:prim|cart)_[A-Za-z0-9_.+-]+\.(?:csv|png)|\..+\.tmp"),
+}
+
+
+def store_marker() -> dict[str, Any]:
+    """The marker a results store's manifest carries (see :data:`MARKER`)."""
+    return {MARKER: {"kind": "sweep store", "written_by": "statebiz"}}
+
+
+def _inventory(root: Path) -> list[str]:
+    """Every file and folder under ``root`` (relative POSIX paths), without following links."""
+    out = []
+    for directory, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            out.append((Path(directory) / name).relative_to(root).as_posix())
+    return sorted(out)
+
+
+def _mark(tmp: Path) -> None:
+    """Add the marker, with the inventory of ``tmp``, to the manifest a staged result holds."""
+    path = tmp / "manifest.json"
+    if path.is_symlink() or not path.is_file():
+        return
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(doc, dict):
+        doc[MARKER] = {"kind": "result", "written_by": "statebiz", "files": _inventory(tmp)}
+        path.write_text(json_text(doc), encoding="utf-8")
+
+
+def result_marker(path: str | Path) -> dict[str, Any] | None:
+    """The marker of the result directory ``path``: its ``manifest.json`` (a regular file) holds
+    :data:`MARKER`, a table with a ``kind``; None otherwise."""
+    manifest = Path(path) / "manifest.json"
+    try:
+        if not stat.S_ISREG(os.lstat(manifest).st_mode):
+            return None
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    marker = doc.get(MARKER) if isinstance(doc, dict) else None
+    return marker if isinstance(marker, dict) and isinstance(marker.get("kind"), str) else None
+
+
+def foreign_files(path: str | Path, marker: dict[str, Any]) -> list[str]:
+    """The files and folders in the result directory ``path`` that statebiz did not write:
+    not in the inventory of its marker (or, for a store, not named as a store's files are),
+    and every symbolic link."""
+    root = Path(path)
+    listed = set(marker.get("files") or []) | {"manifest.json"}
+    store = marker.get("kind") == "sweep store"
+    out = []
+    for directory, dirs, files in os.walk(root):
+        rel_dir = Path(directory).relative_to(root)
+        for name in [*dirs, *files]:
+            full = Path(directory) / name
+            rel = (rel_dir / name).as_posix()
+            if full.is_symlink():
+                out.append(rel)
+            elif store:
+                top = rel_dir == Path(".")
+                folder = STORE_FOLDER_NAMES.get(rel_dir.parts[0]) if not top else None
+                if top and name in STORE_FOLDER_NAMES and not full.is_dir():
+                    out.append(rel)
+                elif (top and not STORE_NAMES.fullmatch(name)) or (
+                    not top and (len(rel_dir.parts) > 1 or full.is_dir() or not (folder and folder.fullmatch(name)))
+                ):
+                    out.append(rel)
+            elif rel not in listed:
+                out.append(rel)
+        dirs[:] = [d for d in dirs if not (Path(directory) / d).is_symlink()]
+    return sorted(out)
+
+
 def is_result(path: str | Path) -> bool:
-    """True if ``path`` is a statebiz result directory (it holds a ``manifest.json``)."""
-    return (Path(path) / "manifest.json").is_file()
+    """True if ``path`` is a statebiz result directory: its manifest carries statebiz's marker
+    and it holds nothing statebiz did not write."""
+    marker = result_marker(path)
+    return marker is not None and not foreign_files(path, marker)
+
+
+def check_replaceable(out_dir: str | Path, error: type[Exception] = InputError) -> None:
+    """Raise unless the existing directory ``out_dir`` may be replaced by ``--overwrite``: it is
+    empty, or a statebiz result (:func:`is_result`).
+
+    Raises:
+        ``error``: one line saying why it is left alone.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_symlink() or not out_dir.is_dir():
+        raise error(f"{out_dir}: is a file, not a statebiz result; --overwrite replaces only results")
+    if not any(out_dir.iterdir()):
+        return
+    how = "(move them away, or choose another --out)"
+    if not (out_dir / "manifest.json").exists():
+        raise error(
+            f"{out_dir}: holds files but no manifest.json, so it is not a statebiz result; "
+            f"--overwrite replaces only results {how}"
+        )
+    marker = result_marker(out_dir)
+    if marker is None:
+        raise error(
+            f"{out_dir}: its manifest.json was not written by statebiz (no '{MARKER}' record), so it is not "
+            f"a statebiz result; --overwrite replaces only results {how}"
+        )
+    foreign = foreign_files(out_dir, marker)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise error(f"{out_dir}: holds files statebiz did not write ({shown}); --overwrite never replaces them {how}")
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -298,8 +449,9 @@ def check_space(out_dir: str | Path, error: type[Exception] = InputError) -> Non
 def check_writable(out_dir: str | Path, overwrite: bool) -> None:
     """Raise before any work is done if the result directory cannot be written or replaced.
 
-    With ``overwrite``, only a statebiz result (a directory with a manifest) or an empty
-    directory may be replaced; never a file or a directory of other files.
+    With ``overwrite``, only a statebiz result (:func:`is_result`: its manifest carries
+    statebiz's marker and it holds nothing else) or an empty directory may be replaced; never a
+    file or a directory with other files.
 
     Raises:
         ResultExistsError: ``out_dir`` exists and ``overwrite`` is false.
@@ -309,13 +461,7 @@ def check_writable(out_dir: str | Path, overwrite: bool) -> None:
     if out_dir.exists() or out_dir.is_symlink():
         if not overwrite:
             raise ResultExistsError(f"{out_dir}: a result is already there; pass --overwrite to replace it")
-        if out_dir.is_symlink() or not out_dir.is_dir():
-            raise InputError(f"{out_dir}: is a file, not a statebiz result; --overwrite replaces only results")
-        if not is_result(out_dir) and any(out_dir.iterdir()):
-            raise InputError(
-                f"{out_dir}: holds files but no manifest.json, so it is not a statebiz result; "
-                "--overwrite replaces only results (move them away, or choose another --out)"
-            )
+        check_replaceable(out_dir)
     check_space(out_dir)
 
 
@@ -350,25 +496,110 @@ def _lock_holder(fd: int) -> dict[str, Any]:
         return {}
 
 
+def _resolved(out_dir: Path) -> Path:
+    """``out_dir`` with its parent's links resolved, and itself resolved if it is a link: the store
+    itself, however it is reached."""
+    resolved = Path(os.path.realpath(out_dir.parent)) / out_dir.name
+    return Path(os.path.realpath(resolved)) if resolved.is_symlink() else resolved
+
+
+#: Directory locks this process holds: (device, inode) -> file descriptor (see :func:`hold_directory`).
+_HELD: dict[tuple[int, int], int] = {}
+
+
+def _holder_text(path: Path) -> str:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return "its lock file was removed"
+    try:
+        h = _lock_holder(fd)
+    finally:
+        os.close(fd)
+    if not h:
+        return "its lock file was removed"
+    return f"PID {h.get('pid', '?')} on host {h.get('host', '?')}, since {h.get('since', '?')}"
+
+
+@contextmanager
+def hold_directory(out_dir: str | Path, lock_file: Path | None = None) -> Iterator[None]:
+    """Hold ``flock`` on the directory ``out_dir`` itself (a file descriptor of it) for the ``with``
+    block, so that a second writer is refused whatever path it takes to the directory and even if
+    the lock file beside it was removed. Nothing is done if the directory does not exist (yet) or
+    this process holds it already.
+
+    Raises:
+        LockedError: another process holds the directory.
+    """
+    real = _resolved(Path(out_dir))
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    st = os.fstat(fd)
+    ident = (st.st_dev, st.st_ino)
+    if ident in _HELD:
+        os.close(fd)
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        lock_file = lock_file or real.parent / f".{real.name}.lock"
+        raise LockedError(
+            f"{out_dir}: in use by another statebiz process ({_holder_text(lock_file)}); "
+            "wait for it to finish or stop it"
+        ) from None
+    _HELD[ident] = fd
+    try:
+        yield
+    finally:
+        del _HELD[ident]
+        os.close(fd)
+
+
 @contextmanager
 def result_lock(out_dir: str | Path, quiet: bool = False) -> Iterator[Path]:
     """Hold the advisory lock of a result directory for the ``with`` block (one writer at a time).
 
-    The lock is ``flock`` on ``.NAME.lock`` beside ``out_dir`` (so a result that is replaced
-    by a rename stays locked); it records the holder's PID, host and start time. The kernel
-    drops the lock when its holder dies: a lock file still naming another process is stale
-    and is taken over, with a message. Staged leftovers of killed writers are removed once the
-    lock is held (:func:`clean_stale`).
+    The lock is ``flock`` on ``.NAME.lock`` beside the resolved ``out_dir`` (so a result that
+    is replaced by a rename stays locked, and a result reached through a symbolic link has the
+    same lock), and on the directory itself while it exists (:func:`hold_directory`, so that a
+    removed lock file lets no second writer in). The lock file is opened without following a
+    link and must be a file of its own; it records the holder's PID, host and start time. The
+    kernel drops the lock when its holder dies: a lock file still naming another process is
+    stale and is taken over, with a message. Staged leftovers of killed writers are removed once
+    the lock is held (:func:`clean_stale`).
 
     Raises:
         LockedError: another process holds the lock (the message names its PID and host).
+        InputError: the lock file is a symbolic link or a link to another file.
     """
     out_dir = Path(out_dir)
     check_space(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    path = out_dir.parent / f".{out_dir.name}.lock"
+    real = _resolved(out_dir)
+    path = real.parent / f".{real.name}.lock"
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                raise InputError(
+                    f"{path}: the lock file is a symbolic link; statebiz never writes through a link (remove it)"
+                ) from None
+            if err.errno == errno.EISDIR:
+                raise InputError(f"{path}: the lock file is a directory; move it away") from None
+            raise
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(fd)
+            raise InputError(
+                f"{path}: the lock file is not a file of its own (a link to another file); "
+                "statebiz never writes through a link (remove it)"
+            )
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -379,32 +610,37 @@ def result_lock(out_dir: str | Path, quiet: bool = False) -> Iterator[Path]:
                 f"{h.get('host', '?')}, since {h.get('since', '?')}); wait for it to finish or stop it"
             ) from None
         try:
-            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            same = os.stat(path, follow_symlinks=False).st_ino == st.st_ino
         except FileNotFoundError:
             same = False
         if same:
             break
         os.close(fd)  # the holder released and removed the file meanwhile: lock the new one
     try:
-        old = _lock_holder(fd)
-        if old.get("pid") and not quiet:
-            print(
-                f"statebiz: {out_dir}: took over a stale lock (PID {old['pid']} on host {old.get('host', '?')} "
-                "is gone)",
-                file=sys.stderr,
-            )
-        me = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "since": _dt.datetime.now().isoformat(timespec="seconds"),
-        }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(me).encode(), 0)
-        os.fsync(fd)
-        clean_stale(out_dir)
-        yield path
+        with hold_directory(out_dir, path):
+            old = _lock_holder(fd)
+            if old.get("pid") and not quiet:
+                print(
+                    f"statebiz: {out_dir}: took over a stale lock (PID {old['pid']} on host "
+                    f"{old.get('host', '?')} is gone)",
+                    file=sys.stderr,
+                )
+            me = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": _dt.datetime.now().isoformat(timespec="seconds"),
+            }
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode(), 0)
+            os.fsync(fd)
+            clean_stale(out_dir)
+            yield path
     finally:
-        Path(path).unlink(missing_ok=True)  # released cleanly: nothing left (unlinked while still locked)
+        try:  # released cleanly: nothing left (unlinked while still locked), unless it is another's file now
+            if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+                path.unlink()
+        except FileNotFoundError:
+            pass
         os.close(fd)
 
 
@@ -443,6 +679,7 @@ def staged_directory(out_dir: str | Path, overwrite: bool = False) -> Iterator[P
     try:
         tmp.chmod(0o755)
         yield tmp
+        _mark(tmp)
         _fsync_tree(tmp)
         _swap_in(tmp, out_dir, overwrite)
     except BaseException:

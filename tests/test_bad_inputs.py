@@ -20,6 +20,42 @@ def _tree(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_size if p.is_file() else -1 for p in sorted(root.rglob("*"))}
 
 
+def _small_store(directory: Path) -> None:
+    """A sweep's results made by hand, quickly: the manifest (as a sweep writes it) and one part."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    identity = {"experiment_id": "x", "model_version": "y"}
+    manifest = identity | {
+        "experiment": {"name": "exp"},
+        "factors": [
+            {"name": "governance", "role": "lever", "values": ["partnership", "symbiotic"]}
+            | {"low": None, "high": None, "levels": None}
+        ],
+        "outcomes": ["corruption_incidence"],
+        "design": {"type": "factorial"},
+        "replications": 1,
+        "design_points": 2,
+        "root_seed": 1,
+        "statebiz_result": {"kind": "sweep store", "written_by": "statebiz"},
+    }
+    part = pa.table(
+        {
+            "run_key": ["a", "b"],
+            "point": [0, 1],
+            "replication": [0, 0],
+            "seed": [1, 1],
+            "governance": ["partnership", "symbiotic"],
+            "corruption_incidence": [0.1, 0.2],
+            "error": pa.array([None, None], pa.string()),
+            "elapsed_s": [0.1, 0.1],
+        }
+    )
+    part = part.replace_schema_metadata({"statebiz": json.dumps(identity, sort_keys=True)})
+    pq.write_table(part, directory / "part-00000.parquet")
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_exit_2(case, tmp_path, monkeypatch, capsys):
     case_id, kind, content, argv = case
@@ -29,6 +65,21 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path, monkeypatch, capsys):
     (tmp_path / "foreign" / "notes.txt").write_text("not a statebiz result\n")
     (tmp_path / "listmanifest").mkdir()
     (tmp_path / "listmanifest" / "manifest.json").write_text("[1, 2]\n")
+    (tmp_path / "fake").mkdir()  # a manifest statebiz did not write, beside the user's files
+    (tmp_path / "fake" / "manifest.json").write_text('{"name": "x"}\n')
+    (tmp_path / "fake" / "notes.txt").write_text("not a statebiz result\n")
+    (tmp_path / "marked").mkdir()  # a statebiz result to which the user added a file
+    marker = {"statebiz_result": {"kind": "result", "written_by": "statebiz", "files": ["summary.json"]}}
+    (tmp_path / "marked" / "manifest.json").write_text(json.dumps(marker))
+    (tmp_path / "marked" / "summary.json").write_text("{}")
+    (tmp_path / "marked" / "notes.txt").write_text("mine\n")
+    (tmp_path / "victim.txt").write_text("precious\n")  # planted lock files that lead to it
+    (tmp_path / ".linked.lock").symlink_to(tmp_path / "victim.txt")
+    os.link(tmp_path / "victim.txt", tmp_path / ".hardlinked.lock")
+    (tmp_path / ".lockdir.lock").mkdir()
+    (tmp_path / "linkedstore").mkdir()  # a sweep's results whose analysis/ leads elsewhere
+    (tmp_path / "linkedstore" / "analysis").symlink_to(tmp_path / "fake")
+    _small_store(tmp_path / "linkedstore")
     (tmp_path / "results" / "earlier").mkdir(parents=True)
     (tmp_path / "results" / "earlier" / "manifest.json").write_text("{}\n")
     file = tmp_path / "bad.toml"

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from simulation.io import InputError, ResultExistsError
+from simulation.io import InputError, ResultExistsError, store_marker
 from simulation.runs.store import ResultStore, read_results, run_key, schema
 
 FACTORS = [SimpleNamespace(name="audit_rate"), SimpleNamespace(name="exit_losses")]
@@ -245,7 +245,8 @@ def test_prepare_refuses_a_file(tmp_path):
 def test_prepare_another_experiment_needs_overwrite_and_then_replaces_it(tmp_path):
     store = ResultStore(tmp_path / "out")
     store.prepare("old", overwrite=False, describe="exp")
-    store.write_manifest({"experiment_id": "old", "experiment": {"name": "exp"}})
+    # a store the sweep wrote: its manifest carries statebiz's marker (only such a store is ever replaced)
+    store.write_manifest({"experiment_id": "old", "experiment": {"name": "exp"}} | store_marker())
     store.write_part([row("a")], schema_())
     with pytest.raises(
         ResultExistsError,
@@ -255,7 +256,7 @@ def test_prepare_another_experiment_needs_overwrite_and_then_replaces_it(tmp_pat
         store.prepare("new", overwrite=False, describe="exp")
     with pytest.raises(ResultExistsError, match="results of experiment 'exp'; pass --overwrite"):
         store.prepare("new", overwrite=False, describe="another")
-    store.write_manifest({"experiment_id": "old"})
+    store.write_manifest({"experiment_id": "old"} | store_marker())
     with pytest.raises(ResultExistsError, match=r"results of experiment '\?'"):
         store.prepare("new", overwrite=False, describe="another")
     assert store.parts()  # refused: nothing touched

@@ -197,8 +197,10 @@ def SweepView(directory: str):
     ok = table[table["error"].isna()]
     with solara.Columns([1, 3]):
         with solara.Card("Sweep"):
-            solara.Markdown(
-                f"**{manifest['experiment']['name']}**: {len(ok)} runs ({len(table) - len(ok)} failed), "
+            # every text from a results folder is shown as text, never as Markdown or HTML
+            solara.Text(str(manifest["experiment"]["name"]), style={"font-weight": "bold"})
+            solara.Text(
+                f": {len(ok)} runs ({len(table) - len(ok)} failed), "
                 f"{manifest['design']['type']} design, {manifest['replications']} replications per point"
             )
             solara.Select("outcome", values=outcomes, value=outcome)
@@ -259,7 +261,9 @@ def ExplorerPage():
     chosen = solara.use_reactive(sweeps[0] if sweeps else None)
     solara.Title("statebiz explorer")
     with solara.Column(style={"padding": "12px"}):
-        solara.Markdown(f"## Explorer: finished sweeps in `{root}/`")
+        with solara.Row():
+            solara.Markdown("## Explorer: finished sweeps in")
+            solara.Text(f"{root}/", style={"font-family": "monospace", "font-size": "1.4em"})
         if not sweeps:
             solara.Info(f"no sweep results under {root}/: run `statebiz sweep experiments/regime_map.toml` first")
             return

@@ -1,9 +1,11 @@
 """``statebiz app``: check the options, then run the Solara server on the app's pages.
 
-The server runs as a child process (``python -m solara run simulation.app.pages``); it is
-stopped with the command (Ctrl-C, or SIGTERM to ``statebiz app``). It binds to 127.0.0.1
+The server runs as a child process (``python -m simulation.app.server``: Solara's app behind a
+check of the ``Host`` and ``Origin`` headers, with Solara's version check and telemetry off);
+it is stopped with the command (Ctrl-C, or SIGTERM to ``statebiz app``). It binds to 127.0.0.1
 unless ``--host`` names another address, and then warns that the app is reachable from
-other machines.
+other machines. It answers only requests that name the address it is bound to
+(:func:`host_names`), so that a web page elsewhere cannot reach it by DNS rebinding.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from ..scenario import load_scenario
 from . import ENV_RESULTS, ENV_SCENARIO
 
 LOCAL_HOST = "127.0.0.1"
-MODULE = "simulation.app.pages"
+MODULE = "simulation.app.server"
+#: Addresses that bind every interface: any host name is then accepted (with the warning).
+WILDCARD = ("0.0.0.0", "::", "")
 
 
 def add_subcommand(sub) -> None:
@@ -93,21 +97,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_names(host: str) -> list[str]:
+    """The host names the app answers to when bound to ``host``: the loopback names for a
+    loopback address; ``host`` and this machine's names for another; any ("*") for a wildcard."""
+    if host in WILDCARD:
+        return ["*"]
+    if is_loopback(host):
+        return ["127.0.0.1", "localhost", "::1"]
+    names = [host, socket.gethostname(), socket.getfqdn()]
+    return list(dict.fromkeys(n.lower() for n in names if n))
+
+
 def server_command(host: str, port: int) -> list[str]:
     """The child process that serves the pages."""
-    return [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        MODULE,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-    ]
+    return [sys.executable, "-m", MODULE, host, str(port), ",".join(host_names(host))]
 
 
 def app_command(args) -> int:
@@ -128,7 +131,8 @@ def app_command(args) -> int:
     if not is_loopback(host):
         print(
             f"statebiz app: warning: binding to {host}: the app is reachable from other machines, "
-            "with no authentication; use the default 127.0.0.1 to keep it local",
+            f"with no authentication, under the names {', '.join(host_names(host))}; "
+            "use the default 127.0.0.1 to keep it local",
             file=sys.stderr,
         )
     shown = f"[{host}]" if ":" in host else host

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, result_subdir
 from ..observer import REGIMES
 from ..outcomes import label as outcome_label
 from ..outcomes import unit as outcome_unit
@@ -103,6 +103,20 @@ def load(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     needed = ("factors", "outcomes", "design", "experiment", "replications", "design_points", "root_seed")
     if not isinstance(manifest, dict) or any(k not in manifest for k in needed):
         raise AnalysisError(f"{path}: not a sweep's manifest; {fix}")
+    try:
+        [Factor.from_manifest(f) for f in manifest["factors"]]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise AnalysisError(f"{path}: its 'factors' are not a sweep's factors; {fix}") from None
+    kinds = {
+        "experiment": lambda v: isinstance(v, dict) and isinstance(v.get("name"), str),
+        "design": lambda v: isinstance(v, dict) and isinstance(v.get("type"), str),
+        "outcomes": lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v),
+        "replications": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+        "design_points": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+    }
+    for key, ok in kinds.items():
+        if not ok(manifest[key]):
+            raise AnalysisError(f"{path}: its '{key}' is not what a sweep writes; {fix}")
     try:
         table = read_results(results_dir)
     except FileNotFoundError as err:
@@ -542,8 +556,7 @@ def analyze(results_dir: str | Path) -> dict[str, Any]:
     outcomes = list(manifest["outcomes"])
     names = [f.name for f in factors]
     design = manifest["design"]["type"]
-    out = results_dir / "analysis"
-    out.mkdir(exist_ok=True)
+    out = result_subdir(results_dir, "analysis", error=AnalysisError)  # a real folder: no write follows a link out
     files, notes = [], []
     failed = int(table["error"].notna().sum())
     if failed:

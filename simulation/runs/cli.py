@@ -39,12 +39,17 @@ def check_backend_args(args) -> None:
         ScenarioError: one line naming the option and what is allowed.
     """
     from ..scenario import ScenarioError
-    from .evaluator import check_dask_address, mpi_available
+    from .evaluator import cap_workers, check_dask_address, mpi_available
 
     if args.dask_address and args.backend != "dask":
         raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
     if getattr(args, "workers", None) == 0:
         raise ScenarioError("--workers: 0 is not allowed; expected a positive integer")
+    if getattr(args, "workers", None) is not None and not (args.backend == "dask" and args.dask_address):
+        try:
+            args.workers = cap_workers(args.workers, lambda note: print(f"statebiz: {note}", file=sys.stderr))
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
     if args.backend == "mpi" and not mpi_available():
         raise ScenarioError(
             "--backend mpi: mpi4py is not installed; install it with pip install 'statebiz[mpi]' "
@@ -129,7 +134,13 @@ def sweep_command(args) -> int:
     from .sweep import run_sweep
 
     check_backend_args(args)
-    spec = load_experiment(args.experiment)
+    from . import design
+
+    shown, design.PROGRESS = design.PROGRESS, not args.quiet  # a large design's preparation
+    try:
+        spec = load_experiment(args.experiment)
+    finally:
+        design.PROGRESS = shown
     started = time.perf_counter()
     try:
         report = run_sweep(

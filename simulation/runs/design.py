@@ -4,12 +4,33 @@
 from __future__ import annotations
 
 import itertools
+import sys
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from ..scenario import BY_NAME, resolve
 from .seeds import design_seed
+
+#: Show a progress bar (on a terminal, after 1 s) while a large design is prepared; the command
+#: line turns it off with --quiet.
+PROGRESS = True
+#: Design points (or runs) from which their preparation shows a progress bar.
+LARGE = 20_000
+#: Seconds before that bar shows (a design prepared faster shows none).
+DELAY = 1.0
+
+
+def preparing(items: Iterable, total: int, what: str, show: bool = True) -> Iterable:
+    """``items``, with a progress bar on stderr when ``total`` is :data:`LARGE` or more (shown
+    after :data:`DELAY` seconds), so that a huge design is never silent; none without ``show``
+    or :data:`PROGRESS`."""
+    if not (show and PROGRESS) or total < LARGE:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=what, unit="", file=sys.stderr, delay=DELAY, leave=False, mininterval=0.5)
 
 
 def salib_problem(factors) -> dict[str, Any]:
@@ -109,7 +130,7 @@ def design_points(spec) -> list[dict[str, Any]]:
     points = raw_points(spec.design, spec.factors, spec.seed)
     base = spec.base_params()
     params = []
-    for i, point in enumerate(points):
+    for i, point in preparing(enumerate(points), len(points), f"{spec.name}: checking design points"):
         params.append(resolve(base | point, f"{spec.path} (design point {i}: {point})"))
     spec.extra["points"] = points
     spec.extra["params"] = params

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, result_subdir
 from ..outcomes import NAMES
 from ..outcomes import label as outcome_label
 from ..scenario import ScenarioError
@@ -412,8 +412,7 @@ def discover(
         warnings.simplefilter("ignore")
         found = run_prim(x, y, max_boxes, min_coverage) if method == "prim" else run_cart(x, y)
 
-    out = results_dir / "discovery"
-    out.mkdir(exist_ok=True)
+    out = result_subdir(results_dir, "discovery", error=DiscoveryError)  # a real folder: no write follows a link out
     stem = f"{method}_{outcome}_{direction}{threshold:g}"
     files: list[Path] = []
 

@@ -58,8 +58,67 @@ DASK_WORKER_CONFIG = {
 Task = tuple[int, Callable, dict, int, int, tuple]
 #: How often a task whose worker process died is tried again before it is recorded as failed.
 RETRIES = 2
+#: The environment variable that sets :data:`NO_WORKER_SECONDS`.
+ENV_NO_WORKER_SECONDS = "STATEBIZ_NO_WORKER_SECONDS"
+#: Worker processes per core at most (more only wait for a core and take memory), and the most ever.
+WORKERS_PER_CORE = 2
+MAX_WORKERS = 1024
+
+
+def read_no_worker_seconds() -> float:
+    """Seconds a sweep waits with no worker left: ``$STATEBIZ_NO_WORKER_SECONDS``, else 120.
+
+    Raises:
+        ValueError: the variable is not a number of seconds in (0, 1e6] (one line naming it).
+    """
+    text = os.environ.get(ENV_NO_WORKER_SECONDS, "120")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1e6:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ValueError(
+            f"{ENV_NO_WORKER_SECONDS}: {shown!r} is not allowed; expected a number of seconds in (0, 1000000]"
+        )
+    return value
+
+
+def _no_worker_seconds_or_default() -> float:
+    try:
+        return read_no_worker_seconds()
+    except ValueError:  # the command line checks it first (one line, exit 2); a library user gets the default
+        return 120.0
+
+
 #: Seconds a sweep waits with no worker left (every Dask worker gone) before it stops with a message.
-NO_WORKER_SECONDS = float(os.environ.get("STATEBIZ_NO_WORKER_SECONDS", "120"))
+NO_WORKER_SECONDS = _no_worker_seconds_or_default()
+
+
+def cap_workers(workers: int | None, say: Callable[[str], None] | None = None) -> int:
+    """The worker processes to start for ``workers`` asked: all cores when None, at most
+    :data:`WORKERS_PER_CORE` per core (``say`` gets a one-line note when capped).
+
+    Raises:
+        ValueError: ``workers`` is below 1 or above :data:`MAX_WORKERS` (one line).
+    """
+    cores = default_workers()
+    if workers is None:
+        return cores
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(
+            f"--workers: {workers} is not allowed; expected an integer in [1, {MAX_WORKERS}] "
+            f"(at most {WORKERS_PER_CORE * cores} are used on this machine's {cores} cores)"
+        )
+    cap = WORKERS_PER_CORE * cores
+    if workers > cap:
+        if say is not None:
+            say(
+                f"--workers {workers}: capped at {cap} ({WORKERS_PER_CORE} per core of the {cores} this process "
+                "may use; more would only wait for a core)"
+            )
+        return cap
+    return workers
 
 
 class NoWorkersError(OSError):
@@ -362,7 +421,7 @@ def open_executor(backend: str, workers: int | None = None, address: str | None 
         ImportError: ``mpi`` without mpi4py installed.
     """
     check_backend(backend)
-    workers = workers or default_workers()
+    workers = cap_workers(workers)
     if backend == "serial":
         executor = SerialExecutor()
         try:

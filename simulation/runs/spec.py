@@ -215,14 +215,29 @@ def _int(path, key, value, low, high) -> int:
     return value
 
 
-def _resolve_scenario_path(path: Path, text: str) -> Path:
+def _resolve_scenario_path(path: Path, text: str, file_text: str = "") -> Path:
     candidate = Path(text)
     if candidate.is_absolute():
         return candidate
     for base in (path.parent, REPO_ROOT, Path.cwd()):
         if (base / candidate).is_file():
             return base / candidate
-    return path.parent / candidate
+    recorded = _store_copy_scenario(path, file_text)
+    return recorded if recorded is not None else path.parent / candidate
+
+
+def _store_copy_scenario(path: Path, file_text: str) -> Path | None:
+    """For the copy ``experiment.toml`` a sweep keeps in its store: the base scenario its manifest
+    records (an absolute path), if the copy is that manifest's experiment and the file is there."""
+    try:
+        manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+        experiment = manifest["experiment"]
+        recorded = Path(experiment["base_scenario"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if experiment.get("text") == file_text and recorded.is_absolute() and recorded.is_file():
+        return recorded
+    return None
 
 
 def _factor(path: Path, table: str, name: str, value: Any, design: str, lists: bool = False) -> Factor:
@@ -321,7 +336,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
             f"{path}: 'scenario' is missing; "
             'expected the base scenario file, e.g. scenario = "../scenarios/turkestan.toml"'
         )
-    scenario_path = _resolve_scenario_path(path, raw["scenario"])
+    scenario_path = _resolve_scenario_path(path, raw["scenario"], text)
     if not scenario_path.is_file():
         raise ScenarioError(
             f"{path}: 'scenario' = {raw['scenario']!r}: "

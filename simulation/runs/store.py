@@ -15,9 +15,13 @@ the next resume; when reading back, the last row of a (design point, replication
 Design points with identical parameters (Morris trajectories can share points) share the
 run key of a replication: that run executes once and is stored once per design point.
 
-Self-healing: :meth:`ResultStore.verify` reads every part; a part that cannot be read is
-moved to ``quarantine/`` with a one-line message (how many runs it held, from the
-manifest's ``parts`` record) and its runs count as missing, so a resume runs them again.
+Every part carries the identity of its experiment in its Parquet metadata (the experiment's
+fingerprint, a hash of its resolved design and seed, and the model version) besides its schema.
+
+Self-healing: :meth:`ResultStore.verify` reads every part; a part that cannot be read, or that
+is not this experiment's (another identity, none, or other columns), is moved to
+``quarantine/`` with a one-line message (how many runs it held, from the manifest's ``parts``
+record) and its runs count as missing, so a resume runs them again.
 A missing or damaged manifest is rebuilt when every stored run key belongs to the
 experiment being resumed (:meth:`ResultStore.prepare`).
 """
@@ -39,12 +43,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..io import InputError, ResultExistsError, atomic_write_bytes, atomic_write_json
+from ..io import (
+    MARKER,
+    InputError,
+    ResultExistsError,
+    atomic_write_bytes,
+    atomic_write_json,
+    check_replaceable,
+    result_subdir,
+)
 from ..scenario import BY_NAME
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine"
+#: The key of a part's Parquet metadata that holds the identity of its experiment.
+IDENTITY_KEY = b"statebiz"
 
 
 def _say(message: str) -> None:
@@ -76,20 +90,64 @@ def schema(factors, outcomes) -> pa.Schema:
     return pa.schema(fields)
 
 
-class ResultStore:
-    """Append-only part files plus a manifest in one directory."""
+def manifest_schema(manifest: dict[str, Any]) -> pa.Schema | None:
+    """The part schema a sweep's manifest implies (its factors and outcomes), or None if it names none."""
+    try:
+        factors = [type("F", (), {"name": f["name"]}) for f in manifest["factors"]]
+        return schema(factors, list(manifest["outcomes"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
-    def __init__(self, directory: str | Path):
+
+def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:
+    """The same column names in the same order, each of the expected type (a column of nulls only
+    fits any: a writer other than the sweep's, e.g. pandas, gives it the null type; text may be
+    Arrow's string or large_string)."""
+    return found.names == expected.names and all(
+        _text(f.type) == _text(e.type) or pa.types.is_null(f.type) for f, e in zip(found, expected)
+    )
+
+
+def _text(kind: pa.DataType) -> pa.DataType:
+    """Text as one type: Arrow's string and large_string (what pandas may write) are the same text."""
+    return pa.string() if pa.types.is_large_string(kind) else kind
+
+
+def _part_identity(meta: dict | None) -> dict[str, Any] | None:
+    try:
+        doc = json.loads((meta or {})[IDENTITY_KEY])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+class ResultStore:
+    """Append-only part files plus a manifest in one directory.
+
+    ``identity``: the experiment's ``{"experiment_id", "model_version"}``, written into each part's
+    metadata and required of each part read; ``schema_``: the columns each part must have.
+    """
+
+    def __init__(self, directory: str | Path, identity: dict[str, str] | None = None, schema_: pa.Schema | None = None):
         self.dir = Path(directory)
         self.written: dict[str, int] = {}  # part file -> rows, of the parts this store wrote
+        self.identity = identity
+        self.schema = schema_
+        #: run keys that make a part without an identity this experiment's (a store of an earlier version)
+        self.legacy_keys: set[str] | None = None
+        #: the experiment's run keys, when known (a sweep): a part holding another key is not its own
+        self.keys: set[str] | None = None
+        #: (design points, replications), when known: a part with a row outside them is not its own
+        self.shape: tuple[int, int] | None = None
 
     # -- reading ---------------------------------------------------------------------------------
     def parts(self) -> list[Path]:
-        """The part files, in the order they were written."""
+        """The part files, in the order they were written (a directory of that name is none)."""
         if not self.dir.is_dir():
             return []
         return sorted(
-            (p for p in self.dir.iterdir() if PART_RE.match(p.name)), key=lambda p: int(PART_RE.match(p.name)[1])
+            (p for p in self.dir.iterdir() if PART_RE.match(p.name) and p.is_file()),
+            key=lambda p: int(PART_RE.match(p.name)[1]),
         )
 
     def manifest(self) -> dict[str, Any] | None:
@@ -122,9 +180,40 @@ class ResultStore:
                 continue
         return keys
 
+    def _foreign(self, table: pa.Table) -> str | None:
+        """Why a readable part is not this experiment's, or None if it is."""
+        if _text(table.schema.field("run_key").type) != pa.string():
+            return f"its run_key column holds {table.schema.field('run_key').type}, not text"
+        if self.identity is not None:
+            found = _part_identity(table.schema.metadata)
+            if found is None and self.legacy_keys is not None:  # written before parts carried an identity
+                if set(table.column("run_key").to_pylist()) <= self.legacy_keys:
+                    found = dict(self.identity)
+            if found is None:
+                return "it carries no experiment identity"
+            for key, expected in self.identity.items():
+                if found.get(key) != expected:
+                    return f"its {key} is {str(found.get(key))[:16]}, this experiment's {str(expected)[:16]}"
+        if self.schema is not None and not _same_columns(table.schema, self.schema):
+            return "its columns are not this experiment's"
+        if self.keys is not None and not set(table.column("run_key").to_pylist()) <= self.keys:
+            return "it holds runs that are not of this experiment's design, seeds and model version"
+        if self.shape is not None and "point" in table.column_names and "replication" in table.column_names:
+            points, reps = table.column("point").to_pylist(), table.column("replication").to_pylist()
+            if not all(isinstance(p, int) and 0 <= p < self.shape[0] for p in points) or not all(
+                isinstance(r, int) and 0 <= r < self.shape[1] for r in reps
+            ):
+                return "it holds design points or replications the experiment does not have"
+        return None
+
     def verify(self, say: Callable[[str], None] = _say) -> list[tuple[str, int | None]]:
-        """Read every part file; move each that cannot be read to ``quarantine/`` with a one-line
-        message. Returns the quarantined parts with the number of runs each held (None: unknown)."""
+        """Read every part file; move each that cannot be read, or is not this experiment's
+        (:meth:`_foreign`), to ``quarantine/`` with a one-line message. Returns the quarantined
+        parts with the number of runs each held (None: unknown).
+
+        Raises:
+            InputError: ``quarantine`` is not a folder (nothing is moved).
+        """
         held = (self.manifest() or {}).get("parts", {})
         moved = []
         for part in self.parts():
@@ -132,18 +221,24 @@ class ResultStore:
                 table = pq.read_table(part)
                 table.column("run_key")
                 table.column("error")
+                foreign = self._foreign(table)
             except (pa.ArrowException, OSError, KeyError, ValueError) as err:
-                runs = held.get(part.name) if isinstance(held, dict) else None
-                target = self.dir / QUARANTINE / part.name
-                target.parent.mkdir(exist_ok=True)
-                os.replace(part, target)
-                what = f"its {runs} runs" if isinstance(runs, int) else "its runs"
                 why = " ".join(str(err).split())[:120]
-                say(
-                    f"{part}: damaged ({type(err).__name__}: {why}); moved to {target}; "
-                    f"{what} count as missing and run again on resume"
-                )
-                moved.append((part.name, runs if isinstance(runs, int) else None))
+                what_is_wrong = f"damaged ({type(err).__name__}: {why})"
+            else:
+                if foreign is None:
+                    continue
+                what_is_wrong = f"not this experiment's ({foreign})"
+            runs = held.get(part.name) if isinstance(held, dict) else None
+            folder = result_subdir(self.dir, QUARANTINE)
+            target, n = folder / part.name, 0
+            while target.exists() or target.is_symlink():  # an earlier part of that name stays quarantined
+                n += 1
+                target = folder / f"{part.stem}.{n}.parquet"
+            os.replace(part, target)
+            what = f"its {runs} runs" if isinstance(runs, int) else "its runs"
+            say(f"{part}: {what_is_wrong}; moved to {target}; {what} count as missing and run again on resume")
+            moved.append((part.name, runs if isinstance(runs, int) else None))
         return moved
 
     # -- writing ---------------------------------------------------------------------------------
@@ -160,6 +255,14 @@ class ResultStore:
         """
         if self.dir.exists() and not self.dir.is_dir():
             raise NotADirectoryError(f"{self.dir}: not a directory")
+        manifest_path = self.dir / MANIFEST
+        if (manifest_path.exists() or manifest_path.is_symlink()) and not (
+            manifest_path.is_file() and not manifest_path.is_symlink()
+        ):
+            raise InputError(
+                f"{manifest_path}: is a directory or a link, not the store's manifest file; "
+                "move it away (the manifest is rebuilt from the part files)"
+            )
         if self.dir.exists() and any(p.name != QUARANTINE for p in self.dir.iterdir()):
             manifest = self.manifest()
             if manifest is None and self.parts():
@@ -189,17 +292,21 @@ class ResultStore:
             if not same and not overwrite:
                 if manifest is None:
                     what = "files that are not an experiment's results"
-                elif manifest.get("experiment", {}).get("name") == describe:
+                elif (manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}).get(
+                    "name"
+                ) == describe:
                     what = (
                         "results of a different version of this experiment "
                         "(its file, base scenario or model source changed)"
                     )
                 else:
-                    what = f"results of experiment '{manifest.get('experiment', {}).get('name', '?')}'"
+                    experiment = manifest.get("experiment") if isinstance(manifest.get("experiment"), dict) else {}
+                    what = f"results of experiment '{str(experiment.get('name', '?'))[:80]}'"
                 raise ResultExistsError(
                     f"{self.dir}: holds {what}; pass --overwrite to replace them, or --out for another directory"
                 )
             if not same and overwrite:
+                check_replaceable(self.dir)  # only a store statebiz wrote, holding nothing else
                 old = self.dir.with_name(f".{self.dir.name}.old.{os.getpid()}")
                 self.dir.rename(old)
                 shutil.rmtree(old, ignore_errors=True)
@@ -208,7 +315,8 @@ class ResultStore:
 
     def _clean_tmp(self) -> None:
         for stale in self.dir.glob(".*.tmp"):  # a temp file left by a killed writer
-            stale.unlink(missing_ok=True)
+            if stale.is_symlink() or stale.is_file():
+                stale.unlink(missing_ok=True)
 
     def next_part_number(self) -> int:
         """The number of the next part file."""
@@ -221,6 +329,8 @@ class ResultStore:
         for f in schema_:
             if pa.types.is_floating(f.type):
                 columns[f.name] = [np.nan if v is None else float(v) for v in columns[f.name]]
+        if self.identity is not None:
+            schema_ = schema_.with_metadata({IDENTITY_KEY: json.dumps(self.identity, sort_keys=True).encode()})
         table = pa.table(columns, schema=schema_)
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
@@ -242,7 +352,14 @@ class ResultStore:
 def read_results(directory: str | Path, latest: bool = True) -> pd.DataFrame:
     """All rows of a results directory, one per (design point, replication), the latest row winning,
     sorted by (design point, replication) so the table does not depend on completion order."""
-    store = ResultStore(directory)
+    manifest = ResultStore(directory).manifest() or {}
+    identity = {k: manifest[k] for k in ("experiment_id", "model_version") if isinstance(manifest.get(k), str)}
+    if MARKER not in manifest:  # a store of an earlier version: its parts carry no identity
+        identity = {}
+    store = ResultStore(directory, identity or None, manifest_schema(manifest))
+    shape = (manifest.get("design_points"), manifest.get("replications"))
+    if all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
+        store.shape = shape
     store.verify()
     parts = store.parts()
     if not parts:

@@ -7,24 +7,28 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..io import (
+    MARKER,
     InputError,
     atomic_write_text,
     check_space,
     git_commit,
+    hold_directory,
     lock_hash,
     model_version,
     package_versions,
     result_dir,
     result_lock,
+    store_marker,
 )
 from ..machine import fingerprint as machine_fingerprint
-from .design import design_points, point_params
-from .evaluator import check_backend, default_workers, evaluate, open_executor, run_one
+from .design import design_points, point_params, preparing
+from .evaluator import cap_workers, check_backend, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
 from .store import ResultStore, run_key, schema
 
@@ -96,17 +100,18 @@ class SweepReport:
         return not self.failures and self.status == "complete"
 
 
-def plan(spec) -> list[tuple[int, int, int, str, dict, dict]]:
+def plan(spec, progress: bool | None = None) -> list[tuple[int, int, int, str, dict, dict]]:
     """Every run of the experiment as (point, replication, seed, run key, factor values, params),
     replication-major: all points of replication 0 first, so a partial sweep is already a
     complete look at the design."""
     points, params = design_points(spec), point_params(spec)
     seeds = replication_seeds(spec.seed, spec.replications)
     version = model_version()
+    pairs = ((i, r) for r in range(spec.replications) for i in range(len(points)))
+    total = spec.replications * len(points)
     return [
         (i, r, seeds[r], run_key(version, params[i], seeds[r]), points[i], params[i])
-        for r in range(spec.replications)
-        for i in range(len(points))
+        for i, r in preparing(pairs, total, f"{spec.name}: planning runs", show=progress is not False)
     ]
 
 
@@ -143,20 +148,27 @@ def run_sweep(
     started = time.perf_counter()
     out_dir = result_dir(spec.name, out_dir, origin=str(spec.path))
     check_space(out_dir)
-    runs = plan(spec)
+    runs = plan(spec, progress)
     if backend == "dask" and address:
         from .evaluator import check_dask_address
 
         check_dask_address(address)
-    with result_lock(out_dir, quiet=progress is False):
+    with result_lock(out_dir, quiet=progress is False), ExitStack() as held:
         from tqdm import tqdm
 
         def say(message: str) -> None:
             print(f"statebiz: {message}", file=sys.stderr)
 
-        store = ResultStore(out_dir)
-        store.prepare(spec.fingerprint(), overwrite, spec.name, keys={run[3] for run in runs}, say=say)
+        row_schema = schema(spec.factors, spec.outcomes)
+        identity = {"experiment_id": spec.fingerprint(), "model_version": model_version()}
+        store = ResultStore(out_dir, identity, row_schema)
+        keys = {run[3] for run in runs}
+        store.keys, store.shape = keys, (len(design_points(spec)), spec.replications)
+        store.prepare(spec.fingerprint(), overwrite, spec.name, keys=keys, say=say)
+        held.enter_context(hold_directory(out_dir))  # the store itself, however reached, for the whole sweep
         old = store.manifest() or {}
+        if MARKER not in old:  # a store of an earlier version: its parts carry no identity, their run keys tell
+            store.legacy_keys = keys
         check_versions(old, out_dir, allow_mixed_versions, say)
         check_machine_class(old, out_dir, say)
         store.verify(say)
@@ -169,10 +181,10 @@ def run_sweep(
             same_key.setdefault(run[3], []).append(run)
         unique = [group[0] for group in same_key.values()]
         report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
-        workers = workers or default_workers()
-        row_schema = schema(spec.factors, spec.outcomes)
-        sessions = [s for s in old.get("sessions", []) if isinstance(s, dict)]
-        parts = {p.name: n for p in store.parts() for n in [(old.get("parts") or {}).get(p.name)] if isinstance(n, int)}
+        workers = cap_workers(workers)
+        sessions = [s for s in _listed(old.get("sessions")) if isinstance(s, dict)]
+        old_parts = old.get("parts") if isinstance(old.get("parts"), dict) else {}
+        parts = {p.name: n for p in store.parts() for n in [old_parts.get(p.name)] if isinstance(n, int)}
         session = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "host": socket.gethostname(),
@@ -193,7 +205,7 @@ def run_sweep(
                 "description": spec.description,
                 "file": str(spec.path),
                 "text": spec.text,
-                "base_scenario": str(spec.scenario_path),
+                "base_scenario": str(Path(spec.scenario_path).resolve()),  # a resume from the copy finds it
             },
             "experiment_id": spec.fingerprint(),
             "model_version": model_version(),
@@ -226,7 +238,7 @@ def run_sweep(
             else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
             "host": socket.gethostname(),
             "platform": platform.platform(),
-        }
+        } | store_marker()
         atomic_write_text(out_dir / "experiment.toml", spec.text)
 
         def write_manifest(state: str) -> None:
@@ -322,6 +334,10 @@ def run_sweep(
         report.wall = time.perf_counter() - started
         write_manifest(report.status)
         return report
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _counts(status: dict[str, bool], runs) -> dict[str, int]:
