@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+#: Quarters in a year (a firm's age is counted in quarters).
+QUARTERS_PER_YEAR = 4.0
+
 
 def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
     """s = P^phi / (P^phi + B^phi): the officials' share of the bargaining surplus (brief s.3)."""
@@ -49,6 +52,68 @@ def grown_capital(
         profit = margin * productivity * np.power(k, alpha) - p["fixed_cost"]
         k = np.where(growing, (1.0 - delta) * k + rate * np.maximum(profit, 0.0), k)
     return k
+
+
+def productivity_tail_exponent(p: Mapping[str, Any]) -> float:
+    """Pareto exponent of the productivity factor that gives steady-state employment the tail
+    exponent ``size_tail_exponent``: at the steady state K* is proportional to A^(1/(1 - alpha))
+    and staff to K^e (``jobs_elasticity``), so P(jobs > x) ~ x^-zeta needs P(A > a) ~
+    a^-(zeta e / (1 - alpha)). Infinite (no tail factor) when staff do not grow with capital
+    or output is linear in it."""
+    margin = 1.0 - p["capital_elasticity"]
+    if p["jobs_elasticity"] <= 0.0 or margin <= 0.0:
+        return np.inf
+    return p["size_tail_exponent"] * p["jobs_elasticity"] / margin
+
+
+def productivity_tail(exponential: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+    """The Pareto factor of a firm's productivity, exp((E - ln 2) / zeta_A) from a standard
+    exponential draw E: Pareto with exponent zeta_A (``productivity_tail_exponent``) and median 1,
+    so that the median firm keeps the lognormal body's productivity and the upper tail is
+    Pareto (a Pareto-lognormal; Reed & Jorgensen 2004)."""
+    zeta = productivity_tail_exponent(p)
+    return np.exp((np.asarray(exponential, dtype=float) - np.log(2.0)) / zeta)
+
+
+def exit_hazard(
+    capital: np.ndarray, age: np.ndarray, region: np.ndarray, alive: np.ndarray, p: Mapping[str, Any], n_regions: int
+) -> np.ndarray:
+    """Each firm's quarterly hazard of exit for reasons outside the model, falling with size
+    and age (Evans 1987; Dunne, Roberts & Samuelson 1989): proportional hazards
+    h_i = 1 - (1 - h)^(w_i / mean w), w = jobs^-b_size (1 + age in years)^-b_age, the mean
+    over the firms in business in the firm's region. The region's mean hazard stays about
+    h = ``exit_hazard`` (the business-demography rate that entry replaces), so the firm count
+    keeps its stationary level; which firms exit shifts toward the small and the young.
+    h = 1 still means every firm exits, h = 0 none."""
+    w = np.power(jobs(capital, p), -p["exit_size_elasticity"]) * np.power(
+        1.0 + age / QUARTERS_PER_YEAR, -p["exit_age_elasticity"]
+    )
+    live = np.asarray(alive, dtype=float)
+    total = np.bincount(region, weights=w * live, minlength=n_regions)
+    count = np.bincount(region, weights=live, minlength=n_regions)
+    mean = np.divide(total, count, out=np.ones(n_regions), where=count > 0)
+    return 1.0 - np.power(1.0 - p["exit_hazard"], w / mean[region])
+
+
+def stationary_age_shares(p: Mapping[str, Any], oldest: int) -> np.ndarray:
+    """Shares of firms aged 0 .. ``oldest`` quarters at the stationary state of the exit hazard's
+    age part (``exit_hazard``), its size part left out: S(a) = prod over t < a of (1 - h_t),
+    h_t = 1 - (1 - h)^(c (1 + t in years)^-b_age), with c such that the mean hazard over the
+    ages is h. Geometric (c = 1) when the hazard does not fall with age; ages beyond ``oldest``
+    are left out (the shares are renormalised)."""
+    h, b = p["exit_hazard"], p["exit_age_elasticity"]
+    g = np.power(1.0 + np.arange(oldest + 1) / QUARTERS_PER_YEAR, -b)
+    if h <= 0.0:
+        return np.eye(1, oldest + 1, oldest)[0]
+    if h >= 1.0:
+        return np.eye(1, oldest + 1, 0)[0]
+    c = 1.0
+    for _ in range(200):  # fixed point of c -> c h / mean hazard (converges in a few dozen steps)
+        hazard = 1.0 - np.power(1.0 - h, c * g)
+        survival = np.concatenate([[1.0], np.cumprod(1.0 - hazard[:-1])])
+        mean = float(np.sum(survival * hazard) / np.sum(survival))
+        c *= h / mean
+    return survival / survival.sum()
 
 
 def jobs(capital: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Initialisation (ODD 5): the world at the start of a run, from the parameters and the seed.
 
 Akimats get their power around the scenario's mean; firms are shared among regions by
-population, with lognormal capital scaled by the region's GRP per head, lognormal
-productivity, owners' age cohorts from the entrepreneurs' sample and firm ages from the
-stationary age distribution of the exit hazard (geometric); the insiders (round(s x
+population, with capital scaled by the region's GRP per head, lognormal productivity with a
+Pareto upper tail (formulas.productivity_tail), owners' age cohorts from the entrepreneurs'
+sample and firm ages from the stationary age distribution of the exit hazard's age part
+(formulas.stationary_age_shares); the insiders (round(s x
 insiders)) are the largest firms of each region; every firm's home official gets a
 moral-cost rank; central transfers follow the official subventions per head
 (equalisation); firms are tied in a small world within regions plus long ties between large firms
@@ -23,7 +24,7 @@ from . import regions as regions_mod
 from .formulas import apportion, least_squares_line, logit
 from .world import OWNER_COHORT_SHARES, RESIDENT_COHORT_SHARES, AkimatState, FirmTable, ResidentTable, World
 
-#: Oldest firm at the start, in quarters (a geometric age beyond it is cut to it).
+#: Oldest firm at the start, in quarters (older ages are left out of the stationary age distribution).
 MAX_INITIAL_AGE = 200
 
 #: Streams that initialisation draws from (the schedule adds one per quarterly step).
@@ -111,20 +112,24 @@ def _firms(p, regions, region_graph, rng, network_rng):
     alpha = p["capital_elasticity"]
     # richer regions' firms are more productive, so that their steady-state capital scales with wealth
     level = p["productivity"] * wealth ** (1.0 - alpha)
-    productivity = level[region] * np.exp(sigma_a * rng.standard_normal(n) - sigma_a**2 / 2)
-    # ages from the stationary distribution of a constant exit hazard (geometric), and the
+    body = level[region] * np.exp(sigma_a * rng.standard_normal(n) - sigma_a**2 / 2)
+    # ... with a Pareto upper tail (median factor 1): steady-state employment is Pareto (Axtell 2001)
+    productivity = body * formulas.productivity_tail(rng.standard_exponential(n), p)
+    # ages from the stationary distribution of the exit hazard's age part, and the
     # capital each firm has grown to since it entered (small) along the deterministic path
-    age = rng.geometric(max(p["exit_hazard"], 1e-6), n) - 1 if n else np.zeros(0, dtype=np.int64)
-    age = np.minimum(age, MAX_INITIAL_AGE)
+    age = rng.choice(MAX_INITIAL_AGE + 1, size=n, p=formulas.stationary_age_shares(p, MAX_INITIAL_AGE))
     spread = p["entrant_dispersion"] * p["capital_dispersion"]
     entered_with = p["entrant_capital"] * wealth[region] * np.exp(spread * rng.standard_normal(n))
     capital = formulas.grown_capital(entered_with, productivity, age, p)
     # the capital at which a firm is a match for its akimat: the output-weighted median firm
+    # of the lognormal body (the firms as they would be without the Pareto factor, so that the
+    # few dominant players neither set it nor make it depend on a single draw)
     # has business strength B = business_strength ...
     # (capital relative to the region's wealth factor, weighted by output)
-    relative = capital / wealth[region]
+    body_capital = formulas.grown_capital(entered_with, body, age, p)
+    relative = body_capital / wealth[region]
     order = np.argsort(relative, kind="stable")
-    cum = np.cumsum((productivity * capital**alpha)[order])
+    cum = np.cumsum((body * body_capital**alpha)[order])
     weighted_median = relative[order][np.searchsorted(cum, 0.5 * cum[-1])] if n else 1.0
     # ... in a region of average economic size; a firm must be bigger to match the akimat
     # of a bigger regional economy: K_match,r = K_match * (GRP share / mean share)^elasticity

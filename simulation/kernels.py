@@ -219,6 +219,7 @@ if AVAILABLE:
         demanded_year,
         u_switch,
         u_hazard,
+        hazard,
         region,  # pragma: no cover
         alive,
         formal,
@@ -254,7 +255,6 @@ if AVAILABLE:
             informality_rate,
             informality_burden,
             tax_morale,
-            exit_hazard,
             exit_losses,
             min_capital,
         ) = c
@@ -288,9 +288,7 @@ if AVAILABLE:
                 elif formal_burden <= tolerance:
                     formal[i] = True
             streak[i] = streak[i] + 1 if profit < 0 else 0
-            exiting[i] = alive[i] and (
-                streak[i] >= exit_losses or capital[i] < min_capital or u_hazard[i] < exit_hazard
-            )
+            exiting[i] = alive[i] and (streak[i] >= exit_losses or capital[i] < min_capital or u_hazard[i] < hazard[i])
             age[i] += 1 if alive[i] else 0
         return exiting
 
@@ -903,18 +901,18 @@ def adjacency(src: np.ndarray, dst: np.ndarray, n: int):
     return matrix
 
 
-def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, n_regions):
+def economy_pass(p, f, ev, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, hazard, n_regions):
     """The fused pass of ``economy.step`` (see there); returns (exiting, fixed investment, tax revenue)."""
     c = (
         float(p["tax_rate"]), float(p["tax_benefit"]), float(p["dispute_loss"]), float(p["labour_share"]),
         float(p["fixed_cost"]), float(p["legal_quality"]), float(p["trust_investment_floor"]),
         float(p["reinvestment"]), float(p["depreciation"]), float(p["informality_rate"]),
-        float(p["informality_burden"]), float(p["tax_morale"]), float(p["exit_hazard"]), int(p["exit_losses"]),
+        float(p["informality_burden"]), float(p["tax_morale"]), int(p["exit_losses"]),
         float(p["min_capital"]),
     )  # fmt: skip
     fixed_investment, tax_revenue = np.zeros(n_regions), np.zeros(n_regions)
     exiting = _economy(
-        c, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, f.region,
+        c, y, share, benefit_year, dealt_year, demanded_year, u_switch, u_hazard, hazard, f.region,
         f.alive, f.formal, f.capital, f.trust, f.satisfaction, f.loss_streak, f.age, f.profit,
         ev["support"], ev["ppp_income"], ev["capture_income"], ev["disputes"], ev["extracted"], ev["fines"],
         ev["ppp_outlay"], ev["dealings"], ev["demands"], fixed_investment, tax_revenue,

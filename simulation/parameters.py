@@ -161,7 +161,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("capture_loss", "capture", float, 0.03, 0.0, 1.0, "1/quarter", "probability that a capture ends (at zero legal quality; higher with legal quality)", "assumption"),
     # --- economy -------------------------------------------------------------------------------
     _p("capital_elasticity", "economy", float, 0.5, 0.1, 1.0, "", "alpha in output Y = A K^alpha", "assumption"),
-    _p("productivity", "economy", float, 0.4, 0.01, 10.0, "output/capital^alpha", "mean productivity A per quarter", "assumption"),
+    _p("productivity", "economy", float, 0.4, 0.01, 10.0, "output/capital^alpha", "productivity A per quarter of the firms' lognormal body (its mean; the Pareto tail factor of size_tail_exponent has median 1 and multiplies it)", "assumption"),
     _p("productivity_dispersion", "economy", float, 0.3, 0.0, 2.0, "log units", "standard deviation of log productivity", "assumption"),
     _p("tax_rate", "economy", float, 0.12, 0.0, 0.8, "output share", "taxes of formal firms", "assumption (KZ simplified regimes ~3-10% of turnover)"),
     _p("depreciation", "economy", float, 0.05, 0.0, 0.5, "1/quarter", "depreciation of firm capital", "assumption"),
@@ -170,7 +170,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("informality_burden", "economy", float, 0.25, 0.0, 2.0, "output share", "burden (taxes, bribes, delays) above which formal firms go informal", "assumption"),
     _p("informality_rate", "economy", float, 0.1, 0.0, 1.0, "1/quarter", "probability of switching formal/informal when the burden says so", "assumption"),
     _p("exit_losses", "economy", int, 4, 1, 40, "quarters", "consecutive loss-making quarters before exit", "assumption"),
-    _p("exit_hazard", "economy", float, 0.025, 0.0, 0.5, "1/quarter", "exogenous exit hazard of a firm (owner retirement, demand shocks); entry replaces it at a neutral climate", "Hopenhayn 1992; business demography: about 10% of enterprises close a year"),
+    _p("exit_hazard", "economy", float, 0.025, 0.0, 0.5, "1/quarter", "exogenous exit hazard of a firm (owner retirement, demand shocks), the mean over a region's firms (it falls with size and age: exit_size_elasticity, exit_age_elasticity); entry replaces it at a neutral climate", "Hopenhayn 1992; business demography: about 10% of enterprises close a year"),
     _p("central_transfer", "economy", float, 0.5, 0.0, 5.0, "tax units", "central transfer to a region whose subventions per head are the national mean, as a multiple of its initial tax revenue; regions get it in proportion to their official subventions per head (equalisation)", "Budget Code of Kazakhstan (subventions equalise); data/kazakhstan_regions.toml"),
     # --- trust and satisfaction ----------------------------------------------------------------
     _p("trust_rate", "trust", float, 0.2, 0.0, 1.0, "1/quarter", "mu: speed of trust updating", "assumption"),
@@ -224,6 +224,9 @@ PARAMETERS: tuple[Param, ...] = (
     _p("min_capital", "structural", float, 0.01, 0.0, 1.0, "capital units", "capital below which a firm exits", "assumption"),
     _p("entrant_capital", "structural", float, 0.3, 0.001, 10.0, "capital units", "median capital of an entrant", "assumption"),
     _p("entrant_dispersion", "structural", float, 0.5, 0.0, 2.0, "share", "spread of entrants' log capital as a share of capital_dispersion", "assumption"),
+    _p("size_tail_exponent", "structural", float, 1.06, 0.5, 5.0, "", "Pareto exponent of the upper tail of firm employment at the steady state: each firm's productivity has a Pareto factor (median 1) with exponent this x jobs_elasticity / (1 - capital_elasticity), initial firms and entrants alike, so that steady-state staff have this tail (formulas.productivity_tail)", "Axtell 2001 (US firms by employment: 1.06; about 1-1.5 in most economies); Pareto productivity as in Helpman, Melitz & Yeaple 2004, Luttmer 2007"),
+    _p("exit_size_elasticity", "structural", float, 0.2, 0.0, 2.0, "", "elasticity of a firm's exit hazard (for reasons outside the model) with respect to its employment, relative to its region's mean hazard (formulas.exit_hazard)", "Evans 1987; Dunne, Roberts & Samuelson 1989 (exit falls with size); assumption (size: the hazard is about 60% lower at 300 jobs than at 3)"),
+    _p("exit_age_elasticity", "structural", float, 0.3, 0.0, 2.0, "", "elasticity of a firm's exit hazard (for reasons outside the model) with respect to 1 + its age in years, relative to its region's mean hazard (formulas.exit_hazard)", "Evans 1987; Dunne, Roberts & Samuelson 1989 (exit falls with age); assumption (size: the hazard about halves from entry to 10 years)"),
     _p("climate_trust_base", "structural", float, 0.5, 0.0, 5.0, "", "entry climate at zero trust (climate = (base + mean trust)(1 - climate_corruption incidence))", "assumption"),
     _p("climate_corruption", "structural", float, 0.5, 0.0, 1.0, "share", "fall of the entry climate per unit of corruption incidence", "assumption"),
     _p("jobs_per_capital", "structural", float, 3.0, 0.0, 100.0, "jobs", "staff of a firm with one capital unit (jobs = 1 + this x K^jobs_elasticity)", "assumption"),

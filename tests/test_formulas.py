@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from simulation import answers, formulas
 
@@ -109,3 +110,37 @@ def test_size_class_is_searchsorted_on_the_bounds():
     capital = np.concatenate([np.random.default_rng(5).lognormal(size=5000) * 3, [0.0, 0.5, 2.0, 8.0, np.inf]])
     np.testing.assert_array_equal(formulas.size_class(capital, p), np.searchsorted(bounds, capital, side="right"))
     assert list(formulas.size_class(np.array([0.49, 0.5, 1.99, 2.0, 7.9, 8.0]), p)) == [0, 1, 1, 2, 2, 3]
+
+
+def test_productivity_tail_exponent_and_factor():
+    p = {"size_tail_exponent": 1.06, "jobs_elasticity": 0.8, "capital_elasticity": 0.5}
+    assert formulas.productivity_tail_exponent(p) == 1.06 * 0.8 / 0.5
+    # median 1 at E = ln 2; the factor at E = 0 is 2^(-1/zeta)
+    np.testing.assert_allclose(formulas.productivity_tail(np.array([math.log(2.0), 0.0]), p), [1.0, 2 ** (-1 / 1.696)])
+    # no tail when staff do not grow with capital or output is linear in it
+    for no_tail in ({"jobs_elasticity": 0.0}, {"capital_elasticity": 1.0}):
+        q = p | no_tail
+        assert formulas.productivity_tail_exponent(q) == math.inf
+        np.testing.assert_array_equal(formulas.productivity_tail(np.array([0.0, 5.0]), q), [1.0, 1.0])
+
+
+def test_stationary_age_shares():
+    """Geometric when the hazard does not fall with age; older with an age elasticity, and the
+    mean hazard over the shares is exit_hazard; all at age 0 or all at the oldest in the limits."""
+    p = {"exit_hazard": 0.1, "exit_age_elasticity": 0.0}
+    shares = formulas.stationary_age_shares(p, 400)
+    geometric = 0.1 * 0.9 ** np.arange(401)
+    np.testing.assert_allclose(shares, geometric / geometric.sum(), rtol=1e-9)
+    q = p | {"exit_age_elasticity": 0.5}
+    older = formulas.stationary_age_shares(q, 400)
+    ages = np.arange(401)
+    assert older.sum() == pytest.approx(1.0) and (older * ages).sum() > (shares * ages).sum()
+    g = (1.0 + ages / 4.0) ** -0.5
+    survival = older / older[0]
+    hazard = 1.0 - survival[1:] / survival[:-1]  # 1 - (1 - h)^(c g_t), solve for c
+    c = np.log(1.0 - hazard) / np.log(0.9) / g[:-1]
+    assert np.ptp(c) < 1e-9
+    mean = np.sum(older * (1.0 - 0.9 ** (c[0] * g))) / older.sum()
+    assert mean == pytest.approx(0.1, rel=1e-6)
+    np.testing.assert_array_equal(formulas.stationary_age_shares(p | {"exit_hazard": 0.0}, 3), [0, 0, 0, 1])
+    np.testing.assert_array_equal(formulas.stationary_age_shares(p | {"exit_hazard": 1.0}, 3), [1, 0, 0, 0])

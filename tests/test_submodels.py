@@ -1344,6 +1344,96 @@ def test_economy_exit_hazard_draw():
     np.testing.assert_array_equal(log.exited, [0])
 
 
+def test_economy_exit_hazard_falls_with_size_and_age():
+    """Four firms of one region: small and young, large and young, small and old, large and old.
+    Each one's hazard is 1 - (1 - h)^(w / mean w), w = jobs^-0.2 (1 + age in years)^-0.3, worked
+    out here from the ODD's formula (7.7); a draw just below a firm's own hazard exits it and
+    one just above does not. The large old firm's hazard is the lowest and the small young
+    one's the highest, and the region's mean hazard stays about h."""
+    shape = {"productivity": 0.5, "capital": 1.0}
+    firms = [
+        shape | {"capital": 0.2, "age": 0},
+        shape | {"capital": 400.0, "age": 0},
+        shape | {"capital": 0.2, "age": 80},
+        shape | {"capital": 400.0, "age": 80},
+    ]
+    w = make_world(
+        firms,
+        output_shock=0.0,
+        informality_rate=0.0,
+        min_capital=0.01,
+        exit_hazard=0.1,
+        exit_size_elasticity=0.2,
+        exit_age_elasticity=0.3,
+        jobs_per_capital=3.0,
+        jobs_elasticity=0.8,
+    )
+    jobs = 1.0 + 3.0 * np.array([0.2, 400.0, 0.2, 400.0]) ** 0.8
+    years = np.array([0.0, 0.0, 20.0, 20.0])
+    weight = jobs**-0.2 * (1.0 + years) ** -0.3
+    expected = 1.0 - 0.9 ** (weight / weight.mean())
+    f = w.firms
+    got = formulas.exit_hazard(f.capital, f.age, f.region, f.alive, w.params, 1)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert got[0] > got[1] > got[3] and got[0] > got[2] > got[3]
+    assert got[0] / got[3] > 3  # about 4 x: 0.2 -> 400 capital and 0 -> 20 years
+    assert abs(got.mean() - 0.1) < 0.01  # about h (proportional hazards, not exactly)
+    log = _economy_log(w)
+    draws = np.where([True, False, True, False], expected - EPS, expected + EPS)
+    economy.step(w, log, Draws(0.5, draws))  # the informality draw, then the exit draw
+    np.testing.assert_array_equal(log.exited, [0, 2])
+
+
+def test_exit_hazard_means_are_per_region_and_ignore_exited_rows():
+    """Region 0's two firms share its mean; region 1's lone firm has exactly 1 - (1 - h)^1,
+    whatever its size; an exited row's weight is not in any mean. With both elasticities 0
+    every firm has the constant hazard."""
+    firms = [
+        {"capital": 0.5, "age": 4},
+        {"capital": 50.0, "age": 40},
+        {"region": 1, "capital": 9.0, "age": 100},
+        {"capital": 1000.0, "alive": False},
+    ]
+    w = make_world(firms, regions="turkestan,zhambyl", exit_hazard=0.2)
+    f = w.firms
+    got = formulas.exit_hazard(f.capital, f.age, f.region, f.alive, w.params, 2)
+    assert got[2] == pytest.approx(0.2, rel=1e-12)
+    weight = (
+        formulas.jobs(np.array([0.5, 50.0]), w.params) ** -w.params["exit_size_elasticity"]
+        * (1.0 + np.array([1.0, 10.0])) ** -w.params["exit_age_elasticity"]
+    )
+    np.testing.assert_allclose(got[:2], 1.0 - 0.8 ** (weight / weight.mean()), rtol=1e-12)
+    flat = dict(w.params, exit_size_elasticity=0.0, exit_age_elasticity=0.0)
+    np.testing.assert_allclose(formulas.exit_hazard(f.capital, f.age, f.region, f.alive, flat, 2), 0.2, rtol=1e-12)
+
+
+def test_entry_productivity_has_the_pareto_tail():
+    """Thousands of entrants with no lognormal spread: productivity / level is the Pareto factor
+    exp((E - ln 2) / zeta_A), median 1, never below 2^(-1/zeta_A), and its Hill exponent on the
+    top 400 is zeta_A = 1.06 x 0.8 / 0.5 = 1.70 (standard error zeta / sqrt(400) = 0.085; the
+    band is +-4 of them). A model without the tail (a lognormal or a constant) fails both."""
+    w = make_world(
+        [{}],
+        akimats={"firms_initial": 8000.0, "productivity_level": 0.24},
+        exit_hazard=0.5,
+        productivity=0.24,
+        productivity_dispersion=0.0,
+        capital_elasticity=0.5,
+        jobs_elasticity=0.8,
+        size_tail_exponent=1.06,
+    )
+    log = make_log(w)
+    entry.step(w, log, rng(2), rng(3))
+    factor = w.firms.productivity[log.entered] / 0.24
+    assert factor.size > 3000
+    zeta = 1.06 * 0.8 / 0.5
+    assert factor.min() >= 2 ** (-1 / zeta) * (1 - 1e-12)
+    assert abs(np.median(factor) - 1.0) < 0.06
+    top = np.sort(factor)[::-1][:401]
+    hill = 1.0 / np.mean(np.log(top[:400] / top[400]))
+    assert abs(hill - zeta) < 4 * zeta / 20
+
+
 # --- 8. trust -------------------------------------------------------------------------------
 
 TRUST = {
@@ -1736,6 +1826,7 @@ def test_entry_entrants_capital_and_productivity_follow_the_regions_level():
         entrant_capital=0.3,
         entrant_dispersion=0.0,
         connected_share=0.0,
+        jobs_elasticity=0.0,  # staff do not grow with capital: no Pareto factor (test_entry_productivity_tail)
     )
     log = make_log(w)
     entry.step(w, log, rng(2), rng(3))

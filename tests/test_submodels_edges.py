@@ -10,6 +10,7 @@ sample large enough that a wrong distribution fails by many standard errors.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from test_submodels import Draws, Recorder
 from worlds import make_log, make_world, rng
 
@@ -92,9 +93,14 @@ def test_entrants_draws_follow_their_distributions():
         assert z(log_k.mean(), np.log(0.3 * wealth), 0.6, here.size) < 5
         assert abs(log_k.std() - 0.5 * 1.2) < 0.03
         # productivity: log-normal with mean the region's level (mean of log = log level - sigma^2 / 2)
+        # times the Pareto factor exp((E - ln 2) / zeta_A), E ~ Exp(1): log mean (1 - ln 2) / zeta_A,
+        # variance 1 / zeta_A^2 (zeta_A = 1.06 x 0.8 / 0.5 at these values)
+        zeta = formulas.productivity_tail_exponent(w.params)
+        assert zeta == pytest.approx(1.06 * 0.8 / 0.5)
+        sd = np.sqrt(0.4**2 + zeta**-2)
         log_a = np.log(f.productivity[here])
-        assert z(log_a.mean(), np.log(level) - 0.4**2 / 2, 0.4, here.size) < 5
-        assert abs(log_a.std() - 0.4) < 0.02
+        assert z(log_a.mean(), np.log(level) - 0.4**2 / 2 + (1 - np.log(2)) / zeta, sd, here.size) < 5
+        assert abs(log_a.std() - sd) < 0.03
     # owners' cohorts in the entrepreneurs' mix
     shares = np.bincount(f.cohort[rows], minlength=4) / n
     assert np.abs(shares - OWNER_COHORT_SHARES).max() < 0.025
@@ -622,7 +628,7 @@ def test_economy_output_shocks_are_one_draw_per_firm():
 
 def test_economy_boundaries_of_informality_and_exit_draws_and_the_capital_floor():
     """Burden exactly at the tolerance: a formal firm stays formal, an informal one comes back;
-    draws exactly at the informality rate and the exit hazard do not switch or exit; capital
+    draws exactly at the informality rate and at a firm's exit hazard do not switch or exit; capital
     falling exactly to min_capital does not exit. Output A K^alpha = 0.5 x 4^0.5 = 1 exactly."""
     firms = [
         {"productivity": 0.5, "capital": 4.0},  # formal, burden 0.2 = tolerance
@@ -632,7 +638,9 @@ def test_economy_boundaries_of_informality_and_exit_draws_and_the_capital_floor(
     ]
     w = make_world(firms, **(ECONOMY | {"fixed_cost": 1.0}))
     log = _economy_log(w)
-    economy.step(w, log, Draws(0.0, 0.1))  # every firm draws a switch; draws of exactly exit_hazard
+    f = w.firms
+    hazard = formulas.exit_hazard(f.capital, f.age, f.region, f.alive, w.params, 1)  # each firm's own
+    economy.step(w, log, Draws(0.0, hazard))  # every firm draws a switch; draws of exactly its exit hazard
     f = w.firms
     assert log.firm["output"].tolist() == [1.0, 1.0, 0.0, 0.0]
     assert f.formal[:3].tolist() == [True, True, True]

@@ -22,9 +22,12 @@ below it comes back with the same probability. The tolerance is
 it leaves the formal economy, a dissatisfied one less (tax morale; Torgler 2007). A firm exits
 after ``exit_losses`` loss-making quarters in a row (pi < 0), when its capital falls below
 ``min_capital`` (1% of the initial median), or for reasons outside the model (the owner
-retires, demand moves away) with probability ``exit_hazard`` a quarter (Hopenhayn 1992):
-together with entry from a fixed pool (entry.py), this gives the firm count and the age
-distribution a stationary state.
+retires, demand moves away) with a hazard that averages ``exit_hazard`` a quarter over the
+region's firms (Hopenhayn 1992) and falls with the firm's employment and age (Evans 1987;
+Dunne, Roberts & Samuelson 1989): h_i = 1 - (1 - exit_hazard)^(w_i / mean w),
+w = jobs^-``exit_size_elasticity`` (1 + age in years)^-``exit_age_elasticity``, from the size
+and age at the start of the quarter (formulas.exit_hazard). Together with entry from a fixed
+pool (entry.py), this gives the firm count and the age distribution a stationary state.
 
 Entry, at the end of the quarter, is its own step (``entry.py``).
 """
@@ -34,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share
+from ..formulas import bargaining_share, exit_hazard
 
 
 def step(world, log, rng) -> None:
@@ -48,12 +51,14 @@ def step(world, log, rng) -> None:
     y = log.potential_output * np.exp(p["output_shock"] * rng.standard_normal(f.n))
     ev["output"][:] = y
     R = world.n_regions
+    # the hazard of exit for reasons outside the model, from size and age at the start of the quarter
+    hazard = exit_hazard(capital, f.age, region, alive, p, R)
     if kernels.enabled():  # the same computation in one compiled pass (simulation.kernels)
         share = world.bargaining()[2]
         last = {name: f.last_year(name) for name in ("support", "dealings", "demands")}
         u_switch, u_hazard = rng.random(f.n), rng.random(f.n)
         exiting, fixed_investment, tax_revenue = kernels.economy_pass(
-            p, f, ev, y, share, last["support"], last["dealings"], last["demands"], u_switch, u_hazard, R
+            p, f, ev, y, share, last["support"], last["dealings"], last["demands"], u_switch, u_hazard, hazard, R
         )
         log.region["fixed_investment"][:] = fixed_investment
         a.tax_revenue[:] = tax_revenue
@@ -93,8 +98,8 @@ def step(world, log, rng) -> None:
     # exit
     streak = f.loss_streak
     streak[:] = np.where(profit < 0, streak + 1, 0)
-    hazard = rng.random(f.n) < p["exit_hazard"]
-    exiting = alive & ((streak >= p["exit_losses"]) | (capital < p["min_capital"]) | hazard)
+    hazard_exit = rng.random(f.n) < hazard
+    exiting = alive & ((streak >= p["exit_losses"]) | (capital < p["min_capital"]) | hazard_exit)
     f.age[:] += alive
     _exit(world, log, np.flatnonzero(exiting))
 

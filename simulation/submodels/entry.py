@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels, networks
-from ..formulas import true_detection
+from ..formulas import productivity_tail, true_detection
 from ..world import OWNER_COHORT_SHARES
 
 #: Exited rows are dropped when they make up more than this share of the firm table
@@ -55,11 +55,12 @@ def step(world, log, rng, network_rng) -> None:
             1.0, p["connected_share"] * (1.0 + world.akimats.symbiosis[new_region])
         )
         spread = p["entrant_dispersion"] * p["capital_dispersion"]
+        tail = productivity_tail(rng.standard_exponential(total), p)  # the incumbents' Pareto tail
         rows = f.add(
             total,
             region=new_region,
             capital=p["entrant_capital"] * wealth[new_region] * np.exp(spread * rng.standard_normal(total)),
-            productivity=level[new_region] * np.exp(sigma_a * rng.standard_normal(total) - sigma_a**2 / 2),
+            productivity=level[new_region] * np.exp(sigma_a * rng.standard_normal(total) - sigma_a**2 / 2) * tail,
             cohort=rng.choice(4, size=total, p=OWNER_COHORT_SHARES),
             connection=np.where(connected, rng.uniform(p["connection_min"], 1.0, total), 0.0),
             member=rng.random(total) < p["association_share"],
