@@ -169,6 +169,7 @@ def _calibration_stale(ctx: ReportContext) -> str | None:
         changed = model_changes_since(str(record.get("git_commit", "")))
     if not changed:
         return None
+    changed = sorted(changed, key=lambda f: (not f.startswith("submodels/"), not f.startswith("data/"), f))
     what = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
     return (
         f"NOT RECALIBRATED: the posterior ({rel(posterior.path)}) was fitted to an earlier version of the model "
