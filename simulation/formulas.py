@@ -15,6 +15,9 @@ import numpy as np
 #: Quarters in a year (a firm's age is counted in quarters).
 QUARTERS_PER_YEAR = 4.0
 
+#: Interquartile range of a standard normal (2 x 0.6745): a log spread read robustly is IQR / this.
+IQR_PER_SD = 1.349
+
 
 def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
     """s = P^phi / (P^phi + B^phi): the officials' share of the bargaining surplus (brief s.3)."""
@@ -154,6 +157,55 @@ def business_strength(capital: np.ndarray, match: np.ndarray, member: np.ndarray
     return np.minimum(1.0, b + p["association_bonus"] * member)
 
 
+def rank_capital(
+    capital: np.ndarray, region: np.ndarray, alive: np.ndarray, scale: np.ndarray, n_regions: int
+) -> np.ndarray:
+    """Per firm row: the capital of its rank in its region on the log-normal scale of the region's
+    firms without their Pareto factor, exp(m_r + d_r + sigma_r Phi^-1((rank - 1/2) / n_r)): m_r the
+    median log capital of the region's firms in business now, and per region ``scale`` = (d_r,
+    sigma_r), the median and the log spread (interquartile range / 1.349) of the log-normal body
+    at the start, d_r as an offset from the firms' median then (initialisation). Ranks are over the
+    firms in business in the region; equal capitals share their mean rank. In the body it is about
+    the firm's own capital; in the Pareto upper tail it grows with the rank, not the size, so that
+    the region's largest firm is as strong as the largest of n_r firms of a log-normal economy (a
+    firm's bargaining strength is its standing among the region's firms, not its absolute size).
+    It moves with the region's median firm. A row not in business keeps its own capital."""
+    from scipy.special import ndtri
+
+    capital = np.asarray(capital, dtype=float)
+    out = capital.copy()
+    live = np.flatnonzero(alive)
+    if live.size == 0:
+        return out
+    logk = np.log(np.maximum(capital[live], 1e-12))
+    reg = region[live]
+    order = np.lexsort((logk, reg))  # by region, then log capital
+    counts = np.bincount(reg, minlength=n_regions)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    for r in np.flatnonzero(counts):
+        rows = order[starts[r] : starts[r] + counts[r]]
+        x = logk[rows]  # ascending
+        _, first, size = np.unique(x, return_index=True, return_counts=True)
+        rank = np.repeat(first + (size + 1) / 2.0, size)
+        out[live[rows]] = np.exp(np.median(x) + scale[r, 0] + scale[r, 1] * ndtri((rank - 0.5) / x.size))
+    return out
+
+
+def lognormal_mean(values: np.ndarray, region: np.ndarray, alive: np.ndarray, n_regions: int) -> np.ndarray:
+    """Per region: the mean of a log-normal with the median and the interquartile spread of the
+    log of the positive ``values`` of its rows in business, exp(m + sigma^2 / 2), sigma = IQR / 1.349
+    (0 for a region without any). In a log-normal economy it estimates the mean; with a Pareto
+    upper tail of exponent below 1 the sample mean has no population value (it is set by the
+    largest draw), while this stays the scale of the region's typical firm."""
+    out = np.zeros(n_regions)
+    keep = np.asarray(alive, dtype=bool) & (values > 0)
+    logv, reg = np.log(values[keep]), region[keep]
+    for r in np.unique(reg):
+        q25, q50, q75 = np.quantile(logv[reg == r], [0.25, 0.5, 0.75])
+        out[r] = np.exp(q50 + 0.5 * ((q75 - q25) / IQR_PER_SD) ** 2)
+    return out
+
+
 def size_class(capital: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
     """0 micro, 1 small, 2 medium, 3 large, by capital."""
     bounds = np.array([p["micro_capital"], p["small_capital"], p["medium_capital"]])
@@ -233,16 +285,21 @@ def mining_shares(regions) -> np.ndarray:
 
 
 def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, mining: np.ndarray) -> np.ndarray:
-    """The extractive and large-project segment, per firm row: in each region, its largest formal
-    firms by output, taken from the largest down while the output of those taken before is below
-    the region's mining share of GRP times the region's output (so the segment produces about the
-    mining share; the marginal firm is in it). Subsoil-use contracts, licences and environmental
-    permits need a registered firm, hence formal firms only. A region without mining has none."""
-    segment = np.zeros(output.size, dtype=bool)
+    """The extractive and large-project segment, per firm row: the share of the firm's output that is
+    the region's mining output. In each region its largest formal firms by output are taken from the
+    largest down until they produce the region's mining share of GRP times the region's output; each
+    of them is extractive for the part of its output that the mining output still needs (1 for all
+    but the marginal firm, whose part is the rest), so that the segment produces exactly the mining
+    share, however large the marginal firm is (with a Pareto tail of firm sizes the region's largest
+    firm may produce more than the mining share: then only that share of it is extractive).
+    Subsoil-use contracts, licences and environmental permits need a registered firm, hence formal
+    firms only. A region without mining has none (0 everywhere)."""
+    segment = np.zeros(output.size)
     total = np.bincount(region, weights=output, minlength=mining.size)
     for r in np.flatnonzero(mining > 0):
         rows = np.flatnonzero((region == r) & formal & (output > 0))
         rows = rows[np.argsort(-output[rows], kind="stable")]
         before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
-        segment[rows[before < mining[r] * total[r]]] = True
+        need = mining[r] * total[r] - before  # the mining output still to be produced when the firm is taken
+        segment[rows] = np.clip(need / output[rows], 0.0, 1.0)
     return segment

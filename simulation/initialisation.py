@@ -43,9 +43,23 @@ def build(params: dict[str, Any], seed: int, streams: dict[str, np.random.Genera
     regions = regions_mod.select(p["regions"])
     region_graph = regions_mod.neighbour_graph(regions)
     akimats = _akimats(p, len(regions), streams["world"])
-    firms, match_capital, ties, level = _firms(p, regions, region_graph, streams["world"], streams["network"])
+    firms, (match_capital, strength_scale), ties, level = _firms(
+        p, regions, region_graph, streams["world"], streams["network"]
+    )
     residents = _residents(p, len(regions), streams["residents"])
-    world = World(p, seed, streams, regions, region_graph, akimats, firms, residents, ties, match_capital)
+    world = World(
+        p,
+        seed,
+        streams,
+        regions,
+        region_graph,
+        akimats,
+        firms,
+        residents,
+        ties,
+        match_capital,
+        strength_scale=strength_scale,
+    )
     world.update_strength()
     # the budget of the first quarter: taxes of the initial firms at full formality
     output = world.potential_output()
@@ -160,7 +174,16 @@ def _firms(p, regions, region_graph, rng, network_rng):
     large = rows[formulas.size_class(f.capital, p) == 3]
     lsrc, ldst = networks.long_ties(large, region[large], region_graph, p["long_ties"], network_rng)
     ties = networks.TieNetwork(np.concatenate([src, lsrc]), np.concatenate([dst, ldst]), f.n)
-    return f, match_capital, ties, level
+    # per region, the log-normal body's median log capital (as an offset from the firms' median) and
+    # log spread (interquartile range / 1.349): business strength reads a firm's rank on this scale
+    # (formulas.rank_capital), so that the Pareto tail does not make every dominant player B ~ 1
+    scale = np.zeros((n_regions, 2))
+    for r in range(n_regions):
+        x = np.log(body_capital[region == r])
+        if x.size:
+            q25, q50, q75 = np.quantile(x, [0.25, 0.5, 0.75])
+            scale[r] = (q50 - np.median(np.log(capital[region == r])), (q75 - q25) / formulas.IQR_PER_SD)
+    return f, (match_capital, scale), ties, level
 
 
 def _appoint_insiders(f: FirmTable, rows: np.ndarray, n_regions: int, k: int) -> None:

@@ -573,7 +573,7 @@ if AVAILABLE:
         """The rate of dealings after their cost (in place), and the chance of a demand in a dealing."""
         discretionary, visibility_base, home_share, damping, outsider_bias, informal_demand = c
         for i in range(lam.size):
-            d = discretionary * (0.0 if segment[i] else 1.0)  # the rent segment cannot put its dealings off
+            d = discretionary * (1.0 - segment[i])  # the rent segment cannot put its extractive dealings off
             lam[i] = lam[i] * (1.0 - d + d * e[i])
             visibility = visibility_base + (1.0 - visibility_base) * strength[i]
             ci = corrupt_share[region[i]]

@@ -366,6 +366,9 @@ class World:
     residents: ResidentTable
     ties: TieNetwork
     match_capital: np.ndarray  # per region: the capital at which a firm is a match for its akimat
+    #: per region: (offset of the median, log spread) of the firms' log-normal body at the start; B is
+    #: then read from a firm's rank on it (formulas.rank_capital); None: from its capital (hand-built worlds)
+    strength_scale: np.ndarray | None = None
     projects: ProjectBook = field(default_factory=ProjectBook)
     quarter: int = 0  # quarters simulated, burn-in included
     #: the Figure 2 KPIs of the last 8 quarters (for year-on-year growth), newest last
@@ -428,10 +431,14 @@ class World:
 
     # --- changes that several submodels make -----------------------------------------------
     def update_strength(self, rows: np.ndarray | slice = slice(None)) -> None:
-        """Refresh business strength B of the given firm rows from their capital."""
+        """Refresh business strength B of the given firm rows from their capital, or, when the world has a
+        ``strength_scale``, from the capital of their rank in their region (``formulas.rank_capital``)."""
         f = self.firms
+        capital = f.capital
+        if self.strength_scale is not None:
+            capital = formulas.rank_capital(capital, f.region, f.alive, self.strength_scale, self.n_regions)
         f.strength[rows] = formulas.business_strength(
-            f.capital[rows], self.match_capital[f.region[rows]], f.member[rows], self.params
+            capital[rows], self.match_capital[f.region[rows]], f.member[rows], self.params
         )
 
     def release_capture(self, region: int) -> None:

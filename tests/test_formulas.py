@@ -144,3 +144,45 @@ def test_stationary_age_shares():
     assert mean == pytest.approx(0.1, rel=1e-6)
     np.testing.assert_array_equal(formulas.stationary_age_shares(p | {"exit_hazard": 0.0}, 3), [0, 0, 0, 1])
     np.testing.assert_array_equal(formulas.stationary_age_shares(p | {"exit_hazard": 1.0}, 3), [1, 0, 0, 0])
+
+
+def test_rank_capital_reads_the_rank_on_the_log_normal_scale_of_the_region():
+    from scipy.special import ndtri
+
+    # region 0: four firms in business and one exited; region 1: one firm. Scale: region 0's body median
+    # 0.1 above the firms' median in logs, log spread 0.5; region 1's offset 0 and spread 2
+    capital = np.array([1.0, 4.0, 1000.0, 2.0, 7.0, 3.0])
+    region = np.array([0, 0, 0, 0, 0, 1])
+    alive = np.array([True, True, True, True, False, True])
+    scale = np.array([[0.1, 0.5], [0.0, 2.0]])
+    got = formulas.rank_capital(capital, region, alive, scale, 2)
+    median = np.median(np.log([1.0, 4.0, 1000.0, 2.0]))  # the firms in business only
+    ranks = np.array([1, 3, 4, 2])
+    want = np.exp(median + 0.1 + 0.5 * ndtri((ranks - 0.5) / 4))
+    np.testing.assert_allclose(got[:4], want, rtol=1e-12)
+    # the dominant player (1000) is only as strong as the top rank of four log-normal firms
+    assert got[2] < 10.0
+    assert got[4] == 7.0  # an exited row keeps its capital
+    assert np.isclose(got[5], 3.0)  # a region's only firm is at its median (rank 1/2 of 1)
+    # equal capitals share their mean rank, so equal firms stay equally strong
+    same = formulas.rank_capital(np.array([2.0, 2.0, 5.0]), np.zeros(3, int), np.ones(3, bool), scale[:1], 1)
+    assert same[0] == same[1] < same[2]
+
+
+def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():
+    rng = np.random.default_rng(0)
+    x = np.exp(0.3 + 0.8 * rng.standard_normal(200_000))
+    got = formulas.lognormal_mean(x, np.zeros(x.size, int), np.ones(x.size, bool), 1)
+    assert np.isclose(got[0], np.exp(0.3 + 0.32), rtol=0.01)  # exp(mu + sigma^2 / 2)
+    # by hand: outputs 0.1 and 0.3 (median log ln sqrt 0.03, interquartile range of the logs ln 3 / 2);
+    # a region with no firm in business gets 0, exited rows and zero outputs are left out
+    out = np.array([0.1, 0.3, 50.0, 0.0, 9.0])
+    region = np.array([0, 0, 0, 0, 1])
+    alive = np.array([True, True, False, True, False])
+    got = formulas.lognormal_mean(out, region, alive, 3)
+    want = math.sqrt(0.03) * math.exp(0.5 * (math.log(3.0) / 2 / 1.349) ** 2)
+    np.testing.assert_allclose(got, [want, 0.0, 0.0], rtol=1e-12)
+    # a dominant firm a thousand times the others moves the mean a hundredfold, the typical output little
+    y = np.array([1.0, 1.2, 0.9, 1.1, 1.05, 1000.0])
+    typical = formulas.lognormal_mean(y, np.zeros(6, int), np.ones(6, bool), 1)[0]
+    assert typical < 1.5 < 100 < y.mean()

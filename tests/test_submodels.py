@@ -133,9 +133,16 @@ def lognormal_cdf(x: float, median: float, spread: float) -> float:
 # --- 3. officials ---------------------------------------------------------------------------
 
 
+#: Region 0 of ``_officials_world``: the typical firm's output (``formulas.lognormal_mean``) of outputs
+#: 0.1 and 0.3: median log ln sqrt(0.03), interquartile range of the logs ln(3) / 2.
+TYPICAL = math.sqrt(0.03) * math.exp(0.5 * (math.log(3.0) / 2.0 / 1.349) ** 2)
+#: Its gain G = (bribes - caught x penalty x typical) / (c x firms x ybar) = (0.05 - 0.1 TYPICAL) / (0.4 x 2 x 0.2).
+GAIN = (0.05 - 0.1 * TYPICAL) / 0.16
+
+
 def _officials_world(audit_penalty=0.1, **kwargs):
-    """Region 0: two firms with potential output 0.1 and 0.3 (ybar 0.2), c = 0.4, dealings this
-    quarter; region 1: one firm, c = 0.6, no dealings."""
+    """Region 0: two firms with potential output 0.1 and 0.3 (ybar 0.2, typical output TYPICAL),
+    c = 0.4, dealings this quarter; region 1: one firm, c = 0.6, no dealings."""
     w = make_world(
         [{}, {}, {"region": 1}],
         regions="turkestan,zhambyl",
@@ -153,9 +160,10 @@ def _officials_world(audit_penalty=0.1, **kwargs):
 def test_officials_corrupt_share_moves_toward_target_at_rotation_rate():
     w, log = _officials_world()
     officials.step(w, log)
-    # G = (bribes - caught x penalty x ybar) / (c x firms x ybar) = (0.05 - 1 x 0.1 x 0.2) / (0.4 x 2 x 0.2)
-    gain = (0.05 - 0.02) / 0.16
-    assert np.isclose(gain, 0.1875)
+    # G = (bribes - caught x penalty x typical output) / (c x firms x ybar): the penalty is money on the
+    # typical firm's scale (0.188 here, against a mean of 0.2), the gain per firm served in mean outputs
+    gain = (0.05 - 1 * 0.1 * TYPICAL) / (0.4 * 2 * 0.2)
+    assert np.isclose(TYPICAL, 0.18818, atol=1e-5) and np.isclose(gain, GAIN)
     target = lognormal_cdf(gain, 0.01, 2.0)
     np.testing.assert_allclose(w.akimats.official_gain, [gain, 0.7], rtol=0, atol=1e-15)
     # region 1 had no dealings: it keeps its c (and its last gain)
@@ -165,7 +173,7 @@ def test_officials_corrupt_share_moves_toward_target_at_rotation_rate():
 def test_officials_full_rotation_sets_the_target():
     w, log = _officials_world(official_rotation=1.0)
     officials.step(w, log)
-    assert np.isclose(w.akimats.corrupt_share[0], lognormal_cdf(0.1875, 0.01, 2.0), rtol=0, atol=1e-15)
+    assert np.isclose(w.akimats.corrupt_share[0], lognormal_cdf(GAIN, 0.01, 2.0), rtol=0, atol=1e-15)
 
 
 def test_officials_corrupt_fraction_is_the_lognormal_cdf():
@@ -184,16 +192,16 @@ def test_officials_higher_audit_penalty_lowers_the_target():
     w_high, log_high = _officials_world(audit_penalty=0.2)
     officials.step(w_low, log_low)
     officials.step(w_high, log_high)
-    gain_high = (0.05 - 1.0 * 0.2 * 0.2) / 0.16  # 0.0625
+    gain_high = (0.05 - 1.0 * 0.2 * TYPICAL) / 0.16  # 0.077
     assert np.isclose(w_high.akimats.official_gain[0], gain_high, rtol=0, atol=1e-15)
     target_high = lognormal_cdf(gain_high, 0.01, 2.0)
-    assert target_high < lognormal_cdf(0.1875, 0.01, 2.0)
+    assert target_high < lognormal_cdf(GAIN, 0.01, 2.0)
     assert np.isclose(w_high.akimats.corrupt_share[0], 0.4 + 0.125 * (target_high - 0.4), rtol=0, atol=1e-15)
     assert w_high.akimats.corrupt_share[0] < w_low.akimats.corrupt_share[0]
 
 
 def test_officials_losing_gain_lowers_corruption_toward_zero():
-    w, log = _officials_world(audit_penalty=1.0)  # penalties 0.2 > bribes 0.05: G < 0, F(G) = 0
+    w, log = _officials_world(audit_penalty=1.0)  # penalties 0.19 > bribes 0.05: G < 0, F(G) = 0
     officials.step(w, log)
     assert w.akimats.official_gain[0] < 0
     assert np.isclose(w.akimats.corrupt_share[0], 0.4 * (1 - 0.125), rtol=0, atol=1e-15)
@@ -217,9 +225,9 @@ def test_officials_one_firm_one_dealing_counts_and_an_empty_region_keeps_its_sha
     log.potential_output = np.array([0.1, 0.3, 0.2])
     officials.step(w, log)
     gain_1 = 0.02 / (0.6 * 1 * 0.2)
-    np.testing.assert_allclose(w.akimats.official_gain, [0.1875, gain_1, 0.3], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(w.akimats.official_gain, [GAIN, gain_1, 0.3], rtol=0, atol=1e-15)
     want = [
-        0.4 + 0.125 * (lognormal_cdf(0.1875, 0.01, 2.0) - 0.4),
+        0.4 + 0.125 * (lognormal_cdf(GAIN, 0.01, 2.0) - 0.4),
         0.6 + 0.125 * (lognormal_cdf(gain_1, 0.01, 2.0) - 0.6),
         0.5,
     ]
@@ -452,25 +460,26 @@ def test_dealings_all_demands_paid_bribe_formula():
 
 
 def test_rent_segment_is_the_largest_formal_firms_producing_the_mining_share():
-    # region 0: mining 0.3 of an output of 11; region 1: no mining
+    # region 0: mining 0.3 of an output of 15 (4.5); region 1: no mining
     output = np.array([3.0, 5.0, 2.0, 4.0, 0.0, 1.0, 9.0])
     formal = np.array([True, True, True, False, True, True, True])
     region = np.array([0, 0, 0, 0, 0, 0, 1])
     total = 3.0 + 5.0 + 2.0 + 4.0 + 1.0
-    # from the largest formal firm down while those taken before produce less than 0.3 x 15 = 4.5:
-    # 5 (nothing before), 3 (5 before: out); the informal 4 is never in, the exited row never
+    # from the largest formal firm down: 5 is extractive for the 4.5 still needed (0.9 of it), then
+    # nothing is needed; the informal 4 is never in, the exited row never
     seg = formulas.rent_segment(output, formal, region, np.array([0.3, 0.0]))
-    np.testing.assert_array_equal(seg, [False, True, False, False, False, False, False])
-    # a larger mining share takes the next firm too (5 < 0.6 x 15 = 9; then 8 < 9: 2 in; then 10: out)
+    np.testing.assert_allclose(seg, [0.0, 0.9, 0.0, 0.0, 0.0, 0.0, 0.0], rtol=0, atol=1e-15)
+    # a larger mining share (9) takes 5 and 3 whole and half of 2 (the marginal firm), 1 not at all
     seg = formulas.rent_segment(output, formal, region, np.array([0.6, 0.0]))
-    np.testing.assert_array_equal(seg, [True, True, True, False, False, False, False])
-    assert output[seg].sum() / total >= 0.6
-    # no mining, no segment; region 1's mining makes its only firm the segment; a region without firms has none
+    np.testing.assert_allclose(seg, [1.0, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0], rtol=0, atol=1e-15)
+    assert np.isclose((output * seg).sum(), 0.6 * total)  # the segment produces exactly the mining share
+    # a firm larger than the mining output (a dominant player) is extractive only for that share
+    np.testing.assert_allclose(
+        formulas.rent_segment(output, formal, region, np.array([0.0, 0.01])), [0.0] * 6 + [0.01], atol=1e-15
+    )
+    # no mining, no segment; a region without firms has none
     assert not formulas.rent_segment(output, formal, region, np.array([0.0, 0.0])).any()
     assert not formulas.rent_segment(output, formal, region, np.array([0.0, 0.0, 0.5])).any()
-    np.testing.assert_array_equal(
-        formulas.rent_segment(output, formal, region, np.array([0.0, 0.01])), [False] * 6 + [True]
-    )
 
 
 def test_mining_shares_read_the_data_and_are_zero_where_there_is_none():
@@ -478,24 +487,38 @@ def test_mining_shares_read_the_data_and_are_zero_where_there_is_none():
     np.testing.assert_array_equal(formulas.mining_shares(w.regions), [0.1075, 0.0])
 
 
+#: Turkestan mines 0.1075 of its GRP; of the outputs 0.12 (firm 0), 0.12 sqrt 2 (firm 1) and 0.12 twice (the
+#: informal firms) of ``_all_pay_world``, the largest formal firm (1) produces more than that share: it is
+#: extractive for the mining output, this share of its own.
+EXTRACTIVE = 0.1075 * (3 + 2**0.5) / 2**0.5
+
+
 def test_dealings_rent_segment_pays_the_rent_stake_on_its_bribes():
-    # Turkestan mines 0.1075 of its GRP; of the outputs 0.12 (firm 0), 0.12 sqrt 2 (firm 1) and 0.12 twice
-    # (the informal firms), the largest formal firm alone produces that share: firm 1 is the segment
     mining = make_world().regions[0].mining_share
     assert 0.12 * 2**0.5 >= mining * 0.12 * (3 + 2**0.5) > 0
+    np.testing.assert_allclose(
+        formulas.rent_segment(
+            0.12 * np.array([1.0, 2**0.5, 1.0, 1.0]),
+            np.array([True, True, False, False]),
+            np.zeros(4, int),
+            np.array([mining]),
+        ),
+        [0.0, EXTRACTIVE, 0.0, 0.0],
+    )
     s = 0.9**2 / (0.9**2 + 0.1**2)
     y = 0.12 * np.array([1.0, 2.0**0.5])
     for stake in (0.0, 2.0):
         w = _all_pay_world(audit_rate=0.0, rent_stake=stake)
         log = make_log(w)
         dealings.step(w, log, rng())
-        bribe = 0.001 * s * np.array([1.0, 1.0 + stake])
+        bribe = 0.001 * s * np.array([1.0, 1.0 + stake * EXTRACTIVE])
         np.testing.assert_allclose(log.firm["extracted"][:2], y * log.firm["paid"][:2] * bribe, rtol=1e-12)
         assert np.isclose(log.region["bribe_income"][0], log.firm["extracted"].sum(), rtol=1e-12)
 
 
 def test_dealings_rent_segment_refusal_costs_the_rent_stake():
-    # bribes so dear that every firm refuses: the harm of a refusal is (1 + rent_stake) times in the segment
+    # bribes so dear that every firm refuses: the harm of a refusal is P (1 - B + rent_stake x extractive
+    # share): the licence is a veto the state holds whatever the firm's strength
     w = _all_pay_world(audit_rate=0.0, rent_stake=2.0, bribe_size=1.0, delay_cost=0.001)
     log = make_log(w)
     dealings.step(w, log, rng())
@@ -503,14 +526,28 @@ def test_dealings_rent_segment_refusal_costs_the_rent_stake():
     np.testing.assert_array_equal(ev["refused"][:2], ev["demands"][:2])
     assert (ev["demands"][:2] > 0).all() and not ev["paid"].any()
     y = 0.12 * np.array([1.0, 2.0**0.5])
-    harm = 0.9 * (1.0 - 0.1) * np.array([1.0, 3.0])
+    harm = 0.9 * np.array([1.0 - 0.1, 1.0 - 0.1 + 2.0 * EXTRACTIVE])
     np.testing.assert_allclose(ev["extracted"][:2], y * ev["refused"][:2] * 0.001 * harm, rtol=1e-12)
+
+
+def test_dealings_rent_hold_up_does_not_vanish_with_strength():
+    # a dominant player (B = 1) in the segment: the ordinary part of the harm, P (1 - B), is gone, the
+    # licence's hold-up, P x rent_stake x extractive share, is not
+    w = _all_pay_world(audit_rate=0.0, rent_stake=2.0, bribe_size=1.0, delay_cost=0.001)
+    w.firms.strength[:2] = 1.0
+    log = make_log(w)
+    dealings.step(w, log, rng())
+    ev = log.firm
+    assert ev["refused"][1] > 0 and ev["refused"][0] > 0
+    y = 0.12 * 2.0**0.5
+    np.testing.assert_allclose(ev["extracted"][1], y * ev["refused"][1] * 0.001 * 0.9 * 2.0 * EXTRACTIVE, rtol=1e-12)
+    assert ev["extracted"][0] == 0.0  # outside the segment a firm of B = 1 loses nothing by refusing
 
 
 def test_dealings_rent_segment_cannot_put_its_dealings_off():
     # both formal firms found officials dear last year (4 quarters of output per dealing); all their dealings
     # are discretionary and the choice sharp, so the ordinary firm puts them all off; the segment (firm 1,
-    # the larger: see above) cannot
+    # the larger: see above) cannot put off its extractive share of them
     firms = [{"strength": 0.1, "age": 0}, {"strength": 0.1, "age": 0, "capital": 2.0}] + [{"formal": False}] * 2
     memory = {"dealings": [4, 4, 0, 0], "output": [0.12, 0.17, 0.12, 0.12], "extracted": [1.0, 1.0, 0.0, 0.0]}
     w = make_world(
@@ -527,7 +564,8 @@ def test_dealings_rent_segment_cannot_put_its_dealings_off():
     log = make_log(w)
     dealings.step(w, log, rng())
     assert log.firm["dealings"][0] == 0
-    assert log.firm["dealings"][1] > 100  # Poisson(20 x 10 x 0.9 = 180): none put off
+    # Poisson(20 x 10 x 0.9 x EXTRACTIVE = 60): the extractive share of its dealings is not put off
+    assert 30 < log.firm["dealings"][1] < 100
 
 
 def test_rents_raise_the_officials_gain_and_the_corrupt_share():
@@ -2094,3 +2132,20 @@ def test_dealings_harassment_of_rivals_scales_with_the_captors_output_share():
         results[harassment] = np.asarray(r.args("poisson")[0][0])
     share = 0.2 / (0.2 + 0.2 + 0.6)  # equal capital: output shares follow productivity
     np.testing.assert_allclose(results[2.0] / results[0.0], [1.0, 1.0 + 2.0 * share, 1.0 + 2.0 * share], rtol=1e-12)
+
+
+def test_business_strength_reads_the_rank_when_the_world_has_a_strength_scale():
+    # four firms, one of them a dominant player 1,000 times the others' size; match capital 1
+    firms = [{"capital": 1.0}, {"capital": 2.0}, {"capital": 0.5}, {"capital": 2000.0}]
+    w = make_world(firms, match_capital=1.0)
+    slope = w.params["strength_slope"]
+    # without a scale (hand-built worlds): B from the capital itself, the dominant player at B ~ 1
+    np.testing.assert_allclose(w.firms.strength, 1 / (1 + (1 / np.array([1.0, 2.0, 0.5, 2000.0])) ** slope))
+    assert w.firms.strength[3] > 0.99
+    # with the body's scale: B from the capital of the firm's rank (formulas.rank_capital)
+    w.strength_scale = np.array([[0.0, 0.5]])
+    w.update_strength()
+    rank = formulas.rank_capital(w.firms.capital, w.firms.region, w.firms.alive, w.strength_scale, 1)
+    np.testing.assert_allclose(w.firms.strength, 1 / (1 + (1 / rank) ** slope), rtol=1e-12)
+    assert 0.5 < w.firms.strength[3] < 0.8  # the strongest firm, not an untouchable one
+    assert np.all(np.diff(w.firms.strength[[2, 0, 1, 3]]) > 0)  # the order of sizes is kept

@@ -12,6 +12,9 @@ Prints, pooled over the seeds:
 Usage (from the repository root):
     python tools/firm_sizes.py                          3 seeds, 5,000 firms, burn-in 150, window 40
     python tools/firm_sizes.py --seeds 1 2 --firms 3000 --burn-in 100 --window 40
+    python tools/firm_sizes.py --firms 20000 --figure firm_sizes.png    also the figure (PNG): the
+        country's employment as a rank-size plot (log-log) per seed, with the Pareto line of
+        exponent 1.06 (Axtell 2001), and the quarterly exit rate by employment quartile and age class
 """
 
 from __future__ import annotations
@@ -80,14 +83,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--burn-in", type=int, default=150)
     ap.add_argument("--window", type=int, default=40)
     ap.add_argument("--k", type=int, nargs="+", default=[50, 100, 200])
+    ap.add_argument("--figure", type=Path, default=None, help="write the figure (PNG) here")
     args = ap.parse_args(argv)
-    ratios, hills, panels = [], {k: [] for k in args.k}, []
+    ratios, hills, panels, countries = [], {k: [] for k in args.k}, [], []
     for seed in args.seeds:
         out = run(seed, args.firms, args.burn_in, args.window)
         ratios.append(out["ratio"])
         for k in args.k:
             hills[k].append(hill(out["jobs"], k))
         panels.append(out["panel"])
+        countries.append(out["jobs"])
         print(
             f"seed {seed}: firms alive {len(out['jobs'])}, largest employment {out['jobs'].max():.0f}, "
             f"median {np.median(out['jobs']):.2f}; largest/median by region: min {out['ratio'].min():.1f}, "
@@ -109,6 +114,41 @@ def main(argv: list[str] | None = None) -> None:
     for c in range(4):
         sel = age_class == c
         print(f"  {labels[c]}: {exited[sel].mean():.4f} ({sel.sum()} firm-quarters)")
+    if args.figure:
+        by_size = [exited[size_class == c].mean() for c in range(4)]
+        by_age = [exited[age_class == c].mean() for c in range(4)]
+        figure(args, countries, by_size, by_age, labels)
+
+
+def figure(args, countries, by_size, by_age, age_labels) -> None:
+    """The PNG: rank-size plot of the country's employment per seed, and exit rates by class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for seed, jobs in zip(args.seeds, countries, strict=True):
+        x = np.sort(jobs)[::-1]
+        ax.loglog(x, np.arange(1, x.size + 1), ".", markersize=2, label=f"seed {seed}")
+    x = np.sort(countries[0])[::-1]
+    k = 100  # the Pareto line of exponent 1.06 through the 100th largest firm of the first seed
+    grid = np.geomspace(x[k], x[0], 20)
+    ax.loglog(grid, (k + 1) * (grid / x[k]) ** -1.06, "k--", label="Pareto, exponent 1.06 (Axtell 2001)")
+    ax.set_xlabel("employment (jobs)")
+    ax.set_ylabel("rank (firms at least this large)")
+    ax.set_title(f"Firm sizes, 20 regions, {args.firms:,} firms, quarter {args.burn_in + args.window}")
+    ax.legend(fontsize=8)
+    pos = np.arange(4)
+    bx.bar(pos - 0.2, by_size, 0.4, label="by employment quartile (Q1 .. Q4)")
+    bx.bar(pos + 0.2, by_age, 0.4, label="by age class (" + ", ".join(age_labels) + ")")
+    bx.set_xticks(pos, ["Q1 / <2 y", "Q2 / 2-5 y", "Q3 / 5-10 y", "Q4 / >=10 y"])
+    bx.set_ylabel("quarterly exit rate")
+    bx.set_title(f"Exits over quarters {args.burn_in + 1}-{args.burn_in + args.window}, seeds pooled")
+    bx.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.figure, dpi=100)
+    print(f"figure: {args.figure}")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,14 @@ over the last year (bribes, delays, retaliation, relative to its quarterly outpu
 
 Rents. In a region with mining, the extractive and large-project segment
 (``formulas.rent_segment``: the region's largest formal firms by output, taken from the top
-until they produce the region's mining share of GRP, from the data) deals with officials over
-subsoil-use contracts, licences and environmental permits. It cannot put these dealings off
-(no discretionary part): without them it cannot produce. Their stake is the resource rent,
-which the official can hold up: both the bribe asked and the harm of a refusal are
-(1 + ``rent_stake``) times an ordinary dealing's. Rents thus raise what corrupt officials
+until they produce the region's mining share of GRP, from the data; each firm's extractive share
+x is the part of its output the mining output still needs, 1 but for the marginal firm) deals with
+officials over subsoil-use contracts, licences and environmental permits. It cannot put these
+dealings off (the discretionary part is scaled by 1 - x): without them it cannot produce. Their
+stake is the resource rent, which the official can hold up: the bribe asked is (1 + ``rent_stake``
+x) times an ordinary dealing's, and the harm of a refusal adds P x ``rent_stake`` x to the ordinary
+P (1 - B): a licence is a veto the state holds over any firm, whatever its strength (Vernon 1971;
+Svensson 2003: refusal power comes from outside options, not size). Rents thus raise what corrupt officials
 collect without lowering the demand for their dealings, the officials' gain G rises with the
 mining share (officials.py), and so does the share for whom corruption pays (Ades & Di Tella
 1999; Leite & Weidmann 1999; Knutsen et al. 2017): an outcome of their choices, limited by
@@ -45,8 +48,8 @@ dealing is d x (home_share [u < c] (1 - s L) + (1 - home_share) c (1 - s max(L, 
 firm with a corrupt home official meets demands quarter after quarter.
 
 The bribe is a share of the firm's quarterly output set by the bargaining share
-s_b = P^phi / (P^phi + B^phi) (x (1 + rent_stake) in the rent segment). Refusing costs what
-officials can inflict, h = P (1 - B) (1 - s L) (x (1 + rent_stake) in the rent segment).
+s_b = P^phi / (P^phi + B^phi) (x (1 + rent_stake x) in the rent segment). Refusing costs what
+officials can inflict, h = P (1 - B + rent_stake x) (1 - s L).
 The firm answers each demand by a logit choice over expected payoffs (output shares):
 
     pay     -bribe - q x giver_penalty x audit_penalty      q: perceived detection
@@ -94,7 +97,7 @@ def step(world, log, rng) -> None:
     # a subsoil-use or large-project dealing stakes the rent: both the bribe and the harm of a refusal scale
     stake = 1.0 + p["rent_stake"] * segment[idx]
     bribe = p["bribe_size"] * s * stake
-    harm = power[idx] * (1.0 - strength[idx]) * shield[idx] * stake
+    harm = power[idx] * (1.0 - strength[idx] + p["rent_stake"] * segment[idx]) * shield[idx]
     q = f.perceived_detection
     fine = p["giver_penalty"] * p["audit_penalty"]
     legal = p["legal_quality"]
@@ -206,7 +209,7 @@ def _demands(world, log, rng):
     dealt_before = f.last_year("dealings")
     y_before = np.maximum(f.last_year("output"), 1e-12)
     cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
-    d = p["discretionary_share"] * ~segment  # the segment's licences and permits cannot be put off
+    d = p["discretionary_share"] * (1.0 - segment)  # the segment's licences and permits cannot be put off
     lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
     n_deal = kernels.poisson(rng, lam)
 

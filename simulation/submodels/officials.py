@@ -5,10 +5,14 @@ Mishra 2006). From this quarter's dealings, the net money gain of a corrupt offi
 quarter, per firm the region's officials serve, in the region's mean quarterly firm output
 ybar, is
 
-    G = (bribe income - penalties) / (c * firms * ybar),   penalties = caught * audit_penalty * ybar,
+    G = (bribe income - penalties) / (c * firms * ybar),   penalties = caught * audit_penalty * ytyp,
 
 where caught counts the paid bribes detected by audits and open data and the reports
-upheld. An official is corrupt when G exceeds their moral cost, and moral costs are
+upheld, and ytyp is the region's typical firm output (``formulas.lognormal_mean``: the mean of a
+log-normal with the median and interquartile spread of the firms' log outputs): the penalty (a
+fine, the lost post) is money set by law and pay, not by the output of the region's dominant
+firms, which set the mean when firm sizes have a Pareto tail (Gabaix 2009).
+An official is corrupt when G exceeds their moral cost, and moral costs are
 dispersed: log-normal with median ``moral_cost`` and log sd ``moral_cost_spread``. The share
 of officials for whom corruption pays is F(G), the log-normal CDF. Officials decide anew
 when they are rotated or replaced (rate ``official_rotation``), so the corrupt share follows
@@ -29,6 +33,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from .. import kernels
+from ..formulas import lognormal_mean
 
 
 def corrupt_fraction(gain: np.ndarray, median: float, spread: float) -> np.ndarray:
@@ -46,7 +51,9 @@ def step(world, log) -> None:
     output = np.bincount(f.region, weights=log.potential_output, minlength=R)
     ybar = np.divide(output, n, out=np.zeros(R), where=n > 0)
     c = a.corrupt_share
-    penalties = log.region["caught"] * p["audit_penalty"] * ybar
+    # a caught official's penalty is money on the scale of the region's typical firm (formulas.lognormal_mean)
+    typical = lognormal_mean(log.potential_output, f.region, alive, R)
+    penalties = log.region["caught"] * p["audit_penalty"] * typical
     served = np.maximum(c, 1e-3) * n * ybar
     has = (log.region["dealings"] > 0) & (served > 0)
     gain = np.divide(log.region["bribe_income"] - penalties, served, out=np.zeros(R), where=has)
