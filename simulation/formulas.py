@@ -57,24 +57,33 @@ def grown_capital(
     return k
 
 
-def productivity_tail_exponent(p: Mapping[str, Any]) -> float:
+def productivity_tail_exponent(p: Mapping[str, Any], entrants: bool = False) -> float:
     """Pareto exponent of the productivity factor that gives steady-state employment the tail
-    exponent ``size_tail_exponent``: at the steady state K* is proportional to A^(1/(1 - alpha))
+    exponent zeta = ``size_tail_exponent``: at the steady state K* is proportional to A^(1/(1 - alpha))
     and staff to K^e (``jobs_elasticity``), so P(jobs > x) ~ x^-zeta needs P(A > a) ~
-    a^-(zeta e / (1 - alpha)). Infinite (no tail factor) when staff do not grow with capital
-    or output is linear in it."""
+    a^-(zeta e / (1 - alpha)). That is the tail of the firms in business (the initial firms, drawn
+    from the stationary state). Entrants' tail is thinner by the exit hazard's size elasticity b
+    (``exit_size_elasticity``, ``entrants=True``): a firm's hazard falls as jobs^-b
+    (``exit_hazard``), so a large firm's expected lifetime grows as jobs^b, and the firms in
+    business at the stationary state are the entrants weighted by their lifetimes: their density
+    is the entrants' times jobs^b, and their tail exponent the entrants' minus b. Entrants
+    therefore draw zeta + b, so that the stock keeps zeta rather than drifting to zeta - b
+    (Luttmer 2007 on the stationary size distribution of entrants and survivors). Infinite (no
+    tail factor) when staff do not grow with capital or output is linear in it."""
     margin = 1.0 - p["capital_elasticity"]
     if p["jobs_elasticity"] <= 0.0 or margin <= 0.0:
         return np.inf
-    return p["size_tail_exponent"] * p["jobs_elasticity"] / margin
+    zeta = p["size_tail_exponent"] + (p["exit_size_elasticity"] if entrants else 0.0)
+    return zeta * p["jobs_elasticity"] / margin
 
 
-def productivity_tail(exponential: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
+def productivity_tail(exponential: np.ndarray, p: Mapping[str, Any], entrants: bool = False) -> np.ndarray:
     """The Pareto factor of a firm's productivity, exp((E - ln 2) / zeta_A) from a standard
-    exponential draw E: Pareto with exponent zeta_A (``productivity_tail_exponent``) and median 1,
-    so that the median firm keeps the lognormal body's productivity and the upper tail is
-    Pareto (a Pareto-lognormal; Reed & Jorgensen 2004)."""
-    zeta = productivity_tail_exponent(p)
+    exponential draw E: Pareto with exponent zeta_A (``productivity_tail_exponent``, the
+    stationary stock's or, with ``entrants``, the entrants') and median 1, so that the median
+    firm keeps the lognormal body's productivity and the upper tail is Pareto (a
+    Pareto-lognormal; Reed & Jorgensen 2004)."""
+    zeta = productivity_tail_exponent(p, entrants)
     return np.exp((np.asarray(exponential, dtype=float) - np.log(2.0)) / zeta)
 
 

@@ -117,6 +117,12 @@ def test_productivity_tail_exponent_and_factor():
     assert formulas.productivity_tail_exponent(p) == 1.06 * 0.8 / 0.5
     # median 1 at E = ln 2; the factor at E = 0 is 2^(-1/zeta)
     np.testing.assert_allclose(formulas.productivity_tail(np.array([math.log(2.0), 0.0]), p), [1.0, 2 ** (-1 / 1.696)])
+    # entrants: thinner by the exit hazard's size elasticity (the survivors' bias of a hazard falling with size)
+    p = p | {"exit_size_elasticity": 0.2}
+    assert formulas.productivity_tail_exponent(p) == 1.06 * 0.8 / 0.5
+    assert formulas.productivity_tail_exponent(p, entrants=True) == pytest.approx(1.26 * 0.8 / 0.5)
+    entrant = formulas.productivity_tail(np.array([0.0]), p, entrants=True)
+    np.testing.assert_allclose(entrant, [2 ** (-0.5 / 1.26 / 0.8)])
     # no tail when staff do not grow with capital or output is linear in it
     for no_tail in ({"jobs_elasticity": 0.0}, {"capital_elasticity": 1.0}):
         q = p | no_tail

@@ -1448,8 +1448,9 @@ def test_exit_hazard_means_are_per_region_and_ignore_exited_rows():
 def test_entry_productivity_has_the_pareto_tail():
     """Thousands of entrants with no lognormal spread: productivity / level is the Pareto factor
     exp((E - ln 2) / zeta_A), median 1, never below 2^(-1/zeta_A), and its Hill exponent on the
-    top 400 is zeta_A = 1.06 x 0.8 / 0.5 = 1.70 (standard error zeta / sqrt(400) = 0.085; the
-    band is +-4 of them). A model without the tail (a lognormal or a constant) fails both."""
+    top 400 is the entrants' zeta_A = (1.06 + 0.2) x 0.8 / 0.5 = 2.02 (the stock's exponent plus
+    the exit hazard's size elasticity; standard error zeta / sqrt(400) = 0.10; the band is +-4 of
+    them). A model without the tail (a lognormal or a constant) fails both."""
     w = make_world(
         [{}],
         akimats={"firms_initial": 8000.0, "productivity_level": 0.24},
@@ -1459,12 +1460,13 @@ def test_entry_productivity_has_the_pareto_tail():
         capital_elasticity=0.5,
         jobs_elasticity=0.8,
         size_tail_exponent=1.06,
+        exit_size_elasticity=0.2,
     )
     log = make_log(w)
     entry.step(w, log, rng(2), rng(3))
     factor = w.firms.productivity[log.entered] / 0.24
     assert factor.size > 3000
-    zeta = 1.06 * 0.8 / 0.5
+    zeta = (1.06 + 0.2) * 0.8 / 0.5
     assert factor.min() >= 2 ** (-1 / zeta) * (1 - 1e-12)
     assert abs(np.median(factor) - 1.0) < 0.06
     top = np.sort(factor)[::-1][:401]

@@ -94,9 +94,10 @@ def test_entrants_draws_follow_their_distributions():
         assert abs(log_k.std() - 0.5 * 1.2) < 0.03
         # productivity: log-normal with mean the region's level (mean of log = log level - sigma^2 / 2)
         # times the Pareto factor exp((E - ln 2) / zeta_A), E ~ Exp(1): log mean (1 - ln 2) / zeta_A,
-        # variance 1 / zeta_A^2 (zeta_A = 1.06 x 0.8 / 0.5 at these values)
-        zeta = formulas.productivity_tail_exponent(w.params)
-        assert zeta == pytest.approx(1.06 * 0.8 / 0.5)
+        # variance 1 / zeta_A^2 (entrants' zeta_A = (1.06 + 0.2) x e / 0.5 at these values: the stock's
+        # exponent plus the exit hazard's size elasticity, formulas.productivity_tail_exponent)
+        zeta = formulas.productivity_tail_exponent(w.params, entrants=True)
+        assert zeta == pytest.approx((1.06 + 0.2) * w.params["jobs_elasticity"] / 0.5)
         sd = np.sqrt(0.4**2 + zeta**-2)
         log_a = np.log(f.productivity[here])
         assert z(log_a.mean(), np.log(level) - 0.4**2 / 2 + (1 - np.log(2)) / zeta, sd, here.size) < 5

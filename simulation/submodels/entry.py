@@ -55,7 +55,7 @@ def step(world, log, rng, network_rng) -> None:
             1.0, p["connected_share"] * (1.0 + world.akimats.symbiosis[new_region])
         )
         spread = p["entrant_dispersion"] * p["capital_dispersion"]
-        tail = productivity_tail(rng.standard_exponential(total), p)  # the incumbents' Pareto tail
+        tail = productivity_tail(rng.standard_exponential(total), p, entrants=True)  # thinner by the survivors' bias
         rows = f.add(
             total,
             region=new_region,
