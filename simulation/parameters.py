@@ -230,7 +230,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("climate_trust_base", "structural", float, 0.5, 0.0, 5.0, "", "entry climate at zero trust (climate = (base + mean trust)(1 - climate_corruption incidence))", "assumption"),
     _p("climate_corruption", "structural", float, 0.5, 0.0, 1.0, "share", "fall of the entry climate per unit of corruption incidence", "assumption"),
     _p("jobs_per_capital", "structural", float, 3.0, 0.0, 100.0, "jobs", "staff of a firm with one capital unit (jobs = 1 + this x K^jobs_elasticity)", "assumption"),
-    _p("jobs_elasticity", "structural", float, 0.8, 0.0, 2.0, "", "elasticity of a firm's staff with respect to its capital", "assumption"),
+    _p("jobs_elasticity", "structural", float, 0.94, 0.0, 2.0, "", "elasticity of a firm's staff with respect to its capital (at the steady state output is proportional to capital, so also with respect to output): the ratio of the Pareto exponents of firm sizes by receipts and by employment, so that with size_tail_exponent for employment, output's tail has the receipts' exponent (about 1) and its mean is not set by a single firm", "Axtell 2001 (US firms, 1997: receipts 0.994, employment 1.059; 0.994 / 1.059 = 0.94)"),
     # support
     _p("kickback", "structural", float, 0.2, 0.0, 1.0, "share", "share of a grant that a corrupt home official takes back, at full bargaining power (times the bargaining share)", "Olken 2007 (about a quarter of road funds missing); assumption"),
     _p("support_compliance", "structural", float, 0.25, 0.0, 1.0, "share", "share of a grant's value lost to compliance (applications, reporting, co-financing conditions)", "assumption"),
