@@ -136,19 +136,30 @@ def lognormal_cdf(x: float, median: float, spread: float) -> float:
 #: Region 0 of ``_officials_world``: the typical firm's output (``formulas.lognormal_mean``) of outputs
 #: 0.1 and 0.3: median log ln sqrt(0.03), interquartile range of the logs ln(3) / 2.
 TYPICAL = math.sqrt(0.03) * math.exp(0.5 * (math.log(3.0) / 2.0 / 1.349) ** 2)
-#: Its gain G = (bribes - caught x penalty x typical) / (c x firms x ybar) = (0.05 - 0.1 TYPICAL) / (0.4 x 2 x 0.2).
-GAIN = (0.05 - 0.1 * TYPICAL) / 0.16
+#: The output its corrupt officials serve: firm 0 (output 0.1) has a corrupt home official (rank 0.2 < c = 0.4),
+#: firm 1 (0.3) an honest one (0.9): 0.1 x (0.7 + 0.3 x 0.4) + 0.3 x (0.3 x 0.4) = 0.118 (home_share 0.7; its
+#: expectation over the ranks is c x firms x ybar = 0.16).
+SERVED = 0.1 * (0.7 + 0.3 * 0.4) + 0.3 * (0.3 * 0.4)
+#: Its gain G = (bribes - caught x penalty x typical) / served = (0.05 - 0.1 TYPICAL) / 0.118.
+GAIN = (0.05 - 0.1 * TYPICAL) / SERVED
 
 
 def _officials_world(audit_penalty=0.1, **kwargs):
     """Region 0: two firms with potential output 0.1 and 0.3 (ybar 0.2, typical output TYPICAL),
-    c = 0.4, dealings this quarter; region 1: one firm, c = 0.6, no dealings."""
+    c = 0.4, home officials' ranks 0.2 and 0.9, dealings this quarter; region 1: one firm, c = 0.6, no
+    dealings."""
     w = make_world(
-        [{}, {}, {"region": 1}],
+        [{"home_official": 0.2}, {"home_official": 0.9}, {"region": 1}],
         regions="turkestan,zhambyl",
         akimats={"corrupt_share": [0.4, 0.6], "official_gain": [0.0, 0.7]},
         **(
-            {"audit_penalty": audit_penalty, "moral_cost": 0.01, "moral_cost_spread": 2.0, "official_rotation": 0.125}
+            {
+                "audit_penalty": audit_penalty,
+                "moral_cost": 0.01,
+                "moral_cost_spread": 2.0,
+                "official_rotation": 0.125,
+                "home_share": 0.7,
+            }
             | kwargs
         ),
     )
@@ -160,9 +171,9 @@ def _officials_world(audit_penalty=0.1, **kwargs):
 def test_officials_corrupt_share_moves_toward_target_at_rotation_rate():
     w, log = _officials_world()
     officials.step(w, log)
-    # G = (bribes - caught x penalty x typical output) / (c x firms x ybar): the penalty is money on the
-    # typical firm's scale (0.188 here, against a mean of 0.2), the gain per firm served in mean outputs
-    gain = (0.05 - 1 * 0.1 * TYPICAL) / (0.4 * 2 * 0.2)
+    # G = (bribes - caught x penalty x typical output) / served: the penalty is money on the typical firm's
+    # scale (0.188 here, against a mean of 0.2), the gain per unit of the output the corrupt officials serve
+    gain = (0.05 - 1 * 0.1 * TYPICAL) / SERVED
     assert np.isclose(TYPICAL, 0.18818, atol=1e-5) and np.isclose(gain, GAIN)
     target = lognormal_cdf(gain, 0.01, 2.0)
     np.testing.assert_allclose(w.akimats.official_gain, [gain, 0.7], rtol=0, atol=1e-15)
@@ -192,7 +203,7 @@ def test_officials_higher_audit_penalty_lowers_the_target():
     w_high, log_high = _officials_world(audit_penalty=0.2)
     officials.step(w_low, log_low)
     officials.step(w_high, log_high)
-    gain_high = (0.05 - 1.0 * 0.2 * TYPICAL) / 0.16  # 0.077
+    gain_high = (0.05 - 1.0 * 0.2 * TYPICAL) / SERVED  # 0.105
     assert np.isclose(w_high.akimats.official_gain[0], gain_high, rtol=0, atol=1e-15)
     target_high = lognormal_cdf(gain_high, 0.01, 2.0)
     assert target_high < lognormal_cdf(GAIN, 0.01, 2.0)
@@ -211,20 +222,21 @@ def test_officials_one_firm_one_dealing_counts_and_an_empty_region_keeps_its_sha
     # region 0 as in _officials_world; region 1: one firm (output 0.2) and a single dealing that
     # brought 0.02; region 2 (the last): no firms and no dealings
     w = make_world(
-        [{}, {}, {"region": 1}],
+        [{"home_official": 0.2}, {"home_official": 0.9}, {"region": 1}],
         regions="turkestan,zhambyl,kyzylorda",
         akimats={"corrupt_share": [0.4, 0.6, 0.5], "official_gain": [0.0, 0.0, 0.3]},
         audit_penalty=0.1,
         moral_cost=0.01,
         moral_cost_spread=2.0,
         official_rotation=0.125,
+        home_share=0.7,
     )
     log = make_log(
         w, region={"dealings": [5.0, 1.0, 0.0], "bribe_income": [0.05, 0.02, 0.0], "caught": [1.0, 0.0, 0.0]}
     )
     log.potential_output = np.array([0.1, 0.3, 0.2])
     officials.step(w, log)
-    gain_1 = 0.02 / (0.6 * 1 * 0.2)
+    gain_1 = 0.02 / (0.2 * (0.7 + 0.3 * 0.6))  # its home official (rank 0.5 < c = 0.6) is corrupt
     np.testing.assert_allclose(w.akimats.official_gain, [GAIN, gain_1, 0.3], rtol=0, atol=1e-15)
     want = [
         0.4 + 0.125 * (lognormal_cdf(GAIN, 0.01, 2.0) - 0.4),
@@ -232,6 +244,43 @@ def test_officials_one_firm_one_dealing_counts_and_an_empty_region_keeps_its_sha
         0.5,
     ]
     np.testing.assert_allclose(w.akimats.corrupt_share, want, rtol=0, atol=1e-15)
+
+
+def test_officials_gain_counts_the_output_that_reaches_corrupt_officials():
+    """The served output counts a firm's output at home_share while its home official is corrupt
+    (rank u < c) and at (1 - home_share) c for the officials at random. Its mean over uniform
+    ranks is c x firms x ybar, the scale of the gain before dominant players, so that moral costs
+    keep their unit; but a dominant firm whose home official is honest no longer dilutes the
+    gain from the other firms' bribes. A model that divides by c x firms x ybar fails the second
+    check by a factor of 3.1."""
+    ranks = np.random.default_rng(4).random(4000)
+    y = np.random.default_rng(5).lognormal(0.0, 0.5, 4000)
+    w = make_world(
+        [{"home_official": u} for u in ranks],
+        akimats={"corrupt_share": 0.3},
+        audit_penalty=0.0,
+        official_rotation=0.125,
+        home_share=0.7,
+    )
+    log = make_log(w, region={"dealings": [100.0], "bribe_income": [1.0], "caught": [0.0]})
+    log.potential_output = y
+    officials.step(w, log)
+    served = 1.0 / w.akimats.official_gain[0]
+    assert served == pytest.approx(0.3 * y.sum(), rel=0.03)  # sd of the sampled mean about 1.3%
+    # a small firm (output 1) with a corrupt home official brought bribes 0.01; a dominant one (output 100)
+    # with an honest home official brought none: G is the small firm's bribes over the output that reached
+    # corrupt officials, 1 x (0.7 + 0.3 x 0.3) + 100 x 0.3 x 0.3, not over c x firms x ybar = 0.3 x 101
+    w = make_world(
+        [{"home_official": 0.1}, {"home_official": 0.9}],
+        akimats={"corrupt_share": 0.3},
+        audit_penalty=0.0,
+        official_rotation=0.125,
+        home_share=0.7,
+    )
+    log = make_log(w, region={"dealings": [2.0], "bribe_income": [0.01], "caught": [0.0]})
+    log.potential_output = np.array([1.0, 100.0])
+    officials.step(w, log)
+    assert w.akimats.official_gain[0] == pytest.approx(0.01 / (0.79 + 9.0), rel=1e-12)
 
 
 # --- 1. plan --------------------------------------------------------------------------------

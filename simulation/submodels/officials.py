@@ -2,10 +2,20 @@
 
 Officials weigh money against conscience (Becker & Stigler 1974; Andvig & Moene 1990;
 Mishra 2006). From this quarter's dealings, the net money gain of a corrupt official per
-quarter, per firm the region's officials serve, in the region's mean quarterly firm output
-ybar, is
+quarter, per unit of the output of the firms the corrupt officials serve, is
 
-    G = (bribe income - penalties) / (c * firms * ybar),   penalties = caught * audit_penalty * ytyp,
+    G = (bribe income - penalties) / served,   penalties = caught * audit_penalty * ytyp,
+    served = sum over the firms in business of y_i (home_share [u_i < c] + (1 - home_share) c),
+
+the output whose dealings reach a corrupt official: a firm's home official (rank u_i, see
+dealings.py) handles ``home_share`` of its dealings and is corrupt while u_i < c, the rest go to
+officials at random, a share c of them corrupt. Its expectation over the home officials' ranks is
+c * firms * ybar (ybar the region's mean firm output), the per-firm scale of the officials' gain
+before dominant players; counted from the actual home officials, a dominant firm whose home
+official is honest leaves both the bribes and the output it would have brought out of G, instead
+of its output diluting the bribes of the firms that do deal with corrupt officials (with a
+Pareto tail of firm sizes that single firm can hold half a region's output, and the honesty of
+one official set the region's corrupt share),
 
 where caught counts the paid bribes detected by audits and open data and the reports
 upheld, and ytyp is the region's typical firm output (``formulas.lognormal_mean``: the mean of a
@@ -32,7 +42,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from .. import kernels
 from ..formulas import lognormal_mean
 
 
@@ -47,14 +56,15 @@ def step(world, log) -> None:
     p, a, f = world.params, world.akimats, world.firms
     R = world.n_regions
     alive = f.alive
-    n = kernels.count_where(f.region, alive, R).astype(float)
-    output = np.bincount(f.region, weights=log.potential_output, minlength=R)
-    ybar = np.divide(output, n, out=np.zeros(R), where=n > 0)
     c = a.corrupt_share
     # a caught official's penalty is money on the scale of the region's typical firm (formulas.lognormal_mean)
     typical = lognormal_mean(log.potential_output, f.region, alive, R)
     penalties = log.region["caught"] * p["audit_penalty"] * typical
-    served = np.maximum(c, 1e-3) * n * ybar
+    # the output whose dealings reach a corrupt official: the home official's share while he is corrupt,
+    # the rest in proportion to c (the dealings' c, before this quarter's update)
+    c_i = np.maximum(c, 1e-3)[f.region]
+    reach = p["home_share"] * (f.home_official < c[f.region]) + (1.0 - p["home_share"]) * c_i
+    served = np.bincount(f.region, weights=log.potential_output * alive * reach, minlength=R)
     has = (log.region["dealings"] > 0) & (served > 0)
     gain = np.divide(log.region["bribe_income"] - penalties, served, out=np.zeros(R), where=has)
     a.official_gain[:] = np.where(has, gain, a.official_gain)
