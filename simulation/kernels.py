@@ -680,11 +680,11 @@ if AVAILABLE:
             strong_power = power[region[i]] >= power_threshold
             quad = 2 * (0 if strong_power else 1) + (1 if strength[i] >= business_threshold else 0)
             quadrant[i] = quad
-            cells[(region[i] * Q + quad) * K + label] += output[i] * (1.0 if alive[i] else 0.0)
+            cells[(region[i] * Q + quad) * K + label] += 1.0 if alive[i] else 0.0  # each relation once
 
 
 def observe(world, n_quadrants: int, n_regimes: int):
-    """Observer.step's per-firm work compiled: (labels, quadrants, output by region x quadrant x regime)."""
+    """Observer.step's per-firm work compiled: (labels, quadrants, relations by region x quadrant x regime)."""
     p, f = world.params, world.firms
     labels = np.empty(f.n, dtype=np.int8)
     quadrant = np.empty(f.n, dtype=np.int8)

@@ -19,7 +19,13 @@ Each firm-akimat relation gets
      the firm received at least what it lost;
   6. patronage: support received without cooperation (a one-way, dependent benefit);
   7. otherwise (routine dealings, no demands, no support): non-interference.
-Regional shares are weighted by economic weight (output over the last 4 quarters).
+Regional and quadrant shares count each firm-akimat relation once (the share of the region's
+firms in business whose relation is so labelled), as the survey counts each business once.
+They were weighted by output (over the last 4 quarters) until firm sizes had a Pareto tail: with
+output's tail exponent about 1 the output-weighted share of a small world's region is mostly its
+largest firm's label (that firm held 0.2-0.5 of Turkestan's output on the Table 1 grid, and the
+cells at strong power and weak business were labelled by its conflict, while most relations
+there were suppression), so a single firm set each share (docs/ODD.md 4.12).
 """
 
 from __future__ import annotations
@@ -80,7 +86,7 @@ class Observer:
         self.quadrant_weight = np.zeros((n_regions, len(QUADRANTS)))
 
     def step(self, world, log) -> None:
-        """Label every firm from its last 4 quarters; regional and quadrant shares by output."""
+        """Label every firm from its last 4 quarters; regional and quadrant shares of relations."""
         f, p = world.firms, world.params
         R, K, Q = world.n_regions, len(REGIMES), len(QUADRANTS)
         if kernels.enabled():  # the same labels, quadrants and sums in one compiled pass
@@ -108,12 +114,12 @@ class Observer:
         strong_power = world.akimats.power[region] >= p["power_threshold"]
         strong_business = f.strength >= p["business_threshold"]
         self.quadrant = (2 * (~strong_power) + strong_business).astype(np.int8)
-        weight = mem["output"] * alive
+        weight = alive.astype(float)  # each relation once
         cell = (region * Q + self.quadrant) * K + self.labels
         self._shares(np.bincount(cell, weights=weight, minlength=R * Q * K).reshape(R, Q, K))
 
     def _shares(self, w: np.ndarray) -> None:
-        """Quadrant and regional shares from the output by region x quadrant x regime."""
+        """Quadrant and regional shares from the relations by region x quadrant x regime."""
         self.quadrant_weight = w.sum(axis=2)
         self.quadrant_shares = np.divide(
             w, self.quadrant_weight[:, :, None], out=np.zeros_like(w), where=self.quadrant_weight[:, :, None] > 0

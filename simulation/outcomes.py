@@ -94,7 +94,7 @@ class Quarter:
 
     @cached_property
     def quadrant_totals(self) -> np.ndarray:
-        """Output of every quadrant, summed over regions."""
+        """Relations (firms in business) of every quadrant, summed over regions."""
         return self.observer.quadrant_weight.sum(axis=0)
 
     def weight(self, name: str) -> np.ndarray:
@@ -232,13 +232,13 @@ OUTCOMES: tuple[Outcome, ...] = (
        lambda q: q.world.entries_last.copy()),
     _o("exits", "firms exited", "firms / quarter", "count", "sum", lambda q: q.log.region["exits"].copy()),
     *(_o(f"regime_{name}", f"{name.replace('_', '-')} regime", "share",
-         "output share of firms the observer labels so", "output",
+         "share of the firms in business whose relation the observer labels so", "firms",
          lambda q, k=k: q.observer.shares[:, k].copy(), series=True) for k, name in enumerate(REGIMES)),
-    # national only: the Table 1 matrix (output shares of each quadrant, regime shares within it)
+    # national only: the Table 1 matrix (shares of relations in each quadrant, regime shares within it)
     *(o for qi, qname in enumerate(QUADRANTS) for o in (
-        Outcome(f"weight_{qname}", f"output share of quadrant {qname}", "share", "output share", "national only",
+        Outcome(f"weight_{qname}", f"share of relations in quadrant {qname}", "share", "share of firms", "national only",
                 national=_quadrant_weight(qi)),
-        *(Outcome(f"{qname}_{regime}", f"{regime} in {qname}", "share", "output share within the quadrant",
+        *(Outcome(f"{qname}_{regime}", f"{regime} in {qname}", "share", "share of relations within the quadrant",
                   "national only", national=_quadrant_regime(qi, k)) for k, regime in enumerate(REGIMES)),
     )),
 )

@@ -237,8 +237,8 @@ def test_observer_classify_at_the_rules_boundaries():
 def _observer_world():
     """Three regions: 0 with P 0.8 (strong), 1 with P exactly at the threshold 0.6 (strong), 2
     with P 0.3 (weak) and no firm in business. Firm strengths 0.2, 0.5 (exactly the business
-    threshold: strong), 0.9; outputs over the last year known, some of them below 1 (a share is
-    taken of any positive weight, however small)."""
+    threshold: strong), 0.9; outputs over the last year known (they enter the conflict rule's
+    loss of 1% of output, not the shares)."""
     firms = [
         {"region": 0, "strength": 0.2},
         {"region": 0, "strength": 0.5},
@@ -268,29 +268,39 @@ def _observer_world():
     return w
 
 
-def test_observer_step_labels_quadrants_and_output_weighted_shares():
+def test_observer_step_labels_quadrants_and_shares_of_relations():
+    """Shares count each relation (firm in business) once, whatever its output: a firm with a
+    thousand times the output moves no share (with output weights it would hold nearly all of
+    its region's and its quadrant's share)."""
     w = _observer_world()
     obs = observer.Observer(w.firms.n, w.n_regions)
     obs.step(w, make_log(w))
+    big = _observer_world()
+    big.firms.memory("output")[:, 2] *= 1000.0
+    obs_big = observer.Observer(big.firms.n, big.n_regions)
+    obs_big.step(big, make_log(big))
+    assert obs_big.labels.tolist() == obs.labels.tolist()
+    np.testing.assert_array_equal(obs_big.shares, obs.shares)
+    np.testing.assert_array_equal(obs_big.quadrant_shares, obs.quadrant_shares)
     ob = observer
     labels = [ob.NON_INTERFERENCE, ob.SUPPRESSION, ob.PATRONAGE, ob.NON_INTERFERENCE, ob.CAPTURE, ob.SUPPRESSION]
     assert obs.labels.tolist() == labels
     # quadrant: 0 strong P weak B, 1 strong P strong B, 2 weak P weak B, 3 weak P strong B
     assert obs.quadrant.tolist() == [0, 1, 1, 0, 1, 3] and obs.quadrant.dtype == np.int8
     weight = np.zeros((3, 4))
-    weight[0] = [0.5, 10.0, 0, 0]
-    weight[1] = [0.4, 0.6, 0, 0]
+    weight[0] = [1.0, 2.0, 0, 0]  # relations per quadrant (the firm out of business in region 2 counts none)
+    weight[1] = [1.0, 1.0, 0, 0]
     np.testing.assert_allclose(obs.quadrant_weight, weight)
     qs = np.zeros((3, 4, 6))
     qs[0, 0, ob.NON_INTERFERENCE] = 1.0
-    qs[0, 1, ob.SUPPRESSION] = 4 / 10
-    qs[0, 1, ob.PATRONAGE] = 6 / 10
+    qs[0, 1, ob.SUPPRESSION] = 1 / 2
+    qs[0, 1, ob.PATRONAGE] = 1 / 2
     qs[1, 0, ob.NON_INTERFERENCE] = 1.0
     qs[1, 1, ob.CAPTURE] = 1.0
     np.testing.assert_allclose(obs.quadrant_shares, qs, atol=1e-15)
     shares = np.zeros((3, 6))
-    shares[0, [ob.NON_INTERFERENCE, ob.SUPPRESSION, ob.PATRONAGE]] = [0.5 / 10.5, 4 / 10.5, 6 / 10.5]
-    shares[1, [ob.NON_INTERFERENCE, ob.CAPTURE]] = [0.4, 0.6]
+    shares[0, [ob.NON_INTERFERENCE, ob.SUPPRESSION, ob.PATRONAGE]] = [1 / 3, 1 / 3, 1 / 3]
+    shares[1, [ob.NON_INTERFERENCE, ob.CAPTURE]] = [0.5, 0.5]
     np.testing.assert_allclose(obs.shares, shares, atol=1e-15)
     assert obs.regional_shares(0) == dict(zip(ob.REGIMES, shares[0].tolist()))
     assert obs.regional_shares(2) == dict.fromkeys(ob.REGIMES, 0.0)

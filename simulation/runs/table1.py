@@ -2,7 +2,7 @@
 
 For every cell of a P x B grid (``power_strength`` x ``business_strength``) at each
 symbiosis index s, several seeds are run; the cell's dominant regime is the regime with the
-largest output-weighted share (``regime_*``, mean over the last 4 reported quarters),
+largest share of relations (``regime_*``, mean over the last 4 reported quarters),
 averaged over the seeds. The null model (``dealings_power`` = 0: dealings do not depend on
 P) is run on the same grid and seeds for contrast.
 
@@ -124,7 +124,7 @@ class _ThresholdView:
 
 
 def _national(obs: Observer, weight: np.ndarray) -> np.ndarray:
-    """National regime shares: regional shares weighted by this quarter's output (as the outcomes are)."""
+    """National regime shares: regional shares weighted by the regions' firms in business (as the outcomes are)."""
     if weight.sum() > 0:
         return np.average(obs.shares, axis=0, weights=weight)
     return obs.shares.mean(axis=0)
@@ -133,7 +133,7 @@ def _national(obs: Observer, weight: np.ndarray) -> np.ndarray:
 def observe_run(seed: int, params: dict[str, Any], overrides: dict[str, dict[str, float]]) -> dict[str, dict]:
     """Run one replication and read it under every threshold variant at every reported quarter.
 
-    Returns variant -> {"shares": 6 regime shares, "quadrant_weight": 4 output shares of the
+    Returns variant -> {"shares": 6 regime shares, "quadrant_weight": 4 shares of relations in the
     quadrants, "quadrant_shares": 4 x 6 regime shares within each quadrant}, each a mean over
     the last 4 reported quarters, plus "outcomes": the model's own outcomes (unchanged by
     the shadow reading).
@@ -147,7 +147,7 @@ def observe_run(seed: int, params: dict[str, Any], overrides: dict[str, dict[str
     def step(world, log) -> None:
         own_step(world, log)
         f = world.firms
-        weight = np.bincount(f.region, weights=log.firm["output"] * f.alive, minlength=world.n_regions)
+        weight = np.bincount(f.region, weights=f.alive.astype(float), minlength=world.n_regions)
         row = {}
         for name, ov in overrides.items():
             shadow = shadows[name]
@@ -235,8 +235,8 @@ def dominant_map(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def quadrant_reading(runs: pd.DataFrame) -> pd.DataFrame:
-    """The observer's Table 1 per model, s and variant: output share of each quadrant and its
-    dominant regime, pooled over the grid's cells and seeds (weighted by the quadrant's output share)."""
+    """The observer's Table 1 per model, s and variant: share of relations in each quadrant and its
+    dominant regime, pooled over the grid's cells and seeds (weighted by the quadrant's share of relations)."""
     recs = []
     for (model, s, variant), grp in runs.groupby(["model", "symbiosis", "variant"], sort=False):
         for q in QUADRANTS:
@@ -425,7 +425,9 @@ def plot_maps(cells: pd.DataFrame, path, design: Table1Design) -> None:
     handles = [Patch(facecolor=PALETTE[r], label=r.replace("_", "-")) for r in REGIMES]
     handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="flips under a\nthreshold +-20%"))
     fig.legend(handles=handles, loc="outside right center", fontsize=8, title="dominant regime")
-    fig.suptitle(f"Dominant regime (output share, mean of {design.seeds} seed(s)); {design.firms} firms, Turkestan")
+    fig.suptitle(
+        f"Dominant regime (share of relations, mean of {design.seeds} seed(s)); {design.firms} firms, Turkestan"
+    )
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

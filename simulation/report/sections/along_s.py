@@ -19,7 +19,7 @@ REGIME_LINES = dict(zip(REGIMES, ("#000000", "#E69F00", "#0072B2", "#D55E00", "#
 
 def along_figure(along: pd.DataFrame, path, subtitle: str):
     """One panel per outcome (mean and 95% interval over draws x seeds at each s); the regime shares
-    of output together in the last panel."""
+    of relations together in the last panel."""
     plt = pyplot()
     regimes = [f"regime_{r}" for r in REGIMES]
     singles = [o for o in dict.fromkeys(along["outcome"]) if o not in regimes]
@@ -60,7 +60,7 @@ def along_figure(along: pd.DataFrame, path, subtitle: str):
             ms=3.5,
             label=regime_label(o[7:]),
         )
-    ax.set_title("regime shares of output", fontsize=9.5)
+    ax.set_title("regime shares of relations", fontsize=9.5)
     ax.set_ylabel("%", fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.3), title="regime", title_fontsize=7)

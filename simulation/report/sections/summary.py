@@ -337,7 +337,7 @@ def statements(
     out.append(
         {
             "kind": "finding",
-            "text": "Table 1 (dominant regime by share of output in each quadrant): " + ". And ".join(parts) + ".",
+            "text": "Table 1 (dominant regime by share of relations in each quadrant): " + ". And ".join(parts) + ".",
             "values": refs,
         }
     )

@@ -50,7 +50,7 @@ def table1_matrix(t1: pd.DataFrame, path, subtitle: str):
                 ax.text(
                     x + 0.5,
                     y + 0.07,
-                    f"{cell['quadrant_weight'].iloc[0]:.0%} of output (grid mean)",
+                    f"{cell['quadrant_weight'].iloc[0]:.0%} of relations (grid mean)",
                     ha="center",
                     va="center",
                     fontsize=7.5,
@@ -70,7 +70,7 @@ def table1_matrix(t1: pd.DataFrame, path, subtitle: str):
         bbox_to_anchor=(0.5, -0.13),
     )
     fig.suptitle(
-        "Emergent Table 1: regime shares of output by quadrant (power × business strength)\n" + subtitle, fontsize=11
+        "Emergent Table 1: regime shares of relations by quadrant (power × business strength)\n" + subtitle, fontsize=11
     )
     fig.tight_layout()
     return save(fig, path)
@@ -93,10 +93,10 @@ def draw(ctx: ReportContext) -> dict[str, Figure]:
         "matrix": Figure(
             matrix,
             "The paper's 2×2 matrix (Table 1) for both governance models: the dominant "
-            "regime and every regime's share of output in each quadrant",
+            "regime and every regime's share of relations in each quadrant",
         ),
         "map": Figure(
-            written[0], "Dominant regime (share of output) in every cell of the P × B grid, mean over replications"
+            written[0], "Dominant regime (share of relations) in every cell of the P × B grid, mean over replications"
         ),
     }
 
