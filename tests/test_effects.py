@@ -72,11 +72,24 @@ def assert_direction(diff: np.ndarray, sign: int, what: str) -> None:
     assert ok, f"{what}: {'no rise' if sign > 0 else 'no fall'} distinguishable from 0: {_says(diff)}"
 
 
+#: Seeds of the audit test. With dominant players (ODD 7.7) the paired differences are heavy-tailed:
+#: on seeds 101-124 (audit_rate 0.01 -> 0.3, these sizes) the mean differences are -0.09 to -0.20
+#: with sd 0.05-0.14, the right sign in 88-100% of seeds, and single seeds from -0.51 to +0.12, so
+#: the 5 seeds of the other tests left intervals that include 0 (seeds 1-5: -0.15, interval
+#: [-0.36, +0.05] for incidence under symbiosis). At 16 seeds the power of each assertion is at
+#: least 0.98 (noncentral t from those means and sds; the weakest, bribe demands per firm at the end
+#: of the run under symbiosis, -0.136 with sd 0.128).
+AUDIT_SEEDS = tuple(range(1, 17))
+
+
 @pytest.mark.parametrize("governance", GOVERNANCE)
 def test_audits_lower_bribery(governance):
     for key in ("corruption_incidence", "bribe_demands_per_firm", "corrupt_share"):
         low, _, diff = paired(
-            key, {"governance": governance, "audit_rate": 0.01}, {"governance": governance, "audit_rate": 0.3}
+            key,
+            {"governance": governance, "audit_rate": 0.01},
+            {"governance": governance, "audit_rate": 0.3},
+            AUDIT_SEEDS,
         )
         assert low["end of run"].mean() > 0.05, (
             f"{governance}: almost no bribery at audit_rate 0.01 ({key} {low['end of run']})"
@@ -248,8 +261,14 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     most, and the outsider bias holds back the firms outside it. (While the rents were shared
     equally among the network's members, HHI came out lower at s = 1; the proportional share
     is the rule now, ODD 7.4.)
+
+    Seeds. With dominant players (ODD 7.7) HHI's paired differences are heavy-tailed: on seeds
+    101-124, +0.046 (sd 0.063) at the end of the run and +0.043 (sd 0.052) over it, the right sign
+    in 22 and 23 of 24 seeds, single seeds up to +0.24, and seeds 1-4 gave an interval that
+    includes 0 ([-0.016, +0.060]). At 24 seeds the power is about 0.93 and 0.98 (noncentral t);
+    the insiders' share of support (+0.51, sd 0.12) has power 1 at any of these sizes.
     """
-    seeds = (1, 2, 3, 4)
+    seeds = tuple(range(1, 25))
     for m in (run_cached(s, **(EFFECTS | {"governance": "symbiotic"})) for s in seeds):
         f, p = m.world.firms, m.params
         held = np.bincount(f.region[f.alive & f.insider], minlength=m.world.n_regions)
