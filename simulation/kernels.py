@@ -413,6 +413,7 @@ if AVAILABLE:
         extracted,
         capture_income,
         bribe_income,
+        kicked,
     ):
         """support.step after its draws and transcendental functions (three passes: totals, awards, payments)."""
         apply_base, apply_trust, grant_size, kickback_rate, connected_from, compliance = c
@@ -450,12 +451,13 @@ if AVAILABLE:
             support[i] = grant * (1.0 - compliance) + rent
             extracted[i] += kickback
             bribe_income[r] += kickback
+            kicked[i] = kickback
             stake = capital[i] * (1.0 if (captor[i] and alive[i]) else 0.0)
             capture_income[i] = stake * capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
 
 
-def support_pass(world, log, rng, merit) -> None:
-    """``support.step`` with its element-wise work compiled (see there)."""
+def support_pass(world, log, rng, merit) -> np.ndarray:
+    """``support.step`` with its element-wise work compiled (see there); returns each firm's kickback."""
     p, f, a = world.params, world.firms, world.akimats
     u_apply, u_got = rng.random(f.n), rng.random(f.n)
     score = np.empty(f.n)
@@ -465,6 +467,7 @@ def support_pass(world, log, rng, merit) -> None:
     )  # fmt: skip
     share = world.bargaining()[2]
     bribe_income = np.zeros(world.n_regions)
+    kicked = np.zeros(f.n)
     c = (
         float(p["apply_base"]), float(p["apply_trust"]), float(p["grant"]), float(p["kickback"]),
         float(p["connected_from"]), float(p["support_compliance"]),
@@ -472,9 +475,10 @@ def support_pass(world, log, rng, merit) -> None:
     _support(
         c, u_apply, u_got, np.exp(score), share, f.region, f.alive, f.formal, f.trust, f.home_official, f.client,
         f.connection, f.capital, f.captor, a.support_budget, a.corrupt_share, a.rents, a.capture_transfer,
-        log.firm["support"], log.firm["extracted"], log.firm["capture_income"], bribe_income,
+        log.firm["support"], log.firm["extracted"], log.firm["capture_income"], bribe_income, kicked,
     )  # fmt: skip
     log.region["bribe_income"][:] += bribe_income
+    return kicked
 
 
 if AVAILABLE:

@@ -849,6 +849,35 @@ def test_support_kickback_to_a_corrupt_home_official_and_compliance_cost():
     assert np.isclose(log.region["bribe_income"][0], 0.5 + kickback, rtol=0, atol=1e-15)
 
 
+def test_support_kickback_is_found_as_a_paid_bribe_is():
+    """A paid kickback is found with the true detection probability (audits and open data): it counts
+    among the official's caught payments and the firm is fined giver_penalty x audit_penalty of its
+    output. A detection draw just below the probability finds the kickback of firm 0 (corrupt home
+    official) and nothing at firm 1 (honest home official, no kickback); just above, nothing."""
+    firms = [{"strength": 0.5, "home_official": 0.1}, {"strength": 0.5, "home_official": 0.9}]
+    values = dict(
+        akimats={"support_budget": 2.0, "power": 0.6, "corrupt_share": 0.35},
+        apply_base=1.0,
+        apply_trust=0.0,
+        grant=0.01,
+        kickback=0.2,
+        audit_rate=0.1,
+        transparency=0.5,
+        transparency_detection=0.4,
+        giver_penalty=0.5,
+        audit_penalty=2.0,
+    )
+    d = 1.0 - (1.0 - 0.1) * (1.0 - 0.4 * 0.5)
+    for u, found in ((d - EPS, 1.0), (d + EPS, 0.0)):
+        w = make_world(firms, **values)
+        assert np.isclose(formulas.true_detection(w.params), d, rtol=0, atol=1e-15)
+        log = make_log(w, region={"caught": [2.0]})
+        log.potential_output = np.array([3.0, 5.0])
+        support.step(w, log, Draws(0.0, 0.0, u))
+        assert log.region["caught"][0] == 2.0 + found
+        np.testing.assert_allclose(log.firm["fines"], [found * 0.5 * 2.0 * 3.0, 0.0], rtol=0, atol=1e-15)
+
+
 def test_support_rents_go_to_the_akims_network():
     firms = [
         {"client": True},  # a client of its home official

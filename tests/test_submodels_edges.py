@@ -845,7 +845,7 @@ def test_support_applications_and_awards_follow_the_recorded_draws():
     r = Recorder(5)
     support.step(w, make_log(w), r)
     u_apply = r.results("random")[0]
-    assert r.args("random") == [(w.firms.n,), (w.firms.n,)]
+    assert r.args("random") == [(w.firms.n,), (w.firms.n,), (w.firms.n,)]  # applications, awards, detection
     f = w.firms
     applicant = f.alive & f.formal & (u_apply < 0.2 + 0.6 * f.trust)
     assert 5 < applicant[:n0].sum() < n0
@@ -853,7 +853,7 @@ def test_support_applications_and_awards_follow_the_recorded_draws():
     # the awards, every firm applying (draw 0) and every award draw 1/2
     w = make_world(firms, **values)
     log = make_log(w)
-    support.step(w, log, Draws(0.0, 0.5))
+    support.step(w, log, Draws(0.0, 0.5, 1.0))
     f = w.firms
     applicant = f.alive & f.formal
     score = formulas.selection_score(formulas.merit(f.productivity), f.connection, 0.5, w.params)

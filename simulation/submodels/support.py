@@ -10,7 +10,12 @@ splits the budget equally among them.
 Support has its costs: ``support_compliance`` of a grant's value goes on applications,
 reporting and conditions, and a recipient whose home official is corrupt hands back a
 kickback of ``kickback`` x s_b of it (s_b the bargaining share; Olken 2007), which counts as
-extracted by officials and as their bribe income.
+extracted by officials and as their bribe income. A kickback is a bribe paid on public money, and
+audits and open data find it as they find a paid bribe: with the true detection probability
+1 - (1 - audit_rate)(1 - transparency_detection x transparency) it counts among the official's
+caught payments (their penalty, officials.py) and the firm is fined ``giver_penalty`` x
+``audit_penalty`` quarters of its output, as in dealings (audits of public spending find missing
+funds: Olken 2007; published grants are captured less: Reinikka & Svensson 2005).
 The captors of a region share the budget diverted to them in proportion to capital.
 Under symbiosis the rents the akim takes from the budget (plan) are not lost: they are
 channelled to the akim's network, its clients and connected firms (L >= ``connected_from``),
@@ -25,13 +30,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, merit, selection_score
+from ..formulas import bargaining_share, merit, selection_score, true_detection
 
 
 def step(world, log, rng) -> None:
     """Applications, awards of the support budget, and the captors' diverted budget."""
     if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
-        kernels.support_pass(world, log, rng, merit)
+        _detect(world, log, rng, kernels.support_pass(world, log, rng, merit))
         return
     p, f, a = world.params, world.firms, world.akimats
     R = world.n_regions
@@ -62,3 +67,14 @@ def step(world, log, rng) -> None:
     log.firm["capture_income"][:] = np.divide(
         stake * a.capture_transfer[region], total_stake[region], out=np.zeros(f.n), where=total_stake[region] > 0
     )
+    _detect(world, log, rng, kickback)
+
+
+def _detect(world, log, rng, kickback: np.ndarray) -> None:
+    """Audits and open data find a paid kickback as they find a paid bribe (dealings.py): the
+    official's caught payments and the firm's fine."""
+    p, f = world.params, world.firms
+    found = (kickback > 0) & (rng.random(f.n) < true_detection(p))
+    log.region["caught"][:] += np.bincount(f.region, weights=found, minlength=world.n_regions)
+    y = world.potential_output() if log.potential_output is None else log.potential_output
+    log.firm["fines"][:] += found * p["giver_penalty"] * p["audit_penalty"] * y
