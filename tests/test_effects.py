@@ -72,13 +72,19 @@ def assert_direction(diff: np.ndarray, sign: int, what: str) -> None:
     assert ok, f"{what}: {'no rise' if sign > 0 else 'no fall'} distinguishable from 0: {_says(diff)}"
 
 
-#: Seeds of the audit test. With dominant players (ODD 7.7) the paired differences are heavy-tailed:
-#: on seeds 101-124 (audit_rate 0.01 -> 0.3, these sizes) the mean differences are -0.09 to -0.20
-#: with sd 0.05-0.14, the right sign in 88-100% of seeds, and single seeds from -0.51 to +0.12, so
-#: the 5 seeds of the other tests left intervals that include 0 (seeds 1-5: -0.15, interval
-#: [-0.36, +0.05] for incidence under symbiosis). At 16 seeds the power of each assertion is at
-#: least 0.98 (noncentral t from those means and sds; the weakest, bribe demands per firm at the end
-#: of the run under symbiosis, -0.136 with sd 0.128).
+#: Seeds of the audit test. With dominant players (ODD 7.7) the paired differences are heavy-tailed.
+#: Before kickbacks could be found by audits (ODD 7.4), on seeds 101-124 (audit_rate 0.01 -> 0.3,
+#: these sizes) the mean differences were -0.09 to -0.20 with sd 0.05-0.14, the right sign in
+#: 88-100% of seeds and single seeds from -0.51 to +0.12, and seeds 1-5 gave intervals that include
+#: 0 (-0.15, [-0.36, +0.05] for incidence under symbiosis); at 16 seeds the power of each assertion
+#: was at least 0.98. Since (commit 8f53e1d) they are -0.14 to -0.49 with sd 0.05-0.15, the right
+#: sign in every seed of 101-124 (weakest: bribe demands per firm at the end of the run in the
+#: partnership model, -0.154, sd 0.062): power about 1 at 16 seeds (noncentral t).
+#: Seeds of the transparency test: under symbiosis the corrupt share falls by 0.063 (sd 0.056) at
+#: the end of the run and 0.062 (sd 0.054) over it (seeds 101-124), the right sign in 21 and 22 of
+#: 24; at 12 seeds the power is about 0.93 and 0.94 (5 seeds: about 0.5). The other keys fall by
+#: 0.18-0.25 (sd 0.04-0.07) in every seed.
+TRANSPARENCY_SEEDS = tuple(range(1, 13))
 AUDIT_SEEDS = tuple(range(1, 17))
 
 
@@ -103,7 +109,10 @@ def test_audits_lower_bribery(governance):
 def test_transparency_lowers_corruption(governance):
     for key in ("corruption_incidence", "bribe_demands_per_firm", "corrupt_share"):
         opaque, _, diff = paired(
-            key, {"governance": governance, "transparency": 0.0}, {"governance": governance, "transparency": 1.0}
+            key,
+            {"governance": governance, "transparency": 0.0},
+            {"governance": governance, "transparency": 1.0},
+            TRANSPARENCY_SEEDS,
         )
         assert opaque["end of run"].mean() > 0.05, (
             f"{governance}: almost no corruption at transparency 0 ({key} {opaque['end of run']})"
