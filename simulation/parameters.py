@@ -179,7 +179,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("experience_scale", "trust", float, 20.0, 0.1, 1000.0, "1/output share", "scale turning net experience (output share) into satisfaction", "calibrated"),
     # --- tournament (Figure 2) ------------------------------------------------------------------
     _p("power_learning", "tournament", float, 0.04, 0.0, 1.0, "P/quarter", "eta: change of P per unit of evaluation rank above 1/2", "brief s.3"),
-    _p("symbiosis_drift", "tournament", float, 0.0, 0.0, 1.0, "s/quarter", "option: drift of the symbiosis index s toward insiders when the akim lags in the Figure 2 tournament (s += drift (1/2 - score)); 0 keeps s fixed", "paper s.2 (Figure 2 gives akims an interest in strengthening symbiosis)"),
+    _p("symbiosis_step", "tournament", float, 0.0, 0.0, 0.2, "s/quarter", "option: step of the akim's quarterly choice of the symbiosis index s among s - step, s, s + step by expected Figure 2 gain against the risk of replacement (docs/ODD.md 7.9); 0 keeps s a setting", "paper s.2 (Figure 2 gives akims an interest in symbiosis); Holmström 1999; Li and Zhou 2005"),
     _p("replacement_quantile", "tournament", float, 0.2, 0.0, 1.0, "share", "bottom quantile of akims at risk of replacement at the annual evaluation (with fewer than 3 regions: the score below which an akim is at risk)", "assumption"),
     _p("replacement_probability", "tournament", float, 0.3, 0.0, 1.0, "1/year", "probability that an akim in the bottom quantile is replaced", "assumption"),
     # --- residents and utilities ---------------------------------------------------------------

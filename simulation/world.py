@@ -370,6 +370,9 @@ class World:
     quarter: int = 0  # quarters simulated, burn-in included
     #: the Figure 2 KPIs of the last 8 quarters (for year-on-year growth), newest last
     kpi_history: deque = field(default_factory=lambda: deque(maxlen=8))
+    #: with the akim's choice of s on (``symbiosis_step`` > 0): (s, score) per region of the last 8
+    #: evaluations, newest last (the league tables the akims learn from; tournament.py)
+    league_history: deque = field(default_factory=lambda: deque(maxlen=8))
     initial_wage: np.ndarray | None = None  # per region: the wage of the first quarter (the index base)
     entries_last: np.ndarray | None = None  # per region: firms that entered at the end of the last quarter
     entrant_capital_last: np.ndarray | None = None  # and the capital they brought

@@ -1446,7 +1446,7 @@ def test_tournament_ranks_and_power_drift(monkeypatch):
         akimats={"power": 0.5, "structural_power": [0.6, 0.5, 0.4]},
         power_learning=0.04,
         power_anchor=0.05,
-        symbiosis_drift=0.0,
+        symbiosis_step=0.0,
     )
     tournament.step(w, make_log(w), rng())
     np.testing.assert_allclose(w.akimats.score, [0.0, 0.5, 1.0], atol=1e-15)
@@ -1460,17 +1460,24 @@ def test_tournament_ranks_and_power_drift(monkeypatch):
     assert len(w.kpi_history) == 8 and not w.akimats.replacements.any()
 
 
-def test_tournament_symbiosis_drift(monkeypatch):
+def test_tournament_symbiosis_choice_moves_s_by_one_step_at_most(monkeypatch):
+    """With the choice on (7.9; the rule's own tests are in test_akim_choice.py) every akim ends
+    on s - step, s or s + step, within [0, 1], and the league table of the quarter is recorded."""
     w = _history_world(
         monkeypatch,
         [0.1, 0.2, 0.3],
         regions=THREE,
-        akimats={"power": 0.5, "symbiosis": [0.95, 0.5, 0.3]},
-        symbiosis_drift=0.2,
+        akimats={"power": 0.5, "symbiosis": [0.95, 0.5, 0.0]},
+        symbiosis_step=0.1,
     )
+    before = w.akimats.symbiosis.copy()
     tournament.step(w, make_log(w), rng())
-    # scores 0, 1/2, 1: s + 0.2 (1/2 - score), clipped to [0, 1]
-    np.testing.assert_allclose(w.akimats.symbiosis, [1.0, 0.5, 0.3 - 0.1], rtol=0, atol=1e-15)
+    after = w.akimats.symbiosis
+    assert np.all(np.isclose(np.abs(after - before), 0.1) | (after == before) | (after == 1.0) | (after == 0.0))
+    assert np.all((after >= 0.0) & (after <= 1.0))
+    assert len(w.league_history) == 1
+    np.testing.assert_array_equal(w.league_history[0][0], before)
+    np.testing.assert_allclose(w.league_history[0][1], [0.0, 0.5, 1.0], atol=1e-15)
 
 
 def test_tournament_single_region_logistic_score(monkeypatch):
