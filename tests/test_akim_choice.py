@@ -168,6 +168,18 @@ def test_without_evidence_every_option_is_equally_likely():
     np.testing.assert_allclose(w.akimats.symbiosis, [0.45, 0.5, 0.55], atol=1e-15)
 
 
+def test_at_a_bound_the_two_options_share_the_probability_even_at_sensitivity_zero():
+    """s = 0 and s = 1: the move past the bound is no option, the other two have probability 1/2
+    each (also at sensitivity 0, where an infeasible option's weight must still be 0): a draw
+    below 1/2 picks the first of the two (at s = 0 stay, at s = 1 down), one above it the second."""
+    w = make_world(regions=THREE, akimats={"symbiosis": [0.0, 1.0, 0.0]}, symbiosis_step=0.05, plan_sensitivity=0.0)
+    choose_symbiosis(w, np.array([0.0, 0.5, 1.0]), FixedDraws([0.4, 0.4, 0.6]))
+    np.testing.assert_allclose(w.akimats.symbiosis, [0.0, 0.95, 0.05], atol=1e-15)
+    w = make_world(regions=THREE, akimats={"symbiosis": [1.0, 1.0, 1.0]}, symbiosis_step=0.05, plan_sensitivity=0.0)
+    choose_symbiosis(w, np.array([0.0, 0.5, 1.0]), FixedDraws([0.4, 0.6, 0.99]))
+    np.testing.assert_allclose(w.akimats.symbiosis, [0.95, 1.0, 1.0], atol=1e-15)
+
+
 def test_with_the_choice_off_s_is_a_setting(monkeypatch):
     """symbiosis_step 0: the tournament neither records a league table nor draws for s."""
     w = make_world(regions=THREE, akimats={"symbiosis": [0.2, 0.5, 0.8]}, symbiosis_step=0.0)

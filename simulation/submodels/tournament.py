@@ -150,8 +150,8 @@ def choose_symbiosis(world, score: np.ndarray, rng) -> None:
     options, feasible, gain = choice_gains(
         a.symbiosis, score, beta, sigma, step, threshold, strict, p["replacement_probability"]
     )
-    gain = np.where(feasible, gain, -np.inf)
-    u = np.exp(p["plan_sensitivity"] * (gain - gain.max(axis=1, keepdims=True)))
+    best = np.where(feasible, gain, -np.inf).max(axis=1, keepdims=True)
+    u = np.where(feasible, np.exp(p["plan_sensitivity"] * (gain - best)), 0.0)
     prob = u / u.sum(axis=1, keepdims=True)
     draw = rng.random(world.n_regions)
     choice = np.minimum((prob.cumsum(axis=1) < draw[:, None]).sum(axis=1), len(MOVES) - 1)
