@@ -220,6 +220,7 @@ class AkimatState:
     structural_power: np.ndarray = field(init=False)  # P0: the initial P, to which P is anchored
     corrupt_share: np.ndarray = field(init=False)  # c in [0,1]
     official_gain: np.ndarray = field(init=False)  # G: corrupt officials' last net gain (mean firm outputs)
+    official_risk: np.ndarray = field(init=False)  # the penalties in G: what a corrupt official's last year risked
     symbiosis: np.ndarray = field(init=False)  # s in [0,1]: the governance model (may drift)
     transfer: np.ndarray = field(init=False)  # central transfer a quarter (equalisation)
     firms_initial: np.ndarray = field(init=False)  # firms at the start: the pool of potential entrants
@@ -243,6 +244,7 @@ class AkimatState:
             "structural_power",
             "corrupt_share",
             "official_gain",
+            "official_risk",
             "symbiosis",
             "transfer",
             "firms_initial",

@@ -887,22 +887,41 @@ def test_ppp_a_client_is_favoured_like_a_connected_firm():
         assert w.projects.firm[0] == winner, s
 
 
-def test_ppp_construction_expedited_for_a_connected_partner_under_symbiosis():
+def test_ppp_construction_delay_is_the_partners_approval_wait_not_a_factor_on_s():
+    """Construction lasts 4 + Poisson(2 w) quarters, w the share of the full approval delay the
+    partner waited on its dealings this quarter (dealings.py): connection and s change nothing
+    by themselves; the partner's expedited dealings do."""
     firms = [{"strength": 1.0, "connection": 1.0}]
-    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 0.5}, **(PPP | {"construction_delay": 2.0}))
+    for s in (0.0, 0.5, 1.0):
+        w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": s}, **(PPP | {"construction_delay": 2.0}))
+        log = make_log(w)
+        log.firm["dealings"][0], log.firm["delay"][0] = 4.0, 1.0  # a quarter of the full delay per dealing
+        log.tenders.append((0, 1))
+        r = Recorder()
+        ppp.step(w, log, r)
+        assert r.args("poisson") == [(2.0 * 0.25,)], s
+        assert w.projects.duration[0] == 4 + r.results("poisson")[0]
+    # every dealing expedited (paid or accepted): no delay at all, at any s
+    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 0.0}, **(PPP | {"construction_delay": 2.0}))
+    log = make_log(w)
+    log.firm["dealings"][0] = 3.0
+    log.tenders.append((0, 1))
+    ppp.step(w, log, rng())
+    assert w.projects.duration[0] == 4
+    # a partner without dealings this quarter waits its region's mean; a region without dealings the full delay
+    w = make_world(firms + [{"strength": 0.0}], akimats={"ppp_fund": 0.0}, **(PPP | {"construction_delay": 2.0}))
+    log = make_log(w)
+    log.region["dealings"][0], log.region["delay"][0] = 5.0, 2.0
+    log.tenders.append((0, 1))
+    r = Recorder()
+    ppp.step(w, log, r)
+    assert r.args("poisson") == [(2.0 * 0.4,)]
+    w = make_world(firms, akimats={"ppp_fund": 0.0}, **(PPP | {"construction_delay": 2.0}))
     log = make_log(w)
     log.tenders.append((0, 1))
     r = Recorder()
     ppp.step(w, log, r)
-    # delays Poisson(2 (1 - s L)) = Poisson(1)
-    assert r.args("poisson") == [(2.0 * (1 - 0.5),)]
-    assert w.projects.duration[0] == 4 + r.results("poisson")[0]
-    # fully connected at s = 1: no delay at all
-    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 1.0}, **(PPP | {"construction_delay": 2.0}))
-    log = make_log(w)
-    log.tenders.append((0, 1))
-    ppp.step(w, log, rng())
-    assert w.projects.duration[0] == 4
+    assert r.args("poisson") == [(2.0,)]
 
 
 def test_ppp_tender_without_bidder_returns_cofinancing():

@@ -69,7 +69,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, life_stage, mining_shares, protection, rent_segment, true_detection
+from ..formulas import (
+    bargaining_share,
+    corrupt_fraction,
+    life_stage,
+    mining_shares,
+    protection,
+    rent_segment,
+    true_detection,
+)
 
 
 def step(world, log, rng) -> None:
@@ -94,7 +102,7 @@ def step(world, log, rng) -> None:
     # a subsoil-use or large-project dealing stakes the rent: both the bribe and the harm of a refusal scale
     stake = 1.0 + p["rent_stake"] * segment[idx]
     bribe = p["bribe_size"] * s * stake
-    harm = power[idx] * (1.0 - strength[idx]) * shield[idx] * stake
+    harm = power[idx] * (1.0 - strength[idx]) * stake  # the full delay a refusal brings (no factor on s)
     q = f.perceived_detection
     fine = p["giver_penalty"] * p["audit_penalty"]
     legal = p["legal_quality"]
@@ -143,6 +151,10 @@ def step(world, log, rng) -> None:
     ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
     detected = np.zeros(n)
     detected[idx] = detected_paid > 0
+    # approval delay of the demands: a paid demand is expedited, a refused or reported one waits the full delay
+    ev["delay"][idx] = refused + reported
+    offer_paid, offer_income, offer_caught = speed_money(world, log, rng, n_deal, demands, shield, power, c, segment)
+    detected[offer_caught > 0] = 1.0
     ev["detected"][:] = detected
 
     R = world.n_regions
@@ -151,6 +163,10 @@ def step(world, log, rng) -> None:
     log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
     log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
     log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
+    log.region["offers_paid"][:] = np.bincount(region, weights=offer_paid, minlength=R)
+    log.region["bribe_income"][:] += np.bincount(region, weights=offer_income, minlength=R)
+    log.region["caught"][:] += np.bincount(region, weights=offer_caught, minlength=R)
+    log.region["delay"][:] = np.bincount(region, weights=ev["delay"], minlength=R)
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
     degree = world.ties.degree(n)
@@ -158,6 +174,60 @@ def step(world, log, rng) -> None:
     heard = np.maximum(heard, detected)
     q[:] = q + p["detection_jump"] * (1.0 - q) * heard
     q[:] = q + p["detection_decay"] * (d_true - q)
+
+
+def speed_money(world, log, rng, n_deal, demands, shield, power, c, segment):
+    """Speed money: in each dealing without a demand, the firm may offer a bribe to cut the
+    delay the official controls, and the official accepts when it pays him. Writes the
+    offers, the accepted offers, their cost and the delay waited to the firm's events;
+    returns, per firm, the accepted offers, the officials' income from them and the ones
+    detected."""
+    p, f, a = world.params, world.firms, world.akimats
+    n = f.n
+    accepted, income, caught = np.zeros(n), np.zeros(n), np.zeros(n)
+    rows = np.flatnonzero(n_deal > demands)
+    if rows.size == 0:
+        return accepted, income, caught
+    m = n_deal[rows] - demands[rows]
+    r_i = f.region[rows]
+    strength = f.strength[rows]
+    c_i = c[rows]
+    stake = 1.0 + p["rent_stake"] * segment[rows]
+    bribe = p["bribe_size"] * bargaining_share(power[rows], strength, p["bargaining_exponent"]) * stake
+    # the delay an official can impose (as a refusal's), and the share of it the firm expects to wait: a
+    # corrupt official holds the dealing the full delay to extract, an honest one only his queue (queue_share)
+    full = power[rows] * (1.0 - strength) * stake
+    home_corrupt = f.home_official[rows] < c_i
+    queue, home_share = p["queue_share"], p["home_share"]
+    waits = home_share * np.where(home_corrupt, 1.0, queue) + (1.0 - home_share) * (c_i + (1.0 - c_i) * queue)
+    # the firm offers when the value of its time beats the bribe and the expected fine (logit, as for a demand)
+    fine = p["giver_penalty"] * p["audit_penalty"]
+    gain = -bribe - f.perceived_detection[rows] * fine + p["delay_cost"] * full * waits
+    offer_p = 1.0 / (1.0 + np.exp(-p["choice_sensitivity"] * gain))
+    offered = kernels.binomial(rng, m, offer_p)
+    # an official accepts when the bribe pays him: the corrupt ones (u < c), and more where the firm's
+    # connection shields the deal from audits (the akim's network under symbiosis: formulas.protection), which
+    # removes that share of the penalties G carries: F(G + protected x risk) - F(G) more officials accept
+    protected = 1.0 - shield[rows]  # s x max(L, client): formulas.protection
+    gain_r, risk_r = a.official_gain[r_i], a.official_risk[r_i]
+    median, spread = p["moral_cost"], p["moral_cost_spread"]
+    extra = corrupt_fraction(gain_r + protected * risk_r, median, spread) - corrupt_fraction(gain_r, median, spread)
+    takes = np.clip(c_i + extra, 0.0, 1.0)
+    accept_p = home_share * (f.home_official[rows] < takes) + (1.0 - home_share) * takes
+    took = kernels.binomial(rng, offered, accept_p)
+    found = kernels.binomial(rng, took, true_detection(p) * (1.0 - protected))
+    y = log.potential_output[rows]
+    ev = log.firm
+    ev["offered"][rows] = offered
+    ev["offer_paid"][rows] = took
+    # the dealings not expedited wait their expected share of the full delay; what officials took is the
+    # bribes and, at the value of time, the delay they created beyond an honest official's queue
+    waited = m - took
+    ev["delay"][rows] += waited * waits
+    ev["extracted"][rows] += y * (took * bribe + p["delay_cost"] * full * waited * (waits - queue))
+    ev["fines"][rows] += y * found * fine
+    accepted[rows], income[rows], caught[rows] = took, y * took * bribe, found
+    return accepted, income, caught
 
 
 def _demands(world, log, rng):

@@ -26,15 +26,9 @@ cost). A region without dealings this quarter keeps its c.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
 from .. import kernels
-
-
-def corrupt_fraction(gain: np.ndarray, median: float, spread: float) -> np.ndarray:
-    """F(G): the share of officials whose moral cost is below the gain G (log-normal costs)."""
-    z = np.log(np.maximum(gain, 1e-300) / median) / spread
-    return np.where(gain > 0, ndtr(z), 0.0)
+from ..formulas import corrupt_fraction
 
 
 def step(world, log) -> None:
@@ -51,5 +45,7 @@ def step(world, log) -> None:
     has = (log.region["dealings"] > 0) & (served > 0)
     gain = np.divide(log.region["bribe_income"] - penalties, served, out=np.zeros(R), where=has)
     a.official_gain[:] = np.where(has, gain, a.official_gain)
+    risk = np.divide(penalties, served, out=np.zeros(R), where=has)
+    a.official_risk[:] = np.where(has, risk, a.official_risk)
     target = corrupt_fraction(gain, p["moral_cost"], p["moral_cost_spread"])
     c[:] = np.where(has, c + p["official_rotation"] * (target - c), c)
