@@ -701,6 +701,105 @@ def test_dealings_consultation_voice_raises_upheld_reports():
     np.testing.assert_allclose(r.args("binomial")[UPHELD][1], [0.75 * 0.1, 0.5 * 0.1], rtol=0, atol=1e-15)
 
 
+def _speed_world(home: float = 0.0, symbiosis: float = 0.0, connection: float = 0.0, **params):
+    """One formal firm (B 0.3) with a home official of moral-cost rank ``home`` (corrupt while below c
+    0.5), all its dealings with him (home_share 1), choices all but deterministic (sensitivity 500)."""
+    firms = [{"home_official": home, "connection": connection, "strength": 0.3, "perceived_detection": 0.0}]
+    values = dict(home_share=1.0, choice_sensitivity=500.0, bribe_size=0.1, bargaining_exponent=1.0, rent_stake=0.0)
+    w = make_world(firms, akimats={"corrupt_share": 0.5, "power": 0.7, "symbiosis": symbiosis}, **(values | params))
+    log = make_log(w)
+    log.potential_output = w.potential_output()
+    return w, log
+
+
+def _speed(w, log, dealt: int = 20, seed: int = 0):
+    """``dealings.speed_money`` for the firm's ``dealt`` dealings, none of them with a demand."""
+    f, a = w.firms, w.akimats
+    shield = 1.0 - formulas.protection(a.symbiosis[f.region], np.maximum(f.connection, f.client))
+    n_deal = np.array([dealt])
+    return dealings.speed_money(
+        w, log, rng(seed), n_deal, np.zeros(1, dtype=n_deal.dtype), shield, a.power[f.region],
+        a.corrupt_share[f.region], np.zeros(1, dtype=bool),
+    )  # fmt: skip
+
+
+def test_speed_money_is_offered_when_the_value_of_time_beats_the_bribe():
+    """Bribe 0.1 x P/(P + B) = 0.07 of output; the full delay P (1 - B) = 0.49; a corrupt home
+    official holds every dealing the full delay. The firm offers when delay_cost x 0.49 > 0.07
+    (delay_cost above 1/7), and the corrupt official accepts every offer: the bribes are the
+    firm's, the dealings expedited (no delay), and the officials' income is the bribes."""
+    for delay_cost, offers in ((0.12, 0), (0.17, 20)):
+        w, log = _speed_world(delay_cost=delay_cost, audit_rate=0.0, transparency=0.0)
+        took, income, caught = _speed(w, log)
+        y = log.potential_output[0]
+        assert log.firm["offered"][0] == offers and took[0] == offers, delay_cost
+        assert log.firm["delay"][0] == pytest.approx(20 - offers)  # the full delay where not expedited
+        assert income[0] == pytest.approx(y * offers * 0.07) and caught[0] == 0
+        # what the firm lost: the bribes, or the delay the corrupt official created beyond the queue (half)
+        lost = y * (offers * 0.07 + delay_cost * 0.49 * (20 - offers) * 0.5)
+        assert log.firm["extracted"][0] == pytest.approx(lost, rel=1e-12)
+
+
+def test_speed_money_an_honest_official_refuses_and_holds_the_dealing_in_his_queue():
+    """Home official honest (u 0.9 >= c 0.5): the firm expects only his queue (queue_share 0.6 of
+    the full delay) and offers when delay_cost x 0.49 x 0.6 > 0.07; he refuses, so the firm waits
+    the queue and loses nothing to officials."""
+    w, log = _speed_world(home=0.9, delay_cost=0.5, queue_share=0.6)
+    took, income, _ = _speed(w, log)
+    assert log.firm["offered"][0] == 20 and took[0] == 0 and income[0] == 0
+    assert log.firm["delay"][0] == pytest.approx(20 * 0.6) and log.firm["extracted"][0] == 0
+    # a pure queue (queue_share 1): corrupt officials create no delay; a paid one still expedites
+    w, log = _speed_world(delay_cost=0.5, queue_share=1.0)
+    took, _, _ = _speed(w, log)
+    assert took[0] == 20 and log.firm["delay"][0] == 0
+
+
+def test_speed_money_a_connection_lowers_the_officials_risk_and_so_buys_speed():
+    """An honest-at-c official (u 0.55 >= c 0.5) accepts an offer when it pays him: the share of
+    officials who accept is c + F(G + protected x risk) - F(G), protected = s max(L, client). With
+    G = 0.05 and the penalties risk = 0.05, F(0.1) - F(0.05) > 0.05 at the defaults' moral costs, so
+    a firm fully connected under symbiosis is accepted; without a connection, at s = 0, or without
+    any risk to remove (no audits, risk 0), it is not: no factor on s speeds anything by itself."""
+    p = make_world().params
+    median, spread = p["moral_cost"], p["moral_cost_spread"]
+    extra = formulas.corrupt_fraction(0.1, median, spread) - formulas.corrupt_fraction(0.05, median, spread)
+    assert extra > 0.05  # so that 0.5 + extra > 0.55
+    for s, L, risk, accepted in ((1.0, 1.0, 0.05, True), (0.0, 1.0, 0.05, False), (1.0, 0.0, 0.05, False),
+                                 (1.0, 1.0, 0.0, False)):  # fmt: skip
+        w, log = _speed_world(home=0.55, symbiosis=s, connection=L, delay_cost=0.5, audit_rate=0.0, transparency=0.0)
+        w.akimats.official_gain[:], w.akimats.official_risk[:] = 0.05, risk
+        took, _, _ = _speed(w, log)
+        assert log.firm["offered"][0] == 20
+        assert (took[0] == 20) == accepted and (took[0] == 0) != accepted, (s, L, risk)
+
+
+def test_speed_money_a_protected_deal_escapes_audits():
+    """Audits detect every paid bribe (audit_rate 1): an unprotected firm's accepted offers are all
+    caught and fined; a fully protected one's (s L = 1) none."""
+    for L, caught_all in ((0.0, True), (1.0, False)):
+        w, log = _speed_world(symbiosis=1.0, connection=L, delay_cost=0.5, audit_rate=1.0)
+        took, _, caught = _speed(w, log)
+        assert took[0] == 20 and (caught[0] == 20) == caught_all and (caught[0] == 0) != caught_all
+        fine = w.params["giver_penalty"] * w.params["audit_penalty"]
+        assert log.firm["fines"][0] == pytest.approx(log.potential_output[0] * caught[0] * fine)
+
+
+def test_dealings_without_a_connection_symbiosis_changes_no_delay():
+    """The factor on s is gone: with no firm connected (L 0, no clients) and no outsider bias, the
+    quarter's dealings, demands, offers, bribes and delays are the same at s = 0 and s = 1, draw for
+    draw (the same seed). Under the old rules a refusal's harm and the PPP delays shrank by s L."""
+    firms = [{"home_official": u, "strength": b} for u, b in ((0.1, 0.2), (0.4, 0.5), (0.8, 0.3), (0.2, 0.9))]
+    logs = []
+    for s in (0.0, 1.0):
+        w = make_world(firms, akimats={"corrupt_share": 0.5, "symbiosis": s}, outsider_bias=0.0, dealings_mature=6.0)
+        log = make_log(w)
+        dealings.step(w, log, rng(7))
+        logs.append(log)
+    assert logs[0].firm["offered"].sum() > 0 and logs[0].firm["delay"].sum() > 0
+    for name in ("dealings", "demands", "paid", "refused", "reported", "offered", "offer_paid", "delay", "extracted"):
+        np.testing.assert_array_equal(logs[0].firm[name], logs[1].firm[name], err_msg=name)
+
+
 # --- 4. support -----------------------------------------------------------------------------
 
 
