@@ -1,0 +1,155 @@
+"""Patterns 4 and 5 of issue 22: firms offer bribes (speed money), and symbiosis speeds approvals
+through connections and money, never through a factor on s (docs/ODD.md 7.2, "Speed money").
+
+The mechanism is in ``submodels/dealings.py`` (``speed_money``); its hand-built unit tests are in
+``test_submodels.py``. Here the whole model: small worlds of all 20 regions at the parameters'
+defaults, 2,000 firms, 60 quarters from the start, counted over the last 30 (the corrupt share
+settles within about 40 quarters at rotation 1/8; ``test_rents.py``), paired seeds 1-6 (the same
+seeds on both sides of every comparison). Every count is pooled over a run's 30 quarters: about
+50,000 dealings and 20,000-30,000 bribes a run.
+
+Pattern 4, who initiates:
+- the share of bribes initiated by officials (demanded bribes paid / all bribes paid) lies inside
+  (0.1, 0.9) in every run, at s = 0 and s = 1 (measured 0.45-0.46 at s = 0 and 0.54-0.55 at s = 1;
+  the published Kazakhstan figure, Center 'Strategy' 2019, is 49% by officials and 39% by
+  entrepreneurs, i.e. 56% of the cases with an initiator named; simulation/data/validation.toml;
+  nothing is fitted to it);
+- the value of time (``delay_cost``, 0.05 against 0.3, s = 0): firms offer more speed money per
+  dealing without a demand in every seed (measured: offers about double). The officials' share does
+  NOT fall with it: the same value of time makes firms pay demanded bribes rather than wait, and
+  raises what officials gain and so the corrupt share; measured 0.40-0.42 at 0.05 against
+  0.46 at 0.3 in every seed. The test holds the model to that measured direction (a paired
+  difference of about +0.05 against a seed-to-seed spread under 0.01).
+
+Pattern 5, symbiosis and speed (the delay waited per dealing, in shares of the full delay):
+- at s = 0 connected firms (L >= connected_from or a client) wait as long as the others: the mean
+  paired difference is within 0.05 (measured -0.011 to +0.031);
+- at s = 1 connected firms wait less than the others in every seed, by more than 0.1 (measured
+  0.19-0.21), and less than connected firms at s = 0 (0.30-0.34 against 0.41-0.47);
+- through money: at s = 1 connected firms expedite a larger share of their dealings by bribes
+  (demanded bribes paid plus offers accepted, per dealing) than the others, in every seed;
+- in outcomes: the mean delay over all dealings is lower at s = 1 than at s = 0; the 95%
+  t-interval of the paired difference lies below 0 (measured -0.012 to -0.023 in 6 of 6 seeds);
+- PPP construction: its mean duration over contracts signed in the counted quarters is measured
+  and reported (4.78-4.94 quarters at s = 0, 4.71-4.94 at s = 1: at most 0.2 quarters shorter), not
+  asserted beyond staying between its floor (4) and floor + the full delay (6).
+
+Power: each per-seed inequality above holds with a margin of more than 10 times the seed-to-seed
+standard deviation of its difference (the smallest margin is the s = 1 connected gap, 0.19 against
+a bound of 0.1 and an sd of 0.01), so a new draw does not move it across its bound; the
+t-interval of the overall delay difference has an upper end about -0.013 on seeds 1-6. The model
+before the mechanism fails pattern 4 by construction (every bribe demanded: the share is 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy.stats import t as student_t
+
+import simulation.model as model_module
+from simulation.model import StateBusinessModel
+
+pytestmark = pytest.mark.runs_model
+
+SEEDS = (1, 2, 3, 4, 5, 6)
+QUARTERS = 60
+COUNTED_FROM = 30
+WORLD = {"regions": "all", "firms": 2000, "residents_per_region": 200, "burn_in": 0, "steps": QUARTERS}
+
+
+def _tallying(schedule, tally: dict):
+    """The schedule with its dealings step followed by a read of the quarter's log (nothing changed)."""
+    original = next(st for st in schedule if st.name == "dealings").run
+
+    def dealings_step(world, log, rng):
+        original(world, log, rng)
+        if world.quarter < COUNTED_FROM:
+            return
+        f, p = world.firms, world.params
+        connected = f.alive & ((f.connection >= p["connected_from"]) | f.client)
+        ev = log.firm
+        for key, mask in (("con", connected), ("unc", f.alive & ~connected)):
+            for name in ("delay", "dealings", "paid", "offer_paid"):
+                tally[f"{name}_{key}"] = tally.get(f"{name}_{key}", 0.0) + float(ev[name][mask].sum())
+        tally["offered"] = tally.get("offered", 0.0) + float(ev["offered"].sum())
+        tally["undemanded"] = tally.get("undemanded", 0.0) + float((ev["dealings"] - ev["demands"]).sum())
+
+    return tuple(dataclasses.replace(st, run=dealings_step) if st.name == "dealings" else st for st in schedule)
+
+
+def run(seed: int, symbiosis: float, **params) -> dict[str, float]:
+    """One run's pooled counts over the counted quarters, and its mean PPP construction time."""
+    tally: dict[str, float] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(model_module, "SCHEDULE", _tallying(model_module.SCHEDULE, tally))
+        model = StateBusinessModel(rng=seed, symbiosis=symbiosis, **(WORLD | params))
+        while model.running:
+            model.step()
+    t = tally
+    paid = t["paid_con"] + t["paid_unc"]
+    offers = t["offer_paid_con"] + t["offer_paid_unc"]
+    book = model.world.projects
+    n = len(book)
+    counted = book.started[:n] >= COUNTED_FROM
+    return {
+        "officials": paid / (paid + offers),
+        "offer_rate": t["offered"] / t["undemanded"],
+        "delay_con": t["delay_con"] / t["dealings_con"],
+        "delay_unc": t["delay_unc"] / t["dealings_unc"],
+        "delay": (t["delay_con"] + t["delay_unc"]) / (t["dealings_con"] + t["dealings_unc"]),
+        "bought_con": (t["paid_con"] + t["offer_paid_con"]) / t["dealings_con"],
+        "bought_unc": (t["paid_unc"] + t["offer_paid_unc"]) / t["dealings_unc"],
+        "construction": float(book.duration[:n][counted].mean()),
+    }
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[tuple, list[dict[str, float]]]:
+    """Every seed at s = 0 and s = 1, and at s = 0 with a low and a high value of time."""
+    out = {}
+    for key, s, params in (("s0", 0.0, {}), ("s1", 1.0, {}), ("slow", 0.0, {"delay_cost": 0.05}),
+                           ("costly", 0.0, {"delay_cost": 0.3})):  # fmt: skip
+        out[key] = [run(seed, s, **params) for seed in SEEDS]
+    return out
+
+
+def _paired(runs, a: str, b: str, name: str) -> np.ndarray:
+    return np.array([rb[name] - ra[name] for ra, rb in zip(runs[a], runs[b], strict=True)])
+
+
+def test_some_bribes_are_offered_by_firms_and_officials_initiate_the_rest(runs):
+    for key in ("s0", "s1"):
+        shares = [r["officials"] for r in runs[key]]
+        assert all(0.1 < x < 0.9 for x in shares), (key, shares)
+
+
+def test_firms_offer_more_speed_money_when_their_time_is_worth_more(runs):
+    more_offers = _paired(runs, "slow", "costly", "offer_rate")
+    assert (more_offers > 0).all(), more_offers
+    # the measured direction of the share: officials' share rises with the value of time (see the docstring)
+    officials = _paired(runs, "slow", "costly", "officials")
+    assert (officials > 0).all(), officials
+
+
+def test_without_symbiosis_connections_buy_no_speed(runs):
+    gap = np.array([r["delay_con"] - r["delay_unc"] for r in runs["s0"]])
+    assert abs(gap.mean()) < 0.05, gap
+
+
+def test_under_symbiosis_connected_firms_wait_less_and_pay_for_it(runs):
+    for r0, r1 in zip(runs["s0"], runs["s1"], strict=True):
+        assert r1["delay_unc"] - r1["delay_con"] > 0.1, r1
+        assert r1["delay_con"] < r0["delay_con"], (r0, r1)
+        assert r1["bought_con"] > r1["bought_unc"], r1  # the speed is bought
+
+
+def test_symbiosis_lowers_the_mean_approval_delay_and_ppp_construction_stays_in_range(runs):
+    diff = _paired(runs, "s0", "s1", "delay")
+    half = student_t.ppf(0.975, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size)
+    assert diff.mean() + half < 0, diff
+    for key in ("s0", "s1"):
+        construction = [r["construction"] for r in runs[key]]
+        assert all(4.0 <= x <= 6.0 for x in construction), (key, construction)
