@@ -58,7 +58,7 @@ QUANTITIES = {
     "corruption_incidence": "share of all firms with a bribe demand in the last year (model outcome)",
     "business_satisfied": "share of firms satisfied with the akimat (S > 1/3; model outcome)",
 }
-#: Quantities fixed by the model's structure (no sampling; shown as such).
+#: Quantities fixed by the model's structure (no sampling; shown as such). None since firms offer speed money.
 STRUCTURAL: tuple[str, ...] = ()
 #: The regional outcomes ranked in the national scenario (rank 1: most corruption; most satisfied).
 REGIONAL = ("corruption_incidence", "business_satisfied")
@@ -658,7 +658,7 @@ def compare_figures(runs: ValidationRuns, data: ValidationData, seed: int) -> pd
             else:
                 d_mid = d_lo = d_hi = float("nan")
             if structural:
-                verdict = "structural: the model cannot produce this (firms never initiate a bribe)"
+                verdict = "structural: fixed by the model's construction"
             elif not sim.size:
                 verdict = "not simulated"
             elif fig.bound == "at least":
