@@ -220,11 +220,11 @@ def speed_money(world, log, rng, n_deal, demands, shield, power, c, segment):
     ev = log.firm
     ev["offered"][rows] = offered
     ev["offer_paid"][rows] = took
-    # the dealings not expedited wait their expected share of the full delay; what officials took is the
-    # bribes and, at the value of time, the delay they created beyond an honest official's queue
-    waited = m - took
-    ev["delay"][rows] += waited * waits
-    ev["extracted"][rows] += y * (took * bribe + p["delay_cost"] * full * waited * (waits - queue))
+    # the dealings not expedited wait their expected share of the full delay (a routine wait, like an
+    # unrefused dealing's before, is not charged as a loss to officials: the observer and the survey read
+    # losses); what officials took is the bribes
+    ev["delay"][rows] += (m - took) * waits
+    ev["extracted"][rows] += y * took * bribe
     ev["fines"][rows] += y * found * fine
     accepted[rows], income[rows], caught[rows] = took, y * took * bribe, found
     return accepted, income, caught
