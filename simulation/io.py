@@ -44,7 +44,7 @@ from typing import Any
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 #: Packages under simulation/ that are tools around the model, not the model: not in the model version.
-NOT_MODEL_DIRS = ("runs", "report")
+NOT_MODEL_DIRS = ("runs", "report", "app")
 #: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
 NOT_MODEL = ("cli.py", "__main__.py", "io.py", "calibration.py")
 #: Packages whose versions every manifest records.
@@ -788,3 +788,36 @@ def model_version() -> str:
     for p in files:
         h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+def _model_file(rel: str) -> bool:
+    """Whether a path relative to the package is one of the files the model version hashes."""
+    parts = Path(rel).parts
+    return (
+        bool(parts)
+        and Path(rel).suffix in (".py", ".toml", ".csv", ".json")
+        and parts[0] not in NOT_MODEL_DIRS
+        and rel not in NOT_MODEL
+        and "__pycache__" not in parts
+    )
+
+
+def model_changes_since(commit: str) -> list[str] | None:
+    """The model's files (those :func:`model_version` hashes) that differ now from ``commit``,
+    relative to the package; None when git cannot tell (no git, no such commit)."""
+    if not commit or not re.fullmatch(r"[0-9a-f]{7,40}", str(commit).removesuffix("+dirty")):
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "diff", "--name-only", str(commit).removesuffix("+dirty"), "--", PACKAGE_DIR.name],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    prefix = PACKAGE_DIR.name + "/"
+    return [n.removeprefix(prefix) for n in done.stdout.split() if _model_file(n.removeprefix(prefix))]

@@ -10,6 +10,7 @@ Without the browser (or the app extra) the test is skipped with the reason; with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -90,14 +91,15 @@ business_strength = [0.2, 0.8]
     return root
 
 
-@pytest.fixture
-def app_server(tmp_path):
-    _require_browser()
-    results = _small_sweep(tmp_path)
-    port = _free_port()
+@contextlib.contextmanager
+def serving_app(results: Path, port: int, env: dict | None = None):
+    """``statebiz app`` on ``port`` over ``results``, started in a child process and waited for
+    (60 s at most); yields (url, process), and stops it afterwards (SIGTERM: statebiz app stops
+    its Solara child on it; then SIGKILL after 15 s)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulation", "app", "--port", str(port), "--results", str(results)],
         cwd=REPO_ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -113,14 +115,21 @@ def app_server(tmp_path):
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"the app did not start: {proc.stdout.read()}") from None
                 time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
-        proc.terminate()  # statebiz app stops its Solara child on SIGTERM
+        proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    _require_browser()
+    with serving_app(_small_sweep(tmp_path), _free_port()) as (url, _):
+        yield url
 
 
 def _state(page) -> tuple[str, list[str]]:

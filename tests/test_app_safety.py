@@ -13,16 +13,13 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.test_app_browser import ARGS, CHROMIUM, _free_port, _require_browser, _small_sweep
+from tests.test_app_browser import ARGS, CHROMIUM, _free_port, _require_browser, _small_sweep, serving_app
 
 #: Recorded by the app's processes: every socket connection and name lookup, one JSON line each.
 SITECUSTOMIZE = """
@@ -86,33 +83,8 @@ def app(tmp_path_factory):
         "PYTHONPATH": f"{hooks}:{REPO_ROOT}",
         "STATEBIZ_SOCKET_LOG": str(log),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation", "app", "--port", str(port), "--results", str(results)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"the app did not start: {proc.stdout.read()}") from None
-                time.sleep(0.3)
+    with serving_app(results, port, env) as (url, proc):
         yield SimpleNamespace(url=url, port=port, log=log, tmp=tmp_path, proc=proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _browse(app, *paths: str, check=None) -> None:

@@ -85,7 +85,9 @@ def test_model_version_changes_with_the_models_source(package_copy, model_file):
     assert version() != before, f"editing {model_file} left the model version unchanged"
 
 
-@pytest.mark.parametrize("tool_file", ["cli.py", "io.py", "calibration.py", "runs/store.py", "report/content.py"])
+@pytest.mark.parametrize(
+    "tool_file", ["cli.py", "io.py", "calibration.py", "runs/store.py", "report/content.py", "app/pages.py"]
+)
 def test_model_version_ignores_the_tools(package_copy, tool_file):
     before = version()
     _edit(package_copy / tool_file)

@@ -457,3 +457,31 @@ def test_one_section_on_a_hand_made_input(tmp_path):
     page = report_html.render_sections(ctx, [content])
     assert '<td class="l">HHI &lt;index&gt;</td>' in page and "<td>+12.0 pp [+10.0 pp, +14.0 pp] (0%)</td>" in page
     assert "<code>counterfactuals.csv</code>" in page and 'src="data:image/png;base64,' in page
+
+
+def test_the_report_says_plainly_when_the_posterior_was_fitted_to_an_earlier_model(tmp_path):
+    from types import SimpleNamespace
+
+    from simulation.io import git_commit, model_version
+    from simulation.report.sections.summary import _calibration_stale
+
+    (tmp_path / "posterior.csv").write_text("")
+    ctx = SimpleNamespace(config=SimpleNamespace(posterior=SimpleNamespace(path=tmp_path / "posterior.csv")))
+
+    def stale(record):
+        (tmp_path / "manifest.json").write_text(json.dumps(record))
+        return _calibration_stale(ctx)
+
+    assert stale({"model_version": model_version(), "git_commit": "0" * 40}) is None
+    assert "NOT RECALIBRATED" in stale({"model_version": "0" * 16, "git_commit": "0" * 40})
+    # an older record without a model version: git tells which model files changed since its commit
+    from simulation.io import model_changes_since
+
+    changed = model_changes_since("0f485d5")  # before this round's PPP mechanism
+    if changed is None:
+        pytest.skip("no git history here to tell what changed")
+    assert "submodels/ppp.py" in changed and "app/pages.py" not in changed  # the app changes no run
+    assert "NOT RECALIBRATED" in stale({"git_commit": "0f485d5"})
+    head = git_commit().removesuffix("+dirty")
+    if head != "unknown" and not git_commit().endswith("+dirty"):
+        assert stale({"git_commit": head}) is None

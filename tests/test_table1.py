@@ -50,9 +50,18 @@ def test_patronage_dominates_only_with_weak_business_and_symbiosis(cells):
 def test_patronage_dominates_only_with_strong_power(cells):
     """Where the paper puts it. (Before a client went on paying its patron and the rents went
     to the network by capital, patronage also dominated at P = 0.3-0.4 on this grid, and this
-    test was an expected failure.)"""
+    test was an expected failure.)
+
+    With the rent mechanism (issue 22), rents keep corruption up in Turkestan even at weak power,
+    and at P = 0.3, B = 0.1, s = 1 patronage now ties non-interference: 0.240 against 0.244 of
+    output, mean of 12 seeds (sd of their difference 0.046), while this grid's 2 seeds put
+    patronage 0.007 ahead, a label that flips when the observer's interaction threshold moves by
+    20%. Such a tie is not dominance: at weak power patronage may lead only in a cell whose label
+    flips and by less than 0.02 of output; anywhere it leads clearly, power is strong."""
     pat = cells[cells["dominant"] == "patronage"]
-    assert (pat["power_strength"] >= 0.5).all()
+    clear = pat[~pat["flipped"] | (pat["margin"] >= 0.02)]
+    assert (clear["power_strength"] >= 0.5).all(), clear
+    assert (pat.loc[pat["power_strength"] < 0.5, "margin"] < 0.02).all()
 
 
 def test_flip_share_is_small_and_only_the_interaction_threshold_flips(cells):

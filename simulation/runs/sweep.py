@@ -57,7 +57,8 @@ def check_versions(old: dict[str, Any], out_dir: Path, allow_mixed: bool, say: C
 
 def machine_classes(manifest: dict[str, Any]) -> list[str]:
     """The machine classes of a store's sessions (``simulation.machine``), in order of first use."""
-    sessions = [s for s in manifest.get("sessions", []) if isinstance(s, dict)]
+    listed = manifest.get("sessions")
+    sessions = [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
     found = [s.get("machine_class") for s in sessions]
     top = manifest.get("machine") if isinstance(manifest.get("machine"), dict) else {}
     found.append(top.get("machine_class"))
