@@ -78,7 +78,7 @@ def selection_score(
 
 
 def protection(symbiosis: np.ndarray | float, connection: np.ndarray) -> np.ndarray:
-    """s * L: how far patronage shields a connected firm from officials' demands and delays
+    """s * L: how far patronage shields a connected firm from officials' demands (not their delays)
     (none in the partnership model; a fully connected firm is fully shielded at s = 1)."""
     return symbiosis * connection
 

@@ -34,6 +34,7 @@ MEMORY_FIELDS = (
     "paid",  # demands paid
     "refused",  # demands refused
     "reported",  # demands reported
+    "offer_paid",  # offers of speed money accepted: bribes the firm initiated
     "extracted",  # bribes paid + delay and retaliation costs (output units)
     "support",  # support received (output units)
     "cooperation",  # quarters of a performing PPP contract + consultation taken part in
@@ -48,7 +49,18 @@ MEMORY_FIELDS = (
 #: 16-bit integers (a quarter's count is a small whole number), the others as float64. The sums
 #: over the year are the same numbers either way; the row of the table is about 40% smaller.
 COUNT_FIELDS = frozenset(
-    ("dealings", "demands", "paid", "refused", "reported", "cooperation", "disputes", "rule_bending", "consulted")
+    (
+        "dealings",
+        "demands",
+        "paid",
+        "refused",
+        "reported",
+        "offer_paid",
+        "cooperation",
+        "disputes",
+        "rule_bending",
+        "consulted",
+    )
 )
 
 
@@ -220,7 +232,6 @@ class AkimatState:
     structural_power: np.ndarray = field(init=False)  # P0: the initial P, to which P is anchored
     corrupt_share: np.ndarray = field(init=False)  # c in [0,1]
     official_gain: np.ndarray = field(init=False)  # G: corrupt officials' last net gain (mean firm outputs)
-    official_risk: np.ndarray = field(init=False)  # the penalties in G: what a corrupt official's last year risked
     symbiosis: np.ndarray = field(init=False)  # s in [0,1]: the governance model (may drift)
     transfer: np.ndarray = field(init=False)  # central transfer a quarter (equalisation)
     firms_initial: np.ndarray = field(init=False)  # firms at the start: the pool of potential entrants
@@ -244,7 +255,6 @@ class AkimatState:
             "structural_power",
             "corrupt_share",
             "official_gain",
-            "official_risk",
             "symbiosis",
             "transfer",
             "firms_initial",

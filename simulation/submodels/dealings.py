@@ -32,7 +32,8 @@ official is rotated with probability ``official_rotation`` a quarter (a fresh u)
 symbiosis a firm that pays its home official becomes his client with probability s (a
 patron-client tie; Stokes 2005; Hale 2015): the client goes on paying its patron (the tribute
 is the price of the tie), and in exchange the patron shields it from the other officials'
-demands and from delays and steers support and tenders its way, until the official is
+demands (not from their delays: speed is bought, see ``speed_money``) and steers support and
+tenders its way, until the official is
 rotated. In each dealing a corrupt official demands a bribe with probability
 
     d = (1 - transparency_demand x transparency) x visibility x (1 + s outsider_bias outsider)
@@ -71,7 +72,6 @@ import numpy as np
 from .. import kernels
 from ..formulas import (
     bargaining_share,
-    corrupt_fraction,
     life_stage,
     mining_shares,
     protection,
@@ -153,7 +153,7 @@ def step(world, log, rng) -> None:
     detected[idx] = detected_paid > 0
     # approval delay of the demands: a paid demand is expedited, a refused or reported one waits the full delay
     ev["delay"][idx] = refused + reported
-    offer_paid, offer_income, offer_caught = speed_money(world, log, rng, n_deal, demands, shield, power, c, segment)
+    offer_paid, offer_income, offer_caught = speed_money(world, log, rng, n_deal, demands, power, c, segment)
     detected[offer_caught > 0] = 1.0
     ev["detected"][:] = detected
 
@@ -176,20 +176,19 @@ def step(world, log, rng) -> None:
     q[:] = q + p["detection_decay"] * (d_true - q)
 
 
-def speed_money(world, log, rng, n_deal, demands, shield, power, c, segment):
+def speed_money(world, log, rng, n_deal, demands, power, c, segment):
     """Speed money: in each dealing without a demand, the firm may offer a bribe to cut the
     delay the official controls, and the official accepts when it pays him. Writes the
     offers, the accepted offers, their cost and the delay waited to the firm's events;
     returns, per firm, the accepted offers, the officials' income from them and the ones
     detected."""
-    p, f, a = world.params, world.firms, world.akimats
+    p, f = world.params, world.firms
     n = f.n
     accepted, income, caught = np.zeros(n), np.zeros(n), np.zeros(n)
     rows = np.flatnonzero(n_deal > demands)
     if rows.size == 0:
         return accepted, income, caught
     m = n_deal[rows] - demands[rows]
-    r_i = f.region[rows]
     strength = f.strength[rows]
     c_i = c[rows]
     stake = 1.0 + p["rent_stake"] * segment[rows]
@@ -205,17 +204,13 @@ def speed_money(world, log, rng, n_deal, demands, shield, power, c, segment):
     gain = -bribe - f.perceived_detection[rows] * fine + p["delay_cost"] * full * waits
     offer_p = 1.0 / (1.0 + np.exp(-p["choice_sensitivity"] * gain))
     offered = kernels.binomial(rng, m, offer_p)
-    # an official accepts when the bribe pays him: the corrupt ones (u < c), and more where the firm's
-    # connection shields the deal from audits (the akim's network under symbiosis: formulas.protection), which
-    # removes that share of the penalties G carries: F(G + protected x risk) - F(G) more officials accept
-    protected = 1.0 - shield[rows]  # s x max(L, client): formulas.protection
-    gain_r, risk_r = a.official_gain[r_i], a.official_risk[r_i]
-    median, spread = p["moral_cost"], p["moral_cost_spread"]
-    extra = corrupt_fraction(gain_r + protected * risk_r, median, spread) - corrupt_fraction(gain_r, median, spread)
-    takes = np.clip(c_i + extra, 0.0, 1.0)
-    accept_p = home_share * (f.home_official[rows] < takes) + (1.0 - home_share) * takes
+    # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits reach
+    # every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor s x L
+    # on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
+    # direction under symbiosis)
+    accept_p = home_share * home_corrupt + (1.0 - home_share) * c_i
     took = kernels.binomial(rng, offered, accept_p)
-    found = kernels.binomial(rng, took, true_detection(p) * (1.0 - protected))
+    found = kernels.binomial(rng, took, true_detection(p))
     y = log.potential_output[rows]
     ev = log.firm
     ev["offered"][rows] = offered
@@ -244,7 +239,7 @@ def _demands(world, log, rng):
     symbiosis = a.symbiosis[region]
     bias = symbiosis * p["outsider_bias"]
     client = f.client
-    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials, and delays
+    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials' demands
     shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output

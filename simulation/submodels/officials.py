@@ -45,7 +45,5 @@ def step(world, log) -> None:
     has = (log.region["dealings"] > 0) & (served > 0)
     gain = np.divide(log.region["bribe_income"] - penalties, served, out=np.zeros(R), where=has)
     a.official_gain[:] = np.where(has, gain, a.official_gain)
-    risk = np.divide(penalties, served, out=np.zeros(R), where=has)
-    a.official_risk[:] = np.where(has, risk, a.official_risk)
     target = corrupt_fraction(gain, p["moral_cost"], p["moral_cost_spread"])
     c[:] = np.where(has, c + p["official_rotation"] * (target - c), c)
