@@ -17,7 +17,8 @@ out of sample (nothing is fitted to them):
    requested"): requests over transactions, pooled over the sampled firms.
 3. **Gifts expected "to get things done"** ("Percent of firms expected to give gifts to public
    officials 'to get things done'"): the share of firms that report informal payments, i.e.
-   that paid at least one bribe demand in the last four quarters.
+   that paid at least one bribe in the last four quarters: a demand paid or an offer of speed
+   money accepted (both in the firm's memory).
 
 The sample: ``firms`` formal firms in business with at least ``MIN_EMPLOYEES`` jobs
 (``formulas.jobs``), drawn without replacement from the surveyed region(s) by the instrument's
@@ -100,7 +101,7 @@ def simulate_enterprise_survey(
     some = asked > 0
     requested[some] = rng.hypergeometric(demands[some], dealings[some] - demands[some], asked[some])
     n_with = int(some.sum())
-    paid = f.last_year("paid")[rows] > 0
+    paid = (f.last_year("paid")[rows] + f.last_year("offer_paid")[rows]) > 0  # demanded or offered (speed money)
     return EnterpriseSurveyResult(
         bribery_incidence=float((requested[some] > 0).mean()) if n_with else 0.0,
         bribery_depth=float(requested.sum() / asked.sum()) if asked.sum() else 0.0,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtr
 
 
 def bargaining_share(power: np.ndarray, strength: np.ndarray, phi: float) -> np.ndarray:
@@ -77,9 +78,15 @@ def selection_score(
 
 
 def protection(symbiosis: np.ndarray | float, connection: np.ndarray) -> np.ndarray:
-    """s * L: how far patronage shields a connected firm from officials' demands and delays
+    """s * L: how far patronage shields a connected firm from officials' demands (not their delays)
     (none in the partnership model; a fully connected firm is fully shielded at s = 1)."""
     return symbiosis * connection
+
+
+def corrupt_fraction(gain: np.ndarray, median: float, spread: float) -> np.ndarray:
+    """F(G): the share of officials whose moral cost is below the gain G (log-normal costs)."""
+    z = np.log(np.maximum(gain, 1e-300) / median) / spread
+    return np.where(gain > 0, ndtr(z), 0.0)
 
 
 def business_strength(capital: np.ndarray, match: np.ndarray, member: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:

@@ -160,6 +160,16 @@ def _quadrant_regime(qi: int, k: int):
     return share
 
 
+def _total_ratio(num: np.ndarray, den: np.ndarray) -> float:
+    """sum(num) / sum(den) over regions (NaN when nothing happened anywhere)."""
+    return float(num.sum() / den.sum()) if den.sum() > 0 else float("nan")
+
+
+def _ratio(q: Quarter, num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den per region, the national ratio where a region's den is 0."""
+    return np.divide(num, den, out=np.full(q.R, _total_ratio(num, den)), where=den > 0)
+
+
 def _kpi(name: str, label: str, unit: str, firms: str, regions: str) -> Outcome:
     return _o(name, label, unit, firms, regions, lambda q: np.asarray(q.kpis[name], dtype=float).copy(), series=True)
 
@@ -193,6 +203,14 @@ OUTCOMES: tuple[Outcome, ...] = (
        "firms", lambda q: q.firm_share((q.f.last_year("demands") + q.log.firm["demands"]) > 0), series=True),
     _o("bribe_demands_per_firm", "bribe demands per firm", "demands / quarter", "demands / firms", "firms",
        lambda q: q.per_firm(q.log.region["demands"])),
+    Outcome("initiated_by_officials", "bribes initiated by officials", "share",
+            "demanded bribes paid / (demanded bribes paid + offers of speed money accepted), this quarter (the "
+            "national share where a region had no bribe)", "firms", False,
+            lambda q: _ratio(q, q.log.region["paid"], q.log.region["paid"] + q.log.region["offers_paid"])),
+    Outcome("approval_delay", "approval delay", "share of the full delay",
+            "delay waited per dealing, in shares of the full delay an official can impose (dealings.py), this "
+            "quarter (the national mean where a region had no dealing)", "firms", False,
+            lambda q: _ratio(q, q.log.region["delay"], q.log.region["dealings"])),
     _o("business_satisfied", "business satisfied", "share", "share of firms with S > 1/3", "firms",
        lambda q: q.firm_share(q.f.satisfaction > _CUT), series=True),
     _o("business_partially", "business partially satisfied", "share", "share of firms with |S| <= 1/3", "firms",

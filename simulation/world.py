@@ -34,6 +34,7 @@ MEMORY_FIELDS = (
     "paid",  # demands paid
     "refused",  # demands refused
     "reported",  # demands reported
+    "offer_paid",  # offers of speed money accepted: bribes the firm initiated
     "extracted",  # bribes paid + delay and retaliation costs (output units)
     "support",  # support received (output units)
     "cooperation",  # quarters of a performing PPP contract + consultation taken part in
@@ -48,7 +49,18 @@ MEMORY_FIELDS = (
 #: 16-bit integers (a quarter's count is a small whole number), the others as float64. The sums
 #: over the year are the same numbers either way; the row of the table is about 40% smaller.
 COUNT_FIELDS = frozenset(
-    ("dealings", "demands", "paid", "refused", "reported", "cooperation", "disputes", "rule_bending", "consulted")
+    (
+        "dealings",
+        "demands",
+        "paid",
+        "refused",
+        "reported",
+        "offer_paid",
+        "cooperation",
+        "disputes",
+        "rule_bending",
+        "consulted",
+    )
 )
 
 

@@ -114,19 +114,19 @@ def test_support_raises_business_satisfaction(governance):
         for when, d in diff.items():
             assert_direction(d, -1, f"{governance}: business dissatisfaction ({when}) with support")
     else:
-        # Under symbiosis support polarises: it goes to the akim's network (favouritism), and
-        # its kickbacks raise the officials' gain, so corruption rises for the firms outside
-        # the network and more of them are dissatisfied, while the satisfied share rises too.
-        # That holds where corruption rests on the kickbacks. In a mining region the rents sustain
-        # corruption without support (dealings.py, "Rents"), so support adds few dissatisfied firms
-        # there: in Turkestan (mining 0.11 of GRP), over seeds 101-116 at these sizes, +0.016 (sd
-        # 0.027) at the end of the run and +0.006 (sd 0.026) over it; at 8,000 firms -0.005 and
-        # -0.013 (seeds 101-112). So the channel is checked in a region without mining, the city of
-        # Almaty: +0.096 (sd 0.018) at the end of the run and +0.094 (sd 0.024) over it, seeds
-        # 101-116, so that these 5 seeds have a power near 1.
-        _, _, diff = paired("business_dissatisfied", none, much, base=EFFECTS | {"regions": "almaty"})
+        # Under symbiosis support goes to the akim's network (favouritism), and its kickbacks raise
+        # the officials' gain, so more officials are corrupt. Before speed money that tipped a region
+        # whose corruption rested on the kickbacks (Almaty city: corrupt share 0.08 without support,
+        # 0.52 with it, seeds 1-2), and more firms outside the network were dissatisfied (+0.096, sd
+        # 0.018, seeds 101-116). With speed money (dealings.py) firms' offers sustain corruption
+        # without support (Almaty at s = 1: corrupt share 0.62-0.63 without support, seeds 1-2), so
+        # the kickbacks only raise it further (+0.02 to +0.04) and the satisfaction support brings
+        # dominates: the dissatisfied share now falls with support (-0.082, 95% interval [-0.099,
+        # -0.066], these 5 seeds; docs/ODD.md limitation 17). The channel itself is what is checked:
+        # support raises the corrupt share under symbiosis in Almaty city.
+        _, _, diff = paired("corrupt_share", none, much, base=EFFECTS | {"regions": "almaty"})
         for when, d in diff.items():
-            assert_direction(d, +1, f"{governance}: business dissatisfaction ({when}) with support, Almaty city")
+            assert_direction(d, +1, f"{governance}: corrupt share ({when}) with support, Almaty city")
 
 
 @pytest.mark.parametrize("governance", GOVERNANCE)
@@ -248,8 +248,13 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     most, and the outsider bias holds back the firms outside it. (While the rents were shared
     equally among the network's members, HHI came out lower at s = 1; the proportional share
     is the rule now, ODD 7.4.)
+
+    Seeds: with speed money (ODD 7.2) the HHI rise is +0.00012 (sd 0.00009 over seeds 1-12, end of
+    the run; it was +0.00013, sd 0.00005, before), so 4 seeds (1-4, mean +0.00008) no longer
+    separate it from 0; on 8 seeds the standardised effect 1.4 gives the t-interval a power of about
+    0.95.
     """
-    seeds = (1, 2, 3, 4)
+    seeds = (1, 2, 3, 4, 5, 6, 7, 8)
     for m in (run_cached(s, **(EFFECTS | {"governance": "symbiotic"})) for s in seeds):
         f, p = m.world.firms, m.params
         held = np.bincount(f.region[f.alive & f.insider], minlength=m.world.n_regions)

@@ -701,6 +701,91 @@ def test_dealings_consultation_voice_raises_upheld_reports():
     np.testing.assert_allclose(r.args("binomial")[UPHELD][1], [0.75 * 0.1, 0.5 * 0.1], rtol=0, atol=1e-15)
 
 
+def _speed_world(home: float = 0.0, symbiosis: float = 0.0, connection: float = 0.0, **params):
+    """One formal firm (B 0.3) with a home official of moral-cost rank ``home`` (corrupt while below c
+    0.5), all its dealings with him (home_share 1), choices all but deterministic (sensitivity 500)."""
+    firms = [{"home_official": home, "connection": connection, "strength": 0.3, "perceived_detection": 0.0}]
+    values = dict(home_share=1.0, choice_sensitivity=500.0, bribe_size=0.1, bargaining_exponent=1.0, rent_stake=0.0)
+    w = make_world(firms, akimats={"corrupt_share": 0.5, "power": 0.7, "symbiosis": symbiosis}, **(values | params))
+    log = make_log(w)
+    log.potential_output = w.potential_output()
+    return w, log
+
+
+def _speed(w, log, dealt: int = 20, seed: int = 0):
+    """``dealings.speed_money`` for the firm's ``dealt`` dealings, none of them with a demand."""
+    f, a = w.firms, w.akimats
+    n_deal = np.array([dealt])
+    return dealings.speed_money(
+        w, log, rng(seed), n_deal, np.zeros(1, dtype=n_deal.dtype), a.power[f.region], a.corrupt_share[f.region],
+        np.zeros(1, dtype=bool),
+    )  # fmt: skip
+
+
+def test_speed_money_is_offered_when_the_value_of_time_beats_the_bribe():
+    """Bribe 0.1 x P/(P + B) = 0.07 of output; the full delay P (1 - B) = 0.49; a corrupt home
+    official holds every dealing the full delay. The firm offers when delay_cost x 0.49 > 0.07
+    (delay_cost above 1/7), and the corrupt official accepts every offer: the bribes are the
+    firm's, the dealings expedited (no delay), and the officials' income is the bribes."""
+    for delay_cost, offers in ((0.12, 0), (0.17, 20)):
+        w, log = _speed_world(delay_cost=delay_cost, audit_rate=0.0, transparency=0.0)
+        took, income, caught = _speed(w, log)
+        y = log.potential_output[0]
+        assert log.firm["offered"][0] == offers and took[0] == offers, delay_cost
+        assert log.firm["delay"][0] == pytest.approx(20 - offers)  # the full delay where not expedited
+        assert income[0] == pytest.approx(y * offers * 0.07) and caught[0] == 0
+        # what the firm lost to officials: the bribes (a wait is not charged as a loss)
+        assert log.firm["extracted"][0] == pytest.approx(y * offers * 0.07, rel=1e-12)
+
+
+def test_speed_money_an_honest_official_refuses_and_holds_the_dealing_in_his_queue():
+    """Home official honest (u 0.9 >= c 0.5): the firm expects only his queue (queue_share 0.6 of
+    the full delay) and offers when delay_cost x 0.49 x 0.6 > 0.07; he refuses, so the firm waits
+    the queue and loses nothing to officials."""
+    w, log = _speed_world(home=0.9, delay_cost=0.5, queue_share=0.6)
+    took, income, _ = _speed(w, log)
+    assert log.firm["offered"][0] == 20 and took[0] == 0 and income[0] == 0
+    assert log.firm["delay"][0] == pytest.approx(20 * 0.6) and log.firm["extracted"][0] == 0
+    # a pure queue (queue_share 1): corrupt officials create no delay; a paid one still expedites
+    w, log = _speed_world(delay_cost=0.5, queue_share=1.0)
+    took, _, _ = _speed(w, log)
+    assert took[0] == 20 and log.firm["delay"][0] == 0
+
+
+def test_speed_money_a_connection_buys_no_acceptance_and_no_escape_from_audits():
+    """Only a corrupt official accepts an offer: an honest one (u 0.55 >= c 0.5) refuses a fully
+    connected firm under symbiosis as he refuses anyone, and a corrupt one accepts it as he accepts
+    anyone. Audits detect every paid bribe (audit_rate 1) whatever the connection: with a factor s L'
+    on the official's risk (this branch's first version) more officials accepted the network's
+    offers the stronger the audits, and the audit lever lost its direction under symbiosis."""
+    for home, accepted in ((0.55, False), (0.1, True)):
+        for s, L in ((0.0, 0.0), (1.0, 1.0)):
+            w, log = _speed_world(home=home, symbiosis=s, connection=L, delay_cost=0.5, audit_rate=1.0)
+            w.akimats.official_gain[:] = 0.05
+            took, income, caught = _speed(w, log)
+            assert log.firm["offered"][0] == 20, (home, s, L)
+            assert (took[0] == 20) == accepted and (took[0] == 0) != accepted, (home, s, L)
+            assert caught[0] == took[0], (home, s, L)  # every accepted offer is caught: no escape
+            fine = w.params["giver_penalty"] * w.params["audit_penalty"]
+            assert log.firm["fines"][0] == pytest.approx(log.potential_output[0] * caught[0] * fine)
+
+
+def test_dealings_without_a_connection_symbiosis_changes_no_delay():
+    """The factor on s is gone: with no firm connected (L 0, no clients) and no outsider bias, the
+    quarter's dealings, demands, offers, bribes and delays are the same at s = 0 and s = 1, draw for
+    draw (the same seed). Under the old rules a refusal's harm and the PPP delays shrank by s L."""
+    firms = [{"home_official": u, "strength": b} for u, b in ((0.1, 0.2), (0.4, 0.5), (0.8, 0.3), (0.2, 0.9))]
+    logs = []
+    for s in (0.0, 1.0):
+        w = make_world(firms, akimats={"corrupt_share": 0.5, "symbiosis": s}, outsider_bias=0.0, dealings_mature=6.0)
+        log = make_log(w)
+        dealings.step(w, log, rng(7))
+        logs.append(log)
+    assert logs[0].firm["offered"].sum() > 0 and logs[0].firm["delay"].sum() > 0
+    for name in ("dealings", "demands", "paid", "refused", "reported", "offered", "offer_paid", "delay", "extracted"):
+        np.testing.assert_array_equal(logs[0].firm[name], logs[1].firm[name], err_msg=name)
+
+
 # --- 4. support -----------------------------------------------------------------------------
 
 
@@ -887,22 +972,41 @@ def test_ppp_a_client_is_favoured_like_a_connected_firm():
         assert w.projects.firm[0] == winner, s
 
 
-def test_ppp_construction_expedited_for_a_connected_partner_under_symbiosis():
+def test_ppp_construction_delay_is_the_partners_approval_wait_not_a_factor_on_s():
+    """Construction lasts 4 + Poisson(2 w) quarters, w the share of the full approval delay the
+    partner waited on its dealings this quarter (dealings.py): connection and s change nothing
+    by themselves; the partner's expedited dealings do."""
     firms = [{"strength": 1.0, "connection": 1.0}]
-    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 0.5}, **(PPP | {"construction_delay": 2.0}))
+    for s in (0.0, 0.5, 1.0):
+        w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": s}, **(PPP | {"construction_delay": 2.0}))
+        log = make_log(w)
+        log.firm["dealings"][0], log.firm["delay"][0] = 4.0, 1.0  # a quarter of the full delay per dealing
+        log.tenders.append((0, 1))
+        r = Recorder()
+        ppp.step(w, log, r)
+        assert r.args("poisson") == [(2.0 * 0.25,)], s
+        assert w.projects.duration[0] == 4 + r.results("poisson")[0]
+    # every dealing expedited (paid or accepted): no delay at all, at any s
+    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 0.0}, **(PPP | {"construction_delay": 2.0}))
+    log = make_log(w)
+    log.firm["dealings"][0] = 3.0
+    log.tenders.append((0, 1))
+    ppp.step(w, log, rng())
+    assert w.projects.duration[0] == 4
+    # a partner without dealings this quarter waits its region's mean; a region without dealings the full delay
+    w = make_world(firms + [{"strength": 0.0}], akimats={"ppp_fund": 0.0}, **(PPP | {"construction_delay": 2.0}))
+    log = make_log(w)
+    log.region["dealings"][0], log.region["delay"][0] = 5.0, 2.0
+    log.tenders.append((0, 1))
+    r = Recorder()
+    ppp.step(w, log, r)
+    assert r.args("poisson") == [(2.0 * 0.4,)]
+    w = make_world(firms, akimats={"ppp_fund": 0.0}, **(PPP | {"construction_delay": 2.0}))
     log = make_log(w)
     log.tenders.append((0, 1))
     r = Recorder()
     ppp.step(w, log, r)
-    # delays Poisson(2 (1 - s L)) = Poisson(1)
-    assert r.args("poisson") == [(2.0 * (1 - 0.5),)]
-    assert w.projects.duration[0] == 4 + r.results("poisson")[0]
-    # fully connected at s = 1: no delay at all
-    w = make_world(firms, akimats={"ppp_fund": 0.0, "symbiosis": 1.0}, **(PPP | {"construction_delay": 2.0}))
-    log = make_log(w)
-    log.tenders.append((0, 1))
-    ppp.step(w, log, rng())
-    assert w.projects.duration[0] == 4
+    assert r.args("poisson") == [(2.0,)]
 
 
 def test_ppp_tender_without_bidder_returns_cofinancing():

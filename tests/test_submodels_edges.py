@@ -462,7 +462,7 @@ def test_dealings_rates_demand_and_choice_probabilities_by_hand():
     assert demanded.size >= 3
     B = f.strength[demanded]
     bribe = 0.1 * P / (P + B)
-    harm = P * (1 - B) * (1 - s * L[demanded])
+    harm = P * (1 - B)  # the full delay: patronage no longer shortens it by a factor s L
     q = np.array([0.2, 0.4, 0.1, 0.3, 0.2])[demanded]
     legal = 0.4 + np.where(demanded == 0, 0.5 * 0.6, 0.0)
     upheld = legal * (1 - c)
@@ -495,9 +495,16 @@ def test_dealings_cost_accounting_fines_and_clients():
     bribe = 0.1 * 0.7 / (0.7 + 0.3)
     harm = 0.7 * 0.7 * 1.0
     expected = y * (paid * bribe + refused * 0.3 * harm + reported * 0.05 + (reported - upheld) * 0.5 * harm)
+    # speed money in the dealings without a demand: accepted offers pay the bribe, the others wait; the
+    # home official is honest (u 0.9 >= c 0.5), so the firm expects to wait 0.6 x 0.5 (his queue) + 0.4 x
+    # (0.5 + 0.5 x 0.5) (others, half corrupt) = 0.6 of the full delay; the wait is not charged as a loss
+    took, waiting = ev["offer_paid"][0], ev["dealings"][0] - ev["demands"][0] - ev["offer_paid"][0]
+    assert ev["offered"][0] >= took and waiting > 0
+    expected += y * took * bribe
     assert np.isclose(ev["extracted"][0], expected, rtol=1e-12)
+    assert np.isclose(ev["delay"][0], refused + reported + waiting * 0.6, rtol=1e-12)
     assert ev["fines"][0] == 0 and not ev["detected"].any()
-    assert np.isclose(log.region["bribe_income"][0], y * paid * bribe, rtol=1e-12)
+    assert np.isclose(log.region["bribe_income"][0], y * (paid + took) * bribe, rtol=1e-12)
     # firm 0 paid, but its home official is honest (u 0.9 >= c 0.5): no patron, no client tie
     assert not w.firms.client[0]
 
@@ -1246,7 +1253,7 @@ def test_plan_a_spent_fund_stops_only_its_own_regions_tenders():
     np.testing.assert_allclose(w.akimats.ppp_fund, [0.0, 0.0, 0.0])
 
 
-def test_ppp_construction_lasts_its_quarters_plus_a_delay_that_connections_shorten():
+def test_ppp_construction_lasts_its_quarters_plus_the_partners_approval_wait():
     w = make_world(
         [{"strength": 1.0, "connection": 0.6}],
         akimats={"ppp_fund": 0.0, "symbiosis": 0.5},
@@ -1256,11 +1263,12 @@ def test_ppp_construction_lasts_its_quarters_plus_a_delay_that_connections_short
         **(PPP_LIFE | {"opportunism": 0.0, "reneging": 0.0}),
     )
     log = make_log(w)
+    log.firm["dealings"][0], log.firm["delay"][0] = 2.0, 1.4  # waited 70% of the full delay per dealing
     log.tenders.append((0, 1))
     r = Recorder(2)
     ppp.step(w, log, r)
     (lam,) = r.args("poisson")
-    assert lam == (4.0 * (1 - 0.5 * 0.6),)  # the connected partner's project is expedited
+    assert lam == (4.0 * 0.7,)  # no factor on s L: only the partner's approval wait
     (delay,) = r.results("poisson")
     assert delay > 0 and w.projects.duration[0] == 3 + delay
 
