@@ -82,3 +82,24 @@ def test_bad_input_is_one_line_exit_2(argv, capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_joint_reach_counts_cells_reached_together_by_hand():
+    """Two points, Table 5's five totals: point 0 reaches cells 0-2, point 1 reaches all five."""
+    import pandas as pd
+
+    t = rc.observed_totals()
+    result = t.drop(columns="index").copy()
+    cols = [f"{a}:{b}" for a, b in zip(result["table"], result["answer"])]
+    far = np.where(result["low"] > 0.5, 0.0, 1.0)  # outside every interval
+    mid = (result["low"] + result["high"]).to_numpy() / 2  # inside every interval
+    p0, p1 = far.copy(), far.copy()
+    p0[:3], p1[:5] = mid[:3], mid[:5]
+    points = pd.DataFrame([p0, p1], columns=cols)
+    joint = rc.joint_reach(result, points).set_index("cells")
+    assert joint.loc["table5 total", "n"] == 5
+    assert joint.loc["table5 total", "most_by_one_point"] == 5
+    assert joint.loc["table5 total", "points_reaching_all"] == 1
+    assert joint.loc["table6 total", "most_by_one_point"] == 0
+    assert joint.loc["table5+table6 total", "n"] == 17 and joint.loc["table5+table6 total", "most_by_one_point"] == 5
+    assert joint.loc["table7 cohort", "n"] == 12

@@ -239,6 +239,38 @@ def search(
     return result, table
 
 
+def joint_reach(result: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """Per table and kind (totals, cohort cells), and for the residents' two tables together
+    (Tables 5 and 6, totals): how many of its cells one point reaches at most, and how many
+    points reach them all. Reaching each cell somewhere is not reaching them together: this shows
+    where the tables' answers pull one parameter point apart (finding 6 of issue 22)."""
+    cols = [f"{t}:{a}" for t, a in zip(result["table"], result["answer"])]
+    S = points[cols].to_numpy()
+    inside = (S >= result["low"].to_numpy()) & (S <= result["high"].to_numpy())
+    groups = [
+        (f"{t} {k}", ((result["table"] == t) & (result["kind"] == k)).to_numpy())
+        for k in ("total", "cohort")
+        for t in TABLES
+    ]
+    groups.append(
+        ("table5+table6 total", (result["table"].isin(RESIDENT_TABLES) & (result["kind"] == "total")).to_numpy())
+    )
+    rows = []
+    for label, mask in groups:
+        if not mask.any():
+            continue
+        hits = inside[:, mask].sum(axis=1)
+        rows.append(
+            {
+                "cells": label,
+                "n": int(mask.sum()),
+                "most_by_one_point": int(hits.max()),
+                "points_reaching_all": int((hits == mask.sum()).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def format_table(result: pd.DataFrame, points: pd.DataFrame, design: ReachDesign, wall: float) -> str:
     """The printed reachability table."""
     lines = [
@@ -270,6 +302,12 @@ def format_table(result: pd.DataFrame, points: pd.DataFrame, design: ReachDesign
         f"cells: {int(points['cohort_cells_within'].max())} of {len(result) - n_totals} "
         "(not a fit: no point is asked to reach them all)"
     )
+    lines.append("joint reach (cells of one table reached by a single point; not a fit):")
+    for _, r in joint_reach(result, points).iterrows():
+        lines.append(
+            f"  {r['cells']:22} most {r['most_by_one_point']:3d} of {r['n']:3d}; "
+            f"points reaching all: {r['points_reaching_all']}"
+        )
     return "\n".join(lines)
 
 
