@@ -232,6 +232,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("kickback", "structural", float, 0.2, 0.0, 1.0, "share", "share of a grant that a corrupt home official takes back, at full bargaining power (times the bargaining share)", "Olken 2007 (about a quarter of road funds missing); assumption"),
     _p("support_compliance", "structural", float, 0.25, 0.0, 1.0, "share", "share of a grant's value lost to compliance (applications, reporting, co-financing conditions)", "assumption"),
     _p("grant", "structural", float, 0.2, 0.001, 100.0, "capital units", "typical grant (about two-thirds of a quarter's output of the median firm)", "assumption"),
+    _p("youth_programme", "structural", bool, True, None, None, "", "owners under 30 may also apply to the youth window of the support programmes (selected by either window)", "Business Roadmap 2025 grants for young entrepreneurs and Zhas Kasipker (youth up to 29); ODD 7.4"),
     _p("apply_base", "structural", float, 0.3, 0.0, 1.0, "probability", "probability that a formal firm with zero trust applies for support", "assumption"),
     _p("apply_trust", "structural", float, 0.5, 0.0, 1.0, "probability", "rise in the probability of applying for support from zero to full trust", "assumption"),
     _p("connection_weight", "structural", float, 3.0, 0.0, 20.0, "merit sd per L", "weight of the connection L against merit (in standard deviations) in support and tender scores", "assumption"),

@@ -4,6 +4,7 @@
   ``formulas.utility_levels``);
 - owners who grow older with their firms (life stage: ``world.owner_entry_ages``,
   ``world.owner_cohorts``, refreshed each quarter by the economy step);
+- the youth window of the support programmes (owners under 30 may apply to it as well);
 - the residents' judgement of the authorities as a composite of three domains, each perceived
   with the spread of one utility's perception.
 
@@ -17,14 +18,14 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from test_submodels import Recorder, _kpis
+from test_submodels import Draws, Recorder, _kpis
 from worlds import make_log, make_world
 
-from simulation import formulas
+from simulation import formulas, kernels
 from simulation.initialisation import build, make_streams
 from simulation.parameters import resolve
 from simulation.regions import UTILITIES, utility_wear
-from simulation.submodels import economy, utilities
+from simulation.submodels import economy, support, utilities
 from simulation.world import OWNER_AGE_EDGES, owner_cohorts, owner_entry_ages
 
 
@@ -127,3 +128,39 @@ def test_the_authorities_composite_spread_is_three_domains_of_one_utility_spread
     np.testing.assert_allclose(
         w.residents.utilities, 0.5 * (w.residents.utility_taste + 0.5 * zz), rtol=1e-12, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("programme", [True, False])
+def test_the_youth_window_gives_owners_under_30_a_second_chance(programme, compiled):
+    """Four equal applicants, budget for two grants: each window selects with p = k w / sum w = 1/2.
+    An owner under 30 is funded with 1 - (1 - 1/2)^2 = 3/4: an award draw of 0.6 funds the two
+    young owners and not the two of 30-39; without the programme nobody at 0.6. The budget is
+    split among the funded. Both twins: the numba kernel and the numpy step."""
+    previous = kernels.use(compiled)
+    try:
+        _youth_window(programme)
+    finally:
+        kernels.use(previous)
+
+
+def _youth_window(programme):
+    firms = [{"cohort": c} for c in (0, 0, 1, 1)]
+    w = make_world(
+        firms,
+        akimats={"support_budget": 0.4, "symbiosis": 0.0},
+        grant=0.2,
+        support_compliance=0.0,
+        youth_programme=programme,
+    )
+    log = make_log(w)
+    support.step(w, log, Draws(0.0, 0.6))  # everyone applies; every award draw 0.6
+    expected = [0.2, 0.2, 0.0, 0.0] if programme else [0.0] * 4
+    np.testing.assert_allclose(log.firm["support"], expected, rtol=1e-12)
+    # at 0.74 still funded (< 3/4), at 0.76 not
+    for draw, funded in ((0.74, programme), (0.76, False)):
+        w = make_world(firms, akimats={"support_budget": 0.4, "symbiosis": 0.0}, grant=0.2,
+                       support_compliance=0.0, youth_programme=programme)  # fmt: skip
+        log = make_log(w)
+        support.step(w, log, Draws(0.0, draw))
+        assert (log.firm["support"][:2] > 0).all() == funded and (log.firm["support"][2:] == 0).all()
