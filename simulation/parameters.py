@@ -183,11 +183,11 @@ PARAMETERS: tuple[Param, ...] = (
     _p("replacement_quantile", "tournament", float, 0.2, 0.0, 1.0, "share", "bottom quantile of akims at risk of replacement at the annual evaluation (with fewer than 3 regions: the score below which an akim is at risk)", "assumption"),
     _p("replacement_probability", "tournament", float, 0.3, 0.0, 1.0, "1/year", "probability that an akim in the bottom quantile is replaced", "assumption"),
     # --- residents and utilities ---------------------------------------------------------------
-    _p("utility_quality", "residents", float, 0.6, 0.0, 1.0, "0..1", "initial quality of heat, water, power and gas supply", "calibrated (paper Table 6)"),
+    _p("utility_quality", "residents", float, 0.6, 0.0, 1.0, "0..1", "quality of a utility network of the mean wear (each utility's own follows from its network's wear, data/utilities.toml, ODD 7.10)", "calibrated (paper Table 6)"),
     _p("utility_depreciation", "residents", float, 0.02, 0.0, 0.5, "1/quarter", "decay of utility quality without maintenance", "assumption"),
     _p("maintenance_share", "residents", float, 0.3, 0.0, 1.0, "budget share", "budget share spent on utility maintenance", "assumption"),
     _p("ppp_quality_lift", "residents", float, 0.005, 0.0, 0.5, "1/quarter", "pull of a utility's quality toward 1 per operating PPP project in it", "assumption"),
-    _p("resident_noise", "residents", float, 1.0, 0.0, 2.0, "latent units", "spread of residents' individual satisfaction around the regional level", "calibrated"),
+    _p("resident_noise", "residents", float, 1.0, 0.0, 2.0, "latent units", "spread of residents' individual perception of one domain around the regional level (a utility; each of the authorities' three domains, whose composite spreads wider, ODD 7.10)", "calibrated"),
     # --- structural constants of the mechanisms (not fitted; documented and variable) ---------
     # initialisation
     _p("akimat_size_elasticity", "structural", float, 0.5, 0.0, 2.0, "", "elasticity of the capital a firm needs to match its akimat with respect to the region's GRP share (a firm the size of a big-city akimat's match dominates a small region)", "assumption"),
