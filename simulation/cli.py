@@ -516,7 +516,8 @@ def _table1(args) -> int:
 
 def _add_reachability(sub) -> None:
     reach = sub.add_parser(
-        "reachability", help="can some parameter point reach each observed total of Tables 5-9? (not a fit)"
+        "reachability",
+        help="can some parameter point reach each observed total and cohort cell of Tables 5-9? (not a fit)",
     )
     reach.add_argument(
         "--points",
@@ -550,11 +551,15 @@ def _reachability(args) -> int:
             "free_parameters": {n: [rc.BY_NAME[n].low, rc.BY_NAME[n].high] for n in rc.FREE},
             "interval": "exact binomial (Clopper-Pearson) 90% interval of the population share",
             "reached": int(result["within"].sum()),
-            "totals": len(result),
+            "cells": len(result),
+            "reached_totals": int(result.loc[result["kind"] == "total", "within"].sum()),
+            "totals": int((result["kind"] == "total").sum()),
+            "reached_cohort_cells": int(result.loc[result["kind"] == "cohort", "within"].sum()),
+            "cohort_cells": int((result["kind"] == "cohort").sum()),
             "wall_time_seconds": round(wall, 3),
             "files": {
-                "reachability.csv": "per observed total: observed share, 90% interval, best simulated share, point",
-                "points.csv": "per simulated point: parameters and simulated population shares of every total",
+                "reachability.csv": "per observed total and cohort cell: share, 90% interval, best share, point",
+                "points.csv": "per simulated point: parameters and population shares of every total and cohort cell",
                 "summary.txt": "the printed table",
             },
         }

@@ -188,3 +188,16 @@ def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, min
         before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
         segment[rows[before < mining[r] * total[r]]] = True
     return segment
+
+
+def utility_levels(level: float, wear) -> np.ndarray:
+    """Quality of the heat, water, power and gas supply sustained at the start's maintenance (ODD 7.10).
+
+    A network's supply fails in proportion to its worn share (``data/utilities.toml``): the
+    failure rate 1 - q_u is (1 - ``level``) times wear_u / mean wear, so a network of the mean
+    wear has quality ``level`` (the parameter ``utility_quality``) and a less worn one more. Clipped
+    to [0, 1].
+    """
+    w = np.asarray(wear, dtype=float)
+    ratio = w / w.mean() if w.mean() > 0 else np.ones_like(w)
+    return np.clip(1.0 - (1.0 - float(level)) * ratio, 0.0, 1.0)

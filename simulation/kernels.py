@@ -415,6 +415,7 @@ if AVAILABLE:
         extracted,
         capture_income,
         bribe_income,
+        youth,
     ):
         """support.step after its draws and transcendental functions (three passes: totals, awards, payments)."""
         apply_base, apply_trust, grant_size, kickback_rate, connected_from, compliance = c
@@ -438,6 +439,8 @@ if AVAILABLE:
             r = region[i]
             k = budget[r] / grant_size
             prob = _minimum(1.0, k * weight[i] / total[r] if total[r] > 0 else 0.0)
+            if youth[i]:  # the youth window as well: selected by either window
+                prob = 1.0 - (1.0 - prob) * (1.0 - prob)
             got[i] = u_got[i] < prob
             count[r] += 1.0 if got[i] else 0.0
         for i in range(n):
@@ -454,6 +457,11 @@ if AVAILABLE:
             bribe_income[r] += kickback
             stake = capital[i] * (1.0 if (captor[i] and alive[i]) else 0.0)
             capture_income[i] = stake * capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
+
+
+def youth_eligible(f, p) -> np.ndarray:
+    """Firms whose owner is eligible for the youth window of the support programmes (owner under 30)."""
+    return (f.cohort == 0) & bool(p["youth_programme"])
 
 
 def support_pass(world, log, rng, merit) -> None:
@@ -475,6 +483,7 @@ def support_pass(world, log, rng, merit) -> None:
         c, u_apply, u_got, np.exp(score), share, f.region, f.alive, f.formal, f.trust, f.home_official, f.client,
         f.connection, f.capital, f.captor, a.support_budget, a.corrupt_share, a.rents, a.capture_transfer,
         log.firm["support"], log.firm["extracted"], log.firm["capture_income"], bribe_income,
+        youth_eligible(f, p),
     )  # fmt: skip
     log.region["bribe_income"][:] += bribe_income
 

@@ -183,11 +183,11 @@ PARAMETERS: tuple[Param, ...] = (
     _p("replacement_quantile", "tournament", float, 0.2, 0.0, 1.0, "share", "bottom quantile of akims at risk of replacement at the annual evaluation (with fewer than 3 regions: the score below which an akim is at risk)", "assumption"),
     _p("replacement_probability", "tournament", float, 0.3, 0.0, 1.0, "1/year", "probability that an akim in the bottom quantile is replaced", "assumption"),
     # --- residents and utilities ---------------------------------------------------------------
-    _p("utility_quality", "residents", float, 0.6, 0.0, 1.0, "0..1", "initial quality of heat, water, power and gas supply", "calibrated (paper Table 6)"),
+    _p("utility_quality", "residents", float, 0.6, 0.0, 1.0, "0..1", "quality of a utility network of the mean wear (each utility's own follows from its network's wear, data/utilities.toml, ODD 7.10)", "calibrated (paper Table 6)"),
     _p("utility_depreciation", "residents", float, 0.02, 0.0, 0.5, "1/quarter", "decay of utility quality without maintenance", "assumption"),
     _p("maintenance_share", "residents", float, 0.3, 0.0, 1.0, "budget share", "budget share spent on utility maintenance", "assumption"),
     _p("ppp_quality_lift", "residents", float, 0.005, 0.0, 0.5, "1/quarter", "pull of a utility's quality toward 1 per operating PPP project in it", "assumption"),
-    _p("resident_noise", "residents", float, 1.0, 0.0, 2.0, "latent units", "spread of residents' individual satisfaction around the regional level", "calibrated"),
+    _p("resident_noise", "residents", float, 1.0, 0.0, 2.0, "latent units", "spread of residents' individual perception of one domain around the regional level (a utility; each of the authorities' three domains, whose composite spreads wider, ODD 7.10)", "calibrated"),
     # --- structural constants of the mechanisms (not fitted; documented and variable) ---------
     # initialisation
     _p("akimat_size_elasticity", "structural", float, 0.5, 0.0, 2.0, "", "elasticity of the capital a firm needs to match its akimat with respect to the region's GRP share (a firm the size of a big-city akimat's match dominates a small region)", "assumption"),
@@ -233,6 +233,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("kickback", "structural", float, 0.2, 0.0, 1.0, "share", "share of a grant that a corrupt home official takes back, at full bargaining power (times the bargaining share)", "Olken 2007 (about a quarter of road funds missing); assumption"),
     _p("support_compliance", "structural", float, 0.25, 0.0, 1.0, "share", "share of a grant's value lost to compliance (applications, reporting, co-financing conditions)", "assumption"),
     _p("grant", "structural", float, 0.2, 0.001, 100.0, "capital units", "typical grant (about two-thirds of a quarter's output of the median firm)", "assumption"),
+    _p("youth_programme", "structural", bool, True, None, None, "", "owners under 30 may also apply to the youth window of the support programmes (selected by either window)", "Business Roadmap 2025 grants for young entrepreneurs and Zhas Kasipker (youth up to 29); ODD 7.4"),
     _p("apply_base", "structural", float, 0.3, 0.0, 1.0, "probability", "probability that a formal firm with zero trust applies for support", "assumption"),
     _p("apply_trust", "structural", float, 0.5, 0.0, 1.0, "probability", "rise in the probability of applying for support from zero to full trust", "assumption"),
     _p("connection_weight", "structural", float, 3.0, 0.0, 20.0, "merit sd per L", "weight of the connection L against merit (in standard deviations) in support and tender scores", "assumption"),

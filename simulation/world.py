@@ -74,8 +74,27 @@ def memory_dtype(name: str) -> type:
 
 
 #: Owners' age cohorts of the entrepreneurs' sample (paper, Tables 7-9, cohort shares of
-#: the 58 entrepreneurs: 20, 18, 11, 9). Used as the owner-age mix of firms.
+#: the 58 entrepreneurs: 20, 18, 11, 9). Used as the owner-age mix of firms at entry.
 OWNER_COHORT_SHARES = np.array([20, 18, 11, 9], dtype=float) / 58.0
+
+#: Owners' ages in years bounding the cohorts: an entrant's owner is uniform within the cohort
+#: drawn, from 18 (the age of majority, when one can register a business) to 63 (Kazakhstan's
+#: statutory pension age for men); the cohorts' edges are the paper's (30, 40, 50).
+OWNER_AGE_EDGES = np.array([18.0, 30.0, 40.0, 50.0, 63.0])
+
+
+def owner_entry_ages(cohort: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Owner's age at entry, in years, uniform within the owner's cohort (``u`` uniform in [0, 1))."""
+    c = np.asarray(cohort, dtype=np.int64)
+    return OWNER_AGE_EDGES[c] + np.asarray(u) * (OWNER_AGE_EDGES[c + 1] - OWNER_AGE_EDGES[c])
+
+
+def owner_cohorts(entry_age: np.ndarray, firm_age: np.ndarray) -> np.ndarray:
+    """The owner's cohort now (0 <30, 1 30-39, 2 40-49, 3 50+): the age at entry plus the firm's
+    age (quarters / 4). The owner grows older with the firm (life stage, ODD 5)."""
+    years = np.asarray(entry_age, dtype=float) + np.asarray(firm_age, dtype=float) / 4.0
+    return np.searchsorted(OWNER_AGE_EDGES[1:4], years, side="right").astype(np.int8)
+
 
 #: Age composition of the paper's population sample (Table 2: 72, 45, 42, 39 of 198).
 RESIDENT_COHORT_SHARES = np.array([72, 45, 42, 39], dtype=float) / 198.0
@@ -106,7 +125,8 @@ class FirmTable:
     region = Column(np.int32, "index of the firm's region")
     capital = Column(np.float64, "K, in units of the initial median firm's capital")
     productivity = Column(np.float64, "A")
-    cohort = Column(np.int8, "owner's age cohort: 0 <30, 1 30-39, 2 40-49, 3 50+")
+    cohort = Column(np.int8, "owner's age cohort now: 0 <30, 1 30-39, 2 40-49, 3 50+ (refreshed each quarter)")
+    owner_entry_age = Column(np.float64, "owner's age in years when the firm entered (0: not known, cohort kept)")
     age = Column(np.int32, "quarters since entry")
     connection = Column(np.float64, "L in [0,1]: connection to the akimat")
     insider = Column(np.bool_, "dominant insider firm (symbiotic model)")

@@ -1096,7 +1096,9 @@ def test_utilities_residents_noise_smoothing_job_growth_and_the_quality_cap():
     assert z.shape == (3,) and zz.shape == (3, 4)
     exposed = u < 0.6 * 0.5
     x = np.array([0.9 * 2.0 * 1.0, 0.0, 0.0])  # cohort 2's economy weight x jobs signal x growth
-    latent = x - 1.0 * exposed + 0.4 * (res.taste + 0.5 * z)
+    # the authorities' idiosyncratic spread is the three domains' (cohort 2: services 1.1, economy 0.9,
+    # corruption 1), each perceived with spread 0.4
+    latent = x - 1.0 * exposed + 0.4 * np.sqrt(1.1**2 + 0.9**2 + 1.0) * (res.taste + 0.5 * z)
     np.testing.assert_allclose(res.authority, 0.75 * 0.5 + 0.25 * latent, rtol=1e-12)
     u_latent = 4.0 * (q - 0.5) + 0.4 * (res.utility_taste + 0.5 * zz)
     np.testing.assert_allclose(res.utilities, 0.75 * 0.5 + 0.25 * u_latent, rtol=1e-12)

@@ -1,13 +1,16 @@
-"""Reachability of the survey: can the model produce each observed total of Tables 5-9?
+"""Reachability of the survey: can the model produce each observed total and cohort cell of Tables 5-9?
 
 Not a fit. For each observed total (Table 5: 5 answers; Table 6: 4 utilities x 3 answers;
-Tables 7, 8, 9: 3 answers each; 26 in all) the question is whether some parameter point
-gives a simulated POPULATION share (``simulate_survey(...).population_shares[t]["total"]``:
-the fixed answer rules applied to every resident, or every firm in business, of Turkestan)
-inside that total's 90% sampling interval.
+Tables 7, 8, 9: 3 answers each; 26 in all) and each observed cohort cell (Tables 5, 7, 8, 9
+by the paper's four age cohorts: 4 x 5 + 3 x 4 x 3 = 56; Table 6 has no age breakdown) the
+question is whether some parameter point gives a simulated POPULATION share
+(``simulate_survey(...).population_shares[t]["total"]``, or ``["by_cohort"]`` for a cohort
+cell: the fixed answer rules applied to every resident, or every firm in business, of
+Turkestan, or of its cohort) inside that cell's 90% sampling interval.
 
 The 90% interval of a total with count c out of n respondents (n = 198 residents for
-Tables 5 and 6, per utility for Table 6; n = 58 entrepreneurs for Tables 7-9) is the set of
+Tables 5 and 6, per utility for Table 6; n = 58 entrepreneurs for Tables 7-9; for a cohort
+cell, n is the cohort's quota: 72, 45, 42, 39 residents, 20, 18, 11, 9 entrepreneurs) is the set of
 population shares p under which c lies in the central 90% of a Binomial(n, p) draw:
 P(X >= c) >= 5% and P(X <= c) >= 5%, i.e. the exact (Clopper-Pearson) 90% interval,
 [Beta(0.05; c, n - c + 1), Beta(0.95; c + 1, n - c)] (0 and 1 at c = 0 and c = n). The
@@ -56,6 +59,8 @@ FREE = (
     "consultation",
 )
 LEVEL = 0.90
+#: Tables with an age-cohort breakdown in the paper (Table 6 has none).
+COHORT_TABLES = tuple(t for t in TABLES if t != "table6")
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,10 @@ def interval(count: int, n: int, level: float = LEVEL) -> tuple[float, float]:
     return lo, hi
 
 
-def observed_totals() -> pd.DataFrame:
-    """One row per observed total: table, answer (Table 6: utility / answer), count, n, share, interval."""
+def observed_totals(cohorts: bool = True) -> pd.DataFrame:
+    """One row per observed total (kind "total") and, with ``cohorts``, per observed cohort cell
+    (kind "cohort", Tables 5, 7, 8, 9; answer "<cohort> / <answer>"): table, answer, count, n,
+    share, interval. The totals come first, in ``TABLES`` order, then the cohort cells."""
     obs = observed_tables()
     design = sample_design()
     recs = []
@@ -97,13 +104,21 @@ def observed_totals() -> pd.DataFrame:
             n = int(sum(design["residents"]))
             for u, utility in enumerate(rows):
                 for a, answer in enumerate(cols):
-                    recs.append((name, f"{utility} / {answer}", (u, a), int(counts[u, a]), n))
+                    recs.append((name, f"{utility} / {answer}", (u, a), int(counts[u, a]), n, "total"))
         else:
             n = int(sum(design["residents"] if name in RESIDENT_TABLES else design["entrepreneurs"]))
             totals = counts.sum(axis=0)
             for a, answer in enumerate(cols):
-                recs.append((name, str(answer), (a,), int(totals[a]), n))
-    df = pd.DataFrame(recs, columns=["table", "answer", "index", "count", "n"])
+                recs.append((name, str(answer), (a,), int(totals[a]), n, "total"))
+    if cohorts:
+        for name in COHORT_TABLES:
+            rows, cols = table_labels(name)
+            counts = np.asarray(obs[name])
+            quotas = design["residents"] if name in RESIDENT_TABLES else design["entrepreneurs"]
+            for c, cohort in enumerate(rows):
+                for a, answer in enumerate(cols):
+                    recs.append((name, f"{cohort} / {answer}", (c, a), int(counts[c, a]), int(quotas[c]), "cohort"))
+    df = pd.DataFrame(recs, columns=["table", "answer", "index", "count", "n", "kind"])
     df["observed"] = df["count"] / df["n"]
     bounds = [interval(c, n) for c, n in zip(df["count"], df["n"])]
     df["low"] = [b[0] for b in bounds]
@@ -139,7 +154,8 @@ def _unit(point: dict[str, float]) -> np.ndarray:
 
 
 def simulate_point(point: dict[str, float], design: ReachDesign) -> np.ndarray:
-    """The simulated population share of every observed total (in ``observed_totals`` order)."""
+    """The simulated population share of every observed total and cohort cell (in
+    ``observed_totals`` order)."""
     model = StateBusinessModel(
         rng=design.seed,
         regions=design.regions,
@@ -155,6 +171,8 @@ def simulate_point(point: dict[str, float], design: ReachDesign) -> np.ndarray:
     for name in TABLES:
         total = np.asarray(shares[name]["total"])
         out.extend(total.ravel().tolist())
+    for name in COHORT_TABLES:
+        out.extend(np.asarray(shares[name]["by_cohort"]).ravel().tolist())
     return np.asarray(out)
 
 
@@ -215,14 +233,48 @@ def search(
     table.insert(0, "stage", stage)
     table = pd.concat([table, pd.DataFrame(S, columns=cols)], axis=1)
     inside = (S >= low) & (S <= high)
-    table["totals_within"] = inside.sum(axis=1)
+    is_total = (totals["kind"] == "total").to_numpy()
+    table["totals_within"] = inside[:, is_total].sum(axis=1)
+    table["cohort_cells_within"] = inside[:, ~is_total].sum(axis=1)
     return result, table
+
+
+def joint_reach(result: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """Per table and kind (totals, cohort cells), and for the residents' two tables together
+    (Tables 5 and 6, totals): how many of its cells one point reaches at most, and how many
+    points reach them all. Reaching each cell somewhere is not reaching them together: this shows
+    where the tables' answers pull one parameter point apart (finding 6 of issue 22)."""
+    cols = [f"{t}:{a}" for t, a in zip(result["table"], result["answer"])]
+    S = points[cols].to_numpy()
+    inside = (S >= result["low"].to_numpy()) & (S <= result["high"].to_numpy())
+    groups = [
+        (f"{t} {k}", ((result["table"] == t) & (result["kind"] == k)).to_numpy())
+        for k in ("total", "cohort")
+        for t in TABLES
+    ]
+    groups.append(
+        ("table5+table6 total", (result["table"].isin(RESIDENT_TABLES) & (result["kind"] == "total")).to_numpy())
+    )
+    rows = []
+    for label, mask in groups:
+        if not mask.any():
+            continue
+        hits = inside[:, mask].sum(axis=1)
+        rows.append(
+            {
+                "cells": label,
+                "n": int(mask.sum()),
+                "most_by_one_point": int(hits.max()),
+                "points_reaching_all": int((hits == mask.sum()).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def format_table(result: pd.DataFrame, points: pd.DataFrame, design: ReachDesign, wall: float) -> str:
     """The printed reachability table."""
     lines = [
-        f"Reachability of the survey's totals: {len(points)} points ({design.points} Latin hypercube "
+        f"Reachability of the survey's totals and cohort cells: {len(points)} points ({design.points} Latin hypercube "
         f"+ {len(points) - design.points} around near misses) over {len(FREE)} free parameters, "
         f"Turkestan, {design.firms} firms, {design.residents_per_region} residents, burn-in {design.burn_in}, "
         f"{wall:.0f} s",
@@ -234,8 +286,9 @@ def format_table(result: pd.DataFrame, points: pd.DataFrame, design: ReachDesign
             f"{r['table']:7} {r['answer'][:34]:34} {r['observed']:6.3f} [{r['low']:.3f}, {r['high']:.3f}] "
             f"{r['best']:6.3f} {'yes' if r['within'] else 'no':>6}  #{r['point_index']}: {point}"
         )
-    reached = int(result["within"].sum())
-    lines.append(f"reached: {reached} of {len(result)} totals")
+    for kind, label in (("total", "totals"), ("cohort", "cohort cells")):
+        part = result[result["kind"] == kind]
+        lines.append(f"reached: {int(part['within'].sum())} of {len(part)} {label}")
     missed = result[~result["within"]]
     for _, r in missed.iterrows():
         side = "below" if r["best"] < r["low"] else "above"
@@ -243,10 +296,18 @@ def format_table(result: pd.DataFrame, points: pd.DataFrame, design: ReachDesign
             f"  unreachable here: {r['table']} {r['answer']}: best {r['best']:.3f} is {r['distance']:.3f} {side} "
             f"the interval [{r['low']:.3f}, {r['high']:.3f}]"
         )
+    n_totals = int((result["kind"] == "total").sum())
     lines.append(
-        f"most totals reached by one point: {int(points['totals_within'].max())} of {len(result)} "
+        f"most totals reached by one point: {int(points['totals_within'].max())} of {n_totals}; most cohort "
+        f"cells: {int(points['cohort_cells_within'].max())} of {len(result) - n_totals} "
         "(not a fit: no point is asked to reach them all)"
     )
+    lines.append("joint reach (cells of one table reached by a single point; not a fit):")
+    for _, r in joint_reach(result, points).iterrows():
+        lines.append(
+            f"  {r['cells']:22} most {r['most_by_one_point']:3d} of {r['n']:3d}; "
+            f"points reaching all: {r['points_reaching_all']}"
+        )
     return "\n".join(lines)
 
 
