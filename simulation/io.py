@@ -44,9 +44,9 @@ from typing import Any
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 #: Packages under simulation/ that are tools around the model, not the model: not in the model version.
-NOT_MODEL_DIRS = ("runs", "report", "app")
+NOT_MODEL_DIRS = ("runs", "report", "app", "cli", "calibration", "analysis", "studies")
 #: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
-NOT_MODEL = ("cli.py", "__main__.py", "io.py", "calibration.py")
+NOT_MODEL = ("__main__.py", "io.py", "calibration.py")
 #: Packages whose versions every manifest records.
 PACKAGES = ("statebiz", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "matplotlib", "tqdm")
 
@@ -742,6 +742,19 @@ def lock_hash() -> str:
         return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:16]
     except OSError:
         return "none"
+
+
+def provenance() -> dict[str, Any]:
+    """Where a result came from, as every manifest records it: the git commit, the package
+    versions, the lock file's hash and the machine class."""
+    from .machine import fingerprint
+
+    return {
+        "git_commit": git_commit(),
+        "package_versions": package_versions(),
+        "lock_sha256": lock_hash(),
+        "machine": fingerprint(),
+    }
 
 
 def git_commit() -> str:

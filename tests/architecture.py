@@ -32,8 +32,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "simulation.cli",
             "simulation.__main__",
-            "simulation.report.cli",
-            "simulation.runs.cli",
             "simulation.app",
         ),
     ),

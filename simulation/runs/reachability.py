@@ -56,6 +56,12 @@ FREE = (
     "consultation",
 )
 LEVEL = 0.90
+#: What ``statebiz reachability`` writes, as its manifest describes it.
+FILES = {
+    "reachability.csv": "per observed total: observed share, 90% interval, best simulated share, point",
+    "points.csv": "per simulated point: parameters and simulated population shares of every total",
+    "summary.txt": "the printed table",
+}
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,14 @@ PALETTE = {
     "non_interference": "#BBBBBB",
     "capture": "#0072B2",
 }
+#: What ``statebiz table1`` writes, as its manifest describes it.
+FILES = {
+    "runs.csv": "per run and threshold variant: regime shares, quadrant weights, shares within quadrants",
+    "cells.csv": "per model, s, P, B: mean shares over seeds, dominant regime, flips under moved cuts",
+    "quadrants.csv": "the observer's quadrant reading pooled over the grid, per model, s and variant",
+    "regime_maps.png": "dominant regime per cell; hatched cells flip under a threshold moved by +-20%",
+    "summary.txt": "the printed summary",
+}
 MODELS = {"full": 1.0, "null_model": 0.0}  # name -> dealings_power ("null" would read as NaN in pandas)
 
 

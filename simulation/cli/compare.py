@@ -1,13 +1,13 @@
-"""The ``statebiz compare`` subcommand (wired into simulation/cli.py): the main job."""
+"""``statebiz compare``: the main job (the report itself is :mod:`simulation.report`)."""
 
 from __future__ import annotations
 
 import sys
 
-from ..runs.cli import add_backend_args, check_backend_args
+from .common import add_backend_args, add_output_args, add_quick, backend_of, check_backend_args, command_line
 
 
-def add_subcommand(sub) -> None:
+def add_compare(sub) -> None:
     """Add ``statebiz compare`` to the subparsers ``sub``."""
     p = sub.add_parser(
         "compare",
@@ -19,22 +19,16 @@ def add_subcommand(sub) -> None:
         default=None,
         help="compare file (default: experiments/partnership_vs_symbiotic.toml)",
     )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="small sizes (the file's [quick.*] tables): about a minute on 2 cores, for a first look",
-    )
+    add_quick(p, "the file's [quick.*] tables, about a minute on 2 cores")
     add_backend_args(p)
-    p.add_argument("--out", default=None, help="output directory (default: results/partnership_vs_symbiotic)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing report in the output directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_args(p, "results/partnership_vs_symbiotic")
 
 
 def compare_command(args) -> int:
     """Run ``statebiz compare`` with parsed ``args``; returns the exit code."""
-    from .compare import run_compare
-    from .config import load_compare
-    from .runs import RunFailure
+    from ..report.compare import run_compare
+    from ..report.config import load_compare
+    from ..report.runs import RunFailure
 
     check_backend_args(args)
     config = load_compare(args.compare_file, quick=args.quick)
@@ -42,12 +36,10 @@ def compare_command(args) -> int:
         result = run_compare(
             config,
             out_dir=args.out,
-            backend=args.backend,
-            workers=args.workers,
-            address=args.dask_address,
+            **backend_of(args),
             overwrite=args.overwrite,
             progress=False if args.quiet else None,
-            command=" ".join(["statebiz", *sys.argv[1:]]),
+            command=command_line(),
         )
     except RunFailure as err:
         print(f"statebiz: error: {err}; nothing was written", file=sys.stderr)
