@@ -37,16 +37,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
-    (
-        "runs",
-        (
-            "simulation.runs",
-            "simulation.runs.dynamics",
-            "simulation.runs.table1",
-            "simulation.runs.reachability",
-            "simulation.runs.validation",
-        ),
-    ),
+    ("studies", ("simulation.studies",)),
+    ("runs", ("simulation.runs",)),
     ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
     (
         "model",

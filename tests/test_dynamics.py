@@ -1,4 +1,4 @@
-"""Stationarity and the corruption equilibrium (simulation/runs/dynamics.py, ``statebiz dynamics``).
+"""Stationarity and the corruption equilibrium (simulation/studies/dynamics.py, ``statebiz dynamics``).
 
 Small sizes (1,200 firms, 300 residents), four seeds per start. (At 600 firms a chain now and
 then spends a long spell in the low-corruption state that a small region can fall into, so
@@ -23,7 +23,7 @@ import pytest
 from scipy import stats
 
 from simulation.cli import main
-from simulation.runs import dynamics as dyn
+from simulation.studies import dynamics as dyn
 
 FIRMS, RESIDENTS, SEEDS, QUARTERS = 1200, 300, 4, 160
 TOL_INCIDENCE_DRIFT, TOL_FIRMS_DRIFT = 0.05, 0.04  # incidence points; share of the firm count

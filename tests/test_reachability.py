@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from simulation.cli import main
-from simulation.runs import reachability as rc
+from simulation.studies import reachability as rc
 
 
 def test_interval_known_cases():

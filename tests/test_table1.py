@@ -9,7 +9,7 @@ import pytest
 from simulation.cli import main
 from simulation.observer import REGIMES
 from simulation.runner import run_model
-from simulation.runs import table1 as t1
+from simulation.studies import table1 as t1
 
 #: A small full grid: 5 x 5 cells at the three s values, 2 seeds, 600 firms, short burn-in.
 SMALL = t1.Table1Design(

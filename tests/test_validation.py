@@ -15,7 +15,7 @@ from simulation.cli import main
 from simulation.io import InputError
 from simulation.posterior import load_posterior, write_posterior_rows
 from simulation.regions import all_regions
-from simulation.runs import validation as vd
+from simulation.studies import validation as vd
 
 FREE = ["moral_cost", "choice_sensitivity", "experience_scale", "support_share", "business_strength",
         "utility_quality", "resident_noise", "symbiosis", "overdispersion"]  # fmt: skip

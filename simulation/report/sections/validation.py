@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...io import atomic_write_bytes
-from ...runs.validation import read_result
+from ...studies.validation import read_result
 from ..content import Bullets, Code, Figure, ReportContext, SectionContent, Table, _pieces, para, rel
 
 ANCHOR = "validation"

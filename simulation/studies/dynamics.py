@@ -30,14 +30,16 @@ from __future__ import annotations
 
 import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, override
 
 import numpy as np
 import pandas as pd
 
 from ..io import REPO_ROOT, atomic_write_bytes
 from ..kpi import KPI_NAMES as KPIS
+from .base import Runs, Study
 
 #: The scenario whose defaults the measurements start from.
 SCENARIO = REPO_ROOT / "scenarios" / "turkestan.toml"
@@ -305,21 +307,33 @@ def groups(firms: int, residents: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+def chain_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
+    """One chain as an evaluator task: its :func:`trajectory` of ``steps`` quarters, as columns."""
+    return {"table": trajectory(params, seed, steps).to_dict("list")}
+
+
 def run_stationarity(
-    firms: int, residents: int, seeds: int, quarters: int, window: int, progress=None
+    firms: int, residents: int, seeds: int, quarters: int, window: int, runs: Runs | None = None
 ) -> dict[str, Any]:
-    """The chains, their R-hat curves, burn-ins and Geweke checks (see the module docstring)."""
-    chains = []
+    """The chains, their R-hat curves, burn-ins and Geweke checks (see the module docstring).
+
+    ``runs`` is the study's evaluator (default: serial, no journal)."""
+    if runs is None:
+        with Runs() as serial:
+            return run_stationarity(firms, residents, seeds, quarters, window, serial)
+    tasks, what = [], []
     for name, params in groups(firms, residents).items():
         for c0 in STARTS:
             for seed in range(seeds):
-                t = trajectory(params | {"corruption_initial": c0}, seed, quarters)
-                t.insert(0, "seed", seed)
-                t.insert(0, "start", c0)
-                t.insert(0, "group", name)
-                chains.append(t)
-                if progress:
-                    progress(f"{name}, start {c0:g}, seed {seed}")
+                tasks.append((len(tasks), chain_run, params | {"corruption_initial": c0}, seed, quarters, ()))
+                what.append((name, c0, seed))
+    chains = []
+    for (name, c0, seed), row in zip(what, runs.run(tasks, describe=lambda t: f"chain {what[t[0]]}")):
+        t = pd.DataFrame(row["table"])
+        t.insert(0, "seed", seed)
+        t.insert(0, "start", c0)
+        t.insert(0, "group", name)
+        chains.append(t)
     traj = pd.concat(chains, ignore_index=True)
     traj["chain"] = traj["start"].astype(str) + "/" + traj["seed"].astype(str)
     rhats, burn_rows, diag_rows = [], [], []
@@ -392,6 +406,11 @@ def _interval(values: np.ndarray) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def means_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, float]:
+    """One run as an evaluator task: :func:`stationary_means` over ``steps`` quarters after ``params["burn_in"]``."""
+    return stationary_means(params, seed, params["burn_in"], steps)
+
+
 def run_corruption(
     firms: int,
     residents: int,
@@ -400,19 +419,25 @@ def run_corruption(
     measure: int,
     audit_grid: tuple[float, ...],
     symbiosis_grid: tuple[float, ...],
-    progress=None,
+    runs: Runs | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Per run and summarised: stationary corruption against the audit rate and against s."""
-    rows = []
+    """Per run and summarised: stationary corruption against the audit rate and against s.
+
+    ``runs`` is the study's evaluator (default: serial, no journal)."""
+    if runs is None:
+        with Runs() as serial:
+            return run_corruption(firms, residents, seeds, burn_in, measure, audit_grid, symbiosis_grid, serial)
+    tasks, what = [], []
     for lever, grid in (("audit_rate", audit_grid), ("symbiosis", symbiosis_grid)):
         for value in grid:
             params = base_params(firms, residents, **{lever: float(value)})
             for c0 in STARTS:
                 for seed in range(seeds):
-                    r = stationary_means(params | {"corruption_initial": c0}, seed, burn_in, measure)
-                    rows.append({"lever": lever, "value": float(value), "start": c0, "seed": seed} | r)
-            if progress:
-                progress(f"{lever} {value:g}")
+                    task_params = params | {"corruption_initial": c0, "burn_in": burn_in}
+                    tasks.append((len(tasks), means_run, task_params, seed, measure, ()))
+                    what.append({"lever": lever, "value": float(value), "start": c0, "seed": seed})
+    done = runs.run(tasks, describe=lambda t: f"run {what[t[0]]}")
+    rows = [w | r for w, r in zip(what, done)]
     runs = pd.DataFrame(rows)
     summary = []
     for (lever, value, c0), g in runs.groupby(["lever", "value", "start"], sort=False):
@@ -575,3 +600,183 @@ def timed(fn, *args, **kwargs):
     started = time.perf_counter()
     value = fn(*args, **kwargs)
     return value, time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _fmt(value: float) -> str:
+    return "not reached" if value != value else f"{value:.0f}"
+
+
+def stationarity_text(result: dict[str, Any], size: dict[str, Any], default_burn_in: int, wall: float) -> str:
+    """The printed summary of the stationarity study."""
+    out: list[str] = []
+    burn = result["burn_in"].set_index("group")
+    diag = result["diagnostics"]
+    out.append(
+        f"stationarity: {size['firms']} firms, {size['seeds']} seeds x 2 starts per setting, {size['quarters']} "
+        f"quarters, R-hat windows of {size['window']} quarters; {wall:.0f} s"
+    )
+    groups = [g for g in burn.index if g != "overall"]
+    out.append(f"  {'outcome':<28}" + "".join(f"{g[:22]:>24}" for g in groups))
+    for outcome in [c for c in burn.columns if c != "all"]:
+        cells = []
+        for g in groups:
+            d = diag[(diag["group"] == g) & (diag["outcome"] == outcome)].iloc[0]
+            cells.append(f"{_fmt(burn.loc[g, outcome]):>11} (R {d['max_rhat_after']:.2f})")
+        out.append(f"  {outcome:<28}" + "".join(f"{c:>24}" for c in cells))
+    out.append("  (burn-in per outcome; R: the largest R-hat of the windows after the setting's burn-in)")
+    for g in groups:
+        d = diag[diag["group"] == g]
+        out.append(
+            f"  {g}: burn-in {_fmt(burn.loc[g, 'all'])} quarters; Geweke |z| > 1.96 in "
+            f"{d['geweke_share_abs_z_above_1.96'].mean():.0%} of chain-outcomes after it (about 5% if stationary); "
+            f"largest start gap |z| {np.nanmax(np.abs(d['start_gap_z'])):.1f}"
+        )
+    uncertified = set()
+    for g in groups:
+        missing = [o for o in burn.columns if o != "all" and burn.loc[g, o] != burn.loc[g, o]]
+        uncertified |= set(missing)
+        if missing:
+            out.append(f"  {g}: not certified within the run (R-hat >= 1.1 in a late window): {', '.join(missing)}")
+    overall = burn.loc["overall", "all"]
+    verdict = ""
+    if overall == overall:
+        enough = "enough" if overall <= default_burn_in else "too short"
+        verdict = f"; the default burn_in is {default_burn_in} ({enough})"
+        if uncertified:
+            verdict += f"; not certified in this run: {', '.join(sorted(uncertified))}"
+    out.append(f"  overall burn-in (largest over settings and certified outcomes): {_fmt(overall)} quarters{verdict}")
+    return "\n".join(out)
+
+
+def corruption_text(summary: pd.DataFrame, findings: dict, size: dict[str, Any], burn_in: int, wall: float) -> str:
+    """The printed summary of the corruption study."""
+    out: list[str] = []
+    out.append(
+        f"corruption: {size['firms']} firms, {size['seeds']} seeds per point and start, means over "
+        f"{size['measure']} quarters after {burn_in} of burn-in; {wall:.0f} s"
+    )
+    for lever in ("audit_rate", "symbiosis"):
+        g = summary[summary["lever"] == lever]
+        out.append(f"  {lever:<10} {'start':>6} {'incidence [95% CI]':>24} {'corrupt share [95% CI]':>26}")
+        for _, r in g.sort_values(["value", "start"]).iterrows():
+            out.append(
+                f"  {r['value']:<10.2f} {r['start']:>6.2f} "
+                f"{r['corruption_incidence']:>8.3f} [{r['corruption_incidence_low']:.3f}, "
+                f"{r['corruption_incidence_high']:.3f}] "
+                f"{r['corrupt_share']:>10.3f} [{r['corrupt_share_low']:.3f}, {r['corrupt_share_high']:.3f}]"
+            )
+    for key, f in findings.items():
+        jumps = "continuous" if f["continuous"] else "JUMP at " + ", ".join(f"{a:g}->{b:g}" for a, b, _ in f["jumps"])
+        agree = "starts agree" if f["points_apart"] == 0 else f"starts apart at {f['points_apart']} of {f['points']}"
+        out.append(
+            f"  {key}: {jumps} (largest step {f['max_step']:.3f}); {agree}, "
+            f"max low/high gap {f['max_gap']:.3f} at {f['max_gap_at']:g}"
+        )
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- the study
+
+
+@dataclass(frozen=True)
+class DynamicsDesign:
+    """The sizes of a dynamics study (``SIZES``), its burn-in (corruption) and grids (corruption)."""
+
+    kind: str
+    firms: int
+    residents: int
+    seeds: int
+    quarters: int
+    window: int
+    measure: int
+    burn_in: int
+    audit_grid: tuple[float, ...]
+    symbiosis_grid: tuple[float, ...]
+
+    def size(self) -> dict[str, int]:
+        """The sizes as the manifest records them."""
+        return {k: getattr(self, k) for k in ("firms", "residents", "seeds", "quarters", "window", "measure")}
+
+
+class Dynamics(Study):
+    """``statebiz dynamics stationarity|corruption``: the measured burn-in, or stationary
+    corruption against the audit rate and s from a low and a high start."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.name = kind
+        self.files = {}
+
+    def _design(self, which: str) -> DynamicsDesign:
+        from ..parameters import BY_NAME
+
+        size = dict(SIZES[which])
+        if self.kind == "corruption":
+            size["seeds"] = 2 if which == "quick" else 4
+        burn_in = int(BY_NAME["burn_in"].default)
+        return DynamicsDesign(
+            self.kind, **size, burn_in=burn_in, audit_grid=AUDIT_GRID[which], symbiosis_grid=SYMBIOSIS_GRID[which]
+        )
+
+    @override
+    def default(self) -> DynamicsDesign:
+        return self._design("full")
+
+    @override
+    def quick(self) -> DynamicsDesign:
+        return self._design("quick")
+
+    @override
+    def size(self, design: DynamicsDesign) -> int:
+        if design.kind == "stationarity":
+            points = len(groups(design.firms, design.residents))
+        else:
+            points = len(design.audit_grid) + len(design.symbiosis_grid)
+        return points * len(STARTS) * design.seeds
+
+    @override
+    def compute(self, design: DynamicsDesign, runs: Runs) -> dict[str, pd.DataFrame]:
+        d = design
+        if d.kind == "stationarity":
+            result = run_stationarity(d.firms, d.residents, d.seeds, d.quarters, d.window, runs)
+        else:
+            grids = d.audit_grid, d.symbiosis_grid
+            result = run_corruption(d.firms, d.residents, d.seeds, d.burn_in, d.measure, *grids, runs)
+        return {f"{name}.csv": frame for name, frame in result.items()}
+
+    @staticmethod
+    def _result(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        return {name.removesuffix(".csv"): frame for name, frame in tables.items()}
+
+    @override
+    def summary(self, design: DynamicsDesign, tables: dict[str, pd.DataFrame], wall: float) -> str:
+        result = self._result(tables)
+        if design.kind == "stationarity":
+            return stationarity_text(result, design.size(), design.burn_in, wall)
+        findings = corruption_findings(result["summary"])
+        return corruption_text(result["summary"], findings, design.size(), design.burn_in, wall)
+
+    @override
+    def manifest(self, design: DynamicsDesign, tables: dict[str, pd.DataFrame], wall: float) -> dict[str, Any]:
+        corruption = design.kind == "corruption"
+        return {
+            "kind": design.kind,
+            "size": design.size(),
+            "burn_in": design.burn_in if corruption else None,
+            "starts_corruption_initial": list(STARTS),
+            "findings": corruption_findings(tables["summary.csv"]) if corruption else None,
+            "files": {name: name.removesuffix(".csv") for name in tables} | {"summary.txt": "the printed summary"},
+            "wall_time_seconds": round(wall, 1),
+        }
+
+    @override
+    def draw(self, design: DynamicsDesign, tables: dict[str, pd.DataFrame], tmp: Path) -> dict[str, str]:
+        result = self._result(tables)
+        if design.kind == "stationarity":
+            figs = stationarity_figures(result, tmp, design.burn_in)
+        else:
+            figs = [corruption_figure(result["summary"], tmp)]
+        return {f.name: "figure" for f in figs}

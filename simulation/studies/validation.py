@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, override
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,9 @@ import pandas as pd
 from ..io import InputError
 from ..parameters import BY_NAME, resolve
 from ..regions import all_regions
-from .seeds import design_seed, replication_seed
-from .spec import REPO_ROOT
+from ..runs.seeds import design_seed, replication_seed
+from ..runs.spec import REPO_ROOT
+from .base import Runs, Study, StudyRunError
 
 #: Quantities a run reports for comparison with published figures (``model_quantity`` in the data file).
 QUANTITIES = {
@@ -505,8 +506,8 @@ class ValidationRuns:
     task_seconds: float = 0.0  # sum of the runs' own times (wall time on one core, as measured)
 
 
-class ValidationRunError(RuntimeError):
-    """A model run of the validation raised; nothing is written."""
+class ValidationRunError(StudyRunError):
+    """A model run of the validation raised; nothing is written (finished runs stay in the journal)."""
 
 
 def plan(design: ValidationDesign, source: ParameterSource) -> tuple[list[tuple], dict[int, dict[str, Any]]]:
@@ -532,30 +533,40 @@ def run_validation(
     workers: int | None = None,
     address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    runs: Runs | None = None,
 ) -> ValidationRuns:
-    """Run every task on one backend's executor and collect the tables.
+    """Run every task through the study's evaluator ``runs`` (default: one on ``backend``, no
+    journal, ``progress(done, total)`` after each run) and collect the tables.
 
     Raises:
         ValidationRunError: a run raised (its scenario, draw and seed in the message).
     """
     import time
 
-    from .evaluator import evaluate, open_executor
-
     tasks, meta = plan(design, source)
-    started = time.perf_counter()
-    rows: dict[int, dict[str, Any]] = {}
-    with open_executor(backend, workers, address) as pool:
-        for task_id, row in evaluate(tasks, pool.executor, pool.window, restart=pool.restart, alive=pool.alive):
-            if row.get("error") is not None:
-                m = meta[task_id]
-                raise ValidationRunError(
-                    f"{m['scenario']} run (draw {m['draw']}, seed {m['seed']}) failed: {row['error']}"
-                )
-            rows[task_id] = row
+    if runs is None:
+        counter = {"done": 0}
+
+        def step(n: int) -> None:
+            counter["done"] += n
             if progress is not None:
-                progress(len(rows), len(tasks))
-    return collect(rows, meta, source, time.perf_counter() - started)
+                progress(counter["done"], len(tasks))
+
+        with Runs(backend, workers, address, progress=step) as own:
+            return run_validation(design, source, runs=own)
+    started, busy = time.perf_counter(), runs.task_seconds
+
+    def describe(task) -> str:
+        m = meta[task[0]]
+        return f"{m['scenario']} run (draw {m['draw']}, seed {m['seed']})"
+
+    try:
+        rows = dict(zip((t[0] for t in tasks), runs.run(tasks, describe=describe)))
+    except StudyRunError as err:
+        raise ValidationRunError(str(err)) from None
+    result = collect(rows, meta, source, time.perf_counter() - started)
+    result.task_seconds = runs.task_seconds - busy
+    return result
 
 
 def collect(rows: dict[int, dict], meta: dict[int, dict], source: ParameterSource, wall: float = 0.0) -> ValidationRuns:
@@ -817,20 +828,61 @@ def validate(
     workers: int | None = None,
     address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    runs: Runs | None = None,
 ) -> ValidationResult:
     """Run the validation and compute its tables."""
     data = data or load_validation_data()
-    runs = run_validation(design, source, backend, workers, address, progress)
+    done = run_validation(design, source, backend, workers, address, progress, runs)
     return ValidationResult(
         design,
         source,
         data,
-        runs,
-        compare_figures(runs, data, design.root_seed),
-        quantity_summary(runs),
-        region_summary(runs, data),
-        ranking_correlations(runs, data, design.root_seed),
+        done,
+        compare_figures(done, data, design.root_seed),
+        quantity_summary(done),
+        region_summary(done, data),
+        ranking_correlations(done, data, design.root_seed),
     )
+
+
+class Validation(Study):
+    """``statebiz validate``: the model at its parameter draws (``source``) against the published
+    figures (``data``) it was not fitted to. Set ``source`` once the design is known."""
+
+    name = "validation"
+
+    def __init__(self, data: ValidationData | None = None, source: ParameterSource | None = None):
+        self.data, self.source, self.result = data, source, None
+
+    @override
+    def default(self) -> ValidationDesign:
+        return ValidationDesign()
+
+    @override
+    def quick(self) -> ValidationDesign:
+        return QUICK
+
+    @override
+    def size(self, design: ValidationDesign) -> int:
+        return design.runs()
+
+    @override
+    def compute(self, design: ValidationDesign, runs: Runs) -> dict[str, pd.DataFrame]:
+        self.result = validate(design, self.source, self.data, runs=runs)
+        return self.result.tables()
+
+    @override
+    def summary(self, design: ValidationDesign, tables: dict[str, pd.DataFrame], wall: float) -> str:
+        return format_summary(self.result)
+
+    @override
+    def manifest(self, design: ValidationDesign, tables: dict[str, pd.DataFrame], wall: float) -> dict[str, Any]:
+        return manifest(self.result)
+
+    @override
+    def draw(self, design: ValidationDesign, tables: dict[str, pd.DataFrame], tmp: Path) -> None:
+        plot_ranking(self.result, tmp / "ranking.png")
+        plot_figures(self.result, tmp / "figures.png")
 
 
 # --------------------------------------------------------------------------- text and figures

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, override
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from scipy.stats import qmc
 from ..model import StateBusinessModel
 from ..parameters import BY_NAME
 from ..survey import RESIDENT_TABLES, TABLES, observed_tables, sample_design, simulate_survey, table_labels
+from .base import Runs, Study, Task
 
 #: The free behavioural parameters searched over (their ranges are the registered ones).
 FREE = (
@@ -146,22 +147,35 @@ def _unit(point: dict[str, float]) -> np.ndarray:
 
 def simulate_point(point: dict[str, float], design: ReachDesign) -> np.ndarray:
     """The simulated population share of every observed total (in ``observed_totals`` order)."""
-    model = StateBusinessModel(
-        rng=design.seed,
-        regions=design.regions,
-        firms=design.firms,
-        residents_per_region=design.residents_per_region,
-        burn_in=design.burn_in,
-        steps=1,
-        **point,
-    )
+    task = _tasks([point], design)[0]
+    return np.asarray(reach_run(*task[2:])["shares"])
+
+
+def reach_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
+    """One point as an evaluator task: the simulated population share of every observed total."""
+    model = StateBusinessModel(rng=seed, **params, steps=steps)
     model.run()
     shares = simulate_survey(model).population_shares
     out = []
     for name in TABLES:
         total = np.asarray(shares[name]["total"])
         out.extend(total.ravel().tolist())
-    return np.asarray(out)
+    return {"shares": out}
+
+
+def _tasks(points: list[dict[str, float]], design: ReachDesign, first: int = 0) -> list[Task]:
+    base = {
+        "regions": design.regions,
+        "firms": design.firms,
+        "residents_per_region": design.residents_per_region,
+        "burn_in": design.burn_in,
+    }
+    return [(first + i, reach_run, base | point, design.seed, 1, ()) for i, point in enumerate(points)]
+
+
+def _simulate(points: list[dict[str, float]], design: ReachDesign, runs: Runs, first: int) -> list[np.ndarray]:
+    rows = runs.run(_tasks(points, design, first), describe=lambda t: f"point {t[0]} ({t[2]})")
+    return [np.asarray(r["shares"]) for r in rows]
 
 
 def _distance(sim: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -169,22 +183,30 @@ def _distance(sim: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def search(
-    design: ReachDesign, progress: Callable[[int, int], None] | None = None
+    design: ReachDesign, progress: Callable[[int, int], None] | None = None, runs: Runs | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the search. Returns (totals: one row per observed total with its best point,
-    points: one row per simulated point with its parameters and shares)."""
+    points: one row per simulated point with its parameters and shares).
+
+    ``runs`` is the study's evaluator (default: serial, no journal, ``progress(done, planned)``
+    after each point). The points around a near miss depend on the points before them, so each
+    total's are one stage, run after the stages before it."""
     totals = observed_totals()
-    low, high, obs = totals["low"].to_numpy(), totals["high"].to_numpy(), totals["observed"].to_numpy()
+    if runs is None:
+        planned, counter = design.points + design.refine * len(totals), {"done": 0}
+
+        def step(n: int) -> None:
+            counter["done"] += n
+            if progress is not None:
+                progress(counter["done"], planned)
+
+        with Runs(progress=step) as serial:
+            return search(design, runs=serial)
+    low, high = totals["low"].to_numpy(), totals["high"].to_numpy()
     unit = qmc.LatinHypercube(d=len(FREE), seed=design.seed).random(design.points)
     points = _sample(unit)
-    sims: list[np.ndarray] = []
-    stage: list[str] = []
-    planned = design.points + design.refine * len(totals)
-    for i, point in enumerate(points):
-        sims.append(simulate_point(point, design))
-        stage.append("hypercube")
-        if progress is not None:
-            progress(i + 1, planned)
+    sims = _simulate(points, design, runs, 0)
+    stage = ["hypercube"] * len(points)
     rng = np.random.default_rng([design.seed, 1])
     if design.refine:
         for t in range(len(totals)):
@@ -193,14 +215,16 @@ def search(
             if d.min() == 0:
                 continue
             centre = _unit(points[int(np.argmin(d))])
-            local = np.clip(centre + rng.uniform(-0.1, 0.1, size=(design.refine, len(FREE))), 0, 1)
-            for point in _sample(local):
-                points.append(point)
-                sims.append(simulate_point(point, design))
-                stage.append(f"around best of {totals.loc[t, 'table']} {totals.loc[t, 'answer']}")
-                if progress is not None:
-                    progress(len(sims), planned)
-    S = np.asarray(sims)
+            local = _sample(np.clip(centre + rng.uniform(-0.1, 0.1, size=(design.refine, len(FREE))), 0, 1))
+            sims.extend(_simulate(local, design, runs, len(points)))
+            points.extend(local)
+            stage.extend([f"around best of {totals.loc[t, 'table']} {totals.loc[t, 'answer']}"] * len(local))
+    return _best(totals, points, np.asarray(sims), stage)
+
+
+def _best(totals: pd.DataFrame, points: list[dict[str, float]], S: np.ndarray, stage: list[str]):
+    """Per total, the point nearest its interval (inside it: nearest the observed share); and the points' table."""
+    low, high, obs = totals["low"].to_numpy(), totals["high"].to_numpy(), totals["observed"].to_numpy()
     best_rows = []
     for t in range(len(totals)):
         d = _distance(S[:, t], low[t], high[t])
@@ -266,3 +290,44 @@ def timed_search(design: ReachDesign, progress=None) -> tuple[pd.DataFrame, pd.D
 def as_dict(design: ReachDesign) -> dict[str, Any]:
     """The design as JSON-ready settings."""
     return {k: getattr(design, k) for k in design.__dataclass_fields__}
+
+
+class Reachability(Study):
+    """``statebiz reachability``: the best point for each observed total of Tables 5-9 (not a fit)."""
+
+    name = "reachability"
+    files = FILES
+
+    @override
+    def default(self) -> ReachDesign:
+        return ReachDesign()
+
+    @override
+    def quick(self) -> ReachDesign:
+        return QUICK
+
+    @override
+    def size(self, design: ReachDesign) -> None:
+        return None  # the points around near misses depend on the first stage
+
+    @override
+    def compute(self, design: ReachDesign, runs: Runs) -> dict[str, pd.DataFrame]:
+        result, points = search(design, runs=runs)
+        return {"reachability.csv": result, "points.csv": points}
+
+    @override
+    def summary(self, design: ReachDesign, tables: dict[str, pd.DataFrame], wall: float) -> str:
+        return format_table(tables["reachability.csv"], tables["points.csv"], design, wall)
+
+    @override
+    def manifest(self, design: ReachDesign, tables: dict[str, pd.DataFrame], wall: float) -> dict[str, Any]:
+        result = tables["reachability.csv"]
+        return {
+            "design": as_dict(design),
+            "free_parameters": {n: [BY_NAME[n].low, BY_NAME[n].high] for n in FREE},
+            "interval": "exact binomial (Clopper-Pearson) 90% interval of the population share",
+            "reached": int(result["within"].sum()),
+            "totals": len(result),
+            "wall_time_seconds": round(wall, 3),
+            "files": FILES,
+        }

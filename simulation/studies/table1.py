@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, override
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ import pandas as pd
 from ..model import StateBusinessModel
 from ..observer import QUADRANTS, REGIMES, Observer
 from ..parameters import BY_NAME
+from .base import Runs, Study, Task
 
 #: The observer's thresholds and how far each is moved for the robustness check.
 THRESHOLDS = ("power_threshold", "business_threshold", "interaction_threshold")
@@ -184,37 +185,61 @@ def observe_run(seed: int, params: dict[str, Any], overrides: dict[str, dict[str
     return out
 
 
-def run_table1(design: Table1Design, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Every run of the design under every threshold variant: one row per run and variant."""
+def table1_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
+    """One replication as an evaluator task: its rows under every threshold variant (``rows``),
+    each with the variant's regime shares, quadrant weights and shares within quadrants."""
+    overrides = variants(params)
+    read = observe_run(seed, params, overrides)
     rows = []
-    total, done = design.runs(), 0
+    for name in overrides:
+        r = read[name]
+        row = {"variant": name, "power_realised": read["outcomes"]["power"]}
+        row |= {f"share_{k}": float(v) for k, v in zip(REGIMES, r["shares"])}
+        row |= {f"weight_{q}": float(v) for q, v in zip(QUADRANTS, r["quadrant_weight"])}
+        for qi, q in enumerate(QUADRANTS):
+            row |= {f"{q}_{k}": float(r["quadrant_shares"][qi, ki]) for ki, k in enumerate(REGIMES)}
+        rows.append(row)
+    return {"rows": rows}
+
+
+def tasks(design: Table1Design) -> tuple[list[Task], list[dict[str, Any]]]:
+    """The evaluator's tasks, in the grid's order (model, s, P, B, seed), and what each cell is."""
+    out, cells = [], []
     for model in design.models:
         for s in design.symbioses:
             for p in design.powers:
                 for b in design.businesses:
                     params = design.params(s, p, b, model)
-                    overrides = variants(params)
                     for seed in range(design.seeds):
-                        read = observe_run(seed, params, overrides)
-                        for name in overrides:
-                            r = read[name]
-                            row = {
-                                "model": model,
-                                "symbiosis": s,
-                                "power_strength": p,
-                                "business_strength": b,
-                                "seed": seed,
-                                "variant": name,
-                                "power_realised": read["outcomes"]["power"],
-                            }
-                            row |= {f"share_{k}": float(v) for k, v in zip(REGIMES, r["shares"])}
-                            row |= {f"weight_{q}": float(v) for q, v in zip(QUADRANTS, r["quadrant_weight"])}
-                            for qi, q in enumerate(QUADRANTS):
-                                row |= {f"{q}_{k}": float(r["quadrant_shares"][qi, ki]) for ki, k in enumerate(REGIMES)}
-                            rows.append(row)
-                        done += 1
-                        if progress is not None:
-                            progress(done, total)
+                        out.append((len(out), table1_run, params, seed, design.steps, ()))
+                        cells.append({"model": model, "symbiosis": s, "power_strength": p, "business_strength": b})
+    return out, cells
+
+
+def run_table1(
+    design: Table1Design, progress: Callable[[int, int], None] | None = None, runs: Runs | None = None
+) -> pd.DataFrame:
+    """Every run of the design under every threshold variant: one row per run and variant.
+
+    ``runs`` is the study's evaluator (:class:`~simulation.studies.base.Runs`; default: serial,
+    no journal); ``progress(done, total)`` is called after each run when no ``runs`` is given."""
+    todo, cells = tasks(design)
+    if runs is None:
+        counter = {"done": 0}
+
+        def step(n: int) -> None:
+            counter["done"] += n
+            if progress is not None:
+                progress(counter["done"], len(todo))
+
+        with Runs(progress=step) as serial:
+            return run_table1(design, runs=serial)
+    got = runs.run(todo, describe=lambda t: f"run of cell {cells[t[0]]}, seed {t[3]}")
+    rows = []
+    for task, cell, result in zip(todo, cells, got):
+        for r in result["rows"]:
+            head = cell | {"seed": task[3], "variant": r["variant"], "power_realised": r["power_realised"]}
+            rows.append(head | {k: v for k, v in r.items() if k not in ("variant", "power_realised")})
     return pd.DataFrame(rows)
 
 
@@ -448,3 +473,45 @@ def timed_run(design: Table1Design, progress=None) -> tuple[pd.DataFrame, float]
     started = time.perf_counter()
     runs = run_table1(design, progress)
     return runs, time.perf_counter() - started
+
+
+class Table1(Study):
+    """``statebiz table1``: the regime maps over P x B per s, the quadrant reading and the null model."""
+
+    name = "table1"
+    files = FILES
+
+    @override
+    def default(self) -> Table1Design:
+        return Table1Design()
+
+    @override
+    def quick(self) -> Table1Design:
+        return QUICK
+
+    @override
+    def size(self, design: Table1Design) -> int:
+        return design.runs()
+
+    @override
+    def compute(self, design: Table1Design, runs: Runs) -> dict[str, pd.DataFrame]:
+        table = run_table1(design, runs=runs)
+        return {"runs.csv": table, "cells.csv": dominant_map(table), "quadrants.csv": quadrant_reading(table)}
+
+    @override
+    def summary(self, design: Table1Design, tables: dict[str, pd.DataFrame], wall: float) -> str:
+        facts = summary(tables["cells.csv"], tables["quadrants.csv"])
+        return format_summary(facts, design, wall)
+
+    @override
+    def manifest(self, design: Table1Design, tables: dict[str, pd.DataFrame], wall: float) -> dict[str, Any]:
+        return {
+            "design": {k: getattr(design, k) for k in design.__dataclass_fields__},
+            "runs": design.runs(),
+            "wall_time_seconds": round(wall, 3),
+            "files": FILES,
+        }
+
+    @override
+    def draw(self, design: Table1Design, tables: dict[str, pd.DataFrame], tmp) -> None:
+        plot_maps(tables["cells.csv"], tmp / "regime_maps.png", design)
