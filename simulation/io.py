@@ -46,7 +46,7 @@ REPO_ROOT = PACKAGE_DIR.parent
 #: Packages under simulation/ that are tools around the model, not the model: not in the model version.
 NOT_MODEL_DIRS = ("runs", "report", "app", "cli", "calibration", "analysis", "studies")
 #: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
-NOT_MODEL = ("__main__.py", "io.py", "calibration.py")
+NOT_MODEL = ("__main__.py", "io.py")
 #: Packages whose versions every manifest records.
 PACKAGES = ("statebiz", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "matplotlib", "tqdm")
 

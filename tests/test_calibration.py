@@ -96,7 +96,7 @@ def test_the_shipped_calibration_file_is_valid():
     q = cal.load_calibration(CALIBRATION, quick=True)
     assert c.models == ["fitted", "partnership", "symbiotic"] and "symbiosis" in c.priors
     obs = cal.observed_statistics()
-    dof = sum(len(cal._rows(t, obs[t]).ravel()) - len(cal._rows(t, obs[t])) for t in cal.TABLES)
+    dof = sum(len(cal.likelihood._rows(t, obs[t]).ravel()) - len(cal.likelihood._rows(t, obs[t])) for t in cal.TABLES)
     assert dof == 18
     assert 2 * len(c.free()) <= dof  # free parameters (the likelihood's included) well below the totals' dof
     assert q.abc["population_size"] < c.abc["population_size"] and q.model["firms"] < c.model["firms"]

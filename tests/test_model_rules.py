@@ -86,7 +86,7 @@ def test_model_version_changes_with_the_models_source(package_copy, model_file):
 
 
 @pytest.mark.parametrize(
-    "tool_file", ["cli/main.py", "io.py", "calibration.py", "runs/store.py", "report/content.py", "app/pages.py"]
+    "tool_file", ["cli/main.py", "io.py", "calibration/run.py", "runs/store.py", "report/content.py", "app/pages.py"]
 )
 def test_model_version_ignores_the_tools(package_copy, tool_file):
     before = version()
