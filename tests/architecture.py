@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
     ("studies", ("simulation.studies",)),
+    ("analysis", ("simulation.analysis",)),
     ("runs", ("simulation.runs",)),
     ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
     (

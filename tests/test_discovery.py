@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.runs.discovery import DiscoveryError, discover
+from simulation.analysis.discovery import DiscoveryError, discover
 
 PLANTED = {"transparency": (0.3, 0.7), "audit_rate": (0.1, 0.25)}  # the box where the outcome is good
 RANGES = {"transparency": (0.0, 1.0), "audit_rate": (0.0, 0.3), "power_strength": (0.2, 0.8)}
@@ -174,7 +174,7 @@ def crossed_store(directory):
 
 
 def test_regret_and_target_shares(tmp_path):
-    from simulation.runs.analysis import analyze
+    from simulation.analysis.analysis import analyze
 
     store = crossed_store(tmp_path / "crossed")
     analyze(store)
@@ -257,7 +257,7 @@ def test_ema_adapter_rejects_bad_names():
     pytest.importorskip("ema_workbench")
     from ema_workbench import RealParameter, ScalarOutcome
 
-    from simulation.runs.ema import statebiz_model
+    from simulation.analysis.ema import statebiz_model
     from simulation.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match="not a scenario parameter"):

@@ -489,7 +489,7 @@ transparency = { low = 0.0, high = 1.0 }
     # Morris trajectories may share points: every (point, replication) still has its row
     table = read_results(tmp_path / "m")
     assert list(zip(table["point"], table["replication"])) == [(i, r) for i in range(9) for r in range(2)]
-    from simulation.runs import analyze
+    from simulation.analysis.analysis import analyze
 
     result = analyze(tmp_path / "m")
     sens = pd.read_csv(tmp_path / "m" / "analysis" / "sensitivity.csv")

@@ -119,7 +119,7 @@ def sweep_command(args) -> int:
 
 def analyze_command(args) -> int:
     """Run ``statebiz analyze`` with parsed ``args``; returns the exit code."""
-    from ..runs.analysis import analyze
+    from ..analysis.analysis import analyze
 
     result = analyze(args.results)
     print(f"{args.results}: {result['runs']} runs analysed ({result['failed_runs']} failed, left out)")
@@ -132,7 +132,7 @@ def analyze_command(args) -> int:
 
 def discover_command(args) -> int:
     """Run ``statebiz discover`` with parsed ``args``; returns the exit code."""
-    from ..runs.discovery import discover
+    from ..analysis.discovery import discover
 
     res = discover(
         args.results,

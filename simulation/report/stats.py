@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .. import outcomes
+from ..analysis.analysis import _mean_ci
 from ..kpi import KPI_NAMES
 from ..observer import QUADRANTS, REGIMES
-from ..runs.analysis import _mean_ci
 from ..survey import TABLES, observed_tables, table_labels
 from .config import ARMS, ENDS, GOVERNANCE
 

@@ -21,7 +21,7 @@ Files go to ``DIR/discovery/`` (named ``<method>_<outcome>_<below|above><X>_*``)
 ``trajectory.csv`` (PRIM: the peeling trajectory of every box) and the figures
 ``tradeoff.png`` (PRIM: coverage against density) and ``boxes.png`` (the restricted ranges),
 ``tree.png`` (CART). On a crossed design, ``robust.csv`` ranks the policies by the share of
-states in which they meet the threshold and by their regret (:mod:`simulation.runs.robust`).
+states in which they meet the threshold and by their regret (:mod:`simulation.analysis.robust`).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ import pandas as pd
 from ..io import atomic_write_bytes, result_subdir
 from ..outcomes import NAMES
 from ..outcomes import label as outcome_label
+from ..runs.spec import outcome_bounds
 from ..scenario import ScenarioError
 from .analysis import _save
-from .spec import outcome_bounds
 
 METHODS = ("prim", "cart")
 MIN_COVERAGE = 0.5

@@ -6,7 +6,7 @@ checks the names and ranges against the parameter and outcome registries (one-li
 and fixes the seed, the quarters and any other parameter as EMA ``Constant`` s::
 
     from ema_workbench import RealParameter, ScalarOutcome, perform_experiments
-    from simulation.runs.ema import statebiz_model
+    from simulation.analysis.ema import statebiz_model
 
     model = statebiz_model(
         uncertainties=[RealParameter("power_strength", 0.2, 0.8)],

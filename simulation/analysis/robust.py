@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .spec import parse_targets
+from ..runs.spec import parse_targets
 
 
 def targets_of(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ Writes into ``RESULTS_DIR/analysis/``:
   An index whose seed interval reaches zero is not told apart from seed noise.
 - ``robust_policies.csv`` and ``regret.csv`` (crossed designs, policies x states, with
   ``[targets]``): per policy the share of states meeting each target and all of them, its mean
-  and largest regret against the best policy of each state (:mod:`simulation.runs.robust`).
+  and largest regret against the best policy of each state (:mod:`simulation.analysis.robust`).
 - figures (PNG): ``regime_map.png`` and ``regime_shares.png`` when power and business strength
   vary on a grid and regime shares are kept; ``main_effects.png`` (factorial);
   ``sensitivity.png`` (Sobol, Morris).
@@ -36,9 +36,9 @@ from ..io import atomic_write_bytes, result_subdir
 from ..observer import REGIMES
 from ..outcomes import label as outcome_label
 from ..outcomes import unit as outcome_unit
+from ..runs.spec import Factor
+from ..runs.store import MANIFEST, read_results
 from ..scenario import ScenarioError
-from .spec import Factor
-from .store import MANIFEST, read_results
 
 #: Okabe-Ito colour-blind-safe palette, one colour per regime.
 REGIME_COLOURS = {
@@ -220,8 +220,8 @@ def sensitivity(
     table: pd.DataFrame, manifest: dict[str, Any], factors: list[Factor], outcomes: list[str]
 ) -> tuple[pd.DataFrame, list[str]]:
     """SALib indices on replication-averaged outcomes, with design and seed bootstrap intervals."""
-    from .design import design_matrix, salib_problem
-    from .seeds import design_seed
+    from ..runs.design import design_matrix, salib_problem
+    from ..runs.seeds import design_seed
 
     design, root = manifest["design"], manifest["root_seed"]
     problem = salib_problem(factors)
