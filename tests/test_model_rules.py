@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import SMALL, run_cached
 
-from simulation import io
+from simulation import io, provenance
 from simulation.initialisation import make_streams
 from simulation.model import StateBusinessModel
 from simulation.schedule import STREAMS
@@ -64,7 +64,7 @@ def package_copy(tmp_path, monkeypatch):
     """A copy of the package's files that ``model_version`` reads instead of the package."""
     copy = tmp_path / "simulation"
     shutil.copytree(io.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(io, "PACKAGE_DIR", copy)
+    monkeypatch.setattr(provenance, "PACKAGE_DIR", copy)
     return copy
 
 
@@ -86,7 +86,18 @@ def test_model_version_changes_with_the_models_source(package_copy, model_file):
 
 
 @pytest.mark.parametrize(
-    "tool_file", ["cli/main.py", "io.py", "calibration/run.py", "runs/store.py", "report/content.py", "app/pages.py"]
+    "tool_file",
+    [
+        "cli/main.py",
+        "io.py",
+        "provenance.py",
+        "calibration/run.py",
+        "runs/store.py",
+        "studies/base.py",
+        "analysis/analysis.py",
+        "report/content.py",
+        "app/pages.py",
+    ],
 )
 def test_model_version_ignores_the_tools(package_copy, tool_file):
     before = version()
