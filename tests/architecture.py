@@ -40,15 +40,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("studies", ("simulation.studies",)),
     ("analysis", ("simulation.analysis",)),
     ("runs", ("simulation.runs",)),
-    ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
+    ("instruments", ("simulation.observe.survey", "simulation.observe.enterprise_survey", "simulation.runner")),
     (
         "model",
         (
             "simulation.model",
             "simulation.agents",
-            "simulation.observer",
-            "simulation.outcomes",
-            "simulation.records",
+            "simulation.observe.observer",
+            "simulation.observe.outcomes",
+            "simulation.observe.records",
             "simulation.schedule",
             "simulation.initialisation",
             "simulation",
@@ -60,8 +60,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "simulation.world",
             "simulation.formulas",
-            "simulation.kpi",
-            "simulation.answers",
+            "simulation.observe.kpi",
+            "simulation.observe.answers",
             "simulation.parameters",
             "simulation.scenario",
             "simulation.posterior",
@@ -72,7 +72,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.data",
         ),
     ),
-    ("io", ("simulation.io", "simulation.machine")),
+    ("io", ("simulation.io", "simulation.provenance", "simulation.machine")),
 )
 
 

@@ -122,7 +122,7 @@ def test_observed_statistics_are_the_papers_shares():
 
 def test_simulated_totals_are_weighted_by_the_papers_cohort_quotas():
     """Cohort shares equal to the paper's give exactly the paper's totals; unweighted means would not."""
-    from simulation.survey import observed_tables
+    from simulation.observe.survey import observed_tables
 
     shares = {}
     for t, counts in observed_tables().items():

@@ -10,8 +10,8 @@ import pytest
 from worlds import make_world
 
 from simulation.cli import main
-from simulation.enterprise_survey import TRANSACTIONS, simulate_enterprise_survey
 from simulation.model import StateBusinessModel
+from simulation.observe.enterprise_survey import TRANSACTIONS, simulate_enterprise_survey
 
 SMALL = {"firms": 1500, "residents_per_region": 200, "burn_in": 4, "steps": 6}
 

@@ -1,4 +1,4 @@
-"""The shared formulas (``simulation.formulas``) and the answer rules (``simulation.answers``)
+"""The shared formulas (``simulation.formulas``) and the answer rules (``simulation.observe.answers``)
 on inputs whose results are worked out by hand: tests that kill the mutants ``make mutation``
 found surviving there (docs/MUTATION.md)."""
 
@@ -8,7 +8,8 @@ import math
 
 import numpy as np
 
-from simulation import answers, formulas
+from simulation import formulas
+from simulation.observe import answers
 
 
 def test_apportion_largest_remainder():

@@ -17,7 +17,7 @@ from conftest import SCENARIO_DIR
 
 from simulation.agents import Akimat, Firm, Resident
 from simulation.model import StateBusinessModel
-from simulation.observer import QUADRANTS, REGIMES
+from simulation.observe.observer import QUADRANTS, REGIMES
 from simulation.scenario import load_scenario
 
 SMALL_RUN = {"firms": 2000, "residents_per_region": 300, "burn_in": 6, "steps": 10}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from simulation.model import StateBusinessModel
-from simulation.outcomes import TABLE1
+from simulation.observe.outcomes import TABLE1
 from simulation.parameters import PARAMETERS
 
 SMALL = {"firms": 600, "residents_per_region": 200, "burn_in": 4, "steps": 6}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import run_cached
 
-from simulation.observer import (
+from simulation.observe.observer import (
     CAPTURE,
     CONFLICT,
     NON_INTERFERENCE,

@@ -246,7 +246,7 @@ def test_paired_differences_are_computed_on_matched_seeds(report_dir):
 
 
 def test_survey_and_table1_tables_are_complete(report_dir):
-    from simulation.survey import TABLES, observed_tables, table_totals
+    from simulation.observe.survey import TABLES, observed_tables, table_totals
 
     survey = pd.read_csv(report_dir / "survey_summary.csv")
     observed = table_totals(observed_tables())

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 from worlds import make_log, make_world, rng
 
-from simulation import formulas, kpi, observer, parameters
-from simulation.kpi import KPI_NAMES
+from simulation import formulas, parameters
+from simulation.observe import kpi, observer
+from simulation.observe.kpi import KPI_NAMES
 from simulation.submodels import (
     capture,
     dealings,

@@ -13,8 +13,9 @@ import numpy as np
 from test_submodels import Draws, Recorder
 from worlds import make_log, make_world, rng
 
-from simulation import formulas, kpi, observer
-from simulation.kpi import KPI_NAMES
+from simulation import formulas
+from simulation.observe import kpi, observer
+from simulation.observe.kpi import KPI_NAMES
 from simulation.submodels import dealings, economy, entry, plan, ppp, support, tournament, trust, utilities
 from simulation.world import DISPUTED, ENDED, OPERATION, OWNER_COHORT_SHARES, PERFORMING, RENEGOTIATED, TERMINATED
 

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from worlds import make_world
 
-from simulation import survey
-from simulation.survey import (
+from simulation.observe import survey
+from simulation.observe.survey import (
     business_satisfaction_answers,
     corruption_answers,
     expected_tables,

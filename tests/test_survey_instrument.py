@@ -1,4 +1,4 @@
-"""The simulated survey instrument (simulation/survey.py, `statebiz survey`): the paper's samples,
+"""The simulated survey instrument (simulation/observe/survey.py, `statebiz survey`): the paper's samples,
 answers that follow agent state in the right direction, determinism, and the command line."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.model import StateBusinessModel
-from simulation.survey import (
+from simulation.observe.survey import (
     TABLES,
     business_satisfaction_answers,
     corruption_answers,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simulation.cli import main
-from simulation.observer import REGIMES
+from simulation.observe.observer import REGIMES
 from simulation.runner import run_model
 from simulation.studies import table1 as t1
 

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write_bytes, result_subdir
-from ..observer import REGIMES
-from ..outcomes import label as outcome_label
-from ..outcomes import unit as outcome_unit
+from ..observe.observer import REGIMES
+from ..observe.outcomes import label as outcome_label
+from ..observe.outcomes import unit as outcome_unit
 from ..runs.spec import Factor
 from ..runs.store import MANIFEST, read_results
 from ..scenario import ScenarioError

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write_bytes, result_subdir
-from ..outcomes import NAMES
-from ..outcomes import label as outcome_label
+from ..observe.outcomes import NAMES
+from ..observe.outcomes import label as outcome_label
 from ..runs.spec import outcome_bounds
 from ..scenario import ScenarioError
 from .analysis import _save

@@ -52,7 +52,7 @@ def statebiz_model(
     """
     from ema_workbench import Constant, Model
 
-    from ..outcomes import NAMES
+    from ..observe.outcomes import NAMES
 
     for p in [*uncertainties, *levers]:
         if p.name not in BY_NAME:
@@ -66,7 +66,9 @@ def statebiz_model(
                 )
     for o in outcomes:
         if o.name not in NAMES:
-            raise ScenarioError(f"EMA outcome '{o.name}': not an outcome of run_model (simulation.outcomes.NAMES)")
+            raise ScenarioError(
+                f"EMA outcome '{o.name}': not an outcome of run_model (simulation.observe.outcomes.NAMES)"
+            )
     resolve(dict(fixed), "statebiz_model(**fixed)")  # unknown names or bad values: one line
     model = Model(name, function=run_model)
     model.uncertainties = list(uncertainties)

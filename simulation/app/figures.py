@@ -17,9 +17,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis.analysis import REGIME_COLOURS, outcome_axis
-from ..kpi import KPI_NAMES
-from ..observer import QUADRANTS, REGIMES
-from ..outcomes import label, unit
+from ..observe.kpi import KPI_NAMES
+from ..observe.observer import QUADRANTS, REGIMES
+from ..observe.outcomes import label, unit
 from ..regions import all_regions
 from ..world import STATUS_NAMES
 

@@ -24,8 +24,8 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from ..analysis.analysis import load, regime_maps
-from ..observer import REGIMES
-from ..outcomes import REGIONAL, label
+from ..observe.observer import REGIMES
+from ..observe.outcomes import REGIONAL, label
 from ..runs.spec import Factor
 from . import controls, figures
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..observe.survey import COHORTS, TABLES, observed_tables, table_labels
 from ..runs.evaluator import Pool
-from ..survey import COHORTS, TABLES, observed_tables, table_labels
 from .config import COHORT_TABLES, MODELS, Calibration
 from .likelihood import _rows, dm_logpmf, predictive_counts, row_sizes, run_survey_model
 from .results import ModelPosterior, weighted_quantile

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
+from ..observe.survey import TABLES, expected_tables, observed_tables
 from ..posterior import LIKELIHOOD
-from ..survey import TABLES, expected_tables, observed_tables
 from .config import COHORT_TABLES, SAMPLE_SIZE, Calibration
 
 
@@ -109,7 +109,7 @@ def particle_seed(seed: int, model: str, values: dict[str, float]) -> int:
 def run_survey_model(params: dict[str, Any], seed: int, surveys: int = 0) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Run the model to its end and survey it: the statistics, and ``surveys`` sample tables."""
     from ..model import StateBusinessModel
-    from ..survey import simulate_survey
+    from ..observe.survey import simulate_survey
 
     model = StateBusinessModel(rng=seed, **params)
     model.run()

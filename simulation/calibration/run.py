@@ -25,9 +25,9 @@ from ..io import (
     result_lock,
     staged_directory,
 )
+from ..observe.survey import TABLES
 from ..runs.evaluator import default_workers, open_executor
 from ..scenario import load_scenario
-from ..survey import TABLES
 from .checks import _observed_counts, _shares_rows, coverage, horizon_check, predictive_checks, recovery
 from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
 from .likelihood import _rows, row_sizes

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..formulas import fixed_order_dot
+from ..observe.survey import TABLES
 from ..runs.evaluator import SINGLE_THREAD_ENV, Pool, open_executor
-from ..survey import TABLES
 
 #: The statistics of one run, in a fixed order, and the length of each.
 from .config import COHORT_TABLES, MODELS, Calibration, CalibrationError

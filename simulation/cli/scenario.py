@@ -82,7 +82,7 @@ def survey_command(args) -> int:
     import json
 
     from ..model import StateBusinessModel
-    from ..survey import format_report, simulate_survey, survey_report
+    from ..observe.survey import format_report, simulate_survey, survey_report
 
     scenario = load_scenario(args.scenario, governance=args.governance)
     seed = args.seed if args.seed is not None else 0
@@ -99,7 +99,7 @@ def survey_command(args) -> int:
     for _ in range(quarter):
         model.step()
     if args.instrument == "enterprise-survey":
-        from ..enterprise_survey import DEFAULT_SAMPLE, format_enterprise_report, simulate_enterprise_survey
+        from ..observe.enterprise_survey import DEFAULT_SAMPLE, format_enterprise_report, simulate_enterprise_survey
 
         try:
             es = simulate_enterprise_survey(model, firms=args.sample or DEFAULT_SAMPLE)
@@ -172,7 +172,7 @@ def run_command(args) -> int:
 
 
 def _print_summary(scenario, seed, o, out_dir, wall) -> None:
-    from ..observer import REGIMES
+    from ..observe.observer import REGIMES
 
     p = scenario.params
     print(

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import outcomes
 from ..analysis.analysis import _mean_ci
-from ..kpi import KPI_NAMES
-from ..observer import QUADRANTS, REGIMES
-from ..survey import TABLES, observed_tables, table_labels
+from ..observe import outcomes
+from ..observe.kpi import KPI_NAMES
+from ..observe.observer import QUADRANTS, REGIMES
+from ..observe.survey import TABLES, observed_tables, table_labels
 from .config import ARMS, ENDS, GOVERNANCE
 
 #: The normal quantile of a two-sided 95% interval.

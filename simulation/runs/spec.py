@@ -204,7 +204,7 @@ class ExperimentSpec:
 @functools.lru_cache(maxsize=1)
 def known_outcomes() -> tuple[str, ...]:
     """The outcome names run_model returns: every outcome of the registry."""
-    from ..outcomes import NAMES
+    from ..observe.outcomes import NAMES
 
     return NAMES
 
@@ -400,7 +400,7 @@ def _states(path: Path, value: Any) -> dict[str, Any]:
 
 def outcome_bounds(name: str) -> tuple[float, float]:
     """The range an outcome's values lie in: [0, 1] for shares, else the whole real line."""
-    from ..outcomes import BY_NAME as OUTCOMES
+    from ..observe.outcomes import BY_NAME as OUTCOMES
 
     return (0.0, 1.0) if OUTCOMES[name].is_share else (float("-inf"), float("inf"))
 
@@ -408,7 +408,7 @@ def outcome_bounds(name: str) -> tuple[float, float]:
 def observed_values() -> dict[str, float]:
     """Outcomes with an observed value in the survey data: the column shares of Table 7
     (entrepreneurs satisfied / partially / dissatisfied with the authorities' support)."""
-    from ..survey import observed_tables, table_totals
+    from ..observe.survey import observed_tables, table_totals
 
     totals = table_totals(observed_tables())["table7"]
     names = ("business_satisfied", "business_partially", "business_dissatisfied")
@@ -426,7 +426,7 @@ def parse_targets(path: Path | str, raw: Any, outcomes: list[str] | tuple[str, .
     """
     import math
 
-    from ..outcomes import NAMES
+    from ..observe.outcomes import NAMES
 
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: 'targets' must be a table [targets]")

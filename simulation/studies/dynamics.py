@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import REPO_ROOT, atomic_write_bytes
-from ..kpi import KPI_NAMES as KPIS
+from ..observe.kpi import KPI_NAMES as KPIS
 from .base import Runs, Study
 
 #: The scenario whose defaults the measurements start from.

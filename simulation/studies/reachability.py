@@ -36,8 +36,8 @@ from scipy import stats
 from scipy.stats import qmc
 
 from ..model import StateBusinessModel
+from ..observe.survey import RESIDENT_TABLES, TABLES, observed_tables, sample_design, simulate_survey, table_labels
 from ..parameters import BY_NAME
-from ..survey import RESIDENT_TABLES, TABLES, observed_tables, sample_design, simulate_survey, table_labels
 from .base import Runs, Study, Task
 
 #: The free behavioural parameters searched over (their ranges are the registered ones).

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import StateBusinessModel
-from ..observer import QUADRANTS, REGIMES, Observer
+from ..observe.observer import QUADRANTS, REGIMES, Observer
 from ..parameters import BY_NAME
 from .base import Runs, Study, Task
 

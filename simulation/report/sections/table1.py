@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...observer import REGIMES
+from ...observe.observer import REGIMES
 from ..config import GOVERNANCE
 from ..content import Figure, ReportContext, SectionContent, Sub, Table, para, pct
 from ..figures import MODEL_COLOURS, pyplot, regime_label, save

@@ -5,7 +5,7 @@ survey (Tables 5-9); its posterior is drawn from here, the model is run, and the
 the questions of other sources (``simulation/data/validation.toml``, every number with its page):
 
 1. **Turkestan** (``scenarios/turkestan.toml`` at the posterior's parameters, the calibration's
-   sizes): the Enterprise Surveys instrument (``simulation/enterprise_survey.py``, bribery
+   sizes): the Enterprise Surveys instrument (``simulation/observe/enterprise_survey.py``, bribery
    incidence) and the other quantities the published figures ask for (the share of firms that
    met a bribe demand in their dealings with officials, the share that paid one, who initiates).
 2. **National** (``scenarios/kazakhstan.toml``: the 20 akimats): the Turkestan calibration's free

@@ -120,7 +120,7 @@ def uncalibrated(design: ValidationDesign, params: dict[str, float] | None = Non
 
 def run_quantities(model) -> dict[str, float]:
     """What a finished run reports for the comparison (see :data:`QUANTITIES`)."""
-    from ...enterprise_survey import simulate_enterprise_survey
+    from ...observe.enterprise_survey import simulate_enterprise_survey
 
     f = model.world.firms
     out = model.outcomes()
@@ -164,7 +164,7 @@ def national_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple)
     """One national run (an evaluator task): the comparison quantities of the 20 regions pooled,
     and per region the means of the last 4 reported quarters of :data:`REGIONAL`."""
     from ...model import StateBusinessModel
-    from ...outcomes import END_OF_RUN_QUARTERS
+    from ...observe.outcomes import END_OF_RUN_QUARTERS
 
     model = StateBusinessModel(rng=seed, **(dict(params) | {"steps": steps}))
     model.run()

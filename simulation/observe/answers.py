@@ -1,7 +1,7 @@
 """Answer rules: how a resident's latent satisfaction becomes an answer on the survey's scales.
 
 These rules are part of the survey instrument, fixed before any fitting (ODD 7, "Observation";
-``simulation.survey`` asks the paper's questions with them, and the records count the same
+``simulation.observe.survey`` asks the paper's questions with them, and the records count the same
 answers over the whole population). They are not behaviour: no agent reads an answer.
 The cut-points sit at the latent scale's half-units, the same for every table: there are
 no cut-points per table.

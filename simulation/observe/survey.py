@@ -91,9 +91,9 @@ from typing import Any
 
 import numpy as np
 
+from ..formulas import fixed_order_dot
+from ..regions import UTILITIES
 from .answers import SATISFACTION_CUT, authority_scores, utility_answers
-from .formulas import fixed_order_dot
-from .regions import UTILITIES
 
 #: The paper's tables in the instrument, in order.
 TABLES = ("table5", "table6", "table7", "table8", "table9")

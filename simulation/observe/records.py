@@ -1,7 +1,7 @@
 """The model's outputs (brief section 6): per-region, per-quarter outcomes, national
 aggregates for Mesa's DataCollector, and end-of-run outcomes. No I/O here.
 
-Every outcome is declared once in ``simulation.outcomes``; the recorder only evaluates the
+Every outcome is declared once in ``simulation.observe.outcomes``; the recorder only evaluates the
 registry each quarter and keeps the reported quarters.
 """
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from .. import kernels
 
 REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 SUPPRESSION, PATRONAGE, PARTNERSHIP, CONFLICT, NON_INTERFERENCE, CAPTURE = range(6)

@@ -7,7 +7,7 @@ by output, firms, population or jobs), its unit and label, and whether Mesa's
 DataCollector records it as a time series. End-of-run outcomes are the means of the
 national values over the last 4 reported quarters (one year).
 
-The recorder (``simulation.records``), experiment validation, analysis, the report and the
+The recorder (``simulation.observe.records``), experiment validation, analysis, the report and the
 calibration read this registry; a new outcome is one declaration in ``OUTCOMES``.
 """
 
@@ -19,11 +19,11 @@ from functools import cached_property
 
 import numpy as np
 
-from . import kernels
+from .. import kernels
+from ..regions import UTILITIES
+from ..world import STATUS_NAMES
 from .answers import SATISFACTION_CUT, authority_scores, utility_answers
 from .observer import QUADRANTS, REGIMES
-from .regions import UTILITIES
-from .world import STATUS_NAMES
 
 #: How regions combine into a national value: summed, or a mean weighted by one of these.
 WEIGHTS = ("output", "firms", "population", "jobs")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formulas import jobs
+from ..formulas import jobs
 
 #: Figure 2's "high-performance jobs" are jobs in firms whose productivity is in the top
 #: quarter of the initial distribution: z = 0.674 is the standard normal's 75th percentile.

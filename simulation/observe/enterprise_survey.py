@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .formulas import jobs
+from ..formulas import jobs
 
 #: Transactions each firm is asked about (the six of the WBES graft index).
 TRANSACTIONS = 6
