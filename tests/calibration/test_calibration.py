@@ -13,7 +13,7 @@ import pytest
 from simulation import calibration as cal
 from simulation.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CALIBRATION = ROOT / "experiments" / "calibration_turkestan.toml"
 SCENARIO = ROOT / "scenarios" / "turkestan.toml"
 

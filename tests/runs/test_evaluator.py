@@ -15,7 +15,7 @@ import pytest
 from simulation.runs import evaluator as ev
 from simulation.runs.store import ResultStore
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = REPO_ROOT / "scenarios" / "turkestan.toml"
 
 

@@ -13,7 +13,7 @@ import pytest
 from simulation.cli import main
 from tests.bad_inputs import CASES, EXPERIMENT, SCENARIO
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _tree(root: Path) -> dict[str, int]:

@@ -25,7 +25,7 @@ from simulation.runs.store import ResultStore, read_results
 from simulation.runs.sweep import run_sweep
 from tests.bad_inputs import SCENARIO
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXPERIMENT = """name = "rel"
 scenario = "tiny.toml"
 replications = {reps}

@@ -31,7 +31,7 @@ from simulation.observe.survey import (
 
 RESIDENT_QUOTAS = [72, 45, 42, 39]
 FIRM_QUOTAS = [20, 18, 11, 9]
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 #: Residents' latent satisfaction with the authorities per cohort -> Table 5 answers 1, 2, 4, 5
 AUTHORITY = [-2.0, -1.0, 1.0, 2.0]
@@ -301,7 +301,7 @@ def test_format_report_is_the_documented_text():
     """The text report of two fixed surveys (a full region; a region topped up), line for line.
 
     The golden file was written by ``format_report`` and read by eye; regenerate it with
-    ``python tests/test_survey_hand_built.py`` after a deliberate change of the layout."""
+    ``python tests/observe/test_survey_hand_built.py`` after a deliberate change of the layout."""
     text = "\n\n=====\n\n".join(format_report(r) for r in _reports())
     assert text == (GOLDEN / "survey_report.txt").read_text(encoding="utf-8")
 

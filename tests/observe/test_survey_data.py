@@ -15,7 +15,7 @@ import tomllib
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA_PATH = REPO_ROOT / "simulation" / "data" / "turkestan_survey.toml"
 
 TOL = 0.05 + 1e-9  # percentage points: half of the printed 0.1 resolution

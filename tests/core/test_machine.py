@@ -14,7 +14,7 @@ import pytest
 
 from simulation import machine
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 SMALL_RUN = (
     "import json, simulation\n"
@@ -133,7 +133,7 @@ def test_fixed_order_dot_is_a_matrix_product():
 
 def test_a_store_resumed_on_another_machine_class_warns_and_records_both(tmp_path, capsys):
     from simulation.runs.spec import load_experiment
-    from tests.test_reliability import experiment, sweep
+    from tests.cli.test_reliability import experiment, sweep
 
     spec = load_experiment(experiment(tmp_path, reps=2))
     out = tmp_path / "r"

@@ -25,7 +25,7 @@ from simulation.observe.survey import (
     table_totals,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "simulation" / "data" / "turkestan_survey.toml"
+DATA = Path(__file__).resolve().parents[2] / "simulation" / "data" / "turkestan_survey.toml"
 RESIDENT_QUOTAS = [72, 45, 42, 39]
 FIRM_QUOTAS = [20, 18, 11, 9]
 #: answers per table; Table 6 has 4 utility rows, the others 4 cohort rows

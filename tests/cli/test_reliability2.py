@@ -25,9 +25,9 @@ from simulation import io
 from simulation.cli import main
 from simulation.runs.spec import load_experiment
 from simulation.runs.store import ResultStore
-from tests.test_reliability import EXPERIMENT, experiment, sweep
+from tests.cli.test_reliability import EXPERIMENT, experiment, sweep
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _env() -> dict[str, str]:

@@ -18,8 +18,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.app.test_app_browser import ARGS, CHROMIUM, _free_port, _require_browser, _small_sweep, serving_app
 from tests.conftest import REPO_ROOT
-from tests.test_app_browser import ARGS, CHROMIUM, _free_port, _require_browser, _small_sweep, serving_app
 
 #: Recorded by the app's processes: every socket connection and name lookup, one JSON line each.
 SITECUSTOMIZE = """
