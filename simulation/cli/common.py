@@ -102,6 +102,9 @@ def check_backend_args(args) -> None:
     from ..runs.evaluator import cap_workers, check_dask_address, mpi_available
     from ..scenario import ScenarioError
 
+    if getattr(args, "backend_checked", False):  # once a command (a note on capped workers is said once)
+        return
+    args.backend_checked = True
     if args.dask_address and args.backend != "dask":
         raise ScenarioError(f"--dask-address: needs --backend dask (got --backend {args.backend})")
     if getattr(args, "workers", None) == 0:

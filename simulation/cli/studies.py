@@ -62,7 +62,7 @@ def run_study(study, design, args, out_dir: Path | None = None) -> int:
 
 
 def _kept(runs, journal: Path) -> str:
-    done = len(runs._done)
+    done = runs.finished
     return f"{done} finished runs kept in {journal}; rerun the same command to resume" if done else "no run finished"
 
 

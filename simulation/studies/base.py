@@ -193,10 +193,28 @@ class Runs:
                     self.progress(1)
         return [rows[t[0]] for t in tasks]
 
+    @property
+    def finished(self) -> int:
+        """Runs whose rows are kept (read back from the journal or run now)."""
+        return len(self._done)
+
     def finish(self) -> None:
         """The study's result is written: its journal is no longer needed."""
         if self.journal is not None:
             self.journal.unlink(missing_ok=True)
+
+
+def counted(progress: Callable[[int, int], None] | None, total: int, **backend: Any) -> Runs:
+    """A :class:`Runs` (serial and without a journal unless ``backend`` says otherwise) that calls
+    ``progress(done, total)`` after each run: for a study's functions called outside a command."""
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], total)
+
+    return Runs(**backend, progress=step)
 
 
 class Study:

@@ -38,7 +38,7 @@ from scipy.stats import qmc
 from ..model import StateBusinessModel
 from ..observe.survey import RESIDENT_TABLES, TABLES, observed_tables, sample_design, simulate_survey, table_labels
 from ..parameters import BY_NAME
-from .base import Runs, Study, Task
+from .base import Runs, Study, Task, counted
 
 #: The free behavioural parameters searched over (their ranges are the registered ones).
 FREE = (
@@ -193,14 +193,7 @@ def search(
     total's are one stage, run after the stages before it."""
     totals = observed_totals()
     if runs is None:
-        planned, counter = design.points + design.refine * len(totals), {"done": 0}
-
-        def step(n: int) -> None:
-            counter["done"] += n
-            if progress is not None:
-                progress(counter["done"], planned)
-
-        with Runs(progress=step) as serial:
+        with counted(progress, design.points + design.refine * len(totals)) as serial:
             return search(design, runs=serial)
     low, high = totals["low"].to_numpy(), totals["high"].to_numpy()
     unit = qmc.LatinHypercube(d=len(FREE), seed=design.seed).random(design.points)

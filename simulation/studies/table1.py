@@ -38,7 +38,7 @@ import pandas as pd
 from ..model import StateBusinessModel
 from ..observe.observer import QUADRANTS, REGIMES, Observer
 from ..parameters import BY_NAME
-from .base import Runs, Study, Task
+from .base import Runs, Study, Task, counted
 
 #: The observer's thresholds and how far each is moved for the robustness check.
 THRESHOLDS = ("power_threshold", "business_threshold", "interaction_threshold")
@@ -225,14 +225,7 @@ def run_table1(
     no journal); ``progress(done, total)`` is called after each run when no ``runs`` is given."""
     todo, cells = tasks(design)
     if runs is None:
-        counter = {"done": 0}
-
-        def step(n: int) -> None:
-            counter["done"] += n
-            if progress is not None:
-                progress(counter["done"], len(todo))
-
-        with Runs(progress=step) as serial:
+        with counted(progress, len(todo)) as serial:
             return run_table1(design, runs=serial)
     got = runs.run(todo, describe=lambda t: f"run of cell {cells[t[0]]}, seed {t[3]}")
     rows = []

@@ -14,7 +14,7 @@ import pandas as pd
 from ...parameters import BY_NAME, resolve
 from ...runs.seeds import design_seed, replication_seed
 from ...runs.spec import REPO_ROOT
-from ..base import Runs, StudyRunError
+from ..base import Runs, StudyRunError, counted
 from .data import CENSUS, REGIONAL
 
 # --------------------------------------------------------------------------- the design
@@ -231,14 +231,7 @@ def run_validation(
 
     tasks, meta = plan(design, source)
     if runs is None:
-        counter = {"done": 0}
-
-        def step(n: int) -> None:
-            counter["done"] += n
-            if progress is not None:
-                progress(counter["done"], len(tasks))
-
-        with Runs(backend, workers, address, progress=step) as own:
+        with counted(progress, len(tasks), backend=backend, workers=workers, address=address) as own:
             return run_validation(design, source, runs=own)
     started, busy = time.perf_counter(), runs.task_seconds
 
