@@ -34,8 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from simulation.formulas import average_ranks  # noqa: E402
-from simulation.kpi import KPI_NAMES  # noqa: E402
 from simulation.model import StateBusinessModel  # noqa: E402
+from simulation.observe.kpi import KPI_NAMES  # noqa: E402
 from simulation.submodels.tournament import kpi_growth  # noqa: E402
 from tools.ppp_lifecycle import posterior_medians  # noqa: E402
 

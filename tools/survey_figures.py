@@ -33,8 +33,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from simulation.model import StateBusinessModel  # noqa: E402
+from simulation.observe.survey import COHORTS, observed_tables, simulate_survey  # noqa: E402
 from simulation.scenario import read_scenario_file  # noqa: E402
-from simulation.survey import COHORTS, observed_tables, simulate_survey  # noqa: E402
 
 
 def posterior_medians() -> dict:

@@ -16,11 +16,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..kpi import KPI_NAMES
-from ..observer import QUADRANTS, REGIMES
-from ..outcomes import label, unit
+from ..analysis.analysis import REGIME_COLOURS, outcome_axis
+from ..observe.kpi import KPI_NAMES
+from ..observe.observer import QUADRANTS, REGIMES
+from ..observe.outcomes import label, unit
 from ..regions import all_regions
-from ..runs.analysis import REGIME_COLOURS, outcome_axis
 from ..world import STATUS_NAMES
 
 EMPTY = "no quarter reported yet: press Step"

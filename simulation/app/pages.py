@@ -23,9 +23,9 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from ..observer import REGIMES
-from ..outcomes import REGIONAL, label
-from ..runs.analysis import load, regime_maps
+from ..analysis.analysis import load, regime_maps
+from ..observe.observer import REGIMES
+from ..observe.outcomes import REGIONAL, label
 from ..runs.spec import Factor
 from . import controls, figures
 

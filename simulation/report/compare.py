@@ -258,7 +258,7 @@ def _robust_tables(config: CompareConfig, runs) -> dict[str, Any]:
     """The robust part's tables (policies, PRIM boxes and limits, runs meeting the targets); {} if not run."""
     if config.robust is None or runs.empty:
         return {}
-    from ..runs.discovery import what_it_takes
+    from ..analysis.discovery import what_it_takes
 
     spec = config.robust.experiment
     levers = [f.name for f in spec.factors if f.role == "lever"]

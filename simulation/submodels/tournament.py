@@ -43,7 +43,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..formulas import average_ranks
-from ..kpi import KPI_NAMES, measure
+from ..observe.kpi import KPI_NAMES, measure
 
 #: KPIs that are stocks (growth is level against level a year ago); the others are flows.
 STOCKS = ("small_businesses", "high_performance_jobs", "real_wages")

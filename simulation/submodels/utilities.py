@@ -25,7 +25,7 @@ mixture of exposed and unexposed residents gives the answers fat tails). Each re
 latent value is x_r - exposure + resident_noise * (persistent taste + quarterly noise / 2),
 smoothed as 0.75 old + 0.25 new. A utility's latent value is ``utility_scale`` (4) x (q_u - 1/2) + resident_noise *
 (persistent taste + quarterly noise / 2), smoothed alike. Answers follow from latent
-values by the fixed cut-points of ``simulation.answers``.
+values by the fixed cut-points of ``simulation.observe.answers``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...io import model_changes_since, model_version
-from ...observer import QUADRANTS
+from ...observe.observer import QUADRANTS
 from ..config import GOVERNANCE
 from ..content import Bullets, Code, ReportContext, SectionContent, num, para, pct, pp, rel, signed
 
@@ -303,7 +303,7 @@ def statements(
     along_finding = along_statement(along)
     if along_finding is not None:
         out.append(along_finding)
-    from ...kpi import KPI_NAMES
+    from ...observe.kpi import KPI_NAMES
 
     kpis = d.loc[list(KPI_NAMES)]
     sig = kpis[kpis["significant"]]
