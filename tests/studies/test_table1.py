@@ -27,6 +27,8 @@ SMALL = t1.Table1Design(
 #: the cells flipping (about 3x the measurement) would mean the map is the thresholds', not
 #: the behaviour's.
 FLIP_BOUND = 0.25
+#: The columns that name a cell.
+CELL_COLUMNS = ["model", "symbiosis", "power_strength", "business_strength"]
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +49,39 @@ def test_patronage_dominates_only_with_weak_business_and_symbiosis(cells):
     assert (pat["power_strength"] >= 0.5).any()
 
 
+#: Seeds for re-running a weak-power cell where the small grid's 2 seeds put patronage ahead.
+RECHECK_SEEDS = 16
+
+
+def _patronage_lead(power: float, business: float, symbiosis: float) -> np.ndarray:
+    """Patronage's share of output minus the largest other regime's, per seed, in one cell of the
+    small grid's settings re-run with :data:`RECHECK_SEEDS` seeds (baseline thresholds)."""
+    design = t1.with_settings(SMALL, powers=(power,), businesses=(business,), seeds=RECHECK_SEEDS)
+    runs = t1.run_table1(design)
+    base = runs[(runs["variant"] == t1.BASELINE) & (runs["symbiosis"] == symbiosis)]
+    others = [f"share_{k}" for k in REGIMES if k != "patronage"]
+    return (base["share_patronage"] - base[others].max(axis=1)).to_numpy()
+
+
 def test_patronage_dominates_only_with_strong_power(cells):
     """Where the paper puts it. (Before a client went on paying its patron and the rents went
     to the network by capital, patronage also dominated at P = 0.3-0.4 on this grid, and this
     test was an expected failure.)
 
-    With the rent mechanism (issue 22), rents keep corruption up in Turkestan even at weak power,
-    and at P = 0.3, B = 0.1, s = 1 patronage now ties non-interference: 0.240 against 0.244 of
-    output, mean of 12 seeds (sd of their difference 0.046), while this grid's 2 seeds put
-    patronage 0.007 ahead, a label that flips when the observer's interaction threshold moves by
-    20%. Such a tie is not dominance: at weak power patronage may lead only in a cell whose label
-    flips and by less than 0.02 of output; anywhere it leads clearly, power is strong."""
+    With the rent mechanism (issue 22), rents keep corruption up even at weak power, and at
+    P = 0.3, B = 0.1, s = 1 patronage ties non-interference: with speed money and the survey
+    mechanisms, patronage's lead over the runner-up is -0.014 of output over 16 seeds (sd 0.038,
+    se 0.0095), while this grid's 2 seeds (se about 0.027) put it 0.022 ahead. A 2-seed label is
+    too noisy to tell a tie from dominance, so any weak-power cell where patronage leads the
+    grid is re-run with 16 seeds, and its mean lead must stay below 0.02 of output: a tie, not
+    dominance. Power: a true lead of 0.05 gives a 16-seed mean below 0.02 with probability about
+    0.001 (3.2 se)."""
     pat = cells[cells["dominant"] == "patronage"]
-    clear = pat[~pat["flipped"] | (pat["margin"] >= 0.02)]
-    assert (clear["power_strength"] >= 0.5).all(), clear
-    assert (pat.loc[pat["power_strength"] < 0.5, "margin"] < 0.02).all()
+    assert (pat["power_strength"] >= 0.5).any(), pat
+    weak = pat[pat["power_strength"] < 0.5]
+    for _, cell in weak.iterrows():
+        lead = _patronage_lead(cell["power_strength"], cell["business_strength"], cell["symbiosis"])
+        assert lead.mean() < 0.02, (cell[CELL_COLUMNS].to_dict(), lead.mean(), lead.std())
 
 
 def test_flip_share_is_small_and_only_the_interaction_threshold_flips(cells):
