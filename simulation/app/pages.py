@@ -135,22 +135,28 @@ def ModelPage():
             runner.Buttons(r)
         with solara.Card("Controls"):
             runner.Controls(r, params)
-    run = r.run.value
+    ModelView(r)
+
+
+@solara.component
+def ModelView(r: runner.Runner):
+    """The model page's numbers and figures: the only part drawn again at each Step (the controls are not)."""
+    run, tick = r.run.value, r.tick.value
     if run is None:
         runner.Building(r, "model")
         return
     with solara.Columns([1, 2]):
         with solara.Column():
-            Numbers(run, r.tick.value)
+            Numbers(run, tick)
             Meanings()
         with solara.Column():
-            KPIs(run, r.tick.value)
+            KPIs(run, tick)
     with solara.Columns([1, 1]):
-        Corruption(run, r.tick.value)
-        PPP(run, r.tick.value)
+        Corruption(run, tick)
+        PPP(run, tick)
     with solara.Columns([1, 1]):
-        Table1(run, r.tick.value)
-        Detail(run, r.tick.value)
+        Table1(run, tick)
+        Detail(run, tick)
 
 
 @solara.component
@@ -233,20 +239,26 @@ def ComparePage():
     with solara.Sidebar():
         with solara.Card("Run both"):
             runner.Buttons(r, "pair")
-        with solara.Card("Controls (the same for both models)"):
+        with solara.Card("Levers (the same at both values of s)"):
             runner.Controls(r, params)
-    run = r.run.value
+    CompareView(r)
+
+
+@solara.component
+def CompareView(r: runner.Runner):
+    """The comparison page's table and figures: the only part drawn again at each Step."""
+    run, tick = r.run.value, r.tick.value
     if run is None:
         runner.Building(r, "two models")
         return
     with solara.Columns([1, 2]):
-        PairNumbers(run, r.tick.value)
-        PairFigure(run, r.tick.value, "kpis")
+        PairNumbers(run, tick)
+        PairFigure(run, tick, "kpis")
     with solara.Columns([1, 1]):
-        PairFigure(run, r.tick.value, "shares")
-        PairFigure(run, r.tick.value, "ppp")
+        PairFigure(run, tick, "shares")
+        PairFigure(run, tick, "ppp")
     with solara.Columns([1, 1]):
-        PairFigure(run, r.tick.value, "table1")
+        PairFigure(run, tick, "table1")
         Meanings()
 
 
@@ -398,6 +410,6 @@ def Layout(children=[]):  # noqa: B006  (Solara's signature for a layout)
 
 routes = [
     solara.Route(path="/", component=ModelPage, label="Model", layout=Layout),
-    solara.Route(path="compare", component=ComparePage, label="Compare s_a and s_b"),
+    solara.Route(path="compare", component=ComparePage, label="Compare two values of s"),
     solara.Route(path="explorer", component=ExplorerPage, label="Explorer"),
 ]

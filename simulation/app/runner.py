@@ -110,6 +110,7 @@ def use_runner(start: dict[str, Any], build: Callable[[dict[str, Any], Callable[
 def Buttons(r: Runner, what: str = "model"):
     """Reset (apply the controls), Play/Pause and Step."""
     run = r.run.value
+    r.tick.value  # noqa: B018  (read: drawn again at each Step, so that Step and Play turn off at the last quarter)
     running = run is not None and run.target.running
 
     def reset():
