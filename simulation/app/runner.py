@@ -118,12 +118,16 @@ def Buttons(r: Runner, what: str = "model"):
 
     def step():
         if run is not None and run.target.running:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run.step()
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             r.tick.set(r.tick.value + 1)  # the page is drawn again here, in this thread
             if TIMING:
-                print(f"statebiz app: step {t1 - t0:.3f} s, page drawn {time.perf_counter() - t1:.3f} s", flush=True)
+                print(
+                    f"statebiz app: step {t1 - t0:.3f} s ({c1 - c0:.3f} s CPU), page drawn "
+                    f"{time.perf_counter() - t1:.3f} s ({time.process_time() - c1:.3f} s CPU)",
+                    flush=True,
+                )
 
     with solara.Row(justify="space-between"):
         solara.Button(label="Reset", color="primary", on_click=reset)
