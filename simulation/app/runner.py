@@ -97,8 +97,15 @@ def use_runner(start: dict[str, Any], build: Callable[[dict[str, Any], Callable[
             run = r.run.value
             if run is None or not run.target.running:
                 break
+            t0, c0 = time.perf_counter(), time.process_time()
             run.step()
             r.tick.set(r.tick.value + 1)
+            if TIMING:
+                print(
+                    f"statebiz app: played a quarter in {time.perf_counter() - t0:.3f} s "
+                    f"({time.process_time() - c0:.3f} s CPU)",
+                    flush=True,
+                )
             time.sleep(PLAY_PAUSE)
         r.playing.set(False)
 
