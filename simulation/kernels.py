@@ -2,7 +2,7 @@
 
 The model runs the same numpy code with or without numba; where a kernel exists, the
 submodel calls it through this module and gets exactly the numbers that numpy gives for the
-same seed (``tests/test_kernels.py`` checks every kernel against numpy, and the regression
+same seed (``tests/core/test_kernels.py`` checks every kernel against numpy, and the regression
 baseline is checked with the kernels on and off). Two kinds of kernel:
 
 - Random draws. ``numpy.random.Generator.poisson`` and ``.binomial`` over an array cost about

@@ -83,6 +83,7 @@ def small_scenario(write_scenario) -> Path:
 MODEL_FILES = frozenset(
     {
         "test_app_browser",
+        "test_app_model",
         "test_app_safety",
         "test_bad_inputs",
         "test_calibration",

@@ -8,7 +8,7 @@ P) is run on the same grid and seeds for contrast.
 
 Robustness of the labels. The observer's three thresholds (``power_threshold``,
 ``business_threshold``, ``interaction_threshold``) appear in no behavioural rule, so moving
-one leaves the trajectory unchanged (tests/test_observer_outside.py). Rather than re-run
+one leaves the trajectory unchanged (tests/observe/test_observer_outside.py). Rather than re-run
 the model once per moved threshold, each run is observed a second time at the same
 observation point: a shadow ``Observer`` per variant reads the same world, through a view
 whose parameters have that one threshold moved by -20% or +20%, right after the model's own

@@ -1,8 +1,11 @@
 """The app in a real browser: Debian's chromium, driven by Playwright's Python package.
 
-The test starts ``statebiz app`` on a free local port, loads the model page, moves a lever,
-resets and steps the model, and checks that the numbers and the plots change; then it opens
-the explorer on a small sweep made here. Screenshots go to ``results/app/``.
+The first test starts ``statebiz app`` on a free local port, loads the model page (it opens
+at the stationary state, after the burn-in, with the burn-in's last quarters as history),
+moves a lever, resets and steps the model, and checks that the numbers and the plots change;
+then it opens the explorer on a small sweep made here. The second steps the comparison page
+(two values of s, stepped together) and checks that the differences change when a lever moves.
+Screenshots go to ``results/app/``.
 
 Without the browser (or the app extra) the test is skipped with the reason; with
 ``STATEBIZ_REQUIRE_BROWSER=1`` (set by ``.ci/run``) it fails instead.
@@ -155,9 +158,11 @@ def test_app_model_page_and_explorer(app_server, tmp_path):
             page.goto(app_server)
             page.get_by_role("button", name="Step", exact=True).wait_for()
             page.get_by_text("Levers in effect").wait_for()
-            page.wait_for_function("document.querySelectorAll('img').length >= 6")
+            page.wait_for_function("document.querySelectorAll('img').length >= 4")
             before, images_before = _state(page)
-            assert "quarter 0 of 40" in before
+            assert "0 of 40 (end of the burn-in)" in before
+            nav = page.locator("header").inner_text().lower()
+            assert "home" not in nav and "page 0" not in nav and "compare" in nav
 
             # move a lever: audit_rate to its maximum, then Reset to build the model with it
             slider = page.locator(".v-input", has_text="audit_rate (0–1, probability)").get_by_role("slider")
@@ -165,17 +170,18 @@ def test_app_model_page_and_explorer(app_server, tmp_path):
             slider.press("End")
             page.get_by_role("button", name="Reset", exact=True).click()
             page.get_by_text("audit_rate = 1 (set here)").wait_for()
+            assert "1 set here" in _state(page)[0], _state(page)[0]
 
             for quarter in (1, 2, 3):
                 page.get_by_role("button", name="Step", exact=True).click()
                 page.get_by_text(f"{quarter} of 40").wait_for()
-            page.wait_for_function("document.querySelectorAll('img').length >= 6")
+            page.wait_for_function("document.querySelectorAll('img').length >= 4")
             time.sleep(1.0)  # the last figures' PNGs arrive after the numbers
             after, images_after = _state(page)
             assert "corruption incidence" in after and "%" in after
             assert after != before
             changed = sum(a != b for a, b in zip(images_after, images_before))
-            assert changed >= 5, f"only {changed} plots changed"
+            assert changed >= 4, f"only {changed} plots changed"
             page.screenshot(path=str(SHOTS / "model_page.png"), full_page=True)
 
             page.goto(app_server + "explorer")
@@ -185,5 +191,65 @@ def test_app_model_page_and_explorer(app_server, tmp_path):
             text = page.inner_text("body")
             assert "16 runs (0 failed)" in text
             page.screenshot(path=str(SHOTS / "explorer_page.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def _differences(page) -> dict[str, float]:
+    """The comparison page's table of differences: outcome -> difference."""
+    text = page.locator(".v-card", has_text="Differences now").first.inner_text()
+    out = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            try:
+                out[parts[0].strip()] = float(parts[1])
+            except ValueError:
+                continue
+    return out
+
+
+def test_app_comparison_page(app_server, tmp_path):
+    """The comparison page builds both models, steps them together, and its differences move
+    when a lever moves (audit_rate to its maximum: corruption incidence at s = 1 falls)."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            args=ARGS,
+            viewport={"width": 1500, "height": 1600},
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(120_000)
+            page.goto(app_server + "compare")
+            page.get_by_text("Differences now").wait_for()
+            page.wait_for_function("document.querySelectorAll('img').length >= 4")
+            start = _differences(page)
+            assert "corruption incidence" in start and len(start) >= 10, start
+            for quarter in (1, 2):
+                page.get_by_role("button", name="Step", exact=True).click()
+                page.get_by_text(f"quarter {quarter} of 40").wait_for()
+            stepped = _differences(page)
+            assert stepped != start  # both models stepped: the last year's window moved
+            time.sleep(1.0)
+            page.screenshot(path=str(SHOTS / "compare_page.png"), full_page=True)
+
+            slider = page.locator(".v-input", has_text="audit_rate (0–1, probability)").get_by_role("slider")
+            slider.focus()
+            slider.press("End")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            page.get_by_text("quarter 0 of 40").wait_for()
+            page.get_by_text("Differences now").wait_for()
+            for quarter in (1, 2):
+                page.get_by_role("button", name="Step", exact=True).click()
+                page.get_by_text(f"quarter {quarter} of 40").wait_for()
+            moved = _differences(page)
+            assert moved["corruption incidence"] != stepped["corruption incidence"], (stepped, moved)
+            time.sleep(1.0)
+            page.screenshot(path=str(SHOTS / "compare_page_audit_rate_1.png"), full_page=True)
         finally:
             browser.close()

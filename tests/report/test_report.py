@@ -485,3 +485,53 @@ def test_the_report_says_plainly_when_the_posterior_was_fitted_to_an_earlier_mod
     head = git_commit().removesuffix("+dirty")
     if head != "unknown" and not git_commit().endswith("+dirty"):
         assert stale({"git_commit": head}) is None
+
+
+def test_the_first_screen_holds_the_headline_numbers_of_the_table(report_dir, tmp_path):
+    """The report opened in Chromium at 1280×900: without scrolling, the question, the answer, the
+    headline differences with their intervals, their figure and the caveats are in view, and every
+    headline number is the one in paired_differences.csv (as the report formats it). The same
+    numbers are in first_screen.txt, the terminal's version of the screen."""
+    from simulation.report.content import fmt_diff, fmt_value
+    from simulation.report.sections.headline import HEADLINE
+    from tests.app.test_app_browser import ARGS, CHROMIUM, _require_browser
+
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    d = pd.read_csv(report_dir / "paired_differences.csv").set_index("outcome")
+    expected = {}
+    for o in HEADLINE:
+        r = d.loc[o]
+        expected[r["label"]] = [
+            fmt_value(r["partnership"], r["unit"]),
+            fmt_value(r["symbiotic"], r["unit"]),
+            fmt_diff(r["difference"], r["unit"]),
+            f"{fmt_diff(r['ci_low'], r['unit'])} to {fmt_diff(r['ci_high'], r['unit'])}",
+        ]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto((report_dir / "report.html").as_uri())
+            glance = page.locator("section", has=page.locator("h2#glance"))
+            rows = glance.locator("table tbody tr")
+            shown = {}
+            for i in range(rows.count()):
+                cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+                shown[cells[0]] = cells[1:]
+                assert rows.nth(i).bounding_box()["y"] + rows.nth(i).bounding_box()["height"] <= 900
+            assert shown == expected
+            for what in ("p.question", "p.answer", "figure img", "p.caveat"):
+                box = glance.locator(what).first.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= 900, what
+            warnings = glance.locator("p.warning")
+            for i in range(warnings.count()):  # NOT RECALIBRATED and the like stay on the first screen
+                box = warnings.nth(i).bounding_box()
+                assert box["y"] + box["height"] <= 900
+            page.screenshot(path=str(tmp_path / "first_screen.png"))
+        finally:
+            browser.close()
+    text = (report_dir / "first_screen.txt").read_text(encoding="utf-8")
+    for label, values in expected.items():
+        assert label in text and all(v in text for v in values), (label, values)

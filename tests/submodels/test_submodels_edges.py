@@ -1,6 +1,6 @@
 """More submodel steps on hand-built worlds: the edges and the draws the first file left open.
 
-Written against the mutants that survived ``tests/test_submodels.py`` (``make mutation``,
+Written against the mutants that survived ``tests/submodels/test_submodels.py`` (``make mutation``,
 docs/MUTATION.md): each test pins a rule of the documented submodel at a point where a
 plausible slip (a sign, a bound, a missing argument, a region without firms) changes the
 result. Where a step draws many units, the test checks the draws' distribution with a
