@@ -49,7 +49,10 @@ def compare_command(args) -> int:
         f"{config.name}: {result.runs} runs on {args.backend}, {result.wall:.1f} s; base scenario "
         f"{config.scenario_path.name} ({base}){' at --quick size' if config.quick else ''}"
     )
-    for s in result.statements:
-        print(f"  - {s['text']}")
+    # the report's first screen (question, answer, headline differences, caveats); the full
+    # summary is in the report and in summary.json
+    for line in (result.first_screen or "\n".join(f"- {s['text']}" for s in result.statements)).splitlines():
+        print(f"  {line}" if line else "")
+    print(f"  full summary: {result.out_dir / 'summary.json'}")
     print(f"  report: {result.out_dir / 'report.html'} (figures and tables in {result.out_dir}/)")
     return 0
