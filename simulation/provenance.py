@@ -53,14 +53,14 @@ def lock_hash() -> str:
         return "none"
 
 
-def provenance() -> dict[str, Any]:
+def provenance(extra: Iterable[str] = ()) -> dict[str, Any]:
     """Where a result came from, as every manifest records it: the git commit, the package
-    versions, the lock file's hash and the machine class."""
+    versions (:data:`PACKAGES` and ``extra``), the lock file's hash and the machine class."""
     from .machine import fingerprint
 
     return {
         "git_commit": git_commit(),
-        "package_versions": package_versions(),
+        "package_versions": package_versions(extra),
         "lock_sha256": lock_hash(),
         "machine": fingerprint(),
     }

@@ -19,16 +19,13 @@ import pandas as pd
 
 from ..io import (
     check_writable,
-    git_commit,
     jsonable,
-    lock_hash,
     model_version,
-    package_versions,
+    provenance,
     result_dir,
     result_lock,
     staged_directory,
 )
-from ..machine import fingerprint as machine_fingerprint
 from ..runs.seeds import replication_seeds
 from ..scenario import ScenarioError
 from . import html, stats
@@ -227,10 +224,7 @@ def _manifest(
         "posterior_ess": config.posterior.ess() if config.posterior is not None else None,
         "scenario_provenance": config.provenance,
         "model_version": model_version(),
-        "git_commit": git_commit(),
-        "package_versions": package_versions(),
-        "lock_sha256": lock_hash(),
-        "machine": machine_fingerprint(),
+        **provenance(),  # git commit, package versions, lock hash, machine
         "root_seed": config.seed,
         "replication_seeds": seeds,
         "parts": {

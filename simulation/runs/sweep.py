@@ -17,11 +17,10 @@ from ..io import (
     InputError,
     atomic_write_text,
     check_space,
-    git_commit,
     hold_directory,
-    lock_hash,
     model_version,
     package_versions,
+    provenance,
     result_dir,
     result_lock,
     store_marker,
@@ -329,6 +328,7 @@ class _Sweep:
 
 def _base_manifest(spec, old: dict[str, Any]) -> dict[str, Any]:
     """The part of a sweep's manifest that does not change while it runs."""
+    where = provenance(EXTRA_PACKAGES)  # git commit, package versions, lock hash, machine
     return {
         "experiment": {
             "name": spec.name,
@@ -339,11 +339,8 @@ def _base_manifest(spec, old: dict[str, Any]) -> dict[str, Any]:
         },
         "experiment_id": spec.fingerprint(),
         "model_version": model_version(),
-        "git_commit": git_commit(),
-        "package_versions": package_versions(EXTRA_PACKAGES),
-        "lock_sha256": lock_hash(),
-        "machine": machine_fingerprint(),
-        "machine_classes": list(dict.fromkeys([*machine_classes(old), machine_fingerprint()["machine_class"]])),
+        **where,
+        "machine_classes": list(dict.fromkeys([*machine_classes(old), where["machine"]["machine_class"]])),
         "root_seed": spec.seed,
         "replication_seeds": replication_seeds(spec.seed, spec.replications),
         "design_seed": design_seed(spec.seed),
