@@ -67,26 +67,35 @@ def _legend(ax, names) -> None:
     ax.legend(handles=[Line2D([], [], color=COLOURS[n], label=label(n)) for n in names], fontsize=7, loc="upper left")
 
 
-def shares_setup(pair: Pair) -> Figure:
-    """Corruption and satisfaction differences: axes, labels, legend."""
+def _lines_setup(pair: Pair, names, ylabel: str, title: str) -> Figure:
+    """One axes of paired differences over the quarters, one line per outcome in ``names``."""
     fig = Figure(figsize=(6.4, 3.8))
     fig.subplots_adjust(left=0.11, right=0.97, top=0.86, bottom=0.14)
     ax = fig.subplots()
     _axes(ax)
-    _legend(ax, SHARES)
+    _legend(ax, names)
     ax.set_xlabel(QUARTER_AXIS, fontsize=8)
-    ax.set_ylabel("difference (percentage points)", fontsize=8)
-    ax.set_title(f"Corruption and satisfaction: {_which(pair)}\n({_seeds(pair)})", fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_title(f"{title}: {_which(pair)}\n({_seeds(pair)})", fontsize=10)
     return fig
+
+
+def _lines_fill(fig: Figure, pair: Pair, names) -> None:
+    ax = fig.axes[0]
+    d = pair.differences()
+    for name in names:
+        _line(ax, d, name, COLOURS[name])
+    _frame(ax, d)
+
+
+def shares_setup(pair: Pair) -> Figure:
+    """Corruption and satisfaction differences: axes, labels, legend."""
+    return _lines_setup(pair, SHARES, "difference (percentage points)", "Corruption and satisfaction")
 
 
 def shares_fill(fig: Figure, pair: Pair) -> None:
     """Corruption incidence and both satisfactions: the paired difference in percentage points."""
-    ax = fig.axes[0]
-    d = pair.differences()
-    for name in SHARES:
-        _line(ax, d, name, COLOURS[name])
-    _frame(ax, d)
+    _lines_fill(fig, pair, SHARES)
 
 
 def kpi_setup(pair: Pair) -> Figure:
@@ -114,24 +123,12 @@ def kpi_fill(fig: Figure, pair: Pair) -> None:
 
 def ppp_setup(pair: Pair) -> Figure:
     """The PPP pipeline's difference axes."""
-    fig = Figure(figsize=(6.4, 3.8))
-    fig.subplots_adjust(left=0.11, right=0.97, top=0.86, bottom=0.14)
-    ax = fig.subplots()
-    _axes(ax)
-    _legend(ax, PPP)
-    ax.set_xlabel(QUARTER_AXIS, fontsize=8)
-    ax.set_ylabel("difference (contracts)", fontsize=8)
-    ax.set_title(f"PPP pipeline: {_which(pair)}\n({_seeds(pair)})", fontsize=10)
-    return fig
+    return _lines_setup(pair, PPP, "difference (contracts)", "PPP pipeline")
 
 
 def ppp_fill(fig: Figure, pair: Pair) -> None:
     """The PPP pipeline: contracts started per quarter and live by status, paired difference."""
-    ax = fig.axes[0]
-    d = pair.differences()
-    for name in PPP:
-        _line(ax, d, name, COLOURS[name])
-    _frame(ax, d)
+    _lines_fill(fig, pair, PPP)
 
 
 def table1_setup(pair: Pair) -> Figure:
