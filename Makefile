@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # exact versions of every dependency and extra (make lock regenerates it after a change of pyproject.toml)
 LOCK  := requirements.lock
 
-.PHONY: run run-quick run-scenario test test-other-class bench baseline setup clean-venv app lock mutation mutation-report mutation-clean
+.PHONY: run run-quick run-scenario test test-fast test-other-class bench baseline setup clean-venv app lock mutation mutation-report mutation-clean
 
 setup: $(STAMP)
 
@@ -60,6 +60,13 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest -q
 
+# The fast lane: the tests that run neither the whole model nor a command (every test without the
+# runs_model marker; tests/conftest.py marks the files that do), on the numpy reference path (no
+# numba compilation on a fresh clone; make test checks the kernels against it): about 30 s on 2
+# cores. For a change of one formula or one module; make test stays the full suite.
+test-fast: $(STAMP)
+	STATEBIZ_KERNELS=numpy $(PY) -m pytest -q -m "not runs_model"
+
 # The interactive app (model page and sweep explorer) on http://127.0.0.1:8765/ (PORT=...)
 PORT ?= 8765
 app: $(STAMP)
@@ -76,7 +83,7 @@ baseline: $(STAMP)
 # class (portable mode) on a machine of another class, else one level down (numpy's dispatch
 # capped at x86-64-v2, numba generic), another class.
 test-other-class: $(STAMP)
-	eval "$$($(PY) -m tests.regression --other-class-env)" && $(PY) -m pytest -q tests/test_regression.py tests/test_machine.py
+	eval "$$($(PY) -m tests.regression --other-class-env)" && $(PY) -m pytest -q tests/test_regression.py tests/core/test_machine.py
 
 # Mutation testing of the model core (issue 15; slow, not part of make test): mutmut mutates the
 # modules that [tool.mutmut] in pyproject.toml names, runs the tests there on each mutant, then

@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  kernels against the numpy path (national): "
         f"{runs['national']['rate'] / runs['national, numpy path']['rate']:.2f}x, same results to the bit "
-        f"(tests/test_kernels.py)"
+        f"(tests/core/test_kernels.py)"
     )
 
     print(f"\n2. Reference: Boltzmann wealth, plain Mesa 3 agents (shuffle_do), {firms:,} agents, {ref['steps']} steps")

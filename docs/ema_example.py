@@ -18,7 +18,7 @@ def run_example(scenarios: int = 16, policies: int = 4, firms: int = 1000, steps
         SequentialEvaluator,
     )
 
-    from simulation.runs.ema import statebiz_model
+    from simulation.analysis.ema import statebiz_model
 
     model = statebiz_model(
         name="statebiz",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtr
 
 #: Quarters in a year (a firm's age is counted in quarters).
 QUARTERS_PER_YEAR = 4.0
@@ -154,9 +155,15 @@ def selection_score(
 
 
 def protection(symbiosis: np.ndarray | float, connection: np.ndarray) -> np.ndarray:
-    """s * L: how far patronage shields a connected firm from officials' demands and delays
+    """s * L: how far patronage shields a connected firm from officials' demands (not their delays)
     (none in the partnership model; a fully connected firm is fully shielded at s = 1)."""
     return symbiosis * connection
+
+
+def corrupt_fraction(gain: np.ndarray, median: float, spread: float) -> np.ndarray:
+    """F(G): the share of officials whose moral cost is below the gain G (log-normal costs)."""
+    z = np.log(np.maximum(gain, 1e-300) / median) / spread
+    return np.where(gain > 0, ndtr(z), 0.0)
 
 
 def business_strength(capital: np.ndarray, match: np.ndarray, member: np.ndarray, p: Mapping[str, Any]) -> np.ndarray:
@@ -312,3 +319,16 @@ def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, min
         need = mining[r] * total[r] - before  # the mining output still to be produced when the firm is taken
         segment[rows] = np.clip(need / output[rows], 0.0, 1.0)
     return segment
+
+
+def utility_levels(level: float, wear) -> np.ndarray:
+    """Quality of the heat, water, power and gas supply sustained at the start's maintenance (ODD 7.10).
+
+    A network's supply fails in proportion to its worn share (``data/utilities.toml``): the
+    failure rate 1 - q_u is (1 - ``level``) times wear_u / mean wear, so a network of the mean
+    wear has quality ``level`` (the parameter ``utility_quality``) and a less worn one more. Clipped
+    to [0, 1].
+    """
+    w = np.asarray(wear, dtype=float)
+    ratio = w / w.mean() if w.mean() > 0 else np.ones_like(w)
+    return np.clip(1.0 - (1.0 - float(level)) * ratio, 0.0, 1.0)

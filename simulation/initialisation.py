@@ -22,7 +22,16 @@ import numpy as np
 from . import formulas, networks
 from . import regions as regions_mod
 from .formulas import apportion, least_squares_line, logit
-from .world import OWNER_COHORT_SHARES, RESIDENT_COHORT_SHARES, AkimatState, FirmTable, ResidentTable, World
+from .world import (
+    OWNER_COHORT_SHARES,
+    RESIDENT_COHORT_SHARES,
+    AkimatState,
+    FirmTable,
+    ResidentTable,
+    World,
+    owner_cohorts,
+    owner_entry_ages,
+)
 
 #: Oldest firm at the start, in quarters (older ages are left out of the stationary age distribution).
 MAX_INITIAL_AGE = 200
@@ -107,7 +116,7 @@ def _akimats(p: dict[str, Any], n_regions: int, rng: np.random.Generator) -> Aki
     a.structural_power[:] = a.power
     a.corrupt_share[:] = p["corruption_initial"]
     a.symbiosis[:] = p["symbiosis"]
-    a.utility_quality[:] = p["utility_quality"]
+    a.utility_quality[:] = formulas.utility_levels(p["utility_quality"], regions_mod.utility_wear())
     return a
 
 
@@ -151,13 +160,15 @@ def _firms(p, regions, region_graph, rng, network_rng):
     match_capital = weighted_median * np.exp(-logit(p["business_strength"]) / p["strength_slope"]) * size
     connected_share = min(1.0, p["connected_share"] * (1.0 + p["symbiosis"]))
     connection = np.where(rng.random(n) < connected_share, rng.uniform(p["connection_min"], 1.0, n), 0.0)
-    cohort = rng.choice(4, size=n, p=OWNER_COHORT_SHARES)
+    # the owner entered with the entrants' age mix and has aged with the firm since (life stage)
+    entry_age = owner_entry_ages(rng.choice(4, size=n, p=OWNER_COHORT_SHARES), rng.random(n))
     rows = f.add(
         n,
         region=region,
         capital=capital,
         productivity=productivity,
-        cohort=cohort,
+        cohort=owner_cohorts(entry_age, age),
+        owner_entry_age=entry_age,
         age=age.astype(np.int32),
         connection=connection,
         member=rng.random(n) < p["association_share"],

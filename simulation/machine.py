@@ -156,7 +156,7 @@ def fingerprint() -> dict[str, Any]:
     level and the three versions); numba's target CPU, the BLAS kernel and the CPU's own level
     are recorded for information: neither numba's target (its kernels take numpy's
     transcendental results and compile without fast-math) nor BLAS (unused in the model's
-    arithmetic) changes a result, which ``tests/test_machine.py`` checks."""
+    arithmetic) changes a result, which ``tests/core/test_machine.py`` checks."""
     fields = {
         "arch": platform.machine(),
         "simd": simd_level(),

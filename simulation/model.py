@@ -12,11 +12,11 @@ from mesa.agentset import AgentSet
 
 from . import initialisation
 from .agents import Akimat, Firm, Resident
-from .kpi import KPI_NAMES
-from .observer import REGIMES, Observer
+from .observe.kpi import KPI_NAMES
+from .observe.observer import REGIMES, Observer
+from .observe.records import Recorder
 from .parameters import ScenarioError, resolve
 from .quarter import QuarterLog
-from .records import Recorder
 from .schedule import SCHEDULE, STREAMS
 
 

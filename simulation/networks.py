@@ -4,7 +4,7 @@ long ties between large firms of neighbouring regions.
 The generator is networkx's algorithm (ring lattice of ``k`` nearest neighbours, each
 lattice edge rewired with probability ``p``) written over numpy arrays, because
 ``networkx.watts_strogatz_graph`` takes ~0.25 s per 5,000 nodes and a national run
-would spend most of its time there. ``tests/test_networks.py`` checks the result against
+would spend most of its time there. ``tests/core/test_networks.py`` checks the result against
 networkx's own small-world statistics. ``StateBusinessModel.firm_network()`` returns the
 ties as a ``networkx.Graph`` for analysis.
 """

@@ -16,6 +16,9 @@ FIRM_EVENTS = (
     "paid",
     "refused",
     "reported",
+    "offered",  # speed money offered in dealings without a demand
+    "offer_paid",  # offers accepted: bribes the firm initiated
+    "delay",  # approval delay waited, summed over dealings (in shares of the full delay)
     "extracted",
     "fines",
     "support",
@@ -35,6 +38,8 @@ REGION_TALLIES = (
     "dealings",
     "demands",
     "paid",
+    "offers_paid",
+    "delay",
     "caught",
     "bribe_income",
     "tenders",

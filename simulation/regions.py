@@ -54,6 +54,15 @@ def all_regions() -> tuple[Region, ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def utility_wear() -> tuple[float, ...]:
+    """Wear of the heat, water, power and gas networks (shares 0..1, in ``UTILITIES`` order), from
+    ``data/utilities.toml`` (each figure's source, year and scope cited there)."""
+    text = resources.files("simulation.data").joinpath("utilities.toml").read_text(encoding="utf-8")
+    wear = tomllib.loads(text)["wear"]
+    return tuple(float(wear[u]["value"]) for u in UTILITIES)
+
+
 def select(spec: str) -> tuple[Region, ...]:
     """Regions named by a comma-separated list of ids, or all 20 for 'all'.
 

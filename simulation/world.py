@@ -34,6 +34,7 @@ MEMORY_FIELDS = (
     "paid",  # demands paid
     "refused",  # demands refused
     "reported",  # demands reported
+    "offer_paid",  # offers of speed money accepted: bribes the firm initiated
     "extracted",  # bribes paid + delay and retaliation costs (output units)
     "support",  # support received (output units)
     "cooperation",  # quarters of a performing PPP contract + consultation taken part in
@@ -48,7 +49,18 @@ MEMORY_FIELDS = (
 #: 16-bit integers (a quarter's count is a small whole number), the others as float64. The sums
 #: over the year are the same numbers either way; the row of the table is about 40% smaller.
 COUNT_FIELDS = frozenset(
-    ("dealings", "demands", "paid", "refused", "reported", "cooperation", "disputes", "rule_bending", "consulted")
+    (
+        "dealings",
+        "demands",
+        "paid",
+        "refused",
+        "reported",
+        "offer_paid",
+        "cooperation",
+        "disputes",
+        "rule_bending",
+        "consulted",
+    )
 )
 
 
@@ -62,8 +74,27 @@ def memory_dtype(name: str) -> type:
 
 
 #: Owners' age cohorts of the entrepreneurs' sample (paper, Tables 7-9, cohort shares of
-#: the 58 entrepreneurs: 20, 18, 11, 9). Used as the owner-age mix of firms.
+#: the 58 entrepreneurs: 20, 18, 11, 9). Used as the owner-age mix of firms at entry.
 OWNER_COHORT_SHARES = np.array([20, 18, 11, 9], dtype=float) / 58.0
+
+#: Owners' ages in years bounding the cohorts: an entrant's owner is uniform within the cohort
+#: drawn, from 18 (the age of majority, when one can register a business) to 63 (Kazakhstan's
+#: statutory pension age for men); the cohorts' edges are the paper's (30, 40, 50).
+OWNER_AGE_EDGES = np.array([18.0, 30.0, 40.0, 50.0, 63.0])
+
+
+def owner_entry_ages(cohort: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Owner's age at entry, in years, uniform within the owner's cohort (``u`` uniform in [0, 1))."""
+    c = np.asarray(cohort, dtype=np.int64)
+    return OWNER_AGE_EDGES[c] + np.asarray(u) * (OWNER_AGE_EDGES[c + 1] - OWNER_AGE_EDGES[c])
+
+
+def owner_cohorts(entry_age: np.ndarray, firm_age: np.ndarray) -> np.ndarray:
+    """The owner's cohort now (0 <30, 1 30-39, 2 40-49, 3 50+): the age at entry plus the firm's
+    age (quarters / 4). The owner grows older with the firm (life stage, ODD 5)."""
+    years = np.asarray(entry_age, dtype=float) + np.asarray(firm_age, dtype=float) / 4.0
+    return np.searchsorted(OWNER_AGE_EDGES[1:4], years, side="right").astype(np.int8)
+
 
 #: Age composition of the paper's population sample (Table 2: 72, 45, 42, 39 of 198).
 RESIDENT_COHORT_SHARES = np.array([72, 45, 42, 39], dtype=float) / 198.0
@@ -94,7 +125,8 @@ class FirmTable:
     region = Column(np.int32, "index of the firm's region")
     capital = Column(np.float64, "K, in units of the initial median firm's capital")
     productivity = Column(np.float64, "A")
-    cohort = Column(np.int8, "owner's age cohort: 0 <30, 1 30-39, 2 40-49, 3 50+")
+    cohort = Column(np.int8, "owner's age cohort now: 0 <30, 1 30-39, 2 40-49, 3 50+ (refreshed each quarter)")
+    owner_entry_age = Column(np.float64, "owner's age in years when the firm entered (0: not known, cohort kept)")
     age = Column(np.int32, "quarters since entry")
     connection = Column(np.float64, "L in [0,1]: connection to the akimat")
     insider = Column(np.bool_, "dominant insider firm (symbiotic model)")
@@ -373,6 +405,9 @@ class World:
     quarter: int = 0  # quarters simulated, burn-in included
     #: the Figure 2 KPIs of the last 8 quarters (for year-on-year growth), newest last
     kpi_history: deque = field(default_factory=lambda: deque(maxlen=8))
+    #: with the akim's choice of s on (``symbiosis_step`` > 0): (s, score) per region of the last 8
+    #: evaluations, newest last (the league tables the akims learn from; tournament.py)
+    league_history: deque = field(default_factory=lambda: deque(maxlen=8))
     initial_wage: np.ndarray | None = None  # per region: the wage of the first quarter (the index base)
     entries_last: np.ndarray | None = None  # per region: firms that entered at the end of the last quarter
     entrant_capital_last: np.ndarray | None = None  # and the capital they brought

@@ -2,12 +2,14 @@
 
 Layers, from the top (a module may import modules of its own layer or of layers below):
 
-    cli          the command line, and the interactive app (simulation.app)
+    cli          the command line (simulation.cli: a table of commands), and the interactive app
     report       the partnership-vs-symbiotic report
-    calibration  ABC calibration to the survey
-    runs         experiments: designs, the evaluator, the results store, analysis
-    instruments  the survey instrument and the plain-function runner
-    model        the Mesa model, agents, observer, outcomes, records, schedule, initialisation
+    calibration  the calibration to the survey (tempered SMC)
+    studies      table1, reachability, dynamics, validation: the Study shape on the evaluator
+    analysis     reading a sweep's results: analysis, scenario discovery, robust policies, EMA
+    runs         the engine of many runs: experiment files, designs, seeds, the evaluator, the store, sweeps
+    instruments  the survey instruments (observe.survey, observe.enterprise_survey) and the runner
+    model        the Mesa model, agents, the observer, outcomes and records, schedule, initialisation
     submodels    one module per ODD step; a submodel never imports another
     state        the world, shared formulas, KPIs, answer rules, parameters, scenarios, regions, ties
     io           file formats, staged writes, provenance, the machine class
@@ -32,32 +34,23 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "simulation.cli",
             "simulation.__main__",
-            "simulation.report.cli",
-            "simulation.runs.cli",
             "simulation.app",
         ),
     ),
     ("report", ("simulation.report",)),
     ("calibration", ("simulation.calibration",)),
-    (
-        "runs",
-        (
-            "simulation.runs",
-            "simulation.runs.dynamics",
-            "simulation.runs.table1",
-            "simulation.runs.reachability",
-            "simulation.runs.validation",
-        ),
-    ),
-    ("instruments", ("simulation.survey", "simulation.enterprise_survey", "simulation.runner")),
+    ("studies", ("simulation.studies",)),
+    ("analysis", ("simulation.analysis",)),
+    ("runs", ("simulation.runs",)),
+    ("instruments", ("simulation.observe.survey", "simulation.observe.enterprise_survey", "simulation.runner")),
     (
         "model",
         (
             "simulation.model",
             "simulation.agents",
-            "simulation.observer",
-            "simulation.outcomes",
-            "simulation.records",
+            "simulation.observe.observer",
+            "simulation.observe.outcomes",
+            "simulation.observe.records",
             "simulation.schedule",
             "simulation.initialisation",
             "simulation",
@@ -69,8 +62,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "simulation.world",
             "simulation.formulas",
-            "simulation.kpi",
-            "simulation.answers",
+            "simulation.observe.kpi",
+            "simulation.observe.answers",
             "simulation.parameters",
             "simulation.scenario",
             "simulation.posterior",
@@ -81,7 +74,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "simulation.data",
         ),
     ),
-    ("io", ("simulation.io", "simulation.machine")),
+    ("io", ("simulation.io", "simulation.provenance", "simulation.machine")),
 )
 
 

@@ -77,6 +77,65 @@ def small_scenario(write_scenario) -> Path:
     return write_scenario(SMALL_SCENARIO_TOML, "tiny.toml")
 
 
+#: Test files that run the whole model or a ``statebiz`` command (seconds a test): every test in
+#: them is marked ``runs_model``, so that ``make test-fast`` (``-m "not runs_model"``) leaves them
+#: out. A new file that does so belongs here (or its tests carry the marker themselves).
+MODEL_FILES = frozenset(
+    {
+        "test_app_browser",
+        "test_app_model",
+        "test_app_safety",
+        "test_bad_inputs",
+        "test_calibration",
+        "test_determinism",
+        "test_dynamics",
+        "test_effects",
+        "test_evaluator",
+        "test_experiments",
+        "test_firm_sizes",
+        "test_invariants",
+        "test_kernels",
+        "test_ppp_delivery",
+        "test_regression",
+        "test_reliability",
+        "test_reliability2",
+        "test_rents",
+        "test_report",
+        "test_report_posterior",
+        "test_scenarios",
+        "test_speed_money",
+        "test_table1",
+        "test_thin_agents",
+        "test_validation",
+    }
+)
+#: Single tests of the other files that run the model or a command (file::test, without parameters).
+MODEL_TESTS = frozenset(
+    {
+        "test_discovery.py::test_discovery_recovers_the_planted_box",
+        "test_discovery.py::test_ema_adapter_runs_a_small_sample",
+        "test_discovery.py::test_discover_cli_exit_codes",
+        "test_discovery.py::test_regret_and_target_shares",
+        "test_networks.py::test_small_world_statistics_match_networkx",
+        "test_akim_choice.py::test_with_the_choice_off_s_is_a_setting",
+        "test_akim_choice.py::test_akims_choose_symbiosis_where_it_pays_and_leave_it_where_it_costs",
+        "test_survey_mechanisms.py::test_the_youth_window_gives_owners_under_30_a_second_chance",
+        "test_survey_mechanisms.py::test_model_young_owners_run_young_firms_and_the_youth_window_funds_them",
+        "test_machine.py::test_the_portable_flag_reruns_the_command_in_portable_mode",
+        "test_machine.py::test_a_portable_run_equals_a_run_on_an_x86_64_v3_cpu_to_the_bit",
+        "test_machine.py::test_portable_mode_caps_numpy_at_v3_and_numba_at_a_generic_cpu",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of :data:`MODEL_FILES` and :data:`MODEL_TESTS` ``runs_model`` (the slow lane)."""
+    for item in items:
+        path = item.path
+        if path.stem in MODEL_FILES or f"{path.name}::{getattr(item, 'originalname', item.name)}" in MODEL_TESTS:
+            item.add_marker(pytest.mark.runs_model)
+
+
 def pytest_report_header(config):
     """How the regression baseline is compared on this machine (bit for bit, or within tolerance)."""
     import regression

@@ -81,7 +81,7 @@ audit_rate = [0.02, 0.2]
 def _model_tables(prefix: str, seed: int, params: dict) -> dict[str, pd.DataFrame]:
     from simulation.agents import Firm
     from simulation.model import StateBusinessModel
-    from simulation.survey import simulate_survey
+    from simulation.observe.survey import simulate_survey
 
     model = StateBusinessModel(rng=seed, **params)
     model.run()

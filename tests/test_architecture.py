@@ -39,3 +39,23 @@ def test_the_real_graph_has_the_edges_the_check_relies_on():
     assert graph.has_edge("simulation.schedule", "simulation.submodels.dealings")
     assert graph.has_edge("simulation.submodels.dealings", "simulation.formulas")
     assert graph.has_edge("simulation.parameters", "simulation.regions")  # a lazy import inside resolve()
+
+
+def test_an_upward_import_between_the_new_layers_is_caught():
+    # the engine below the studies and the analysis, the calibration below the report, the observer
+    # below everything that reads results: each injected import up a layer is named
+    graph = architecture.import_graph()
+    injected = [
+        ("simulation.runs.evaluator", "simulation.studies.base", "runs", "studies"),
+        ("simulation.runs.sweep", "simulation.analysis.analysis", "runs", "analysis"),
+        ("simulation.studies.table1", "simulation.calibration.likelihood", "studies", "calibration"),
+        ("simulation.calibration.run", "simulation.report.compare", "calibration", "report"),
+        ("simulation.observe.kpi", "simulation.cli.common", "state", "cli"),
+    ]
+    for a, b, la, lb in injected:
+        assert graph.has_node(a) and graph.has_node(b), (a, b)
+        g = graph.copy()
+        g.add_edge(a, b)
+        problems = architecture.violations(g)
+        assert any(f"{a} ({la}) imports {b} ({lb}), a layer above it" in p for p in problems), (a, b)
+        assert not architecture.violations(graph)  # the real graph stays clean

@@ -30,6 +30,7 @@ FIRM_DEFAULTS: dict[str, Any] = {
     "capital": 1.0,
     "productivity": 0.12,
     "cohort": 1,
+    "owner_entry_age": 0.0,  # not known: the firm keeps the cohort given
     "age": 30,  # mature (age >= mature_age = 20)
     "connection": 0.0,
     "insider": False,

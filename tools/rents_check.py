@@ -4,7 +4,7 @@ section 9, limitations 16 and 17.
 - ``turkestan``: Turkestan's corruption incidence at the posterior medians
   (scenarios/turkestan_calibrated.toml) on a small world: 2,000 firms, burn-in 150, 4 reported
   quarters, seeds 1-8; per seed, mean and sd.
-- ``regional``: the national scenario as ``tests/test_rents.py`` runs it (20 regions,
+- ``regional``: the national scenario as ``tests/submodels/test_rents.py`` runs it (20 regions,
   ``power_spread`` 0, 6,000 firms, burn-in 60, 4 quarters, seeds 1-8): Spearman and Pearson
   correlations of the regions' seed-mean incidence and corrupt share with their mining share.
 
@@ -23,7 +23,7 @@ import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "tests"):
+for path in (ROOT, ROOT / "tests", ROOT / "tests" / "submodels"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

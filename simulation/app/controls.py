@@ -10,7 +10,9 @@ line (``resolve``'s order: defaults < preset < scenario file < explicit values).
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,11 +79,17 @@ def meanings() -> list[tuple[str, str, str]]:
     return [(p.name, p.meaning, p.source) for p in levers()]
 
 
-def _step(p: Param) -> float:
-    span = p.high - p.low
+def _step(p: Param, value: float) -> float:
+    """A slider's step: about a hundredth of the range, and a divisor of the starting value (a
+    slider snaps its value to a multiple of its step: audit_penalty's 0.1 on a step of 0.2 was
+    moved to 0.2 by the page itself, and the run then differed from the case's)."""
     if p.kind is int:
         return 1
-    return 0.01 if span <= 1 else round(span / 100, 3)
+    span = p.high - p.low
+    for step in (1.0, 0.5, 0.1, 0.05, 0.01, 0.005, 0.001):
+        if step <= max(span / 100, 0.001) and abs((value - p.low) / step - round((value - p.low) / step)) < 1e-6:
+            return step
+    return 0.001
 
 
 def start_values(case: Case, governance: str) -> dict[str, Any]:
@@ -119,23 +127,38 @@ def model_params() -> dict[str, Any]:
             "value": start[p.name],
             "min": p.low,
             "max": p.high,
-            "step": _step(p),
+            "step": _step(p, start[p.name]),
             "label": describe(p),
         }
     params["seed"] = {"type": "InputText", "value": "0", "label": "seed (a non-negative integer)"}
     return params
 
 
+#: Quarters of the stationary state the app shows before quarter 1: the last quarters of the
+#: burn-in, observed (the observer and the recorder only read the world, so the world and every
+#: reported quarter are the same as without it). A display setting of the app, not of the model.
+HISTORY = 12
+
+
 class AppModel(StateBusinessModel):
     """The model behind the model page: ``StateBusinessModel`` built from the controls' values.
 
     It adds nothing to the model's behaviour: the same parameters and seed give the same
-    results as ``StateBusinessModel(rng=seed, **parameters)``. ``lever_origin`` says for each
-    lever where its value came from (the case and preset, or the control).
+    results as ``StateBusinessModel(rng=seed, **parameters)``. It runs the burn-in itself, one
+    quarter at a time (``progress(done, total)`` is called after each), and keeps the national
+    values of its last :data:`HISTORY` quarters in ``history`` (quarters ``1 - HISTORY`` .. 0), so
+    that the plots open on the stationary state with a window of history. ``lever_origin``
+    says for each lever where its value came from (the case and preset, or the control).
     """
 
     def __init__(
-        self, case: str | None = None, governance: str | None = None, seed: Any = 0, scenario: Any = None, **controls
+        self,
+        case: str | None = None,
+        governance: str | None = None,
+        seed: Any = 0,
+        scenario: Any = None,
+        progress: Callable[[int, int], None] | None = None,
+        **controls,
     ):
         # ``scenario``: Mesa's reset passes its own (empty) Scenario object; the case is ours.
         all_cases = cases()
@@ -164,4 +187,40 @@ class AppModel(StateBusinessModel):
         else:
             seed_value = 0
             self.notes.append(f"seed {text!r} is not a non-negative integer; seed 0 used")
-        super().__init__(rng=seed_value, **(explicit | {"governance": governance} | moved))
+        params = explicit | {"governance": governance} | moved
+        burn_in = resolve(params, "app")["burn_in"]
+        super().__init__(rng=seed_value, **(params | {"burn_in": 0}))
+        # the burn-in as StateBusinessModel.__init__ runs it, observed in its last HISTORY quarters
+        self.history: list[dict[str, float]] = []
+        for i in range(burn_in):
+            observe = i >= burn_in - HISTORY
+            self._quarter(observe=observe)
+            if observe:
+                self.history.append(dict(self.recorder._national_now))
+            if progress is not None:
+                progress(i + 1, burn_in)
+        self.params["burn_in"] = burn_in
+        self.running = self.params["steps"] > 0
+
+
+#: Stationary states built in this server process: (class, parameters) -> the model after its
+#: burn-in. A Reset with controls already built is a copy, not a burn-in.
+_STATIONARY: dict[tuple, StateBusinessModel] = {}
+_STATIONARY_MAX = 24
+
+
+def build(progress: Callable[[int, int], None] | None = None, **kwargs) -> AppModel:
+    """An :class:`AppModel` for the controls' values ``kwargs``, at the stationary state: a copy of
+    one built before in this process with the same values, else built now (its burn-in reports
+    to ``progress``)."""
+    key = tuple(sorted((k, str(v)) for k, v in kwargs.items() if k != "scenario"))
+    model = _STATIONARY.get(key)
+    if model is None:
+        model = AppModel(progress=progress, **kwargs)
+        if len(_STATIONARY) >= _STATIONARY_MAX:
+            _STATIONARY.pop(next(iter(_STATIONARY)))
+        _STATIONARY[key] = copy.deepcopy(model)
+        return model
+    if progress is not None:
+        progress(1, 1)
+    return copy.deepcopy(model)

@@ -14,14 +14,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from ..kpi import KPI_NAMES
-from ..observer import QUADRANTS, REGIMES
-from ..outcomes import label, unit
+from ..analysis.analysis import REGIME_COLOURS, outcome_axis
+from ..observe.kpi import KPI_NAMES
+from ..observe.observer import QUADRANTS, REGIMES
+from ..observe.outcomes import label, unit
 from ..regions import all_regions
-from ..runs.analysis import REGIME_COLOURS, outcome_axis
 from ..world import STATUS_NAMES
+from .live import once
 
 EMPTY = "no quarter reported yet: press Step"
 PPP_COLOURS = {
@@ -33,12 +34,20 @@ PPP_COLOURS = {
 }
 
 
-def national_series(model) -> pd.DataFrame:
-    """National values per reported quarter (index: quarter 1, 2, ...)."""
-    rows = model.recorder.national_rows
+#: Quarters the time-series plots show: the latest WINDOW, the burn-in's last quarters included.
+WINDOW = 40
+HISTORY_SHADE = "#eeeeee"
+QUARTER_AXIS = "quarter (≤ 0: end of the burn-in, the stationary state)"
+
+
+def national_series(model, window: int = WINDOW) -> pd.DataFrame:
+    """National values per quarter, the latest ``window`` (index: quarter; the burn-in's last
+    quarters, if the model kept them as ``history``, are quarters ``1 - len(history)`` .. 0)."""
+    history = list(getattr(model, "history", []))
+    rows = history + list(model.recorder.national_rows)
     frame = pd.DataFrame(rows)
-    frame.index = np.arange(1, len(rows) + 1)
-    return frame
+    frame.index = np.arange(1 - len(history), len(rows) - len(history) + 1)
+    return frame.iloc[-window:]
 
 
 def _axis(name: str) -> str:
@@ -51,8 +60,23 @@ def _values(frame: pd.DataFrame, name: str) -> np.ndarray:
     return 100 * v if unit(name) == "share" else v
 
 
-def _quarters(ax) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+def _quarters(ax, frame: pd.DataFrame | None = None) -> None:
+    """Whole quarters on the x axis; the quarters of the burn-in shaded; the y axis rescaled."""
+    if frame is not None and len(frame):
+        if frame.index[0] <= 0:
+            ax.axvspan(frame.index[0] - 0.5, 0.5, color=HISTORY_SHADE, zorder=0, lw=0)
+        ax.set_xlim(frame.index[0] - 0.5, max(frame.index[-1], frame.index[0] + 8) + 0.5)
+    ax.relim()
+    ax.autoscale_view(scalex=False)
+
+
+def _quarter_axis(ax) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+
+
+def _percent(ax) -> None:
+    ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
 
 
 def _empty(ax, text: str = EMPTY) -> None:
@@ -63,50 +87,74 @@ def _where(model) -> str:
     return model.regions[0].name if model.n_regions == 1 else f"{model.n_regions} regions"
 
 
-def kpi_figure(model) -> Figure:
-    """The six Figure 2 KPIs over the reported quarters (national values)."""
-    fig = Figure(figsize=(9, 5.2), layout="constrained")
+def _now(model) -> str:
+    return f"quarter {model.reported_quarters}"
+
+
+def kpi_setup(model) -> Figure:
+    """The six Figure 2 KPIs' axes, titles, labels and legend."""
+    fig = Figure(figsize=(9, 5.2))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.16, wspace=0.38, hspace=0.55)
     axes = fig.subplots(2, 3)
-    frame = national_series(model)
     for ax, name in zip(axes.ravel(), KPI_NAMES):
         ax.set_title(label(name), fontsize=9)
-        ax.set_ylabel(_axis(name), fontsize=8)
-        ax.set_xlabel("quarter", fontsize=8)
+        ax.set_ylabel(_axis(name).replace("money units / quarter", "money / quarter"), fontsize=7)
         ax.tick_params(labelsize=7)
-        _quarters(ax)
+        _quarter_axis(ax)
+    for ax in axes[1]:
+        ax.set_xlabel("quarter", fontsize=8)
+    handle = Line2D([], [], color="#0072B2", label=f"simulated, {_where(model)} (sum or mean)")
+    shade = Patch(color=HISTORY_SHADE, label="end of the burn-in (stationary state)")
+    fig.legend(handles=[handle, shade], loc="lower center", ncols=2, fontsize=8, frameon=False)
+    return fig
+
+
+def kpi_fill(fig: Figure, model) -> None:
+    """The six Figure 2 KPIs over the latest quarters (national values)."""
+    frame = national_series(model)
+    for ax, name in zip(fig.axes, KPI_NAMES):
         if len(frame):
-            ax.plot(frame.index, _values(frame, name), color="#0072B2", marker="o", ms=2.5, lw=1.4)
+            ax.plot(frame.index, _values(frame, name), color="#0072B2", lw=1.4)
         else:
             _empty(ax, "press Step")
-    handle = Line2D([], [], color="#0072B2", marker="o", ms=3, label=f"simulated, {_where(model)} (sum or mean)")
-    fig.legend(handles=[handle], loc="outside lower center", fontsize=8, frameon=False)
-    fig.suptitle(f"Figure 2 KPIs of the akims' evaluation, quarter {model.reported_quarters}", fontsize=11)
-    return fig
+        _quarters(ax, frame)
+    fig.suptitle(f"Figure 2 KPIs of the akims' evaluation, {_now(model)}", fontsize=11)
 
 
-def corruption_figure(model) -> Figure:
-    """Corruption incidence and business and population satisfaction over the quarters (%)."""
-    fig = Figure(figsize=(6.4, 4), layout="constrained")
+CORRUPTION_SERIES = {
+    "corruption_incidence": "#D55E00",
+    "business_satisfied": "#0072B2",
+    "population_satisfied": "#009E73",
+}
+
+
+def corruption_setup(model) -> Figure:
+    """Corruption and satisfaction: the axes, labels and legend."""
+    fig = Figure(figsize=(6.4, 4))
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.13)
     ax = fig.subplots()
-    frame = national_series(model)
-    series = {
-        "corruption_incidence": "#D55E00",
-        "business_satisfied": "#0072B2",
-        "population_satisfied": "#009E73",
-    }
-    if len(frame):
-        for name, colour in series.items():
-            ax.plot(frame.index, _values(frame, name), color=colour, marker="o", ms=2.5, label=label(name))
-        ax.legend(fontsize=8, loc="best")
-    else:
-        _empty(ax)
-        ax.legend(handles=[Line2D([], [], color=c, label=label(n)) for n, c in series.items()], fontsize=8)
-    ax.set_ylim(0, 100)
-    _quarters(ax)
-    ax.set_xlabel("quarter")
-    ax.set_ylabel("% of firms (corruption, business) / of residents (population)", fontsize=8)
+    ax.legend(
+        handles=[Line2D([], [], color=c, label=label(n)) for n, c in CORRUPTION_SERIES.items()],
+        fontsize=8,
+        loc="upper left",
+    )
+    _quarter_axis(ax)
+    _percent(ax)
+    ax.set_xlabel(QUARTER_AXIS, fontsize=8)
+    ax.set_ylabel("% of firms or of residents", fontsize=8)
     ax.set_title(f"Corruption and satisfaction, {_where(model)}", fontsize=11)
     return fig
+
+
+def corruption_fill(fig: Figure, model) -> None:
+    """Corruption incidence and business and population satisfaction over the latest quarters (%)."""
+    ax = fig.axes[0]
+    frame = national_series(model)
+    for name, colour in CORRUPTION_SERIES.items():
+        if len(frame):
+            ax.plot(frame.index, _values(frame, name), color=colour, lw=1.6)
+    _quarters(ax, frame)
+    ax.set_ylim(0, 100)
 
 
 def quadrant_matrix(model) -> tuple[np.ndarray, np.ndarray]:
@@ -119,75 +167,115 @@ def quadrant_matrix(model) -> tuple[np.ndarray, np.ndarray]:
     return (weight / total if total > 0 else weight), within
 
 
-def table1_figure(model) -> Figure:
-    """Regime shares as the 2x2 Table 1 matrix: power strong/weak x business weak/strong."""
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
-    weight, within = quadrant_matrix(model)
-    for qi in range(len(QUADRANTS)):
-        power, business = qi // 2, qi % 2  # QUADRANTS order: strong power first, weak business first
-        ax = axes[power, business]
-        left = 0.0
-        for k, regime in enumerate(REGIMES):
-            share = 100 * within[qi, k]
-            ax.barh(0, share, left=left, color=REGIME_COLOURS[regime], height=0.6)
-            if share >= 12:
-                ax.text(left + share / 2, 0, f"{share:.0f}%", ha="center", va="center", fontsize=7, color="white")
-            left += share
-        if weight[qi] == 0:
-            _empty(ax, "no firm in this quadrant")
-        ax.set_xlim(0, 100)
-        ax.set_yticks([])
-        ax.set_title(
-            f"{'strong' if power == 0 else 'weak'} power, {'weak' if business == 0 else 'strong'} business\n"
-            f"{100 * weight[qi]:.0f}% of output",
-            fontsize=8,
-        )
-        if power == 1:
-            ax.set_xlabel("% of the quadrant's output", fontsize=8)
-        ax.tick_params(labelsize=7)
+def quadrant_title(qi: int) -> str:
+    """A quadrant's name, in QUADRANTS order (strong power first, weak business first)."""
+    power, business = qi // 2, qi % 2
+    return f"{'strong' if power == 0 else 'weak'} power, {'weak' if business == 0 else 'strong'} business"
+
+
+def table1_setup(model) -> Figure:
+    """The Table 1 matrix's axes and legend."""
+    fig = Figure(figsize=(6.4, 4.0))
+    fig.subplots_adjust(left=0.32, right=0.97, top=0.88, bottom=0.24)
+    ax = fig.subplots()
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.5, len(QUADRANTS) - 0.5)
+    ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+    ax.set_xlabel("share of the quadrant's output", fontsize=8)
+    ax.tick_params(labelsize=7)
     fig.legend(
         handles=[Patch(color=REGIME_COLOURS[r], label=r.replace("_", "-")) for r in REGIMES],
-        loc="outside lower center",
+        loc="lower center",
         ncols=3,
         fontsize=8,
         frameon=False,
     )
-    fig.suptitle(f"Table 1 matrix: regimes read by the observer, quarter {model.reported_quarters}", fontsize=10)
     return fig
 
 
-def ppp_figure(model) -> Figure:
-    """PPP contracts by status over the quarters (stacked)."""
-    fig = Figure(figsize=(6.4, 4), layout="constrained")
+def table1_fill(fig: Figure, model) -> None:
+    """Regime shares as the Table 1 matrix: one stacked bar per quadrant (power x business)."""
+    ax = fig.axes[0]
+    weight, within = quadrant_matrix(model)
+    for qi in range(len(QUADRANTS)):
+        y = len(QUADRANTS) - 1 - qi
+        left = 0.0
+        for k, regime in enumerate(REGIMES):
+            share = 100 * within[qi, k]
+            ax.broken_barh([(left, share)], (y - 0.3, 0.6), color=REGIME_COLOURS[regime])
+            if share >= 12:
+                ax.text(left + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=7, color="white")
+            left += share
+        if weight[qi] == 0:
+            ax.text(50, y, "no firm in this quadrant", ha="center", va="center", fontsize=7, color="#555")
+    ax.set_yticks(
+        range(len(QUADRANTS)),
+        [f"{quadrant_title(qi)}\n{100 * weight[qi]:.0f}% of output" for qi in reversed(range(len(QUADRANTS)))],
+        fontsize=7,
+    )
+    fig.suptitle(f"Table 1: regimes read by the observer, {_now(model)}", fontsize=10)
+
+
+def ppp_setup(model) -> Figure:
+    """PPP contracts by status: the axes, labels and legend."""
+    fig = Figure(figsize=(6.4, 4))
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.13)
     ax = fig.subplots()
-    frame = national_series(model)
     names = [f"ppp_{s}" for s in STATUS_NAMES]
+    ax.legend(
+        handles=[Patch(color=PPP_COLOURS[s], label=label(n)) for n, s in zip(names, STATUS_NAMES)],
+        fontsize=7,
+        loc="upper left",
+    )
+    _quarter_axis(ax)
+    ax.set_xlabel(QUARTER_AXIS, fontsize=8)
+    ax.set_ylabel("contracts")
+    ax.set_title(f"PPP contracts by status, {_where(model)}", fontsize=11)
+    return fig
+
+
+def ppp_fill(fig: Figure, model) -> None:
+    """PPP contracts by status over the latest quarters (stacked)."""
+    ax = fig.axes[0]
+    frame = national_series(model)
     if len(frame):
         ax.stackplot(
             frame.index,
-            *[frame[n].to_numpy(dtype=float) for n in names],
-            labels=[label(n) for n in names],
+            *[frame[f"ppp_{s}"].to_numpy(dtype=float) for s in STATUS_NAMES],
             colors=[PPP_COLOURS[s] for s in STATUS_NAMES],
             alpha=0.85,
         )
     else:
         _empty(ax)
-        for n, s in zip(names, STATUS_NAMES):
-            ax.fill_between([], [], color=PPP_COLOURS[s], label=label(n))
-    ax.legend(fontsize=7, loc="upper left")
-    _quarters(ax)
-    ax.set_xlabel("quarter")
-    ax.set_ylabel("contracts")
-    ax.set_title(f"PPP contracts by status, {_where(model)}", fontsize=11)
-    return fig
+    _quarters(ax, frame)
+
+
+def kpi_figure(model) -> Figure:
+    """The six Figure 2 KPIs over the latest quarters (national values)."""
+    return once(kpi_setup, kpi_fill, model)
+
+
+def corruption_figure(model) -> Figure:
+    """Corruption incidence and business and population satisfaction over the latest quarters (%)."""
+    return once(corruption_setup, corruption_fill, model)
+
+
+def table1_figure(model) -> Figure:
+    """Regime shares as the Table 1 matrix."""
+    return once(table1_setup, table1_fill, model)
+
+
+def ppp_figure(model) -> Figure:
+    """PPP contracts by status over the latest quarters (stacked)."""
+    return once(ppp_setup, ppp_fill, model)
 
 
 def region_map(model, outcome: str) -> Figure:
     """Kazakhstan's 20 regions at their centres' coordinates, the land-border graph, coloured by an outcome."""
     import matplotlib as mpl
 
-    fig = Figure(figsize=(7.4, 4.6), layout="constrained")
+    fig = Figure(figsize=(7.4, 4.6))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.1)
     ax = fig.subplots()
     regions = all_regions()
     by_id = {r.id: r for r in regions}
@@ -242,7 +330,8 @@ def outcome_axis_short(name: str) -> str:
 
 def firms_figure(model, region_id: str = "turkestan", sample: int = 600) -> Figure:
     """A fixed-seed sample of one region's firms in business: capital vs satisfaction, coloured by regime."""
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.2))
+    fig.subplots_adjust(left=0.1, right=0.7, top=0.9, bottom=0.13)
     ax = fig.subplots()
     ids = [r.id for r in model.regions]
     if region_id not in ids:

@@ -20,121 +20,246 @@ import tempfile
 from pathlib import Path
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 
-from ..observer import REGIMES
-from ..outcomes import REGIONAL, label
-from ..runs.analysis import load, regime_maps
+from ..analysis.analysis import load, regime_maps
+from ..observe.observer import REGIMES
+from ..observe.outcomes import REGIONAL, label
 from ..runs.spec import Factor
-from . import controls, figures
-
-DPI = 80
-
-
-def _show(make, model, *choice) -> None:
-    """Draw ``make(model, *choice)`` once per (model, quarter, choice) and show it as a PNG."""
-    key = [id(model), model.reported_quarters, *choice]
-    fig = solara.use_memo(lambda: make(model, *choice), key)
-    solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=DPI)
+from . import controls, figures, live, pair, pair_figures, runner
+from .live import DPI
 
 
-@solara.component
-def Numbers(model):
-    """The latest quarter in numbers, and where each lever's value came from."""
-    update_counter.get()
-    rows = model.recorder.national_rows
-    lines = [f"**{model.case.label}**, {model.params['governance']} model, seed {model.seed}", ""]
+def _show(make, run, *choice) -> None:
+    """Draw ``make(target, *choice)`` once per (run, quarter, choice) and show it as a PNG (a new figure each time:
+    for the detail figures, drawn only when chosen)."""
+    key = [id(run), run.quarter, *choice]
+
+    def draw():
+        with run.lock:
+            return live.png(make(run.target, *choice))
+
+    solara.Image(solara.use_memo(draw, key))
+
+
+def _live(setup, fill, run) -> None:
+    """Show a :class:`live.Live` figure of the run: built once per run, refilled once per quarter."""
+    figure = solara.use_memo(lambda: live.Live(setup, fill), [id(run)])
+
+    def draw():
+        with run.lock:
+            return figure.png(run.target)
+
+    solara.Image(solara.use_memo(draw, [id(run), run.quarter]))
+
+
+def numbers_markdown(model) -> str:
+    """The "Now" card: the latest quarter in numbers, and where each lever's value came from."""
+    rows = model.recorder.national_rows or model.history[-1:]
+    quarter = model.reported_quarters
+    p = model.params
+    lines = [f"**{model.case.label}**, s = {p['symbiosis']:g} ({p['governance']} preset), seed {model.seed}", ""]
     if rows:
         now = rows[-1]
         dominant = max(REGIMES, key=lambda r: now[f"regime_{r}"])
+        when = f"{quarter} of {p['steps']}" + ("" if quarter else " (end of the burn-in)")
         lines += [
             "| outcome | value |",
             "|---|---|",
-            f"| quarter | {model.reported_quarters} of {model.params['steps']} |",
+            f"| quarter | {when} |",
             f"| {label('corruption_incidence')} | {now['corruption_incidence']:.1%} |",
             f"| {label('business_satisfied')} | {now['business_satisfied']:.1%} |",
             f"| {label('population_satisfied')} | {now['population_satisfied']:.1%} |",
-            f"| {label('real_wages')} (first quarter = 100) | {now['real_wages']:.1f} |",
+            f"| {label('real_wages')} (index) | {now['real_wages']:.1f} |",
             f"| {label('firms_in_business')} | {now['firms_in_business']:.0f} |",
-            f"| dominant regime (share of output) | {dominant.replace('_', '-')} {now['regime_' + dominant]:.0%} |",
+            f"| dominant regime (share of relations) | {dominant.replace('_', '-')} {now['regime_' + dominant]:.0%} |",
         ]
-    else:
-        lines.append(f"quarter 0 of {model.params['steps']} (after {model.params['burn_in']} quarters of burn-in)")
-    lines += ["", "Levers in effect:", ""]
+    moved = [(n, o) for n, o in model.lever_origin.items() if o.startswith("set")]
+    lines += ["", f"Levers in effect ({len(moved)} set here, the rest from the scenario and preset):", ""]
     lines += [f"- {name} = {model.params[name]:g} ({origin})" for name, origin in model.lever_origin.items()]
     lines += [f"- note: {n}" for n in model.notes]
-    lines += ["", "What the levers mean (parameter registry):", ""]
-    lines += [f"- **{name}**: {meaning} [{source}]" for name, meaning, source in controls.meanings()]
-    lines += [
-        "",
-        "A lever you have not moved follows the scenario and the governance preset; a moved one overrides "
-        "them. Press Reset to apply the controls.",
-    ]
-    with solara.Card("Now", style={"overflow": "auto", "height": "100%"}):
+    return "\n".join(lines)
+
+
+@solara.component
+def Numbers(run, tick):
+    """The latest quarter in numbers, and where each lever's value came from."""
+    with run.lock:
+        text = numbers_markdown(run.target)
+    with solara.Card("Now"):
+        solara.Markdown(text)
+
+
+@solara.component
+def Meanings():
+    """What the levers mean, from the registry."""
+    lines = [f"- **{name}**: {meaning} [{source}]" for name, meaning, source in controls.meanings()]
+    with solara.Details("What the levers mean (parameter registry)"):
         solara.Markdown("\n".join(lines))
 
 
-@solara.component
-def KPIs(model):
-    """The six Figure 2 KPIs over time."""
-    update_counter.get()
-    _show(figures.kpi_figure, model)
-
-
-@solara.component
-def Corruption(model):
-    """Corruption incidence and both satisfactions over time."""
-    update_counter.get()
-    _show(figures.corruption_figure, model)
-
-
-@solara.component
-def Table1(model):
-    """Regime shares as the 2x2 Table 1 matrix."""
-    update_counter.get()
-    _show(figures.table1_figure, model)
-
-
-@solara.component
-def PPP(model):
-    """PPP contracts by status over time."""
-    update_counter.get()
-    _show(figures.ppp_figure, model)
-
-
 MAP_OUTCOMES = {o.label: o.name for o in REGIONAL}
+DETAILS = ("none", "map of the regions", "firms of Turkestan")
 
 
 @solara.component
-def RegionMap(model):
-    """The 20 regions at their centres, the border graph, coloured by a chosen outcome."""
-    update_counter.get()
-    choice = solara.use_reactive(label("corruption_incidence"))
-    solara.Select("colour regions by", values=list(MAP_OUTCOMES), value=choice)
-    _show(figures.region_map, model, MAP_OUTCOMES[choice.value])
+def Detail(run, tick):
+    """One detail figure at a time, drawn only when chosen: the map of the regions or a sample of firms."""
+    choice = solara.use_reactive(DETAILS[0])
+    outcome = solara.use_reactive(label("corruption_incidence"))
+    with solara.Row():
+        solara.Select("detail figure (drawn each quarter when shown)", values=list(DETAILS), value=choice)
+        if choice.value == DETAILS[1]:
+            solara.Select("colour regions by", values=list(MAP_OUTCOMES), value=outcome)
+    if choice.value == DETAILS[1]:
+        _show(figures.region_map, run, MAP_OUTCOMES[outcome.value])
+    elif choice.value == DETAILS[2]:
+        _show(figures.firms_figure, run)
 
 
-@solara.component
-def Firms(model):
-    """A sample of Turkestan's firms coloured by regime."""
-    update_counter.get()
-    _show(figures.firms_figure, model)
+def _start(params: dict[str, dict]) -> dict:
+    return {k: v["value"] for k, v in params.items()}
+
+
+def _build_model(values: dict, progress) -> controls.AppModel:
+    return controls.build(progress=lambda done, total: progress(done / max(total, 1)), **values)
 
 
 @solara.component
 def ModelPage():
-    """The model page: Mesa's SolaraViz with the app's controls and components."""
-    model = solara.use_memo(controls.AppModel, [])
+    """The model page: the controls, Reset / Play / Step, the numbers and the figures."""
     params = solara.use_memo(controls.model_params, [])
-    SolaraViz(
-        model,
-        components=[Numbers, KPIs, Corruption, Table1, PPP, RegionMap, Firms],
-        model_params=params,
-        name="statebiz: akimats and firms in Kazakhstan",
-        play_interval=300,
-        render_interval=1,
-    )
+    r = runner.use_runner(_start(params), _build_model)
+    solara.Title("statebiz: model")
+    with solara.Sidebar():
+        with solara.Card("Run"):
+            runner.Buttons(r)
+        with solara.Card("Controls"):
+            runner.Controls(r, params)
+    ModelView(r)
+
+
+@solara.component
+def ModelView(r: runner.Runner):
+    """The model page's numbers and figures: the only part drawn again at each Step (the controls are not)."""
+    run, tick = r.run.value, r.tick.value
+    if run is None:
+        runner.Building(r, "model")
+        return
+    with solara.Columns([1, 2]):
+        with solara.Column():
+            Numbers(run, tick)
+            Meanings()
+        with solara.Column():
+            KPIs(run, tick)
+    with solara.Columns([1, 1]):
+        Corruption(run, tick)
+        PPP(run, tick)
+    with solara.Columns([1, 1]):
+        Table1(run, tick)
+        Detail(run, tick)
+
+
+@solara.component
+def KPIs(run, tick):
+    """The six Figure 2 KPIs over time."""
+    _live(figures.kpi_setup, figures.kpi_fill, run)
+
+
+@solara.component
+def Corruption(run, tick):
+    """Corruption incidence and both satisfactions over time."""
+    _live(figures.corruption_setup, figures.corruption_fill, run)
+
+
+@solara.component
+def Table1(run, tick):
+    """Regime shares as the Table 1 matrix."""
+    _live(figures.table1_setup, figures.table1_fill, run)
+
+
+@solara.component
+def PPP(run, tick):
+    """PPP contracts by status over time."""
+    _live(figures.ppp_setup, figures.ppp_fill, run)
+
+
+# --- the comparison page ------------------------------------------------------------------
+
+
+def compare_params() -> dict[str, dict]:
+    """The comparison page's controls: the model page's, without the governance model and s,
+    with the two values of s and the more-seeds toggle."""
+    base = controls.model_params()
+    out = {k: v for k, v in base.items() if k not in ("governance", "symbiosis")}
+    slider = {"type": "SliderFloat", "min": 0.0, "max": 1.0, "step": 0.05}
+    return {
+        "s_a": slider | {"value": 0.0, "label": "s_a: first model's s (0 = partnership)"},
+        "s_b": slider | {"value": 1.0, "label": "s_b: second model's s (1 = symbiotic)"},
+        "more_seeds": {"type": "Checkbox", "value": False, "label": f"{pair.MORE_SEEDS} seeds (a band of noise)"},
+        **out,
+    }
+
+
+def _build_pair(values: dict, progress) -> pair.Pair:
+    rest = {k: v for k, v in values.items() if k not in ("s_a", "s_b", "more_seeds")}
+    n = pair.MORE_SEEDS if values.get("more_seeds") else 1
+    return pair.Pair.build(rest, float(values["s_a"]), float(values["s_b"]), n, progress)
+
+
+@solara.component
+def PairNumbers(run, tick):
+    """The last year's paired differences as a table."""
+    p = run.target
+    with run.lock:
+        table = pair_figures.latest_table(p)
+    seeds = ", ".join(str(s) for s in p.seeds)
+    with solara.Card("Differences now"):
+        solara.Markdown(
+            f"**s = {p.s_b:g} minus s = {p.s_a:g}**, same levers, seed{'s' if len(p.seeds) > 1 else ''} {seeds}; "
+            f"quarter {p.quarter} of {p.steps}; mean over the last 4 quarters"
+            + (" (with the burn-in's last quarters while fewer than 4 are reported)" if p.quarter < 4 else "")
+            + ".\n\n"
+            + table
+        )
+
+
+@solara.component
+def PairFigure(run, tick, name: str):
+    """One of the comparison's figures."""
+
+    _live(*pair_figures.FIGURES[name], run)
+
+
+@solara.component
+def ComparePage():
+    """The comparison page: the same levers and seed at two values of s, stepped together."""
+    params = solara.use_memo(compare_params, [])
+    r = runner.use_runner(_start(params), _build_pair)
+    solara.Title("statebiz: compare")
+    with solara.Sidebar():
+        with solara.Card("Run both"):
+            runner.Buttons(r, "pair")
+        with solara.Card("Levers (the same at both values of s)"):
+            runner.Controls(r, params)
+    CompareView(r)
+
+
+@solara.component
+def CompareView(r: runner.Runner):
+    """The comparison page's table and figures: the only part drawn again at each Step."""
+    run, tick = r.run.value, r.tick.value
+    if run is None:
+        runner.Building(r, "two models")
+        return
+    with solara.Columns([1, 2]):
+        PairNumbers(run, tick)
+        PairFigure(run, tick, "kpis")
+    with solara.Columns([1, 1]):
+        PairFigure(run, tick, "shares")
+        PairFigure(run, tick, "ppp")
+    with solara.Columns([1, 1]):
+        PairFigure(run, tick, "table1")
+        Meanings()
 
 
 # --- the explorer -------------------------------------------------------------------------
@@ -271,7 +396,20 @@ def ExplorerPage():
         SweepView(chosen.value).key(chosen.value)
 
 
+@solara.component
+def Layout(children=[]):  # noqa: B006  (Solara's signature for a layout)
+    """The page frame: Solara's app layout, with the pages named in the bar (Solara's own tabs name "/" Home)."""
+    route, _ = solara.use_route()
+    with solara.AppLayout(children=children, navigation=False, title="statebiz: akimats and firms in Kazakhstan"):
+        with solara.AppBar():
+            for r in routes:
+                with solara.Link("/" if r.path == "/" else f"/{r.path}"):
+                    current = route is not None and route.path == r.path
+                    solara.Button(r.label, text=True, dark=True, style={"font-weight": "bold" if current else "normal"})
+
+
 routes = [
-    solara.Route(path="/", component=ModelPage, label="Model"),
+    solara.Route(path="/", component=ModelPage, label="Model", layout=Layout),
+    solara.Route(path="compare", component=ComparePage, label="Compare two values of s"),
     solara.Route(path="explorer", component=ExplorerPage, label="Explorer"),
 ]

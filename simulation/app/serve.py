@@ -28,23 +28,6 @@ MODULE = "simulation.app.server"
 WILDCARD = ("0.0.0.0", "::", "")
 
 
-def add_subcommand(sub) -> None:
-    """Add ``app`` to the ``statebiz`` subcommands."""
-    app = sub.add_parser("app", help="serve the interactive app (model page and sweep explorer) in the browser")
-    app.add_argument("--port", default="8765", help="port to serve on (default 8765)")
-    app.add_argument(
-        "--host",
-        default=LOCAL_HOST,
-        help="address to bind to (default 127.0.0.1: this machine only; any other address warns)",
-    )
-    app.add_argument(
-        "--scenario", default=None, help="a scenario TOML file offered on the model page besides the built-in cases"
-    )
-    app.add_argument(
-        "--results", default="results", help="directory whose sweeps the explorer opens (default results/)"
-    )
-
-
 def check_port(text: str) -> int:
     """The port as an integer in 1..65535.
 

@@ -19,16 +19,13 @@ import pandas as pd
 
 from ..io import (
     check_writable,
-    git_commit,
     jsonable,
-    lock_hash,
     model_version,
-    package_versions,
+    provenance,
     result_dir,
     result_lock,
     staged_directory,
 )
-from ..machine import fingerprint as machine_fingerprint
 from ..runs.seeds import replication_seeds
 from ..scenario import ScenarioError
 from . import html, stats
@@ -36,22 +33,26 @@ from .config import DRAWN, ENDS, LEVERS, CompareConfig
 from .content import ReportContext
 from .content import rel as _rel
 from .runs import execute
-from .sections import draw
+from .sections import draw, headline
 
 REPORT = "report.html"
+#: The report's first screen as plain text (the question, the answer, the headline differences, the caveats).
+FIRST_SCREEN = "first_screen.txt"
 #: Simulated surveys per paired run in the survey's posterior predictive (sampling only: cheap).
 PREDICTIVE_PER_RUN = 20
 
 
 @dataclass
 class CompareResult:
-    """The outcome of a comparison run: output directory, wall time, run count, statements and files written."""
+    """The outcome of a comparison run: output directory, wall time, run count, statements and files
+    written, and the report's first screen as plain text (``first_screen``: what the terminal shows)."""
 
     out_dir: Path
     wall: float
     runs: int
     statements: list[dict[str, Any]]
     files: list[str]
+    first_screen: str = ""
 
 
 def run_compare(
@@ -78,8 +79,8 @@ def run_compare(
         res = execute(config, backend=backend, workers=workers, address=address, progress=progress)
         run_wall = time.perf_counter() - started
         with staged_directory(out_dir, overwrite) as tmp:
-            statements, files = _write(config, res, tmp, started, run_wall, backend, workers, address, command)
-    return CompareResult(out_dir, time.perf_counter() - started, res["runs"], statements, files)
+            statements, files, first = _write(config, res, tmp, started, run_wall, backend, workers, address, command)
+    return CompareResult(out_dir, time.perf_counter() - started, res["runs"], statements, files, first)
 
 
 def _write(
@@ -92,8 +93,50 @@ def _write(
     workers: int | None,
     address: str | None,
     command: str | None,
-) -> tuple[list, list[str]]:
-    # --- tables -------------------------------------------------------------------------------
+) -> tuple[list, list[str], str]:
+    """Write everything into ``tmp``: the tables, the figures, the summary, the manifest and the page;
+    returns the statements, the files and the first screen as text."""
+    csvs, tables = _tables(config, res, tmp)
+    ctx = ReportContext(config, tmp, tables=tables, runs=res, run_wall=run_wall)
+    draw(ctx)  # every section draws its own figures
+    diffs = tables["differences"]
+    statements = html.summary_statements(
+        diffs,
+        tables["table1"],
+        tables["survey"],
+        tables["levers"],
+        config.calibrated,
+        int(diffs["n"].min()),
+        ends=tables["ends"],
+        along=tables["along"],
+        ctx=ctx,
+    )
+    wall = time.perf_counter() - started
+    manifest = _manifest(config, res, run_wall, wall, backend, workers, address, command)
+    files = sorted(
+        [
+            *csvs,
+            *(p.name for p in tmp.glob("*.parquet")),
+            *(p.name for p in tmp.glob("*.png")),
+            "summary.json",
+            "manifest.json",
+            FIRST_SCREEN,
+            "report.html",
+        ]
+    )
+    ctx.statements, ctx.manifest, ctx.files, ctx.wall = statements, manifest, files, wall
+    page = html.render(ctx)
+    first = headline.text(ctx)
+    (tmp / "summary.json").write_text(json.dumps({"statements": statements}, indent=2) + "\n")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
+    (tmp / FIRST_SCREEN).write_text(first, encoding="utf-8")
+    (tmp / REPORT).write_text(page, encoding="utf-8")
+    return statements, files, first
+
+
+def _tables(config: CompareConfig, res: dict[str, Any], tmp: Path) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Compute the result tables and write them (CSV, and the raw runs as Parquet) into ``tmp``;
+    returns the CSVs by file name and the tables by the names the sections read."""
     per_seed = stats.per_seed_differences(res["paired"])
     diffs = stats.paired_differences(per_seed)
     ts = stats.timeseries_summary(res["series"])
@@ -114,6 +157,8 @@ def _write(
         res["national"].to_parquet(tmp / "national_runs.parquet", index=False)
     if config.paired.along_s:
         res["along"].to_parquet(tmp / "along_runs.parquet", index=False)
+    if config.robust is not None:
+        res["robust"].to_parquet(tmp / "robust_runs.parquet", index=False)
     csvs = {
         "ends.csv": ends,
         "per_seed.csv": per_seed,
@@ -130,48 +175,44 @@ def _write(
         **({"along_s.csv": along} if config.paired.along_s else {}),
         **{f"robust_{name}.csv": frame for name, frame in robust.items()},
     }
-    if config.robust is not None:
-        res["robust"].to_parquet(tmp / "robust_runs.parquet", index=False)
     for name, frame in csvs.items():
         frame.to_csv(tmp / name, index=False)
+    tables = {
+        "per_seed": per_seed,
+        "differences": diffs,
+        "timeseries": ts,
+        "table1": t1,
+        "survey": survey,
+        "survey_cells": survey_cells,
+        "counterfactuals": counter,
+        "levers": levers,
+        "national": national,
+        "along": along,
+        "ends": ends,
+        **{f"robust_{name}": frame for name, frame in robust.items()},
+    }
+    return csvs, tables
 
-    # --- figures: every section draws its own -------------------------------------------------
-    ctx = ReportContext(
-        config,
-        tmp,
-        tables={
-            "per_seed": per_seed,
-            "differences": diffs,
-            "timeseries": ts,
-            "table1": t1,
-            "survey": survey,
-            "survey_cells": survey_cells,
-            "counterfactuals": counter,
-            "levers": levers,
-            "national": national,
-            "along": along,
-            "ends": ends,
-            **{f"robust_{name}": frame for name, frame in robust.items()},
-        },
-        runs=res,
-        run_wall=run_wall,
-    )
-    draw(ctx)
-    rm = config.regime_map
 
-    # --- summary, methods, page ---------------------------------------------------------------
-    statements = html.summary_statements(
-        diffs, t1, survey, levers, config.calibrated, int(diffs["n"].min()), ends=ends, along=along, ctx=ctx
-    )
-    wall = time.perf_counter() - started
+def _manifest(
+    config: CompareConfig,
+    res: dict[str, Any],
+    run_wall: float,
+    wall: float,
+    backend: str,
+    workers: int | None,
+    address: str | None,
+    command: str | None,
+) -> dict[str, Any]:
+    """The run's record: inputs, versions, machine, seeds, sizes, the ends, timing."""
     seeds = {
         name: replication_seeds(config.seed, getattr(config, name).replications * _n_draws(config, name))
         for name in ("paired", "regime_map", "levers", "robust", "national")
         if getattr(config, name) is not None
     }
-    versions = package_versions()
     end_params = config.ends()  # the paired runs' parameters at s = 0 and s = 1
-    manifest = {
+    rm = config.regime_map
+    return {
         "name": config.name,
         "description": config.description,
         "compare_file": _rel(config.path),
@@ -183,10 +224,7 @@ def _write(
         "posterior_ess": config.posterior.ess() if config.posterior is not None else None,
         "scenario_provenance": config.provenance,
         "model_version": model_version(),
-        "git_commit": git_commit(),
-        "package_versions": versions,
-        "lock_sha256": lock_hash(),
-        "machine": machine_fingerprint(),
+        **provenance(),  # git commit, package versions, lock hash, machine
         "root_seed": config.seed,
         "replication_seeds": seeds,
         "parts": {
@@ -224,22 +262,6 @@ def _write(
         "run_wall_time_seconds": round(run_wall, 3),
         "wall_time_seconds": round(wall, 3),
     }
-    files = sorted(
-        [
-            *csvs,
-            *(p.name for p in tmp.glob("*.parquet")),
-            *(p.name for p in tmp.glob("*.png")),
-            "summary.json",
-            "manifest.json",
-            "report.html",
-        ]
-    )
-    ctx.statements, ctx.manifest, ctx.files, ctx.wall = statements, manifest, files, wall
-    page = html.render(ctx)
-    (tmp / "summary.json").write_text(json.dumps({"statements": statements}, indent=2) + "\n")
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=jsonable) + "\n")
-    (tmp / REPORT).write_text(page, encoding="utf-8")
-    return statements, files
 
 
 def _n_draws(config: CompareConfig, name: str) -> int:
@@ -258,7 +280,7 @@ def _robust_tables(config: CompareConfig, runs) -> dict[str, Any]:
     """The robust part's tables (policies, PRIM boxes and limits, runs meeting the targets); {} if not run."""
     if config.robust is None or runs.empty:
         return {}
-    from ..runs.discovery import what_it_takes
+    from ..analysis.discovery import what_it_takes
 
     spec = config.robust.experiment
     levers = [f.name for f in spec.factors if f.role == "lever"]

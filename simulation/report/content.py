@@ -90,6 +90,7 @@ class Figure:
 
     path: Path
     caption: str
+    cls: str = ""
     kind: ClassVar[str] = "figure"
 
     @property

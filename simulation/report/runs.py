@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..kpi import KPI_NAMES
-from ..observer import REGIMES
-from ..outcomes import TABLE1
+from ..observe.kpi import KPI_NAMES
+from ..observe.observer import REGIMES
+from ..observe.outcomes import TABLE1
 from ..runs.evaluator import evaluate, open_executor, run_one
 from ..runs.seeds import replication_seeds
 from .config import ARMS, GOVERNANCE, CompareConfig
@@ -54,7 +54,7 @@ def paired_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple[st
     """One full run for the paired part: the national aggregates of every reported quarter
     (Mesa's DataCollector), the end-of-run outcomes and the survey (Tables 5-9) at the end."""
     from ..model import StateBusinessModel
-    from ..survey import simulate_survey
+    from ..observe.survey import simulate_survey
 
     model = StateBusinessModel(rng=seed, **(dict(params) | {"steps": steps}))
     model.run()
@@ -261,7 +261,7 @@ def execute(
     """
     from tqdm import tqdm
 
-    from ..survey import table_labels
+    from ..observe.survey import table_labels
 
     p = plan(config, parts)
     results: dict[int, dict] = {}

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import outcomes
-from ..kpi import KPI_NAMES
-from ..observer import QUADRANTS, REGIMES
-from ..runs.analysis import _mean_ci
-from ..survey import TABLES, observed_tables, table_labels
+from ..analysis.analysis import _mean_ci
+from ..observe import outcomes
+from ..observe.kpi import KPI_NAMES
+from ..observe.observer import QUADRANTS, REGIMES
+from ..observe.survey import TABLES, observed_tables, table_labels
 from .config import ARMS, ENDS, GOVERNANCE
 
 #: The normal quantile of a two-sided 95% interval.
@@ -383,8 +383,8 @@ def predictive_counts(shares_row, n: int, rho: float | None, rng: np.random.Gene
     ``calibration.SHARE_FLOOR`` and renormalised, then drawn from Dirichlet(p (1 - rho) / rho) (rho:
     the likelihood's overdispersion; none or 0: the shares as they are), then ``n`` respondents
     multinomial over them (Dirichlet-multinomial: ``calibration.predictive_counts``)."""
-    from ..calibration import SHARE_FLOOR
-    from ..calibration import predictive_counts as dirichlet_multinomial
+    from ..calibration.config import SHARE_FLOOR
+    from ..calibration.likelihood import predictive_counts as dirichlet_multinomial
 
     if rho is not None and np.isfinite(rho) and rho > 0:
         return dirichlet_multinomial(shares_row, n, rho, rng, SHARE_FLOOR)

@@ -1,15 +1,17 @@
-"""Experiments: designed sweeps of the model over levers and uncertainties.
+"""The engine of many runs: designed sweeps of the model over levers and uncertainties.
 
-    from simulation.runs import load_experiment, run_sweep, read_results, analyze
+    from simulation.runs import load_experiment, run_sweep, read_results
+    from simulation.analysis.analysis import analyze
 
     spec = load_experiment("experiments/regime_map.toml")
     report = run_sweep(spec, backend="processes", workers=2)      # resumable; results/<name>/
     table = read_results(report.out_dir)                          # one row per run
-    analyze(report.out_dir)                                       # tables and figures
+    analyze(report.out_dir)                                       # tables and figures (simulation.analysis)
 
 Modules: ``spec`` (experiment files), ``design`` (design points), ``seeds`` (common random
 numbers), ``store`` (Parquet parts, run keys, manifest), ``evaluator`` (tasks on an executor:
-serial, processes, Dask, MPI), ``sweep`` (running and resuming), ``analysis`` (summaries, sensitivity, figures).
+serial, processes, Dask, MPI; every study and the calibration use it), ``dask_worker`` (the Dask
+workers' plugin), ``sweep`` (running and resuming). Reading the results is :mod:`simulation.analysis`.
 """
 
 _EXPORTS = {
@@ -18,7 +20,6 @@ _EXPORTS = {
     "run_sweep": "sweep",
     "SweepReport": "sweep",
     "read_results": "store",
-    "analyze": "analysis",
     "run_one": "evaluator",
     "BACKENDS": "evaluator",
     "evaluate": "evaluator",

@@ -204,7 +204,7 @@ class ExperimentSpec:
 @functools.lru_cache(maxsize=1)
 def known_outcomes() -> tuple[str, ...]:
     """The outcome names run_model returns: every outcome of the registry."""
-    from ..outcomes import NAMES
+    from ..observe.outcomes import NAMES
 
     return NAMES
 
@@ -316,15 +316,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     path = Path(path)
     raw, text = load_toml(path, "experiment", ScenarioError)
 
-    for key, value in raw.items():
-        if key in TABLES:
-            if not isinstance(value, dict):
-                raise ScenarioError(f"{path}: '{key}' must be a table [{key}]")
-        elif key not in TOP_KEYS:
-            raise ScenarioError(
-                f"{path}: unknown key '{key}'{suggest(key, TOP_KEYS + TABLES)}; "
-                f"allowed are {', '.join(TOP_KEYS)} and tables {', '.join('[' + t + ']' for t in TABLES)}"
-            )
+    _check_top_keys(path, raw)
 
     for key in ("name", "description", "scenario"):
         if key in raw and not isinstance(raw[key], str):
@@ -352,102 +344,13 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         path, "quarters", raw.get("quarters", scenario.params["steps"]), BY_NAME["steps"].low, BY_NAME["steps"].high
     )
 
-    # design
-    design_raw = dict(raw.get("design", {"type": "factorial"}))
-    dtype = design_raw.get("type", "factorial")
-    if dtype not in DESIGNS:
-        raise ScenarioError(
-            f"{path}: 'design.type' = {dtype!r} is not allowed; expected one of {', '.join(map(repr, DESIGNS))}"
-        )
-    for k in design_raw:
-        if k not in DESIGN_KEYS[dtype]:
-            raise ScenarioError(
-                f"{path}: unknown key 'design.{k}' for a {dtype} design{suggest(k, DESIGN_KEYS[dtype])}; "
-                f"allowed are {', '.join(DESIGN_KEYS[dtype])}"
-            )
-    design: dict[str, Any] = {"type": dtype}
-    if dtype == "lhs":
-        design["samples"] = _int(path, "design.samples", design_raw.get("samples", 50), 2, MAX_RUNS)
-        if "states" in design_raw:
-            design["states"] = _states(path, design_raw["states"])
-    elif dtype == "sobol":
-        n = _int(path, "design.samples", design_raw.get("samples", 64), 2, MAX_RUNS)
-        if n & (n - 1):
-            raise ScenarioError(
-                f"{path}: 'design.samples' = {n} is not allowed; expected a power of 2 (Sobol sequence)"
-            )
-        design["samples"] = n
-        so = design_raw.get("second_order", False)
-        if not isinstance(so, bool):
-            raise ScenarioError(f"{path}: 'design.second_order' = {so!r} is not allowed; expected true or false")
-        design["second_order"] = so
-    elif dtype == "morris":
-        design["trajectories"] = _int(path, "design.trajectories", design_raw.get("trajectories", 10), 2, MAX_RUNS)
-        design["levels"] = _int(path, "design.levels", design_raw.get("levels", 4), 2, 100)
-        if design["levels"] % 2:
-            raise ScenarioError(
-                f"{path}: 'design.levels' = {design['levels']} is not allowed; expected an even integer (Morris)"
-            )
+    design = _design(path, raw)
 
-    # base overrides
-    base: dict[str, Any] = {}
-    for k, v in raw.get("base", {}).items():
-        if isinstance(v, dict):
-            raise ScenarioError(f"{path}: 'base.{k}' is a table; [base] takes parameters by their bare names")
-        if k not in BY_NAME:
-            raise ScenarioError(f"{path}: unknown parameter 'base.{k}'{suggest(k, BY_NAME)}")
-        if k == "steps":
-            raise ScenarioError(f"{path}: 'base.steps' is not allowed; set the top-level 'quarters' instead")
-        base[k] = v
-    resolve(dict(scenario.explicit or {}) | base, f"{path} [base]")
+    base = _base(path, raw, scenario)
 
-    # factors
-    factors: list[Factor] = []
-    seen: dict[str, str] = {}
-    for table in ("levers", "uncertainties"):
-        # in a crossed design the uncertainties follow the states' design; its LHS crosses listed values
-        table_design = design["states"]["type"] if "states" in design and table == "uncertainties" else dtype
-        lists = "states" in design and table == "uncertainties"
-        for k, v in raw.get(table, {}).items():
-            if k in seen:
-                raise ScenarioError(
-                    f"{path}: '{table}.{k}' is also in [{seen[k]}]; a parameter can vary in one place only"
-                )
-            if k in base:
-                raise ScenarioError(f"{path}: '{table}.{k}' is also fixed in [base]; remove one of them")
-            seen[k] = table
-            factors.append(_factor(path, table, k, v, table_design, lists))
-    if not factors and dtype != "factorial":
-        raise ScenarioError(f"{path}: a {dtype} design needs at least one factor in [levers] or [uncertainties]")
-    if dtype == "sobol" and len(factors) < 2:
-        raise ScenarioError(f"{path}: a sobol design needs at least 2 factors in [levers] or [uncertainties]")
-    if "states" in design and not (raw.get("levers") and raw.get("uncertainties")):
-        raise ScenarioError(
-            f"{path}: 'design.states' crosses policies with states of the world; "
-            "it needs at least one factor in [levers] and one in [uncertainties]"
-        )
+    factors, seen = _factors(path, raw, design, base)
 
-    # outcomes
-    outcomes_raw = raw.get("outcomes", ["*"])
-    if not isinstance(outcomes_raw, list) or not outcomes_raw or not all(isinstance(o, str) for o in outcomes_raw):
-        raise ScenarioError(
-            f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; "
-            "expected a non-empty list of outcome names or glob patterns"
-        )
-    known = known_outcomes()
-    outcomes: list[str] = []
-    for pattern in outcomes_raw:
-        hits = [o for o in known if fnmatch.fnmatchcase(o, pattern)]
-        if not hits:
-            raise ScenarioError(
-                f"{path}: 'outcomes' entry {pattern!r} matches no outcome{suggest(pattern, known)}; "
-                f"outcomes are those run_model returns, e.g. regime_partnership, corruption_incidence, real_wages"
-            )
-        outcomes.extend(h for h in hits if h not in outcomes)
-    clash = [o for o in outcomes if o in seen or o in RESERVED_COLUMNS]
-    if clash:
-        raise ScenarioError(f"{path}: 'outcomes' entry {clash[0]!r} is also a factor or a reserved column name")
-
+    outcomes = _outcomes(path, raw, seen)
     targets = parse_targets(path, raw.get("targets", {}), outcomes)
 
     spec = ExperimentSpec(
@@ -466,20 +369,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         description=raw.get("description", ""),
         targets=targets,
     )
-    size = design_size(design, factors)
-    if size > MAX_POINTS or size * replications > MAX_RUNS:
-        raise ScenarioError(
-            f"{path}: the design has {size} points x {replications} replications = {size * replications} runs; "
-            f"expected at most {MAX_POINTS} points and {MAX_RUNS} runs (fewer levels or samples)"
-        )
-    from .design import design_points  # validates every design point (e.g. budget shares summing over 1)
-
-    n_points = len(design_points(spec))
-    if n_points * replications > MAX_RUNS:
-        raise ScenarioError(
-            f"{path}: {n_points} design points x {replications} replications = "
-            f"{n_points * replications} runs is not allowed; expected at most {MAX_RUNS}"
-        )
+    _check_size(path, spec)
     return spec
 
 
@@ -510,7 +400,7 @@ def _states(path: Path, value: Any) -> dict[str, Any]:
 
 def outcome_bounds(name: str) -> tuple[float, float]:
     """The range an outcome's values lie in: [0, 1] for shares, else the whole real line."""
-    from ..outcomes import BY_NAME as OUTCOMES
+    from ..observe.outcomes import BY_NAME as OUTCOMES
 
     return (0.0, 1.0) if OUTCOMES[name].is_share else (float("-inf"), float("inf"))
 
@@ -518,7 +408,7 @@ def outcome_bounds(name: str) -> tuple[float, float]:
 def observed_values() -> dict[str, float]:
     """Outcomes with an observed value in the survey data: the column shares of Table 7
     (entrepreneurs satisfied / partially / dissatisfied with the authorities' support)."""
-    from ..survey import observed_tables, table_totals
+    from ..observe.survey import observed_tables, table_totals
 
     totals = table_totals(observed_tables())["table7"]
     names = ("business_satisfied", "business_partially", "business_dissatisfied")
@@ -536,7 +426,7 @@ def parse_targets(path: Path | str, raw: Any, outcomes: list[str] | tuple[str, .
     """
     import math
 
-    from ..outcomes import NAMES
+    from ..observe.outcomes import NAMES
 
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: 'targets' must be a table [targets]")
@@ -573,3 +463,144 @@ def parse_targets(path: Path | str, raw: Any, outcomes: list[str] | tuple[str, .
             )
         targets.append({"outcome": name, "direction": direction, "threshold": float(value), "observed": is_observed})
     return targets
+
+
+def _check_top_keys(path: Path, raw: dict[str, Any]) -> None:
+    """Every top-level key is known, and every table is a table."""
+    for key, value in raw.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                raise ScenarioError(f"{path}: '{key}' must be a table [{key}]")
+        elif key not in TOP_KEYS:
+            raise ScenarioError(
+                f"{path}: unknown key '{key}'{suggest(key, TOP_KEYS + TABLES)}; "
+                f"allowed are {', '.join(TOP_KEYS)} and tables {', '.join('[' + t + ']' for t in TABLES)}"
+            )
+
+
+def _design(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """The ``[design]`` table, checked: its type and that type's settings."""
+    design_raw = dict(raw.get("design", {"type": "factorial"}))
+    dtype = design_raw.get("type", "factorial")
+    if dtype not in DESIGNS:
+        raise ScenarioError(
+            f"{path}: 'design.type' = {dtype!r} is not allowed; expected one of {', '.join(map(repr, DESIGNS))}"
+        )
+    for k in design_raw:
+        if k not in DESIGN_KEYS[dtype]:
+            raise ScenarioError(
+                f"{path}: unknown key 'design.{k}' for a {dtype} design{suggest(k, DESIGN_KEYS[dtype])}; "
+                f"allowed are {', '.join(DESIGN_KEYS[dtype])}"
+            )
+    design: dict[str, Any] = {"type": dtype}
+    if dtype == "lhs":
+        design["samples"] = _int(path, "design.samples", design_raw.get("samples", 50), 2, MAX_RUNS)
+        if "states" in design_raw:
+            design["states"] = _states(path, design_raw["states"])
+    elif dtype == "sobol":
+        n = _int(path, "design.samples", design_raw.get("samples", 64), 2, MAX_RUNS)
+        if n & (n - 1):
+            raise ScenarioError(
+                f"{path}: 'design.samples' = {n} is not allowed; expected a power of 2 (Sobol sequence)"
+            )
+        design["samples"] = n
+        so = design_raw.get("second_order", False)
+        if not isinstance(so, bool):
+            raise ScenarioError(f"{path}: 'design.second_order' = {so!r} is not allowed; expected true or false")
+        design["second_order"] = so
+    elif dtype == "morris":
+        design["trajectories"] = _int(path, "design.trajectories", design_raw.get("trajectories", 10), 2, MAX_RUNS)
+        design["levels"] = _int(path, "design.levels", design_raw.get("levels", 4), 2, 100)
+        if design["levels"] % 2:
+            raise ScenarioError(
+                f"{path}: 'design.levels' = {design['levels']} is not allowed; expected an even integer (Morris)"
+            )
+    return design
+
+
+def _base(path: Path, raw: dict[str, Any], scenario) -> dict[str, Any]:
+    """The ``[base]`` overrides of the scenario's parameters, checked."""
+    base: dict[str, Any] = {}
+    for k, v in raw.get("base", {}).items():
+        if isinstance(v, dict):
+            raise ScenarioError(f"{path}: 'base.{k}' is a table; [base] takes parameters by their bare names")
+        if k not in BY_NAME:
+            raise ScenarioError(f"{path}: unknown parameter 'base.{k}'{suggest(k, BY_NAME)}")
+        if k == "steps":
+            raise ScenarioError(f"{path}: 'base.steps' is not allowed; set the top-level 'quarters' instead")
+        base[k] = v
+    resolve(dict(scenario.explicit or {}) | base, f"{path} [base]")
+    return base
+
+
+def _factors(path: Path, raw: dict[str, Any], design: dict[str, Any], base: dict[str, Any]):
+    """The ``[levers]`` and ``[uncertainties]``, checked; and the table each factor is in."""
+    dtype = design["type"]
+    factors: list[Factor] = []
+    seen: dict[str, str] = {}
+    for table in ("levers", "uncertainties"):
+        # in a crossed design the uncertainties follow the states' design; its LHS crosses listed values
+        table_design = design["states"]["type"] if "states" in design and table == "uncertainties" else dtype
+        lists = "states" in design and table == "uncertainties"
+        for k, v in raw.get(table, {}).items():
+            if k in seen:
+                raise ScenarioError(
+                    f"{path}: '{table}.{k}' is also in [{seen[k]}]; a parameter can vary in one place only"
+                )
+            if k in base:
+                raise ScenarioError(f"{path}: '{table}.{k}' is also fixed in [base]; remove one of them")
+            seen[k] = table
+            factors.append(_factor(path, table, k, v, table_design, lists))
+    if not factors and dtype != "factorial":
+        raise ScenarioError(f"{path}: a {dtype} design needs at least one factor in [levers] or [uncertainties]")
+    if dtype == "sobol" and len(factors) < 2:
+        raise ScenarioError(f"{path}: a sobol design needs at least 2 factors in [levers] or [uncertainties]")
+    if "states" in design and not (raw.get("levers") and raw.get("uncertainties")):
+        raise ScenarioError(
+            f"{path}: 'design.states' crosses policies with states of the world; "
+            "it needs at least one factor in [levers] and one in [uncertainties]"
+        )
+    return factors, seen
+
+
+def _outcomes(path: Path, raw: dict[str, Any], seen: dict[str, str]) -> list[str]:
+    """The outcomes kept, from names or glob patterns."""
+    outcomes_raw = raw.get("outcomes", ["*"])
+    if not isinstance(outcomes_raw, list) or not outcomes_raw or not all(isinstance(o, str) for o in outcomes_raw):
+        raise ScenarioError(
+            f"{path}: 'outcomes' = {outcomes_raw!r} is not allowed; "
+            "expected a non-empty list of outcome names or glob patterns"
+        )
+    known = known_outcomes()
+    outcomes: list[str] = []
+    for pattern in outcomes_raw:
+        hits = [o for o in known if fnmatch.fnmatchcase(o, pattern)]
+        if not hits:
+            raise ScenarioError(
+                f"{path}: 'outcomes' entry {pattern!r} matches no outcome{suggest(pattern, known)}; "
+                f"outcomes are those run_model returns, e.g. regime_partnership, corruption_incidence, real_wages"
+            )
+        outcomes.extend(h for h in hits if h not in outcomes)
+    clash = [o for o in outcomes if o in seen or o in RESERVED_COLUMNS]
+    if clash:
+        raise ScenarioError(f"{path}: 'outcomes' entry {clash[0]!r} is also a factor or a reserved column name")
+    return outcomes
+
+
+def _check_size(path: Path, spec: ExperimentSpec) -> None:
+    """The design's size is within the limits (points and runs)."""
+    design, factors, replications = spec.design, spec.factors, spec.replications
+    size = design_size(design, factors)
+    if size > MAX_POINTS or size * replications > MAX_RUNS:
+        raise ScenarioError(
+            f"{path}: the design has {size} points x {replications} replications = {size * replications} runs; "
+            f"expected at most {MAX_POINTS} points and {MAX_RUNS} runs (fewer levels or samples)"
+        )
+    from .design import design_points  # validates every design point (e.g. budget shares summing over 1)
+
+    n_points = len(design_points(spec))
+    if n_points * replications > MAX_RUNS:
+        raise ScenarioError(
+            f"{path}: {n_points} design points x {replications} replications = "
+            f"{n_points * replications} runs is not allowed; expected at most {MAX_RUNS}"
+        )

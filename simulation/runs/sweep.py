@@ -17,11 +17,10 @@ from ..io import (
     InputError,
     atomic_write_text,
     check_space,
-    git_commit,
     hold_directory,
-    lock_hash,
     model_version,
     package_versions,
+    provenance,
     result_dir,
     result_lock,
     store_marker,
@@ -144,8 +143,6 @@ def run_sweep(
             result, or holds runs made with other package versions (without ``allow_mixed_versions``).
     """
     check_backend(backend)
-
-    run_fn = run_fn or run_one
     started = time.perf_counter()
     out_dir = result_dir(spec.name, out_dir, origin=str(spec.path))
     check_space(out_dir)
@@ -155,38 +152,82 @@ def run_sweep(
 
         check_dask_address(address)
     with result_lock(out_dir, quiet=progress is False), ExitStack() as held:
-        from tqdm import tqdm
-
-        def say(message: str) -> None:
-            print(f"statebiz: {message}", file=sys.stderr)
-
-        row_schema = schema(spec.factors, spec.outcomes)
-        identity = {"experiment_id": spec.fingerprint(), "model_version": model_version()}
-        store = ResultStore(out_dir, identity, row_schema)
-        keys = {run[3] for run in runs}
-        store.keys, store.shape = keys, (len(design_points(spec)), spec.replications)
-        store.prepare(spec.fingerprint(), overwrite, spec.name, keys=keys, say=say)
+        sweep = _Sweep(spec, out_dir, runs, started)
+        sweep.open_store(overwrite)
         held.enter_context(hold_directory(out_dir))  # the store itself, however reached, for the whole sweep
-        old = store.manifest() or {}
+        sweep.check_store(allow_mixed_versions)
+        workers = cap_workers(workers)
+        sweep.start_session(backend, workers, address, command)
+        sweep.write_manifest("running")
+        bar = sweep.progress_bar(progress)
+        try:
+            with open_executor(backend, workers, address) as pool:
+                sweep.execute(pool, run_fn or run_one, bar, batch_size, batch_seconds)
+            sweep.flush()
+        except BaseException:
+            sweep.flush()
+            sweep.report.status = "interrupted"
+            sweep.report.wall = time.perf_counter() - started
+            sweep.write_manifest("interrupted")
+            bar.close()
+            raise
+        bar.close()
+        report = sweep.report
+        report.failures = _failures(sweep.store, sweep.status)
+        report.status = "complete" if not report.failures else "complete with failures"
+        report.wall = time.perf_counter() - started
+        sweep.write_manifest(report.status)
+        return report
+
+
+class _Sweep:
+    """One session of a sweep, holding its lock: the store, what is left to run, the manifest, the batches."""
+
+    def __init__(self, spec, out_dir: Path, runs: list, started: float):
+        self.spec, self.out_dir, self.runs, self.started = spec, out_dir, runs, started
+        self.row_schema = schema(spec.factors, spec.outcomes)
+        self.batch: list[dict] = []
+        self.last_write = time.monotonic()
+
+    @staticmethod
+    def say(message: str) -> None:
+        print(f"statebiz: {message}", file=sys.stderr)
+
+    def open_store(self, overwrite: bool) -> None:
+        """Open the result store of the experiment (quarantining what is not its own)."""
+        spec = self.spec
+        identity = {"experiment_id": spec.fingerprint(), "model_version": model_version()}
+        self.store = store = ResultStore(self.out_dir, identity, self.row_schema)
+        keys = {run[3] for run in self.runs}
+        store.keys, store.shape = keys, (len(design_points(spec)), spec.replications)
+        store.prepare(spec.fingerprint(), overwrite, spec.name, keys=keys, say=self.say)
+
+    def check_store(self, allow_mixed: bool) -> None:
+        """Check the stored runs (versions, machine class, damaged parts) and find what is left to run."""
+        store, runs = self.store, self.runs
+        self.old = old = store.manifest() or {}
         if MARKER not in old:  # a store of an earlier version: its parts carry no identity, their run keys tell
-            store.legacy_keys = keys
-        check_versions(old, out_dir, allow_mixed_versions, say)
-        check_machine_class(old, out_dir, say)
-        store.verify(say)
-        status = store.key_status()
-        todo = [run for run in runs if not status.get(run[3], False)]
+            store.legacy_keys = {run[3] for run in runs}
+        check_versions(old, self.out_dir, allow_mixed, self.say)
+        check_machine_class(old, self.out_dir, self.say)
+        store.verify(self.say)
+        self.status = status = store.key_status()
+        self.todo = todo = [run for run in runs if not status.get(run[3], False)]
         # Design points with identical parameters (Morris trajectories may share points) have the
         # same run key for a replication: such a run executes once and is stored for each point.
-        same_key: dict[str, list] = {}
+        self.same_key: dict[str, list] = {}
         for run in todo:
-            same_key.setdefault(run[3], []).append(run)
-        unique = [group[0] for group in same_key.values()]
-        report = SweepReport(spec.name, out_dir, total=len(runs), skipped=len(runs) - len(todo))
-        workers = cap_workers(workers)
-        sessions = [s for s in _listed(old.get("sessions")) if isinstance(s, dict)]
+            self.same_key.setdefault(run[3], []).append(run)
+        self.unique = [group[0] for group in self.same_key.values()]
+        self.report = SweepReport(self.spec.name, self.out_dir, total=len(runs), skipped=len(runs) - len(todo))
+
+    def start_session(self, backend: str, workers: int, address: str | None, command: str | None) -> None:
+        """This session's record in the manifest, and the manifest's fixed part."""
+        old = self.old
+        self.sessions = [s for s in _listed(old.get("sessions")) if isinstance(s, dict)]
         old_parts = old.get("parts") if isinstance(old.get("parts"), dict) else {}
-        parts = {p.name: n for p in store.parts() for n in [old_parts.get(p.name)] if isinstance(n, int)}
-        session = {
+        self.parts = {p.name: n for p in self.store.parts() for n in [old_parts.get(p.name)] if isinstance(n, int)}
+        self.session = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "host": socket.gethostname(),
             "backend": backend,
@@ -194,147 +235,137 @@ def run_sweep(
             "dask_address": address,
             "machine_class": machine_fingerprint()["machine_class"],
             "command": command,
-            "runs_skipped": report.skipped,
+            "runs_skipped": self.report.skipped,
             "runs_run": 0,
             "runs_failed": 0,
             "wall_time_seconds": 0.0,
         }
-        sessions.append(session)
-        base_manifest = {
-            "experiment": {
-                "name": spec.name,
-                "description": spec.description,
-                "file": str(spec.path),
-                "text": spec.text,
-                "base_scenario": str(Path(spec.scenario_path).resolve()),  # a resume from the copy finds it
-            },
-            "experiment_id": spec.fingerprint(),
-            "model_version": model_version(),
-            "git_commit": git_commit(),
-            "package_versions": package_versions(EXTRA_PACKAGES),
-            "lock_sha256": lock_hash(),
-            "machine": machine_fingerprint(),
-            "machine_classes": list(dict.fromkeys([*machine_classes(old), machine_fingerprint()["machine_class"]])),
-            "root_seed": spec.seed,
-            "replication_seeds": replication_seeds(spec.seed, spec.replications),
-            "design_seed": design_seed(spec.seed),
-            "design": spec.design,
-            "factors": [
-                {
-                    "name": f.name,
-                    "role": f.role,
-                    "values": list(f.values) if f.values is not None else None,
-                    "low": f.low,
-                    "high": f.high,
-                    "levels": f.levels,
-                }
-                for f in spec.factors
-            ],
-            "design_points": len(design_points(spec)),
-            "replications": spec.replications,
-            "quarters": spec.steps,
-            "outcomes": spec.outcomes,
-            "base_parameters": point_params(spec)[0]
-            if not spec.factors
-            else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
-            "host": socket.gethostname(),
-            "platform": platform.platform(),
-        } | store_marker()
-        atomic_write_text(out_dir / "experiment.toml", spec.text)
+        self.sessions.append(self.session)
+        self.base_manifest = _base_manifest(self.spec, old)
+        atomic_write_text(self.out_dir / "experiment.toml", self.spec.text)
 
-        def write_manifest(state: str) -> None:
-            counts = _counts(status, runs)
-            session.update(
-                runs_run=report.ran,
-                runs_failed=report.failed_now,
-                wall_time_seconds=round(time.perf_counter() - started, 3),
-                status=state,
-            )
-            store.write_manifest(
-                base_manifest
-                | {
-                    "status": state,
-                    "runs_total": len(runs),
-                    "runs_done": counts["done"],
-                    "runs_failed": counts["failed"],
-                    "runs_missing": counts["missing"],
-                    "runs_skipped": report.skipped,
-                    "wall_time_seconds": round(sum(s.get("wall_time_seconds", 0) for s in sessions), 3),
-                    "sessions": sessions,
-                    "parts": parts | store.written,
-                }
-            )
+    def write_manifest(self, state: str) -> None:
+        """The manifest as it stands (``state``: running, interrupted, complete ...)."""
+        report, runs, sessions = self.report, self.runs, self.sessions
+        counts = _counts(self.status, runs)
+        self.session.update(
+            runs_run=report.ran,
+            runs_failed=report.failed_now,
+            wall_time_seconds=round(time.perf_counter() - self.started, 3),
+            status=state,
+        )
+        self.store.write_manifest(
+            self.base_manifest
+            | {
+                "status": state,
+                "runs_total": len(runs),
+                "runs_done": counts["done"],
+                "runs_failed": counts["failed"],
+                "runs_missing": counts["missing"],
+                "runs_skipped": report.skipped,
+                "wall_time_seconds": round(sum(s.get("wall_time_seconds", 0) for s in sessions), 3),
+                "sessions": sessions,
+                "parts": self.parts | self.store.written,
+            }
+        )
 
-        write_manifest("running")
-        meta: dict[int, tuple] = {}
-
-        def tasks():
-            for task_id, run in enumerate(unique):
-                meta[task_id] = run
-                yield task_id, run_fn, run[5], run[2], spec.steps, tuple(spec.outcomes)
-
-        batch: list[dict] = []
-        last_write = time.monotonic()
-
-        def flush() -> None:
-            nonlocal batch, last_write
-            if batch:
-                store.write_part(batch, row_schema)
-                status.update((row["run_key"], row["error"] is None) for row in batch)
-                batch = []
-            last_write = time.monotonic()
+    def progress_bar(self, progress: bool | None):
+        """The sweep's progress bar (a note first when some runs are already stored)."""
+        from tqdm import tqdm
 
         tqdm.monitor_interval = 0  # no monitor thread: the process backend may then fork safely
         bar = tqdm(
-            total=len(unique),
-            desc=spec.name,
+            total=len(self.unique),
+            desc=self.spec.name,
             unit="run",
             file=sys.stderr,
             disable=(None if progress is None else not progress),
             dynamic_ncols=True,
         )
-        if report.skipped:
+        if self.report.skipped:
             bar.write(
-                f"{spec.name}: {report.skipped} of {len(runs)} runs already in {out_dir}; "
-                f"running the other {len(todo)}",
+                f"{self.spec.name}: {self.report.skipped} of {len(self.runs)} runs already in {self.out_dir}; "
+                f"running the other {len(self.todo)}",
                 file=sys.stderr,
             )
         bar.set_postfix(failed=0)
-        try:
-            with open_executor(backend, workers, address) as pool:
-                for task_id, result in evaluate(
-                    tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive
-                ):
-                    report.last_result_s = time.perf_counter() - started
-                    if report.first_result_s is None:
-                        report.first_result_s = report.last_result_s
-                    key = meta.pop(task_id)[3]
-                    for point, rep, seed, _, values, _ in same_key.pop(key):
-                        batch.append(
-                            {"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result
-                        )
-                        report.ran += 1
-                    if result.get("error") is not None:
-                        report.failed_now += 1
-                        bar.set_postfix(failed=report.failed_now)
-                    bar.update()
-                    if len(batch) >= batch_size or time.monotonic() - last_write >= batch_seconds:
-                        flush()
-                        write_manifest("running")
-            flush()
-        except BaseException:
-            flush()
-            report.status = "interrupted"
-            report.wall = time.perf_counter() - started
-            write_manifest("interrupted")
-            bar.close()
-            raise
-        bar.close()
-        report.failures = _failures(store, status)
-        report.status = "complete" if not report.failures else "complete with failures"
-        report.wall = time.perf_counter() - started
-        write_manifest(report.status)
-        return report
+        return bar
+
+    def flush(self) -> None:
+        """Write the finished runs not yet stored as one Parquet part."""
+        if self.batch:
+            self.store.write_part(self.batch, self.row_schema)
+            self.status.update((row["run_key"], row["error"] is None) for row in self.batch)
+            self.batch = []
+        self.last_write = time.monotonic()
+
+    def execute(self, pool, run_fn: Callable, bar, batch_size: int, batch_seconds: float) -> None:
+        """Run what is left on the pool, storing the runs in batches as they finish."""
+        spec, report = self.spec, self.report
+        meta: dict[int, tuple] = {}
+
+        def tasks():
+            for task_id, run in enumerate(self.unique):
+                meta[task_id] = run
+                yield task_id, run_fn, run[5], run[2], spec.steps, tuple(spec.outcomes)
+
+        for task_id, result in evaluate(tasks(), pool.executor, pool.window, restart=pool.restart, alive=pool.alive):
+            report.last_result_s = time.perf_counter() - self.started
+            if report.first_result_s is None:
+                report.first_result_s = report.last_result_s
+            key = meta.pop(task_id)[3]
+            for point, rep, seed, _, values, _ in self.same_key.pop(key):
+                self.batch.append({"run_key": key, "point": point, "replication": rep, "seed": seed} | values | result)
+                report.ran += 1
+            if result.get("error") is not None:
+                report.failed_now += 1
+                bar.set_postfix(failed=report.failed_now)
+            bar.update()
+            if len(self.batch) >= batch_size or time.monotonic() - self.last_write >= batch_seconds:
+                self.flush()
+                self.write_manifest("running")
+
+
+def _base_manifest(spec, old: dict[str, Any]) -> dict[str, Any]:
+    """The part of a sweep's manifest that does not change while it runs."""
+    where = provenance(EXTRA_PACKAGES)  # git commit, package versions, lock hash, machine
+    return {
+        "experiment": {
+            "name": spec.name,
+            "description": spec.description,
+            "file": str(spec.path),
+            "text": spec.text,
+            "base_scenario": str(Path(spec.scenario_path).resolve()),  # a resume from the copy finds it
+        },
+        "experiment_id": spec.fingerprint(),
+        "model_version": model_version(),
+        **where,
+        "machine_classes": list(dict.fromkeys([*machine_classes(old), where["machine"]["machine_class"]])),
+        "root_seed": spec.seed,
+        "replication_seeds": replication_seeds(spec.seed, spec.replications),
+        "design_seed": design_seed(spec.seed),
+        "design": spec.design,
+        "factors": [
+            {
+                "name": f.name,
+                "role": f.role,
+                "values": list(f.values) if f.values is not None else None,
+                "low": f.low,
+                "high": f.high,
+                "levels": f.levels,
+            }
+            for f in spec.factors
+        ],
+        "design_points": len(design_points(spec)),
+        "replications": spec.replications,
+        "quarters": spec.steps,
+        "outcomes": spec.outcomes,
+        "base_parameters": point_params(spec)[0]
+        if not spec.factors
+        else {k: v for k, v in point_params(spec)[0].items() if k not in {f.name for f in spec.factors}},
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+    } | store_marker()
 
 
 def _listed(value: Any) -> list:

@@ -35,7 +35,8 @@ official is rotated with probability ``official_rotation`` a quarter (a fresh u)
 symbiosis a firm that pays its home official becomes his client with probability s (a
 patron-client tie; Stokes 2005; Hale 2015): the client goes on paying its patron (the tribute
 is the price of the tie), and in exchange the patron shields it from the other officials'
-demands and from delays and steers support and tenders its way, until the official is
+demands (not from their delays: speed is bought, see ``speed_money``) and steers support and
+tenders its way, until the official is
 rotated. In each dealing a corrupt official demands a bribe with probability
 
     d = (1 - transparency_demand x transparency) x visibility x (1 + s outsider_bias outsider)
@@ -49,7 +50,8 @@ firm with a corrupt home official meets demands quarter after quarter.
 
 The bribe is a share of the firm's quarterly output set by the bargaining share
 s_b = P^phi / (P^phi + B^phi) (x (1 + rent_stake x) in the rent segment). Refusing costs what
-officials can inflict, h = P (1 - B + rent_stake x) (1 - s L).
+officials can inflict, h = P (1 - B + rent_stake x): the full delay a refusal brings (a
+connection shields from other officials' demands, not from delays; no factor on s).
 The firm answers each demand by a logit choice over expected payoffs (output shares):
 
     pay     -bribe - q x giver_penalty x audit_penalty      q: perceived detection
@@ -72,7 +74,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, life_stage, mining_shares, protection, rent_segment, true_detection
+from ..formulas import (
+    bargaining_share,
+    life_stage,
+    mining_shares,
+    protection,
+    rent_segment,
+    true_detection,
+)
 
 
 def step(world, log, rng) -> None:
@@ -97,7 +106,8 @@ def step(world, log, rng) -> None:
     # a subsoil-use or large-project dealing stakes the rent: both the bribe and the harm of a refusal scale
     stake = 1.0 + p["rent_stake"] * segment[idx]
     bribe = p["bribe_size"] * s * stake
-    harm = power[idx] * (1.0 - strength[idx] + p["rent_stake"] * segment[idx]) * shield[idx]
+    # the full delay a refusal brings (no factor on s); a licence is a veto whatever the firm's strength
+    harm = power[idx] * (1.0 - strength[idx] + p["rent_stake"] * segment[idx])
     q = f.perceived_detection
     fine = p["giver_penalty"] * p["audit_penalty"]
     legal = p["legal_quality"]
@@ -146,6 +156,10 @@ def step(world, log, rng) -> None:
     ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
     detected = np.zeros(n)
     detected[idx] = detected_paid > 0
+    # approval delay of the demands: a paid demand is expedited, a refused or reported one waits the full delay
+    ev["delay"][idx] = refused + reported
+    offer_paid, offer_income, offer_caught = speed_money(world, log, rng, n_deal, demands, power, c, segment)
+    detected[offer_caught > 0] = 1.0
     ev["detected"][:] = detected
 
     R = world.n_regions
@@ -154,6 +168,10 @@ def step(world, log, rng) -> None:
     log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
     log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
     log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
+    log.region["offers_paid"][:] = np.bincount(region, weights=offer_paid, minlength=R)
+    log.region["bribe_income"][:] += np.bincount(region, weights=offer_income, minlength=R)
+    log.region["caught"][:] += np.bincount(region, weights=offer_caught, minlength=R)
+    log.region["delay"][:] = np.bincount(region, weights=ev["delay"], minlength=R)
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
     degree = world.ties.degree(n)
@@ -161,6 +179,55 @@ def step(world, log, rng) -> None:
     heard = np.maximum(heard, detected)
     q[:] = q + p["detection_jump"] * (1.0 - q) * heard
     q[:] = q + p["detection_decay"] * (d_true - q)
+
+
+def speed_money(world, log, rng, n_deal, demands, power, c, segment):
+    """Speed money: in each dealing without a demand, the firm may offer a bribe to cut the
+    delay the official controls, and the official accepts when it pays him. Writes the
+    offers, the accepted offers, their cost and the delay waited to the firm's events;
+    returns, per firm, the accepted offers, the officials' income from them and the ones
+    detected."""
+    p, f = world.params, world.firms
+    n = f.n
+    accepted, income, caught = np.zeros(n), np.zeros(n), np.zeros(n)
+    rows = np.flatnonzero(n_deal > demands)
+    if rows.size == 0:
+        return accepted, income, caught
+    m = n_deal[rows] - demands[rows]
+    strength = f.strength[rows]
+    c_i = c[rows]
+    stake = 1.0 + p["rent_stake"] * segment[rows]
+    bribe = p["bribe_size"] * bargaining_share(power[rows], strength, p["bargaining_exponent"]) * stake
+    # the delay an official can impose (as a refusal's), and the share of it the firm expects to wait: a
+    # corrupt official holds the dealing the full delay to extract, an honest one only his queue (queue_share)
+    full = power[rows] * (1.0 - strength + p["rent_stake"] * segment[rows])
+    home_corrupt = f.home_official[rows] < c_i
+    queue, home_share = p["queue_share"], p["home_share"]
+    waits = home_share * np.where(home_corrupt, 1.0, queue) + (1.0 - home_share) * (c_i + (1.0 - c_i) * queue)
+    # the firm offers when the value of its time beats the bribe and the expected fine (logit, as for a demand)
+    fine = p["giver_penalty"] * p["audit_penalty"]
+    gain = -bribe - f.perceived_detection[rows] * fine + p["delay_cost"] * full * waits
+    offer_p = 1.0 / (1.0 + np.exp(-p["choice_sensitivity"] * gain))
+    offered = kernels.binomial(rng, m, offer_p)
+    # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits reach
+    # every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor s x L
+    # on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
+    # direction under symbiosis)
+    accept_p = home_share * home_corrupt + (1.0 - home_share) * c_i
+    took = kernels.binomial(rng, offered, accept_p)
+    found = kernels.binomial(rng, took, true_detection(p))
+    y = log.potential_output[rows]
+    ev = log.firm
+    ev["offered"][rows] = offered
+    ev["offer_paid"][rows] = took
+    # the dealings not expedited wait their expected share of the full delay (a routine wait, like an
+    # unrefused dealing's before, is not charged as a loss to officials: the observer and the survey read
+    # losses); what officials took is the bribes
+    ev["delay"][rows] += (m - took) * waits
+    ev["extracted"][rows] += y * took * bribe
+    ev["fines"][rows] += y * found * fine
+    accepted[rows], income[rows], caught[rows] = took, y * took * bribe, found
+    return accepted, income, caught
 
 
 def _demands(world, log, rng):
@@ -177,7 +244,7 @@ def _demands(world, log, rng):
     symbiosis = a.symbiosis[region]
     bias = symbiosis * p["outsider_bias"]
     client = f.client
-    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials, and delays
+    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials' demands
     shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output

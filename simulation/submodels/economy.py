@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import kernels
 from ..formulas import bargaining_share, exit_hazard
+from ..world import owner_cohorts
 
 
 def step(world, log, rng) -> None:
@@ -63,6 +64,7 @@ def step(world, log, rng) -> None:
         log.region["fixed_investment"][:] = fixed_investment
         a.tax_revenue[:] = tax_revenue
         _exit(world, log, np.flatnonzero(exiting))
+        _owners_age(f)
         return
     benefit = (f.last_year("support") + ev["support"]) > 0
     tax = p["tax_rate"] * y * formal * (1.0 - p["tax_benefit"] * benefit)
@@ -102,6 +104,14 @@ def step(world, log, rng) -> None:
     exiting = alive & ((streak >= p["exit_losses"]) | (capital < p["min_capital"]) | hazard_exit)
     f.age[:] += alive
     _exit(world, log, np.flatnonzero(exiting))
+    _owners_age(f)
+
+
+def _owners_age(f) -> None:
+    """Owners grow older with their firms: the owner's cohort is the age at entry plus the firm's
+    age (life stage, ODD 5). A firm whose owner's entry age is not known (0) keeps its cohort."""
+    known = f.owner_entry_age > 0
+    f.cohort[known] = owner_cohorts(f.owner_entry_age[known], f.age[known])
 
 
 def _exit(world, log, rows: np.ndarray) -> None:

@@ -9,7 +9,8 @@ the exits for reasons outside the model, so the firm count has a stationary leve
 the initial count by the firms that exit on losses (Hopenhayn 1992); a better climate
 raises it. Entrants are small
 (median capital ``entrant_capital``), formal, with the region's mean trust and owners drawn from the
-entrepreneurs' age mix; each ties to ``firm_ties``/2 incumbents of its region.
+entrepreneurs' age mix (an age uniform within the cohort drawn, ``world.owner_entry_ages``; the owner
+then ages with the firm, see economy); each ties to ``firm_ties``/2 incumbents of its region.
 In the symbiotic model the akim keeps round(s x ``insiders``) dominant insiders a region: an
 insider that exited (the exit hazard spares no firm) is replaced by the region's largest
 formal firm that is not one, which becomes fully connected (L = 1).
@@ -21,7 +22,7 @@ import numpy as np
 
 from .. import kernels, networks
 from ..formulas import productivity_tail, true_detection
-from ..world import OWNER_COHORT_SHARES
+from ..world import OWNER_COHORT_SHARES, owner_entry_ages
 
 #: Exited rows are dropped when they make up more than this share of the firm table
 #: (bookkeeping: it changes how many rows later draws run over, not any probability).
@@ -56,12 +57,14 @@ def step(world, log, rng, network_rng) -> None:
         )
         spread = p["entrant_dispersion"] * p["capital_dispersion"]
         tail = productivity_tail(rng.standard_exponential(total), p, entrants=True)  # thinner by the survivors' bias
+        entry_cohort = rng.choice(4, size=total, p=OWNER_COHORT_SHARES)  # the owner's age at entry
         rows = f.add(
             total,
             region=new_region,
             capital=p["entrant_capital"] * wealth[new_region] * np.exp(spread * rng.standard_normal(total)),
             productivity=level[new_region] * np.exp(sigma_a * rng.standard_normal(total) - sigma_a**2 / 2) * tail,
-            cohort=rng.choice(4, size=total, p=OWNER_COHORT_SHARES),
+            cohort=entry_cohort,
+            owner_entry_age=owner_entry_ages(entry_cohort, rng.random(total)),
             connection=np.where(connected, rng.uniform(p["connection_min"], 1.0, total), 0.0),
             member=rng.random(total) < p["association_share"],
             formal=True,

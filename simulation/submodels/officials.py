@@ -40,15 +40,8 @@ cost). A region without dealings this quarter keeps its c.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
-from ..formulas import lognormal_mean
-
-
-def corrupt_fraction(gain: np.ndarray, median: float, spread: float) -> np.ndarray:
-    """F(G): the share of officials whose moral cost is below the gain G (log-normal costs)."""
-    z = np.log(np.maximum(gain, 1e-300) / median) / spread
-    return np.where(gain > 0, ndtr(z), 0.0)
+from ..formulas import corrupt_fraction, lognormal_mean
 
 
 def step(world, log) -> None:

@@ -23,11 +23,14 @@ share of the cost not needed returns to the fund.
 
 Contract: of the cost, the public share ``ppp_cofinancing`` came from the PPP fund and the
 rest is private (attracted, off-budget co-financing), of which the partner's equity is
-``ppp_equity_share`` and the rest debt. Construction lasts 4 + Poisson(2 (1 - s L)) quarters
-(spending cost/duration a quarter, with jobs; the partner pays in its equity over
-construction, equity/duration a quarter; under symbiosis a connected partner's project is
-expedited: its delays shrink by s L, the paper's "symbiosis can expedite ... project
-implementation"), operation 20 quarters (the akimat pays an availability payment of 5% of
+``ppp_equity_share`` and the rest debt. Construction lasts 4 + Poisson(2 w) quarters, w the
+share of the full approval delay the partner waited on its dealings this quarter
+(dealings.py: a dealing is expedited when a demanded bribe is paid or an offer of speed
+money accepted; the region's mean when the partner had no dealing). The spending is
+cost/duration a quarter, with jobs; the partner pays in its equity over construction,
+equity/duration a quarter. Symbiosis expedites a project only through this channel: no
+factor on s shortens it (the paper's "symbiosis can expedite ... project implementation" is
+an outcome to reproduce or falsify). Operation 20 quarters (the akimat pays an availability payment of 5% of
 the cost a quarter; the project company first services its debt, debt/20 a quarter, and the
 partner earns the rest; an operating utility project lifts its utility's quality).
 
@@ -113,6 +116,7 @@ def tender(world, log, rng, score: np.ndarray) -> None:
     rows = rows[np.argsort(region[rows], kind="stable")]
     bounds = np.searchsorted(region[rows], np.arange(world.n_regions + 1))
     cofinancing, per_cost = p["ppp_cofinancing"], equity_per_cost(p)
+    waits = region_waits(world, log)
     for r, sector in log.tenders:
         bidders = rows[bounds[r] : bounds[r + 1]]
         if bidders.size == 0:
@@ -121,8 +125,9 @@ def tender(world, log, rng, score: np.ndarray) -> None:
         winner = _select(world, bidders, score, rng)
         cost = min(p["ppp_size"], p["ppp_equity_capacity"] * f.capital[winner] / per_cost)
         a.ppp_fund[r] += cofinancing * (p["ppp_size"] - cost)  # the co-financing the project does not need
-        expedite = 1.0 - a.symbiosis[r] * f.connection[winner]
-        duration = p["construction_quarters"] + int(rng.poisson(p["construction_delay"] * expedite))
+        duration = p["construction_quarters"] + int(
+            rng.poisson(p["construction_delay"] * partner_wait(log, winner, waits[r]))
+        )
         book.add(
             region=r,
             firm=winner,
@@ -139,6 +144,20 @@ def tender(world, log, rng, score: np.ndarray) -> None:
         )
         log.region["ppp_started"][r] += 1
         log.region["ppp_private_investment"][r] += (1.0 - cofinancing) * cost
+
+
+def region_waits(world, log) -> np.ndarray:
+    """Per region, the share of the full approval delay its dealings waited this quarter (1 without dealings)."""
+    dealt = log.region["dealings"]
+    return np.divide(log.region["delay"], dealt, out=np.ones(world.n_regions), where=dealt > 0)
+
+
+def partner_wait(log, firm: int, region_wait: float) -> float:
+    """The share of the full approval delay a partner waited on its dealings this quarter
+    (dealings.py: a paid demand or an accepted offer of speed money expedites a dealing);
+    its region's when it had none."""
+    dealt = log.firm["dealings"][firm]
+    return float(log.firm["delay"][firm] / dealt) if dealt > 0 else float(region_wait)
 
 
 def step_in(world, log, rng, scores: Scores) -> np.ndarray:

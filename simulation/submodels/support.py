@@ -23,6 +23,11 @@ as preferential subsidies and contracts in proportion to their capital (the bigg
 client, the bigger the contract): the fusion of power and
 business that makes patronage (paper s.2; Hale 2015).
 Recipients get the tax benefit in the quarter of support and the three after (see economy).
+Youth window (``youth_programme``): an owner under 30 (the age limit of Kazakhstan's youth
+entrepreneurship grants and microcredits, "Business Roadmap 2025" grants for young entrepreneurs
+and "Zhas Kasipker", up to 29) may apply to the youth window as well as to the general one; each
+window selects with the same probability p, so a young applicant is funded with probability
+1 - (1 - p)^2. The budget is the same: more awards make each grant smaller.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ def step(world, log, rng) -> None:
     total = np.bincount(region, weights=weight, minlength=R)
     k = a.support_budget / p["grant"]
     prob = np.minimum(1.0, np.divide(k[region] * weight, total[region], out=np.zeros(f.n), where=total[region] > 0))
+    young = kernels.youth_eligible(f, p)  # the youth window as well: selected by either window
+    prob = np.where(young, 1.0 - (1.0 - prob) ** 2, prob)
     got = rng.random(f.n) < prob
     count = np.bincount(region, weights=got, minlength=R)
     per = np.divide(a.support_budget, count, out=np.zeros(R), where=count > 0)

@@ -25,7 +25,7 @@ mixture of exposed and unexposed residents gives the answers fat tails). Each re
 latent value is x_r - exposure + resident_noise * (persistent taste + quarterly noise / 2),
 smoothed as 0.75 old + 0.25 new. A utility's latent value is ``utility_scale`` (4) x (q_u - 1/2) + resident_noise *
 (persistent taste + quarterly noise / 2), smoothed alike. Answers follow from latent
-values by the fixed cut-points of ``simulation.answers``.
+values by the fixed cut-points of ``simulation.observe.answers``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
+from ..formulas import utility_levels
+from ..regions import utility_wear
 
 
 def step(world, log, rng) -> None:
@@ -46,9 +48,10 @@ def step(world, log, rng) -> None:
     q = a.utility_quality
     projects = world.projects
     lift = projects.operating_lift(R, p["lifecycle_effect"]) if len(projects) else np.zeros((R, 4))
+    sustained = utility_levels(p["utility_quality"], utility_wear())  # per utility, from its network's wear
     q[:] = np.clip(
         q
-        + p["utility_depreciation"] * (p["utility_quality"] * m[:, None] - q)
+        + p["utility_depreciation"] * (sustained[None, :] * m[:, None] - q)
         + p["ppp_quality_lift"] * lift * (1.0 - q),
         0.0,
         1.0,
@@ -80,9 +83,12 @@ def step(world, log, rng) -> None:
     )  # cohort x (services, economy, corruption)
     x = (weights[res.cohort] * signals[res.region]).sum(axis=1)
     noise = p["resident_noise"]
+    # the authorities are judged on three domains, each perceived with an individual error of
+    # spread resident_noise (as one utility is): the composite's spread is noise x |weights|
+    composite = np.sqrt((weights**2).sum(axis=1))[res.cohort]
     smoothing = p["resident_smoothing"]
     exposed = rng.random(res.n) < p["resident_contact"] * a.corrupt_share[res.region]
-    latent = x - p["corruption_signal"] * exposed + noise * (res.taste + 0.5 * rng.standard_normal(res.n))
+    latent = x - p["corruption_signal"] * exposed + noise * composite * (res.taste + 0.5 * rng.standard_normal(res.n))
     res.authority[:] = (1.0 - smoothing) * res.authority + smoothing * latent if world.quarter else latent
     u_latent = p["utility_scale"] * (q[res.region] - 0.5) + noise * (
         res.utility_taste + 0.5 * rng.standard_normal((res.n, 4))

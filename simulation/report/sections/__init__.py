@@ -31,6 +31,7 @@ from ..content import ReportContext, SectionContent
 from . import (
     along_s,
     differences,
+    headline,
     kpis,
     levers,
     methods,
@@ -45,6 +46,7 @@ from . import (
 
 #: The sections in page order; the table of contents follows it.
 SECTIONS: list[ModuleType] = [
+    headline,
     summary,
     posterior,
     differences,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...observer import REGIMES
+from ...observe.observer import REGIMES
 from ..content import Code, Figure, ReportContext, SectionContent, Table, fmt_value, para
 from ..figures import pyplot, regime_label, save
 

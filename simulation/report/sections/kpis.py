@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...kpi import KPI_NAMES
+from ...observe.kpi import KPI_NAMES
 from ..config import GOVERNANCE
 from ..content import Figure, ReportContext, SectionContent, para
 from ..figures import MODEL_COLOURS, pyplot, save

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...io import model_changes_since, model_version
-from ...observer import QUADRANTS
+from ...observe.observer import QUADRANTS
 from ..config import GOVERNANCE
 from ..content import Bullets, Code, ReportContext, SectionContent, num, para, pct, pp, rel, signed
 
@@ -191,36 +191,25 @@ def statements(
     ctx: ReportContext | None = None,
 ) -> list[dict[str, Any]]:
     """Plain-language statements, each with the numbers behind it and the table row they come from."""
+    out = warning_statements(calibrated, ctx)
+    if ends is not None:
+        out.append(ends_statement(ends))
+    if ctx is not None:
+        out += posterior_statements(ctx)
+    out += difference_statements(diffs, n_seeds)
+    along_finding = along_statement(along)
+    if along_finding is not None:
+        out.append(along_finding)
+    out.append(kpi_statement(diffs))
+    out.append(table1_statement(t1))
+    out.append(survey_statement(survey, ctx))
+    out.append(levers_statement(levers))
+    return out
+
+
+def warning_statements(calibrated: bool, ctx: ReportContext | None) -> list[dict[str, Any]]:
+    """NOT calibrated, NOT RECALIBRATED (the posterior is an earlier model's), no posterior."""
     out = []
-    d = diffs.set_index("outcome")
-    draws = int(diffs["draws"].max()) if "draws" in diffs else 1
-    seeds = int(diffs["seeds"].max()) if "seeds" in diffs else n_seeds
-
-    def diff_refs(o):
-        w = {"outcome": o}
-        return [
-            _ref("paired_differences.csv", w, c, d.loc[o, c])
-            for c in ("partnership", "symbiotic", "difference", "ci_low", "ci_high")
-        ]
-
-    def diff_text(o, phrase):
-        r = d.loc[o]
-        if r["unit"] == "pp":
-            return (
-                f"{phrase}: {pct(r['symbiotic'])} under the symbiotic model vs {pct(r['partnership'])} under "
-                f"partnership, a paired difference of {pp(r['difference'])} (95% interval {pp(r['ci_low'])} to "
-                f"{pp(r['ci_high'])}{width(r)})"
-            )
-        return (
-            f"{phrase}: {num(r['symbiotic'])} vs {num(r['partnership'])} ({r['unit']}), difference "
-            f"{signed(r['difference'])} (95% interval {signed(r['ci_low'])} to {signed(r['ci_high'])}{width(r)})"
-        )
-
-    def width(r):
-        if draws < 2 or "share_parameters" not in r:
-            return ""
-        return f"; {100 * r['share_parameters']:.0f}% of its width² from the parameters, the rest from seeds"
-
     if not calibrated:
         out.append(
             {
@@ -251,60 +240,91 @@ def statements(
                 "values": [],
             }
         )
-    if ends is not None:
-        out.append(ends_statement(ends))
-    if ctx is not None:
-        out += posterior_statements(ctx)
-    out.append(
+    return out
+
+
+def _diff_refs(d: pd.DataFrame, o: str) -> list[dict[str, Any]]:
+    w = {"outcome": o}
+    return [
+        _ref("paired_differences.csv", w, c, d.loc[o, c])
+        for c in ("partnership", "symbiotic", "difference", "ci_low", "ci_high")
+    ]
+
+
+def _diff_text(d: pd.DataFrame, draws: int, o: str, phrase: str) -> str:
+    r = d.loc[o]
+    width = (
+        ""
+        if draws < 2 or "share_parameters" not in r
+        else f"; {100 * r['share_parameters']:.0f}% of its width² from the parameters, the rest from seeds"
+    )
+    if r["unit"] == "pp":
+        return (
+            f"{phrase}: {pct(r['symbiotic'])} under the symbiotic model vs {pct(r['partnership'])} under "
+            f"partnership, a paired difference of {pp(r['difference'])} (95% interval {pp(r['ci_low'])} to "
+            f"{pp(r['ci_high'])}{width})"
+        )
+    return (
+        f"{phrase}: {num(r['symbiotic'])} vs {num(r['partnership'])} ({r['unit']}), difference "
+        f"{signed(r['difference'])} (95% interval {signed(r['ci_low'])} to {signed(r['ci_high'])}{width})"
+    )
+
+
+def difference_statements(diffs: pd.DataFrame, n_seeds: int) -> list[dict[str, Any]]:
+    """Corruption, both satisfactions, insiders' support and concentration, the PPP pipeline
+    (``paired_differences.csv``)."""
+    d = diffs.set_index("outcome")
+    draws = int(diffs["draws"].max()) if "draws" in diffs else 1
+    seeds = int(diffs["seeds"].max()) if "seeds" in diffs else n_seeds
+    over = f", over {draws} posterior draws × {seeds} paired seeds." if draws > 1 else f", over {seeds} paired seeds."
+    out = [
         {
             "kind": "finding",
-            "text": diff_text(
-                "corruption_incidence", "Corruption (share of firms meeting at least one bribe demand in a year)"
+            "text": _diff_text(
+                d,
+                draws,
+                "corruption_incidence",
+                "Corruption (share of firms meeting at least one bribe demand in a year)",
             )
-            + (
-                f", over {draws} posterior draws × {seeds} paired seeds."
-                if draws > 1
-                else f", over {seeds} paired seeds."
-            ),
-            "values": diff_refs("corruption_incidence"),
+            + over,
+            "values": _diff_refs(d, "corruption_incidence"),
         }
-    )
+    ]
     for o, phrase in (
         ("business_satisfied", "Business satisfaction (firms satisfied with the akimat)"),
         ("population_satisfied", "Population satisfaction (residents scoring the authorities 4 or 5)"),
     ):
-        out.append({"kind": "finding", "text": diff_text(o, phrase) + ".", "values": diff_refs(o)})
+        out.append({"kind": "finding", "text": _diff_text(d, draws, o, phrase) + ".", "values": _diff_refs(d, o)})
     out.append(
         {
             "kind": "finding",
-            "text": diff_text("insider_support_share", "Insiders' share of support")
+            "text": _diff_text(d, draws, "insider_support_share", "Insiders' share of support")
             + "; "
-            + diff_text("hhi", "concentration of output (HHI)")
+            + _diff_text(d, draws, "hhi", "concentration of output (HHI)")
             + ".",
-            "values": diff_refs("insider_support_share") + diff_refs("hhi"),
+            "values": _diff_refs(d, "insider_support_share") + _diff_refs(d, "hhi"),
         }
+    )
+    ppp = (
+        ("ppp_started", "contracts started per quarter"),
+        ("ppp_disputed", "contracts in dispute"),
+        ("ppp_terminated", "contracts terminated so far (since the start, burn-in included)"),
     )
     out.append(
         {
             "kind": "finding",
-            "text": "PPP: "
-            + "; ".join(
-                diff_text(o, p)
-                for o, p in (
-                    ("ppp_started", "contracts started per quarter"),
-                    ("ppp_disputed", "contracts in dispute"),
-                    ("ppp_terminated", "contracts terminated so far (since the start, burn-in included)"),
-                )
-            )
-            + ".",
-            "values": diff_refs("ppp_started") + diff_refs("ppp_disputed") + diff_refs("ppp_terminated"),
+            "text": "PPP: " + "; ".join(_diff_text(d, draws, o, p) for o, p in ppp) + ".",
+            "values": [ref for o, _ in ppp for ref in _diff_refs(d, o)],
         }
     )
-    along_finding = along_statement(along)
-    if along_finding is not None:
-        out.append(along_finding)
-    from ...kpi import KPI_NAMES
+    return out
 
+
+def kpi_statement(diffs: pd.DataFrame) -> dict[str, Any]:
+    """How many Figure 2 indicators differ beyond the uncertainty, and by how much (relative)."""
+    from ...observe.kpi import KPI_NAMES
+
+    d = diffs.set_index("outcome")
     kpis = d.loc[list(KPI_NAMES)]
     sig = kpis[kpis["significant"]]
     refs = [_ref("paired_differences.csv", {"outcome": o}, "relative", d.loc[o, "relative"]) for o in sig.index]
@@ -319,8 +339,11 @@ def statements(
             f"Figure 2 indicators: none of the {len(KPI_NAMES)} differs between the models beyond the uncertainty "
             "(parameters and seeds)."
         )
-    out.append({"kind": "finding", "text": text, "values": refs})
+    return {"kind": "finding", "text": text, "values": refs}
 
+
+def table1_statement(t1: pd.DataFrame) -> dict[str, Any]:
+    """The dominant regime of each Table 1 quadrant under each model (``table1.csv``)."""
     parts, refs = [], []
     for g in GOVERNANCE:
         cells = []
@@ -334,17 +357,20 @@ def statements(
                 _ref("table1.csv", {"governance": g, "quadrant": q, "regime": r["regime"]}, "share", r["share"])
             )
         parts.append(f"under the {g} model, " + "; ".join(cells))
-    out.append(
-        {
-            "kind": "finding",
-            "text": "Table 1 (dominant regime by share of relations in each quadrant): " + ". And ".join(parts) + ".",
-            "values": refs,
-        }
-    )
+    return {
+        "kind": "finding",
+        "text": "Table 1 (dominant regime by share of relations in each quadrant): " + ". And ".join(parts) + ".",
+        "values": refs,
+    }
 
+
+NAMES = {"calibrated": "the calibrated s", "partnership": "s = 0", "symbiotic": "s = 1"}
+
+
+def survey_statement(survey: pd.DataFrame, ctx: ReportContext | None) -> dict[str, Any]:
+    """How many observed survey totals and cohort cells fall inside the predictive intervals; Table 9."""
     refs, bits = [], []
     arms = [a for a in ("calibrated", *GOVERNANCE) if f"{a}_covers" in survey]
-    names = {"calibrated": "the calibrated s", "partnership": "s = 0", "symbiotic": "s = 1"}
     cells = ctx.tables.get("survey_cells") if ctx is not None else None
     for g in arms:
         covered = int(survey[f"{g}_covers"].sum())
@@ -354,22 +380,23 @@ def statements(
             inside = int(cells[f"{g}_covers"].sum())
             refs.append(_ref("survey_cells.csv", {}, f"{g}_covers", inside, agg="sum"))
             bit += f" and {inside} of {len(cells)} cohort cells"
-        bits.append(f"{bit} at {names[g]}")
+        bits.append(f"{bit} at {NAMES[g]}")
     row9 = survey[(survey["table"] == "table9") & (survey["answer_index"] == 0)].iloc[0]
     for c in ("observed", *(f"{g}_median" for g in arms)):
         refs.append(_ref("survey_summary.csv", {"table": "table9", "answer_index": 0}, c, row9[c]))
-    out.append(
-        {
-            "kind": "finding",
-            "text": "Survey: the observed counts of Tables 5–9 fall inside the 90% posterior predictive interval for "
-            f"{'; '.join(bits)}. Entrepreneurs reporting constant corruption (Table 9): "
-            f"{row9['observed']} of 58 observed; predictive median "
-            + ", ".join(f"{row9[f'{g}_median']:g} ({names[g]})" for g in arms)
-            + ".",
-            "values": refs,
-        }
-    )
+    return {
+        "kind": "finding",
+        "text": "Survey: the observed counts of Tables 5–9 fall inside the 90% posterior predictive interval for "
+        f"{'; '.join(bits)}. Entrepreneurs reporting constant corruption (Table 9): "
+        f"{row9['observed']} of 58 observed; predictive median "
+        + ", ".join(f"{row9[f'{g}_median']:g} ({NAMES[g]})" for g in arms)
+        + ".",
+        "values": refs,
+    }
 
+
+def levers_statement(levers: pd.DataFrame) -> dict[str, Any]:
+    """The lever that lowers corruption incidence most, at each value of s (``lever_effects.csv``)."""
     bits, refs = [], []
     for g in [a for a in ("partnership", "calibrated", "symbiotic") if a in set(levers["governance"])]:
         e = levers[(levers["governance"] == g) & (levers["outcome"] == "corruption_incidence")].sort_values("effect")
@@ -377,18 +404,15 @@ def statements(
         w = {"governance": g, "lever": best["lever"], "outcome": "corruption_incidence"}
         refs += [_ref("lever_effects.csv", w, c, best[c]) for c in ("effect", "ci_low", "ci_high")]
         bits.append(
-            f"at {names[g]} {best['lever'].replace('_', ' ')} ({best['low']:g}→{best['high']:g}: "
+            f"at {NAMES[g]} {best['lever'].replace('_', ' ')} ({best['low']:g}→{best['high']:g}: "
             f"{pp(best['effect'])}, 95% interval {pp(best['ci_low'])} to {pp(best['ci_high'])})"
         )
-    out.append(
-        {
-            "kind": "finding",
-            "text": "Levers: the lever that lowers corruption incidence most when moved from the low "
-            "to the high end of its range is " + "; ".join(bits) + ".",
-            "values": refs,
-        }
-    )
-    return out
+    return {
+        "kind": "finding",
+        "text": "Levers: the lever that lowers corruption incidence most when moved from the low "
+        "to the high end of its range is " + "; ".join(bits) + ".",
+        "values": refs,
+    }
 
 
 def build(ctx: ReportContext) -> SectionContent:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...survey import TABLES, table_question
+from ...observe.survey import TABLES, table_question
 from ..config import ARMS
 from ..content import Code, Figure, ReportContext, SectionContent, Table, para
 from ..figures import MODEL_COLOURS, OBSERVED_COLOUR, pyplot, save, wrap
@@ -155,7 +155,7 @@ def build(ctx: ReportContext) -> SectionContent:
             para(
                 f"Posterior predictive of the survey: every paired run ({ctx.draws_seeds(config.paired)}, in each "
                 "arm) gives the population's answer shares in Turkestan at the end of the run (",
-                Code("simulation/survey.py"),
+                Code("simulation/observe/survey.py"),
                 f"); from each, 20 surveys of the paper's size are simulated, {rho}. Shown: the observed count against "
                 "the predictive median and 90% interval (5th–95th percentile), for the column totals (Table 6 "
                 "summed over heat, water, power and gas) and for every cell (rows: age cohorts <30, 30–39, 40–49, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...observer import REGIMES
+from ...observe.observer import REGIMES
 from ..config import GOVERNANCE
 from ..content import Figure, ReportContext, SectionContent, Sub, Table, para, pct
 from ..figures import MODEL_COLOURS, pyplot, regime_label, save
@@ -19,7 +19,7 @@ def table1_matrix(t1: pd.DataFrame, path, subtitle: str):
     strong business; each cell coloured by its dominant regime, listing every regime's share."""
     from matplotlib.patches import Patch, Rectangle
 
-    from ...runs.analysis import REGIME_COLOURS
+    from ...analysis.analysis import REGIME_COLOURS
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.6))
@@ -78,7 +78,7 @@ def table1_matrix(t1: pd.DataFrame, path, subtitle: str):
 
 def draw(ctx: ReportContext) -> dict[str, Figure]:
     """``table1_matrix.png``, and ``regime_map.png`` / ``regime_shares.png`` of the grid's runs."""
-    from ...runs.analysis import regime_maps
+    from ...analysis.analysis import regime_maps
     from ...runs.spec import Factor
 
     config, rm = ctx.config, ctx.config.regime_map

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...io import atomic_write_bytes
-from ...runs.validation import read_result
+from ...studies.validation import read_result
 from ..content import Bullets, Code, Figure, ReportContext, SectionContent, Table, _pieces, para, rel
 
 ANCHOR = "validation"
@@ -213,7 +213,7 @@ def build(ctx: ReportContext) -> SectionContent:
         Code("simulation/data/validation.toml"),
         ", every number with the page it was read in): the World Bank Enterprise Surveys' bribery "
         "incidence (through the same instrument, ",
-        Code("simulation/enterprise_survey.py"),
+        Code("simulation/observe/enterprise_survey.py"),
         "), other surveys of entrepreneurs, and an independent ranking of the regions. The national "
         "scenario applies the Turkestan calibration's free parameters to all 20 regions, which then differ "
         "only by their official data; its ranking of the regions is the model's prediction. Intervals are "

@@ -30,7 +30,7 @@ def draw(ctx: ReportContext) -> dict[str, Figure]:
     boxes = ctx.tables.get("robust_boxes")
     if ctx.config.robust is None or boxes is None or boxes.empty:
         return {}
-    from ...runs.discovery import boxes_figure
+    from ...analysis.discovery import boxes_figure
 
     met = ctx.tables["robust_met"].iloc[0]
     title = (

@@ -1,0 +1,234 @@
+"""Posterior predictive checks, coverage, recovery on synthetic data and the horizon check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from ..observe.survey import COHORTS, TABLES, observed_tables, table_labels
+from ..runs.evaluator import Pool
+from .config import COHORT_TABLES, MODELS, Calibration
+from .likelihood import _rows, dm_logpmf, predictive_counts, row_sizes, run_survey_model
+from .results import ModelPosterior, weighted_quantile
+from .smc import _correlation
+
+
+def _observed_counts() -> dict[str, np.ndarray]:
+    """The paper's counts: the fitted rows (Table 6 per utility, else the total) and the cohort rows."""
+    obs = {t: np.asarray(v, dtype=float) for t, v in observed_tables().items()}
+    out = {t: (obs[t] if t == "table6" else obs[t].sum(axis=0, keepdims=True)) for t in TABLES}
+    out |= {f"{t}_cohorts": obs[t] for t in COHORT_TABLES}
+    return out
+
+
+def _shares_rows(key: str, stats: dict[str, np.ndarray]) -> np.ndarray:
+    table = key.split("_")[0]
+    k = 3 if table != "table5" else 5
+    return np.asarray(stats[key], dtype=float).reshape(-1, k)
+
+
+def _draws(mp: ModelPosterior, n: int, rng: np.random.Generator) -> np.ndarray:
+    ok = np.array([all(np.all(np.isfinite(v)) for v in s.values()) for s in mp.stats])
+    w = np.where(ok, mp.weights, 0.0)
+    return rng.choice(len(w), size=n, p=w / w.sum())
+
+
+def predictive_checks(post: dict[str, ModelPosterior], calib: Calibration, observed=None):
+    """Posterior predictive checks of every model, from its particles' stored statistics (no new runs).
+
+    For ``predictive_draws`` weighted draws of particles and ``surveys_per_draw`` replicated surveys
+    each (Dirichlet-multinomial with the particle's overdispersion, the paper's row sizes; the cohort
+    rows with the paper's cohort sizes), returns ``(ppc, cells)``:
+    - ppc: per model and table, the posterior predictive p-value of the discrepancy
+      T = -log DM(counts | shares, rho) (the share of replicates at least as discrepant as the
+      paper's counts: small = the model cannot reproduce the table);
+    - cells: per model and cell, the observed count, the predictive median and 90% interval.
+    """
+    import pandas as pd
+
+    floor = calib.abc["share_floor"]
+    counts = _observed_counts() if observed is None else observed
+    keys = list(TABLES) + [f"{t}_cohorts" for t in COHORT_TABLES]
+    ppc_rows, cell_rows = [], []
+    for m, mp in post.items():
+        rng = np.random.default_rng([calib.seed, 3, list(MODELS).index(m)])
+        picks = _draws(mp, calib.abc["predictive_draws"], rng)
+        reps = calib.abc["surveys_per_draw"]
+        rho = mp.column("overdispersion")
+        sims = {k: [] for k in keys}
+        worse = {t: 0 for t in TABLES}
+        for i in picks:
+            for key in keys:
+                p = _shares_rows(key, mp.stats[i])
+                n = counts[key].sum(axis=1)
+                for _ in range(reps):
+                    y = np.stack([predictive_counts(p[r], n[r], rho[i], rng, floor) for r in range(len(n))])
+                    sims[key].append(y)
+                    if key in worse:
+                        t_rep = -dm_logpmf(y, p, rho[i], floor).sum()
+                        t_obs = -dm_logpmf(counts[key], p, rho[i], floor).sum()
+                        worse[key] += int(t_rep >= t_obs)
+        total = len(picks) * reps
+        for t in TABLES:
+            ppc_rows.append({"model": m, "table": t, "p_value": worse[t] / total, "replicates": total})
+        for key in keys:
+            table = key.split("_")[0]
+            kind = "cohort" if key.endswith("_cohorts") else "total"
+            row_labels, col_labels = table_labels(table)
+            arr = np.stack(sims[key])  # replicates x rows x answers
+            for r in range(arr.shape[1]):
+                label = COHORTS[r] if kind == "cohort" else (row_labels[r] if table == "table6" else "Total")
+                for c in range(arr.shape[2]):
+                    lo, med, hi = np.quantile(arr[:, r, c], [0.05, 0.5, 0.95], method="inverted_cdf")
+                    o = counts[key][r, c]
+                    cell_rows.append(
+                        {
+                            "model": m,
+                            "kind": kind,
+                            "table": table,
+                            "row": label,
+                            "column": col_labels[c],
+                            "observed": int(round(o)),
+                            "median": float(med),
+                            "q05": float(lo),
+                            "q95": float(hi),
+                            "inside": bool(lo <= o <= hi),
+                        }
+                    )
+    return pd.DataFrame(ppc_rows), pd.DataFrame(cell_rows)
+
+
+def coverage(cells):
+    """Share of observed cells inside their 90% predictive intervals, per model, kind and table, and overall."""
+    import pandas as pd
+
+    rows = []
+    for (m, kind), sub in cells.groupby(["model", "kind"], sort=False):
+        for t, s in list(sub.groupby("table", sort=False)) + [("all", sub)]:
+            rows.append(
+                {
+                    "model": m,
+                    "kind": kind,
+                    "table": t,
+                    "cells": len(s),
+                    "inside": int(s["inside"].sum()),
+                    "share_inside": float(s["inside"].mean()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def recovery(post: dict[str, ModelPosterior], calib: Calibration, observed=None):
+    """Recovery of known parameters from synthetic data, per model and free parameter.
+
+    For ``recovery_datasets`` particles drawn from the posterior (the truths), a synthetic survey
+    is drawn from the truth's simulated shares (Dirichlet-multinomial, the paper's sizes) and
+    the posterior given it is computed by importance reweighting the particles,
+    w_i * L(synthetic | particle i) / L(paper | particle i) (no new runs: a local check around
+    the fit). Reported: how often the truth lies in the 90% interval (about 0.9 when the
+    inference is calibrated), the 90% interval's width over the prior's (shrinkage), and the
+    correlation of the posterior mean with the truth over the datasets (recovery: near 1 when
+    the data pin the parameter down, near 0 when they do not).
+    """
+    import pandas as pd
+
+    floor = calib.abc["share_floor"]
+    counts = _observed_counts() if observed is None else observed
+    sizes = row_sizes()
+    rows = []
+    for m, mp in post.items():
+        k = calib.abc["recovery_datasets"]
+        if k == 0:
+            continue
+        rng = np.random.default_rng([calib.seed, 4, list(MODELS).index(m)])
+        rho = mp.column("overdispersion")
+        ok = np.array([all(np.all(np.isfinite(s[t])) for t in TABLES) for s in mp.stats])
+
+        def loglik(y: dict[str, np.ndarray], i: int, mp=mp, rho=rho) -> float:
+            return sum(float(dm_logpmf(y[t], _rows(t, mp.stats[i][t]), rho[i], floor).sum()) for t in TABLES)
+
+        base = np.array([loglik(counts, i) if ok[i] else -np.inf for i in range(len(ok))])
+        truths = _draws(mp, k, rng)
+        cover = {n: [] for n in mp.names}
+        width = {n: [] for n in mp.names}
+        pairs = {n: [] for n in mp.names}
+        for j in truths:
+            y = {
+                t: np.stack(
+                    [
+                        predictive_counts(r, n, rho[j], rng, floor)
+                        for r, n in zip(_rows(t, mp.stats[j][t]), sizes[t].astype(int))
+                    ]
+                )
+                for t in TABLES
+            }
+            logw = np.log(np.maximum(mp.weights, 1e-300)) + np.array(
+                [loglik(y, i) - base[i] if ok[i] else -np.inf for i in range(len(ok))]
+            )
+            w = np.exp(logw - logw.max())
+            w /= w.sum()
+            for n in mp.names:
+                v = mp.column(n)
+                lo, hi = weighted_quantile(v, w, [0.05, 0.95])
+                cover[n].append(lo <= v[j] <= hi)
+                p_lo, p_hi = calib.model_priors(m)[n]
+                width[n].append((hi - lo) / (p_hi - p_lo))
+                pairs[n].append((v[j], float(np.average(v, weights=w))))
+        for n in mp.names:
+            truth, mean = np.array(pairs[n]).T
+            corr = _correlation(truth, mean)
+            rows.append(
+                {
+                    "model": m,
+                    "parameter": n,
+                    "datasets": k,
+                    "coverage_90": float(np.mean(cover[n])),
+                    "width_over_prior": float(np.mean(width[n])),
+                    "truth_mean_correlation": corr,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def horizon_check(calib: Calibration, post: dict[str, ModelPosterior], pool: Pool, seeds: int = 2):
+    """The fitted statistics at the posterior median of the first model, at the fit's horizon and
+    with twice its burn-in (``seeds`` runs each): at the stationary state they agree within the
+    runs' own noise. Returns per table the mean shares' largest difference and the seed noise."""
+    import pandas as pd
+
+    from ..runs.evaluator import evaluate
+
+    m = next(iter(post))
+    mp = post[m]
+    median = {n: float(weighted_quantile(mp.column(n), mp.weights, 0.5)) for n in mp.names}
+    base = calib.run_parameters(m, median)
+    tasks = []
+    for h, burn in enumerate((base["burn_in"], 2 * base["burn_in"])):
+        for s in range(seeds):
+            seed = int(np.random.SeedSequence([calib.seed, 5, s]).generate_state(1)[0])
+            tasks.append((h * seeds + s, _horizon_task, base | {"burn_in": burn}, seed, base["steps"], ()))
+    results = dict(evaluate(tasks, pool.executor, pool.window))
+    rows = []
+    for t in TABLES:
+        runs = {h: [np.asarray(json.loads(results[h * seeds + s]["stats"])[t]) for s in range(seeds)] for h in (0, 1)}
+        diff = np.abs(np.mean(runs[1], axis=0) - np.mean(runs[0], axis=0)).max()
+        noise = float(np.max(np.std(np.concatenate([runs[0], runs[1]]), axis=0, ddof=1)))
+        rows.append(
+            {
+                "table": t,
+                "model": m,
+                "burn_in": base["burn_in"],
+                "burn_in_doubled": 2 * base["burn_in"],
+                "largest_share_difference": float(diff),
+                "seed_sd": noise,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _horizon_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
+    """One run for the horizon check (a task for ``runs.evaluator``): its statistics as JSON."""
+    stats, _ = run_survey_model(params, seed)
+    return {"stats": json.dumps({t: stats[t].tolist() for t in TABLES})}

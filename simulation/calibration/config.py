@@ -1,0 +1,329 @@
+"""The calibration file: its schema, defaults and limits, and :class:`Calibration`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..io import (
+    REPO_ROOT,
+    check_name,
+    load_toml,
+    suggest,
+)
+from ..posterior import LIKELIHOOD
+from ..scenario import BY_NAME, Scenario, ScenarioError, load_scenario, resolve
+
+#: The paper's sample size behind each fitted row (Table 6: each utility's row).
+SAMPLE_SIZE = {"table5": 198, "table6": 198, "table7": 58, "table8": 58, "table9": 58}
+#: Tables with an age-cohort breakdown in the paper (held out of the fit).
+COHORT_TABLES = ("table5", "table7", "table8", "table9")
+#: The models a calibration can compare: s free ("fitted"), or fixed at an end of the index.
+MODELS: dict[str, float | None] = {"fitted": None, "partnership": 0.0, "symbiotic": 1.0}
+#: Keys of a calibration file and of its tables, with their defaults.
+TOP_KEYS = ("name", "description", "scenario", "seed", "models", "model", "priors", "likelihood", "smc", "quick")
+ABC_DEFAULTS: dict[str, Any] = {
+    "population_size": 100,
+    "moves_per_stage": 2,
+    "ess_fraction": 0.5,
+    "max_stages": 40,
+    "max_walltime_minutes": 60.0,
+    "share_floor": 0.005,
+    "predictive_draws": 400,
+    "surveys_per_draw": 5,
+    "recovery_datasets": 100,
+}
+ABC_INT = (
+    "population_size",
+    "moves_per_stage",
+    "max_stages",
+    "predictive_draws",
+    "surveys_per_draw",
+    "recovery_datasets",
+)
+ABC_LIMITS = {
+    "population_size": (4, 100000),
+    "moves_per_stage": (1, 100),
+    "ess_fraction": (0.05, 0.95),
+    "max_stages": (1, 1000),
+    "max_walltime_minutes": (0.05, 10000.0),
+    "share_floor": (1e-9, 0.1),
+    "predictive_draws": (2, 100000),
+    "surveys_per_draw": (1, 1000),
+    "recovery_datasets": (0, 100000),
+}
+#: The likelihood's parameters: allowed range of their priors.
+LIKELIHOOD_RANGE = {"overdispersion": (1e-6, 0.9)}
+DISTRIBUTIONS = ("uniform",)
+#: Colour-blind-safe colours (Okabe-Ito) for the models and observed data.
+COLOURS = {
+    "fitted": "#009E73",
+    "partnership": "#0072B2",
+    "symbiotic": "#D55E00",
+    "observed": "#000000",
+    "interval": "#56B4E9",
+}
+#: The floor of simulated shares in the likelihood and the predictive checks (the shipped file's ``share_floor``).
+SHARE_FLOOR = 0.005
+#: Where the record of the shipped calibration is kept (small files, no database).
+RECORD_DIR = REPO_ROOT / "docs" / "calibration"
+RECORD_FILES = (
+    "posterior.csv",
+    "posterior_summary.csv",
+    "generations.csv",
+    "ppc.csv",
+    "predictive.csv",
+    "coverage.csv",
+    "recovery.csv",
+    "horizon.csv",
+    "posterior_marginals.png",
+    "fit_totals.png",
+    "fit_cohorts.png",
+    "diagnostics.png",
+    "manifest.json",
+    "README.md",
+)
+
+
+class CalibrationError(ScenarioError):
+    """A calibration file is invalid; the message is one line naming file, key and what is allowed."""
+
+
+# --------------------------------------------------------------------------- the calibration file
+
+
+@dataclass
+class Calibration:
+    """A validated calibration file (with the ``[quick]`` settings applied if asked)."""
+
+    name: str
+    path: str
+    scenario: Scenario
+    seed: int
+    models: list[str]
+    model: dict[str, Any]
+    priors: dict[str, tuple[float, float]]
+    likelihood: dict[str, tuple[float, float]]
+    abc: dict[str, Any]
+    quick: bool = False
+    description: str = ""
+    base_explicit: dict[str, Any] = field(default_factory=dict)
+
+    def model_priors(self, model: str) -> dict[str, tuple[float, float]]:
+        """The free parameters of ``model`` and their uniform priors: scenario parameters, then the likelihood's."""
+        scen = {k: v for k, v in self.priors.items() if not (k == "symbiosis" and MODELS[model] is not None)}
+        return scen | self.likelihood
+
+    def free(self) -> list[str]:
+        """Every free parameter of the fitted model (s included when fitted), then the likelihood's."""
+        return list(self.priors) + list(self.likelihood)
+
+    def run_parameters(self, model: str, values: dict[str, float]) -> dict[str, Any]:
+        """The full parameter set of one fit run: scenario < fit size < particle values < the model's fixed s."""
+        fixed = {} if MODELS[model] is None else {"symbiosis": MODELS[model]}
+        scen = {k: v for k, v in values.items() if k not in LIKELIHOOD}
+        explicit = dict(self.base_explicit) | self.model | scen | fixed
+        return resolve(explicit, f"{self.path} (run)")
+
+
+def _number(origin: str, key: str, value: Any, integer: bool, low: float, high: float) -> float | int:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    if ok and integer:
+        ok = float(value).is_integer()
+    if not ok or not low <= value <= high:
+        kind = "an integer" if integer else "a number"
+        raise CalibrationError(f"{origin}: '{key}' = {value!r} is not allowed; expected {kind} in [{low:g}, {high:g}]")
+    return int(value) if integer else float(value)
+
+
+def _abc_settings(origin: str, table: Any, base: dict[str, Any], prefix: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise CalibrationError(f"{origin}: '{prefix}' must be a table of sampler settings")
+    out = dict(base)
+    for key, value in table.items():
+        if key not in ABC_DEFAULTS:
+            raise CalibrationError(
+                f"{origin}: unknown key '{prefix}.{key}'{suggest(key, ABC_DEFAULTS)}; "
+                f"expected one of {', '.join(ABC_DEFAULTS)}"
+            )
+        low, high = ABC_LIMITS[key]
+        out[key] = _number(origin, f"{prefix}.{key}", value, key in ABC_INT, low, high)
+    return out
+
+
+def _model_settings(origin: str, table: Any, prefix: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise CalibrationError(f"{origin}: '{prefix}' must be a table of scenario parameters")
+    for key in table:
+        if key not in BY_NAME:
+            raise CalibrationError(f"{origin}: unknown parameter '{prefix}.{key}'{suggest(key, BY_NAME)}")
+        if key in ("governance", "symbiosis"):
+            raise CalibrationError(
+                f"{origin}: '{prefix}.{key}' is not allowed; the models in the top-level 'models' set s"
+            )
+    return dict(table)
+
+
+def _uniform(origin: str, key: str, spec: Any, low: float, high: float) -> tuple[float, float]:
+    if not isinstance(spec, dict):
+        raise CalibrationError(
+            f"{origin}: '{key}' = {spec!r} is not allowed; "
+            f'expected {{ distribution = "uniform", low = .., high = .. }}'
+        )
+    unknown = set(spec) - {"distribution", "low", "high"}
+    if unknown:
+        raise CalibrationError(f"{origin}: unknown key '{key}.{sorted(unknown)[0]}'; expected distribution, low, high")
+    dist = spec.get("distribution", "uniform")
+    if dist not in DISTRIBUTIONS:
+        raise CalibrationError(
+            f"{origin}: '{key}.distribution' = {dist!r} is not allowed; "
+            f"expected one of {', '.join(map(repr, DISTRIBUTIONS))}"
+        )
+    for bound in ("low", "high"):
+        if bound not in spec:
+            raise CalibrationError(f"{origin}: '{key}' has no '{bound}'")
+    lo = _number(origin, f"{key}.low", spec["low"], False, low, high)
+    hi = _number(origin, f"{key}.high", spec["high"], False, low, high)
+    if not lo < hi:
+        raise CalibrationError(f"{origin}: '{key}' is not allowed; expected low < high (got {lo:g}, {hi:g})")
+    return lo, hi
+
+
+def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
+    if not isinstance(table, dict) or not table:
+        raise CalibrationError(
+            f"{origin}: 'priors' must be a non-empty table: "
+            f'parameter = {{ distribution = "uniform", low = .., high = .. }}'
+        )
+    out = {}
+    for name, spec in table.items():
+        key = f"priors.{name}"
+        if name not in BY_NAME:
+            raise CalibrationError(f"{origin}: '{key}' is not a scenario parameter{suggest(name, BY_NAME)}")
+        param = BY_NAME[name]
+        if param.kind is not float:
+            raise CalibrationError(
+                f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted "
+                f"({name} is {param.allowed()})"
+            )
+        out[name] = _uniform(origin, key, spec, param.low, param.high)
+    return out
+
+
+def _likelihood(origin: str, table: Any) -> dict[str, tuple[float, float]]:
+    if not isinstance(table, dict):
+        raise CalibrationError(f"{origin}: 'likelihood' must be a table: overdispersion = {{ low = .., high = .. }}")
+    for key in table:
+        if key not in LIKELIHOOD_RANGE:
+            raise CalibrationError(
+                f"{origin}: unknown key 'likelihood.{key}'{suggest(key, LIKELIHOOD_RANGE)}; expected one of "
+                f"{', '.join(LIKELIHOOD_RANGE)}"
+            )
+    for key in LIKELIHOOD_RANGE:
+        if key not in table:
+            raise CalibrationError(f"{origin}: missing 'likelihood.{key}' (the prior of the survey's overdispersion)")
+    return {k: _uniform(origin, f"likelihood.{k}", table[k], *LIKELIHOOD_RANGE[k]) for k in LIKELIHOOD_RANGE}
+
+
+def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
+    """Read and validate a calibration file; ``quick`` applies its ``[quick]`` tables.
+
+    Raises:
+        CalibrationError: missing or malformed file, unknown key, bad prior or setting (one line).
+    """
+    path = Path(path)
+    origin = str(path)
+    raw, _ = load_toml(path, "calibration", CalibrationError)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise CalibrationError(
+                f"{origin}: unknown key '{key}'{suggest(key, TOP_KEYS)}; expected {', '.join(TOP_KEYS)}"
+            )
+    for key in ("scenario", "priors", "likelihood"):
+        if key not in raw:
+            raise CalibrationError(f"{origin}: missing '{key}'")
+    name = raw.get("name", path.stem)
+    description = raw.get("description", "")
+    if "name" in raw:
+        check_name(name, origin, error=CalibrationError)
+    if not isinstance(description, str):
+        raise CalibrationError(f"{origin}: 'description' = {description!r} is not allowed; expected a string")
+    seed = _number(origin, "seed", raw.get("seed", 0), True, 0, 2**32 - 1)
+    models = raw.get("models", ["fitted"])
+    if isinstance(models, str):
+        models = [models]
+    if (
+        not isinstance(models, list)
+        or not models
+        or len(set(models)) != len(models)
+        or any(m not in MODELS for m in models)
+    ):
+        raise CalibrationError(
+            f"{origin}: 'models' = {models!r} is not allowed; expected a list of distinct values from "
+            f"{', '.join(map(repr, MODELS))}"
+        )
+
+    scen_ref = raw["scenario"]
+    if not isinstance(scen_ref, str):
+        raise CalibrationError(
+            f"{origin}: 'scenario' = {scen_ref!r} is not allowed; expected a path to a scenario file"
+        )
+    scen_path = Path(os.path.normpath(path.parent / scen_ref))
+    if not scen_path.is_file() and Path(scen_ref).is_file():
+        scen_path = Path(scen_ref)
+    if not scen_path.is_file():
+        raise CalibrationError(f"{origin}: 'scenario' = {scen_ref!r}: scenario file not found")
+    scenario = load_scenario(scen_path)
+
+    model = _model_settings(origin, raw.get("model", {}), "model")
+    abc = _abc_settings(origin, raw.get("smc", {}), ABC_DEFAULTS, "smc")
+    priors = _priors(origin, raw["priors"])
+    likelihood = _likelihood(origin, raw["likelihood"])
+    if "fitted" in models and "symbiosis" not in priors:
+        raise CalibrationError(f"{origin}: model 'fitted' needs a prior for 'symbiosis' (priors.symbiosis)")
+    if "fitted" not in models and "symbiosis" in priors:
+        raise CalibrationError(
+            f"{origin}: 'priors.symbiosis' is not allowed without the model 'fitted'; the models "
+            f"{', '.join(models)} fix s"
+        )
+    quick_table = raw.get("quick", {})
+    if not isinstance(quick_table, dict):
+        raise CalibrationError(f"{origin}: 'quick' must be a table with optional tables 'model' and 'smc'")
+    for key in quick_table:
+        if key not in ("model", "smc"):
+            raise CalibrationError(f"{origin}: unknown key 'quick.{key}'; expected model, smc")
+    quick_model = _model_settings(origin, quick_table.get("model", {}), "quick.model")
+    quick_abc = _abc_settings(origin, quick_table.get("smc", {}), abc, "quick.smc")
+    for fixed in (model, model | quick_model):  # types and ranges as in a scenario file, [quick.model] too
+        try:
+            resolve((scenario.explicit or {}) | fixed, origin)
+        except ScenarioError as err:
+            raise CalibrationError(str(err)) from None
+    if quick:
+        model, abc = model | quick_model, quick_abc
+    for key in model:
+        if key in priors:
+            raise CalibrationError(f"{origin}: '{key}' is both fixed in 'model' and fitted in 'priors'")
+    calib = Calibration(
+        name,
+        origin,
+        scenario,
+        seed,
+        list(models),
+        model,
+        priors,
+        likelihood,
+        abc,
+        quick,
+        description,
+        dict(scenario.explicit or {}),
+    )
+    for m in calib.models:  # every combination must resolve (e.g. budget shares at the priors' corners)
+        corner = {k: hi for k, (lo, hi) in calib.model_priors(m).items()}
+        try:
+            calib.run_parameters(m, corner)
+        except ScenarioError as err:
+            raise CalibrationError(f"{origin}: the priors' upper corner is not a valid scenario: {err}") from None
+    return calib

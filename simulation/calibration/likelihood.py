@@ -1,0 +1,144 @@
+"""The survey's statistics and the Dirichlet-multinomial likelihood of the survey given a run."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import gammaln
+
+from ..observe.survey import TABLES, expected_tables, observed_tables
+from ..posterior import LIKELIHOOD
+from .config import COHORT_TABLES, SAMPLE_SIZE, Calibration
+
+
+def row_sizes() -> dict[str, np.ndarray]:
+    """The paper's sample size of every fitted row: Table 6 per utility, the others their total."""
+    return {t: np.full(4 if t == "table6" else 1, SAMPLE_SIZE[t], dtype=float) for t in TABLES}
+
+
+def _rows(table: str, values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values.reshape(4, 3) if table == "table6" else values.reshape(1, -1)
+
+
+def statistics_from_shares(shares: dict[str, dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The statistics of a simulated survey's population shares.
+
+    ``table5`` .. ``table9``: the expected shares of the fitted total rows under the paper's
+    stratified design (cohort quotas x cohort shares, normalised; Table 6 per utility,
+    flattened); ``table5_cohorts`` ..: each cohort's population shares (the held-out rows,
+    flattened), kept with the particle for the predictive checks but not in the likelihood.
+    """
+    expected = expected_tables(shares)
+    out = {}
+    for t in TABLES:
+        e = np.asarray(expected[t], dtype=float)
+        total = e if t == "table6" else e.sum(axis=0, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[t] = (total / total.sum(axis=1, keepdims=True)).ravel()
+    for t in COHORT_TABLES:
+        out[f"{t}_cohorts"] = np.asarray(shares[t]["by_cohort"], dtype=float).ravel()
+    return out
+
+
+def observed_statistics() -> dict[str, np.ndarray]:
+    """The paper's shares of the same cells (total rows; Table 6 per utility; cohort rows)."""
+    obs = observed_tables()
+    out = {}
+    for t in TABLES:
+        counts = np.asarray(obs[t], dtype=float)
+        out[t] = (counts / SAMPLE_SIZE[t]).ravel() if t == "table6" else counts.sum(axis=0) / counts.sum()
+    for t in COHORT_TABLES:
+        counts = np.asarray(obs[t], dtype=float)
+        out[f"{t}_cohorts"] = (counts / counts.sum(axis=1, keepdims=True)).ravel()
+    return out
+
+
+def dm_logpmf(counts: np.ndarray, shares: np.ndarray, rho: float, floor: float = 0.005) -> np.ndarray:
+    """Dirichlet-multinomial log probability of each row of ``counts`` (rows x answers) given the
+    rows of ``shares`` (floored at ``floor``, renormalised) and the intra-class correlation ``rho``."""
+    y = np.atleast_2d(np.asarray(counts, dtype=float))
+    p = np.maximum(np.atleast_2d(np.asarray(shares, dtype=float)), floor)
+    p = p / p.sum(axis=1, keepdims=True)
+    n = y.sum(axis=1)
+    a0 = (1.0 - rho) / rho
+    alpha = a0 * p
+    return (
+        gammaln(n + 1)
+        - gammaln(y + 1).sum(axis=1)
+        + gammaln(a0)
+        - gammaln(n + a0)
+        + (gammaln(y + alpha) - gammaln(alpha)).sum(axis=1)
+    )
+
+
+def predictive_counts(shares_row, n: int, rho: float, rng: np.random.Generator, floor: float = 0.005) -> np.ndarray:
+    """One Dirichlet-multinomial draw of a row of ``n`` answers: shares ~ Dirichlet(p (1 - rho) / rho),
+    then multinomial (the survey's sampling, with the fitted overdispersion)."""
+    p = np.maximum(np.asarray(shares_row, dtype=float), floor)
+    p = p / p.sum()
+    g = rng.dirichlet(p * (1.0 - rho) / rho)
+    return rng.multinomial(int(n), g / g.sum())
+
+
+def log_likelihood(
+    simulated: dict[str, np.ndarray], observed: dict[str, np.ndarray], rho: float, floor: float
+) -> float:
+    """The Dirichlet-multinomial log likelihood of the observed totals (counts = shares x the paper's
+    row sizes) under the simulated shares: the sum over Tables 5-9 (Table 6 per utility)."""
+    sizes = row_sizes()
+    total = 0.0
+    for t in TABLES:
+        sim = _rows(t, simulated[t])
+        if not np.all(np.isfinite(sim)):
+            return -math.inf
+        total += float(dm_logpmf(_rows(t, observed[t]) * sizes[t][:, None], sim, rho, floor).sum())
+    return total
+
+
+def particle_seed(seed: int, model: str, values: dict[str, float]) -> int:
+    """A run's seed from the calibration's seed and the particle (same particle, same run)."""
+    text = repr((model, sorted((k, float(v)) for k, v in values.items() if k not in LIKELIHOOD)))
+    return int(np.random.SeedSequence([seed, zlib.crc32(text.encode())]).generate_state(1)[0])
+
+
+def run_survey_model(params: dict[str, Any], seed: int, surveys: int = 0) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Run the model to its end and survey it: the statistics, and ``surveys`` sample tables."""
+    from ..model import StateBusinessModel
+    from ..observe.survey import simulate_survey
+
+    model = StateBusinessModel(rng=seed, **params)
+    model.run()
+    result = simulate_survey(model)
+    stats = statistics_from_shares(result.population_shares)
+    tables = [result.tables] + [simulate_survey(model, rng=[seed, 7919, k]).tables for k in range(1, surveys)]
+    return stats, [{t: np.asarray(v).tolist() for t, v in tab.items()} for tab in tables[:surveys]]
+
+
+def _failed_statistics() -> dict[str, np.ndarray]:
+    size = {"table5": 5, "table6": 12}
+    out = {t: np.full(size.get(t, 3), np.nan) for t in TABLES}
+    out |= {f"{t}_cohorts": np.full(4 * size.get(t, 3), np.nan) for t in COHORT_TABLES}
+    return out
+
+
+@dataclass
+class SurveyModel:
+    """One model as a function: particle -> statistics of the survey at the stationary state (picklable)."""
+
+    calibration: Calibration
+    model: str
+
+    def __call__(self, values: dict) -> dict[str, np.ndarray]:
+        """The statistics of one run at the particle's ``values`` (NaN if it cannot be surveyed)."""
+        values = {k: float(v) for k, v in dict(values).items()}
+        params = self.calibration.run_parameters(self.model, values)
+        try:
+            stats, _ = run_survey_model(params, particle_seed(self.calibration.seed, self.model, values))
+        except ValueError:  # a cohort without any unit to survey: this particle cannot answer
+            return _failed_statistics()
+        return stats

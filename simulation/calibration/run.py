@@ -1,0 +1,336 @@
+"""The whole calibration: fit, check and write (``statebiz calibrate``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_replaceable,
+    check_writable,
+    json_text,
+    model_version,
+    provenance,
+    result_dir,
+    result_lock,
+    staged_directory,
+)
+from ..observe.survey import TABLES
+from ..runs.evaluator import default_workers, open_executor
+from ..scenario import load_scenario
+from .checks import _observed_counts, _shares_rows, coverage, horizon_check, predictive_checks, recovery
+from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
+from .likelihood import _rows, row_sizes
+from .plots import plot_diagnostics, plot_fit, plot_marginals
+from .results import (
+    calibrated_scenario_text,
+    generations,
+    model_probabilities,
+    posterior,
+    posterior_summary,
+    posterior_table,
+    summary_markdown,
+)
+from .smc import fit, partial_database
+
+#: What a calibration's result directory holds, as its manifest describes it.
+FILES = {
+    "smc.db": "the sampler's SQLite database (every stage's particles, likelihoods and statistics)",
+    "posterior.csv": "the final particles of every model, weighted (read with simulation.posterior)",
+    "posterior_summary.csv": "per model and parameter: mean, median, 5% and 95% quantiles, width/prior",
+    "generations.csv": "per model and stage: temperature, ESS, acceptance, runs, log evidence",
+    "ppc.csv": "per model and table: posterior predictive p-value of the DM discrepancy",
+    "predictive.csv": "per model and cell: observed count, predictive median and 90% interval",
+    "coverage.csv": "share of observed cells in their 90% intervals: fitted totals, held-out cohorts",
+    "recovery.csv": "per model and parameter: coverage, shrinkage and recovery on synthetic data",
+    "horizon.csv": "the fitted statistics at the fit's horizon and at twice its burn-in",
+    "posterior_marginals.png": "posterior marginals per parameter and model",
+    "fit_totals.png": "observed vs predictive, fitted total cells",
+    "fit_cohorts.png": "observed vs predictive, held-out age-cohort cells",
+    "diagnostics.png": "temperature, ESS and acceptance per stage; posterior of s",
+    "README.md": "the result in words and tables",
+}
+
+
+@dataclass
+class Fitted:
+    """What the fit and its checks give, before anything is written."""
+
+    post: dict[str, Any]
+    gens: Any
+    probs: dict[str, float]
+    simulations: int
+    exact: bool
+    horizon: Any
+    summary: Any
+    ppc: Any
+    cells: Any
+    covered: Any
+    rec: Any
+    fit_wall: float
+
+    @property
+    def best(self) -> str:
+        """The model with the highest probability (the fitted one on a tie)."""
+        return max(self.post, key=lambda m: (self.probs[m] if self.probs[m] == self.probs[m] else 0.0, m == "fitted"))
+
+    @property
+    def shown(self) -> str:
+        """The model the figures of the fit show: the fitted one, else the best."""
+        return "fitted" if "fitted" in self.post else self.best
+
+    def coverage_share(self) -> dict[str, dict[str, float]]:
+        """Per model: the share of observed cells inside their 90% intervals (totals, cohorts)."""
+        cov = self.covered
+        pick = cov["table"] == "all"
+        return {
+            m: {
+                k: float(cov[(cov["model"] == m) & (cov["kind"] == k) & pick]["share_inside"].iloc[0])
+                for k in ("total", "cohort")
+            }
+            for m in self.post
+        }
+
+
+def run_calibration(
+    calib: Calibration,
+    out_dir: str | Path | None = None,
+    backend: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    overwrite: bool = False,
+    scenario_out: str | Path | None = None,
+    observed: dict[str, np.ndarray] | None = None,
+    quiet: bool = False,
+    command: str = "",
+    resume: bool = False,
+    record: str | Path | None = None,
+) -> dict[str, Any]:
+    """Fit, check and write everything (see the package docstring). Returns the manifest.
+
+    ``resume``: continue the fit stored next to the result (an interrupted run) or in its
+    ``abc.db`` (a finished one, up to a raised ``max_generations``); the result is replaced.
+    ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
+    ``<name>_calibrated.toml``), never with ``--quick`` or synthetic data; ``False`` skips it.
+    ``record``: where to copy the small result files (default ``docs/calibration``, same
+    conditions as the scenario); ``False`` skips it.
+    """
+    out_dir = result_dir(calib.name, out_dir, origin=calib.path, error=CalibrationError)
+    partial = partial_database(out_dir)
+    _check_start(calib, out_dir, partial, resume, overwrite)
+    workers = workers or default_workers()
+    started = time.perf_counter()
+
+    def say(msg):
+        if not quiet:
+            print(f"[{time.perf_counter() - started:7.1f} s] {msg}", file=sys.stderr, flush=True)
+
+    with result_lock(out_dir, quiet=quiet):
+        if resume and not partial.exists():
+            shutil.copy2(out_dir / "smc.db", partial)
+        elif not resume and partial.exists():
+            partial.unlink()
+        with staged_directory(out_dir, overwrite or resume) as tmp:  # all or nothing: renamed at the end
+            say(
+                f"tempered SMC: models {', '.join(calib.models)}; free {', '.join(calib.free())}; "
+                f"{calib.abc['population_size']} particles per model; backend {backend} ({workers} workers)"
+                + ("; resuming the stored fit" if resume else "")
+            )
+            done = _fit_and_check(calib, partial, observed, (backend, workers, address), started, say)
+            _write_tables(tmp, calib, done)
+            _draw(tmp, calib, done)
+            shutil.move(str(partial), tmp / "smc.db")
+            run = {"backend": backend, "workers": workers, "resumed": resume, "command": command}
+            manifest = _manifest(calib, done, observed, run, time.perf_counter() - started)
+            (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+            text = summary_markdown(manifest, done.summary, done.gens, done.ppc, done.covered, done.rec, done.horizon)
+            (tmp / "README.md").write_text(text, encoding="utf-8")
+    # the calibrated scenario and the record only from a full-size fit to the paper's data that reached the posterior
+    official = not calib.quick and observed is None and manifest["exact_posterior"]
+    if official and scenario_out is not False:
+        manifest["scenario_written"] = str(_write_scenario(calib, done, manifest, out_dir, scenario_out, command))
+    if official and record is not False:
+        manifest["record_written"] = str(_write_record(out_dir, record))
+    return manifest
+
+
+def _check_start(calib: Calibration, out_dir: Path, partial: Path, resume: bool, overwrite: bool) -> None:
+    """Check before anything runs that the fit may start (or resume) and its result may be written."""
+    stored = out_dir / "smc.db"
+    if resume:
+        if not partial.exists() and not stored.exists():
+            raise CalibrationError(f"{calib.path}: nothing to resume: neither {partial} nor {stored} exists")
+        if out_dir.exists() or out_dir.is_symlink():
+            check_replaceable(out_dir, CalibrationError)  # the result is replaced: only statebiz's own
+    else:
+        check_writable(out_dir, overwrite)
+        if partial.exists() and not overwrite:
+            raise CalibrationError(
+                f"{calib.path}: an interrupted fit is stored in {partial}; continue it with --resume, "
+                "or start again with --overwrite"
+            )
+
+
+def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, started: float, say) -> Fitted:
+    """The fit (tempered SMC on the backend's executor), its posterior, the horizon check, the
+    posterior predictive checks and recovery."""
+    with open_executor(*backend) as pool:
+        stages = fit(calib, partial, observed, pool=pool, say=say)
+        fit_wall = time.perf_counter() - started
+        post = posterior(stages, calib)
+        gens = generations(stages)
+        probs = model_probabilities(post)
+        simulations = int(gens["simulations"].sum())
+        exact = all(mp.beta >= 1.0 for mp in post.values())
+        say(
+            f"fit done in {fit_wall:.0f} s: {simulations} runs; "
+            + ("every model reached the posterior; " if exact else "STOPPED before the posterior; ")
+            + ", ".join(f"P({m}) = {p:.3f}" for m, p in probs.items())
+        )
+        horizon = horizon_check(calib, post, pool)
+    summary = posterior_summary(post, calib)
+    obs_counts = None if observed is None else _counts_from_statistics(observed)
+    ppc, cells = predictive_checks(post, calib, obs_counts)
+    cov = coverage(cells)
+    rec = recovery(post, calib, obs_counts)
+    say(f"posterior predictive checks and recovery done ({calib.abc['predictive_draws']} draws per model)")
+    return Fitted(post, gens, probs, simulations, exact, horizon, summary, ppc, cells, cov, rec, fit_wall)
+
+
+def _write_tables(tmp: Path, calib: Calibration, done: Fitted) -> None:
+    (tmp / "posterior.csv").write_text(posterior_table(done.post, calib), encoding="utf-8")
+    for name, table in (
+        ("posterior_summary", done.summary),
+        ("generations", done.gens),
+        ("ppc", done.ppc),
+        ("predictive", done.cells),
+        ("coverage", done.covered),
+        ("recovery", done.rec),
+        ("horizon", done.horizon),
+    ):
+        table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
+
+
+def _draw(tmp: Path, calib: Calibration, done: Fitted) -> None:
+    shown, cells = done.shown, done.cells
+    plot_marginals(done.post, calib, tmp / "posterior_marginals.png")
+    size = f"{calib.run_parameters(shown, {})['firms']} firms"
+    plot_fit(
+        cells[cells["model"] == shown],
+        "total",
+        f"Fitted totals: observed vs posterior predictive ({shown} model, {size}; "
+        "90% intervals with the fitted overdispersion and the paper's sample sizes)",
+        tmp / "fit_totals.png",
+    )
+    plot_fit(
+        cells[cells["model"] == shown],
+        "cohort",
+        f"Held-out age-cohort cells: observed vs posterior predictive ({shown} model; not in the fit)",
+        tmp / "fit_cohorts.png",
+    )
+    plot_diagnostics(done.gens, done.post, calib, tmp / "diagnostics.png")
+
+
+def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], wall: float) -> dict[str, Any]:
+    """The calibration's manifest: its settings, the fit's facts, the checks, the provenance."""
+    post, summary = done.post, done.summary
+    s_row = summary[(summary["model"] == "fitted") & (summary["parameter"] == "symbiosis")]
+    return {
+        "calibration": calib.name,
+        "calibration_file": calib.path,
+        "scenario_file": calib.scenario.path,
+        "quick": calib.quick,
+        "seed": calib.seed,
+        "models": calib.models,
+        "model_settings": calib.model,
+        "priors": {
+            k: {"distribution": "uniform", "low": lo, "high": hi}
+            for k, (lo, hi) in (calib.priors | calib.likelihood).items()
+        },
+        "abc": calib.abc,
+        "backend": run["backend"],
+        "workers": run["workers"],
+        "resumed": run["resumed"],
+        "observed": "synthetic (passed in)"
+        if observed is not None
+        else "paper (simulation/data/turkestan_survey.toml)",
+        "stages": {m: int(mp.generation) for m, mp in post.items()},
+        "simulations": done.simulations,
+        "final_temperature": {m: (1.0 / mp.beta if mp.beta > 0 else None) for m, mp in post.items()},
+        "exact_posterior": done.exact,
+        "log_evidence": {m: float(mp.log_evidence) for m, mp in post.items()},
+        "model_probabilities": done.probs,
+        "best_model": done.best,
+        "symbiosis": None if s_row.empty else {k: float(s_row.iloc[0][k]) for k in ("median", "q05", "q95", "mean")},
+        "ppc_p_values": {m: dict(zip(g["table"], g["p_value"].astype(float))) for m, g in done.ppc.groupby("model")},
+        "coverage_90": done.coverage_share(),
+        "fit_wall_time_seconds": round(done.fit_wall, 1),
+        "wall_time_seconds": round(wall, 1),
+        **provenance(),
+        "model_version": model_version(),
+        "command": run["command"],
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": FILES,
+    }
+
+
+def _write_scenario(calib: Calibration, done: Fitted, manifest: dict, out_dir: Path, scenario_out, command) -> Path:
+    """Write the calibrated scenario (posterior medians of the fitted model) with its provenance; it must load."""
+    base = Path(calib.scenario.path)
+    target = Path(scenario_out) if scenario_out else base.with_name(f"{base.stem}_calibrated.toml")
+    p = manifest["model_probabilities"]
+    sym = manifest["symbiosis"]
+    share = manifest["coverage_90"]
+    first_share = share[next(iter(share))]
+    lines = [
+        f"Calibrated {calib.scenario.name} scenario, written by `statebiz calibrate` (simulation/calibration/).",
+        "Do not edit by hand: rerun the calibration instead.",
+        f"date: {manifest['finished']}; git commit: {manifest['git_commit']}",
+        f"command: {command or 'run_calibration()'}",
+        f"calibration file: {calib.path}; base scenario: {calib.scenario.path}; seed {calib.seed}",
+        f"fit runs: {json.dumps(calib.model)}; the survey is matched at the stationary state (after the burn-in)",
+        "tempered SMC with a Dirichlet-multinomial likelihood: "
+        f"{calib.abc['population_size']} particles per model, stages {json.dumps(manifest['stages'])}, "
+        f"{manifest['simulations']} runs; exact posterior: {manifest['exact_posterior']}",
+        "model probabilities: " + ", ".join(f"{m} {v:.3f}" for m, v in p.items()),
+        (f"symbiosis s: median {sym['median']:.3f}, 90% interval [{sym['q05']:.3f}, {sym['q95']:.3f}]" if sym else ""),
+        f"90% predictive coverage of the {next(iter(share))} model: totals {first_share['total']:.0%}, "
+        f"held-out cohort cells {first_share['cohort']:.0%}",
+        f"full results: {out_dir}/; record: docs/calibration/",
+    ]
+    model = "fitted" if "fitted" in done.post else done.best
+    atomic_write_text(target, calibrated_scenario_text(calib, model, done.summary, [x for x in lines if x]))
+    load_scenario(target)  # the written file must load
+    return target
+
+
+def _write_record(out_dir: Path, record) -> Path:
+    """Copy the small result files to the record (default ``docs/calibration``)."""
+    dest = Path(record) if record else RECORD_DIR
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in RECORD_FILES:
+        atomic_write_bytes(dest / name, (out_dir / name).read_bytes())
+    return dest
+
+
+def _counts_from_statistics(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Counts of the fitted rows (shares x the paper's row sizes) and of the cohort rows (x the paper's
+    cohort sizes) from statistics: the data of a synthetic calibration."""
+    sizes = row_sizes()
+    obs = _observed_counts()
+    out = {t: _rows(t, stats[t]) * sizes[t][:, None] for t in TABLES}
+    for t in COHORT_TABLES:
+        key = f"{t}_cohorts"
+        n = obs[key].sum(axis=1, keepdims=True)
+        out[key] = _shares_rows(key, stats) * n if key in stats else obs[key]
+    return out

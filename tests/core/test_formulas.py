@@ -1,0 +1,195 @@
+"""The shared formulas (``simulation.formulas``) and the answer rules (``simulation.observe.answers``)
+on inputs whose results are worked out by hand: tests that kill the mutants ``make mutation``
+found surviving there (docs/MUTATION.md)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulation import formulas
+from simulation.observe import answers
+
+
+def test_apportion_largest_remainder():
+    # raw 5.5, 2.5, 2.0: floors 5, 2, 2 and one left, to the first of the two largest remainders
+    got = formulas.apportion(10, np.array([0.55, 0.25, 0.20]))
+    np.testing.assert_array_equal(got, [6, 2, 2])
+    assert got.dtype == np.int64
+
+
+def test_apportion_breaks_ties_in_row_order():
+    # 40 rows whose raw counts alternate 0.25 and 0.5 (total 15): the 15 seats go to the first
+    # 15 rows with remainder 0.5, in row order (a stable sort), and to none of the 0.25 rows
+    raw = np.tile([0.25, 0.5], 20)
+    got = formulas.apportion(15, raw / raw.sum())
+    want = np.zeros(40, dtype=np.int64)
+    want[1:30:2] = 1
+    np.testing.assert_array_equal(got, want)
+
+
+def test_apportion_ranks_remainders_not_raw_counts():
+    # raw 0.9 and 2.1: floors 0 and 2, and the one left goes to the larger remainder (0.9), not
+    # to the larger raw count
+    np.testing.assert_array_equal(formulas.apportion(3, np.array([0.3, 0.7])), [1, 2])
+
+
+def test_apportion_exact_shares_need_no_rounding():
+    np.testing.assert_array_equal(formulas.apportion(8, np.array([0.5, 0.25, 0.25])), [4, 2, 2])
+
+
+def test_logit():
+    assert math.isclose(formulas.logit(0.2), math.log(0.25), rel_tol=0, abs_tol=1e-15)
+    assert math.isclose(formulas.logit(0.9), math.log(9.0), rel_tol=0, abs_tol=1e-14)
+    assert formulas.logit(0.5) == 0.0
+
+
+def test_merit_standardises_log_productivity():
+    got = formulas.merit(np.exp([1.0, 2.0, 3.0]))
+    sd = math.sqrt(2.0 / 3.0)  # population sd of 1, 2, 3
+    np.testing.assert_allclose(got, [-1.0 / sd, 0.0, 1.0 / sd], rtol=0, atol=1e-12)
+
+
+def test_merit_of_equal_productivities_is_zero():
+    np.testing.assert_array_equal(formulas.merit(np.full(4, 2.0)), np.zeros(4))
+
+
+def test_business_strength_is_capped_at_one():
+    p = {"strength_slope": 1.0, "association_bonus": 0.5}
+    # K = K_match: logistic 1/2; a member gets the bonus 0.5 (1.0); K = 3 K_match: 3/4 + 0.5 capped
+    got = formulas.business_strength(np.array([1.0, 1.0, 3.0, 3.0]), np.ones(4), np.array([0, 1, 0, 1]), p)
+    np.testing.assert_allclose(got, [0.5, 1.0, 0.75, 1.0], rtol=0, atol=1e-15)
+
+
+def test_life_stage_boundaries():
+    p = {"startup_age": 4, "mature_age": 12}
+    got = formulas.life_stage(np.array([0, 3, 4, 11, 12, 40]), p)
+    np.testing.assert_array_equal(got, [0, 0, 1, 1, 2, 2])
+
+
+def test_average_ranks_share_ties():
+    got = formulas.average_ranks(np.array([[3.0, 1.0, 2.0, 2.0], [5.0, 5.0, 5.0, 0.0]]))
+    np.testing.assert_array_equal(got, [[4.0, 1.0, 2.5, 2.5], [3.0, 3.0, 3.0, 1.0]])
+
+
+def test_grown_capital_of_no_firms_is_empty():
+    p = {
+        "capital_elasticity": 0.5,
+        "depreciation": 0.1,
+        "labour_share": 0.5,
+        "tax_rate": 0.1,
+        "trust_investment_floor": 0.5,
+        "reinvestment": 0.5,
+        "fixed_cost": 0.0,
+    }
+    got = formulas.grown_capital(np.array([]), np.array([]), np.array([], dtype=int), p)
+    assert got.shape == (0,)
+
+
+def test_share_of_counts_per_region_over_its_size():
+    mask = np.array([True, False, True, True, True])
+    region = np.array([0, 0, 1, 1, 2])
+    got = formulas.share_of(mask, region, np.array([2, 4, 1, 0]))
+    # region 0: 1 of 2; region 1: 2 of 4; region 2: 1 of 1; region 3 (the last) is empty: 0
+    np.testing.assert_allclose(got, [0.5, 0.5, 1.0, 0.0], rtol=0, atol=0)
+
+
+def test_answer_cuts_belong_to_the_upper_answer():
+    # a latent value exactly on a cut gets the higher score (Table 5) / the more satisfied answer (Table 6)
+    np.testing.assert_array_equal(answers.authority_scores(answers.AUTHORITY_CUTS), [2, 3, 4, 5])
+    np.testing.assert_array_equal(answers.authority_scores(np.array([-9.0, 0.0, 9.0])), [1, 3, 5])
+    np.testing.assert_array_equal(answers.utility_answers(answers.UTILITY_CUTS), [1, 0])
+    np.testing.assert_array_equal(answers.utility_answers(np.array([-9.0, 0.0, 9.0])), [2, 1, 0])
+
+
+def test_size_class_is_searchsorted_on_the_bounds():
+    """Size classes counted by comparisons equal numpy's searchsorted (side right), bounds included."""
+    p = {"micro_capital": 0.5, "small_capital": 2.0, "medium_capital": 8.0}
+    bounds = np.array([0.5, 2.0, 8.0])
+    capital = np.concatenate([np.random.default_rng(5).lognormal(size=5000) * 3, [0.0, 0.5, 2.0, 8.0, np.inf]])
+    np.testing.assert_array_equal(formulas.size_class(capital, p), np.searchsorted(bounds, capital, side="right"))
+    assert list(formulas.size_class(np.array([0.49, 0.5, 1.99, 2.0, 7.9, 8.0]), p)) == [0, 1, 1, 2, 2, 3]
+
+
+def test_productivity_tail_exponent_and_factor():
+    p = {"size_tail_exponent": 1.06, "jobs_elasticity": 0.8, "capital_elasticity": 0.5}
+    assert formulas.productivity_tail_exponent(p) == 1.06 * 0.8 / 0.5
+    # median 1 at E = ln 2; the factor at E = 0 is 2^(-1/zeta)
+    np.testing.assert_allclose(formulas.productivity_tail(np.array([math.log(2.0), 0.0]), p), [1.0, 2 ** (-1 / 1.696)])
+    # entrants: thinner by the exit hazard's size elasticity (the survivors' bias of a hazard falling with size)
+    p = p | {"exit_size_elasticity": 0.2}
+    assert formulas.productivity_tail_exponent(p) == 1.06 * 0.8 / 0.5
+    assert formulas.productivity_tail_exponent(p, entrants=True) == pytest.approx(1.26 * 0.8 / 0.5)
+    entrant = formulas.productivity_tail(np.array([0.0]), p, entrants=True)
+    np.testing.assert_allclose(entrant, [2 ** (-0.5 / 1.26 / 0.8)])
+    # no tail when staff do not grow with capital or output is linear in it
+    for no_tail in ({"jobs_elasticity": 0.0}, {"capital_elasticity": 1.0}):
+        q = p | no_tail
+        assert formulas.productivity_tail_exponent(q) == math.inf
+        np.testing.assert_array_equal(formulas.productivity_tail(np.array([0.0, 5.0]), q), [1.0, 1.0])
+
+
+def test_stationary_age_shares():
+    """Geometric when the hazard does not fall with age; older with an age elasticity, and the
+    mean hazard over the shares is exit_hazard; all at age 0 or all at the oldest in the limits."""
+    p = {"exit_hazard": 0.1, "exit_age_elasticity": 0.0}
+    shares = formulas.stationary_age_shares(p, 400)
+    geometric = 0.1 * 0.9 ** np.arange(401)
+    np.testing.assert_allclose(shares, geometric / geometric.sum(), rtol=1e-9)
+    q = p | {"exit_age_elasticity": 0.5}
+    older = formulas.stationary_age_shares(q, 400)
+    ages = np.arange(401)
+    assert older.sum() == pytest.approx(1.0) and (older * ages).sum() > (shares * ages).sum()
+    g = (1.0 + ages / 4.0) ** -0.5
+    survival = older / older[0]
+    hazard = 1.0 - survival[1:] / survival[:-1]  # 1 - (1 - h)^(c g_t), solve for c
+    c = np.log(1.0 - hazard) / np.log(0.9) / g[:-1]
+    assert np.ptp(c) < 1e-9
+    mean = np.sum(older * (1.0 - 0.9 ** (c[0] * g))) / older.sum()
+    assert mean == pytest.approx(0.1, rel=1e-6)
+    np.testing.assert_array_equal(formulas.stationary_age_shares(p | {"exit_hazard": 0.0}, 3), [0, 0, 0, 1])
+    np.testing.assert_array_equal(formulas.stationary_age_shares(p | {"exit_hazard": 1.0}, 3), [1, 0, 0, 0])
+
+
+def test_rank_capital_reads_the_rank_on_the_log_normal_scale_of_the_region():
+    from scipy.special import ndtri
+
+    # region 0: four firms in business and one exited; region 1: one firm. Scale: region 0's body median
+    # 0.1 above the firms' median in logs, log spread 0.5; region 1's offset 0 and spread 2
+    capital = np.array([1.0, 4.0, 1000.0, 2.0, 7.0, 3.0])
+    region = np.array([0, 0, 0, 0, 0, 1])
+    alive = np.array([True, True, True, True, False, True])
+    scale = np.array([[0.1, 0.5], [0.0, 2.0]])
+    got = formulas.rank_capital(capital, region, alive, scale, 2)
+    median = np.median(np.log([1.0, 4.0, 1000.0, 2.0]))  # the firms in business only
+    ranks = np.array([1, 3, 4, 2])
+    want = np.exp(median + 0.1 + 0.5 * ndtri((ranks - 0.5) / 4))
+    np.testing.assert_allclose(got[:4], want, rtol=1e-12)
+    # the dominant player (1000) is only as strong as the top rank of four log-normal firms
+    assert got[2] < 10.0
+    assert got[4] == 7.0  # an exited row keeps its capital
+    assert np.isclose(got[5], 3.0)  # a region's only firm is at its median (rank 1/2 of 1)
+    # equal capitals share their mean rank, so equal firms stay equally strong
+    same = formulas.rank_capital(np.array([2.0, 2.0, 5.0]), np.zeros(3, int), np.ones(3, bool), scale[:1], 1)
+    assert same[0] == same[1] < same[2]
+
+
+def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():
+    rng = np.random.default_rng(0)
+    x = np.exp(0.3 + 0.8 * rng.standard_normal(200_000))
+    got = formulas.lognormal_mean(x, np.zeros(x.size, int), np.ones(x.size, bool), 1)
+    assert np.isclose(got[0], np.exp(0.3 + 0.32), rtol=0.01)  # exp(mu + sigma^2 / 2)
+    # by hand: outputs 0.1 and 0.3 (median log ln sqrt 0.03, interquartile range of the logs ln 3 / 2);
+    # a region with no firm in business gets 0, exited rows and zero outputs are left out
+    out = np.array([0.1, 0.3, 50.0, 0.0, 9.0])
+    region = np.array([0, 0, 0, 0, 1])
+    alive = np.array([True, True, False, True, False])
+    got = formulas.lognormal_mean(out, region, alive, 3)
+    want = math.sqrt(0.03) * math.exp(0.5 * (math.log(3.0) / 2 / 1.349) ** 2)
+    np.testing.assert_allclose(got, [want, 0.0, 0.0], rtol=1e-12)
+    # a dominant firm a thousand times the others moves the mean a hundredfold, the typical output little
+    y = np.array([1.0, 1.2, 0.9, 1.1, 1.05, 1000.0])
+    typical = formulas.lognormal_mean(y, np.zeros(6, int), np.ones(6, bool), 1)[0]
+    assert typical < 1.5 < 100 < y.mean()
