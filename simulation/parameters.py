@@ -206,7 +206,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("outsider_inspection_share", "structural", float, 0.5, 0.0, 1.0, "share", "extra dealings of outsiders as a share of their extra bribe demands (outsider_bias)", "assumption"),
     _p("informal_dealings", "structural", float, 0.5, 0.0, 1.0, "relative", "dealings of an informal firm relative to a formal one (informal firms avoid officials)", "assumption"),
     _p("informal_demand", "structural", float, 1.5, 1.0, 5.0, "relative", "bribe-demand intensity toward an informal firm relative to a formal one", "assumption"),
-    _p("transparency_demand", "structural", float, 0.5, 0.0, 1.0, "1/transparency", "fall of the demand probability per unit of transparency", "assumption"),
+    _p("transparency_demand", "structural", float, 0.5, 0.0, 1.0, "1/transparency", "fall per unit of transparency of the probability that a corrupt official takes a bribe in a dealing, demanded or offered (open data expose both alike)", "assumption"),
     _p("visibility_base", "structural", float, 0.5, 0.0, 1.0, "0..1", "visibility of the weakest firm to officials (visibility = base + (1 - base) B)", "assumption"),
     _p("transparency_detection", "structural", float, 0.15, 0.0, 1.0, "probability", "probability per unit of transparency that open data expose a paid bribe", "assumption"),
     _p("giver_penalty", "structural", float, 0.2, 0.0, 1.0, "share", "fine of a firm caught paying a bribe, in quarters of its own output, as a share of the official's penalty (the giver is often treated as extorted)", "assumption"),

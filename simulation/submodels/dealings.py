@@ -212,8 +212,11 @@ def speed_money(world, log, rng, n_deal, demands, power, c, segment):
     # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits reach
     # every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor s x L
     # on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
-    # direction under symbiosis)
-    accept_p = home_share * home_corrupt + (1.0 - home_share) * c_i
+    # direction under symbiosis). Open data expose a taken offer as they expose a demand (the same dealing,
+    # published: its file, its dates, who signed it), so transparency lowers the taking as it lowers the asking
+    accept_p = (home_share * home_corrupt + (1.0 - home_share) * c_i) * (
+        1.0 - p["transparency_demand"] * p["transparency"]
+    )
     took = kernels.binomial(rng, offered, accept_p)
     found = kernels.binomial(rng, took, true_detection(p))
     y = log.potential_output[rows]
