@@ -83,7 +83,10 @@ def assert_direction(diff: np.ndarray, sign: int, what: str) -> None:
 #: Seeds of the transparency test: under symbiosis the corrupt share falls by 0.063 (sd 0.056) at
 #: the end of the run and 0.062 (sd 0.054) over it (seeds 101-124), the right sign in 21 and 22 of
 #: 24; at 12 seeds the power is about 0.93 and 0.94 (5 seeds: about 0.5). The other keys fall by
-#: 0.18-0.25 (sd 0.04-0.07) in every seed.
+#: 0.18-0.25 (sd 0.04-0.07) in every seed. (Those figures are from before speed money was merged
+#: with dominant players. Since transparency lowers the taking of offers as of demands (ODD 7.2),
+#: the corrupt share under symbiosis falls by 0.092 (sd 0.043) and 0.091 (sd 0.033), in every seed
+#: of 1-16, ``python tools/lever_checks.py --only transparency``: power about 1 at 12 seeds.)
 TRANSPARENCY_SEEDS = tuple(range(1, 13))
 AUDIT_SEEDS = tuple(range(1, 17))
 
@@ -145,8 +148,11 @@ def test_support_raises_business_satisfaction(governance):
         # the kickbacks only raise it further (+0.02 to +0.04) and the satisfaction support brings
         # dominates: the dissatisfied share now falls with support (-0.082, 95% interval [-0.099,
         # -0.066], these 5 seeds; docs/ODD.md limitation 17). The channel itself is what is checked:
-        # support raises the corrupt share under symbiosis in Almaty city.
-        _, _, diff = paired("corrupt_share", none, much, base=EFFECTS | {"regions": "almaty"})
+        # support raises the corrupt share under symbiosis in Almaty city. With dominant players it
+        # rises by +0.040 (sd 0.024, every seed of 1-16; ``python tools/lever_checks.py --only
+        # support``), and 8 seeds give a power of about 0.97 (5: about 0.65).
+        seeds = tuple(range(1, 9))
+        _, _, diff = paired("corrupt_share", none, much, seeds, base=EFFECTS | {"regions": "almaty"})
         for when, d in diff.items():
             assert_direction(d, +1, f"{governance}: corrupt share ({when}) with support, Almaty city")
 
@@ -271,13 +277,16 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     equally among the network's members, HHI came out lower at s = 1; the proportional share
     is the rule now, ODD 7.4.)
 
-    Seeds. With dominant players (ODD 7.7) HHI's paired differences are heavy-tailed: on seeds
-    101-124, +0.046 (sd 0.063) at the end of the run and +0.043 (sd 0.052) over it, the right sign
-    in 22 and 23 of 24 seeds, single seeds up to +0.24, and seeds 1-4 gave an interval that
-    includes 0 ([-0.016, +0.060]). At 24 seeds the power is about 0.93 and 0.98 (noncentral t);
-    the insiders' share of support (+0.51, sd 0.12) has power 1 at any of these sizes. (Without
-    dominant players, with speed money, main had +0.00012, sd 0.00009, seeds 1-12, and ran 8
-    seeds; these figures are from before the two were merged and are to be measured again.)
+    Seeds and scale. With dominant players (ODD 7.7) HHI's paired differences are heavy-tailed:
+    a seed in which one firm dominates the partnership run swings the difference by itself (seed 3:
+    -0.21). On seeds 1-16 (``python tools/lever_checks.py --only hhi``, after speed money's
+    transparency factor) HHI rose by +0.029 at the end of the run, 95% interval [-0.004, +0.062],
+    sd 0.062, in 15 of 16 seeds. The claim is about concentration, a ratio scale, so the check is
+    on the log ratio of the two HHIs, which weighs a doubling the same at any level: +0.45 at the
+    end of the run ([+0.18, +0.71], sd 0.50) and +0.41 over it (sd 0.49), power about 0.99 at
+    24 seeds (noncentral t). The insiders' share of support (+0.51, sd 0.12) has power 1 at any of
+    these sizes. (Without dominant players, with speed money, main had +0.00012, sd 0.00009 in the
+    HHI itself, seeds 1-12.)
     """
     seeds = tuple(range(1, 25))
     for m in (run_cached(s, **(EFFECTS | {"governance": "symbiotic"})) for s in seeds):
@@ -288,6 +297,8 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     assert low["end of run"].mean() > 0, "no support at all to connected firms in the partnership model"
     for when, d in ins.items():
         assert_direction(d, +1, f"insiders' share of support ({when}), symbiotic vs partnership")
-    _, _, hhi = paired("hhi", {"governance": "partnership"}, {"governance": "symbiotic"}, seeds)
-    for when, d in hhi.items():
-        assert_direction(d, +1, f"output concentration (HHI, {when}), symbiotic vs partnership")
+    low, high, _ = paired("hhi", {"governance": "partnership"}, {"governance": "symbiotic"}, seeds)
+    for when in low:
+        assert (low[when] > 0).all() and (high[when] > 0).all(), f"HHI not positive ({when})"
+        ratio = np.log(high[when] / low[when])
+        assert_direction(ratio, +1, f"output concentration (log HHI ratio, {when}), symbiotic vs partnership")
