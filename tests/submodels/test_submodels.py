@@ -830,14 +830,26 @@ def test_speed_money_an_honest_official_refuses_and_holds_the_dealing_in_his_que
     """Home official honest (u 0.9 >= c 0.5): the firm expects only his queue (queue_share 0.6 of
     the full delay) and offers when delay_cost x 0.49 x 0.6 > 0.07; he refuses, so the firm waits
     the queue and loses nothing to officials."""
-    w, log = _speed_world(home=0.9, delay_cost=0.5, queue_share=0.6)
+    w, log = _speed_world(home=0.9, delay_cost=0.5, queue_share=0.6, transparency=0.0)
     took, income, _ = _speed(w, log)
     assert log.firm["offered"][0] == 20 and took[0] == 0 and income[0] == 0
     assert log.firm["delay"][0] == pytest.approx(20 * 0.6) and log.firm["extracted"][0] == 0
     # a pure queue (queue_share 1): corrupt officials create no delay; a paid one still expedites
-    w, log = _speed_world(delay_cost=0.5, queue_share=1.0)
+    w, log = _speed_world(delay_cost=0.5, queue_share=1.0, transparency=0.0)
     took, _, _ = _speed(w, log)
     assert took[0] == 20 and log.firm["delay"][0] == 0
+
+
+def test_speed_money_open_data_lower_the_taking_of_an_offer_as_of_a_demand():
+    """A corrupt home official takes an offer with probability 1 - transparency_demand x transparency,
+    the factor that lowers a demand: none at full transparency when open data stop every taking
+    (transparency_demand 1), every one without open data; the firm, refused, waits the full delay."""
+    for transparency, taken in ((0.0, 20), (1.0, 0)):
+        w, log = _speed_world(delay_cost=0.5, transparency=transparency, transparency_demand=1.0)
+        took, income, _ = _speed(w, log)
+        assert log.firm["offered"][0] == 20 and took[0] == taken, transparency
+        assert (income[0] > 0) == (taken > 0)
+        assert log.firm["delay"][0] == pytest.approx(20 - taken)
 
 
 def test_speed_money_a_connection_buys_no_acceptance_and_no_escape_from_audits():
@@ -848,7 +860,9 @@ def test_speed_money_a_connection_buys_no_acceptance_and_no_escape_from_audits()
     offers the stronger the audits, and the audit lever lost its direction under symbiosis."""
     for home, accepted in ((0.55, False), (0.1, True)):
         for s, L in ((0.0, 0.0), (1.0, 1.0)):
-            w, log = _speed_world(home=home, symbiosis=s, connection=L, delay_cost=0.5, audit_rate=1.0)
+            w, log = _speed_world(
+                home=home, symbiosis=s, connection=L, delay_cost=0.5, audit_rate=1.0, transparency=0.0
+            )
             w.akimats.official_gain[:] = 0.05
             took, income, caught = _speed(w, log)
             assert log.firm["offered"][0] == 20, (home, s, L)

@@ -154,7 +154,7 @@ def _youth_window(programme):
         youth_programme=programme,
     )
     log = make_log(w)
-    support.step(w, log, Draws(0.0, 0.6))  # everyone applies; every award draw 0.6
+    support.step(w, log, Draws(0.0, 0.6, 1.0))  # everyone applies; every award draw 0.6; no kickback found
     expected = [0.2, 0.2, 0.0, 0.0] if programme else [0.0] * 4
     np.testing.assert_allclose(log.firm["support"], expected, rtol=1e-12)
     # at 0.74 still funded (< 3/4), at 0.76 not
@@ -162,7 +162,7 @@ def _youth_window(programme):
         w = make_world(firms, akimats={"support_budget": 0.4, "symbiosis": 0.0}, grant=0.2,
                        support_compliance=0.0, youth_programme=programme)  # fmt: skip
         log = make_log(w)
-        support.step(w, log, Draws(0.0, draw))
+        support.step(w, log, Draws(0.0, draw, 1.0))
         assert (log.firm["support"][:2] > 0).all() == funded and (log.firm["support"][2:] == 0).all()
 
 
