@@ -10,7 +10,9 @@ seeds on both sides of every comparison). Every count is pooled over a run's 30 
 
 Pattern 4, who initiates:
 - the share of bribes initiated by officials (demanded bribes paid / all bribes paid) lies inside
-  (0.1, 0.9) in every run, at s = 0 and s = 1 (measured 0.447-0.455 at s = 0 and 0.544-0.555 at s = 1;
+  (0.1, 0.9) in every run, at s = 0 and s = 1 (measured with dominant players and the transparency
+  factor on offers, commit ae96f91: 0.512-0.527 at s = 0 and 0.624-0.639 at s = 1; before them
+  0.447-0.455 and 0.544-0.555;
   the published Kazakhstan figure, Center 'Strategy' 2019, is 49% by officials and 39% by
   entrepreneurs, i.e. 56% of the cases with an initiator named; simulation/data/validation.toml;
   nothing is fitted to it);
@@ -21,27 +23,34 @@ Pattern 4, who initiates:
 
 Pattern 5, symbiosis and speed (the delay waited per dealing, in shares of the full delay):
 - at s = 0 connected firms (L >= connected_from or a client) wait as long as the others: the mean
-  paired difference is within 0.05 (measured 0.414-0.436 against 0.411-0.434);
-- at s = 1 connected firms wait less than the others in every seed, by more than 0.1 (measured
-  0.16-0.19: 0.327-0.351 against 0.511-0.523), and less than connected firms at s = 0;
+  paired difference is within 0.05 (measured 0.484-0.511 against 0.478-0.503; differences -0.011
+  to +0.018);
+- at s = 1 connected firms wait less than the others in every seed, by more than 0.05 (measured
+  0.084-0.108, sd 0.009: 0.420-0.445 against 0.525-0.535), and less than connected firms at s = 0.
+  The bound was 0.1 while the gap was 0.16-0.19 (before dominant players and before open data
+  lowered the taking of offers, ae96f91, which cut the accepted offers by a quarter at the default
+  transparency 0.5); it is a magnitude measured on the model, not the paper's claim, which is the
+  direction, and 0.05 keeps it at more than 3 seed sd below the smallest gap;
 - through money: at s = 1 connected firms expedite a larger share of their dealings by bribes
   (demanded bribes paid plus offers accepted, per dealing) than the others, in every seed
-  (0.61-0.65 against 0.20-0.22; at s = 0 both 0.40-0.46): clients pay their patrons, and a
+  (0.48-0.52 against 0.15-0.16; at s = 0 0.24-0.33 against 0.28-0.34): clients pay their patrons, and a
   connection that shields a firm from demands leaves it to offer;
-- NOT in the aggregate outcomes: the mean delay over all dealings is the same at s = 1 as at s = 0
-  (0.4227 against 0.4228, paired differences -0.009 to +0.010), because outsiders meet more demands
-  under symbiosis (the outsider bias) and wait longer (0.52 against 0.42), and PPP construction is
-  as long (4.90 quarters at both ends; at s = 1, 4.87 for connected partners against 5.05 for the
-  others, 72 against 14 contracts a run: the large firms that win tenders find speed money dear
-  relative to their cheap time). An earlier version of the mechanism made the mean delay fall
+- hardly in the aggregate outcomes: the mean delay over all dealings is 0.478-0.493 at s = 1
+  against 0.479-0.503 at s = 0 (paired differences -0.010 to -0.002), because outsiders meet more
+  demands under symbiosis (the outsider bias) and wait longer (0.53 against 0.49), and PPP
+  construction is about as long (4.92-5.16 quarters at s = 1, 4.94-5.13 at s = 0; at s = 1,
+  4.86-5.15 for connected partners against 5.06-5.33 for the others, 133-180 against 30-53
+  contracts a run). (Figures of seeds 1-6 after commit ae96f91; before dominant players the
+  mean delay was 0.4227 against 0.4228.) An earlier version of the mechanism made the mean delay fall
   (-0.015) only because a connection let offers escape audits (a factor s L' on the risk), which
   turned the audit lever's direction under symbiosis; that channel is gone (docs/ODD.md 7.2 and
   limitation 17). Construction is asserted to stay between its floor (4) and floor + the full
   delay (6).
 
 Power: each per-seed inequality above holds with a margin of more than 5 times the seed-to-seed
-standard deviation of its difference (the smallest margin is the s = 1 connected gap, 0.18 against
-a bound of 0.1 and an sd of 0.01), so a new draw does not move it across its bound. The model
+standard deviation of its difference but one: the s = 1 connected gap, 0.084 at its smallest against
+a bound of 0.05 and an sd of 0.009 (3.8 sd), so a new draw moves it across its bound with a chance of
+about 1 in 10,000 a seed. The model
 before the mechanism fails pattern 4 by construction (every bribe demanded: the share is 1), and
 a model in which symbiosis gave connected firms speed by a factor on s without money would fail
 the bought-speed comparison only if connected firms bought less; the unit tests in
@@ -169,7 +178,7 @@ def test_without_symbiosis_connections_buy_no_speed(runs):
 
 def test_under_symbiosis_connected_firms_wait_less_and_pay_for_it(runs):
     for r0, r1 in zip(runs["s0"], runs["s1"], strict=True):
-        assert r1["delay_unc"] - r1["delay_con"] > 0.1, r1
+        assert r1["delay_unc"] - r1["delay_con"] > 0.05, r1
         assert r1["delay_con"] < r0["delay_con"], (r0, r1)
         assert r1["bought_con"] > r1["bought_unc"], r1  # the speed is bought
 
