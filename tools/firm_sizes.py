@@ -3,11 +3,15 @@
 Runs the national scenario (20 regions) at the parameters' defaults on a small world, through
 a burn-in, then reads the firm table after every quarter of a window (it only reads the world).
 Prints, pooled over the seeds:
-- per region, the largest firm's employment over the median firm's (at the end of the run);
+- per region, the largest firm's capital over the median firm's (at the end of the run; capital,
+  as the dominance check of tests/submodels/test_firm_sizes.py reads it), and the country's share
+  of firms with more than 100 times the median capital;
 - the Hill estimate of the Pareto exponent of the upper tail of employment, on the top k
   firms of the whole country (at the end of the run);
 - quarterly exit rates by employment quartile and by age class over the window (a firm's
-  size and age at the start of the quarter, exit during it).
+  size and age at the start of the quarter, exit during it);
+- the shares of firms with more than 100 and more than 250 jobs, beside Kazakhstan's official
+  counts of such enterprises over all operating ones (simulation/data/enterprises.toml).
 
 Usage (from the repository root):
     python tools/firm_sizes.py                          3 seeds, 5,000 firms, burn-in 150, window 40
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +41,17 @@ from simulation.model import StateBusinessModel  # noqa: E402
 AGE_EDGES_YEARS = (2, 5, 10)
 
 
+def official_shares() -> dict[int, float]:
+    """Kazakhstan's enterprises with more than 100 and more than 250 employees, as shares of all
+    operating enterprises (operating SMEs plus large ones; simulation/data/enterprises.toml)."""
+    with open(ROOT / "simulation" / "data" / "enterprises.toml", "rb") as fh:
+        counts = {c["id"]: c for c in tomllib.load(fh)["count"]}
+    big = counts["large_and_medium_2023"]
+    large = big["detail"]["large"]
+    total = counts["operating_smes_2024"]["value"] + large
+    return {100: big["value"] / total, 250: large / total}
+
+
 def hill(x: np.ndarray, k: int) -> float:
     """Hill estimate of the Pareto tail exponent from the k largest of x (k + 1 order statistics)."""
     top = np.sort(np.asarray(x, dtype=float))[::-1][: k + 1]
@@ -43,7 +59,7 @@ def hill(x: np.ndarray, k: int) -> float:
 
 
 def run(seed: int, firms: int, burn_in: int, window: int, **params) -> dict:
-    """One run: per-region largest/median employment, the country's employment at the end,
+    """One run: per-region largest/median capital, the country's employment at the end,
     and (jobs, age, exited) of every firm-quarter in the window."""
     m = StateBusinessModel(
         rng=seed, regions="all", firms=firms, residents_per_region=200, burn_in=0, steps=burn_in + window, **params
@@ -66,12 +82,14 @@ def run(seed: int, firms: int, burn_in: int, window: int, **params) -> dict:
     jobs = formulas.jobs(f.capital[alive], p)
     region = f.region[alive]
     present = [r for r in range(m.world.n_regions) if (region == r).any()]
-    ratio = np.array([jobs[region == r].max() / np.median(jobs[region == r]) for r in present])
+    capital = f.capital[alive]
+    ratio = np.array([capital[region == r].max() / np.median(capital[region == r]) for r in present])
     counts = np.bincount(region, minlength=m.world.n_regions)
     return {
         "ratio": ratio,
         "counts": counts,
         "jobs": jobs,
+        "tail_share": float(np.mean(capital > 100.0 * np.median(capital))),
         "panel": tuple(np.concatenate(c) for c in zip(*rows, strict=True)),
     }
 
@@ -95,12 +113,21 @@ def main(argv: list[str] | None = None) -> None:
         countries.append(out["jobs"])
         print(
             f"seed {seed}: firms alive {len(out['jobs'])}, largest employment {out['jobs'].max():.0f}, "
-            f"median {np.median(out['jobs']):.2f}; largest/median by region: min {out['ratio'].min():.1f}, "
+            f"median {np.median(out['jobs']):.2f}; share above 100x the median capital {out['tail_share']:.4f}; "
+            f"largest/median capital by region: min {out['ratio'].min():.1f}, "
             f"median {np.median(out['ratio']):.1f}, max {out['ratio'].max():.1f}; "
             f"regions with >= 100x: {(out['ratio'] >= 100).sum()} of {len(out['ratio'])}"
         )
     for k in args.k:
         print(f"Hill exponent of employment, top k = {k}: " + ", ".join(f"{h:.2f}" for h in hills[k]))
+    official = official_shares()
+    for threshold, share in official.items():
+        model = [np.mean(c > threshold) for c in countries]
+        print(
+            f"share of firms with more than {threshold} jobs: model "
+            + ", ".join(f"{100 * x:.3f}%" for x in model)
+            + f" by seed; Kazakhstan {100 * share:.3f}% (enterprises.toml)"
+        )
     jobs, age, exited = (np.concatenate(c) for c in zip(*panels, strict=True))
     q = np.quantile(jobs, [0.25, 0.5, 0.75])
     size_class = np.searchsorted(q, jobs, side="right")

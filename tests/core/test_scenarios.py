@@ -329,3 +329,18 @@ def test_cli_governance_and_steps_overrides(small_scenario, tmp_path, capsys):
         "--governance symbiotic did not apply the symbiotic preset"
     )
     assert manifest["reported_quarters"] == 4, f"--steps 4 gave {manifest['reported_quarters']} reported quarters"
+
+
+def test_the_one_to_one_scenario_holds_every_operating_sme_and_large_enterprise():
+    """The 1:1 scenario's firms are the official counts (simulation/data/enterprises.toml): the operating
+    SMEs (medium ones included) plus the large enterprises (those over 100 employees minus the medium)."""
+    import tomllib
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "simulation" / "data" / "enterprises.toml"
+    with open(data, "rb") as fh:
+        counts = {c["id"]: c for c in tomllib.load(fh)["count"]}
+    big = counts["large_and_medium_2023"]
+    assert big["detail"]["large"] == big["value"] - big["detail"]["medium"]
+    expected = counts["operating_smes_2024"]["value"] + big["detail"]["large"]
+    assert load_scenario(SCENARIO_DIR / "kazakhstan_1to1.toml").params["firms"] == expected
