@@ -17,8 +17,9 @@ SMALL = {"firms": 1500, "residents_per_region": 200, "burn_in": 4, "steps": 6}
 
 
 def _hand_built():
-    """Six formal firms big enough to be interviewed, with a known year of dealings."""
-    w = make_world([{"capital": 5.0} for _ in range(6)] + [{"capital": 5.0, "formal": False}, {"capital": 0.1}])
+    """Six formal firms big enough to be interviewed (capital 20: 1 + 0.47 x 20^0.94 = 8.9 jobs), with a known
+    year of dealings."""
+    w = make_world([{"capital": 20.0} for _ in range(6)] + [{"capital": 20.0, "formal": False}, {"capital": 0.1}])
     year = {  # firm: (dealings, demands, paid) summed over the last 4 quarters
         0: (10, 10, 1),  # every dealing met a demand: a request among any 6, and it paid
         1: (3, 0, 0),  # dealings without demands
