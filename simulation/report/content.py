@@ -328,8 +328,13 @@ class ReportContext:
     @property
     def title(self) -> str:
         """The page's title."""
-        return "Partnership vs symbiotic governance: " + (
-            "Turkestan, calibrated" if self.config.calibrated else "Turkestan (model not calibrated yet)"
+        if not self.config.calibrated:
+            return "Partnership vs symbiotic governance: Turkestan (model not calibrated yet)"
+        from .sections.summary import _calibration_stale  # the sections build on this module
+
+        stale = _calibration_stale(self) is not None
+        return "Partnership vs symbiotic governance: Turkestan, " + (
+            "at an earlier model's calibration (NOT RECALIBRATED)" if stale else "calibrated"
         )
 
     @property
