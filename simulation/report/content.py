@@ -13,6 +13,7 @@ page is rendered) the summary statements, the manifest and the list of files.
 from __future__ import annotations
 
 import base64
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from ..io import model_changes_since, model_version
 from ..runs.spec import REPO_ROOT
 from .config import CompareConfig
 
@@ -328,8 +330,11 @@ class ReportContext:
     @property
     def title(self) -> str:
         """The page's title."""
-        return "Partnership vs symbiotic governance: " + (
-            "Turkestan, calibrated" if self.config.calibrated else "Turkestan (model not calibrated yet)"
+        if not self.config.calibrated:
+            return "Partnership vs symbiotic governance: Turkestan (model not calibrated yet)"
+        stale = calibration_stale(self.config) is not None
+        return "Partnership vs symbiotic governance: Turkestan, " + (
+            "at an earlier model's calibration (NOT RECALIBRATED)" if stale else "calibrated"
         )
 
     @property
@@ -338,3 +343,31 @@ class ReportContext:
         return f"{self.config.description}. Generated {time.strftime('%Y-%m-%d %H:%M %Z')}" + (
             " at --quick size" if self.config.quick else ""
         )
+
+
+def calibration_stale(config: CompareConfig) -> str | None:
+    """A warning when the posterior was fitted on an earlier model: its record's model version (or,
+    for older records, its git commit) against the model now; None when they agree or cannot be told."""
+    posterior = config.posterior
+    if posterior is None:
+        return None
+    try:
+        record = json.loads((Path(posterior.path).parent / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    if record.get("model_version"):
+        changed = [] if record["model_version"] == model_version() else ["the model's source"]
+    else:
+        changed = model_changes_since(str(record.get("git_commit", "")))
+    if not changed:
+        return None
+    changed = sorted(changed, key=lambda f: (not f.startswith("submodels/"), not f.startswith("data/"), f))
+    what = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+    return (
+        f"NOT RECALIBRATED: the posterior ({rel(posterior.path)}) was fitted to an earlier version of the model "
+        f"(commit {str(record.get('git_commit', '?'))[:12]}); the model has changed since ({what}). Its parameters "
+        "are the old model's best fit, not this one's: read the numbers below as what the current mechanisms do "
+        "at the old fit, not as estimates for Turkestan, until `statebiz calibrate` is run again."
+    )

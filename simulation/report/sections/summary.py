@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ...io import model_changes_since, model_version
 from ...observe.observer import QUADRANTS
 from ..config import GOVERNANCE
-from ..content import Bullets, Code, ReportContext, SectionContent, num, para, pct, pp, rel, signed
+from ..content import (
+    Bullets,
+    Code,
+    ReportContext,
+    SectionContent,
+    calibration_stale,
+    num,
+    para,
+    pct,
+    pp,
+    signed,
+)
 
 ANCHOR = "summary"
 TITLE = "Summary"
@@ -152,31 +160,8 @@ def posterior_statements(ctx: ReportContext) -> list[dict[str, Any]]:
 
 
 def _calibration_stale(ctx: ReportContext) -> str | None:
-    """A warning when the posterior was fitted on an earlier model: its record's model version (or,
-    for older records, its git commit) against the model now; None when they agree or cannot be told."""
-    posterior = ctx.config.posterior
-    if posterior is None:
-        return None
-    try:
-        record = json.loads((Path(posterior.path).parent / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict):
-        return None
-    if record.get("model_version"):
-        changed = [] if record["model_version"] == model_version() else ["the model's source"]
-    else:
-        changed = model_changes_since(str(record.get("git_commit", "")))
-    if not changed:
-        return None
-    changed = sorted(changed, key=lambda f: (not f.startswith("submodels/"), not f.startswith("data/"), f))
-    what = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
-    return (
-        f"NOT RECALIBRATED: the posterior ({rel(posterior.path)}) was fitted to an earlier version of the model "
-        f"(commit {str(record.get('git_commit', '?'))[:12]}); the model has changed since ({what}). Its parameters "
-        "are the old model's best fit, not this one's: read the numbers below as what the current mechanisms do "
-        "at the old fit, not as estimates for Turkestan, until `statebiz calibrate` is run again."
-    )
+    """The NOT RECALIBRATED warning of the report's posterior, or None (``content.calibration_stale``)."""
+    return calibration_stale(ctx.config)
 
 
 def statements(
