@@ -21,35 +21,73 @@ when the akim is replaced.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .. import kernels
+from ..kernels.jit import kernel, maximum
 
 
 def step(world, log, rng) -> None:
     """Captures that end, attempts, successes; captors bend the rules and are fully connected."""
-    if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
-        kernels.capture_pass(world, log, rng)
-        return
     p, f, a = world.params, world.firms, world.akimats
-    strength = f.strength
-    alive = f.alive
-    captor = f.captor
-    power = a.power[f.region]
-    legal = p["legal_quality"]
-    phi = p["bargaining_exponent"]
-    bp, pp = np.power(np.maximum(strength, 1e-9), phi), np.power(power, phi)
-    akimat_side = pp / (bp + pp)
-    lost = rng.random(f.n) < p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal) * 2.0 * akimat_side
-    ends = captor & ((~alive) | lost)
-    captor[ends] = False
-    success_p = (1.0 - akimat_side) * (1.0 - legal)
-    risk = np.maximum(p["retaliation"] * power, 1e-9)
-    payoff = success_p * p["capture_diversion"] - (1.0 - success_p) * risk
-    drive = np.where(payoff > 0, 1.0 - np.exp(-np.maximum(payoff, 0.0) / risk), 0.0)
-    candidates = alive & f.formal & ~captor
-    attempt = candidates & (rng.random(f.n) < p["capture_effort"] * strength ** p["capture_strength_exponent"] * drive)
-    success = attempt & (rng.random(f.n) < success_p)
-    captor[success] = True
-    log.firm["rule_bending"][:] = captor
-    f.connection[captor] = 1.0
+    n, legal = f.n, p["legal_quality"]
+    bp, pp, _ = world.bargaining()
+    u_lost, u_attempt, u_success = rng.random(n), rng.random(n), rng.random(n)
+    odds = Odds(*(np.empty(n) for _ in Odds._fields))
+    attempt_odds(float(legal), float(p["retaliation"]), float(p["capture_diversion"]), bp, pp, a.power[f.region], odds)
+    loss_rate = p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal) * 2.0
+    draws = Draws(np.exp(odds.x), f.strength ** p["capture_strength_exponent"], u_lost, u_attempt, u_success)
+    capture_pass(
+        float(loss_rate), float(p["capture_effort"]), odds, draws, f.alive, f.formal, f.captor,
+        log.firm["rule_bending"], f.connection,
+    )  # fmt: skip
+
+
+class Odds(NamedTuple):
+    """Per firm: the akimat's side of the bargain, the chance and the expected payoff of an attempt, the
+    risk, and exp's argument for the drive."""
+
+    side: np.ndarray
+    success_p: np.ndarray
+    risk: np.ndarray
+    payoff: np.ndarray
+    x: np.ndarray
+
+
+class Draws(NamedTuple):
+    """exp(-max(payoff, 0) / risk), B^k, and the uniforms of loss, attempt and success."""
+
+    e: np.ndarray
+    strength_k: np.ndarray
+    u_lost: np.ndarray
+    u_attempt: np.ndarray
+    u_success: np.ndarray
+
+
+@kernel
+def attempt_odds(legal, retaliation, diversion, bp, pp, power, o):
+    """The akimat's side of the bargain, the chance and the payoff of an attempt, and exp's argument."""
+    for i in range(bp.size):
+        o.side[i] = pp[i] / (bp[i] + pp[i])
+        o.success_p[i] = (1.0 - o.side[i]) * (1.0 - legal)
+        o.risk[i] = maximum(retaliation * power[i], 1e-9)
+        o.payoff[i] = o.success_p[i] * diversion - (1.0 - o.success_p[i]) * o.risk[i]
+        o.x[i] = -maximum(o.payoff[i], 0.0) / o.risk[i]
+
+
+@kernel
+def capture_pass(loss_rate, effort, o, d, alive, formal, captor, rule_bending, connection):
+    """Captures that end, attempts and successes; captors bend the rules and are fully connected."""
+    for i in range(o.side.size):
+        lost = d.u_lost[i] < loss_rate * o.side[i]
+        if captor[i] and ((not alive[i]) or lost):
+            captor[i] = False
+        drive = 1.0 - d.e[i] if o.payoff[i] > 0 else 0.0
+        candidate = alive[i] and formal[i] and not captor[i]
+        attempt = candidate and d.u_attempt[i] < effort * d.strength_k[i] * drive
+        if attempt and d.u_success[i] < o.success_p[i]:
+            captor[i] = True
+        rule_bending[i] = 1.0 if captor[i] else 0.0
+        if captor[i]:
+            connection[i] = 1.0

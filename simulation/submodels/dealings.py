@@ -71,17 +71,13 @@ then decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import kernels
-from ..formulas import (
-    bargaining_share,
-    life_stage,
-    mining_shares,
-    protection,
-    rent_segment,
-    true_detection,
-)
+from ..formulas import bargaining_share, mining_shares, rent_segment, true_detection
+from ..kernels.jit import constants, kernel, maximum, minimum, view
 
 
 def step(world, log, rng) -> None:
@@ -94,8 +90,7 @@ def step(world, log, rng) -> None:
     strength = f.strength
     client = f.client
     home = f.home_official
-    demand = kernels.dealings_demands if kernels.enabled() else _demands
-    n_deal, demands, shield, symbiosis, power, c, segment = demand(world, log, rng)
+    n_deal, demands, shield, symbiosis, power, c, segment = _demands(world, log, rng)
     output = log.potential_output
 
     # the choice and its consequences, for the firms that met a demand
@@ -231,60 +226,152 @@ def speed_money(world, log, rng, n_deal, demands, power, c, segment):
 
 
 def _demands(world, log, rng):
-    """Dealings and bribe demands of every firm (the numpy path; ``kernels.dealings_demands`` is the same
-    computation compiled). Returns dealings, demands, the shield from other officials, s, P and c per firm, and
-    the extractive and large-project segment (``formulas.rent_segment``)."""
+    """Dealings and bribe demands of every firm. Returns dealings, demands, the shield from other officials,
+    s, P and c per firm, and the extractive and large-project segment (``formulas.rent_segment``)."""
     p, f, a = world.params, world.firms, world.akimats
-    n = f.n
-    alive = f.alive
-    region = f.region
-    formal = f.formal
-    strength = f.strength
-    outsider = (~f.insider) & (f.connection < p["connected_from"]) & ~f.client  # a client has a patron
+    n, region = f.n, f.region
     symbiosis = a.symbiosis[region]
-    bias = symbiosis * p["outsider_bias"]
-    client = f.client
-    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials' demands
-    shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output
-    segment = rent_segment(output, formal, region, mining_shares(world.regions))
-    # a captor's rivals face extra inspections in proportion to the captors' economic weight
-    captor_output = np.bincount(region, weights=output * f.captor, minlength=world.n_regions)
-    region_output = np.bincount(region, weights=output, minlength=world.n_regions)
-    weight = np.divide(captor_output, region_output, out=np.zeros(world.n_regions), where=region_output > 0)
-    rival = weight[region] * ~f.captor
-
+    segment = rent_segment(output, f.formal, region, mining_shares(world.regions))
+    standing = Standing(*(np.empty(n, dtype=np.bool_ if name == "outsider" else float) for name in Standing._fields))
+    standing_pass(float(p["connected_from"]), world.n_regions, view(Firms, f), symbiosis, output, standing)
     # rotation of home officials
-    home = f.home_official
-    rotated = np.flatnonzero(alive & (rng.random(n) < p["official_rotation"]))
-    home[rotated] = rng.random(rotated.size)
-    client[rotated] = False
-
+    rotated = np.flatnonzero(f.alive & (rng.random(n) < p["official_rotation"]))
+    f.home_official[rotated] = rng.random(rotated.size)
+    f.client[rotated] = False
     power = a.power[region]
-    rates = np.array([p["dealings_startup"], p["dealings_growth"], p["dealings_mature"]])
-    rate = rates[life_stage(f.age, p)]
-    lam = (
-        rate
-        * p["dealings_reach"]
-        * power ** p["dealings_power"]
-        * (1.0 + p["outsider_inspection_share"] * bias * outsider)
-    )
-    lam = lam * (1.0 + p["capture_harassment"] * rival)
-    lam = lam * np.where(formal, 1.0, p["informal_dealings"]) * alive
-    # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
-    dealt_before = f.last_year("dealings")
-    y_before = np.maximum(f.last_year("output"), 1e-12)
-    cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
-    d = p["discretionary_share"] * (1.0 - segment)  # the segment's licences and permits cannot be put off
-    lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
+    lam, x = np.empty(n), np.empty(n)
+    year = Year(*(f.last_year(name) for name in Year._fields))
+    firms = view(Firms, f)
+    power_dp = (a.power ** p["dealings_power"])[region]
+    rate_pass(constants(RateConstants, p), firms, standing, symbiosis, power_dp, year, lam, x)
+    demand_p = np.empty(n)
+    damping = 1.0 - p["transparency_demand"] * p["transparency"]
+    demand_pass(
+        constants(DemandConstants, p, damping=damping), lam, np.exp(x), firms, standing, symbiosis, a.corrupt_share,
+        segment, demand_p,
+    )  # fmt: skip
     n_deal = kernels.poisson(rng, lam)
+    demands = kernels.binomial(rng, n_deal, demand_p)
+    return n_deal, demands, standing.shield, symbiosis, power, a.corrupt_share[region], segment
 
-    visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
-    c = a.corrupt_share[region]
-    corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
-    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
-    demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
-    demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
 
-    return n_deal, demands, shield, symbiosis, power, c, segment
+class Firms(NamedTuple):
+    """Views of the firm table (read)."""
+
+    region: np.ndarray
+    insider: np.ndarray
+    connection: np.ndarray
+    client: np.ndarray
+    captor: np.ndarray
+    age: np.ndarray
+    formal: np.ndarray
+    alive: np.ndarray
+    strength: np.ndarray
+    home_official: np.ndarray
+
+
+class Standing(NamedTuple):
+    """Per firm, before the rotation of officials: an outsider (no insider, connection or patron), the shields
+    of patronage from other officials (1 - s max(L, client)) and from the home official (1 - s L), and a captor's
+    rival's weight (the captors' share of the region's output)."""
+
+    outsider: np.ndarray
+    shield: np.ndarray
+    shield_home: np.ndarray
+    rival: np.ndarray
+
+
+class Year(NamedTuple):
+    """Sums over the last 4 quarters."""
+
+    dealings: np.ndarray
+    output: np.ndarray
+    extracted: np.ndarray
+
+
+class RateConstants(NamedTuple):
+    """The rate of dealings' parameters (registered names)."""
+
+    dealings_startup: float
+    dealings_growth: float
+    dealings_mature: float
+    startup_age: int
+    mature_age: int
+    dealings_reach: float
+    outsider_bias: float
+    outsider_inspection_share: float
+    capture_harassment: float
+    informal_dealings: float
+    choice_sensitivity: float
+
+
+class DemandConstants(NamedTuple):
+    """The chance of a demand's parameters (registered names; ``damping`` derived)."""
+
+    discretionary_share: float
+    visibility_base: float
+    home_share: float
+    damping: float  # 1 - transparency_demand x transparency
+    outsider_bias: float
+    informal_demand: float
+
+
+@kernel
+def standing_pass(connected_from, n_regions, f, symbiosis, output, st):
+    """Outsiders, the shields of patronage (``formulas.protection``), and a captor's rivals."""
+    captor_output = np.zeros(n_regions)
+    region_output = np.zeros(n_regions)
+    for i in range(f.region.size):
+        r = f.region[i]
+        st.outsider[i] = (not f.insider[i]) and f.connection[i] < connected_from and not f.client[i]
+        s = symbiosis[i]
+        st.shield[i] = 1.0 - s * maximum(f.connection[i], 1.0 if f.client[i] else 0.0)
+        st.shield_home[i] = 1.0 - s * f.connection[i]
+        captor_output[r] += output[i] * (1.0 if f.captor[i] else 0.0)
+        region_output[r] += output[i]
+    for i in range(f.region.size):
+        r = f.region[i]
+        weight = captor_output[r] / region_output[r] if region_output[r] > 0 else 0.0
+        st.rival[i] = weight * (0.0 if f.captor[i] else 1.0)
+
+
+@kernel
+def rate_pass(c, f, st, symbiosis, power_dp, year, lam, x):
+    """The rate of dealings before their cost (``lam``), and exp's argument for the cost (``x``)."""
+    for i in range(f.age.size):
+        age = f.age[i]
+        stage_rate = (
+            c.dealings_startup
+            if age < c.startup_age
+            else (c.dealings_growth if age < c.mature_age else c.dealings_mature)
+        )
+        bias = symbiosis[i] * c.outsider_bias
+        outsider = 1.0 if st.outsider[i] else 0.0
+        value = stage_rate * c.dealings_reach * power_dp[i] * (1.0 + c.outsider_inspection_share * bias * outsider)
+        value = value * (1.0 + c.capture_harassment * st.rival[i])
+        value = value * (1.0 if f.formal[i] else c.informal_dealings) * (1.0 if f.alive[i] else 0.0)
+        lam[i] = value
+        # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
+        y_before = maximum(year.output[i], 1e-12)
+        dealt = year.dealings[i]
+        cost = year.extracted[i] * 4.0 / (dealt * y_before) if dealt > 0 else 0.0
+        x[i] = -c.choice_sensitivity * cost
+
+
+@kernel
+def demand_pass(c, lam, e, f, st, symbiosis, corrupt_share, segment, demand_p):
+    """The rate of dealings after their cost (``lam``, in place), and the chance of a demand in a dealing."""
+    for i in range(lam.size):
+        d = c.discretionary_share * (1.0 - segment[i])  # the segment's licences and permits cannot be put off
+        lam[i] = lam[i] * (1.0 - d + d * e[i])
+        visibility = c.visibility_base + (1.0 - c.visibility_base) * f.strength[i]
+        ci = corrupt_share[f.region[i]]
+        home_corrupt = 1.0 if f.home_official[i] < ci else 0.0
+        corrupt = c.home_share * home_corrupt * st.shield_home[i] + (1.0 - c.home_share) * ci * st.shield[i]
+        value = corrupt * c.damping * visibility
+        bias = symbiosis[i] * c.outsider_bias
+        outsider = 1.0 if st.outsider[i] else 0.0
+        value = value * (1.0 + bias * outsider) * (1.0 if f.formal[i] else c.informal_demand)
+        demand_p[i] = minimum(maximum(value, 0.0), 1.0)
