@@ -21,73 +21,61 @@ when the akim is replaced.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
-from ..kernels.jit import kernel, maximum
+from ..kernels.jit import constants, kernel, maximum
 
 
 def step(world, log, rng) -> None:
     """Captures that end, attempts, successes; captors bend the rules and are fully connected."""
     p, f, a = world.params, world.firms, world.akimats
-    n, legal = f.n, p["legal_quality"]
     bp, pp, _ = world.bargaining()
-    u_lost, u_attempt, u_success = rng.random(n), rng.random(n), rng.random(n)
-    odds = Odds(*(np.empty(n) for _ in Odds._fields))
-    attempt_odds(float(legal), float(p["retaliation"]), float(p["capture_diversion"]), bp, pp, a.power[f.region], odds)
-    loss_rate = p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal) * 2.0
-    draws = Draws(np.exp(odds.x), f.strength ** p["capture_strength_exponent"], u_lost, u_attempt, u_success)
+    loss_rate = p["capture_loss"] * (1.0 + p["legal_capture_loss"] * p["legal_quality"]) * 2.0
+    u = Uniforms(rng.random(f.n), rng.random(f.n), rng.random(f.n))
     capture_pass(
-        float(loss_rate), float(p["capture_effort"]), odds, draws, f.alive, f.formal, f.captor,
-        log.firm["rule_bending"], f.connection,
+        constants(Constants, p, loss_rate=loss_rate), u, bp, pp, a.power, f.region, f.strength, f.alive, f.formal,
+        f.captor, log.firm["rule_bending"], f.connection,
     )  # fmt: skip
 
 
-class Odds(NamedTuple):
-    """Per firm: the akimat's side of the bargain, the chance and the expected payoff of an attempt, the
-    risk, and exp's argument for the drive."""
+class Constants(NamedTuple):
+    """Capture's parameters (registered names; ``loss_rate`` derived)."""
 
-    side: np.ndarray
-    success_p: np.ndarray
-    risk: np.ndarray
-    payoff: np.ndarray
-    x: np.ndarray
+    legal_quality: float
+    retaliation: float
+    capture_diversion: float
+    capture_effort: float
+    capture_strength_exponent: float
+    loss_rate: float  # capture_loss (1 + legal_capture_loss x legal) x 2
 
 
-class Draws(NamedTuple):
-    """exp(-max(payoff, 0) / risk), B^k, and the uniforms of loss, attempt and success."""
+class Uniforms(NamedTuple):
+    """The uniforms of a capture's loss, an attempt and its success."""
 
-    e: np.ndarray
-    strength_k: np.ndarray
-    u_lost: np.ndarray
-    u_attempt: np.ndarray
-    u_success: np.ndarray
+    lost: np.ndarray
+    attempt: np.ndarray
+    success: np.ndarray
 
 
 @kernel
-def attempt_odds(legal, retaliation, diversion, bp, pp, power, o):
-    """The akimat's side of the bargain, the chance and the payoff of an attempt, and exp's argument."""
-    for i in range(bp.size):
-        o.side[i] = pp[i] / (bp[i] + pp[i])
-        o.success_p[i] = (1.0 - o.side[i]) * (1.0 - legal)
-        o.risk[i] = maximum(retaliation * power[i], 1e-9)
-        o.payoff[i] = o.success_p[i] * diversion - (1.0 - o.success_p[i]) * o.risk[i]
-        o.x[i] = -maximum(o.payoff[i], 0.0) / o.risk[i]
-
-
-@kernel
-def capture_pass(loss_rate, effort, o, d, alive, formal, captor, rule_bending, connection):
-    """Captures that end, attempts and successes; captors bend the rules and are fully connected."""
-    for i in range(o.side.size):
-        lost = d.u_lost[i] < loss_rate * o.side[i]
-        if captor[i] and ((not alive[i]) or lost):
+def capture_pass(c, u, bp, pp, power, region, strength, alive, formal, captor, rule_bending, connection):
+    """Per firm: a capture that ends, an attempt and its success; captors bend the rules and are fully
+    connected. ``bp``, ``pp``: B^phi and P^phi per firm; ``power`` per region."""
+    for i in range(alive.size):
+        side = pp[i] / (bp[i] + pp[i])  # the akimat's side of the bargain
+        if captor[i] and ((not alive[i]) or u.lost[i] < c.loss_rate * side):
             captor[i] = False
-        drive = 1.0 - d.e[i] if o.payoff[i] > 0 else 0.0
-        candidate = alive[i] and formal[i] and not captor[i]
-        attempt = candidate and d.u_attempt[i] < effort * d.strength_k[i] * drive
-        if attempt and d.u_success[i] < o.success_p[i]:
-            captor[i] = True
+        success_p = (1.0 - side) * (1.0 - c.legal_quality)
+        risk = maximum(c.retaliation * power[region[i]], 1e-9)
+        payoff = success_p * c.capture_diversion - (1.0 - success_p) * risk
+        if alive[i] and formal[i] and not captor[i] and payoff > 0:
+            drive = 1.0 - math.exp(-payoff / risk)
+            effort = c.capture_effort * math.pow(strength[i], c.capture_strength_exponent) * drive
+            if u.attempt[i] < effort and u.success[i] < success_p:
+                captor[i] = True
         rule_bending[i] = 1.0 if captor[i] else 0.0
         if captor[i]:
             connection[i] = 1.0

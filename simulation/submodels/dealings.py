@@ -71,6 +71,7 @@ then decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et 
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -226,39 +227,31 @@ def speed_money(world, log, rng, n_deal, demands, power, c, segment):
 
 
 def _demands(world, log, rng):
-    """Dealings and bribe demands of every firm. Returns dealings, demands, the shield from other officials,
-    s, P and c per firm, and the extractive and large-project segment (``formulas.rent_segment``)."""
+    """Dealings and bribe demands of every firm, in one fused pass (``demand_pass``). Returns dealings, demands,
+    the shield from other officials, s, P and c per firm, and the extractive and large-project segment
+    (``formulas.rent_segment``)."""
     p, f, a = world.params, world.firms, world.akimats
     n, region = f.n, f.region
     symbiosis = a.symbiosis[region]
     output = world.potential_output()
     log.potential_output = output
     segment = rent_segment(output, f.formal, region, mining_shares(world.regions))
-    standing = Standing(*(np.empty(n, dtype=np.bool_ if name == "outsider" else float) for name in Standing._fields))
-    standing_pass(float(p["connected_from"]), world.n_regions, view(Firms, f), symbiosis, output, standing)
-    # rotation of home officials
-    rotated = np.flatnonzero(f.alive & (rng.random(n) < p["official_rotation"]))
-    f.home_official[rotated] = rng.random(rotated.size)
-    f.client[rotated] = False
-    power = a.power[region]
-    lam, x = np.empty(n), np.empty(n)
-    year = Year(*(f.last_year(name) for name in Year._fields))
-    firms = view(Firms, f)
-    power_dp = (a.power ** p["dealings_power"])[region]
-    rate_pass(constants(RateConstants, p), firms, standing, symbiosis, power_dp, year, lam, x)
-    demand_p = np.empty(n)
+    shield, lam, chance = np.empty(n), np.zeros(n), np.zeros(n)
     damping = 1.0 - p["transparency_demand"] * p["transparency"]
+    u_rotation = rng.random(n)  # the rotation of home officials: who, then their successors' ranks
+    successors = rng.random(int(np.count_nonzero(f.alive & (u_rotation < p["official_rotation"]))))
     demand_pass(
-        constants(DemandConstants, p, damping=damping), lam, np.exp(x), firms, standing, symbiosis, a.corrupt_share,
-        segment, demand_p,
+        constants(Constants, p, damping=damping), u_rotation, successors, view(Firms, f),
+        Year(*(f.last_year(name) for name in Year._fields)), symbiosis, output, segment,
+        a.power ** p["dealings_power"], a.corrupt_share, shield, lam, chance,
     )  # fmt: skip
     n_deal = kernels.poisson(rng, lam)
-    demands = kernels.binomial(rng, n_deal, demand_p)
-    return n_deal, demands, standing.shield, symbiosis, power, a.corrupt_share[region], segment
+    demands = kernels.binomial(rng, n_deal, chance)
+    return n_deal, demands, shield, symbiosis, a.power[region], a.corrupt_share[region], segment
 
 
 class Firms(NamedTuple):
-    """Views of the firm table (read)."""
+    """Views of the firm table (written: home_official and client, by the rotation of officials)."""
 
     region: np.ndarray
     insider: np.ndarray
@@ -272,17 +265,6 @@ class Firms(NamedTuple):
     home_official: np.ndarray
 
 
-class Standing(NamedTuple):
-    """Per firm, before the rotation of officials: an outsider (no insider, connection or patron), the shields
-    of patronage from other officials (1 - s max(L, client)) and from the home official (1 - s L), and a captor's
-    rival's weight (the captors' share of the region's output)."""
-
-    outsider: np.ndarray
-    shield: np.ndarray
-    shield_home: np.ndarray
-    rival: np.ndarray
-
-
 class Year(NamedTuple):
     """Sums over the last 4 quarters."""
 
@@ -291,9 +273,11 @@ class Year(NamedTuple):
     extracted: np.ndarray
 
 
-class RateConstants(NamedTuple):
-    """The rate of dealings' parameters (registered names)."""
+class Constants(NamedTuple):
+    """The dealings' and demands' parameters (registered names; ``damping`` derived)."""
 
+    connected_from: float
+    official_rotation: float
     dealings_startup: float
     dealings_growth: float
     dealings_mature: float
@@ -305,73 +289,62 @@ class RateConstants(NamedTuple):
     capture_harassment: float
     informal_dealings: float
     choice_sensitivity: float
-
-
-class DemandConstants(NamedTuple):
-    """The chance of a demand's parameters (registered names; ``damping`` derived)."""
-
     discretionary_share: float
     visibility_base: float
     home_share: float
     damping: float  # 1 - transparency_demand x transparency
-    outsider_bias: float
     informal_demand: float
 
 
 @kernel
-def standing_pass(connected_from, n_regions, f, symbiosis, output, st):
-    """Outsiders, the shields of patronage (``formulas.protection``), and a captor's rivals."""
-    captor_output = np.zeros(n_regions)
-    region_output = np.zeros(n_regions)
-    for i in range(f.region.size):
+def demand_pass(
+    c, u_rotation, successors, f, year, symbiosis, output, segment, power_dp, corrupt_share, shield, lam, chance
+):
+    """Per firm: the shields of patronage, the rotation of its home official, the rate of dealings ``lam`` (by
+    life stage, reach, outsider bias, a captor's rivals, formality, less the discretionary part put off for its
+    cost; 0 for a firm not in business) and the ``chance`` of a demand in a dealing. A firm in
+    business with ``u_rotation`` below the rotation rate gets the next of ``successors`` as its home official's
+    rank. ``power_dp`` (P^dealings_power) and ``corrupt_share`` are per region."""
+    n = f.region.size
+    captor_output = np.zeros(power_dp.size)
+    region_output = np.zeros(power_dp.size)
+    for i in range(n):  # a captor's rivals face extra inspections in proportion to the captors' weight
         r = f.region[i]
-        st.outsider[i] = (not f.insider[i]) and f.connection[i] < connected_from and not f.client[i]
-        s = symbiosis[i]
-        st.shield[i] = 1.0 - s * maximum(f.connection[i], 1.0 if f.client[i] else 0.0)
-        st.shield_home[i] = 1.0 - s * f.connection[i]
         captor_output[r] += output[i] * (1.0 if f.captor[i] else 0.0)
         region_output[r] += output[i]
-    for i in range(f.region.size):
+    rotated = 0
+    for i in range(n):
+        s = symbiosis[i]
+        client = f.client[i]  # before the rotation: a client has a patron
+        shield[i] = 1.0 - s * maximum(f.connection[i], 1.0 if client else 0.0)  # from other officials' demands
         r = f.region[i]
-        weight = captor_output[r] / region_output[r] if region_output[r] > 0 else 0.0
-        st.rival[i] = weight * (0.0 if f.captor[i] else 1.0)
-
-
-@kernel
-def rate_pass(c, f, st, symbiosis, power_dp, year, lam, x):
-    """The rate of dealings before their cost (``lam``), and exp's argument for the cost (``x``)."""
-    for i in range(f.age.size):
-        age = f.age[i]
-        stage_rate = (
-            c.dealings_startup
-            if age < c.startup_age
-            else (c.dealings_growth if age < c.mature_age else c.dealings_mature)
-        )
-        bias = symbiosis[i] * c.outsider_bias
-        outsider = 1.0 if st.outsider[i] else 0.0
-        value = stage_rate * c.dealings_reach * power_dp[i] * (1.0 + c.outsider_inspection_share * bias * outsider)
-        value = value * (1.0 + c.capture_harassment * st.rival[i])
-        value = value * (1.0 if f.formal[i] else c.informal_dealings) * (1.0 if f.alive[i] else 0.0)
-        lam[i] = value
-        # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
-        y_before = maximum(year.output[i], 1e-12)
-        dealt = year.dealings[i]
-        cost = year.extracted[i] * 4.0 / (dealt * y_before) if dealt > 0 else 0.0
-        x[i] = -c.choice_sensitivity * cost
-
-
-@kernel
-def demand_pass(c, lam, e, f, st, symbiosis, corrupt_share, segment, demand_p):
-    """The rate of dealings after their cost (``lam``, in place), and the chance of a demand in a dealing."""
-    for i in range(lam.size):
-        d = c.discretionary_share * (1.0 - segment[i])  # the segment's licences and permits cannot be put off
-        lam[i] = lam[i] * (1.0 - d + d * e[i])
+        shield_home = 1.0 - s * f.connection[i]  # a patron goes on taking its tribute
+        outsider = 1.0 if ((not f.insider[i]) and f.connection[i] < c.connected_from and not client) else 0.0
+        bias = s * c.outsider_bias
+        if f.alive[i]:
+            weight = captor_output[r] / region_output[r] if region_output[r] > 0 else 0.0
+            rival = 0.0 if f.captor[i] else weight
+            if u_rotation[i] < c.official_rotation:  # rotation of the home official
+                f.home_official[i] = successors[rotated]
+                rotated += 1
+                f.client[i] = False
+            age = f.age[i]
+            if age < c.startup_age:
+                stage = c.dealings_startup
+            elif age < c.mature_age:
+                stage = c.dealings_growth
+            else:
+                stage = c.dealings_mature
+            rate = stage * c.dealings_reach * power_dp[r] * (1.0 + c.outsider_inspection_share * bias * outsider)
+            rate *= (1.0 + c.capture_harassment * rival) * (1.0 if f.formal[i] else c.informal_dealings)
+            # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
+            dealt = year.dealings[i]
+            cost = year.extracted[i] * 4.0 / (dealt * maximum(year.output[i], 1e-12)) if dealt > 0 else 0.0
+            d = c.discretionary_share * (1.0 - segment[i])  # the segment's licences and permits cannot be put off
+            lam[i] = rate * (1.0 - d + d * math.exp(-c.choice_sensitivity * cost))
         visibility = c.visibility_base + (1.0 - c.visibility_base) * f.strength[i]
-        ci = corrupt_share[f.region[i]]
+        ci = corrupt_share[r]
         home_corrupt = 1.0 if f.home_official[i] < ci else 0.0
-        corrupt = c.home_share * home_corrupt * st.shield_home[i] + (1.0 - c.home_share) * ci * st.shield[i]
-        value = corrupt * c.damping * visibility
-        bias = symbiosis[i] * c.outsider_bias
-        outsider = 1.0 if st.outsider[i] else 0.0
-        value = value * (1.0 + bias * outsider) * (1.0 if f.formal[i] else c.informal_demand)
-        demand_p[i] = minimum(maximum(value, 0.0), 1.0)
+        corrupt = c.home_share * home_corrupt * shield_home + (1.0 - c.home_share) * ci * shield[i]
+        value = corrupt * c.damping * visibility * (1.0 + bias * outsider)
+        chance[i] = minimum(maximum(value * (1.0 if f.formal[i] else c.informal_demand), 0.0), 1.0)

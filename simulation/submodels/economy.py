@@ -34,6 +34,7 @@ Entry, at the end of the quarter, is its own step (``entry.py``).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -47,16 +48,15 @@ def step(world, log, rng) -> None:
     """Output, profit, investment, informality and exit of every firm in business."""
     p, f, a = world.params, world.firms, world.akimats
     ev = log.firm
-    y = log.potential_output * np.exp(p["output_shock"] * rng.standard_normal(f.n))
-    ev["output"][:] = y
     R = world.n_regions
     # the hazard of exit for reasons outside the model, from size and age at the start of the quarter
     hazard = exit_hazard(f.capital, f.age, f.region, f.alive, p, R)
     year = Year(*(f.last_year(name) for name in Year._fields))
-    draws = Draws(y, world.bargaining()[2], rng.random(f.n), rng.random(f.n), hazard)
+    shock = rng.standard_normal(f.n)
+    given = Given(log.potential_output, shock, world.bargaining()[2], rng.random(f.n), rng.random(f.n), hazard)
     fixed_investment, tax_revenue = np.zeros(R), np.zeros(R)
     exiting = economy_pass(
-        constants(Constants, p), view(Firms, f), view(Events, ev), year, draws, fixed_investment, tax_revenue
+        constants(Constants, p), view(Firms, f), view(Events, ev), year, given, fixed_investment, tax_revenue
     )
     log.region["fixed_investment"][:] = fixed_investment
     a.tax_revenue[:] = tax_revenue
@@ -67,6 +67,7 @@ def step(world, log, rng) -> None:
 class Constants(NamedTuple):
     """The economy's parameters (registered names)."""
 
+    output_shock: float
     tax_rate: float
     tax_benefit: float
     dispute_loss: float
@@ -98,8 +99,9 @@ class Firms(NamedTuple):
 
 
 class Events(NamedTuple):
-    """This quarter's events of each firm (read)."""
+    """This quarter's events of each firm (written: output)."""
 
+    output: np.ndarray
     support: np.ndarray
     ppp_income: np.ndarray
     capture_income: np.ndarray
@@ -119,10 +121,12 @@ class Year(NamedTuple):
     demands: np.ndarray
 
 
-class Draws(NamedTuple):
-    """Output, the officials' bargaining share, the uniforms of informality and exit, and the hazard of exit."""
+class Given(NamedTuple):
+    """Potential output A K^alpha, the standard normal of the output shock, the officials' bargaining share, the
+    uniforms of informality and exit, and the hazard of exit."""
 
-    output: np.ndarray
+    potential: np.ndarray
+    shock: np.ndarray
     share: np.ndarray
     u_switch: np.ndarray
     u_hazard: np.ndarray
@@ -131,13 +135,14 @@ class Draws(NamedTuple):
 
 @kernel
 def economy_pass(c, f, ev, year, d, fixed_investment, tax_revenue):
-    """Profit, investment, capital, informality and exit of every firm, in one pass; returns who exits.
+    """Output, profit, investment, capital, informality and exit of every firm, in one pass; returns who exits.
     Adds each firm's investment and tax to its region's ``fixed_investment`` and ``tax_revenue``."""
-    exiting = np.zeros(d.output.size, dtype=np.bool_)
-    for i in range(d.output.size):
+    exiting = np.zeros(d.potential.size, dtype=np.bool_)
+    for i in range(d.potential.size):
         alive = f.alive[i]
         live = 1.0 if alive else 0.0
-        y = d.output[i]
+        y = d.potential[i] * math.exp(c.output_shock * d.shock[i]) if alive else 0.0
+        ev.output[i] = y
         benefit = 1.0 if (year.support[i] + ev.support[i]) > 0 else 0.0
         tax = c.tax_rate * y * (1.0 if f.formal[i] else 0.0) * (1.0 - c.tax_benefit * benefit)
         inflow = ev.support[i] + ev.ppp_income[i] + ev.capture_income[i]
@@ -159,7 +164,7 @@ def economy_pass(c, f, ev, year, d, fixed_investment, tax_revenue):
         burden = (tax + ev.extracted[i]) / y if y > 0 else 0.0
         formal_burden = (c.tax_rate * y + ev.extracted[i]) / y if y > 0 else 0.0
         tolerance = c.informality_burden * (1.0 + c.tax_morale * f.satisfaction[i])
-        if d.u_switch[i] < c.informality_rate and alive:
+        if alive and d.u_switch[i] < c.informality_rate:
             if f.formal[i]:
                 if burden > tolerance:
                     f.formal[i] = False
@@ -167,9 +172,9 @@ def economy_pass(c, f, ev, year, d, fixed_investment, tax_revenue):
                 f.formal[i] = True
         # exit
         f.loss_streak[i] = f.loss_streak[i] + 1 if profit < 0 else 0
-        exiting[i] = alive and (
-            f.loss_streak[i] >= c.exit_losses or f.capital[i] < c.min_capital or d.u_hazard[i] < d.hazard[i]
-        )
+        if alive:
+            hazard_exit = d.u_hazard[i] < d.hazard[i]
+            exiting[i] = f.loss_streak[i] >= c.exit_losses or f.capital[i] < c.min_capital or hazard_exit
         f.age[i] += 1 if alive else 0
     return exiting
 

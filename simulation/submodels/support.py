@@ -32,6 +32,7 @@ window selects with the same probability p, so a young applicant is funded with 
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -43,17 +44,12 @@ from ..kernels.jit import constants, kernel, maximum, minimum, view
 def step(world, log, rng) -> None:
     """Applications, awards of the support budget, and the captors' diverted budget."""
     p, f, a = world.params, world.firms, world.akimats
-    u_apply, u_got = rng.random(f.n), rng.random(f.n)
-    score = np.empty(f.n)
-    selection_scores(
-        float(p["favouritism"]), float(p["connection_weight"]), merit(f.productivity), f.connection, f.client,
-        a.symbiosis, f.region, score,
-    )  # fmt: skip
     bribe_income = np.zeros(world.n_regions)
     kicked = np.zeros(f.n)
-    draws = Draws(u_apply, u_got, np.exp(score), world.bargaining()[2], youth_eligible(f, p))
+    u_apply, u_got = rng.random(f.n), rng.random(f.n)
+    given = Given(u_apply, u_got, merit(f.productivity), world.bargaining()[2], youth_eligible(f, p))
     support_pass(
-        constants(Constants, p), draws, view(Firms, f), view(Akimats, a), view(Events, log.firm), bribe_income, kicked
+        constants(Constants, p), given, view(Firms, f), view(Akimats, a), view(Events, log.firm), bribe_income, kicked
     )
     log.region["bribe_income"][:] += bribe_income
     _detect(world, log, rng, kicked)
@@ -73,15 +69,17 @@ class Constants(NamedTuple):
     kickback: float
     connected_from: float
     support_compliance: float
+    favouritism: float
+    connection_weight: float
 
 
-class Draws(NamedTuple):
-    """The uniforms of application and award, exp(selection score), the officials' bargaining share, and the
-    firms eligible for the youth window."""
+class Given(NamedTuple):
+    """The uniforms of application and award, merit (standardised log productivity), the officials' bargaining
+    share, and the firms eligible for the youth window."""
 
     u_apply: np.ndarray
     u_got: np.ndarray
-    exp_score: np.ndarray
+    merit: np.ndarray
     share: np.ndarray
     youth: np.ndarray
 
@@ -103,6 +101,7 @@ class Firms(NamedTuple):
 class Akimats(NamedTuple):
     """Per region (read)."""
 
+    symbiosis: np.ndarray
     support_budget: np.ndarray
     corrupt_share: np.ndarray
     rents: np.ndarray
@@ -118,20 +117,11 @@ class Events(NamedTuple):
 
 
 @kernel
-def selection_scores(favouritism, connection_weight, merit, connection, client, symbiosis, region, score):
-    """``formulas.selection_score(merit, max(L, client), s of the region)`` per firm (a client counts as fully
-    connected)."""
-    for i in range(merit.size):
-        theta = 1.0 - symbiosis[region[i]] * favouritism
-        tie = maximum(connection[i], 1.0 if client[i] else 0.0)
-        score[i] = theta * merit[i] + (1.0 - theta) * connection_weight * tie
-
-
-@kernel
 def support_pass(c, d, f, a, ev, bribe_income, kicked):
     """Applications, awards, grants, kickbacks, the network's rents and the captors' transfer (three passes:
     totals by region, awards, payments). Writes each firm's kickback to ``kicked`` and adds it to its region's
-    ``bribe_income``."""
+    ``bribe_income``. An applicant's weight is exp(``formulas.selection_score``: theta merit + (1 - theta) w_L
+    max(L, client))."""
     n = f.region.size
     R = a.support_budget.size
     weight = np.empty(n)
@@ -141,7 +131,11 @@ def support_pass(c, d, f, a, ev, bribe_income, kicked):
     for i in range(n):
         r = f.region[i]
         applicant = f.alive[i] and f.formal[i] and d.u_apply[i] < c.apply_base + c.apply_trust * f.trust[i]
-        weight[i] = d.exp_score[i] * (1.0 if applicant else 0.0)
+        weight[i] = 0.0
+        if applicant:
+            theta = 1.0 - a.symbiosis[r] * c.favouritism
+            tie = maximum(f.connection[i], 1.0 if f.client[i] else 0.0)  # a client counts as fully connected
+            weight[i] = math.exp(theta * d.merit[i] + (1.0 - theta) * c.connection_weight * tie)
         total[r] += weight[i]
         network = f.alive[i] and (f.client[i] or f.connection[i] >= c.connected_from)
         members[r] += f.capital[i] * (1.0 if network else 0.0)
