@@ -19,9 +19,11 @@ This package holds what is not a mechanism:
 - ``tallies.py``: per-region tallies and the ties' CSR helpers (numpy or scipy when off, the same numbers).
 - ``switch.py``: ``AVAILABLE``, ``enabled``, ``use``: one switch for all of them.
 
-Rules inside a kernel: transcendental functions (exp, log, pow, tanh) are left to numpy, between passes,
-as arrays (numpy's SIMD versions differ in the last bit from the C library's that numba calls, and the
-compiled and interpreted runs then agree); the draws are numpy's, in the order the submodel makes them.
+Rules inside a kernel (issue 24's fast path): one pass per submodel where it can be, with ``math.exp``,
+``tanh`` and ``pow`` inside (the C library's, as numba calls them; numpy's SIMD loops differ in the last
+bit, so results changed from the last bit on when the fast path replaced the bit-identical one); the draws
+stay numpy's, on the step's stream and in its order (uniforms and normals in bulk, Poisson and binomial
+through ``draws.py``), so that runs stay paired and the submodels' unit tests can script them.
 
 Switch: ``STATEBIZ_KERNELS=numpy`` in the environment (read at import) or ``use(False)`` runs the same
 functions interpreted (slow: for tests on small worlds, and where numba is missing). Kernels are compiled
