@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from .kernels.jit import kernel
+
 #: Quarters in a year (a firm's age is counted in quarters).
 QUARTERS_PER_YEAR = 4.0
 
@@ -203,19 +205,33 @@ def rank_capital(
     x, g = logk[order], reg[order]
     counts = np.bincount(reg, minlength=n_regions)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    # mean ranks of equal capitals within each region, all regions at once (one sort, no loop over regions)
-    pos = np.arange(x.size) - starts[g]  # 0-based place in the region
-    first_of_run = np.ones(x.size, dtype=bool)
-    first_of_run[1:] = (x[1:] != x[:-1]) | (g[1:] != g[:-1])
-    run = np.cumsum(first_of_run) - 1
-    first, size = pos[first_of_run][run], np.bincount(run)[run]
-    rank = first + (size + 1) / 2.0
-    # the median of each region's sorted log capitals: its middle one, or the mean of its middle two
+    rank, median = np.empty(x.size), np.empty(x.size)
+    _ranks_and_medians(x, g, starts, counts, rank, median)
     n_r = counts[g]
-    lo, hi = starts[g] + (n_r - 1) // 2, starts[g] + n_r // 2
-    median = np.where(lo == hi, x[lo], (x[lo] + x[hi]) / 2.0)
     out[live[order]] = np.exp(median + scale[g, 0] + scale[g, 1] * ndtri((rank - 0.5) / n_r))
     return out
+
+
+@kernel
+def _ranks_and_medians(x, g, starts, counts, rank, median):
+    """For rows sorted by region ``g``, then log capital ``x``: each row's mean rank among the equal capitals of
+    its region (1-based: the first place of its run of equals + (run length + 1) / 2), and its region's median
+    of ``x`` (the middle value, or the mean of the middle two). ``starts``, ``counts``: each region's first row
+    and number of rows."""
+    n = x.size
+    j = 0
+    while j < n:
+        k = j
+        while k + 1 < n and g[k + 1] == g[j] and x[k + 1] == x[j]:
+            k += 1
+        value = (j - starts[g[j]]) + (k - j + 2) / 2.0
+        for m in range(j, k + 1):
+            rank[m] = value
+        j = k + 1
+    for j in range(n):
+        r = g[j]
+        lo, hi = starts[r] + (counts[r] - 1) // 2, starts[r] + counts[r] // 2
+        median[j] = x[lo] if lo == hi else (x[lo] + x[hi]) / 2.0
 
 
 def lognormal_mean(values: np.ndarray, region: np.ndarray, alive: np.ndarray, n_regions: int) -> np.ndarray:
