@@ -339,12 +339,34 @@ def rent_segment(output: np.ndarray, formal: np.ndarray, region: np.ndarray, min
     firms only. A region without mining has none (0 everywhere)."""
     segment = np.zeros(output.size)
     total = np.bincount(region, weights=output, minlength=mining.size)
+    if not (mining > 0).any():
+        return segment
+    # the candidates, grouped by region in row order (a stable radix sort of their regions)
+    rows_all = np.flatnonzero(formal & (output > 0) & (mining[region] > 0))
+    key = region[rows_all]
+    rows_all = rows_all[
+        np.argsort(key.astype(np.int16) if mining.size <= np.iinfo(np.int16).max else key, kind="stable")
+    ]
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(region[rows_all], minlength=mining.size))))
     for r in np.flatnonzero(mining > 0):
-        rows = np.flatnonzero((region == r) & formal & (output > 0))
-        rows = rows[np.argsort(-output[rows], kind="stable")]
-        before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
-        need = mining[r] * total[r] - before  # the mining output still to be produced when the firm is taken
-        segment[rows] = np.clip(need / output[rows], 0.0, 1.0)
+        rows = rows_all[bounds[r] : bounds[r + 1]]
+        target = mining[r] * total[r]
+        # only the largest firms can be extractive: sort the k largest (all firms equal to the k-th with them,
+        # so that the stable order is the full sort's), and more only if they do not produce the target
+        k = 64
+        while True:
+            top = rows
+            if k < rows.size:
+                y = output[rows]
+                top = rows[y >= np.partition(y, rows.size - k)[rows.size - k]]
+            top = top[np.argsort(-output[top], kind="stable")]
+            produced = np.cumsum(output[top])
+            if top.size == rows.size or produced[-1] >= target:
+                break  # every firm after the top produces after the target is met: not extractive
+            k *= 4
+        before = np.concatenate(([0.0], produced))[: top.size]
+        need = target - before  # the mining output still to be produced when the firm is taken
+        segment[top] = np.clip(need / output[top], 0.0, 1.0)
     return segment
 
 

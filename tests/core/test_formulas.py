@@ -203,6 +203,30 @@ def test_rank_capital_is_the_region_by_region_definition_to_the_bit(seed):
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_rent_segment_is_the_full_sort_definition_to_the_bit(seed):
+    """Sorting only the largest firms of each mining region (and all firms equal to the smallest of them) gives
+    the numbers of the definition, every candidate sorted: with ties, zero outputs, informal firms, small and
+    large mining shares and regions without mining."""
+    g = np.random.default_rng(60 + seed)
+    n, R = int(g.integers(1, 6000)), int(g.integers(1, 20))
+    output = np.exp(2.0 * g.standard_normal(n)) * (g.random(n) < 0.9)
+    output[g.random(n) < 0.3] = 1.0
+    if seed % 2:
+        output = np.round(output, 1)
+    region, formal = g.integers(0, R, n), g.random(n) < 0.9
+    mining = np.where(g.random(R) < 0.6, g.random(R) * (0.9 if seed % 3 else 0.05), 0.0)
+    want = np.zeros(n)
+    total = np.bincount(region, weights=output, minlength=R)
+    for r in np.flatnonzero(mining > 0):
+        rows = np.flatnonzero((region == r) & formal & (output > 0))
+        rows = rows[np.argsort(-output[rows], kind="stable")]
+        before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
+        want[rows] = np.clip((mining[r] * total[r] - before) / output[rows], 0.0, 1.0)
+    got = formulas.rent_segment(output, formal, region, mining)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
 def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():
     rng = np.random.default_rng(0)
     x = np.exp(0.3 + 0.8 * rng.standard_normal(200_000))
