@@ -227,6 +227,21 @@ def test_rent_segment_is_the_full_sort_definition_to_the_bit(seed):
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_lognormal_mean_is_the_region_by_region_definition_to_the_bit(seed):
+    g = np.random.default_rng(80 + seed)
+    n, R = int(g.integers(1, 5000)), int(g.integers(1, 20))
+    values = np.exp(g.standard_normal(n)) * (g.random(n) < 0.9)
+    region, alive = g.integers(0, R, n), g.random(n) < 0.8
+    want = np.zeros(R)
+    keep = alive & (values > 0)
+    for r in np.unique(region[keep]):
+        q25, q50, q75 = np.quantile(np.log(values[keep & (region == r)]), [0.25, 0.5, 0.75])
+        want[r] = np.exp(q50 + 0.5 * ((q75 - q25) / formulas.IQR_PER_SD) ** 2)
+    got = formulas.lognormal_mean(values, region, alive, R)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
 def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():
     rng = np.random.default_rng(0)
     x = np.exp(0.3 + 0.8 * rng.standard_normal(200_000))
