@@ -34,7 +34,6 @@ Entry, at the end of the quarter, is its own step (``entry.py``).
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -45,15 +44,16 @@ from ..world import owner_cohorts
 
 
 def step(world, log, rng) -> None:
-    """Output, profit, investment, informality and exit of every firm in business."""
+    """Profit, investment, informality and exit of every firm in business."""
     p, f, a = world.params, world.firms, world.akimats
     ev = log.firm
     R = world.n_regions
     # the hazard of exit for reasons outside the model, from size and age at the start of the quarter
     hazard = exit_hazard(f.capital, f.age, f.region, f.alive, p, R)
     year = Year(*(f.last_year(name) for name in Year._fields))
-    shock = rng.standard_normal(f.n)
-    given = Given(log.potential_output, shock, world.bargaining()[2], rng.random(f.n), rng.random(f.n), hazard)
+    # output: numpy's exp over the array (its SIMD loop is 4-5x numba's math.exp per element at 100,000 firms)
+    ev["output"][:] = log.potential_output * np.exp(p["output_shock"] * rng.standard_normal(f.n))
+    given = Given(ev["output"], world.bargaining()[2], rng.random(f.n), rng.random(f.n), hazard)
     fixed_investment, tax_revenue = np.zeros(R), np.zeros(R)
     exiting = economy_pass(
         constants(Constants, p), view(Firms, f), view(Events, ev), year, given, fixed_investment, tax_revenue
@@ -67,7 +67,6 @@ def step(world, log, rng) -> None:
 class Constants(NamedTuple):
     """The economy's parameters (registered names)."""
 
-    output_shock: float
     tax_rate: float
     tax_benefit: float
     dispute_loss: float
@@ -99,9 +98,8 @@ class Firms(NamedTuple):
 
 
 class Events(NamedTuple):
-    """This quarter's events of each firm (written: output)."""
+    """This quarter's events of each firm (read)."""
 
-    output: np.ndarray
     support: np.ndarray
     ppp_income: np.ndarray
     capture_income: np.ndarray
@@ -122,11 +120,10 @@ class Year(NamedTuple):
 
 
 class Given(NamedTuple):
-    """Potential output A K^alpha, the standard normal of the output shock, the officials' bargaining share, the
-    uniforms of informality and exit, and the hazard of exit."""
+    """Output (A K^alpha times the quarter's shock), the officials' bargaining share, the uniforms of informality
+    and exit, and the hazard of exit."""
 
-    potential: np.ndarray
-    shock: np.ndarray
+    output: np.ndarray
     share: np.ndarray
     u_switch: np.ndarray
     u_hazard: np.ndarray
@@ -135,14 +132,13 @@ class Given(NamedTuple):
 
 @kernel
 def economy_pass(c, f, ev, year, d, fixed_investment, tax_revenue):
-    """Output, profit, investment, capital, informality and exit of every firm, in one pass; returns who exits.
+    """Profit, investment, capital, informality and exit of every firm, in one pass; returns who exits.
     Adds each firm's investment and tax to its region's ``fixed_investment`` and ``tax_revenue``."""
-    exiting = np.zeros(d.potential.size, dtype=np.bool_)
-    for i in range(d.potential.size):
+    exiting = np.zeros(d.output.size, dtype=np.bool_)
+    for i in range(d.output.size):
         alive = f.alive[i]
         live = 1.0 if alive else 0.0
-        y = d.potential[i] * math.exp(c.output_shock * d.shock[i]) if alive else 0.0
-        ev.output[i] = y
+        y = d.output[i]
         benefit = 1.0 if (year.support[i] + ev.support[i]) > 0 else 0.0
         tax = c.tax_rate * y * (1.0 if f.formal[i] else 0.0) * (1.0 - c.tax_benefit * benefit)
         inflow = ev.support[i] + ev.ppp_income[i] + ev.capture_income[i]
