@@ -92,6 +92,7 @@ MODEL_FILES = frozenset(
         "test_effects",
         "test_evaluator",
         "test_experiments",
+        "test_fast_path",
         "test_firm_sizes",
         "test_invariants",
         "test_kernels",

@@ -1,35 +1,37 @@
-"""Compiled kernels (numba) for the hot spots of a quarter, bit-identical to the numpy path.
+"""Compiled code (numba): the kernel machinery, the random draws and the per-region tallies.
 
-The model runs the same numpy code with or without numba; where a kernel exists, the
-submodel calls it through this module and gets exactly the numbers that numpy gives for the
-same seed (``tests/core/test_kernels.py`` checks every kernel against numpy, and the regression
-baseline is checked with the kernels on and off). Two kinds of kernel:
+A mechanism's arithmetic is written once, in its submodel (``simulation/submodels/*.py``, and the
+observer's labels in ``simulation/observe/observer.py``), as plain Python functions over small records of
+arrays, decorated with ``@kernel`` (``jit.py``): numba compiles them when the kernels are on, and the
+interpreter runs the same functions when they are off. There is no numpy twin to keep equal; the
+regression baseline (``tests/baseline``, portable mode) is the contract.
 
-- Random draws. ``numpy.random.Generator.poisson`` and ``.binomial`` over an array cost about
-  80-100 ns an element, most of it per-element overhead. The kernels here run numpy's own
-  algorithms (numba's port of numpy's ``random_poisson`` and ``random_binomial``: the
-  multiplication method and PTRS, inversion and BTPE) on a block of uniforms drawn in bulk
-  with ``rng.random`` (every one of those algorithms consumes the generator only through
-  ``next_double``), then put the generator where the element-by-element draws would have
-  left it: the block's draws that were not used are given back by restoring the saved state
-  and advancing it by the number used (``PCG64.advance``). The result, and the generator's
-  state after the call, are the same as numpy's, to the bit.
-- Fused arithmetic: a pass over the firms that does in one loop what numpy does in many
-  (each array operation a pass and a temporary), with the same operations in the same order,
-  so that floating-point results are identical. Transcendental functions (exp, log, pow,
-  tanh) are left to numpy, whose SIMD versions differ in the last bit from the C library's.
+This package holds what is not a mechanism:
 
-Switch: ``STATEBIZ_KERNELS=numpy`` in the environment (read at import) or ``use(False)`` runs
-the plain numpy path; without numba installed the numpy path runs. Kernels are compiled on
-first use and cached on disk (``cache=True``, in ``__pycache__`` or ``NUMBA_CACHE_DIR``), so a
-process pays the compilation once per machine, not once per run; ``warm_up()`` compiles them
-all (the benchmark times it separately).
+- ``jit.py``: ``kernel`` (compile when on, interpret when off), ``jitable`` (a helper that kernels call),
+  ``maximum``/``minimum`` (numpy's NaN rules), and the records' builders ``view`` and ``constants``.
+- ``draws.py``: Poisson and binomial draws. ``numpy.random.Generator.poisson`` and ``.binomial`` over an
+  array cost about 80-100 ns an element, most of it per-element overhead. The kernels run numpy's own
+  algorithms (numba's port of numpy's ``random_poisson`` and ``random_binomial``: the multiplication
+  method and PTRS, inversion and BTPE) on a block of uniforms drawn in bulk with ``rng.random``, then put
+  the generator where the element-by-element draws would have left it (``PCG64.advance``). The result,
+  and the generator's state after the call, are numpy's, to the bit; off, numpy draws them.
+- ``tallies.py``: per-region tallies and the ties' CSR helpers (numpy or scipy when off, the same numbers).
+- ``switch.py``: ``AVAILABLE``, ``enabled``, ``use``: one switch for all of them.
 
-Layout: ``switch.py`` (``AVAILABLE``, ``enabled``, ``use``: every kernel asks ``enabled()`` at
-call time, so one switch turns them all), ``draws.py`` (Poisson and binomial), ``tallies.py``
-(per-region tallies and the ties' CSR helpers), ``passes.py`` (the fused passes of economy, trust,
-support, the dealings' demands, the observer and capture). Callers use the names re-exported
-here (``from simulation import kernels; kernels.trust_pass(...)``).
+Rules inside a kernel (issue 24's fast path): as few passes per submodel as it can be, with ``math.exp``
+and ``pow`` inside where few firms need them or a pass is saved (the C library's, as numba calls them;
+numpy's SIMD loops differ in the last bit, so results changed from the last bit on when the fast path
+replaced the bit-identical one); where a transcendental function runs over every firm, numpy's SIMD loop
+stays between passes (4-7x faster per element than numba's ``math`` on this machine); the draws
+stay numpy's, on the step's stream and in its order (uniforms and normals in bulk, Poisson and binomial
+through ``draws.py``), so that runs stay paired and the submodels' unit tests can script them.
+
+Switch: ``STATEBIZ_KERNELS=numpy`` in the environment (read at import) or ``use(False)`` runs the same
+functions interpreted (slow: for tests on small worlds, and where numba is missing). Kernels are compiled
+on first use and cached on disk (``cache=True``, in ``__pycache__`` or ``NUMBA_CACHE_DIR``);
+``simulation.model.compile_kernels()`` compiles them all by running a tiny model (the benchmark times it
+separately).
 """
 
 from __future__ import annotations
@@ -39,21 +41,14 @@ import time
 import numpy as np
 
 from .draws import BINOMIAL_INVERSION_MAX, POISSON_MULT_MAX, binomial, poisson
-from .passes import (
-    capture_pass,
-    dealings_demands,
-    economy_pass,
-    observe,
-    support_pass,
-    trust_pass,
-    youth_eligible,
-)
+from .jit import constants, jitable, kernel, maximum, minimum, view
 from .switch import AVAILABLE, enabled, numba, use
 from .tallies import adjacency, count_where, csr_count, csr_sums, sum_where
 
 
 def warm_up() -> float:
-    """Compile (or load from the cache) every kernel; returns the seconds it took."""
+    """Compile (or load from the cache) the draws' kernels; returns the seconds it took (the submodels' kernels
+    compile on first use: ``simulation.model.compile_kernels()`` runs a tiny model for them)."""
     if not AVAILABLE:
         return 0.0
     started = time.perf_counter()
@@ -73,20 +68,19 @@ __all__ = [
     "POISSON_MULT_MAX",
     "adjacency",
     "binomial",
-    "capture_pass",
+    "constants",
     "count_where",
     "csr_count",
     "csr_sums",
-    "dealings_demands",
-    "economy_pass",
     "enabled",
+    "jitable",
+    "kernel",
+    "maximum",
+    "minimum",
     "numba",
-    "observe",
     "poisson",
     "sum_where",
-    "support_pass",
-    "trust_pass",
     "use",
+    "view",
     "warm_up",
-    "youth_eligible",
 ]

@@ -30,9 +30,11 @@ there were suppression), so a single firm set each share (docs/ODD.md 4.12).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .. import kernels
+from ..kernels.jit import jitable, kernel
 
 REGIMES = ("suppression", "patronage", "partnership", "conflict", "non_interference", "capture")
 SUPPRESSION, PATRONAGE, PARTNERSHIP, CONFLICT, NON_INTERFERENCE, CAPTURE = range(6)
@@ -44,32 +46,71 @@ QUADRANTS = (
 )
 
 
+class Memory(NamedTuple):
+    """4-quarter sums per firm that the labels read (``support_events``: quarters with support)."""
+
+    dealings: np.ndarray
+    support_events: np.ndarray
+    cooperation: np.ndarray
+    disputes: np.ndarray
+    extracted: np.ndarray
+    support: np.ndarray
+    refused: np.ndarray
+    reported: np.ndarray
+    paid: np.ndarray
+    rule_bending: np.ndarray
+    output: np.ndarray
+
+
+@jitable
+def regime(m, i, threshold):
+    """The regime label of firm ``i`` from its memory ``m`` (the order of the module's docstring)."""
+    d, coop, disp = m.dealings[i], m.cooperation[i], m.disputes[i]
+    lost, received, paid = m.extracted[i], m.support[i], m.paid[i]
+    label = NON_INTERFERENCE
+    if d + m.support_events[i] + coop + disp >= threshold:
+        if disp > 0 or ((m.refused[i] + m.reported[i] > paid) and lost >= 0.01 * m.output[i]):
+            label = CONFLICT
+        elif (paid > 0 and lost > received) or (d >= 2 * threshold and received == 0 and coop == 0):
+            label = SUPPRESSION
+        elif coop > 0 and received >= lost:
+            label = PARTNERSHIP
+        elif received > 0:
+            label = PATRONAGE
+    if m.rule_bending[i] > 0:
+        label = CAPTURE
+    return label
+
+
+@kernel
+def classify_pass(m, threshold, labels):
+    """``labels[i]``: the regime of each firm of ``m``."""
+    for i in range(labels.size):
+        labels[i] = regime(m, i, threshold)
+
+
 def classify(mem: dict[str, np.ndarray], interaction_threshold: float) -> np.ndarray:
     """Regime label per firm from 4-quarter sums of its memory fields."""
-    interaction = mem["dealings"] + mem["support_events"] + mem["cooperation"] + mem["disputes"]
-    lost = mem["extracted"]
-    received = mem["support"]
-    label = np.full(interaction.shape, NON_INTERFERENCE, dtype=np.int8)
-    undecided = interaction >= interaction_threshold
-    rules = (
-        (
-            CONFLICT,
-            (mem["disputes"] > 0) | ((mem["refused"] + mem["reported"] > mem["paid"]) & (lost >= 0.01 * mem["output"])),
-        ),
-        (
-            SUPPRESSION,
-            ((mem["paid"] > 0) & (lost > received))
-            | ((mem["dealings"] >= 2 * interaction_threshold) & (received == 0) & (mem["cooperation"] == 0)),
-        ),
-        (PARTNERSHIP, (mem["cooperation"] > 0) & (received >= lost)),
-        (PATRONAGE, received > 0),
-    )
-    for code, condition in rules:
-        hit = undecided & condition
-        label[hit] = code
-        undecided &= ~hit
-    label[mem["rule_bending"] > 0] = CAPTURE
-    return label
+    m = Memory(*(np.asarray(mem[name], dtype=float) for name in Memory._fields))
+    labels = np.empty(m.dealings.shape, dtype=np.int8)
+    classify_pass(m, float(interaction_threshold), labels)
+    return labels
+
+
+@kernel
+def observe_pass(
+    threshold, power_threshold, business_threshold, Q, K, m, alive, region, power, strength, labels, quadrant, cells
+):
+    """Per firm: regime label, quadrant of Table 1, and the relations by region x quadrant x regime (each
+    relation once: ``cells``, flat (region, quadrant, regime) of shape (R, Q, K), gains 1 for each firm in
+    business)."""
+    for i in range(alive.size):
+        label = regime(m, i, threshold)
+        labels[i] = label
+        strong_power = power[region[i]] >= power_threshold
+        quad = 2 * (0 if strong_power else 1) + (1 if strength[i] >= business_threshold else 0)
+        quadrant[i] = quad
+        cells[(region[i] * Q + quad) * K + label] += 1.0 if alive[i] else 0.0
 
 
 class Observer:
@@ -89,34 +130,16 @@ class Observer:
         """Label every firm from its last 4 quarters; regional and quadrant shares of relations."""
         f, p = world.firms, world.params
         R, K, Q = world.n_regions, len(REGIMES), len(QUADRANTS)
-        if kernels.enabled():  # the same labels, quadrants and sums in one compiled pass
-            self.labels, self.quadrant, cells = kernels.observe(world, Q, K)
-            self._shares(cells.reshape(R, Q, K))
-            return
-        names = (
-            "dealings",
-            "cooperation",
-            "disputes",
-            "extracted",
-            "support",
-            "refused",
-            "reported",
-            "paid",
-            "demands",
-            "rule_bending",
-            "output",
-        )
-        mem = {name: f.last_year(name) for name in names}
-        mem["support_events"] = (f.memory("support") > 0).sum(axis=0)
-        alive = f.alive
-        self.labels = classify(mem, p["interaction_threshold"])
-        region = f.region
-        strong_power = world.akimats.power[region] >= p["power_threshold"]
-        strong_business = f.strength >= p["business_threshold"]
-        self.quadrant = (2 * (~strong_power) + strong_business).astype(np.int8)
-        weight = alive.astype(float)  # each relation once
-        cell = (region * Q + self.quadrant) * K + self.labels
-        self._shares(np.bincount(cell, weights=weight, minlength=R * Q * K).reshape(R, Q, K))
+        events = (f.memory("support") > 0).sum(axis=0)  # quarters with support
+        m = Memory(*(events if name == "support_events" else f.last_year(name) for name in Memory._fields))
+        self.labels = np.empty(f.n, dtype=np.int8)
+        self.quadrant = np.empty(f.n, dtype=np.int8)
+        cells = np.zeros(R * Q * K)
+        observe_pass(
+            float(p["interaction_threshold"]), float(p["power_threshold"]), float(p["business_threshold"]), Q, K, m,
+            f.alive, f.region, world.akimats.power, f.strength, self.labels, self.quadrant, cells,
+        )  # fmt: skip
+        self._shares(cells.reshape(R, Q, K))
 
     def _shares(self, w: np.ndarray) -> None:
         """Quadrant and regional shares from the relations by region x quadrant x regime."""

@@ -21,35 +21,61 @@ when the akim is replaced.
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 
-from .. import kernels
+from ..kernels.jit import constants, kernel, maximum
 
 
 def step(world, log, rng) -> None:
     """Captures that end, attempts, successes; captors bend the rules and are fully connected."""
-    if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
-        kernels.capture_pass(world, log, rng)
-        return
     p, f, a = world.params, world.firms, world.akimats
-    strength = f.strength
-    alive = f.alive
-    captor = f.captor
-    power = a.power[f.region]
-    legal = p["legal_quality"]
-    phi = p["bargaining_exponent"]
-    bp, pp = np.power(np.maximum(strength, 1e-9), phi), np.power(power, phi)
-    akimat_side = pp / (bp + pp)
-    lost = rng.random(f.n) < p["capture_loss"] * (1.0 + p["legal_capture_loss"] * legal) * 2.0 * akimat_side
-    ends = captor & ((~alive) | lost)
-    captor[ends] = False
-    success_p = (1.0 - akimat_side) * (1.0 - legal)
-    risk = np.maximum(p["retaliation"] * power, 1e-9)
-    payoff = success_p * p["capture_diversion"] - (1.0 - success_p) * risk
-    drive = np.where(payoff > 0, 1.0 - np.exp(-np.maximum(payoff, 0.0) / risk), 0.0)
-    candidates = alive & f.formal & ~captor
-    attempt = candidates & (rng.random(f.n) < p["capture_effort"] * strength ** p["capture_strength_exponent"] * drive)
-    success = attempt & (rng.random(f.n) < success_p)
-    captor[success] = True
-    log.firm["rule_bending"][:] = captor
-    f.connection[captor] = 1.0
+    bp, pp, _ = world.bargaining()
+    loss_rate = p["capture_loss"] * (1.0 + p["legal_capture_loss"] * p["legal_quality"]) * 2.0
+    u = Uniforms(rng.random(f.n), rng.random(f.n), rng.random(f.n))
+    capture_pass(
+        constants(Constants, p, loss_rate=loss_rate), u, bp, pp, a.power, f.region, f.strength, f.alive, f.formal,
+        f.captor, log.firm["rule_bending"], f.connection,
+    )  # fmt: skip
+
+
+class Constants(NamedTuple):
+    """Capture's parameters (registered names; ``loss_rate`` derived)."""
+
+    legal_quality: float
+    retaliation: float
+    capture_diversion: float
+    capture_effort: float
+    capture_strength_exponent: float
+    loss_rate: float  # capture_loss (1 + legal_capture_loss x legal) x 2
+
+
+class Uniforms(NamedTuple):
+    """The uniforms of a capture's loss, an attempt and its success."""
+
+    lost: np.ndarray
+    attempt: np.ndarray
+    success: np.ndarray
+
+
+@kernel
+def capture_pass(c, u, bp, pp, power, region, strength, alive, formal, captor, rule_bending, connection):
+    """Per firm: a capture that ends, an attempt and its success; captors bend the rules and are fully
+    connected. ``bp``, ``pp``: B^phi and P^phi per firm; ``power`` per region."""
+    for i in range(alive.size):
+        side = pp[i] / (bp[i] + pp[i])  # the akimat's side of the bargain
+        if captor[i] and ((not alive[i]) or u.lost[i] < c.loss_rate * side):
+            captor[i] = False
+        success_p = (1.0 - side) * (1.0 - c.legal_quality)
+        risk = maximum(c.retaliation * power[region[i]], 1e-9)
+        payoff = success_p * c.capture_diversion - (1.0 - success_p) * risk
+        if alive[i] and formal[i] and not captor[i] and payoff > 0:
+            drive = 1.0 - math.exp(-payoff / risk)
+            effort = c.capture_effort * math.pow(strength[i], c.capture_strength_exponent) * drive
+            if u.attempt[i] < effort and u.success[i] < success_p:
+                captor[i] = True
+        rule_bending[i] = 1.0 if captor[i] else 0.0
+        if captor[i]:
+            connection[i] = 1.0

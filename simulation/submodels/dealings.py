@@ -71,17 +71,14 @@ then decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et 
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import kernels
-from ..formulas import (
-    bargaining_share,
-    life_stage,
-    mining_shares,
-    protection,
-    rent_segment,
-    true_detection,
-)
+from ..formulas import bargaining_share, mining_shares, rent_segment, true_detection
+from ..kernels.jit import constants, kernel, maximum, minimum, view
 
 
 def step(world, log, rng) -> None:
@@ -94,8 +91,7 @@ def step(world, log, rng) -> None:
     strength = f.strength
     client = f.client
     home = f.home_official
-    demand = kernels.dealings_demands if kernels.enabled() else _demands
-    n_deal, demands, shield, symbiosis, power, c, segment = demand(world, log, rng)
+    n_deal, demands, shield, symbiosis, power, c, segment = _demands(world, log, rng)
     output = log.potential_output
 
     # the choice and its consequences, for the firms that met a demand
@@ -234,60 +230,124 @@ def speed_money(world, log, rng, n_deal, demands, power, c, segment):
 
 
 def _demands(world, log, rng):
-    """Dealings and bribe demands of every firm (the numpy path; ``kernels.dealings_demands`` is the same
-    computation compiled). Returns dealings, demands, the shield from other officials, s, P and c per firm, and
-    the extractive and large-project segment (``formulas.rent_segment``)."""
+    """Dealings and bribe demands of every firm, in one fused pass (``demand_pass``). Returns dealings, demands,
+    the shield from other officials, s, P and c per firm, and the extractive and large-project segment
+    (``formulas.rent_segment``)."""
     p, f, a = world.params, world.firms, world.akimats
-    n = f.n
-    alive = f.alive
-    region = f.region
-    formal = f.formal
-    strength = f.strength
-    outsider = (~f.insider) & (f.connection < p["connected_from"]) & ~f.client  # a client has a patron
+    n, region = f.n, f.region
     symbiosis = a.symbiosis[region]
-    bias = symbiosis * p["outsider_bias"]
-    client = f.client
-    shield = 1.0 - protection(symbiosis, np.maximum(f.connection, client))  # from other officials' demands
-    shield_home = 1.0 - protection(symbiosis, f.connection)  # a patron goes on taking its tribute
     output = world.potential_output()
     log.potential_output = output
-    segment = rent_segment(output, formal, region, mining_shares(world.regions))
-    # a captor's rivals face extra inspections in proportion to the captors' economic weight
-    captor_output = np.bincount(region, weights=output * f.captor, minlength=world.n_regions)
-    region_output = np.bincount(region, weights=output, minlength=world.n_regions)
-    weight = np.divide(captor_output, region_output, out=np.zeros(world.n_regions), where=region_output > 0)
-    rival = weight[region] * ~f.captor
-
-    # rotation of home officials
-    home = f.home_official
-    rotated = np.flatnonzero(alive & (rng.random(n) < p["official_rotation"]))
-    home[rotated] = rng.random(rotated.size)
-    client[rotated] = False
-
-    power = a.power[region]
-    rates = np.array([p["dealings_startup"], p["dealings_growth"], p["dealings_mature"]])
-    rate = rates[life_stage(f.age, p)]
-    lam = (
-        rate
-        * p["dealings_reach"]
-        * power ** p["dealings_power"]
-        * (1.0 + p["outsider_inspection_share"] * bias * outsider)
-    )
-    lam = lam * (1.0 + p["capture_harassment"] * rival)
-    lam = lam * np.where(formal, 1.0, p["informal_dealings"]) * alive
-    # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
-    dealt_before = f.last_year("dealings")
-    y_before = np.maximum(f.last_year("output"), 1e-12)
-    cost = np.divide(f.last_year("extracted") * 4.0, dealt_before * y_before, out=np.zeros(n), where=dealt_before > 0)
-    d = p["discretionary_share"] * (1.0 - segment)  # the segment's licences and permits cannot be put off
-    lam = lam * (1.0 - d + d * np.exp(-p["choice_sensitivity"] * cost))
+    segment = rent_segment(output, f.formal, region, mining_shares(world.regions))
+    shield, lam, chance = np.empty(n), np.zeros(n), np.zeros(n)
+    damping = 1.0 - p["transparency_demand"] * p["transparency"]
+    u_rotation = rng.random(n)  # the rotation of home officials: who, then their successors' ranks
+    successors = rng.random(int(np.count_nonzero(f.alive & (u_rotation < p["official_rotation"]))))
+    demand_pass(
+        constants(Constants, p, damping=damping), u_rotation, successors, view(Firms, f),
+        Year(*(f.last_year(name) for name in Year._fields)), symbiosis, output, segment,
+        a.power ** p["dealings_power"], a.corrupt_share, shield, lam, chance,
+    )  # fmt: skip
     n_deal = kernels.poisson(rng, lam)
+    demands = kernels.binomial(rng, n_deal, chance)
+    return n_deal, demands, shield, symbiosis, a.power[region], a.corrupt_share[region], segment
 
-    visibility = p["visibility_base"] + (1.0 - p["visibility_base"]) * strength
-    c = a.corrupt_share[region]
-    corrupt = p["home_share"] * (home < c) * shield_home + (1.0 - p["home_share"]) * c * shield
-    demand_p = corrupt * (1.0 - p["transparency_demand"] * p["transparency"]) * visibility
-    demand_p = demand_p * (1.0 + bias * outsider) * np.where(formal, 1.0, p["informal_demand"])
-    demands = kernels.binomial(rng, n_deal, np.clip(demand_p, 0.0, 1.0))
 
-    return n_deal, demands, shield, symbiosis, power, c, segment
+class Firms(NamedTuple):
+    """Views of the firm table (written: home_official and client, by the rotation of officials)."""
+
+    region: np.ndarray
+    insider: np.ndarray
+    connection: np.ndarray
+    client: np.ndarray
+    captor: np.ndarray
+    age: np.ndarray
+    formal: np.ndarray
+    alive: np.ndarray
+    strength: np.ndarray
+    home_official: np.ndarray
+
+
+class Year(NamedTuple):
+    """Sums over the last 4 quarters."""
+
+    dealings: np.ndarray
+    output: np.ndarray
+    extracted: np.ndarray
+
+
+class Constants(NamedTuple):
+    """The dealings' and demands' parameters (registered names; ``damping`` derived)."""
+
+    connected_from: float
+    official_rotation: float
+    dealings_startup: float
+    dealings_growth: float
+    dealings_mature: float
+    startup_age: int
+    mature_age: int
+    dealings_reach: float
+    outsider_bias: float
+    outsider_inspection_share: float
+    capture_harassment: float
+    informal_dealings: float
+    choice_sensitivity: float
+    discretionary_share: float
+    visibility_base: float
+    home_share: float
+    damping: float  # 1 - transparency_demand x transparency
+    informal_demand: float
+
+
+@kernel
+def demand_pass(
+    c, u_rotation, successors, f, year, symbiosis, output, segment, power_dp, corrupt_share, shield, lam, chance
+):
+    """Per firm: the shields of patronage, the rotation of its home official, the rate of dealings ``lam`` (by
+    life stage, reach, outsider bias, a captor's rivals, formality, less the discretionary part put off for its
+    cost; 0 for a firm not in business) and the ``chance`` of a demand in a dealing. A firm in
+    business with ``u_rotation`` below the rotation rate gets the next of ``successors`` as its home official's
+    rank. ``power_dp`` (P^dealings_power) and ``corrupt_share`` are per region."""
+    n = f.region.size
+    captor_output = np.zeros(power_dp.size)
+    region_output = np.zeros(power_dp.size)
+    for i in range(n):  # a captor's rivals face extra inspections in proportion to the captors' weight
+        r = f.region[i]
+        captor_output[r] += output[i] * (1.0 if f.captor[i] else 0.0)
+        region_output[r] += output[i]
+    rotated = 0
+    for i in range(n):
+        s = symbiosis[i]
+        client = f.client[i]  # before the rotation: a client has a patron
+        shield[i] = 1.0 - s * maximum(f.connection[i], 1.0 if client else 0.0)  # from other officials' demands
+        r = f.region[i]
+        shield_home = 1.0 - s * f.connection[i]  # a patron goes on taking its tribute
+        outsider = 1.0 if ((not f.insider[i]) and f.connection[i] < c.connected_from and not client) else 0.0
+        bias = s * c.outsider_bias
+        if f.alive[i]:
+            weight = captor_output[r] / region_output[r] if region_output[r] > 0 else 0.0
+            rival = 0.0 if f.captor[i] else weight
+            if u_rotation[i] < c.official_rotation:  # rotation of the home official
+                f.home_official[i] = successors[rotated]
+                rotated += 1
+                f.client[i] = False
+            age = f.age[i]
+            if age < c.startup_age:
+                stage = c.dealings_startup
+            elif age < c.mature_age:
+                stage = c.dealings_growth
+            else:
+                stage = c.dealings_mature
+            rate = stage * c.dealings_reach * power_dp[r] * (1.0 + c.outsider_inspection_share * bias * outsider)
+            rate *= (1.0 + c.capture_harassment * rival) * (1.0 if f.formal[i] else c.informal_dealings)
+            # demand for dealings falls with their cost (per dealing, last year, in quarters of output)
+            dealt = year.dealings[i]
+            cost = year.extracted[i] * 4.0 / (dealt * maximum(year.output[i], 1e-12)) if dealt > 0 else 0.0
+            d = c.discretionary_share * (1.0 - segment[i])  # the segment's licences and permits cannot be put off
+            lam[i] = rate * (1.0 - d + d * math.exp(-c.choice_sensitivity * cost))
+        visibility = c.visibility_base + (1.0 - c.visibility_base) * f.strength[i]
+        ci = corrupt_share[r]
+        home_corrupt = 1.0 if f.home_official[i] < ci else 0.0
+        corrupt = c.home_share * home_corrupt * shield_home + (1.0 - c.home_share) * ci * shield[i]
+        value = corrupt * c.damping * visibility * (1.0 + bias * outsider)
+        chance[i] = minimum(maximum(value * (1.0 if f.formal[i] else c.informal_demand), 0.0), 1.0)

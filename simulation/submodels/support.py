@@ -32,49 +32,139 @@ window selects with the same probability p, so a young applicant is funded with 
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 
-from .. import kernels
-from ..formulas import bargaining_share, merit, selection_score, true_detection
+from ..formulas import merit, true_detection
+from ..kernels.jit import constants, kernel, maximum, minimum, view
 
 
 def step(world, log, rng) -> None:
     """Applications, awards of the support budget, and the captors' diverted budget."""
-    if kernels.enabled():  # the same computation in compiled passes (simulation.kernels)
-        _detect(world, log, rng, kernels.support_pass(world, log, rng, merit))
-        return
     p, f, a = world.params, world.firms, world.akimats
-    R = world.n_regions
-    region = f.region
-    applicant = f.alive & f.formal & (rng.random(f.n) < p["apply_base"] + p["apply_trust"] * f.trust)
-    tie = np.maximum(f.connection, f.client)  # a client counts as fully connected
-    weight = np.exp(selection_score(merit(f.productivity), tie, a.symbiosis[region], p)) * applicant
-    total = np.bincount(region, weights=weight, minlength=R)
-    k = a.support_budget / p["grant"]
-    prob = np.minimum(1.0, np.divide(k[region] * weight, total[region], out=np.zeros(f.n), where=total[region] > 0))
-    young = kernels.youth_eligible(f, p)  # the youth window as well: selected by either window
-    prob = np.where(young, 1.0 - (1.0 - prob) ** 2, prob)
-    got = rng.random(f.n) < prob
-    count = np.bincount(region, weights=got, minlength=R)
-    per = np.divide(a.support_budget, count, out=np.zeros(R), where=count > 0)
-    grant = got * per[region]
-    corrupt_home = f.home_official < a.corrupt_share[region]
-    share = bargaining_share(a.power[region], f.strength, p["bargaining_exponent"])
-    kickback = grant * corrupt_home * p["kickback"] * share
-    network = f.alive & (f.client | (f.connection >= p["connected_from"]))
-    weight = f.capital * network
-    members = np.bincount(region, weights=weight, minlength=R)
-    rent = np.divide(weight * a.rents[region], members[region], out=np.zeros(f.n), where=members[region] > 0)
-    log.firm["support"][:] = grant * (1.0 - p["support_compliance"]) + rent
-    log.firm["extracted"][:] += kickback
-    log.region["bribe_income"][:] += np.bincount(region, weights=kickback, minlength=R)
-    held = f.captor & f.alive
-    stake = f.capital * held
-    total_stake = np.bincount(region, weights=stake, minlength=R)
-    log.firm["capture_income"][:] = np.divide(
-        stake * a.capture_transfer[region], total_stake[region], out=np.zeros(f.n), where=total_stake[region] > 0
+    bribe_income = np.zeros(world.n_regions)
+    kicked = np.zeros(f.n)
+    u_apply, u_got = rng.random(f.n), rng.random(f.n)
+    given = Given(u_apply, u_got, merit(f.productivity), world.bargaining()[2], youth_eligible(f, p))
+    support_pass(
+        constants(Constants, p), given, view(Firms, f), view(Akimats, a), view(Events, log.firm), bribe_income, kicked
     )
-    _detect(world, log, rng, kickback)
+    log.region["bribe_income"][:] += bribe_income
+    _detect(world, log, rng, kicked)
+
+
+def youth_eligible(f, p) -> np.ndarray:
+    """Firms whose owner is eligible for the youth window of the support programmes (owner under 30)."""
+    return (f.cohort == 0) & bool(p["youth_programme"])
+
+
+class Constants(NamedTuple):
+    """Support's parameters (registered names)."""
+
+    apply_base: float
+    apply_trust: float
+    grant: float
+    kickback: float
+    connected_from: float
+    support_compliance: float
+    favouritism: float
+    connection_weight: float
+
+
+class Given(NamedTuple):
+    """The uniforms of application and award, merit (standardised log productivity), the officials' bargaining
+    share, and the firms eligible for the youth window."""
+
+    u_apply: np.ndarray
+    u_got: np.ndarray
+    merit: np.ndarray
+    share: np.ndarray
+    youth: np.ndarray
+
+
+class Firms(NamedTuple):
+    """Views of the firm table (read)."""
+
+    region: np.ndarray
+    alive: np.ndarray
+    formal: np.ndarray
+    trust: np.ndarray
+    home_official: np.ndarray
+    client: np.ndarray
+    connection: np.ndarray
+    capital: np.ndarray
+    captor: np.ndarray
+
+
+class Akimats(NamedTuple):
+    """Per region (read)."""
+
+    symbiosis: np.ndarray
+    support_budget: np.ndarray
+    corrupt_share: np.ndarray
+    rents: np.ndarray
+    capture_transfer: np.ndarray
+
+
+class Events(NamedTuple):
+    """This quarter's events (written: support, capture_income; extracted gains the kickbacks)."""
+
+    support: np.ndarray
+    extracted: np.ndarray
+    capture_income: np.ndarray
+
+
+@kernel
+def support_pass(c, d, f, a, ev, bribe_income, kicked):
+    """Applications, awards, grants, kickbacks, the network's rents and the captors' transfer (three passes:
+    totals by region, awards, payments). Writes each firm's kickback to ``kicked`` and adds it to its region's
+    ``bribe_income``. An applicant's weight is exp(``formulas.selection_score``: theta merit + (1 - theta) w_L
+    max(L, client))."""
+    n = f.region.size
+    R = a.support_budget.size
+    weight = np.empty(n)
+    total = np.zeros(R)
+    members = np.zeros(R)
+    total_stake = np.zeros(R)
+    for i in range(n):
+        r = f.region[i]
+        applicant = f.alive[i] and f.formal[i] and d.u_apply[i] < c.apply_base + c.apply_trust * f.trust[i]
+        weight[i] = 0.0
+        if applicant:
+            theta = 1.0 - a.symbiosis[r] * c.favouritism
+            tie = maximum(f.connection[i], 1.0 if f.client[i] else 0.0)  # a client counts as fully connected
+            weight[i] = math.exp(theta * d.merit[i] + (1.0 - theta) * c.connection_weight * tie)
+        total[r] += weight[i]
+        network = f.alive[i] and (f.client[i] or f.connection[i] >= c.connected_from)
+        members[r] += f.capital[i] * (1.0 if network else 0.0)
+        total_stake[r] += f.capital[i] * (1.0 if (f.captor[i] and f.alive[i]) else 0.0)
+    count = np.zeros(R)
+    got = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        r = f.region[i]
+        k = a.support_budget[r] / c.grant
+        prob = minimum(1.0, k * weight[i] / total[r] if total[r] > 0 else 0.0)
+        if d.youth[i]:  # the youth window as well: selected by either window
+            prob = 1.0 - (1.0 - prob) * (1.0 - prob)
+        got[i] = d.u_got[i] < prob
+        count[r] += 1.0 if got[i] else 0.0
+    for i in range(n):
+        r = f.region[i]
+        per = a.support_budget[r] / count[r] if count[r] > 0 else 0.0
+        grant = (1.0 if got[i] else 0.0) * per
+        corrupt_home = 1.0 if f.home_official[i] < a.corrupt_share[r] else 0.0
+        kickback = grant * corrupt_home * c.kickback * d.share[i]
+        network = f.alive[i] and (f.client[i] or f.connection[i] >= c.connected_from)
+        w = f.capital[i] * (1.0 if network else 0.0)
+        rent = w * a.rents[r] / members[r] if members[r] > 0 else 0.0
+        ev.support[i] = grant * (1.0 - c.support_compliance) + rent
+        ev.extracted[i] += kickback
+        bribe_income[r] += kickback
+        kicked[i] = kickback
+        stake = f.capital[i] * (1.0 if (f.captor[i] and f.alive[i]) else 0.0)
+        ev.capture_income[i] = stake * a.capture_transfer[r] / total_stake[r] if total_stake[r] > 0 else 0.0
 
 
 def _detect(world, log, rng, kickback: np.ndarray) -> None:

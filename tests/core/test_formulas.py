@@ -176,6 +176,72 @@ def test_rank_capital_reads_the_rank_on_the_log_normal_scale_of_the_region():
     assert same[0] == same[1] < same[2]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_rank_capital_is_the_region_by_region_definition_to_the_bit(seed):
+    """All regions at once (one sort) give the numbers of the definition taken region by region: mean ranks
+    of equal capitals (np.unique), np.median of the region's log capitals; with ties, zeros, exited rows
+    and regions without a firm."""
+    from scipy.special import ndtri
+
+    g = np.random.default_rng(40 + seed)
+    n, R = int(g.integers(1, 4000)), int(g.integers(1, 20))
+    capital = np.exp(2.0 * g.standard_normal(n))
+    capital[g.random(n) < 0.2] = 1.0
+    capital[g.random(n) < 0.05] = 0.0
+    region, alive = g.integers(0, R, n), g.random(n) < 0.8
+    scale = np.column_stack([g.standard_normal(R), 0.5 + g.random(R)])
+    want = capital.copy()
+    for r in range(R):
+        rows = np.flatnonzero(alive & (region == r))
+        if rows.size:
+            rows = rows[np.argsort(capital[rows], kind="stable")]
+            x = np.log(np.maximum(capital[rows], 1e-12))  # ascending
+            _, first, size = np.unique(x, return_index=True, return_counts=True)
+            rank = np.repeat(first + (size + 1) / 2.0, size)
+            want[rows] = np.exp(np.median(x) + scale[r, 0] + scale[r, 1] * ndtri((rank - 0.5) / x.size))
+    got = formulas.rank_capital(capital, region, alive, scale, R)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rent_segment_is_the_full_sort_definition_to_the_bit(seed):
+    """Sorting only the largest firms of each mining region (and all firms equal to the smallest of them) gives
+    the numbers of the definition, every candidate sorted: with ties, zero outputs, informal firms, small and
+    large mining shares and regions without mining."""
+    g = np.random.default_rng(60 + seed)
+    n, R = int(g.integers(1, 6000)), int(g.integers(1, 20))
+    output = np.exp(2.0 * g.standard_normal(n)) * (g.random(n) < 0.9)
+    output[g.random(n) < 0.3] = 1.0
+    if seed % 2:
+        output = np.round(output, 1)
+    region, formal = g.integers(0, R, n), g.random(n) < 0.9
+    mining = np.where(g.random(R) < 0.6, g.random(R) * (0.9 if seed % 3 else 0.05), 0.0)
+    want = np.zeros(n)
+    total = np.bincount(region, weights=output, minlength=R)
+    for r in np.flatnonzero(mining > 0):
+        rows = np.flatnonzero((region == r) & formal & (output > 0))
+        rows = rows[np.argsort(-output[rows], kind="stable")]
+        before = np.concatenate(([0.0], np.cumsum(output[rows])))[: rows.size]
+        want[rows] = np.clip((mining[r] * total[r] - before) / output[rows], 0.0, 1.0)
+    got = formulas.rent_segment(output, formal, region, mining)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lognormal_mean_is_the_region_by_region_definition_to_the_bit(seed):
+    g = np.random.default_rng(80 + seed)
+    n, R = int(g.integers(1, 5000)), int(g.integers(1, 20))
+    values = np.exp(g.standard_normal(n)) * (g.random(n) < 0.9)
+    region, alive = g.integers(0, R, n), g.random(n) < 0.8
+    want = np.zeros(R)
+    keep = alive & (values > 0)
+    for r in np.unique(region[keep]):
+        q25, q50, q75 = np.quantile(np.log(values[keep & (region == r)]), [0.25, 0.5, 0.75])
+        want[r] = np.exp(q50 + 0.5 * ((q75 - q25) / formulas.IQR_PER_SD) ** 2)
+    got = formulas.lognormal_mean(values, region, alive, R)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
 def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():
     rng = np.random.default_rng(0)
     x = np.exp(0.3 + 0.8 * rng.standard_normal(200_000))

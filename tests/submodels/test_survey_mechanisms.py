@@ -136,7 +136,7 @@ def test_the_youth_window_gives_owners_under_30_a_second_chance(programme, compi
     """Four equal applicants, budget for two grants: each window selects with p = k w / sum w = 1/2.
     An owner under 30 is funded with 1 - (1 - 1/2)^2 = 3/4: an award draw of 0.6 funds the two
     young owners and not the two of 30-39; without the programme nobody at 0.6. The budget is
-    split among the funded. Both twins: the numba kernel and the numpy step."""
+    split among the funded. Both ways: the support pass compiled and interpreted."""
     previous = kernels.use(compiled)
     try:
         _youth_window(programme)
