@@ -72,12 +72,14 @@ PORT ?= 8765
 app: $(STAMP)
 	$(VENV)/bin/statebiz app --port $(PORT)
 
-# Regenerate the regression baseline (tests/baseline/): only for a deliberate change of
+# Regenerate the regression baseline (tests/baseline/) and the fast path's equivalence reference
+# (tests/golden/fast_path_reference.parquet, tests/fast_path.py): only for a deliberate change of
 # results, committed on its own with a message that names the change. Written in portable mode
 # (numpy capped at x86-64-v3, numba generic), so that every x86-64-v3 machine compares it bit for
 # bit; other classes compare within a relative 1e-9 with counts exact (tests/regression.py).
 baseline: $(STAMP)
 	STATEBIZ_PORTABLE=1 $(PY) -m tests.regression --write
+	STATEBIZ_PORTABLE=1 $(PY) -m tests.fast_path --write
 
 # The regression tests as the other kind of machine takes them (CI runs both): the baseline's
 # class (portable mode) on a machine of another class, else one level down (numpy's dispatch
