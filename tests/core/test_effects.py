@@ -86,7 +86,8 @@ def assert_direction(diff: np.ndarray, sign: int, what: str) -> None:
 #: 0.18-0.25 (sd 0.04-0.07) in every seed. (Those figures are from before speed money was merged
 #: with dominant players. Since transparency lowers the taking of offers as of demands (ODD 7.2),
 #: the corrupt share under symbiosis falls by 0.092 (sd 0.043) and 0.091 (sd 0.033), in every seed
-#: of 1-16, ``python tools/lever_checks.py --only transparency``: power about 1 at 12 seeds.)
+#: of 1-16, ``python tools/lever_checks.py --only transparency``; 0.088, sd 0.020, after jobs_per_capital
+#: came from the official counts: power about 1 at 12 seeds.)
 TRANSPARENCY_SEEDS = tuple(range(1, 13))
 AUDIT_SEEDS = tuple(range(1, 17))
 
@@ -279,16 +280,20 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     equally among the network's members, HHI came out lower at s = 1; the proportional share
     is the rule now, ODD 7.4.)
 
-    Seeds and scale. With dominant players (ODD 7.7) HHI's paired differences are heavy-tailed:
-    a seed in which one firm dominates the partnership run swings the difference by itself (seed 3:
-    -0.21). On seeds 1-16 (``python tools/lever_checks.py --only hhi``, after speed money's
-    transparency factor) HHI rose by +0.029 at the end of the run, 95% interval [-0.004, +0.062],
-    sd 0.062, in 15 of 16 seeds. The claim is about concentration, a ratio scale, so the check is
-    on the log ratio of the two HHIs, which weighs a doubling the same at any level: +0.45 at the
-    end of the run ([+0.18, +0.71], sd 0.50) and +0.41 over it (sd 0.49), power about 0.99 at
-    24 seeds (noncentral t). The insiders' share of support (+0.51, sd 0.12) has power 1 at any of
-    these sizes. (Without dominant players, with speed money, main had +0.00012, sd 0.00009 in the
-    HHI itself, seeds 1-12.)
+    Seeds and the statistic. With dominant players (ODD 7.7) HHI's paired differences are
+    heavy-tailed on both sides, because a firm can run away with a small region's output in either
+    run (ODD limitation 21). On seeds 1-16 (``python tools/lever_checks.py --only hhi``, after
+    jobs_per_capital came from the official counts) HHI rose in 15 of 16 seeds, by +0.017 at the
+    end of the run on average (95% interval [-0.084, +0.118], sd 0.19), and the log ratio of the
+    two HHIs by +0.57 ([-0.14, +1.27], sd 1.33; median +0.66), with seed 6 at +3.7 and seed 15 at
+    -3.4 (a firm that took over the partnership run). A mean of either has little power at any
+    affordable number of seeds (about 0.55 at 24 for the log ratio), so the direction is checked
+    by a sign test, which a few runaway seeds cannot swing: symbiosis concentrates output in at
+    least 18 of 24 seeds (P(X >= 18) = 0.011 for a fair coin), at the end of the run and over it.
+    With 15 of 16 measured, its power is about 0.999. (Before the official scale of staff, the log
+    ratio had sd 0.50 and a t-test was used; before dominant players, with speed money, main had
+    +0.00012, sd 0.00009 in the HHI itself, seeds 1-12.) The insiders' share of support (+0.51,
+    sd 0.12) has power 1 at any of these sizes.
     """
     seeds = tuple(range(1, 25))
     for m in (run_cached(s, **(EFFECTS | {"governance": "symbiotic"})) for s in seeds):
@@ -302,5 +307,8 @@ def test_symbiotic_model_channels_support_to_its_network_and_concentrates_output
     low, high, _ = paired("hhi", {"governance": "partnership"}, {"governance": "symbiotic"}, seeds)
     for when in low:
         assert (low[when] > 0).all() and (high[when] > 0).all(), f"HHI not positive ({when})"
-        ratio = np.log(high[when] / low[when])
-        assert_direction(ratio, +1, f"output concentration (log HHI ratio, {when}), symbiotic vs partnership")
+        higher = int((high[when] > low[when]).sum())
+        assert higher >= 18, (
+            f"output concentration (HHI, {when}) higher under symbiosis in only {higher} of {len(seeds)} seeds "
+            f"(sign test: 18 needed); log ratios by seed {np.round(np.log(high[when] / low[when]), 3).tolist()}"
+        )
