@@ -20,6 +20,24 @@ def add_calibrate(sub) -> None:
         help="continue the stored fit (an interrupted one, or a finished one with a raised smc.max_stages) "
         "and replace the result",
     )
+    calibrate.add_argument(
+        "--misfit-of",
+        default=None,
+        metavar="POSTERIOR",
+        help="no fit: the per-table X^2 and Rao-Scott p at the survey's design effect, at the posterior medians "
+        "of every model in POSTERIOR (a posterior.csv, e.g. docs/calibration/posterior.csv), run at the "
+        "calibration's size; writes misfit.csv and manifest.json",
+    )
+    calibrate.add_argument("--seeds", type=int, default=4, help="runs averaged per model for --misfit-of (default 4)")
+    calibrate.add_argument(
+        "--sbc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="no fit to the paper: simulation-based calibration, N synthetic datasets per model drawn from the "
+        "prior and refitted with the file's sampler (with --quick: its [quick] size); writes sbc_ranks.csv, "
+        "sbc_summary.csv, sbc_ranks.png",
+    )
 
 
 def calibrate_command(args) -> int:
@@ -29,6 +47,10 @@ def calibrate_command(args) -> int:
 
     check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
+    if args.misfit_of:
+        return _misfit_command(args, calib)
+    if args.sbc is not None:
+        return _sbc_command(args, calib)
     out_dir = result_dir(calib.name, args.out, origin=args.calibration)
     if not args.resume:
         check_writable(out_dir, args.overwrite)
@@ -58,6 +80,120 @@ def calibrate_command(args) -> int:
             f"PPC p-values by table {ppc}"
         )
     print(f"  written to {out_dir}/" + (f" and {m['scenario_written']}" if m.get("scenario_written") else ""))
+    return 0
+
+
+def _misfit_command(args, calib) -> int:
+    """``statebiz calibrate FILE --misfit-of POSTERIOR``: the misfit at a posterior's medians, no fit."""
+    from ..calibration.checks import misfit
+    from ..calibration.config import MODELS, CalibrationError
+    from ..io import InputError, result_dir
+    from ..posterior import load_posterior
+    from ..runs.evaluator import open_executor
+    from .common import result_directory, write_result
+
+    if args.seeds < 1:
+        raise CalibrationError(f"--seeds = {args.seeds} is not allowed; expected an integer >= 1")
+    medians = {}
+    for m in MODELS:
+        try:
+            post = load_posterior(args.misfit_of, m)
+        except InputError as err:
+            if "no particle of model" in str(err):
+                continue
+            raise
+        medians[m] = {k: v for k, v in post.median().items() if k in calib.model_priors(m) or k == "symbiosis"}
+        if MODELS[m] is not None:
+            medians[m].pop("symbiosis", None)
+    if not medians:
+        raise CalibrationError(f"{args.misfit_of}: no model of {', '.join(MODELS)} in the posterior file")
+    out_dir = result_dir(f"{calib.name}_misfit", args.out, origin=args.calibration)
+    with result_directory(out_dir, args.overwrite):
+        b = backend_of(args)
+        import time
+
+        started = time.perf_counter()
+        with open_executor(b["backend"], b["workers"], b["address"]) as pool:
+            table = misfit(calib, medians, pool, seeds=args.seeds)
+        wall = time.perf_counter() - started
+        lines = [f"{calib.name}: misfit at the medians of {args.misfit_of} ({args.seeds} runs per model, {wall:.0f} s)"]
+        for r in table.itertuples():
+            lines.append(
+                f"  {r.model} {r.table}: X^2 {r.x2:.1f} ({r.df} df), X^2/deff {r.x2_over_deff:.1f}, p {r.p_value:.2g}"
+                + (
+                    f"; worst {r.worst_cell} {r.worst_observed:.0f} vs {r.worst_expected:.1f}"
+                    if r.table != "all"
+                    else ""
+                )
+            )
+        manifest = {
+            "calibration_file": calib.path,
+            "posterior_file": str(args.misfit_of),
+            "quick": calib.quick,
+            "model_settings": calib.model,
+            "design_effects": calib.design,
+            "medians": medians,
+            "seeds": args.seeds,
+            "wall_seconds": round(wall, 1),
+            "files": {"misfit.csv": "per model and table: X^2, Rao-Scott X^2/deff, p, deff needed, worst cell"},
+        }
+        write_result(out_dir, args.overwrite, manifest, tables={"misfit.csv": table}, text="\n".join(lines))
+    return 0
+
+
+def _sbc_command(args, calib) -> int:
+    """``statebiz calibrate FILE --sbc N``: simulation-based calibration with genuine re-fits."""
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from ..calibration.config import CalibrationError
+    from ..calibration.sbc import plot_ranks, run_sbc
+    from ..io import result_dir
+    from ..runs.evaluator import open_executor
+    from .common import result_directory, write_result
+
+    if not 2 <= args.sbc <= 10000:
+        raise CalibrationError(f"--sbc = {args.sbc} is not allowed; expected an integer in [2, 10000]")
+    out_dir = result_dir(f"{calib.name}_sbc", args.out, origin=args.calibration)
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    with result_directory(out_dir, args.overwrite):
+        b = backend_of(args)
+        started = time.perf_counter()
+        with open_executor(b["backend"], b["workers"], b["address"]) as pool, tempfile.TemporaryDirectory() as work:
+            ranks, summary, facts = run_sbc(calib, args.sbc, Path(work), pool, say)
+        wall = time.perf_counter() - started
+        lines = [f"{calib.name}: SBC, {args.sbc} datasets per model, {wall:.0f} s"]
+        for r in summary.itertuples():
+            lines.append(
+                f"  {r.model} {r.parameter}: chi-square p {r.p_uniform:.2g} ({r.bins} bins), "
+                f"90% coverage {r.coverage_90:.2f}"
+            )
+        manifest = {
+            "calibration_file": calib.path,
+            "quick": calib.quick,
+            "model_settings": calib.model,
+            "sampler": calib.abc,
+            "datasets_per_model": args.sbc,
+            "design_effects": calib.design,
+            **facts,
+            "wall_seconds": round(wall, 1),
+            "files": {
+                "sbc_ranks.csv": "per model, dataset, parameter: truth, rank among the particles, 90% interval",
+                "sbc_summary.csv": "per model and parameter: chi-square p of uniform ranks, 90% coverage, histogram",
+                "sbc_ranks.png": "rank histograms with the 99% band of a uniform histogram",
+                "summary.txt": "the command's summary",
+            },
+        }
+        write_result(
+            out_dir,
+            args.overwrite,
+            manifest,
+            tables={"sbc_ranks.csv": ranks, "sbc_summary.csv": summary},
+            text="\n".join(lines),
+            draw=lambda tmp: plot_ranks(ranks, tmp / "sbc_ranks.png"),
+        )
     return 0
 
 
