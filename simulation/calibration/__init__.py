@@ -54,9 +54,10 @@ model at each proposal. The likelihood of a particle is an estimate: the mean li
 with the particle makes the moves pseudo-marginal (Andrieu & Roberts 2009), so the final stage
 samples the posterior of this likelihood. The sampler runs ``replicates`` times independently
 (differing only by seed): the spread of the log evidences is their Monte Carlo error, and the
-Bayes factor of s = 0 against s = 1 carries a 90% interval (``results.model_choice_statement``). An approximate Bayesian computation with a tolerance (the first version's pyabc
-ABC-SMC) was dropped: with an explicit likelihood, its acceptance at the exact posterior
-(temperature 1 with pyabc's stochastic acceptor) fell to about 2% of runs.
+Bayes factor of s = 0 against s = 1 carries a 90% interval (``results.model_choice_statement``).
+An approximate Bayesian computation with a tolerance (the first version's pyabc ABC-SMC) was
+dropped: with an explicit likelihood, its acceptance at the exact posterior (temperature 1 with
+pyabc's stochastic acceptor) fell to about 2% of runs.
 
 Seeds, parallel runs, restart
 -----------------------------
