@@ -235,11 +235,9 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
             replicates.append(fit(run_calib, replicate_database(partial, r), observed, pool=pool, say=say))
         fit_wall = time.perf_counter() - started
         post = pooled_posterior(replicates, calib)
-        gens = generations(replicates[0])
-        if len(replicates) > 1:
-            import pandas as pd
+        import pandas as pd
 
-            gens = pd.concat([generations(st).assign(run=r) for r, st in enumerate(replicates)], ignore_index=True)
+        gens = pd.concat([generations(st).assign(run=r) for r, st in enumerate(replicates)], ignore_index=True)
         probs = model_probabilities(post)
         simulations = int(gens["simulations"].sum())
         exact = all(mp.beta >= 1.0 for mp in post.values())
