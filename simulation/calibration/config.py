@@ -44,7 +44,12 @@ ABC_DEFAULTS: dict[str, Any] = {
     "recovery_datasets": 100,
     "runs_per_estimate": 1,
     "replicates": 1,
+    "estimator": "mean_likelihood",
 }
+#: How ``runs_per_estimate`` runs make one likelihood estimate: the mean of their likelihoods (unbiased,
+#: exact pseudo-marginal) or the likelihood at the mean of their shares (far lower variance; it targets
+#: the likelihood at the model's expected shares, treating the runs' noise as the simulation's, not the data's).
+ESTIMATORS = ("mean_likelihood", "mean_shares")
 ABC_INT = (
     "population_size",
     "moves_per_stage",
@@ -206,6 +211,14 @@ def _abc_settings(origin: str, table: Any, base: dict[str, Any], prefix: str) ->
                 f"{origin}: unknown key '{prefix}.{key}'{suggest(key, ABC_DEFAULTS)}; "
                 f"expected one of {', '.join(ABC_DEFAULTS)}"
             )
+        if key == "estimator":
+            if value not in ESTIMATORS:
+                raise CalibrationError(
+                    f"{origin}: '{prefix}.estimator' = {value!r} is not allowed; expected one of "
+                    f"{', '.join(map(repr, ESTIMATORS))}"
+                )
+            out[key] = value
+            continue
         low, high = ABC_LIMITS[key]
         out[key] = _number(origin, f"{prefix}.{key}", value, key in ABC_INT, low, high)
     return out

@@ -127,7 +127,7 @@ class SamplerStore:
 
 def _fit_settings(calib: Calibration, observed: dict[str, np.ndarray]) -> dict[str, Any]:
     """What a stored fit must share with the calibration that resumes it."""
-    keep = ("population_size", "moves_per_stage", "ess_fraction", "share_floor", "runs_per_estimate")
+    keep = ("population_size", "moves_per_stage", "ess_fraction", "share_floor", "runs_per_estimate", "estimator")
     data = zlib.crc32(np.concatenate([np.asarray(observed[t], dtype=float).ravel() for t in TABLES]).tobytes())
     return {
         "seed": calib.seed,
@@ -250,6 +250,9 @@ class Sampler:
         self.simulations += len(tasks)
         each = each.reshape(len(values), runs, -1)
         floor = self.calib.abc["share_floor"]
+        if self.calib.abc.get("estimator") == "mean_shares":  # the likelihood at the runs' mean shares
+            mean = each.mean(axis=1)
+            return mean, self.loglik(u, mean)
         ll = np.array(
             [
                 [
