@@ -114,6 +114,10 @@ class Fitted:
         }
 
 
+#: The shipped calibration file: the only one whose fit writes docs/calibration and the calibrated scenario by default.
+SHIPPED_FILE = RECORD_DIR.parents[1] / "experiments" / "calibration_turkestan.toml"
+
+
 def replicate_seed(seed: int, r: int) -> int:
     """The seed of independent run ``r`` (run 0: the calibration's own seed): the runs differ only by it."""
     return seed if r == 0 else int(np.random.SeedSequence([seed, 25, r]).generate_state(1)[0])
@@ -150,7 +154,8 @@ def run_calibration(
     ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
     ``<name>_calibrated.toml``), never with ``--quick`` or synthetic data; ``False`` skips it.
     ``record``: where to copy the small result files (default ``docs/calibration``, same
-    conditions as the scenario); ``False`` skips it.
+    conditions as the scenario); ``False`` skips it. Both defaults apply only to the shipped
+    file (``SHIPPED_FILE``); another calibration file writes them only when they are passed.
     """
     out_dir = result_dir(calib.name, out_dir, origin=calib.path, error=CalibrationError)
     partial = partial_database(out_dir)
@@ -196,6 +201,13 @@ def run_calibration(
             (tmp / "README.md").write_text(text, encoding="utf-8")
     # the calibrated scenario and the record only from a full-size fit to the paper's data that reached the posterior
     official = not calib.quick and observed is None and manifest["exact_posterior"]
+    # only the shipped calibration file writes the shipped record and scenario by default: a measurement
+    # or study with its own file (another size, fewer models) must not overwrite them (issue 25: a
+    # small-scale measurement did); pass ``scenario_out`` / ``record`` to write them from another file
+    shipped = Path(calib.path).resolve() == SHIPPED_FILE.resolve()
+    if not shipped:
+        scenario_out = False if scenario_out is None else scenario_out
+        record = False if record is None else record
     if official and scenario_out is not False:
         manifest["scenario_written"] = str(_write_scenario(calib, done, manifest, out_dir, scenario_out, command))
     if official and record is not False:
