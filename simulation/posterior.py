@@ -33,7 +33,7 @@ from .scenario import BY_NAME
 #: Columns of a posterior file that are not free parameters.
 META = ("model", "weight")
 #: Free parameters of the likelihood (not of the model): they shape the survey's sampling only.
-LIKELIHOOD = ("overdispersion",)
+LIKELIHOOD = ("design_effect", "overdispersion")  # overdispersion: files of the previous error model
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ firms = 200
 [priors]
 moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
 [likelihood]
-overdispersion = { distribution = "uniform", low = 0.01, high = 0.2 }
+design_effect = "survey"
 [quick]
 model = { firms = 200, steps = 2, burn_in = 1 }
 smc = { population_size = 4, max_stages = 1 }

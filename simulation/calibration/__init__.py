@@ -11,12 +11,12 @@ chosen; nothing is chosen in code::
     [model]                 # scenario parameters for the fit's runs (their size)
     firms = 2000
 
-    [priors]                # free scenario parameter -> prior (uniform, inside the declared range)
-    moral_cost = { distribution = "uniform", low = 0.001, high = 0.05 }
+    [priors]                # free scenario parameter -> prior (inside the registered range)
+    moral_cost = { distribution = "registered" }   # the registry's range; log-uniform for a scale
     symbiosis  = { distribution = "uniform", low = 0.0, high = 1.0 }
 
-    [likelihood]            # the likelihood's own free parameter
-    overdispersion = { distribution = "uniform", low = 0.001, high = 0.3 }
+    [likelihood]            # the survey's design effect: "survey" (from the design), a number, or a prior in [1, 2.5]
+    design_effect = "survey"
 
     [smc]                   # the sampler's settings
     population_size = 100
@@ -37,27 +37,27 @@ The fitted data are the counts of the *total* rows of Tables 5-9 (Table 6: each 
 198 residents and 58 entrepreneurs: 18 degrees of freedom. The simulated survey is asked at
 the stationary state (after the scenario's burn-in, ``docs/ODD.md``), and its expected shares
 are the design-weighted population shares (each cohort's quota of the paper's sample times the
-cohort's population shares, ``survey.expected_tables``). The samples are convenience online
-samples, whose answers cluster more than a simple random sample's would. The likelihood is
-Dirichlet-multinomial,
-
-    y_row ~ DM(n_row, alpha = p_row (1 - rho) / rho),
-
-with p_row the simulated shares (floored at ``share_floor`` and renormalised) and rho the
-intra-class correlation (``overdispersion``, fitted): the variance of a count is
-n p (1 - p) (1 + (n - 1) rho), a design effect of 1 + (n - 1) rho; rho -> 0 is the multinomial.
-The age-cohort rows are held out: they are not in the likelihood and are the validation.
+cohort's population shares, ``survey.expected_tables``). The samples are an online vote with age
+quotas in one region; their error is the design effect of the sampling design (Kish 1965), from
+``data/turkestan_survey.toml`` [design]: deff = 1 + (n / clusters - 1) roh per sample. A row of n
+answers is Dirichlet-multinomial with rho_n = (deff - 1) / (n - 1), so Var(count) = n p (1 - p) deff
+and a share's spread falls with the sample (issue 25: the fitted per-table overdispersion of the
+previous round absorbed the misfit and was removed). ``misfit.csv`` reports each table's X^2 at the
+posterior medians. The age-cohort rows are held out: they are not in the likelihood and are the validation.
 
 The sampler
 -----------
 :class:`Sampler`: tempered sequential Monte Carlo (Chopin 2002; Del Moral, Doucet & Jasra
 2006) from the prior to prior x likelihood, with random-walk Metropolis moves that run the
-model at each proposal. The likelihood of a particle is an estimate from one run (the shares
-carry a small simulation noise); keeping it with the particle makes the moves
-pseudo-marginal (Andrieu & Roberts 2009), so the final stage samples the posterior of this
-likelihood. An approximate Bayesian computation with a tolerance (the first version's pyabc
-ABC-SMC) was dropped: with an explicit likelihood, its acceptance at the exact posterior
-(temperature 1 with pyabc's stochastic acceptor) fell to about 2% of runs.
+model at each proposal. The likelihood of a particle is an estimate: the mean likelihood of
+``runs_per_estimate`` runs with different seeds (the shares carry simulation noise); keeping it
+with the particle makes the moves pseudo-marginal (Andrieu & Roberts 2009), so the final stage
+samples the posterior of this likelihood. The sampler runs ``replicates`` times independently
+(differing only by seed): the spread of the log evidences is their Monte Carlo error, and the
+Bayes factor of s = 0 against s = 1 carries a 90% interval (``results.model_choice_statement``).
+An approximate Bayesian computation with a tolerance (the first version's pyabc ABC-SMC) was
+dropped: with an explicit likelihood, its acceptance at the exact posterior (temperature 1 with
+pyabc's stochastic acceptor) fell to about 2% of runs.
 
 Seeds, parallel runs, restart
 -----------------------------
@@ -93,7 +93,7 @@ the Markdown summary and the calibrated scenario), ``checks`` (posterior predict
 coverage, recovery, the horizon check), ``plots`` (figures) and ``run`` (the whole calibration).
 """
 
-from . import checks, config, likelihood, plots, results, smc
+from . import checks, config, likelihood, plots, results, sbc, sensitivity, smc
 from .checks import predictive_checks, recovery
 from .config import (
     MODELS,
@@ -145,6 +145,8 @@ __all__ = [
     "results",
     "run_calibration",
     "run_survey_model",
+    "sbc",
+    "sensitivity",
     "smc",
     "statistics_from_shares",
 ]

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..observe.survey import COHORTS, TABLES, observed_tables, table_labels
 from ..runs.evaluator import Pool
-from .config import COHORT_TABLES, MODELS, Calibration
-from .likelihood import _rows, dm_logpmf, predictive_counts, row_sizes, run_survey_model
+from .config import COHORT_TABLES, MODELS, TABLE_SAMPLE, Calibration
+from .likelihood import _rows, design_counts, row_sizes, run_survey_model, survey_logpmf
 from .results import ModelPosterior, weighted_quantile
 from .smc import _correlation
 
@@ -39,10 +39,10 @@ def predictive_checks(post: dict[str, ModelPosterior], calib: Calibration, obser
     """Posterior predictive checks of every model, from its particles' stored statistics (no new runs).
 
     For ``predictive_draws`` weighted draws of particles and ``surveys_per_draw`` replicated surveys
-    each (Dirichlet-multinomial with the particle's overdispersion, the paper's row sizes; the cohort
-    rows with the paper's cohort sizes), returns ``(ppc, cells)``:
+    each (the survey's error model: Dirichlet-multinomial with the design effect of the table's sample,
+    the paper's row sizes; the cohort rows with the paper's cohort sizes), returns ``(ppc, cells)``:
     - ppc: per model and table, the posterior predictive p-value of the discrepancy
-      T = -log DM(counts | shares, rho) (the share of replicates at least as discrepant as the
+      T = -log P(counts | shares, deff) (the share of replicates at least as discrepant as the
       paper's counts: small = the model cannot reproduce the table);
     - cells: per model and cell, the observed count, the predictive median and 90% interval.
     """
@@ -56,19 +56,20 @@ def predictive_checks(post: dict[str, ModelPosterior], calib: Calibration, obser
         rng = np.random.default_rng([calib.seed, 3, list(MODELS).index(m)])
         picks = _draws(mp, calib.abc["predictive_draws"], rng)
         reps = calib.abc["surveys_per_draw"]
-        rho = mp.column("overdispersion")
+        deffs = [calib.design_effects(dict(zip(mp.names, row))) for row in mp.values]
         sims = {k: [] for k in keys}
         worse = {t: 0 for t in TABLES}
         for i in picks:
             for key in keys:
                 p = _shares_rows(key, mp.stats[i])
                 n = counts[key].sum(axis=1)
+                d = deffs[i][TABLE_SAMPLE[key.split("_")[0]]]
                 for _ in range(reps):
-                    y = np.stack([predictive_counts(p[r], n[r], rho[i], rng, floor) for r in range(len(n))])
+                    y = np.stack([design_counts(p[r], n[r], d, rng, floor) for r in range(len(n))])
                     sims[key].append(y)
                     if key in worse:
-                        t_rep = -dm_logpmf(y, p, rho[i], floor).sum()
-                        t_obs = -dm_logpmf(counts[key], p, rho[i], floor).sum()
+                        t_rep = -survey_logpmf(y, p, d, floor).sum()
+                        t_obs = -survey_logpmf(counts[key], p, d, floor).sum()
                         worse[key] += int(t_rep >= t_obs)
         total = len(picks) * reps
         for t in TABLES:
@@ -143,11 +144,15 @@ def recovery(post: dict[str, ModelPosterior], calib: Calibration, observed=None)
         if k == 0:
             continue
         rng = np.random.default_rng([calib.seed, 4, list(MODELS).index(m)])
-        rho = mp.column("overdispersion")
+        deffs = [calib.design_effects(dict(zip(mp.names, row))) for row in mp.values]
+        unit = calib.to_unit(m, mp.values)
         ok = np.array([all(np.all(np.isfinite(s[t])) for t in TABLES) for s in mp.stats])
 
-        def loglik(y: dict[str, np.ndarray], i: int, mp=mp, rho=rho) -> float:
-            return sum(float(dm_logpmf(y[t], _rows(t, mp.stats[i][t]), rho[i], floor).sum()) for t in TABLES)
+        def loglik(y: dict[str, np.ndarray], i: int, mp=mp, deffs=deffs) -> float:
+            return sum(
+                float(survey_logpmf(y[t], _rows(t, mp.stats[i][t]), deffs[i][TABLE_SAMPLE[t]], floor).sum())
+                for t in TABLES
+            )
 
         base = np.array([loglik(counts, i) if ok[i] else -np.inf for i in range(len(ok))])
         truths = _draws(mp, k, rng)
@@ -158,7 +163,7 @@ def recovery(post: dict[str, ModelPosterior], calib: Calibration, observed=None)
             y = {
                 t: np.stack(
                     [
-                        predictive_counts(r, n, rho[j], rng, floor)
+                        design_counts(r, n, deffs[j][TABLE_SAMPLE[t]], rng, floor)
                         for r, n in zip(_rows(t, mp.stats[j][t]), sizes[t].astype(int))
                     ]
                 )
@@ -169,12 +174,12 @@ def recovery(post: dict[str, ModelPosterior], calib: Calibration, observed=None)
             )
             w = np.exp(logw - logw.max())
             w /= w.sum()
-            for n in mp.names:
+            for k, n in enumerate(mp.names):
                 v = mp.column(n)
                 lo, hi = weighted_quantile(v, w, [0.05, 0.95])
                 cover[n].append(lo <= v[j] <= hi)
-                p_lo, p_hi = calib.model_priors(m)[n]
-                width[n].append((hi - lo) / (p_hi - p_lo))
+                u_lo, u_hi = weighted_quantile(unit[:, k], w, [0.05, 0.95])
+                width[n].append(u_hi - u_lo)
                 pairs[n].append((v[j], float(np.average(v, weights=w))))
         for n in mp.names:
             truth, mean = np.array(pairs[n]).T
@@ -232,3 +237,59 @@ def _horizon_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple
     """One run for the horizon check (a task for ``runs.evaluator``): its statistics as JSON."""
     stats, _ = run_survey_model(params, seed)
     return {"stats": json.dumps({t: stats[t].tolist() for t in TABLES})}
+
+
+def misfit(calib: Calibration, medians: dict[str, dict[str, float]], pool: Pool | None = None, seeds: int = 2):
+    """Per model and table: Pearson's X^2 of the paper's counts at the model's posterior medians
+    (the statistics averaged over ``seeds`` runs), its Rao-Scott correction by the design effect of
+    the table's sample, the p-value and the worst cell (:func:`likelihood.table_chi_square`).
+    Nothing here absorbs a misfit: it is reported as it is (issue 25)."""
+    import pandas as pd
+
+    from ..runs.evaluator import evaluate
+    from .likelihood import table_chi_square
+    from .smc import STAT_SIZES, stat_dict
+
+    tasks, keys = [], []
+    for m, values in medians.items():
+        params = calib.run_parameters(m, values)
+        for s in range(seeds):
+            seed = int(np.random.SeedSequence([calib.seed, 6, list(MODELS).index(m), s]).generate_state(1)[0])
+            tasks.append((len(tasks), _misfit_task, params, seed, params["steps"], ()))
+            keys.append(m)
+    if pool is None:
+        results = {i: _misfit_task(p, seed, st, o) for i, _, p, seed, st, o in tasks}
+    else:
+        results = dict(evaluate(tasks, pool.executor, pool.window))
+    counts = _observed_counts()
+    rows = []
+    for m, values in medians.items():
+        vecs = [np.asarray(json.loads(results[i]["stats"])) for i, k in enumerate(keys) if k == m]
+        stats = stat_dict(np.mean(vecs, axis=0)) if vecs else stat_dict(np.full(sum(STAT_SIZES.values()), np.nan))
+        if not all(np.all(np.isfinite(stats[t])) for t in TABLES):
+            continue
+        for row in table_chi_square(stats, counts, calib.design_effects(values), calib.abc["share_floor"]):
+            rows.append({"model": m, "runs": len(vecs)} | row)
+    out = pd.DataFrame(rows)
+    if len(out):
+        for m, g in out.groupby("model", sort=False):
+            x2 = float(g["x2_over_deff"].sum())
+            df = int(g["df"].sum())
+            from scipy.stats import chi2
+
+            all_row = {"model": m, "runs": int(g["runs"].iloc[0]), "table": "all", "x2": float(g["x2"].sum())}
+            all_row |= {"df": df, "x2_over_deff": x2, "p_value": float(chi2.sf(x2, df))}
+            out = pd.concat([out, pd.DataFrame([all_row])], ignore_index=True)
+    return out
+
+
+def _misfit_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
+    """One run at a posterior median (a task for ``runs.evaluator``): its statistics vector as JSON."""
+    from .likelihood import _failed_statistics
+    from .smc import stat_vector
+
+    try:
+        stats, _ = run_survey_model(params, seed)
+    except ValueError:
+        stats = _failed_statistics()
+    return {"stats": json.dumps(stat_vector(stats).tolist())}

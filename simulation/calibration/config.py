@@ -24,6 +24,14 @@ COHORT_TABLES = ("table5", "table7", "table8", "table9")
 MODELS: dict[str, float | None] = {"fitted": None, "partnership": 0.0, "symbiotic": 1.0}
 #: Keys of a calibration file and of its tables, with their defaults.
 TOP_KEYS = ("name", "description", "scenario", "seed", "models", "model", "priors", "likelihood", "smc", "quick")
+#: Which sample each fitted table's respondents come from (the design effect is per sample).
+TABLE_SAMPLE = {
+    "table5": "population",
+    "table6": "population",
+    "table7": "entrepreneurs",
+    "table8": "entrepreneurs",
+    "table9": "entrepreneurs",
+}
 ABC_DEFAULTS: dict[str, Any] = {
     "population_size": 100,
     "moves_per_stage": 2,
@@ -34,7 +42,14 @@ ABC_DEFAULTS: dict[str, Any] = {
     "predictive_draws": 400,
     "surveys_per_draw": 5,
     "recovery_datasets": 100,
+    "runs_per_estimate": 1,
+    "replicates": 1,
+    "estimator": "mean_likelihood",
 }
+#: How ``runs_per_estimate`` runs make one likelihood estimate: the mean of their likelihoods (unbiased,
+#: exact pseudo-marginal) or the likelihood at the mean of their shares (far lower variance; it targets
+#: the likelihood at the model's expected shares, treating the runs' noise as the simulation's, not the data's).
+ESTIMATORS = ("mean_likelihood", "mean_shares")
 ABC_INT = (
     "population_size",
     "moves_per_stage",
@@ -42,6 +57,8 @@ ABC_INT = (
     "predictive_draws",
     "surveys_per_draw",
     "recovery_datasets",
+    "runs_per_estimate",
+    "replicates",
 )
 ABC_LIMITS = {
     "population_size": (4, 100000),
@@ -53,10 +70,16 @@ ABC_LIMITS = {
     "predictive_draws": (2, 100000),
     "surveys_per_draw": (1, 1000),
     "recovery_datasets": (0, 100000),
+    "runs_per_estimate": (1, 100),
+    "replicates": (1, 100),
 }
-#: The likelihood's parameters: allowed range of their priors.
-LIKELIHOOD_RANGE = {"overdispersion": (1e-6, 0.9)}
-DISTRIBUTIONS = ("uniform",)
+#: The likelihood's parameters: allowed range of their priors (a free design effect: issue 25's 1-2.5).
+LIKELIHOOD_RANGE = {"design_effect": (1.0, 2.5)}
+#: Prior distributions: uniform or log-uniform over [low, high], or "registered": the registry's
+#: range, log-uniform when the rule of :func:`is_scale_parameter` says the parameter is a scale.
+DISTRIBUTIONS = ("uniform", "loguniform", "registered")
+#: Units of the registry that are bounded shares or indices, never scales.
+SHARE_UNITS = ("0..1", "share", "probability", "budget share", "latent units")
 #: Colour-blind-safe colours (Okabe-Ito) for the models and observed data.
 COLOURS = {
     "fitted": "#009E73",
@@ -78,6 +101,9 @@ RECORD_FILES = (
     "coverage.csv",
     "recovery.csv",
     "horizon.csv",
+    "evidence.csv",
+    "replicates.csv",
+    "misfit.csv",
     "posterior_marginals.png",
     "fit_totals.png",
     "fit_cohorts.png",
@@ -110,6 +136,46 @@ class Calibration:
     quick: bool = False
     description: str = ""
     base_explicit: dict[str, Any] = field(default_factory=dict)
+    log_scale: frozenset[str] = frozenset()
+    design: dict[str, float] = field(default_factory=dict)
+
+    def design_effects(self, values: dict[str, float] | None = None) -> dict[str, float]:
+        """The design effect of each sample: the particle's free ``design_effect`` (both samples)
+        if the likelihood frees it, else the survey design's fixed values (``design_effects``)."""
+        if "design_effect" in self.likelihood:
+            d = float((values or {})["design_effect"])
+            return {"population": d, "entrepreneurs": d}
+        return dict(self.design)
+
+    def to_values(self, model: str, u):
+        """Particles on the unit cube -> parameter values (uniform or log-uniform per prior)."""
+        import numpy as np
+
+        u = np.asarray(u, dtype=float)
+        out = np.empty_like(u)
+        for j, (name, (lo, hi)) in enumerate(self.model_priors(model).items()):
+            if name in self.log_scale:
+                out[..., j] = np.exp(np.log(lo) + u[..., j] * (np.log(hi) - np.log(lo)))
+            else:
+                out[..., j] = lo + u[..., j] * (hi - lo)
+        return out
+
+    def to_unit(self, model: str, x):
+        """The inverse of :meth:`to_values`: parameter values -> the prior's unit cube."""
+        import numpy as np
+
+        x = np.asarray(x, dtype=float)
+        out = np.empty_like(x)
+        for j, (name, (lo, hi)) in enumerate(self.model_priors(model).items()):
+            if name in self.log_scale:
+                out[..., j] = (np.log(x[..., j]) - np.log(lo)) / (np.log(hi) - np.log(lo))
+            else:
+                out[..., j] = (x[..., j] - lo) / (hi - lo)
+        return out
+
+    def prior_kind(self, name: str) -> str:
+        """'loguniform' or 'uniform'."""
+        return "loguniform" if name in self.log_scale else "uniform"
 
     def model_priors(self, model: str) -> dict[str, tuple[float, float]]:
         """The free parameters of ``model`` and their uniform priors: scenario parameters, then the likelihood's."""
@@ -148,6 +214,14 @@ def _abc_settings(origin: str, table: Any, base: dict[str, Any], prefix: str) ->
                 f"{origin}: unknown key '{prefix}.{key}'{suggest(key, ABC_DEFAULTS)}; "
                 f"expected one of {', '.join(ABC_DEFAULTS)}"
             )
+        if key == "estimator":
+            if value not in ESTIMATORS:
+                raise CalibrationError(
+                    f"{origin}: '{prefix}.estimator' = {value!r} is not allowed; expected one of "
+                    f"{', '.join(map(repr, ESTIMATORS))}"
+                )
+            out[key] = value
+            continue
         low, high = ABC_LIMITS[key]
         out[key] = _number(origin, f"{prefix}.{key}", value, key in ABC_INT, low, high)
     return out
@@ -166,7 +240,23 @@ def _model_settings(origin: str, table: Any, prefix: str) -> dict[str, Any]:
     return dict(table)
 
 
-def _uniform(origin: str, key: str, spec: Any, low: float, high: float) -> tuple[float, float]:
+def is_scale_parameter(name: str) -> bool:
+    """The rule for log-uniform priors (docs/ODD.md 4.12): a registered parameter is a scale when
+    its unit is not a share, probability, 0..1 index or latent unit, its range is positive, and the
+    range spans at least two orders of magnitude (high / low >= 100): over such a range only the
+    order of magnitude is known, and a uniform prior would put 99% of its mass in the top two
+    decades. A range that starts at 0 cannot be log-uniform and stays uniform."""
+    p = BY_NAME[name]
+    if p.kind is not float or p.low is None or p.high is None or p.unit in SHARE_UNITS:
+        return False
+    return p.low > 0 and p.high / p.low >= 100
+
+
+def _uniform(
+    origin: str, key: str, spec: Any, low: float, high: float, registered: str | None = None
+) -> tuple[float, float, bool]:
+    """A prior spec -> (low, high, log-uniform?). ``registered``: the parameter's registry name
+    (a scenario parameter), which allows ``distribution = "registered"``."""
     if not isinstance(spec, dict):
         raise CalibrationError(
             f"{origin}: '{key}' = {spec!r} is not allowed; "
@@ -176,11 +266,18 @@ def _uniform(origin: str, key: str, spec: Any, low: float, high: float) -> tuple
     if unknown:
         raise CalibrationError(f"{origin}: unknown key '{key}.{sorted(unknown)[0]}'; expected distribution, low, high")
     dist = spec.get("distribution", "uniform")
-    if dist not in DISTRIBUTIONS:
+    allowed = DISTRIBUTIONS if registered else ("uniform",)
+    if dist not in allowed:
         raise CalibrationError(
-            f"{origin}: '{key}.distribution' = {dist!r} is not allowed; "
-            f"expected one of {', '.join(map(repr, DISTRIBUTIONS))}"
+            f"{origin}: '{key}.distribution' = {dist!r} is not allowed; expected one of {', '.join(map(repr, allowed))}"
         )
+    if dist == "registered":
+        if "low" in spec or "high" in spec:
+            raise CalibrationError(
+                f"{origin}: '{key}' is not allowed with low/high; "
+                '"registered" takes the registry\'s range (use "uniform" or "loguniform" to narrow it)'
+            )
+        return float(low), float(high), is_scale_parameter(registered)
     for bound in ("low", "high"):
         if bound not in spec:
             raise CalibrationError(f"{origin}: '{key}' has no '{bound}'")
@@ -188,10 +285,12 @@ def _uniform(origin: str, key: str, spec: Any, low: float, high: float) -> tuple
     hi = _number(origin, f"{key}.high", spec["high"], False, low, high)
     if not lo < hi:
         raise CalibrationError(f"{origin}: '{key}' is not allowed; expected low < high (got {lo:g}, {hi:g})")
-    return lo, hi
+    if dist == "loguniform" and lo <= 0:
+        raise CalibrationError(f"{origin}: '{key}.low' = {lo:g} is not allowed; a log-uniform prior needs low > 0")
+    return lo, hi, dist == "loguniform"
 
 
-def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
+def _priors(origin: str, table: Any) -> dict[str, tuple[float, float, bool]]:
     if not isinstance(table, dict) or not table:
         raise CalibrationError(
             f"{origin}: 'priors' must be a non-empty table: "
@@ -208,23 +307,60 @@ def _priors(origin: str, table: Any) -> dict[str, tuple[float, float]]:
                 f"{origin}: '{key}' is not allowed; only real-valued parameters can be fitted "
                 f"({name} is {param.allowed()})"
             )
-        out[name] = _uniform(origin, key, spec, param.low, param.high)
+        out[name] = _uniform(origin, key, spec, param.low, param.high, registered=name)
     return out
 
 
-def _likelihood(origin: str, table: Any) -> dict[str, tuple[float, float]]:
+def survey_design() -> dict[str, Any]:
+    """The survey's sampling design (``data/turkestan_survey.toml`` [design] and [samples]): the
+    clusters, the intra-cluster correlation, the design-effect range, and each sample's design
+    effect deff_c = 1 + (n / clusters - 1) roh (Kish 1965; deff_p = 1, see the data file)."""
+    from ..observe.survey import _survey_data
+
+    data = _survey_data()
+    design = data["design"]
+    k, roh = float(design["clusters"]), float(design["roh"])
+    effects = {s: 1.0 + (data["samples"][s]["n"] / k - 1.0) * roh for s in ("population", "entrepreneurs")}
+    return {
+        "clusters": k,
+        "roh": roh,
+        "range": tuple(float(x) for x in design["design_effect_range"]),
+        "design_effects": effects,
+        "source": design["source"],
+    }
+
+
+LIKELIHOOD_HELP = (
+    'design_effect = "survey" (fixed by the survey\'s design), a number in [1, 2.5] (fixed), or '
+    '{ distribution = "uniform", low = .., high = .. } within [1, 2.5] (free)'
+)
+
+
+def _likelihood(origin: str, table: Any) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """The likelihood's table -> (its free parameters' priors, the fixed design effects per sample)."""
     if not isinstance(table, dict):
-        raise CalibrationError(f"{origin}: 'likelihood' must be a table: overdispersion = {{ low = .., high = .. }}")
+        raise CalibrationError(f"{origin}: 'likelihood' must be a table: {LIKELIHOOD_HELP}")
     for key in table:
         if key not in LIKELIHOOD_RANGE:
+            hint = " (the fitted overdispersion was removed, issue 25: the design effect comes from the design)"
             raise CalibrationError(
-                f"{origin}: unknown key 'likelihood.{key}'{suggest(key, LIKELIHOOD_RANGE)}; expected one of "
-                f"{', '.join(LIKELIHOOD_RANGE)}"
+                f"{origin}: unknown key 'likelihood.{key}'{suggest(key, LIKELIHOOD_RANGE)}; expected "
+                f"{', '.join(LIKELIHOOD_RANGE)}" + (hint if key == "overdispersion" else "")
             )
-    for key in LIKELIHOOD_RANGE:
-        if key not in table:
-            raise CalibrationError(f"{origin}: missing 'likelihood.{key}' (the prior of the survey's overdispersion)")
-    return {k: _uniform(origin, f"likelihood.{k}", table[k], *LIKELIHOOD_RANGE[k]) for k in LIKELIHOOD_RANGE}
+    spec = table.get("design_effect", "survey")
+    low, high = LIKELIHOOD_RANGE["design_effect"]
+    design = survey_design()["design_effects"]
+    if spec == "survey":
+        return {}, design
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        d = _number(origin, "likelihood.design_effect", spec, False, low, high)
+        return {}, {s: d for s in design}
+    if isinstance(spec, dict):
+        lo, hi, _ = _uniform(origin, "likelihood.design_effect", spec, low, high)
+        return {"design_effect": (lo, hi)}, design
+    raise CalibrationError(
+        f"{origin}: 'likelihood.design_effect' = {spec!r} is not allowed; expected {LIKELIHOOD_HELP}"
+    )
 
 
 def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
@@ -241,7 +377,7 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
             raise CalibrationError(
                 f"{origin}: unknown key '{key}'{suggest(key, TOP_KEYS)}; expected {', '.join(TOP_KEYS)}"
             )
-    for key in ("scenario", "priors", "likelihood"):
+    for key in ("scenario", "priors"):
         if key not in raw:
             raise CalibrationError(f"{origin}: missing '{key}'")
     name = raw.get("name", path.stem)
@@ -279,8 +415,10 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
 
     model = _model_settings(origin, raw.get("model", {}), "model")
     abc = _abc_settings(origin, raw.get("smc", {}), ABC_DEFAULTS, "smc")
-    priors = _priors(origin, raw["priors"])
-    likelihood = _likelihood(origin, raw["likelihood"])
+    prior_specs = _priors(origin, raw["priors"])
+    priors = {k: (lo, hi) for k, (lo, hi, _) in prior_specs.items()}
+    log_scale = frozenset(k for k, (_, _, log) in prior_specs.items() if log)
+    likelihood, design = _likelihood(origin, raw.get("likelihood", {}))
     if "fitted" in models and "symbiosis" not in priors:
         raise CalibrationError(f"{origin}: model 'fitted' needs a prior for 'symbiosis' (priors.symbiosis)")
     if "fitted" not in models and "symbiosis" in priors:
@@ -319,6 +457,8 @@ def load_calibration(path: str | Path, quick: bool = False) -> Calibration:
         quick,
         description,
         dict(scenario.explicit or {}),
+        log_scale,
+        design,
     )
     for m in calib.models:  # every combination must resolve (e.g. budget shares at the priors' corners)
         corner = {k: hi for k, (lo, hi) in calib.model_priors(m).items()}

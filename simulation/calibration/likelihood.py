@@ -1,4 +1,5 @@
-"""The survey's statistics and the Dirichlet-multinomial likelihood of the survey given a run."""
+"""The survey's statistics and the likelihood of the survey given a run, with the design effect of
+the survey's sampling design (issue 25: no fitted overdispersion)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 
 import numpy as np
 from scipy.special import gammaln
+from scipy.stats import chi2
 
 from ..observe.survey import TABLES, expected_tables, observed_tables
 from ..posterior import LIKELIHOOD
-from .config import COHORT_TABLES, SAMPLE_SIZE, Calibration
+from .config import COHORT_TABLES, SAMPLE_SIZE, TABLE_SAMPLE, Calibration
 
 
 def row_sizes() -> dict[str, np.ndarray]:
@@ -65,6 +67,8 @@ def dm_logpmf(counts: np.ndarray, shares: np.ndarray, rho: float, floor: float =
     p = np.maximum(np.atleast_2d(np.asarray(shares, dtype=float)), floor)
     p = p / p.sum(axis=1, keepdims=True)
     n = y.sum(axis=1)
+    if rho <= 0.0:  # the multinomial (the limit rho -> 0)
+        return gammaln(n + 1) - gammaln(y + 1).sum(axis=1) + (y * np.log(p)).sum(axis=1)
     a0 = (1.0 - rho) / rho
     alpha = a0 * p
     return (
@@ -85,25 +89,97 @@ def predictive_counts(shares_row, n: int, rho: float, rng: np.random.Generator, 
     return rng.multinomial(int(n), g / g.sum())
 
 
+def design_rho(n: float, deff: float) -> float:
+    """The Dirichlet-multinomial correlation of a row of ``n`` answers with design effect ``deff``:
+    rho_n = (deff - 1) / (n - 1), so that Var(count) = n p (1 - p) deff, the variance of a cluster
+    sample with that design effect (Kish 1965). ``deff`` is a property of the design (clusters of
+    fixed size b: deff = 1 + (b - 1) roh), so rho_n falls as 1/n and the spread of a share,
+    sqrt(deff p (1 - p) / n), falls with the sample; deff = 1 is the multinomial."""
+    return 0.0 if deff <= 1.0 or n <= 1 else (deff - 1.0) / (n - 1.0)
+
+
+def survey_logpmf(counts: np.ndarray, shares: np.ndarray, deff: float, floor: float = 0.005) -> np.ndarray:
+    """Log probability of each row of ``counts`` under the survey's error model: Dirichlet-multinomial
+    with the row's own rho_n = (deff - 1) / (n - 1) (:func:`design_rho`)."""
+    y = np.atleast_2d(np.asarray(counts, dtype=float))
+    p = np.atleast_2d(np.asarray(shares, dtype=float))
+    return np.concatenate(
+        [dm_logpmf(y[i : i + 1], p[i : i + 1], design_rho(y[i].sum(), deff), floor) for i in range(len(y))]
+    )
+
+
+def design_counts(shares_row, n: int, deff: float, rng: np.random.Generator, floor: float = 0.005) -> np.ndarray:
+    """One draw of a row of ``n`` answers under the survey's error model (design effect ``deff``)."""
+    rho = design_rho(n, deff)
+    if rho <= 0.0:
+        p = np.maximum(np.asarray(shares_row, dtype=float), floor)
+        return rng.multinomial(int(n), p / p.sum())
+    return predictive_counts(shares_row, n, rho, rng, floor)
+
+
 def log_likelihood(
-    simulated: dict[str, np.ndarray], observed: dict[str, np.ndarray], rho: float, floor: float
+    simulated: dict[str, np.ndarray], observed: dict[str, np.ndarray], deffs: dict[str, float], floor: float
 ) -> float:
-    """The Dirichlet-multinomial log likelihood of the observed totals (counts = shares x the paper's
-    row sizes) under the simulated shares: the sum over Tables 5-9 (Table 6 per utility)."""
+    """The log likelihood of the observed totals (counts = shares x the paper's row sizes) under the
+    simulated shares and each sample's design effect (``deffs``: sample -> deff, ``TABLE_SAMPLE``):
+    the sum over Tables 5-9 (Table 6 per utility)."""
     sizes = row_sizes()
     total = 0.0
     for t in TABLES:
         sim = _rows(t, simulated[t])
         if not np.all(np.isfinite(sim)):
             return -math.inf
-        total += float(dm_logpmf(_rows(t, observed[t]) * sizes[t][:, None], sim, rho, floor).sum())
+        total += float(
+            survey_logpmf(_rows(t, observed[t]) * sizes[t][:, None], sim, deffs[TABLE_SAMPLE[t]], floor).sum()
+        )
     return total
 
 
-def particle_seed(seed: int, model: str, values: dict[str, float]) -> int:
-    """A run's seed from the calibration's seed and the particle (same particle, same run)."""
+def table_chi_square(
+    simulated: dict[str, np.ndarray], counts: dict[str, np.ndarray], deffs: dict[str, float], floor: float = 0.005
+) -> list[dict[str, Any]]:
+    """Per table: Pearson's X^2 of the observed counts against the simulated shares, its Rao-Scott
+    first-order correction X^2 / deff (Rao & Scott 1981) on (answers - 1) df per row, the p-value, the
+    design effect that would make p = 0.05 ("deff needed"), and the worst cell (largest contribution)."""
+    from ..observe.survey import table_labels
+
+    rows = []
+    for t in TABLES:
+        y = np.atleast_2d(np.asarray(counts[t], dtype=float))
+        p = np.maximum(_rows(t, simulated[t]), floor)
+        p = p / p.sum(axis=1, keepdims=True)
+        e = p * y.sum(axis=1, keepdims=True)
+        contrib = (y - e) ** 2 / e
+        x2 = float(contrib.sum())
+        df = y.shape[0] * (y.shape[1] - 1)
+        d = deffs[TABLE_SAMPLE[t]]
+        r, c = np.unravel_index(int(np.argmax(contrib)), contrib.shape)
+        row_labels, col_labels = table_labels(t)
+        rows.append(
+            {
+                "table": t,
+                "x2": x2,
+                "df": df,
+                "design_effect": d,
+                "x2_over_deff": x2 / d,
+                "p_value": float(chi2.sf(x2 / d, df)),
+                "p_value_deff1": float(chi2.sf(x2, df)),
+                "deff_needed": x2 / float(chi2.isf(0.05, df)),
+                "worst_cell": f"{row_labels[r] if t == 'table6' else 'Total'} / {col_labels[c]}",
+                "worst_observed": float(y[r, c]),
+                "worst_expected": float(e[r, c]),
+                "largest_gap_pp": float(np.max(np.abs(y / y.sum(axis=1, keepdims=True) - p)) * 100),
+            }
+        )
+    return rows
+
+
+def particle_seed(seed: int, model: str, values: dict[str, float], run: int = 0) -> int:
+    """A run's seed from the calibration's seed and the particle (same particle, same run); ``run``:
+    the k-th of the runs that average one likelihood estimate (``runs_per_estimate``)."""
     text = repr((model, sorted((k, float(v)) for k, v in values.items() if k not in LIKELIHOOD)))
-    return int(np.random.SeedSequence([seed, zlib.crc32(text.encode())]).generate_state(1)[0])
+    base = int(np.random.SeedSequence([seed, zlib.crc32(text.encode())]).generate_state(1)[0])
+    return base if run == 0 else int(np.random.SeedSequence([base, run]).generate_state(1)[0])
 
 
 def run_survey_model(params: dict[str, Any], seed: int, surveys: int = 0) -> tuple[dict[str, np.ndarray], list[dict]]:

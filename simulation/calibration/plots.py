@@ -97,11 +97,14 @@ def plot_diagnostics(gens, post: dict[str, ModelPosterior], calib: Calibration, 
     """Temperature, effective sample size and acceptance per stage and model, and the posterior of s."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.4))
-    for m, g in gens.groupby("model", sort=False):
+    if "run" not in gens:
+        gens = gens.assign(run=0)
+    for (m, r), g in gens.groupby(["model", "run"], sort=False):  # one line per model and independent run
         g = g[g["stage"] > 0]
-        axes[0].semilogy(g["stage"], g["temperature"], "o-", color=COLOURS[m], label=m)
-        axes[1].plot(g["stage"], g["ess"], "o-", color=COLOURS[m], label=m)
-        axes[2].plot(g["stage"], g["acceptance"], "o-", color=COLOURS[m], label=m)
+        label = m if r == 0 else None
+        axes[0].semilogy(g["stage"], g["temperature"], "o-", color=COLOURS[m], label=label, alpha=0.7, ms=3)
+        axes[1].plot(g["stage"], g["ess"], "o-", color=COLOURS[m], label=label, alpha=0.7, ms=3)
+        axes[2].plot(g["stage"], g["acceptance"], "o-", color=COLOURS[m], label=label, alpha=0.7, ms=3)
     axes[0].axhline(1.0, color="grey", ls=":", lw=1)
     axes[0].set(xlabel="stage", ylabel="temperature 1/beta (1 = posterior)", title="Temperature")
     axes[1].set(xlabel="stage", ylabel="ESS before resampling", title="Effective sample size", ylim=(0, None))

@@ -13,6 +13,10 @@ from ..scenario import BY_NAME, SECTIONS
 from .config import MODELS, Calibration
 from .smc import Stage, stat_dict
 
+#: A posterior "piles at a bound" when at least this share of its mass lies in the top or bottom
+#: tenth of the prior's range (on the prior's own scale: log for log-uniform priors); flat is 0.1.
+PILE_FLAG = 0.3
+
 
 @dataclass
 class ModelPosterior:
@@ -51,20 +55,141 @@ def posterior(stages: dict[str, list[Stage]], calib: Calibration) -> dict[str, M
     for m, st in stages.items():
         last = st[-1]
         names = list(calib.model_priors(m))
-        lo = np.array([a for a, _ in calib.model_priors(m).values()])
-        width = np.array([b - a for a, b in calib.model_priors(m).values()])
         n = len(last.loglik)
         out[m] = ModelPosterior(
             m,
             last.stage,
             names,
-            lo + last.u * width,
+            calib.to_values(m, last.u),
             np.full(n, 1.0 / n),
             [stat_dict(s) for s in last.stats],
             last.beta,
             last.log_evidence,
         )
     return out
+
+
+def distinct_share(u: np.ndarray) -> float:
+    """The share of distinct particles (rows) among the final particles: copies of one lucky
+    likelihood estimate lower it (issue 25 asks at least 0.8)."""
+    return float(len(np.unique(np.asarray(u), axis=0)) / len(u))
+
+
+def pooled_posterior(replicates: list[dict[str, list[Stage]]], calib: Calibration) -> dict[str, ModelPosterior]:
+    """The independent runs' final particles pooled (each run's particles weighted equally), with the
+    log evidence of the mean of the runs' evidences (each run's estimate of Z is unbiased, so is
+    their mean). One run: :func:`posterior` as it is."""
+    per = [posterior(st, calib) for st in replicates]
+    if len(per) == 1:
+        return per[0]
+    out = {}
+    for m in per[0]:
+        parts = [p[m] for p in per]
+        z = np.array([p.log_evidence for p in parts])
+        out[m] = ModelPosterior(
+            m,
+            max(p.generation for p in parts),
+            parts[0].names,
+            np.concatenate([p.values for p in parts]),
+            np.concatenate([p.weights for p in parts]) / len(parts),
+            [s for p in parts for s in p.stats],
+            min(p.beta for p in parts),
+            float(z.max() + np.log(np.mean(np.exp(z - z.max())))),
+        )
+    return out
+
+
+#: Student's t quantile for a two-sided 90% interval by degrees of freedom (1..30; more: normal).
+def _t90(df: int) -> float:
+    from scipy.stats import t as student
+
+    return float(student.ppf(0.95, max(df, 1)))
+
+
+def evidence_table(replicates: list[dict[str, list[Stage]]], calib: Calibration):
+    """Per model: the log evidence of every independent run, their mean, sd and the 90% interval of
+    the mean (Student's t over the runs), and the share of distinct final particles; plus per run
+    and parameter the posterior median (``replicates.csv``: the Monte Carlo spread of each summary)."""
+    import pandas as pd
+
+    ev, runs = [], []
+    for m in calib.models:
+        z = np.array([st[m][-1].log_evidence for st in replicates])
+        distinct = [distinct_share(st[m][-1].u) for st in replicates]
+        k = len(z)
+        sd = float(z.std(ddof=1)) if k > 1 else float("nan")
+        half = _t90(k - 1) * sd / np.sqrt(k) if k > 1 else float("nan")
+        ev.append(
+            {
+                "model": m,
+                "runs": k,
+                "log_evidence_mean": float(z.mean()),
+                "log_evidence_sd": sd,
+                "log_evidence_q05": float(z.mean() - half),
+                "log_evidence_q95": float(z.mean() + half),
+                "distinct_share_min": float(min(distinct)),
+                "distinct_share_mean": float(np.mean(distinct)),
+                "reached_posterior": all(st[m][-1].beta >= 1.0 for st in replicates),
+            }
+        )
+        for r, st in enumerate(replicates):
+            mp = posterior({m: st[m]}, calib)[m]
+            row = {"model": m, "run": r, "log_evidence": float(z[r]), "distinct_share": distinct[r]}
+            row |= {f"median_{n}": float(weighted_quantile(mp.column(n), mp.weights, 0.5)) for n in mp.names}
+            runs.append(row)
+    return pd.DataFrame(ev), pd.DataFrame(runs)
+
+
+def bayes_factor(runs_table, a: str = "partnership", b: str = "symbiotic") -> dict[str, float] | None:
+    """The log Bayes factor of model ``a`` against ``b`` from the independent runs (paired by run):
+    mean, sd and the 90% interval of the mean; with the models' probabilities (of the two, equal
+    prior probabilities) at the interval's ends. None if either model is missing."""
+    if runs_table is None or not {a, b} <= set(runs_table["model"]):
+        return None
+    za = runs_table[runs_table["model"] == a].sort_values("run")["log_evidence"].to_numpy()
+    zb = runs_table[runs_table["model"] == b].sort_values("run")["log_evidence"].to_numpy()
+    d = za - zb
+    k = len(d)
+    sd = float(d.std(ddof=1)) if k > 1 else float("nan")
+    half = _t90(k - 1) * sd / np.sqrt(k) if k > 1 else float("inf")
+    lo, hi = float(d.mean() - half), float(d.mean() + half)
+
+    def prob(x: float) -> float:
+        return float(1.0 / (1.0 + np.exp(-x))) if np.isfinite(x) else float(x > 0)
+
+    return {
+        "log_bf": float(d.mean()),
+        "log_bf_sd": sd,
+        "log_bf_q05": lo,
+        "log_bf_q95": hi,
+        "bf": float(np.exp(d.mean())),
+        "bf_q05": float(np.exp(lo)),
+        "bf_q95": float(np.exp(hi)),
+        f"p_{a}": prob(float(d.mean())),
+        f"p_{a}_q05": prob(lo),
+        f"p_{a}_q95": prob(hi),
+        "runs": k,
+    }
+
+
+def model_choice_statement(bf: dict[str, float] | None, a: str = "partnership", b: str = "symbiotic") -> str:
+    """What the report says about s = 0 against s = 1: the data cannot tell them apart when the 90%
+    interval of the Bayes factor (over the independent runs) contains 1, or with fewer than 2 runs."""
+    if bf is None:
+        return "No comparison: the calibration did not fit both s = 0 and s = 1."
+    if bf["runs"] < 2 or not np.isfinite(bf["log_bf_q05"]):
+        return (
+            "The Bayes factor has no Monte Carlo error (fewer than 2 independent runs): "
+            "no statement about which model fits can be made."
+        )
+    text = (
+        f"Bayes factor of s = 0 ({a}) against s = 1 ({b}): {bf['bf']:.3g}, 90% interval "
+        f"[{bf['bf_q05']:.3g}, {bf['bf_q95']:.3g}] over {bf['runs']} independent runs"
+    )
+    if bf["log_bf_q05"] <= 0.0 <= bf["log_bf_q95"]:
+        return text + ": the interval contains 1, so the data cannot tell the models apart."
+    better = a if bf["log_bf_q05"] > 0 else b
+    return text + f": the interval excludes 1, so the data favour the {better} model."
 
 
 def model_probabilities(post: dict[str, ModelPosterior]) -> dict[str, float]:
@@ -118,9 +243,13 @@ def posterior_summary(post: dict[str, ModelPosterior], calib: Calibration):
 
     rows = []
     for m, mp in post.items():
-        for name, (lo, hi) in calib.model_priors(m).items():
+        unit = calib.to_unit(m, mp.values)
+        for j, (name, (lo, hi)) in enumerate(calib.model_priors(m).items()):
             v = mp.column(name)
             q05, q50, q95 = weighted_quantile(v, mp.weights, [0.05, 0.5, 0.95])
+            bottom = float(mp.weights[unit[:, j] <= 0.1].sum())
+            top = float(mp.weights[unit[:, j] >= 0.9].sum())
+            u05, u95 = weighted_quantile(unit[:, j], mp.weights, [0.05, 0.95])
             rows.append(
                 {
                     "model": m,
@@ -129,9 +258,13 @@ def posterior_summary(post: dict[str, ModelPosterior], calib: Calibration):
                     "median": q50,
                     "q05": q05,
                     "q95": q95,
+                    "prior": calib.prior_kind(name),
                     "prior_low": lo,
                     "prior_high": hi,
-                    "ci90_width_over_prior": (q95 - q05) / (hi - lo),
+                    "ci90_width_over_prior": float(u95 - u05),
+                    "mass_bottom_tenth": bottom,
+                    "mass_top_tenth": top,
+                    "piles_at_bound": bool(max(bottom, top) >= PILE_FLAG),
                     "particles": len(v),
                     "generation": mp.generation,
                 }
@@ -151,8 +284,10 @@ def _md_table(df, floatfmt: str = ".3g") -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, horizon) -> str:
-    """The calibration's result in words and tables (``README.md`` of the record)."""
+def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, horizon, extra=None) -> str:
+    """The calibration's result in words and tables (``README.md`` of the record); ``extra``: the
+    evidence, runs and misfit tables of the independent runs (issue 25)."""
+    extra = extra or {}
     probs = manifest["model_probabilities"]
     sym = manifest["symbiosis"]
     lines = [
@@ -177,9 +312,42 @@ def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, hor
         + ", ".join(f"{m} {p:.3f}" for m, p in probs.items())
         + "."
     )
-    if "partnership" in probs and "symbiotic" in probs and probs["symbiotic"] > 0:
-        bf = probs["partnership"] / probs["symbiotic"]
-        lines.append(f"- Bayes factor of s = 0 against s = 1: {bf:.3g}.")
+    if manifest.get("model_choice"):
+        lines.append(f"- **Model choice**: {manifest['model_choice']}")
+    err = manifest.get("error_model", {})
+    if err:
+        lines.append(
+            f"- **Error model**: {err['likelihood']}; design effect {json.dumps(err['design_effect'])} "
+            "(from the survey's design, simulation/data/turkestan_survey.toml [design]); no per-table "
+            "discrepancy term: a misfit is reported below, not absorbed."
+        )
+    if manifest.get("distinct_share"):
+        lines.append(
+            "- **Distinct final particles** (mean over the runs; issue 25 asks >= 0.8): "
+            + ", ".join(f"{m} {v:.2f}" for m, v in manifest["distinct_share"].items())
+            + "."
+        )
+    piles = manifest.get("piles_at_bound") or []
+    lines.append(
+        "- **Posteriors piling at a prior bound** (>= 30% of the mass in the top or bottom tenth of the prior): "
+        + (
+            ", ".join(f"{p['model']} {p['parameter']} (bottom {p['bottom']:.2f}, top {p['top']:.2f})" for p in piles)
+            or "none"
+        )
+        + "."
+    )
+    if extra.get("evidence") is not None:
+        lines += ["", "## Log evidence per model over the independent runs (Monte Carlo error)", ""]
+        lines.append(_md_table(extra["evidence"]))
+    if extra.get("runs") is not None:
+        lines += ["", "## Posterior medians per independent run", "", _md_table(extra["runs"])]
+    if extra.get("misfit") is not None and len(extra["misfit"]):
+        lines += [
+            "",
+            "## Misfit at the posterior medians (Pearson X^2, Rao-Scott p at the design effect; small p = misfit)",
+            "",
+        ]
+        lines.append(_md_table(extra["misfit"]))
     lines += ["", "## Posterior", "", _md_table(summary.drop(columns=["particles", "generation"]))]
     lines += ["", "## Posterior predictive p-values (per table; small = the table is not reproduced)", ""]
     lines.append(_md_table(ppc.pivot(index="table", columns="model", values="p_value").reset_index()))
@@ -237,7 +405,7 @@ def calibrated_scenario_text(calib: Calibration, model: str, summary, provenance
                 row = est.loc[p]
                 comment = (
                     f"  # calibrated: posterior median; 90% interval [{row['q05']:.4g}, {row['q95']:.4g}], "
-                    f"prior uniform [{row['prior_low']:g}, {row['prior_high']:g}]"
+                    f"prior {row['prior']} [{row['prior_low']:g}, {row['prior_high']:g}]"
                 )
             lines.append(f"{p} = {_toml_value(values[p])}{comment}")
     return "\n".join(lines) + "\n"

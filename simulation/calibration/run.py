@@ -28,18 +28,22 @@ from ..io import (
 from ..observe.survey import TABLES
 from ..runs.evaluator import default_workers, open_executor
 from ..scenario import load_scenario
-from .checks import _observed_counts, _shares_rows, coverage, horizon_check, predictive_checks, recovery
+from .checks import _observed_counts, _shares_rows, coverage, horizon_check, misfit, predictive_checks, recovery
 from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
 from .likelihood import _rows, row_sizes
 from .plots import plot_diagnostics, plot_fit, plot_marginals
 from .results import (
+    bayes_factor,
     calibrated_scenario_text,
+    evidence_table,
     generations,
+    model_choice_statement,
     model_probabilities,
-    posterior,
+    pooled_posterior,
     posterior_summary,
     posterior_table,
     summary_markdown,
+    weighted_quantile,
 )
 from .smc import fit, partial_database
 
@@ -54,6 +58,9 @@ FILES = {
     "coverage.csv": "share of observed cells in their 90% intervals: fitted totals, held-out cohorts",
     "recovery.csv": "per model and parameter: coverage, shrinkage and recovery on synthetic data",
     "horizon.csv": "the fitted statistics at the fit's horizon and at twice its burn-in",
+    "evidence.csv": "per model: log evidence of every independent run, mean, sd, 90% interval; distinct particles",
+    "replicates.csv": "per model and independent run: log evidence, distinct share, posterior medians",
+    "misfit.csv": "per model and table: X^2 at the posterior medians, Rao-Scott p at the design effect, worst cell",
     "posterior_marginals.png": "posterior marginals per parameter and model",
     "fit_totals.png": "observed vs predictive, fitted total cells",
     "fit_cohorts.png": "observed vs predictive, held-out age-cohort cells",
@@ -78,6 +85,11 @@ class Fitted:
     covered: Any
     rec: Any
     fit_wall: float
+    evidence: Any = None
+    runs: Any = None
+    bf: dict | None = None
+    statement: str = ""
+    misfit: Any = None
 
     @property
     def best(self) -> str:
@@ -102,6 +114,25 @@ class Fitted:
         }
 
 
+#: The shipped calibration file: the only one whose fit writes docs/calibration and the calibrated scenario by default.
+SHIPPED_FILE = RECORD_DIR.parents[1] / "experiments" / "calibration_turkestan.toml"
+
+
+def replicate_seed(seed: int, r: int) -> int:
+    """The seed of independent run ``r`` (run 0: the calibration's own seed): the runs differ only by it."""
+    return seed if r == 0 else int(np.random.SeedSequence([seed, 25, r]).generate_state(1)[0])
+
+
+def replicate_database(partial: Path, r: int) -> Path:
+    """Where independent run ``r`` keeps its database while it runs (run 0: ``partial`` itself)."""
+    return partial if r == 0 else partial.with_name(partial.name.replace(".smc.db", f".smc_r{r}.db"))
+
+
+def replicate_file(r: int) -> str:
+    """The name of run ``r``'s database in the result directory."""
+    return "smc.db" if r == 0 else f"smc_r{r}.db"
+
+
 def run_calibration(
     calib: Calibration,
     out_dir: str | Path | None = None,
@@ -123,7 +154,8 @@ def run_calibration(
     ``scenario_out``: where to write the calibrated scenario (default: next to the base scenario,
     ``<name>_calibrated.toml``), never with ``--quick`` or synthetic data; ``False`` skips it.
     ``record``: where to copy the small result files (default ``docs/calibration``, same
-    conditions as the scenario); ``False`` skips it.
+    conditions as the scenario); ``False`` skips it. Both defaults apply only to the shipped
+    file (``SHIPPED_FILE``); another calibration file writes them only when they are passed.
     """
     out_dir = result_dir(calib.name, out_dir, origin=calib.path, error=CalibrationError)
     partial = partial_database(out_dir)
@@ -136,10 +168,12 @@ def run_calibration(
             print(f"[{time.perf_counter() - started:7.1f} s] {msg}", file=sys.stderr, flush=True)
 
     with result_lock(out_dir, quiet=quiet):
-        if resume and not partial.exists():
-            shutil.copy2(out_dir / "smc.db", partial)
-        elif not resume and partial.exists():
-            partial.unlink()
+        for r in range(calib.abc["replicates"]):
+            part = replicate_database(partial, r)
+            if resume and not part.exists() and (out_dir / replicate_file(r)).exists():
+                shutil.copy2(out_dir / replicate_file(r), part)
+            elif not resume and part.exists():
+                part.unlink()
         with staged_directory(out_dir, overwrite or resume) as tmp:  # all or nothing: renamed at the end
             say(
                 f"tempered SMC: models {', '.join(calib.models)}; free {', '.join(calib.free())}; "
@@ -149,14 +183,31 @@ def run_calibration(
             done = _fit_and_check(calib, partial, observed, (backend, workers, address), started, say)
             _write_tables(tmp, calib, done)
             _draw(tmp, calib, done)
-            shutil.move(str(partial), tmp / "smc.db")
+            for r in range(calib.abc["replicates"]):
+                shutil.move(str(replicate_database(partial, r)), tmp / replicate_file(r))
             run = {"backend": backend, "workers": workers, "resumed": resume, "command": command}
             manifest = _manifest(calib, done, observed, run, time.perf_counter() - started)
             (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
-            text = summary_markdown(manifest, done.summary, done.gens, done.ppc, done.covered, done.rec, done.horizon)
+            text = summary_markdown(
+                manifest,
+                done.summary,
+                done.gens,
+                done.ppc,
+                done.covered,
+                done.rec,
+                done.horizon,
+                extra={"evidence": done.evidence, "runs": done.runs, "misfit": done.misfit},
+            )
             (tmp / "README.md").write_text(text, encoding="utf-8")
     # the calibrated scenario and the record only from a full-size fit to the paper's data that reached the posterior
     official = not calib.quick and observed is None and manifest["exact_posterior"]
+    # only the shipped calibration file writes the shipped record and scenario by default: a measurement
+    # or study with its own file (another size, fewer models) must not overwrite them (issue 25: a
+    # small-scale measurement did); pass ``scenario_out`` / ``record`` to write them from another file
+    shipped = Path(calib.path).resolve() == SHIPPED_FILE.resolve()
+    if not shipped:
+        scenario_out = False if scenario_out is None else scenario_out
+        record = False if record is None else record
     if official and scenario_out is not False:
         manifest["scenario_written"] = str(_write_scenario(calib, done, manifest, out_dir, scenario_out, command))
     if official and record is not False:
@@ -182,21 +233,39 @@ def _check_start(calib: Calibration, out_dir: Path, partial: Path, resume: bool,
 
 
 def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, started: float, say) -> Fitted:
-    """The fit (tempered SMC on the backend's executor), its posterior, the horizon check, the
-    posterior predictive checks and recovery."""
+    """The fit (``replicates`` independent tempered SMC runs on the backend's executor, differing only by
+    seed), the pooled posterior, the evidences with their Monte Carlo error, the misfit at the posterior
+    medians, the horizon check, the posterior predictive checks and recovery."""
+    from dataclasses import replace
+
     with open_executor(*backend) as pool:
-        stages = fit(calib, partial, observed, pool=pool, say=say)
+        replicates = []
+        for r in range(calib.abc["replicates"]):
+            run_calib = replace(calib, seed=replicate_seed(calib.seed, r))
+            if calib.abc["replicates"] > 1:
+                say(f"independent run {r + 1} of {calib.abc['replicates']} (seed {run_calib.seed})")
+            replicates.append(fit(run_calib, replicate_database(partial, r), observed, pool=pool, say=say))
         fit_wall = time.perf_counter() - started
-        post = posterior(stages, calib)
-        gens = generations(stages)
+        post = pooled_posterior(replicates, calib)
+        import pandas as pd
+
+        gens = pd.concat([generations(st).assign(run=r) for r, st in enumerate(replicates)], ignore_index=True)
         probs = model_probabilities(post)
         simulations = int(gens["simulations"].sum())
         exact = all(mp.beta >= 1.0 for mp in post.values())
+        evidence, runs = evidence_table(replicates, calib)
+        bf = bayes_factor(runs)
+        statement = model_choice_statement(bf)
         say(
             f"fit done in {fit_wall:.0f} s: {simulations} runs; "
             + ("every model reached the posterior; " if exact else "STOPPED before the posterior; ")
             + ", ".join(f"P({m}) = {p:.3f}" for m, p in probs.items())
+            + f"; {statement}"
         )
+        medians = {
+            m: {n: float(weighted_quantile(mp.column(n), mp.weights, 0.5)) for n in mp.names} for m, mp in post.items()
+        }
+        mis = misfit(calib, medians, pool)
         horizon = horizon_check(calib, post, pool)
     summary = posterior_summary(post, calib)
     obs_counts = None if observed is None else _counts_from_statistics(observed)
@@ -204,7 +273,25 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
     cov = coverage(cells)
     rec = recovery(post, calib, obs_counts)
     say(f"posterior predictive checks and recovery done ({calib.abc['predictive_draws']} draws per model)")
-    return Fitted(post, gens, probs, simulations, exact, horizon, summary, ppc, cells, cov, rec, fit_wall)
+    return Fitted(
+        post,
+        gens,
+        probs,
+        simulations,
+        exact,
+        horizon,
+        summary,
+        ppc,
+        cells,
+        cov,
+        rec,
+        fit_wall,
+        evidence,
+        runs,
+        bf,
+        statement,
+        mis,
+    )
 
 
 def _write_tables(tmp: Path, calib: Calibration, done: Fitted) -> None:
@@ -217,6 +304,9 @@ def _write_tables(tmp: Path, calib: Calibration, done: Fitted) -> None:
         ("coverage", done.covered),
         ("recovery", done.rec),
         ("horizon", done.horizon),
+        ("evidence", done.evidence),
+        ("replicates", done.runs),
+        ("misfit", done.misfit),
     ):
         table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
 
@@ -229,7 +319,7 @@ def _draw(tmp: Path, calib: Calibration, done: Fitted) -> None:
         cells[cells["model"] == shown],
         "total",
         f"Fitted totals: observed vs posterior predictive ({shown} model, {size}; "
-        "90% intervals with the fitted overdispersion and the paper's sample sizes)",
+        "90% intervals with the survey's design effect and the paper's sample sizes)",
         tmp / "fit_totals.png",
     )
     plot_fit(
@@ -254,8 +344,13 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         "models": calib.models,
         "model_settings": calib.model,
         "priors": {
-            k: {"distribution": "uniform", "low": lo, "high": hi}
+            k: {"distribution": calib.prior_kind(k), "low": lo, "high": hi}
             for k, (lo, hi) in (calib.priors | calib.likelihood).items()
+        },
+        "error_model": {
+            "likelihood": "Dirichlet-multinomial per row with rho_n = (deff - 1) / (n - 1): Var = n p (1 - p) deff",
+            "design_effect": "free (prior in 'priors')" if calib.likelihood else calib.design,
+            "per_table_discrepancy": None,
         },
         "abc": calib.abc,
         "backend": run["backend"],
@@ -270,6 +365,28 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         "exact_posterior": done.exact,
         "log_evidence": {m: float(mp.log_evidence) for m, mp in post.items()},
         "model_probabilities": done.probs,
+        "independent_runs": calib.abc["replicates"],
+        "log_evidence_runs": {
+            m: done.runs[done.runs["model"] == m]["log_evidence"].astype(float).tolist() for m in calib.models
+        },
+        "log_evidence_sd": dict(zip(done.evidence["model"], done.evidence["log_evidence_sd"].astype(float))),
+        "distinct_share": dict(zip(done.evidence["model"], done.evidence["distinct_share_mean"].astype(float))),
+        "bayes_factor_s0_s1": done.bf,
+        "model_choice": done.statement,
+        "piles_at_bound": [
+            {
+                "model": r["model"],
+                "parameter": r["parameter"],
+                "bottom": r["mass_bottom_tenth"],
+                "top": r["mass_top_tenth"],
+            }
+            for _, r in done.summary[done.summary["piles_at_bound"]].iterrows()
+        ],
+        "misfit_p_values": {
+            m: dict(zip(g["table"], g["p_value"].astype(float))) for m, g in done.misfit.groupby("model")
+        }
+        if len(done.misfit)
+        else {},
         "best_model": done.best,
         "symbiosis": None if s_row.empty else {k: float(s_row.iloc[0][k]) for k in ("median", "q05", "q95", "mean")},
         "ppc_p_values": {m: dict(zip(g["table"], g["p_value"].astype(float))) for m, g in done.ppc.groupby("model")},
@@ -280,7 +397,8 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         "model_version": model_version(),
         "command": run["command"],
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "files": FILES,
+        "files": FILES
+        | {replicate_file(r): f"independent run {r}'s database" for r in range(1, calib.abc["replicates"])},
     }
 
 

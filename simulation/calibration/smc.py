@@ -127,13 +127,14 @@ class SamplerStore:
 
 def _fit_settings(calib: Calibration, observed: dict[str, np.ndarray]) -> dict[str, Any]:
     """What a stored fit must share with the calibration that resumes it."""
-    keep = ("population_size", "moves_per_stage", "ess_fraction", "share_floor")
+    keep = ("population_size", "moves_per_stage", "ess_fraction", "share_floor", "runs_per_estimate", "estimator")
     data = zlib.crc32(np.concatenate([np.asarray(observed[t], dtype=float).ravel() for t in TABLES]).tobytes())
     return {
         "seed": calib.seed,
         "models": calib.models,
         "model": calib.model,
-        "priors": {k: list(v) for k, v in (calib.priors | calib.likelihood).items()},
+        "priors": {k: list(v) + [calib.prior_kind(k)] for k, v in (calib.priors | calib.likelihood).items()},
+        "design_effects": calib.design,
         "sampler": {k: calib.abc[k] for k in keep},
         "scenario": calib.scenario.path,
         "observed_crc32": data,
@@ -216,37 +217,65 @@ class Sampler:
         self.calib, self.model, self.observed, self.pool = calib, model, observed, pool
         self.priors = calib.model_priors(model)
         self.names = list(self.priors)
-        self.low = np.array([lo for lo, _ in self.priors.values()])
-        self.width = np.array([hi - lo for lo, hi in self.priors.values()])
         self.index = list(MODELS).index(model)
         self.simulations = 0
 
     def values(self, u: np.ndarray) -> list[dict[str, float]]:
-        """Parameter values of particles on the unit cube."""
-        x = self.low + u * self.width
+        """Parameter values of particles on the unit cube (uniform or log-uniform priors)."""
+        x = self.calib.to_values(self.model, u)
         return [dict(zip(self.names, map(float, row))) for row in x]
 
     def simulate(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Run the model at every particle: (statistics, log likelihoods); the same on every backend."""
+        """Run the model ``runs_per_estimate`` times at every particle: (statistics averaged over the
+        runs, log likelihood estimates); the same on every backend.
+
+        The likelihood estimate is the mean of the runs' likelihoods (log-mean-exp of their log
+        likelihoods): unbiased for the likelihood integrated over the simulation noise, as the
+        pseudo-marginal moves need (Andrieu & Roberts 2009); more runs lower its variance, so
+        fewer particles are kept by one lucky estimate."""
         from ..runs.evaluator import evaluate
 
+        runs = self.calib.abc["runs_per_estimate"]
         tasks = []
-        for i, v in enumerate(self.values(u)):
+        values = self.values(u)
+        for i, v in enumerate(values):
             params = self.calib.run_parameters(self.model, v)
-            seed = particle_seed(self.calib.seed, self.model, v)
-            tasks.append((i, _survey_task, params, seed, params["steps"], ()))
-        stats = np.full((len(tasks), sum(STAT_SIZES.values())), np.nan)
+            for r in range(runs):
+                seed = particle_seed(self.calib.seed, self.model, v, r)
+                tasks.append((i * runs + r, _survey_task, params, seed, params["steps"], ()))
+        each = np.full((len(tasks), sum(STAT_SIZES.values())), np.nan)
         for i, row in evaluate(tasks, self.pool.executor, self.pool.window, restart=self.pool.restart):
             if not row.get("error"):
-                stats[i] = json.loads(row["stats"])
+                each[i] = json.loads(row["stats"])
         self.simulations += len(tasks)
-        return stats, self.loglik(u, stats)
+        each = each.reshape(len(values), runs, -1)
+        floor = self.calib.abc["share_floor"]
+        if self.calib.abc.get("estimator") == "mean_shares":  # the likelihood at the runs' mean shares
+            mean = each.mean(axis=1)
+            return mean, self.loglik(u, mean)
+        ll = np.array(
+            [
+                [
+                    log_likelihood(stat_dict(each[i, r]), self.observed, self.calib.design_effects(v), floor)
+                    for r in range(runs)
+                ]
+                for i, v in enumerate(values)
+            ]
+        )
+        top = np.max(ll, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            est = np.where(np.isfinite(top[:, 0]), top[:, 0] + np.log(np.mean(np.exp(ll - top), axis=1)), -np.inf)
+        return each.mean(axis=1), est
 
     def loglik(self, u: np.ndarray, stats: np.ndarray) -> np.ndarray:
-        """Each particle's log likelihood (its overdispersion from its own values)."""
-        rho = self.low[-1] + u[:, -1] * self.width[-1]  # the likelihood's parameter is the last
+        """Each particle's log likelihood at the stored (run-averaged) statistics (its design effects)."""
         floor = self.calib.abc["share_floor"]
-        return np.array([log_likelihood(stat_dict(s), self.observed, r, floor) for s, r in zip(stats, rho)])
+        return np.array(
+            [
+                log_likelihood(stat_dict(s), self.observed, self.calib.design_effects(v), floor)
+                for s, v in zip(stats, self.values(u))
+            ]
+        )
 
     def start(self) -> Stage:
         """Stage 0: the prior's particles and their runs."""

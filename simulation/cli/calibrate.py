@@ -20,6 +20,24 @@ def add_calibrate(sub) -> None:
         help="continue the stored fit (an interrupted one, or a finished one with a raised smc.max_stages) "
         "and replace the result",
     )
+    calibrate.add_argument(
+        "--misfit-of",
+        default=None,
+        metavar="POSTERIOR",
+        help="no fit: the per-table X^2 and Rao-Scott p at the survey's design effect, at the posterior medians "
+        "of every model in POSTERIOR (a posterior.csv, e.g. docs/calibration/posterior.csv), run at the "
+        "calibration's size; writes misfit.csv and manifest.json",
+    )
+    calibrate.add_argument("--seeds", type=int, default=4, help="runs averaged per model for --misfit-of (default 4)")
+    calibrate.add_argument(
+        "--sbc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="no fit to the paper: simulation-based calibration, N synthetic datasets per model drawn from the "
+        "prior and refitted with the file's sampler (with --quick: its [quick] size); writes sbc_ranks.csv, "
+        "sbc_summary.csv, sbc_ranks.png",
+    )
 
 
 def calibrate_command(args) -> int:
@@ -29,6 +47,10 @@ def calibrate_command(args) -> int:
 
     check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
+    if args.misfit_of:
+        return _misfit_command(args, calib)
+    if args.sbc is not None:
+        return _sbc_command(args, calib)
     out_dir = result_dir(calib.name, args.out, origin=args.calibration)
     if not args.resume:
         check_writable(out_dir, args.overwrite)
@@ -58,4 +80,222 @@ def calibrate_command(args) -> int:
             f"PPC p-values by table {ppc}"
         )
     print(f"  written to {out_dir}/" + (f" and {m['scenario_written']}" if m.get("scenario_written") else ""))
+    return 0
+
+
+def _misfit_command(args, calib) -> int:
+    """``statebiz calibrate FILE --misfit-of POSTERIOR``: the misfit at a posterior's medians, no fit."""
+    from ..calibration.checks import misfit
+    from ..calibration.config import MODELS, CalibrationError
+    from ..io import InputError, result_dir
+    from ..posterior import load_posterior
+    from ..runs.evaluator import open_executor
+    from .common import result_directory, write_result
+
+    if args.seeds < 1:
+        raise CalibrationError(f"--seeds = {args.seeds} is not allowed; expected an integer >= 1")
+    medians = {}
+    for m in MODELS:
+        try:
+            post = load_posterior(args.misfit_of, m)
+        except InputError as err:
+            if "no particle of model" in str(err):
+                continue
+            raise
+        medians[m] = {k: v for k, v in post.median().items() if k in calib.model_priors(m) or k == "symbiosis"}
+        if MODELS[m] is not None:
+            medians[m].pop("symbiosis", None)
+    if not medians:
+        raise CalibrationError(f"{args.misfit_of}: no model of {', '.join(MODELS)} in the posterior file")
+    out_dir = result_dir(f"{calib.name}_misfit", args.out, origin=args.calibration)
+    with result_directory(out_dir, args.overwrite):
+        b = backend_of(args)
+        import time
+
+        started = time.perf_counter()
+        with open_executor(b["backend"], b["workers"], b["address"]) as pool:
+            table = misfit(calib, medians, pool, seeds=args.seeds)
+        wall = time.perf_counter() - started
+        lines = [f"{calib.name}: misfit at the medians of {args.misfit_of} ({args.seeds} runs per model, {wall:.0f} s)"]
+        for r in table.itertuples():
+            lines.append(
+                f"  {r.model} {r.table}: X^2 {r.x2:.1f} ({r.df} df), X^2/deff {r.x2_over_deff:.1f}, p {r.p_value:.2g}"
+                + (
+                    f"; worst {r.worst_cell} {r.worst_observed:.0f} vs {r.worst_expected:.1f}"
+                    if r.table != "all"
+                    else ""
+                )
+            )
+        manifest = {
+            "calibration_file": calib.path,
+            "posterior_file": str(args.misfit_of),
+            "quick": calib.quick,
+            "model_settings": calib.model,
+            "design_effects": calib.design,
+            "medians": medians,
+            "seeds": args.seeds,
+            "wall_seconds": round(wall, 1),
+            "files": {"misfit.csv": "per model and table: X^2, Rao-Scott X^2/deff, p, deff needed, worst cell"},
+        }
+        write_result(out_dir, args.overwrite, manifest, tables={"misfit.csv": table}, text="\n".join(lines))
+    return 0
+
+
+def _sbc_command(args, calib) -> int:
+    """``statebiz calibrate FILE --sbc N``: simulation-based calibration with genuine re-fits."""
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from ..calibration.config import CalibrationError
+    from ..calibration.sbc import plot_ranks, run_sbc
+    from ..io import result_dir
+    from ..runs.evaluator import open_executor
+    from .common import result_directory, write_result
+
+    if not 2 <= args.sbc <= 10000:
+        raise CalibrationError(f"--sbc = {args.sbc} is not allowed; expected an integer in [2, 10000]")
+    out_dir = result_dir(f"{calib.name}_sbc", args.out, origin=args.calibration)
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    with result_directory(out_dir, args.overwrite):
+        b = backend_of(args)
+        started = time.perf_counter()
+        with open_executor(b["backend"], b["workers"], b["address"]) as pool, tempfile.TemporaryDirectory() as work:
+            ranks, summary, facts = run_sbc(calib, args.sbc, Path(work), pool, say)
+        wall = time.perf_counter() - started
+        lines = [f"{calib.name}: SBC, {args.sbc} datasets per model, {wall:.0f} s"]
+        for r in summary.itertuples():
+            lines.append(
+                f"  {r.model} {r.parameter}: chi-square p {r.p_uniform:.2g} ({r.bins} bins), "
+                f"90% coverage {r.coverage_90:.2f}"
+            )
+        manifest = {
+            "calibration_file": calib.path,
+            "quick": calib.quick,
+            "model_settings": calib.model,
+            "sampler": calib.abc,
+            "datasets_per_model": args.sbc,
+            "design_effects": calib.design,
+            **facts,
+            "wall_seconds": round(wall, 1),
+            "files": {
+                "sbc_ranks.csv": "per model, dataset, parameter: truth, rank among the particles, 90% interval",
+                "sbc_summary.csv": "per model and parameter: chi-square p of uniform ranks, 90% coverage, histogram",
+                "sbc_ranks.png": "rank histograms with the 99% band of a uniform histogram",
+                "summary.txt": "the command's summary",
+            },
+        }
+        write_result(
+            out_dir,
+            args.overwrite,
+            manifest,
+            tables={"sbc_ranks.csv": ranks, "sbc_summary.csv": summary},
+            text="\n".join(lines),
+            draw=lambda tmp: plot_ranks(ranks, tmp / "sbc_ranks.png"),
+        )
+    return 0
+
+
+def add_sensitivity(sub) -> None:
+    """Add ``statebiz sensitivity`` to the subparsers ``sub``."""
+    from .common import integer_at_least
+
+    sens = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity (SALib Morris or Sobol) of the survey statistics, the fit and the s = 0 vs "
+        "s = 1 differences to the hand-set parameters",
+    )
+    sens.add_argument("calibration", help="calibration TOML file (its scenario, run size and fitted parameters)")
+    sens.add_argument("--method", choices=("morris", "sobol"), default="morris", help="Morris (default) or Sobol")
+    sens.add_argument(
+        "--size",
+        type=integer_at_least(2, "--size"),
+        default=10,
+        help="Morris trajectories, or Sobol's base sample (a power of 2) (default 10)",
+    )
+    sens.add_argument(
+        "--span",
+        default="0.5",
+        help="range of each parameter: default x [1 - span, 1 + span] clipped to the registry, or 'registered' "
+        "(the whole registered range) (default 0.5)",
+    )
+    sens.add_argument("--parameters", default=None, help="comma-separated hand-set parameters (default: all of them)")
+    add_backend_args(sens)
+    add_output_args(sens, "results/<calibration name>_sensitivity", quiet="no progress messages")
+    add_quick(sens, "the calibration file's [quick] model size")
+
+
+def sensitivity_command(args) -> int:
+    """Run ``statebiz sensitivity``: the design's runs, the indices, written atomically with provenance."""
+    import sys
+
+    from ..calibration import load_calibration
+    from ..calibration.config import CalibrationError
+    from ..calibration.sensitivity import ranking, run_sensitivity
+    from ..io import result_dir
+    from ..runs.evaluator import open_executor
+    from .common import result_directory, write_result
+
+    check_backend_args(args)
+    calib = load_calibration(args.calibration, quick=args.quick)
+    span: float | str = args.span
+    if span != "registered":
+        try:
+            span = float(span)
+        except ValueError:
+            span = -1.0
+        if not 0.0 < span < 1.0:
+            raise CalibrationError(
+                f"--span = {args.span!r} is not allowed; expected a number in (0, 1) or 'registered'"
+            )
+    names = None if args.parameters is None else [n.strip() for n in args.parameters.split(",") if n.strip()]
+    if args.method == "sobol" and args.size & (args.size - 1):
+        raise CalibrationError(f"--size = {args.size} is not allowed with --method sobol; expected a power of 2")
+    if names is not None:  # bad names before any run
+        from ..calibration.sensitivity import hand_set
+
+        allowed = hand_set(calib)
+        for n in names:
+            if n not in allowed:
+                raise CalibrationError(
+                    f"{args.calibration}: --parameters '{n}' is not a hand-set parameter of this calibration; "
+                    f"expected registry parameters with source 'assumption' ({len(allowed)}: `statebiz params`)"
+                )
+    out_dir = result_dir(f"{calib.name}_sensitivity", args.out, origin=args.calibration)
+    with result_directory(out_dir, args.overwrite):
+        say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+        b = backend_of(args)
+        with open_executor(b["backend"], b["workers"], b["address"]) as pool:
+            indices, points, facts = run_sensitivity(calib, args.method, args.size, span, names, pool, say)
+        top = ranking(indices, args.method, top=5)
+        key = "mu_star" if args.method == "morris" else "ST"
+        lines = [
+            f"{calib.name} sensitivity ({args.method}, size {args.size}, span {span}): {len(facts['parameters'])} "
+            f"hand-set parameters, {facts['runs']} runs in {facts['runs_wall_seconds']:.0f} s "
+            f"({facts['seconds_per_run']:.2f} s per run); invalid points {facts['invalid_points']}"
+        ]
+        for output in ("s0_loglik", "s1_loglik", "diff_t9_constantly", "diff_t7_satisfied"):
+            sub = top[top["output"] == output]
+            lines.append(f"  {output}: " + ", ".join(f"{r.parameter} {getattr(r, key):.3g}" for r in sub.itertuples()))
+        manifest = {
+            "calibration_file": calib.path,
+            "quick": calib.quick,
+            "model_settings": calib.model,
+            "design_effects": calib.design,
+            **facts,
+            "files": {
+                "indices.csv": "per output and parameter: Morris mu*, half-width, sigma, mu*/sd (or Sobol S1, ST)",
+                "ranking.csv": "per output, the 5 parameters with the largest mu* (or ST)",
+                "points.csv": "per design point: the parameters, every output at s = 0 and s = 1, their difference",
+                "summary.txt": "the command's summary",
+            },
+        }
+        write_result(
+            out_dir,
+            args.overwrite,
+            manifest,
+            tables={"indices.csv": indices, "ranking.csv": top, "points.csv": points},
+            text="\n".join(lines),
+        )
     return 0

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[Callable, Callable]] = {
     "dynamics": (studies.add_dynamics, studies.dynamics_command),
     "survey": (scenario.add_survey, scenario.survey_command),
     "calibrate": (calibrate.add_calibrate, calibrate.calibrate_command),
+    "sensitivity": (calibrate.add_sensitivity, calibrate.sensitivity_command),
     "compare": (compare.add_compare, compare.compare_command),
     "app": (app.add_app, app.app_command),
     "table1": (studies.add_table1, studies.table1_command),

@@ -378,28 +378,34 @@ def outcomes_label(name: str) -> str:
     return outcomes.label(name)
 
 
-def predictive_counts(shares_row, n: int, rho: float | None, rng: np.random.Generator) -> np.ndarray:
+def predictive_counts(shares_row, n: int, rho: float | None, rng: np.random.Generator, deff: float = 1.0) -> np.ndarray:
     """One predictive survey table row, as the calibration's likelihood sees it: shares floored at
-    ``calibration.SHARE_FLOOR`` and renormalised, then drawn from Dirichlet(p (1 - rho) / rho) (rho:
-    the likelihood's overdispersion; none or 0: the shares as they are), then ``n`` respondents
-    multinomial over them (Dirichlet-multinomial: ``calibration.predictive_counts``)."""
+    ``calibration.SHARE_FLOOR`` and renormalised, then ``n`` respondents under the survey's error model
+    (Dirichlet-multinomial with the design effect ``deff`` of the row's sample,
+    ``calibration.likelihood.design_counts``: Var = n p (1 - p) deff). ``rho``: a posterior of the
+    previous error model (a fitted overdispersion, issue 25) is still drawn with its own rho."""
     from ..calibration.config import SHARE_FLOOR
+    from ..calibration.likelihood import design_counts
     from ..calibration.likelihood import predictive_counts as dirichlet_multinomial
 
     if rho is not None and np.isfinite(rho) and rho > 0:
         return dirichlet_multinomial(shares_row, n, rho, rng, SHARE_FLOOR)
-    p = np.maximum(np.asarray(shares_row, dtype=float), SHARE_FLOOR)
-    return rng.multinomial(int(n), p / p.sum())
+    return design_counts(shares_row, n, deff, rng, SHARE_FLOOR)
 
 
 def _predicted_tables(shares: dict, rho: float | None, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """One predictive survey: every table's rows drawn with the paper's row sizes."""
+    """One predictive survey: every table's rows drawn with the paper's row sizes and the design
+    effect of the table's sample (``data/turkestan_survey.toml`` [design])."""
+    from ..calibration.config import TABLE_SAMPLE, survey_design
+
+    deffs = survey_design()["design_effects"]
     observed = observed_tables()
     out = {}
     for table in TABLES:
         obs = np.asarray(observed[table])
         rows = np.asarray(shares[table]["total" if table == "table6" else "by_cohort"], dtype=float)
-        out[table] = np.vstack([predictive_counts(rows[i], obs[i].sum(), rho, rng) for i in range(len(obs))])
+        d = deffs[TABLE_SAMPLE[table]]
+        out[table] = np.vstack([predictive_counts(rows[i], obs[i].sum(), rho, rng, d) for i in range(len(obs))])
     return out
 
 
@@ -408,7 +414,7 @@ def survey_predictive(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posterior predictive of the survey (Tables 5-9): from every paired run's population
     shares (its draw's parameters and seed), ``per_run`` simulated surveys of the paper's row
-    sizes, Dirichlet-multinomial with the draw's overdispersion (multinomial without one).
+    sizes, under the survey's design effect (a posterior of the previous error model: its draw's overdispersion).
 
     Returns:
         ``totals`` (one row per table and answer: column totals, Table 6 summed over the

@@ -47,6 +47,20 @@ def model_probabilities(path: Path) -> tuple[dict[str, float] | None, str]:
     return {m: float(v) for m, v in probs.items()}, ""
 
 
+def evidence_facts(path: Path) -> dict:
+    """What the calibration's manifest says about the evidences' Monte Carlo error (issue 25): the
+    model-choice statement, the Bayes factor's interval, the runs' log-evidence sd, the distinct share,
+    the posteriors piling at a bound and the misfit p-values; empty for a record without them."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    keys = ("model_choice", "bayes_factor_s0_s1", "log_evidence_sd", "distinct_share", "piles_at_bound")
+    return {k: doc[k] for k in keys + ("misfit_p_values", "error_model") if k in doc}
+
+
 def s_summary(ctx: ReportContext) -> dict[str, float] | None:
     """Median and 90% interval of s in the fitted model's posterior (None without one)."""
     post = ctx.config.posterior
@@ -143,9 +157,48 @@ def build(ctx: ReportContext) -> SectionContent:
                 ),
                 " Source: ",
                 Code(rel(folder / "manifest.json")),
-                " (one evidence estimate per model: its Monte Carlo error is not measured; docs/ODD.md, 9).",
+                ".",
             )
         )
+    facts = evidence_facts(folder / "manifest.json")
+    if facts.get("model_choice"):
+        sd = ", ".join(f"{m} {v:.2f}" for m, v in (facts.get("log_evidence_sd") or {}).items())
+        distinct = ", ".join(f"{m} {v:.2f}" for m, v in (facts.get("distinct_share") or {}).items())
+        blocks.append(
+            para(
+                f"Model choice: {facts['model_choice']} Log-evidence sd over the runs: {sd}; share of "
+                f"distinct final particles: {distinct}."
+            )
+        )
+    elif probs is not None:
+        blocks.append(
+            para(
+                "These probabilities rest on one evidence estimate per model: their Monte Carlo error is not "
+                "measured, so this record cannot say whether the data tell s = 0 from s = 1 (issue 25; the "
+                "calibration now runs independent replicates and states it).",
+                cls="warning",
+            )
+        )
+    piles = facts.get("piles_at_bound") or []
+    if piles:
+        blocks.append(
+            para(
+                "Posteriors piling at a prior bound (at least 30% of the mass in the top or bottom tenth): "
+                + ", ".join(f"{p['model']} {p['parameter']}" for p in piles)
+                + ".",
+                cls="warning",
+            )
+        )
+    misfit, _ = read_csv(folder / "misfit.csv")
+    if misfit is not None and {"model", "table", "x2", "df", "p_value"} <= set(misfit.columns):
+        keep = [c for c in ("model", "table", "x2", "df", "design_effect", "p_value", "worst_cell") if c in misfit]
+        blocks += [
+            para(
+                "Misfit at the posterior medians under the survey's design effect (Pearson X², Rao–Scott p; "
+                "small p: the model misses the table; nothing in the likelihood absorbs it):"
+            ),
+            Table(misfit[keep].round(4), left=2),
+        ]
     summary, why = read_csv(folder / "posterior_summary.csv")
     if summary is not None and {"model", "parameter"} <= set(summary.columns):
         keep = [c for c in ("model", "parameter", "median", "q05", "q95", "prior_low", "prior_high") if c in summary]

@@ -95,7 +95,7 @@ def along_statement(along: pd.DataFrame) -> dict[str, Any] | None:
 def posterior_statements(ctx: ReportContext) -> list[dict[str, Any]]:
     """The posterior of s and the model probabilities; the counterfactuals of corruption; the
     national part (from the calibration's files, ``counterfactuals.csv`` and ``national.csv``)."""
-    from .posterior import model_probabilities, s_summary
+    from .posterior import evidence_facts, model_probabilities, s_summary
 
     out = []
     s = s_summary(ctx)
@@ -109,6 +109,13 @@ def posterior_statements(ctx: ReportContext) -> list[dict[str, Any]]:
             text += (
                 f"; the partnership model (s = 0) has probability {probs['partnership']:.2f} and the symbiotic "
                 f"model (s = 1) {probs['symbiotic']:.2f}"
+            )
+            choice = evidence_facts(ctx.config.posterior_path.parent / "manifest.json").get("model_choice")
+            text += (
+                f". {choice.rstrip('.')}"
+                if choice
+                else " (one evidence estimate per model: its Monte Carlo error is not measured, so whether the "
+                "survey tells the models apart is not established)"
             )
         out.append({"kind": "finding", "text": text + ".", "values": []})
     c = ctx.tables.get("counterfactuals")

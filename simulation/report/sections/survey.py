@@ -141,12 +141,17 @@ def table(s: pd.DataFrame) -> Table:
 
 def build(ctx: ReportContext) -> SectionContent:
     """How the predictive is made, the coverage, the figures, the totals table."""
+    from ...calibration.config import survey_design
+
     config = ctx.config
+    deff = survey_design()["design_effects"]
     rho = (
-        "Dirichlet-multinomial: each row's answer shares drawn from Dirichlet(p (1 − ρ)/ρ) with the draw's "
-        "overdispersion ρ, then the paper's row size multinomial over them"
+        "Dirichlet-multinomial with the draw's fitted overdispersion ρ (a posterior of the previous error "
+        "model, which issue 25 removed: rerun the calibration)"
         if config.posterior is not None and "overdispersion" in config.posterior.names
-        else "multinomial with the paper's row sizes (no overdispersion: no posterior)"
+        else "under the survey's design effect (Dirichlet-multinomial with variance n p (1 − p) deff; deff "
+        f"from the sampling design, simulation/data/turkestan_survey.toml [design]: {deff['population']:.2f} for "
+        f"the residents, {deff['entrepreneurs']:.2f} for the entrepreneurs)"
     )
     return SectionContent(
         ANCHOR,

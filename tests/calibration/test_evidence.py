@@ -1,0 +1,110 @@
+"""The calibration's Monte Carlo error and priors, without model runs: the Bayes factor's interval over
+independent runs and the statement it makes, the pooled posterior, distinct particles, the pile-at-bound
+flag, log-uniform priors over the registered ranges, and independent runs that differ only by seed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import calibration as cal
+from simulation.calibration import results
+from simulation.calibration.run import replicate_seed
+
+ROOT = Path(__file__).resolve().parents[2]
+CALIBRATION = ROOT / "experiments" / "calibration_turkestan.toml"
+
+
+def _runs(z0, z1):
+    rows = [{"model": "partnership", "run": r, "log_evidence": z} for r, z in enumerate(z0)]
+    rows += [{"model": "symbiotic", "run": r, "log_evidence": z} for r, z in enumerate(z1)]
+    return pd.DataFrame(rows)
+
+
+def test_the_model_choice_statement_follows_the_bayes_factor_interval():
+    """Five runs whose log Bayes factors are 0.9 +- 1.5 nats: the 90% interval spans 0, so the data
+    cannot tell the models apart; the same runs with s = 1's evidences lowered by 10 nats exclude 1 and
+    favour s = 0; raised by 10, s = 1. One run: no Monte Carlo error, no statement."""
+    z0 = np.array([-100.0, -101.0, -99.5, -100.2, -98.8])
+    z1 = z0 - np.array([0.9, -1.2, 2.5, 0.3, 2.0])
+    bf = results.bayes_factor(_runs(z0, z1))
+    d = z0 - z1
+    half = 2.1318 * d.std(ddof=1) / np.sqrt(5)  # Student's t, 4 df, 95%
+    assert bf["log_bf"] == pytest.approx(d.mean()) and bf["runs"] == 5
+    assert bf["log_bf_q05"] == pytest.approx(d.mean() - half, rel=1e-4)
+    assert bf["log_bf_q05"] < 0 < bf["log_bf_q95"]
+    assert bf["p_partnership_q05"] < 0.5 < bf["p_partnership_q95"]
+    text = results.model_choice_statement(bf)
+    assert "cannot tell the models apart" in text and "interval contains 1" in text
+    favour0 = results.model_choice_statement(results.bayes_factor(_runs(z0, z1 - 10)))
+    assert "favour the partnership model" in favour0 and "cannot tell" not in favour0
+    favour1 = results.model_choice_statement(results.bayes_factor(_runs(z0, z1 + 10)))
+    assert "favour the symbiotic model" in favour1
+    one = results.model_choice_statement(results.bayes_factor(_runs(z0[:1], z1[:1])))
+    assert "no Monte Carlo error" in one
+    assert "No comparison" in results.model_choice_statement(results.bayes_factor(_runs(z0, z1)[:5]))
+
+
+def test_independent_runs_differ_only_by_seed():
+    c = cal.load_calibration(CALIBRATION)
+    seeds = [replicate_seed(c.seed, r) for r in range(c.abc["replicates"])]
+    assert seeds[0] == c.seed and len(set(seeds)) == len(seeds)
+    assert seeds == [replicate_seed(c.seed, r) for r in range(c.abc["replicates"])]  # deterministic
+    from simulation.calibration.smc import _fit_settings
+
+    obs = cal.observed_statistics()
+    a, b = _fit_settings(c, obs), _fit_settings(replace(c, seed=seeds[1]), obs)
+    assert {k for k in a if a[k] != b[k]} == {"seed"}
+
+
+def test_distinct_share_and_the_pooled_evidence():
+    u = np.array([[0.1, 0.2], [0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
+    assert results.distinct_share(u) == 0.75
+    mp = [
+        results.ModelPosterior("partnership", 3, ["a"], np.array([[1.0], [2.0]]), np.full(2, 0.5), [{}, {}], 1.0, z)
+        for z in (-10.0, -12.0)
+    ]
+
+    class Fake:
+        pass
+
+    from simulation.calibration import results as r
+
+    orig = r.posterior
+    try:
+        r.posterior = lambda st, calib: {"partnership": st}
+        pooled = r.pooled_posterior(mp, Fake())
+    finally:
+        r.posterior = orig
+    assert pooled["partnership"].log_evidence == pytest.approx(np.log((np.exp(-10) + np.exp(-12)) / 2))
+    assert pooled["partnership"].weights.sum() == pytest.approx(1.0) and len(pooled["partnership"].weights) == 4
+
+
+def test_registered_priors_are_log_uniform_for_scales_and_flag_a_pile_at_a_bound():
+    c = cal.load_calibration(CALIBRATION)
+    assert cal.config.is_scale_parameter("experience_scale") and cal.config.is_scale_parameter("moral_cost")
+    assert not cal.config.is_scale_parameter("choice_sensitivity")  # starts at 0
+    assert not cal.config.is_scale_parameter("business_strength")  # a 0..1 index
+    u = np.random.default_rng(0).random((20000, len(c.model_priors("partnership"))))
+    x = c.to_values("partnership", u)
+    assert np.allclose(c.to_unit("partnership", x), u)
+    j = list(c.model_priors("partnership")).index("experience_scale")
+    # log-uniform on 0.1..1000: a quarter of the mass in each decade
+    assert np.mean(x[:, j] < 1.0) == pytest.approx(0.25, abs=0.01)
+    assert np.mean(x[:, j] > 100.0) == pytest.approx(0.25, abs=0.01)
+    # a posterior with 60% of its mass in the top tenth of experience_scale's prior is flagged; flat is not
+    n = len(u)
+    w = np.full(n, 1.0 / n)
+    piled = u.copy()
+    piled[: int(0.6 * n), j] = 0.95
+    for values, flagged in ((x, False), (c.to_values("partnership", piled), True)):
+        mp = results.ModelPosterior("partnership", 1, list(c.model_priors("partnership")), values, w, [])
+        s = results.posterior_summary({"partnership": mp}, c).set_index("parameter")
+        assert bool(s.loc["experience_scale", "piles_at_bound"]) is flagged
+        assert s.loc["experience_scale", "prior"] == "loguniform" and s.loc["support_share", "prior"] == "uniform"
+        assert not s.drop(index="experience_scale")["piles_at_bound"].any()
+    assert s.loc["experience_scale", "mass_top_tenth"] == pytest.approx(0.6 + 0.4 * 0.1, abs=0.01)
