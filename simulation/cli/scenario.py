@@ -162,6 +162,7 @@ def run_command(args) -> int:
             "firms_at_start": int(scenario.params["firms"]),
             "reported_quarters": model.reported_quarters,
             "burn_in_quarters": scenario.params["burn_in"],
+            "start": model.start_record,  # cold, or warm from which snapshot (simulation.snapshots)
             "wall_time_seconds": round(wall, 3),
             "files": RUN_FILES,
         }
