@@ -57,7 +57,7 @@ class StateBusinessModel(mesa.Model):
             # the stored state after the burn-in of the run's snapshot, with the run's own parameters,
             # seed and streams (simulation.snapshots); then warm_burn_in quarters instead of burn_in
             self.world, self.start_record = snapshots.warm_world(self.params, self.seed, streams)
-            burn_in = self.params["warm_burn_in"]
+            burn_in = self.params["burn_in"] - snapshots.snapshot_quarter(self.params)
         else:
             try:
                 self.world = initialisation.build(self.params, self.seed, streams)

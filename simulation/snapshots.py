@@ -108,7 +108,8 @@ def _nearest(grid: tuple[float, ...], value: float) -> float:
 
 
 def snapshot_quarter(params: dict[str, Any]) -> int:
-    """The quarter a snapshot is taken at: ``burn_in - warm_burn_in`` (0 at least)."""
+    """The quarter a snapshot is taken at: ``burn_in - warm_burn_in`` (0 at least: a warm run
+    simulates at most the whole burn-in, and always reports from quarter ``burn_in``)."""
     return max(int(params["burn_in"]) - int(params["warm_burn_in"]), 0)
 
 

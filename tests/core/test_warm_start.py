@@ -165,6 +165,13 @@ def test_a_stored_world_continues_as_the_world_it_was_to_the_bit():
     assert np.array_equal(kept.world.projects.status, stored.world.projects.status)
 
 
+def test_a_re_burn_longer_than_the_burn_in_starts_from_quarter_0_and_reports_from_the_burn_in(snapshot_dir):
+    p = TINY | {"start": "warm", "warm_burn_in": 50}
+    model = StateBusinessModel(rng=0, **p).run()
+    assert snapshots.read_header(snapshots.path_for(model.params, 0))["quarter"] == 0
+    assert model.world.quarter == TINY["burn_in"] + TINY["steps"]
+
+
 def test_a_snapshot_is_never_replaced_unless_asked_and_written_whole(snapshot_dir):
     p = dict(StateBusinessModel(rng=0, **TINY).params) | {"start": "warm"}
     path = snapshots.ensure(p, 0)
