@@ -335,6 +335,7 @@ def start_record(
             "sha256": file_sha256(path),
             "snapshot_seed": header.get("seed"),
             "snapshot_burn_in": header.get("burn_in"),
+            "snapshot_quarter": header.get("quarter"),
             "snapshot_git_commit": (header.get("provenance") or {}).get("git_commit"),
         }
     return record
