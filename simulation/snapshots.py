@@ -23,8 +23,7 @@ smaller pool trades independence for speed, knowingly.
 The key. Every parameter but the run's length and start (:data:`NOT_IN_KEY`) enters the
 key exactly, with the model version (``provenance.model_version``: a change of the model's
 code gives a new key, so a snapshot is never used by a model it was not made by) and the
-format, except the parameters of the *neighbourhood* (:data:`NEIGHBOURHOOD`), whose value a
-snapshot is built at regardless of the run's.
+format. There is no parameter neighbourhood (the comment below :data:`NOT_IN_KEY` says why).
 
 The seed. A snapshot's seed derives from its key and member; a warm run's every draw derives
 from the run's seed (its streams, Mesa's generator, the survey's), none from the snapshot's.
@@ -70,16 +69,13 @@ DEFAULT_DIR = REPO_ROOT / "results" / "snapshots"
 #: symbiosis index, does). ``warm_burn_in`` does: it sets the quarter a snapshot is taken at.
 NOT_IN_KEY = ("steps", "start", "warm_pool", "governance")
 
-#: The neighbourhood: parameters a warm run may take other values of than its snapshot's.
-#: Each maps to the grid of values snapshots are built at (the nearest point to the run's
-#: value), or None: snapshots are built at the registered default. Only the initial corrupt
-#: share: the burn-in forgets it by design (statebiz dynamics stationarity starts from 0.05
-#: and 0.8 and certifies the burn-in by it). A wider neighbourhood (the calibration's free
-#: parameters, with the symbiosis index and business strength re-applied at the start) was
-#: measured and rejected: the firm population, the budget and the satisfaction it shapes
-#: carry the snapshot's parameters for longer than 100 quarters (docs/ODD.md 5).
-NEIGHBOURHOOD: dict[str, tuple[float, ...] | None] = {"corruption_initial": None}
-
+#: No parameter neighbourhood: every parameter in the key takes its exact value. Reusing one
+#: snapshot for nearby parameters (the calibration's free parameters, with the symbiosis index,
+#: the insiders, the connections and business strength re-applied at the start) was measured and
+#: rejected: the firm population, the budget and the satisfaction they shape carry the snapshot's
+#: parameters for longer than the burn-in it would save (docs/ODD.md 5). Not even the initial
+#: corrupt share: at s = 1 the cold burn-in forgets it only from quarter 143 (ODD 9), after the
+#: quarter a snapshot is taken at.
 
 #: What simulates a cold burn-in: (parameters, seed) -> the world at its end. The model module
 #: registers it (``register_builder``) when it is imported, so that this module, which the model
@@ -103,10 +99,6 @@ def directory() -> Path:
     return Path(env) if env else DEFAULT_DIR
 
 
-def _nearest(grid: tuple[float, ...], value: float) -> float:
-    return float(grid[int(np.argmin(np.abs(np.asarray(grid) - float(value))))])
-
-
 def snapshot_quarter(params: dict[str, Any]) -> int:
     """The quarter a snapshot is taken at: ``burn_in - warm_burn_in`` (0 at least: a warm run
     simulates at most the whole burn-in, and always reports from quarter ``burn_in``)."""
@@ -114,14 +106,8 @@ def snapshot_quarter(params: dict[str, Any]) -> int:
 
 
 def build_parameters(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a run's snapshot is built at: the run's, with each neighbourhood parameter
-    at its grid's nearest value (or its default), a cold start and one reported quarter."""
-    from .parameters import BY_NAME
-
-    out = dict(params)
-    for name, grid in NEIGHBOURHOOD.items():
-        out[name] = BY_NAME[name].default if grid is None else _nearest(grid, params[name])
-    return out | {"start": "cold", "steps": 1}
+    """The parameters a run's snapshot is built at: the run's, with a cold start and one reported quarter."""
+    return dict(params) | {"start": "cold", "steps": 1}
 
 
 def key(params: dict[str, Any]) -> str:

@@ -1,15 +1,15 @@
 """The burn-in a warm start still needs, measured with the diagnostic of the cold burn-in.
 
-A warm run (``start = "warm"``, :mod:`simulation.snapshots`) begins at its snapshot's
-stationary state, at the snapshot's parameters; the re-burn (``warm_burn_in``) must carry it
-to the run's own stationary state. This study measures how long that takes, the way
-``statebiz dynamics stationarity`` measures the cold burn-in (:mod:`simulation.studies.dynamics`):
+A warm run (``start = "warm"``, :mod:`simulation.snapshots`) begins at its snapshot, a cold
+run's state near the end of the burn-in, and runs the re-burn (``warm_burn_in``) with its own
+seed. This study measures how long the re-burn must be, the way ``statebiz dynamics
+stationarity`` measures the cold burn-in (:mod:`simulation.studies.dynamics`), with the warm
+chains' snapshots taken one quarter before the end of the burn-in:
 
 - chains from two starts: warm (from the snapshot, one quarter of re-burn, then ``quarters``
   reported quarters) and cold (the full ``burn_in``, then the same ``quarters``), ``seeds``
-  chains each, for each group of parameters (:func:`groups`: the calibrated scenario, its two
-  governance arms s = 0 and s = 1, and two far corners of the calibration's prior, each
-  neighbourhood parameter as far from its snapshot's value as the prior allows);
+  chains each (one pool member per seed), for each group of parameters (:func:`groups`: the
+  calibrated scenario and its two governance arms, s = 0 and s = 1);
 - per outcome (dynamics.OUTCOMES) and window of ``window`` quarters, the nested R-hat of the
   window against the chains' last window with the warm and the cold chains as the two
   superchains (dynamics.nested_rhat): a warm start not yet forgotten raises it;
