@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 from mesa.agentset import AgentSet
 
-from . import initialisation
+from . import initialisation, snapshots
 from .agents import Akimat, Firm, Resident
 from .observe.kpi import KPI_NAMES
 from .observe.observer import REGIMES, Observer
@@ -39,7 +39,9 @@ class StateBusinessModel(mesa.Model):
     Construct with keyword parameters (see ``simulation.parameters.PARAMETERS``; each has a
     default, and no argument at all gives the Turkestan scenario) plus ``rng`` (an integer
     seed, a numpy Generator, or None for a fresh seed; the seed used is ``model.seed``).
-    The constructor runs the burn-in; each ``step()`` is one reported quarter, and
+    The constructor runs the burn-in (``start = "warm"``: loads the run's snapshot of the state
+    after the burn-in and runs ``warm_burn_in`` quarters; ``model.start_record`` says which start
+    the run had, see ``simulation.snapshots``); each ``step()`` is one reported quarter, and
     ``running`` turns False after ``steps`` quarters.
 
     The simulated state is ``model.world`` (``simulation.world.World``); the agents in
@@ -51,12 +53,20 @@ class StateBusinessModel(mesa.Model):
         self.seed = _seed_from(rng)
         super().__init__(rng=self.seed)
         streams = initialisation.make_streams(self.seed, STREAMS)
-        try:
-            self.world = initialisation.build(self.params, self.seed, streams)
-        except ValueError as err:
-            raise ScenarioError(
-                f"StateBusinessModel: 'regions' = {self.params['regions']!r} is not allowed; expected {err}"
-            ) from None
+        if self.params["start"] == "warm":
+            # the stored state after the burn-in of the run's snapshot, with the run's own parameters,
+            # seed and streams (simulation.snapshots); then warm_burn_in quarters instead of burn_in
+            self.world, self.start_record = snapshots.warm_world(self.params, self.seed, streams)
+            burn_in = self.params["burn_in"] - snapshots.snapshot_quarter(self.params)
+        else:
+            try:
+                self.world = initialisation.build(self.params, self.seed, streams)
+            except ValueError as err:
+                raise ScenarioError(
+                    f"StateBusinessModel: 'regions' = {self.params['regions']!r} is not allowed; expected {err}"
+                ) from None
+            self.start_record = snapshots.start_record(self.params)
+            burn_in = self.params["burn_in"]
         w = self.world
         self.reported_quarters = 0
         self.akimats = [Akimat(self, i, r.id, r.name) for i, r in enumerate(w.regions)]
@@ -69,7 +79,6 @@ class StateBusinessModel(mesa.Model):
         self.observer = Observer(w.firms.n, w.n_regions)
         self.recorder = Recorder(w, self.observer)
         self.datacollector = mesa.DataCollector(model_reporters=self.recorder.model_reporters())
-        burn_in = self.params["burn_in"]
         for i in range(burn_in):
             # the observer and the recorder read the world without changing it, and nothing keeps
             # what they read in burn-in quarters: they read only the last one (for model.recorder.current
@@ -252,6 +261,14 @@ class StateBusinessModel(mesa.Model):
     def outcomes(self) -> dict[str, float]:
         """End-of-run scalar outcomes (means over the last 4 reported quarters)."""
         return self.recorder.outcomes()
+
+
+def _burnt_in_world(params: dict[str, Any], seed: int):
+    """The world of a cold run at the end of its burn-in (what a snapshot stores)."""
+    return StateBusinessModel(rng=seed, **params).world
+
+
+snapshots.register_builder(_burnt_in_world)
 
 
 def compile_kernels() -> float:

@@ -108,6 +108,7 @@ MODEL_FILES = frozenset(
         "test_table1",
         "test_thin_agents",
         "test_validation",
+        "test_warm_start",
     }
 )
 #: Single tests of the other files that run the model or a command (file::test, without parameters).

@@ -189,8 +189,9 @@ class AppModel(StateBusinessModel):
             self.notes.append(f"seed {text!r} is not a non-negative integer; seed 0 used")
         params = explicit | {"governance": governance} | moved
         burn_in = resolve(params, "app")["burn_in"]
-        super().__init__(rng=seed_value, **(params | {"burn_in": 0}))
-        # the burn-in as StateBusinessModel.__init__ runs it, observed in its last HISTORY quarters
+        # a cold start: the page shows the burn-in as StateBusinessModel.__init__ runs it, observed in
+        # its last HISTORY quarters (a scenario's start = "warm" does not apply to the app)
+        super().__init__(rng=seed_value, **(params | {"burn_in": 0, "start": "cold"}))
         self.history: list[dict[str, float]] = []
         for i in range(burn_in):
             observe = i >= burn_in - HISTORY

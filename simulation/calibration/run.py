@@ -28,6 +28,7 @@ from ..io import (
 from ..observe.survey import TABLES
 from ..runs.evaluator import default_workers, open_executor
 from ..scenario import load_scenario
+from ..snapshots import start_record
 from .checks import _observed_counts, _shares_rows, coverage, horizon_check, misfit, predictive_checks, recovery
 from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
 from .likelihood import _rows, row_sizes
@@ -343,6 +344,8 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         "seed": calib.seed,
         "models": calib.models,
         "model_settings": calib.model,
+        # how the fit's runs start: cold, or warm from which pool of snapshots (simulation.snapshots)
+        "start": start_record(dict(calib.scenario.params) | calib.model),
         "priors": {
             k: {"distribution": calib.prior_kind(k), "low": lo, "high": hi}
             for k, (lo, hi) in (calib.priors | calib.likelihood).items()

@@ -37,6 +37,13 @@ def add_run(sub) -> None:
         "--seed", type=non_negative_int, default=None, help="seed of the run (default: the scenario's, else 0)"
     )
     run.add_argument("--steps", type=non_negative_int, default=None, help="reported quarters (default: the scenario's)")
+    run.add_argument(
+        "--start",
+        choices=BY_NAME["start"].choices,
+        default=None,
+        help="cold (the burn-in from quarter 0) or warm (from a stored snapshot of these parameters and seed, "
+        "built on first use in results/snapshots; docs/ODD.md 5); default: the scenario's",
+    )
     _add_governance(run)
     add_output_args(run, "results/<scenario name>")
 
@@ -137,7 +144,7 @@ def run_command(args) -> int:
     from ..io import json_text, result_dir
     from ..model import StateBusinessModel
 
-    scenario = load_scenario(args.scenario, steps=args.steps, governance=args.governance)
+    scenario = load_scenario(args.scenario, steps=args.steps, governance=args.governance, start=args.start)
     seed = args.seed if args.seed is not None else 0
     out_dir = result_dir(scenario.name, args.out, origin=args.scenario)
     with result_directory(out_dir, args.overwrite):
@@ -162,6 +169,7 @@ def run_command(args) -> int:
             "firms_at_start": int(scenario.params["firms"]),
             "reported_quarters": model.reported_quarters,
             "burn_in_quarters": scenario.params["burn_in"],
+            "start": model.start_record,  # cold, or warm from which snapshot (simulation.snapshots)
             "wall_time_seconds": round(wall, 3),
             "files": RUN_FILES,
         }

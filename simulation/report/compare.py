@@ -28,6 +28,7 @@ from ..io import (
 )
 from ..runs.seeds import replication_seeds
 from ..scenario import ScenarioError
+from ..snapshots import start_record
 from . import html, stats
 from .config import DRAWN, ENDS, LEVERS, CompareConfig
 from .content import ReportContext
@@ -227,6 +228,8 @@ def _manifest(
         **provenance(),  # git commit, package versions, lock hash, machine
         "root_seed": config.seed,
         "replication_seeds": seeds,
+        # how the runs start: cold, or warm from which pool of snapshots (simulation.snapshots)
+        "start": {g: start_record(p) for g, p in end_params.items()},
         "parts": {
             name: {
                 "replications": getattr(config, name).replications,

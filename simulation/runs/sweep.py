@@ -26,6 +26,7 @@ from ..io import (
     store_marker,
 )
 from ..machine import fingerprint as machine_fingerprint
+from ..snapshots import start_record
 from .design import design_points, point_params, preparing
 from .evaluator import cap_workers, check_backend, evaluate, open_executor, run_one
 from .seeds import design_seed, replication_seeds
@@ -359,6 +360,8 @@ def _base_manifest(spec, old: dict[str, Any]) -> dict[str, Any]:
         "design_points": len(design_points(spec)),
         "replications": spec.replications,
         "quarters": spec.steps,
+        # how the runs start (of the first design point): cold, or warm from which pool of snapshots
+        "start": start_record(point_params(spec)[0]),
         "outcomes": spec.outcomes,
         "base_parameters": point_params(spec)[0]
         if not spec.factors

@@ -105,7 +105,11 @@ def trajectory(params: dict[str, Any], seed: int, quarters: int) -> pd.DataFrame
     from ..model import StateBusinessModel
 
     p = dict(params) | {"burn_in": 0, "steps": quarters}
-    model = StateBusinessModel(rng=seed, **p)
+    return chain_table(StateBusinessModel(rng=seed, **p))
+
+
+def chain_table(model) -> pd.DataFrame:
+    """The outcomes per reported quarter (1..steps) of a model built and not yet run (see :func:`trajectory`)."""
     ages = []
     while model.running:
         model.step()
