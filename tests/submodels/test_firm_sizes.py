@@ -40,10 +40,10 @@ rates 0.033, 0.027, 0.023, 0.017 by quartile and 0.040, 0.031, 0.024, 0.017 by a
 more). Shares of firms above 100 and 250 jobs: 0.18-0.23% and 0.044-0.065%, against Kazakhstan's
 0.20% and 0.076% (the first sets jobs_per_capital; the second is a check, low by about a third).
 (With jobs_per_capital 3.0, after commits ee1cefd and e213565: Hill 1.05, 1.04, 1.14; largest/median
-employment 371-587; exit rates 0.036 to 0.015 by quartile.) The model before the mechanism (lognormal sizes, one exit hazard for all) fails every
-check by far at the same sizes and seeds: Hill exponents 2.7-5.3, largest/median 3-29 in every
-region, exit rates 0.025 in every class (tools/firm_sizes.py --firms 20000 at the
-merge base df95adb).
+employment 371-587; exit rates 0.036 to 0.015 by quartile.) The model before the mechanism
+(lognormal sizes, one exit hazard for all) fails every check by far at the same sizes and seeds:
+Hill exponents 2.7-5.3, largest/median 3-29 in every region, exit rates 0.025 in every class
+(tools/firm_sizes.py --firms 20000 at the merge base df95adb).
 """
 
 from __future__ import annotations
