@@ -311,6 +311,21 @@ def groups(firms: int, residents: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+def run_chains(tasks: list[tuple], what: list[tuple], runs: Runs) -> pd.DataFrame:
+    """Run the chains' tasks and stack their tables: one row per chain and quarter, with the chain's
+    ``group``, ``start`` and ``seed`` (``what``, in the tasks' order) and its label ``chain``."""
+    chains = []
+    for (name, start, seed), row in zip(what, runs.run(tasks, describe=lambda t: f"chain {what[t[0]]}")):
+        t = pd.DataFrame(row["table"])
+        t.insert(0, "seed", seed)
+        t.insert(0, "start", start)
+        t.insert(0, "group", name)
+        chains.append(t)
+    traj = pd.concat(chains, ignore_index=True)
+    traj["chain"] = traj["start"].astype(str) + "/" + traj["seed"].astype(str)
+    return traj
+
+
 def chain_run(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
     """One chain as an evaluator task: its :func:`trajectory` of ``steps`` quarters, as columns."""
     return {"table": trajectory(params, seed, steps).to_dict("list")}
@@ -331,15 +346,7 @@ def run_stationarity(
             for seed in range(seeds):
                 tasks.append((len(tasks), chain_run, params | {"corruption_initial": c0}, seed, quarters, ()))
                 what.append((name, c0, seed))
-    chains = []
-    for (name, c0, seed), row in zip(what, runs.run(tasks, describe=lambda t: f"chain {what[t[0]]}")):
-        t = pd.DataFrame(row["table"])
-        t.insert(0, "seed", seed)
-        t.insert(0, "start", c0)
-        t.insert(0, "group", name)
-        chains.append(t)
-    traj = pd.concat(chains, ignore_index=True)
-    traj["chain"] = traj["start"].astype(str) + "/" + traj["seed"].astype(str)
+    traj = run_chains(tasks, what, runs)
     rhats, burn_rows, diag_rows = [], [], []
     for name, g in traj.groupby("group", sort=False):
         r = rhat_curve(g, window)

@@ -74,15 +74,7 @@ def run(firms: int, residents: int, seeds: int, quarters: int, window: int, runs
             for seed in range(seeds):
                 tasks.append((len(tasks), chain_run, p, seed, quarters, ()))
                 what.append((name, start, seed))
-    chains = []
-    for (name, start, seed), row in zip(what, runs.run(tasks, describe=lambda t: f"chain {what[t[0]]}")):
-        t = pd.DataFrame(row["table"])
-        t.insert(0, "seed", seed)
-        t.insert(0, "start", start)
-        t.insert(0, "group", name)
-        chains.append(t)
-    traj = pd.concat(chains, ignore_index=True)
-    traj["chain"] = traj["start"] + "/" + traj["seed"].astype(str)
+    traj = dynamics.run_chains(tasks, what, runs)
     rhats, burn_rows, diag_rows = [], [], []
     for name, g in traj.groupby("group", sort=False):
         r = dynamics.rhat_curve(g, window)
