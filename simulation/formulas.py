@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from .kernels.jit import kernel
+from .kernels.jit import jitable, kernel
 
 #: Quarters in a year (a firm's age is counted in quarters).
 QUARTERS_PER_YEAR = 4.0
@@ -188,13 +188,22 @@ def rank_capital(
     the region's largest firm is as strong as the largest of n_r firms of a log-normal economy (a
     firm's bargaining strength is its standing among the region's firms, not its absolute size).
     It moves with the region's median firm. A row not in business keeps its own capital."""
+    return rank_capital_sorted(capital, region, alive, scale, n_regions)[0]
+
+
+def rank_capital_sorted(
+    capital: np.ndarray, region: np.ndarray, alive: np.ndarray, scale: np.ndarray, n_regions: int
+) -> tuple[np.ndarray, tuple | None]:
+    """``rank_capital``, and the ranking it sorted: (log capital of the firms in business sorted by region,
+    then log capital; their regions; each region's first place and count), None when no firm is in
+    business. ``rank_capital_added`` ranks firms added later on it."""
     from scipy.special import ndtri
 
     capital = np.asarray(capital, dtype=float)
     out = capital.copy()
     live = np.flatnonzero(alive)
     if live.size == 0:
-        return out
+        return out, None
     logk = np.log(np.maximum(capital[live], 1e-12))
     reg = region[live]
     # by region, then log capital: quicksort by log capital, then a stable (radix) sort by region (a third
@@ -209,7 +218,91 @@ def rank_capital(
     _ranks_and_medians(x, g, starts, counts, rank, median)
     n_r = counts[g]
     out[live[order]] = np.exp(median + scale[g, 0] + scale[g, 1] * ndtri((rank - 0.5) / n_r))
+    return out, (x, g, starts, counts)
+
+
+def rank_capital_added(
+    ranking: tuple, capital: np.ndarray, region: np.ndarray, scale: np.ndarray, n_regions: int
+) -> np.ndarray:
+    """``rank_capital``'s values for firms added in business (``capital``, ``region``: theirs) to the firms in
+    business that ``ranking`` (``rank_capital_sorted``'s) sorted: each added firm's rank among all of them and
+    its region's median of them all, the same numbers as ``rank_capital`` over the whole table, without sorting
+    it again (the added firms only)."""
+    from scipy.special import ndtri
+
+    x, g, starts, counts = ranking
+    y = np.log(np.maximum(np.asarray(capital, dtype=float), 1e-12))
+    order = np.lexsort((y, region))
+    ys, gy = y[order], region[order]
+    y_counts = np.bincount(gy, minlength=n_regions)
+    y_starts = np.concatenate(([0], np.cumsum(y_counts)[:-1]))
+    rank, median = np.empty(ys.size), np.empty(ys.size)
+    _ranks_and_medians_added(x, starts, counts, ys, gy, y_starts, y_counts, rank, median)
+    n_r = counts[gy] + y_counts[gy]
+    out = np.empty(ys.size)
+    out[order] = np.exp(median + scale[gy, 0] + scale[gy, 1] * ndtri((rank - 0.5) / n_r))
     return out
+
+
+@jitable
+def _search(x, lo, hi, v, right):
+    """The first place in the sorted ``x[lo:hi]`` whose value is above ``v`` (``right``) or not below it."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x[mid] < v or (right and x[mid] == v):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@jitable
+def _merged_at(x, a, na, y, b, nb, k):
+    """The k-th (0-based) value of the merge of the sorted ``x[a:a+na]`` and ``y[b:b+nb]``."""
+    i, j = 0, 0
+    value = 0.0
+    for _ in range(k + 1):
+        if j >= nb or (i < na and x[a + i] <= y[b + j]):
+            value = x[a + i]
+            i += 1
+        else:
+            value = y[b + j]
+            j += 1
+    return value
+
+
+@kernel
+def _ranks_and_medians_added(x, starts, counts, ys, gy, y_starts, y_counts, rank, median):
+    """For added rows sorted by region ``gy``, then log capital ``ys``: each one's mean rank among the rows of its
+    region in ``x`` (sorted by region, then log capital; ``starts``, ``counts`` per region) and the added rows
+    together, and its region's median of them all (``_ranks_and_medians``'s numbers over the merged rows)."""
+    m = ys.size
+    j = 0
+    while j < m:
+        r = gy[j]
+        k = j
+        while k + 1 < m and gy[k + 1] == r and ys[k + 1] == ys[j]:
+            k += 1
+        v = ys[j]
+        lo, n_old = starts[r], counts[r]
+        below = _search(x, lo, lo + n_old, v, False)
+        up_to = _search(x, lo, lo + n_old, v, True)
+        equal = (k - j + 1) + (up_to - below)
+        value = ((below - lo) + (j - y_starts[r])) + (equal + 1) / 2.0
+        for q in range(j, k + 1):
+            rank[q] = value
+        j = k + 1
+    j = 0
+    while j < m:
+        r = gy[j]
+        n_all = counts[r] + y_counts[r]
+        lo, hi = (n_all - 1) // 2, n_all // 2
+        a = _merged_at(x, starts[r], counts[r], ys, y_starts[r], y_counts[r], lo)
+        b = a if lo == hi else _merged_at(x, starts[r], counts[r], ys, y_starts[r], y_counts[r], hi)
+        mid = a if lo == hi else (a + b) / 2.0
+        for q in range(j, j + y_counts[r]):
+            median[q] = mid
+        j += y_counts[r]
 
 
 @kernel
