@@ -154,8 +154,10 @@ def step(world, log, rng) -> None:
     detected[idx] = detected_paid > 0
     # approval delay of the demands: a paid demand is expedited, a refused or reported one waits the full delay
     ev["delay"][idx] = refused + reported
-    offer_paid, offer_income, offer_caught = speed_money(world, log, rng, n_deal, demands, power, c, segment)
-    detected[offer_caught > 0] = 1.0
+    offer_paid, offer_income, offer_caught, offer_found = speed_money(
+        world, log, rng, n_deal, demands, power, c, segment
+    )
+    detected[offer_found] = 1.0
     ev["detected"][:] = detected
 
     R = world.n_regions
@@ -164,9 +166,9 @@ def step(world, log, rng) -> None:
     log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
     log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
     log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
-    log.region["offers_paid"][:] = np.bincount(region, weights=offer_paid, minlength=R)
-    log.region["bribe_income"][:] += np.bincount(region, weights=offer_income, minlength=R)
-    log.region["caught"][:] += np.bincount(region, weights=offer_caught, minlength=R)
+    log.region["offers_paid"][:] = offer_paid
+    log.region["bribe_income"][:] += offer_income
+    log.region["caught"][:] += offer_caught
     log.region["delay"][:] = np.bincount(region, weights=ev["delay"], minlength=R)
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
@@ -181,52 +183,103 @@ def speed_money(world, log, rng, n_deal, demands, power, c, segment):
     """Speed money: in each dealing without a demand, the firm may offer a bribe to cut the
     delay the official controls, and the official accepts when it pays him. Writes the
     offers, the accepted offers, their cost and the delay waited to the firm's events;
-    returns, per firm, the accepted offers, the officials' income from them and the ones
-    detected."""
+    returns, per region, the accepted offers, the officials' income from them and the ones
+    detected, and the rows of the firms with an offer detected. Arithmetic: ``offer_pass``
+    (the offers' odds) and ``offer_outcomes_pass`` (what they came to); the draws between them."""
     p, f = world.params, world.firms
-    n = f.n
-    accepted, income, caught = np.zeros(n), np.zeros(n), np.zeros(n)
+    R = world.n_regions
     rows = np.flatnonzero(n_deal > demands)
     if rows.size == 0:
-        return accepted, income, caught
-    m = n_deal[rows] - demands[rows]
-    strength = f.strength[rows]
-    c_i = c[rows]
-    stake = 1.0 + p["rent_stake"] * segment[rows]
-    bribe = p["bribe_size"] * bargaining_share(power[rows], strength, p["bargaining_exponent"]) * stake
-    # the delay an official can impose (as a refusal's), and the share of it the firm expects to wait: a
-    # corrupt official holds the dealing the full delay to extract, an honest one only his queue (queue_share)
-    full = power[rows] * (1.0 - strength + p["rent_stake"] * segment[rows])
-    home_corrupt = f.home_official[rows] < c_i
-    queue, home_share = p["queue_share"], p["home_share"]
-    waits = home_share * np.where(home_corrupt, 1.0, queue) + (1.0 - home_share) * (c_i + (1.0 - c_i) * queue)
-    # the firm offers when the value of its time beats the bribe and the expected fine (logit, as for a demand)
+        return np.zeros(R), np.zeros(R), np.zeros(R), rows
+    share = world.bargaining()[2]  # the officials' bargaining share P^phi / (P^phi + B^phi)
     fine = p["giver_penalty"] * p["audit_penalty"]
-    gain = -bribe - f.perceived_detection[rows] * fine + p["delay_cost"] * full * waits
-    offer_p = 1.0 / (1.0 + np.exp(-p["choice_sensitivity"] * gain))
+    damping = 1.0 - p["transparency_demand"] * p["transparency"]
+    m, bribe, waits, exponent, accept_p = offer_pass(
+        constants(Offers, p, fine=fine, damping=damping), rows, n_deal, demands, share, power, f.strength, segment,
+        c, f.home_official, f.perceived_detection,
+    )  # fmt: skip
+    offer_p = 1.0 / (1.0 + np.exp(exponent))
     offered = kernels.binomial(rng, m, offer_p)
-    # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits reach
-    # every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor s x L
-    # on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
-    # direction under symbiosis). Open data expose a taken offer as they expose a demand (the same dealing,
-    # published: its file, its dates, who signed it), so transparency lowers the taking as it lowers the asking
-    accept_p = (home_share * home_corrupt + (1.0 - home_share) * c_i) * (
-        1.0 - p["transparency_demand"] * p["transparency"]
-    )
     took = kernels.binomial(rng, offered, accept_p)
     found = kernels.binomial(rng, took, true_detection(p))
-    y = log.potential_output[rows]
     ev = log.firm
-    ev["offered"][rows] = offered
-    ev["offer_paid"][rows] = took
-    # the dealings not expedited wait their expected share of the full delay (a routine wait, like an
-    # unrefused dealing's before, is not charged as a loss to officials: the observer and the survey read
-    # losses); what officials took is the bribes
-    ev["delay"][rows] += (m - took) * waits
-    ev["extracted"][rows] += y * took * bribe
-    ev["fines"][rows] += y * found * fine
-    accepted[rows], income[rows], caught[rows] = took, y * took * bribe, found
-    return accepted, income, caught
+    accepted, income, caught = np.zeros(R), np.zeros(R), np.zeros(R)
+    offer_outcomes_pass(
+        fine, rows, m, offered, took, found, bribe, waits, f.region, log.potential_output, ev["offered"],
+        ev["offer_paid"], ev["delay"], ev["extracted"], ev["fines"], accepted, income, caught,
+    )  # fmt: skip
+    return accepted, income, caught, rows[found > 0]
+
+
+class Offers(NamedTuple):
+    """Speed money's parameters (registered names; ``fine`` and ``damping`` derived)."""
+
+    rent_stake: float
+    bribe_size: float
+    queue_share: float
+    home_share: float
+    delay_cost: float
+    choice_sensitivity: float
+    fine: float  # giver_penalty x audit_penalty
+    damping: float  # 1 - transparency_demand x transparency
+
+
+@kernel
+def offer_pass(c, rows, n_deal, demands, share, power, strength, segment, corrupt, home_official, perceived):
+    """Per firm of ``rows`` (dealings without a demand): the dealings without a demand ``m``, the bribe it would
+    offer (a share of its output), the share of the full delay it expects to wait, the exponent of its offer's
+    logit and the chance that the official it deals with accepts."""
+    k = rows.size
+    m = np.empty(k, dtype=np.int64)
+    bribe, waits, exponent, accept = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    for j in range(k):
+        i = rows[j]
+        m[j] = n_deal[i] - demands[i]
+        ci = corrupt[i]
+        stake = 1.0 + c.rent_stake * segment[i]
+        bribe[j] = c.bribe_size * share[i] * stake
+        # the delay an official can impose (as a refusal's), and the share of it the firm expects to wait: a
+        # corrupt official holds the dealing the full delay to extract, an honest one only his queue (queue_share)
+        full = power[i] * (1.0 - strength[i] + c.rent_stake * segment[i])
+        home_corrupt = home_official[i] < ci
+        wait = c.home_share * (1.0 if home_corrupt else c.queue_share) + (1.0 - c.home_share) * (
+            ci + (1.0 - ci) * c.queue_share
+        )
+        waits[j] = wait
+        # the firm offers when the value of its time beats the bribe and the expected fine (logit, as for a demand)
+        gain = -bribe[j] - perceived[i] * c.fine + c.delay_cost * full * wait
+        exponent[j] = -c.choice_sensitivity * gain
+        # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits
+        # reach every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor
+        # s x L on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
+        # direction under symbiosis). Open data expose a taken offer as they expose a demand (the same dealing,
+        # published: its file, its dates, who signed it), so transparency lowers the taking as it lowers the asking
+        accept[j] = (c.home_share * (1.0 if home_corrupt else 0.0) + (1.0 - c.home_share) * ci) * c.damping
+    return m, bribe, waits, exponent, accept
+
+
+@kernel
+def offer_outcomes_pass(
+    fine, rows, m, offered, took, found, bribe, waits, region, output, offered_ev, paid_ev, delay, extracted, fines,
+    accepted, income, caught,
+):  # fmt: skip
+    """The offers' events per firm of ``rows`` and their sums per region (``accepted``, ``income``, ``caught``,
+    added in row order). The dealings not expedited wait their expected share of the full delay (a routine
+    wait, like an unrefused dealing's before, is not charged as a loss to officials: the observer and the survey
+    read losses); what officials took is the bribes."""
+    for j in range(rows.size):
+        i = rows[j]
+        y = output[i]
+        offered_ev[i] = offered[j]
+        paid_ev[i] = took[j]
+        delay[i] += (m[j] - took[j]) * waits[j]
+        taken = y * took[j] * bribe[j]
+        extracted[i] += taken
+        fines[i] += y * found[j] * fine
+        r = region[i]
+        accepted[r] += took[j]
+        income[r] += taken
+        caught[r] += found[j]
 
 
 def _demands(world, log, rng):
