@@ -262,6 +262,24 @@ def test_lognormal_mean_is_the_region_by_region_definition_to_the_bit(seed):
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_log_quartiles_are_numpys_quantiles_of_the_logs_to_the_bit(seed):
+    """``lognormal_mean``'s quartiles (partition, then the logs of the order statistics only) are np.quantile's
+    of the logs: small and large samples, ties, infinite values."""
+    g = np.random.default_rng(90 + seed)
+    for trial in range(300):
+        n = int(g.integers(1, 12)) if trial % 2 else int(g.integers(12, 3000))
+        v = np.exp(3.0 * g.standard_normal(n))
+        if trial % 3 == 0:
+            v = np.round(v, 1) + 0.1  # ties
+        if trial % 7 == 0:
+            v[g.random(n) < 0.1] = np.inf
+        with np.errstate(invalid="ignore"):
+            want = np.quantile(np.log(v), [0.25, 0.5, 0.75])
+            got = np.array(formulas._log_quartiles(v.copy()))
+        np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
 def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():
     rng = np.random.default_rng(0)
     x = np.exp(0.3 + 0.8 * rng.standard_normal(200_000))
