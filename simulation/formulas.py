@@ -206,14 +206,17 @@ def rank_capital_sorted(
         return out, None
     logk = np.log(np.maximum(capital[live], 1e-12))
     reg = region[live]
-    # by region, then log capital: quicksort by log capital, then a stable (radix) sort by region (a third
-    # of lexsort's time; equal capitals, the only rows whose order differs, share their rank and value)
-    order = np.argsort(logk)
+    # by region, then log capital: a stable (radix) sort by region, then a quicksort of each region's log
+    # capitals (smaller sorts: two thirds of one sort of them all, a third of lexsort's time; equal capitals,
+    # the only rows whose order differs, share their rank and value)
     small = reg.astype(np.int16) if n_regions <= np.iinfo(np.int16).max else reg
-    order = order[np.argsort(small[order], kind="stable")]
-    x, g = logk[order], reg[order]
+    order = np.argsort(small, kind="stable")
     counts = np.bincount(reg, minlength=n_regions)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    for r in np.flatnonzero(counts > 1):
+        rows = order[starts[r] : starts[r] + counts[r]]
+        rows[:] = rows[np.argsort(logk[rows])]
+    x, g = logk[order], reg[order]
     rank, median = np.empty(x.size), np.empty(x.size)
     _ranks_and_medians(x, g, starts, counts, rank, median)
     n_r = counts[g]
