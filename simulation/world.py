@@ -414,6 +414,9 @@ class World:
     # bargaining()'s numbers (read-only) and what they were computed from
     _bargaining: tuple | None = field(default=None, repr=False, compare=False)
     _bargaining_seen: tuple | None = field(default=None, repr=False, compare=False)
+    # the last full ranking of capital (formulas.rank_capital_sorted) and the rows' capital, business and region
+    # it was sorted from: firms added since are ranked on it (update_strength)
+    _ranking: tuple | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.entries_last is None:
@@ -471,9 +474,42 @@ class World:
         f = self.firms
         capital = f.capital
         if self.strength_scale is not None:
-            capital = formulas.rank_capital(capital, f.region, f.alive, self.strength_scale, self.n_regions)
+            ranking, self._ranking = self._ranking, None
+            if ranking is not None and self._added_since(ranking, rows):
+                added = formulas.rank_capital_added(
+                    ranking[0], capital[rows], f.region[rows], self.strength_scale, self.n_regions
+                )
+                f.strength[rows] = formulas.business_strength(
+                    added, self.match_capital[f.region[rows]], f.member[rows], self.params
+                )
+                return
+            capital, ranking = formulas.rank_capital_sorted(
+                capital, f.region, f.alive, self.strength_scale, self.n_regions
+            )
+            if ranking is not None:
+                self._ranking = (ranking, f.capital.copy(), f.alive.copy(), f.region.copy())
         f.strength[rows] = formulas.business_strength(
             capital[rows], self.match_capital[f.region[rows]], f.member[rows], self.params
+        )
+
+    def _added_since(self, ranking: tuple, rows) -> bool:
+        """Whether ``rows`` are firms in business appended since ``ranking`` was sorted, and every other row's
+        capital, business and region are as they were then (so that ranking the new rows on it gives
+        ``formulas.rank_capital``'s numbers to the bit)."""
+        f = self.firms
+        _, capital, alive, region = ranking
+        old = capital.size
+        return (
+            isinstance(rows, np.ndarray)
+            and rows.size > 0
+            and rows.size == f.n - old
+            and rows[0] == old
+            and bool(np.all(np.diff(rows) == 1))
+            and bool(f.alive[rows].all())
+            and not np.isnan(f.capital[rows]).any()
+            and np.array_equal(f.capital[:old], capital)
+            and np.array_equal(f.alive[:old], alive)
+            and np.array_equal(f.region[:old], region)
         )
 
     def release_capture(self, region: int) -> None:

@@ -77,7 +77,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import kernels
-from ..formulas import bargaining_share, mining_shares, rent_segment, true_detection
+from ..formulas import mining_shares, rent_segment, true_detection
 from ..kernels.jit import constants, kernel, maximum, minimum, view
 
 
@@ -94,34 +94,18 @@ def step(world, log, rng) -> None:
     n_deal, demands, shield, symbiosis, power, c, segment = _demands(world, log, rng)
     output = log.potential_output
 
-    # the choice and its consequences, for the firms that met a demand
+    # the choice and its consequences, for the firms that met a demand (answer_pass, answer_odds, outcome_pass)
     idx = np.flatnonzero(demands)
     dm = demands[idx]
-    r_i = region[idx]
-    s = bargaining_share(power[idx], strength[idx], p["bargaining_exponent"])
-    # a subsoil-use or large-project dealing stakes the rent: both the bribe and the harm of a refusal scale
-    stake = 1.0 + p["rent_stake"] * segment[idx]
-    bribe = p["bribe_size"] * s * stake
-    # the full delay a refusal brings (no factor on s); a licence is a veto whatever the firm's strength
-    harm = power[idx] * (1.0 - strength[idx] + p["rent_stake"] * segment[idx])
-    q = f.perceived_detection
     fine = p["giver_penalty"] * p["audit_penalty"]
-    legal = p["legal_quality"]
-    voiced = f.last_year("consulted")[idx] > 0
-    legal_i = legal + voiced * p["consultation_voice"] * (1.0 - legal)
-    upheld_p = legal_i * (1.0 - a.corrupt_share[r_i])
-    u = np.stack(
-        [
-            -bribe - q[idx] * fine,
-            -p["delay_cost"] * harm,
-            -p["report_cost"] - (1.0 - upheld_p) * (p["delay_cost"] + p["retaliation"]) * harm,
-        ]
-    )
-    u = p["choice_sensitivity"] * (u - u.max(axis=0))
-    w = np.exp(u)
-    prob = w / w.sum(axis=0)
-    paid = kernels.binomial(rng, dm, prob[0])
-    refused = kernels.binomial(rng, dm - paid, np.clip(prob[1] / np.maximum(prob[1] + prob[2], 1e-12), 0.0, 1.0))
+    consts = constants(Answers, p, fine=fine)
+    bribe, harm, upheld_p, u = answer_pass(
+        consts, idx, world.bargaining()[2], power, strength, segment, f.perceived_detection,
+        f.last_year("consulted"), a.corrupt_share, region,
+    )  # fmt: skip
+    paid_p, refuse_p = answer_odds(np.exp(u))
+    paid = kernels.binomial(rng, dm, paid_p)
+    refused = kernels.binomial(rng, dm - paid, refuse_p)
     reported = dm - paid - refused
     # under symbiosis a firm that pays a corrupt home official becomes his client
     payer = idx[(paid > 0) & (home[idx] < c[idx])]
@@ -129,104 +113,243 @@ def step(world, log, rng) -> None:
     d_true = true_detection(p)
     detected_paid = kernels.binomial(rng, paid, d_true)
     upheld = kernels.binomial(rng, reported, upheld_p)
-    failed = reported - upheld
-    y = output[idx]
-    extracted = y * (
-        paid * bribe
-        + refused * p["delay_cost"] * harm
-        + reported * p["report_cost"]
-        + failed * (p["delay_cost"] + p["retaliation"]) * harm
-    )
 
     ev = log.firm
+    R = world.n_regions
     ev["dealings"][:] = n_deal
     ev["demands"][:] = demands
-    ev["paid"][idx] = paid
-    ev["refused"][idx] = refused
-    ev["reported"][idx] = reported
-    ev["extracted"][idx] = extracted
-    ev["fines"][idx] = y * detected_paid * fine
+    detected = np.zeros(n)
+    tallies = np.zeros((4, R))  # demands, paid, caught, bribe income
+    outcome_pass(
+        consts, idx, dm, paid, refused, reported, detected_paid, upheld, bribe, harm, region, output, ev["paid"],
+        ev["refused"], ev["reported"], ev["extracted"], ev["fines"], ev["delay"], detected, tallies,
+    )  # fmt: skip
     # informal firms found out in a dealing pay informal_fine_quarters of taxes as a fine
     informal = np.flatnonzero(~formal & alive & (n_deal > 0))
     found = informal[kernels.binomial(rng, n_deal[informal], d_true) > 0]
     ev["fines"][found] += p["informal_fine_quarters"] * p["tax_rate"] * output[found]
-    detected = np.zeros(n)
-    detected[idx] = detected_paid > 0
-    # approval delay of the demands: a paid demand is expedited, a refused or reported one waits the full delay
-    ev["delay"][idx] = refused + reported
-    offer_paid, offer_income, offer_caught = speed_money(world, log, rng, n_deal, demands, power, c, segment)
-    detected[offer_caught > 0] = 1.0
+    offer_paid, offer_income, offer_caught, offer_found = speed_money(
+        world, log, rng, n_deal, demands, power, c, segment
+    )
+    detected[offer_found] = 1.0
     ev["detected"][:] = detected
 
-    R = world.n_regions
     log.region["dealings"][:] = np.bincount(region, weights=n_deal, minlength=R)
-    log.region["demands"][:] = np.bincount(r_i, weights=dm, minlength=R)
-    log.region["paid"][:] = np.bincount(r_i, weights=paid, minlength=R)
-    log.region["caught"][:] = np.bincount(r_i, weights=detected_paid + upheld, minlength=R)
-    log.region["bribe_income"][:] = np.bincount(r_i, weights=y * paid * bribe, minlength=R)
-    log.region["offers_paid"][:] = np.bincount(region, weights=offer_paid, minlength=R)
-    log.region["bribe_income"][:] += np.bincount(region, weights=offer_income, minlength=R)
-    log.region["caught"][:] += np.bincount(region, weights=offer_caught, minlength=R)
+    log.region["demands"][:] = tallies[0]
+    log.region["paid"][:] = tallies[1]
+    log.region["caught"][:] = tallies[2]
+    log.region["bribe_income"][:] = tallies[3]
+    log.region["offers_paid"][:] = offer_paid
+    log.region["bribe_income"][:] += offer_income
+    log.region["caught"][:] += offer_caught
     log.region["delay"][:] = np.bincount(region, weights=ev["delay"], minlength=R)
 
     # perceived detection: jump by the share of ties caught (all of it when caught oneself), then decay
-    degree = world.ties.degree(n)
-    heard = np.divide(world.ties.count_over_ties(detected), degree, out=np.zeros(n), where=degree > 0)
-    heard = np.maximum(heard, detected)
-    q[:] = q + p["detection_jump"] * (1.0 - q) * heard
-    q[:] = q + p["detection_decay"] * (d_true - q)
+    perception_pass(
+        p["detection_jump"], p["detection_decay"], d_true, world.ties.count_over_ties(detected),
+        world.ties.degree(n), detected, f.perceived_detection,
+    )  # fmt: skip
+
+
+class Answers(NamedTuple):
+    """The answers' parameters (registered names; ``fine`` derived)."""
+
+    rent_stake: float
+    bribe_size: float
+    legal_quality: float
+    consultation_voice: float
+    delay_cost: float
+    report_cost: float
+    retaliation: float
+    choice_sensitivity: float
+    fine: float  # giver_penalty x audit_penalty
+
+
+@kernel
+def answer_pass(c, idx, share, power, strength, segment, perceived, consulted, corrupt_share, region):
+    """Per firm of ``idx`` (met a demand): the bribe asked and the harm of a refusal (output shares), the chance
+    that a report is upheld, and the logit's exponents (3, k) of paying, refusing and reporting (choice_sensitivity
+    x the payoff less the best of the three). A paid bribe costs the bribe and the expected fine; a subsoil-use or
+    large-project dealing stakes the rent: both the bribe and the harm of a refusal scale with it (a licence is a
+    veto whatever the firm's strength; no factor on s)."""
+    k = idx.size
+    bribe, harm, upheld, u = np.empty(k), np.empty(k), np.empty(k), np.empty((3, k))
+    for j in range(k):
+        i = idx[j]
+        stake = 1.0 + c.rent_stake * segment[i]
+        b = c.bribe_size * share[i] * stake
+        h = power[i] * (1.0 - strength[i] + c.rent_stake * segment[i])
+        voiced = 1.0 if consulted[i] > 0 else 0.0
+        legal = c.legal_quality + voiced * c.consultation_voice * (1.0 - c.legal_quality)
+        up = legal * (1.0 - corrupt_share[region[i]])
+        pay = -b - perceived[i] * c.fine
+        refuse = -c.delay_cost * h
+        report = -c.report_cost - (1.0 - up) * (c.delay_cost + c.retaliation) * h
+        best = maximum(maximum(pay, refuse), report)
+        u[0, j] = c.choice_sensitivity * (pay - best)
+        u[1, j] = c.choice_sensitivity * (refuse - best)
+        u[2, j] = c.choice_sensitivity * (report - best)
+        bribe[j], harm[j], upheld[j] = b, h, up
+    return bribe, harm, upheld, u
+
+
+@kernel
+def answer_odds(w):
+    """From the logit's weights (3, k): the chance of paying, and of refusing rather than reporting."""
+    k = w.shape[1]
+    paid, refuse = np.empty(k), np.empty(k)
+    for j in range(k):
+        total = w[0, j] + w[1, j] + w[2, j]
+        p1, p2 = w[1, j] / total, w[2, j] / total
+        paid[j] = w[0, j] / total
+        refuse[j] = minimum(maximum(p1 / maximum(p1 + p2, 1e-12), 0.0), 1.0)
+    return paid, refuse
+
+
+@kernel
+def outcome_pass(
+    c, idx, dm, paid, refused, reported, detected_paid, upheld, bribe, harm, region, output, paid_ev, refused_ev,
+    reported_ev, extracted, fines, delay, detected, tallies,
+):  # fmt: skip
+    """The answers' events per firm of ``idx`` and their sums per region (``tallies``: demands, paid, caught,
+    bribe income; added in row order). What the firm lost: the bribes paid, the delays of refusals and failed
+    reports, the reports' costs; a firm caught paying is fined; a paid demand is expedited, a refused or reported
+    one waits the full delay."""
+    for j in range(idx.size):
+        i = idx[j]
+        y = output[i]
+        failed = reported[j] - upheld[j]
+        paid_ev[i] = paid[j]
+        refused_ev[i] = refused[j]
+        reported_ev[i] = reported[j]
+        extracted[i] = y * (
+            paid[j] * bribe[j]
+            + refused[j] * c.delay_cost * harm[j]
+            + reported[j] * c.report_cost
+            + failed * (c.delay_cost + c.retaliation) * harm[j]
+        )
+        fines[i] = y * detected_paid[j] * c.fine
+        detected[i] = 1.0 if detected_paid[j] > 0 else 0.0
+        delay[i] = refused[j] + reported[j]
+        r = region[i]
+        tallies[0, r] += dm[j]
+        tallies[1, r] += paid[j]
+        tallies[2, r] += detected_paid[j] + upheld[j]
+        tallies[3, r] += y * paid[j] * bribe[j]
+
+
+@kernel
+def perception_pass(jump, decay, d_true, caught_ties, degree, detected, q):
+    """Perceived detection: a jump toward 1 by the share of ties caught (all of it when caught oneself), then the
+    decay toward the true rate."""
+    for i in range(q.size):
+        heard = caught_ties[i] / degree[i] if degree[i] > 0 else 0.0
+        heard = maximum(heard, detected[i])
+        qi = q[i] + jump * (1.0 - q[i]) * heard
+        q[i] = qi + decay * (d_true - qi)
 
 
 def speed_money(world, log, rng, n_deal, demands, power, c, segment):
     """Speed money: in each dealing without a demand, the firm may offer a bribe to cut the
     delay the official controls, and the official accepts when it pays him. Writes the
     offers, the accepted offers, their cost and the delay waited to the firm's events;
-    returns, per firm, the accepted offers, the officials' income from them and the ones
-    detected."""
+    returns, per region, the accepted offers, the officials' income from them and the ones
+    detected, and the rows of the firms with an offer detected. Arithmetic: ``offer_pass``
+    (the offers' odds) and ``offer_outcomes_pass`` (what they came to); the draws between them."""
     p, f = world.params, world.firms
-    n = f.n
-    accepted, income, caught = np.zeros(n), np.zeros(n), np.zeros(n)
+    R = world.n_regions
     rows = np.flatnonzero(n_deal > demands)
     if rows.size == 0:
-        return accepted, income, caught
-    m = n_deal[rows] - demands[rows]
-    strength = f.strength[rows]
-    c_i = c[rows]
-    stake = 1.0 + p["rent_stake"] * segment[rows]
-    bribe = p["bribe_size"] * bargaining_share(power[rows], strength, p["bargaining_exponent"]) * stake
-    # the delay an official can impose (as a refusal's), and the share of it the firm expects to wait: a
-    # corrupt official holds the dealing the full delay to extract, an honest one only his queue (queue_share)
-    full = power[rows] * (1.0 - strength + p["rent_stake"] * segment[rows])
-    home_corrupt = f.home_official[rows] < c_i
-    queue, home_share = p["queue_share"], p["home_share"]
-    waits = home_share * np.where(home_corrupt, 1.0, queue) + (1.0 - home_share) * (c_i + (1.0 - c_i) * queue)
-    # the firm offers when the value of its time beats the bribe and the expected fine (logit, as for a demand)
+        return np.zeros(R), np.zeros(R), np.zeros(R), rows
+    share = world.bargaining()[2]  # the officials' bargaining share P^phi / (P^phi + B^phi)
     fine = p["giver_penalty"] * p["audit_penalty"]
-    gain = -bribe - f.perceived_detection[rows] * fine + p["delay_cost"] * full * waits
-    offer_p = 1.0 / (1.0 + np.exp(-p["choice_sensitivity"] * gain))
+    damping = 1.0 - p["transparency_demand"] * p["transparency"]
+    m, bribe, waits, exponent, accept_p = offer_pass(
+        constants(Offers, p, fine=fine, damping=damping), rows, n_deal, demands, share, power, f.strength, segment,
+        c, f.home_official, f.perceived_detection,
+    )  # fmt: skip
+    offer_p = 1.0 / (1.0 + np.exp(exponent))
     offered = kernels.binomial(rng, m, offer_p)
-    # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits reach
-    # every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor s x L
-    # on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
-    # direction under symbiosis). Open data expose a taken offer as they expose a demand (the same dealing,
-    # published: its file, its dates, who signed it), so transparency lowers the taking as it lowers the asking
-    accept_p = (home_share * home_corrupt + (1.0 - home_share) * c_i) * (
-        1.0 - p["transparency_demand"] * p["transparency"]
-    )
     took = kernels.binomial(rng, offered, accept_p)
     found = kernels.binomial(rng, took, true_detection(p))
-    y = log.potential_output[rows]
     ev = log.firm
-    ev["offered"][rows] = offered
-    ev["offer_paid"][rows] = took
-    # the dealings not expedited wait their expected share of the full delay (a routine wait, like an
-    # unrefused dealing's before, is not charged as a loss to officials: the observer and the survey read
-    # losses); what officials took is the bribes
-    ev["delay"][rows] += (m - took) * waits
-    ev["extracted"][rows] += y * took * bribe
-    ev["fines"][rows] += y * found * fine
-    accepted[rows], income[rows], caught[rows] = took, y * took * bribe, found
-    return accepted, income, caught
+    accepted, income, caught = np.zeros(R), np.zeros(R), np.zeros(R)
+    offer_outcomes_pass(
+        fine, rows, m, offered, took, found, bribe, waits, f.region, log.potential_output, ev["offered"],
+        ev["offer_paid"], ev["delay"], ev["extracted"], ev["fines"], accepted, income, caught,
+    )  # fmt: skip
+    return accepted, income, caught, rows[found > 0]
+
+
+class Offers(NamedTuple):
+    """Speed money's parameters (registered names; ``fine`` and ``damping`` derived)."""
+
+    rent_stake: float
+    bribe_size: float
+    queue_share: float
+    home_share: float
+    delay_cost: float
+    choice_sensitivity: float
+    fine: float  # giver_penalty x audit_penalty
+    damping: float  # 1 - transparency_demand x transparency
+
+
+@kernel
+def offer_pass(c, rows, n_deal, demands, share, power, strength, segment, corrupt, home_official, perceived):
+    """Per firm of ``rows`` (dealings without a demand): the dealings without a demand ``m``, the bribe it would
+    offer (a share of its output), the share of the full delay it expects to wait, the exponent of its offer's
+    logit and the chance that the official it deals with accepts."""
+    k = rows.size
+    m = np.empty(k, dtype=np.int64)
+    bribe, waits, exponent, accept = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    for j in range(k):
+        i = rows[j]
+        m[j] = n_deal[i] - demands[i]
+        ci = corrupt[i]
+        stake = 1.0 + c.rent_stake * segment[i]
+        bribe[j] = c.bribe_size * share[i] * stake
+        # the delay an official can impose (as a refusal's), and the share of it the firm expects to wait: a
+        # corrupt official holds the dealing the full delay to extract, an honest one only his queue (queue_share)
+        full = power[i] * (1.0 - strength[i] + c.rent_stake * segment[i])
+        home_corrupt = home_official[i] < ci
+        wait = c.home_share * (1.0 if home_corrupt else c.queue_share) + (1.0 - c.home_share) * (
+            ci + (1.0 - ci) * c.queue_share
+        )
+        waits[j] = wait
+        # the firm offers when the value of its time beats the bribe and the expected fine (logit, as for a demand)
+        gain = -bribe[j] - perceived[i] * c.fine + c.delay_cost * full * wait
+        exponent[j] = -c.choice_sensitivity * gain
+        # an official accepts when the bribe pays him: the corrupt ones (u < c; Andvig & Moene 1990). Audits
+        # reach every accepted offer as they reach a paid demand: a connection buys no escape from them (a factor
+        # s x L on the risk made audits raise the acceptance of the network's offers and turned the audit lever's
+        # direction under symbiosis). Open data expose a taken offer as they expose a demand (the same dealing,
+        # published: its file, its dates, who signed it), so transparency lowers the taking as it lowers the asking
+        accept[j] = (c.home_share * (1.0 if home_corrupt else 0.0) + (1.0 - c.home_share) * ci) * c.damping
+    return m, bribe, waits, exponent, accept
+
+
+@kernel
+def offer_outcomes_pass(
+    fine, rows, m, offered, took, found, bribe, waits, region, output, offered_ev, paid_ev, delay, extracted, fines,
+    accepted, income, caught,
+):  # fmt: skip
+    """The offers' events per firm of ``rows`` and their sums per region (``accepted``, ``income``, ``caught``,
+    added in row order). The dealings not expedited wait their expected share of the full delay (a routine
+    wait, like an unrefused dealing's before, is not charged as a loss to officials: the observer and the survey
+    read losses); what officials took is the bribes."""
+    for j in range(rows.size):
+        i = rows[j]
+        y = output[i]
+        offered_ev[i] = offered[j]
+        paid_ev[i] = took[j]
+        delay[i] += (m[j] - took[j]) * waits[j]
+        taken = y * took[j] * bribe[j]
+        extracted[i] += taken
+        fines[i] += y * found[j] * fine
+        r = region[i]
+        accepted[r] += took[j]
+        income[r] += taken
+        caught[r] += found[j]
 
 
 def _demands(world, log, rng):

@@ -203,6 +203,26 @@ def test_rank_capital_is_the_region_by_region_definition_to_the_bit(seed):
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_rank_capital_added_ranks_new_firms_as_the_whole_table_does_to_the_bit(seed):
+    """Entrants ranked on the incumbents' sorted ranking (``rank_capital_added``) get ``rank_capital``'s
+    numbers over the whole table: with ties among the entrants and with the incumbents (capitals of 1 and
+    0), exited incumbents, regions without an entrant and regions with entrants only."""
+    g = np.random.default_rng(50 + seed)
+    n, m, R = int(g.integers(1, 3000)), int(g.integers(1, 300)), int(g.integers(1, 12))
+    capital = np.exp(2.0 * g.standard_normal(n + m))
+    capital[g.random(n + m) < 0.2] = 1.0
+    capital[g.random(n + m) < 0.05] = 0.0
+    region, alive = g.integers(0, R, n + m), g.random(n + m) < 0.8
+    region[:n][region[:n] == R - 1] = 0  # the last region's firms are all entrants
+    alive[n:] = True
+    scale = np.column_stack([g.standard_normal(R), 0.5 + g.random(R)])
+    whole = formulas.rank_capital(capital, region, alive, scale, R)
+    _, ranking = formulas.rank_capital_sorted(capital[:n], region[:n], alive[:n], scale, R)
+    got = formulas.rank_capital_added(ranking, capital[n:], region[n:], scale, R)
+    np.testing.assert_array_equal(got.view(np.int64), whole[n:].view(np.int64))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_rent_segment_is_the_full_sort_definition_to_the_bit(seed):
     """Sorting only the largest firms of each mining region (and all firms equal to the smallest of them) gives
@@ -240,6 +260,24 @@ def test_lognormal_mean_is_the_region_by_region_definition_to_the_bit(seed):
         want[r] = np.exp(q50 + 0.5 * ((q75 - q25) / formulas.IQR_PER_SD) ** 2)
     got = formulas.lognormal_mean(values, region, alive, R)
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_log_quartiles_are_numpys_quantiles_of_the_logs_to_the_bit(seed):
+    """``lognormal_mean``'s quartiles (partition, then the logs of the order statistics only) are np.quantile's
+    of the logs: small and large samples, ties, infinite values."""
+    g = np.random.default_rng(90 + seed)
+    for trial in range(300):
+        n = int(g.integers(1, 12)) if trial % 2 else int(g.integers(12, 3000))
+        v = np.exp(3.0 * g.standard_normal(n))
+        if trial % 3 == 0:
+            v = np.round(v, 1) + 0.1  # ties
+        if trial % 7 == 0:
+            v[g.random(n) < 0.1] = np.inf
+        with np.errstate(invalid="ignore"):
+            want = np.quantile(np.log(v), [0.25, 0.5, 0.75])
+            got = np.array(formulas._log_quartiles(v.copy()))
+        np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
 
 
 def test_lognormal_mean_is_the_mean_of_a_log_normal_and_ignores_a_dominant_firm():

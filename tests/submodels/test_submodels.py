@@ -801,13 +801,14 @@ def _speed_world(home: float = 0.0, symbiosis: float = 0.0, connection: float = 
 
 
 def _speed(w, log, dealt: int = 20, seed: int = 0):
-    """``dealings.speed_money`` for the firm's ``dealt`` dealings, none of them with a demand."""
+    """``dealings.speed_money`` for the firm's ``dealt`` dealings, none of them with a demand: the accepted
+    offers, the officials' income and the offers detected in the firm's region (the firm's own: it is alone)."""
     f, a = w.firms, w.akimats
     n_deal = np.array([dealt])
     return dealings.speed_money(
         w, log, rng(seed), n_deal, np.zeros(1, dtype=n_deal.dtype), a.power[f.region], a.corrupt_share[f.region],
         np.zeros(1, dtype=bool),
-    )  # fmt: skip
+    )[:3]  # fmt: skip
 
 
 def test_speed_money_is_offered_when_the_value_of_time_beats_the_bribe():
