@@ -197,7 +197,7 @@ def build(ctx: ReportContext) -> SectionContent:
                 "Misfit at the posterior medians under the survey's design effect (Pearson X², Rao–Scott p; "
                 "small p: the model misses the table; nothing in the likelihood absorbs it):"
             ),
-            Table(misfit[keep].round(4), left=2),
+            Table(_misfit_shown(misfit[keep]), left=2),
         ]
     summary, why = read_csv(folder / "posterior_summary.csv")
     if summary is not None and {"model", "parameter"} <= set(summary.columns):
@@ -221,3 +221,11 @@ def build(ctx: ReportContext) -> SectionContent:
         )
     )
     return SectionContent(ANCHOR, TITLE, blocks)
+
+
+def _misfit_shown(misfit):
+    """The misfit table for the page: numbers to 4 decimals, but p-values to 2 significant digits, so that a
+    p of 2e-8 is not shown as 0."""
+    shown = misfit.round(4)
+    shown["p_value"] = [f"{p:.2g}" for p in misfit["p_value"]]
+    return shown
