@@ -117,6 +117,7 @@ def _akimats(p: dict[str, Any], n_regions: int, rng: np.random.Generator) -> Aki
     a.corrupt_share[:] = p["corruption_initial"]
     a.symbiosis[:] = p["symbiosis"]
     a.utility_quality[:] = formulas.utility_levels(p["utility_quality"], regions_mod.utility_wear())
+    a.utility_expectation[:] = a.utility_quality  # residents first expect the quality they have
     return a
 
 

@@ -266,7 +266,8 @@ PARAMETERS: tuple[Param, ...] = (
     _p("plan_sensitivity", "structural", float, 20.0, 0.0, 1000.0, "1/score", "logit sensitivity of the akim's choice among budget plans by expected gain on its objective", "McFadden 1974; bounded rationality"),
     # utilities and residents
     _p("maintenance_cap", "structural", float, 1.5, 1.0, 10.0, "relative", "cap on maintenance relative to its reference in the pull on utility quality", "assumption"),
-    _p("utility_scale", "structural", float, 4.0, 0.0, 20.0, "latent units", "latent satisfaction with a utility per unit of its quality above 1/2", "assumption"),
+    _p("utility_scale", "structural", float, 4.0, 0.0, 20.0, "latent units", "latent satisfaction with a utility per unit of its quality above the quality residents expect of it (ODD 7.10)", "assumption"),
+    _p("expectation_adaptation", "structural", float, 0.1, 0.0, 1.0, "1/quarter", "speed at which residents' expectation of a utility's quality adapts to the quality met (adaptive expectations; ODD 7.10)", "assumption (adaptive expectations: Van Ryzin 2004; James 2009)"),
     _p("services_signal", "structural", float, 3.0, 0.0, 20.0, "latent units", "weight of mean utility quality (above 1/2) in residents' signal about the authorities", "assumption"),
     _p("wage_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of real wage growth in residents' signal", "assumption"),
     _p("jobs_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of job growth over a year in residents' signal", "assumption"),

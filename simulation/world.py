@@ -266,6 +266,7 @@ class AkimatState:
     support_budget: np.ndarray = field(init=False)
     ppp_fund: np.ndarray = field(init=False)
     utility_quality: np.ndarray = field(init=False)  # shape (n, 4)
+    utility_expectation: np.ndarray = field(init=False)  # shape (n, 4): the quality residents expect (adaptive)
     score: np.ndarray = field(init=False)  # latest evaluation score (Figure 2 KPIs)
     replacements: np.ndarray = field(init=False)  # akims replaced so far
 
@@ -291,6 +292,7 @@ class AkimatState:
         ):
             setattr(self, name, np.zeros(self.n))
         self.utility_quality = np.zeros((self.n, len(UTILITIES)))
+        self.utility_expectation = np.zeros((self.n, len(UTILITIES)))
         self.replacements = np.zeros(self.n, dtype=np.int64)
         self.score = np.full(self.n, 0.5)
 

@@ -60,10 +60,11 @@ AKIMAT_DEFAULTS: dict[str, Any] = {
     "tax_revenue": 1.0,
     "initial_tax": 1.0,
     "utility_quality": 0.6,
+    "utility_expectation": None,  # None: the quality itself (residents first expect what they have)
 }
 
 #: Akimat fields whose default (None) is derived from the parameters or the firms.
-_DERIVED = ("structural_power", "symbiosis", "firms_initial")
+_DERIVED = ("structural_power", "symbiosis", "firms_initial", "utility_expectation")
 
 
 def params(**values: Any) -> dict[str, Any]:
@@ -118,6 +119,8 @@ def make_world(
         target[...] = np.asarray(value, dtype=target.dtype)
     if given["structural_power"] is None:
         a.structural_power[:] = a.power
+    if given["utility_expectation"] is None:
+        a.utility_expectation[:] = a.utility_quality
     if given["symbiosis"] is None:
         a.symbiosis[:] = p["symbiosis"]
     if given["firms_initial"] is None:

@@ -23,9 +23,12 @@ resident deals with an official with probability ``resident_contact`` and a corr
 authorities, - corruption_signal, on top of the regional signal (personal exposure: the
 mixture of exposed and unexposed residents gives the answers fat tails). Each resident's
 latent value is x_r - exposure + resident_noise * (persistent taste + quarterly noise / 2),
-smoothed as 0.75 old + 0.25 new. A utility's latent value is ``utility_scale`` (4) x (q_u - 1/2) + resident_noise *
-(persistent taste + quarterly noise / 2), smoothed alike. Answers follow from latent
-values by the fixed cut-points of ``simulation.observe.answers``.
+smoothed as 0.75 old + 0.25 new. A utility u is judged against the quality the resident expects
+of it (expectation-disconfirmation), coloured by the disposition towards the authorities: its
+latent value is x_r + ``utility_scale`` (4) x (q_u - e_u) + resident_noise * (persistent taste +
+quarterly noise / 2), smoothed alike, where the expectation e_u of the region's residents adapts
+toward the quality met, e_u <- e_u + ``expectation_adaptation`` (q_u - e_u), from the initial quality.
+Answers follow from latent values by the fixed cut-points of ``simulation.observe.answers``.
 """
 
 from __future__ import annotations
@@ -90,7 +93,14 @@ def step(world, log, rng) -> None:
     exposed = rng.random(res.n) < p["resident_contact"] * a.corrupt_share[res.region]
     latent = x - p["corruption_signal"] * exposed + noise * composite * (res.taste + 0.5 * rng.standard_normal(res.n))
     res.authority[:] = (1.0 - smoothing) * res.authority + smoothing * latent if world.quarter else latent
-    u_latent = p["utility_scale"] * (q[res.region] - 0.5) + noise * (
-        res.utility_taste + 0.5 * rng.standard_normal((res.n, 4))
+    # a utility is judged against the quality the resident expects of it (expectation-disconfirmation),
+    # coloured by the resident's disposition towards the authorities, the domains' regional signal x
+    # (ODD 7.10); the expectation then adapts toward the quality met
+    e = a.utility_expectation
+    u_latent = (
+        x[:, None]
+        + p["utility_scale"] * (q - e)[res.region]
+        + noise * (res.utility_taste + 0.5 * rng.standard_normal((res.n, 4)))
     )
     res.utilities[:] = (1.0 - smoothing) * res.utilities + smoothing * u_latent if world.quarter else u_latent
+    e += p["expectation_adaptation"] * (q - e)

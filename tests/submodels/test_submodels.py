@@ -1935,7 +1935,8 @@ def test_utilities_residents_latent_without_noise():
         ws[1] * services + we[1] * economy_[1] + corruption[1],
     ]
     np.testing.assert_allclose(w.residents.authority, expected, atol=1e-14)
-    np.testing.assert_allclose(w.residents.utilities, 4.0 * (0.6 - 0.5), atol=1e-14)
+    # a utility met at the expected quality: the disposition alone (the domains' signal)
+    np.testing.assert_allclose(w.residents.utilities, np.repeat(np.array(expected)[:, None], 4, axis=1), atol=1e-14)
     # a later quarter smooths: 0.75 old + 0.25 new
     w.quarter = 1
     w.residents.authority[:] = 1.0

@@ -1094,6 +1094,7 @@ def test_utilities_residents_noise_smoothing_job_growth_and_the_quality_cap():
         corruption_reference=0.0,
         resident_contact=0.6,
         utility_scale=4.0,
+        expectation_adaptation=0.1,
         quarter=1,
     )
     w.kpi_history.append(_kpis([100.0, 100.0, 100.0]))
@@ -1120,14 +1121,19 @@ def test_utilities_residents_noise_smoothing_job_growth_and_the_quality_cap():
     # corruption 1), each perceived with spread 0.4
     latent = x - 1.0 * exposed + 0.4 * np.sqrt(1.1**2 + 0.9**2 + 1.0) * (res.taste + 0.5 * z)
     np.testing.assert_allclose(res.authority, 0.75 * 0.5 + 0.25 * latent, rtol=1e-12)
-    u_latent = 4.0 * (q - 0.5) + 0.4 * (res.utility_taste + 0.5 * zz)
+    # a utility: the disposition x, plus 4 x (quality - the expected 0.5, the quality at the start),
+    # plus the resident's own perception; the expectation then adapts by 0.1 of the gap
+    u_latent = x[:, None] + 4.0 * (q - 0.5) + 0.4 * (res.utility_taste + 0.5 * zz)
     np.testing.assert_allclose(res.utilities, 0.75 * 0.5 + 0.25 * u_latent, rtol=1e-12)
+    expected = 0.5 + 0.1 * (q - 0.5)
+    np.testing.assert_allclose(w.akimats.utility_expectation, expected, rtol=1e-12)
     # at quarter 0 there is nothing to smooth: the latent values themselves
     w.quarter = 0
     r = Recorder(2)
     utilities.step(w, make_log(w), r)
     z, zz = r.results("standard_normal")
-    u_latent = 4.0 * (w.akimats.utility_quality - 0.5) + 0.4 * (res.utility_taste + 0.5 * zz)
+    q = w.akimats.utility_quality
+    u_latent = x[:, None] + 4.0 * (q - expected) + 0.4 * (res.utility_taste + 0.5 * zz)
     np.testing.assert_allclose(res.utilities, u_latent, rtol=1e-12)
 
 

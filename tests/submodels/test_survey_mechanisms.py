@@ -6,7 +6,9 @@
   ``world.owner_cohorts``, refreshed each quarter by the economy step);
 - the youth window of the support programmes (owners under 30 may apply to it as well);
 - the residents' judgement of the authorities as a composite of three domains, each perceived
-  with the spread of one utility's perception.
+  with the spread of one utility's perception;
+- the judgement of a utility against the quality expected of it, coloured by the disposition
+  towards the authorities (expectation-disconfirmation; issue 25, Table 6).
 
 Every expected value is computed by hand here; nothing is simulated beyond one submodel step.
 """
@@ -104,7 +106,7 @@ def test_initial_owners_are_as_old_as_their_firms_allow():
 @pytest.mark.parametrize("cohort, weights", [(0, (0.8, 1.2)), (3, (1.2, 0.8))])
 def test_the_authorities_composite_spread_is_three_domains_of_one_utility_spread(cohort, weights):
     """No signal, no exposure: the authorities' latent value is noise x |(w_services, w_economy, 1)|
-    x (taste + eps/2); a utility's is noise x (taste_u + eps/2) around 4 (q - 1/2)."""
+    x (taste + eps/2); a utility met at its expected quality is noise x (taste_u + eps/2)."""
     w = make_world(
         [{}],
         akimats={"utility_quality": 0.5, "maintenance": 1.0, "maintenance_reference": 1.0},
@@ -206,3 +208,77 @@ def test_model_young_owners_run_young_firms_and_the_youth_window_funds_them():
     assert with_window[0] - with_window[1] > 0.05
     assert abs(without[0] - without[1]) < 0.06
     assert list(ages) == sorted(ages) and ages[0] < 48 and ages[3] > 2 * ages[1]
+
+
+def _quality_above_expectation(adaptation: float, quarters: int) -> tuple[list[float], list[float]]:
+    """A region whose utilities hold quality 0.8 while its residents expect 0.5; no noise, no
+    signal: the latent satisfaction with heat and the expectation, quarter after quarter."""
+    w = make_world(
+        [{}],
+        akimats={
+            "utility_quality": 0.8,
+            "utility_expectation": 0.5,
+            "maintenance": 1.0,
+            "maintenance_reference": 1.0,
+        },
+        residents={"region": [0], "cohort": [1], "taste": [0.0], "utility_taste": np.zeros((1, 4))},
+        utility_depreciation=0.0,
+        resident_noise=0.0,
+        services_signal=0.0,
+        wage_signal=0.0,
+        jobs_signal=0.0,
+        corruption_signal=0.0,
+        resident_contact=0.0,
+        resident_smoothing=0.25,
+        utility_scale=4.0,
+        expectation_adaptation=adaptation,
+        quarter=1,
+    )
+    w.kpi_history.append(_kpis([100.0]))
+    heat, expected = [], []
+    for _ in range(quarters):
+        utilities.step(w, make_log(w), np.random.default_rng(0))
+        heat.append(float(w.residents.utilities[0, 0]))
+        expected.append(float(w.akimats.utility_expectation[0, 0]))
+    return heat, expected
+
+
+def test_a_utility_better_than_expected_satisfies_until_the_expectation_catches_up():
+    """Expectation-disconfirmation with adaptive expectations (ODD 7.10): quality 0.3 above the
+    expectation first raises the latent satisfaction (0.25 x 4 x 0.3 = 0.3 in the first smoothed
+    quarter), the expectation then climbs toward the quality (0.5 + 0.1 x 0.3 = 0.53 after one
+    quarter), and the satisfaction fades back toward the disposition (0 here). Without adaptation it
+    stays at 4 x 0.3 = 1.2 for good."""
+    heat, expected = _quality_above_expectation(0.1, 80)
+    assert heat[0] == pytest.approx(0.25 * 4.0 * 0.3)
+    assert expected[0] == pytest.approx(0.53)
+    assert np.all(np.diff(expected) > 0) and expected[-1] == pytest.approx(0.8, abs=1e-3)
+    peak = int(np.argmax(heat))
+    assert 0 < heat[peak] < 1.2 and heat[-1] < 0.01 and np.all(np.diff(heat[peak:]) < 0)
+    frozen, still = _quality_above_expectation(0.0, 80)
+    assert still == [0.5] * 80 and frozen[-1] == pytest.approx(1.2, rel=1e-6)
+
+
+def test_utilities_met_at_their_expected_quality_are_judged_alike_whatever_their_wear():
+    """Four utilities of different quality (heat 0.9, gas 0.3), each met at the quality its residents
+    expect: the latent satisfaction with each is the resident's disposition, the same for all four
+    (Table 6's rows are alike: 44-49% satisfied with each utility)."""
+    q = np.array([[0.9, 0.7, 0.5, 0.3]])
+    w = make_world(
+        [{}],
+        akimats={"utility_quality": q, "utility_expectation": q, "maintenance": 1.0, "maintenance_reference": 1.0},
+        residents={"region": [0], "cohort": [1], "taste": [0.0], "utility_taste": np.zeros((1, 4))},
+        utility_depreciation=0.0,
+        resident_noise=0.0,
+        services_signal=3.0,
+        wage_signal=0.0,
+        jobs_signal=0.0,
+        corruption_signal=0.0,
+        resident_contact=0.0,
+        quarter=0,
+    )
+    w.kpi_history.append(_kpis([100.0]))
+    utilities.step(w, make_log(w), np.random.default_rng(0))
+    disposition = 1.0 * 3.0 * (q.mean() - 0.5)  # cohort 30-39 weighs services 1.0
+    np.testing.assert_allclose(w.residents.utilities, disposition, atol=1e-14)
+    np.testing.assert_allclose(w.residents.authority, disposition, atol=1e-14)
