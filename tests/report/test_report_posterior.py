@@ -300,3 +300,25 @@ def test_report_without_a_posterior_says_parameter_uncertainty_is_absent(tmp_pat
     assert not (out / "posterior_draws.csv").exists() and not (out / "posterior_s.png").exists()
     statements = json.loads((out / "summary.json").read_text())["statements"]
     assert any(s["kind"] == "warning" and s["text"].startswith("No posterior") for s in statements)
+
+
+def test_the_misfit_table_names_the_model_and_the_medians_it_was_computed_with(tmp_path):
+    """A misfit table written by ``--misfit-of`` says which commit of the model and which posterior's
+    medians it comes from (a table computed on an older model must not pass for the current one);
+    a malformed or missing manifest adds nothing; p-values keep 2 significant digits."""
+    from simulation.report.sections.posterior import _misfit_origin, _misfit_shown
+
+    path = tmp_path / "misfit_manifest.json"
+    assert _misfit_origin(path) == ""
+    path.write_text(
+        json.dumps(
+            {"git_commit": "3891c72abcdef+dirty", "posterior_file": "docs/calibration/posterior.csv", "seeds": 4}
+        ),
+        encoding="utf-8",
+    )
+    text = _misfit_origin(path)
+    assert "commit 3891c72 (with uncommitted changes)" in text and "posterior.csv, 4 runs per model" in text
+    path.write_text("{not json", encoding="utf-8")
+    assert _misfit_origin(path) == ""
+    shown = _misfit_shown(pd.DataFrame({"table": ["table5"], "x2": [86.28081], "p_value": [1.8454e-08]}))
+    assert shown["p_value"].tolist() == ["1.8e-08"] and shown["x2"].tolist() == [86.2808]

@@ -195,7 +195,9 @@ def build(ctx: ReportContext) -> SectionContent:
         blocks += [
             para(
                 "Misfit at the posterior medians under the survey's design effect (Pearson X², Rao–Scott p; "
-                "small p: the model misses the table; nothing in the likelihood absorbs it):"
+                "small p: the model misses the table; nothing in the likelihood absorbs it)"
+                + _misfit_origin(folder / "misfit_manifest.json")
+                + ":"
             ),
             Table(_misfit_shown(misfit[keep]), left=2),
         ]
@@ -221,6 +223,22 @@ def build(ctx: ReportContext) -> SectionContent:
         )
     )
     return SectionContent(ANCHOR, TITLE, blocks)
+
+
+def _misfit_origin(path: Path) -> str:
+    """Which model and which medians the misfit table was computed with, from the manifest the
+    ``--misfit-of`` command wrote next to it (empty without one: a fit's own misfit)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    commit = str(doc.get("git_commit", "unknown"))
+    medians = Path(str(doc.get("posterior_file", "?"))).name
+    seeds = doc.get("seeds", "?")
+    dirty = " (with uncommitted changes)" if "dirty" in commit else ""
+    return f", computed on the model at commit {commit[:7]}{dirty}, at the medians of {medians}, {seeds} runs per model"
 
 
 def _misfit_shown(misfit):
