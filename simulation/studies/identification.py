@@ -60,6 +60,9 @@ ENDS = (0.0, 1.0)
 #: z of the test's level (two-sided 5%) and of its power (80%).
 Z_LEVEL, Z_POWER = float(norm.ppf(0.975)), float(norm.ppf(0.80))
 DATA_FILE = "identification.toml"
+#: A figure more than this many sd (model spread plus its sampling error) from both ends is a misfit of
+#: both: no end is named as nearer.
+MISFIT_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -447,7 +450,8 @@ def evidence(frame: pd.DataFrame, figures: list[dict[str, Any]]) -> pd.DataFrame
     end's mean and 95% predictive interval (the model's spread plus the figure's binomial error when
     it has a sample size), the figure's z under each end, the Gaussian log likelihood ratio of
     s = 1 against s = 0, and which end it favours: the end whose interval alone holds it, else
-    "neither" (both hold it, or both miss it, then with the nearer end in |z|)."""
+    "neither" (both hold it, or both miss it: then the end nearer in |z| is named when it is within
+    :data:`MISFIT_Z` sd, and otherwise the figure is a misfit of both ends)."""
     rows = []
     for fig in figures:
         o = BY_OBSERVABLE[fig["observable"]]
@@ -480,6 +484,8 @@ def evidence(frame: pd.DataFrame, figures: list[dict[str, Any]]) -> pd.DataFrame
                 favours = "s = 1"
             elif inside0 and inside1:
                 favours = "neither (both hold it)"
+            elif min(abs(row["s0_z"]), abs(row["s1_z"])) > MISFIT_Z or abs(row["s0_z"]) == abs(row["s1_z"]):
+                favours = f"neither (both miss it by more than {MISFIT_Z:g} sd)"
             else:
                 nearer = "s = 0" if abs(row["s0_z"]) < abs(row["s1_z"]) else "s = 1"
                 favours = f"neither (both miss it; nearer {nearer})"

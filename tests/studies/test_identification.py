@@ -120,10 +120,12 @@ def test_the_evidence_favours_the_end_that_holds_the_figure():
     fig |= {"compare_with": ["national"], "use": "fit"}
     near0 = idf.evidence(frame, [fig | {"value": 21.0}]).iloc[0]
     near1 = idf.evidence(frame, [fig | {"value": 59.0}]).iloc[0]
-    between = idf.evidence(frame, [fig | {"value": 45.0}]).iloc[0]
+    between = idf.evidence(frame, [fig | {"value": 25.0}]).iloc[0]  # 2.5 sd from s = 0
+    far = idf.evidence(frame, [fig | {"value": 45.0}]).iloc[0]
     assert near0["favours"] == "s = 0" and near0["log_likelihood_ratio_s1_s0"] < 0
     assert near1["favours"] == "s = 1" and near1["log_likelihood_ratio_s1_s0"] > 0
-    assert between["favours"] == "neither (both miss it; nearer s = 1)"
+    assert between["favours"] == "neither (both miss it; nearer s = 0)"
+    assert far["favours"] == "neither (both miss it by more than 3 sd)"
     assert near0["s0_low"] == pytest.approx(0.20 - idf.Z_LEVEL * 0.02)
 
 
