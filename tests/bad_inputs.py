@@ -285,5 +285,14 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
     ("flag-validate-draws-0", None, None, ["validate", "--uncalibrated", "--draws", "0", "--out", "{out}"]),
     ("flag-validate-out-under-file", None, None, ["validate", "--uncalibrated", "--quick", "--out", "/dev/null/x"]),
     ("flag-validate-data-missing", None, None, ["validate", "--uncalibrated", "--data", "{tmp}/no.toml"]),
+    ("flag-identify-seeds-1", None, None, ["identify", "--seeds", "1", "--out", "{out}"]),
+    ("flag-identify-data-missing", None, None, ["identify", "--quick", "--data", "{tmp}/no.toml", "--out", "{out}"]),
+    (
+        "flag-identify-data-bad-use",
+        "identification",
+        '[[figure]]\nid = "x"\nuse = "both"\n',
+        ["identify", "--quick", "--data", "{file}", "--out", "{out}"],
+    ),
+    ("flag-identify-out-under-file", None, None, ["identify", "--quick", "--out", "/dev/null/x"]),
     ("flag-no-command", None, None, []),
 ]

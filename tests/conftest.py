@@ -93,6 +93,7 @@ MODEL_FILES = frozenset(
         "test_evaluator",
         "test_experiments",
         "test_fast_path",
+        "test_identification_run",
         "test_firm_sizes",
         "test_invariants",
         "test_kernels",

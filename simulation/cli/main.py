@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[Callable, Callable]] = {
     "table1": (studies.add_table1, studies.table1_command),
     "reachability": (studies.add_reachability, studies.reachability_command),
     "validate": (studies.add_validate, studies.validate_command),
+    "identify": (studies.add_identify, studies.identify_command),
 }
 
 

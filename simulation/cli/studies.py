@@ -1,4 +1,4 @@
-"""``statebiz table1``, ``reachability``, ``dynamics`` and ``validate``: the studies, each many runs
+"""``statebiz table1``, ``reachability``, ``dynamics``, ``validate`` and ``identify``: the studies, each many runs
 of the model read together (:mod:`simulation.studies`), each run by :func:`run_study`."""
 
 from __future__ import annotations
@@ -233,3 +233,37 @@ def dynamics_command(args) -> int:
     design = study.design(args.quick, firms=args.firms, seeds=args.seeds, burn_in=args.burn_in)
     out_dir = RESULTS_ROOT / "dynamics" / args.kind if args.out is None else result_dir(args.kind, args.out)
     return run_study(study, design, args, out_dir)
+
+
+def add_identify(sub) -> None:
+    """Add ``statebiz identify`` to the subparsers ``sub``."""
+    ident = sub.add_parser(
+        "identify",
+        help="which data would identify s: observables a published source could measure, at s = 0 and s = 1 on "
+        "paired seeds (Turkestan and national scenarios at their defaults), their separation, and the published "
+        "figures of simulation/data/identification.toml against both ends (evidence, not a fit)",
+    )
+    ident.add_argument(
+        "--seeds",
+        type=integer_at_least(2, "an integer of at least 2 (a paired interval needs two seeds)"),
+        default=None,
+        help="paired seeds per scenario (default 8; --quick 3)",
+    )
+    ident.add_argument("--seed", type=non_negative_int, default=None, help="root seed (default 20261207)")
+    ident.add_argument(
+        "--data",
+        default=None,
+        help="published figures file (default: the package's simulation/data/identification.toml)",
+    )
+    add_quick(ident, "3 paired seeds, 1,500 (Turkestan) and 4,000 (national) firms, burn-in 24, 8 quarters")
+    add_backend_args(ident)
+    add_output_args(ident, "results/identification")
+
+
+def identify_command(args) -> int:
+    """Run ``statebiz identify``: the separation of s = 0 and s = 1 by each observable, and the evidence."""
+    from ..studies.identification import Identification, load_figures
+
+    check_backend_args(args)
+    study = Identification(figures=load_figures(args.data))
+    return run_study(study, study.design(args.quick, seeds=args.seeds, root_seed=args.seed), args)
