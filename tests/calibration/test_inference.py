@@ -187,3 +187,28 @@ def test_the_ppc_figure_is_drawn_from_the_file(fitted, tmp_path):
     path = write_inference_data(dt, tmp_path / "p.nc")
     plot_ppc(az.from_netcdf(path), tmp_path / "ppc.png", "t")
     assert (tmp_path / "ppc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_free_design_effect_is_a_posterior_variable_and_sets_each_particles_surveys(tmp_path):
+    """With ``design_effect`` free, it is a posterior variable like the others, and a particle at deff 1
+    draws multinomial surveys while one at 2.5 draws 2.5 times their variance (300 draws each, the
+    variances summed over Table 5's five cells: a wrong or ignored design effect gives a ratio of 1;
+    the band is 2.0-3.1)."""
+    text = CALIBRATION.read_text().replace(
+        'design_effect = "survey"', 'design_effect = { distribution = "uniform", low = 1.0, high = 2.5 }'
+    )
+    assert text != CALIBRATION.read_text()
+    path = tmp_path / "free.toml"
+    path.write_text(text.replace('scenario = "../scenarios/', f'scenario = "{ROOT}/scenarios/'))
+    free = cal.load_calibration(path, quick=True)
+    names = list(free.model_priors("partnership"))
+    assert names[-1] == "design_effect"
+    finals = _finals(free, "partnership", runs=2, n=300)
+    finals[0].u[:, -1], finals[1].u[:, -1] = 0.0, 1.0  # run 0 at deff 1, run 1 at deff 2.5
+    dt = inference_data(free, "partnership", finals, _observed_counts())
+    post = dt["posterior"].ds
+    assert list(post.data_vars) == names and float(post["design_effect"][1].min()) == pytest.approx(2.5)
+    assert "free" in dt.attrs["design_effects"]
+    t5 = dt["posterior_predictive"].ds["table5"].values.astype(float)
+    ratio = t5[1].var(axis=0, ddof=1).sum() / t5[0].var(axis=0, ddof=1).sum()
+    assert 2.0 < ratio < 3.1, ratio
