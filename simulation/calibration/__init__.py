@@ -82,7 +82,9 @@ fit's horizon and with twice its burn-in).
 Outputs (one directory, written atomically: a temporary sibling renamed at the end)
 --------------------------------------------------------------------------------
 smc.db, posterior.csv (``simulation.posterior``), posterior_summary.csv, the diagnostics above,
-figures, manifest.json. At the default size with the paper's data also
+figures, manifest.json; per model ``posterior_<model>.nc``, the posterior as an ArviZ InferenceData
+(chain = independent run, draw = final particle; ``inference``), with R-hat and ESS in
+diagnostics_arviz.csv and a PPC figure ``ppc_<model>.png``. At the default size with the paper's data also
 ``scenarios/<scenario>_calibrated.toml`` (posterior medians of the fitted model) and a copy of
 the small files in ``docs/calibration/``.
 
@@ -90,10 +92,11 @@ The package, one module per concern: ``config`` (the file's schema and :class:`C
 ``likelihood`` (the survey's statistics, the Dirichlet-multinomial likelihood, the survey model),
 ``smc`` (the tempered SMC sampler and its SQLite store), ``results`` (the posterior, its tables,
 the Markdown summary and the calibrated scenario), ``checks`` (posterior predictive checks,
-coverage, recovery, the horizon check), ``plots`` (figures) and ``run`` (the whole calibration).
+coverage, recovery, the horizon check), ``plots`` (figures), ``inference`` (the ArviZ files) and ``run``
+(the whole calibration).
 """
 
-from . import checks, config, likelihood, plots, results, sbc, sensitivity, smc
+from . import checks, config, inference, likelihood, plots, results, sbc, sensitivity, smc
 from .checks import predictive_checks, recovery
 from .config import (
     MODELS,
@@ -133,6 +136,7 @@ __all__ = [
     "config",
     "dm_logpmf",
     "fit",
+    "inference",
     "likelihood",
     "load_calibration",
     "log_likelihood",

@@ -104,6 +104,7 @@ RECORD_FILES = (
     "evidence.csv",
     "replicates.csv",
     "misfit.csv",
+    "diagnostics_arviz.csv",
     "posterior_marginals.png",
     "fit_totals.png",
     "fit_cohorts.png",

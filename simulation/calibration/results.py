@@ -349,6 +349,15 @@ def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, hor
         ]
         lines.append(_md_table(extra["misfit"]))
     lines += ["", "## Posterior", "", _md_table(summary.drop(columns=["particles", "generation"]))]
+    if extra.get("arviz") is not None:
+        lines += [
+            "",
+            "## Convergence across the independent runs (ArviZ; diagnostics_arviz.csv, posterior_<model>.nc)",
+            "",
+            manifest.get("r_hat_note", ""),
+            "",
+            _md_table(extra["arviz"]),
+        ]
     lines += ["", "## Posterior predictive p-values (per table; small = the table is not reproduced)", ""]
     lines.append(_md_table(ppc.pivot(index="table", columns="model", values="p_value").reset_index()))
     lines += ["", "## Coverage of 90% predictive intervals (fitted totals and held-out cohort cells)", ""]

@@ -31,6 +31,15 @@ from ..scenario import load_scenario
 from ..snapshots import start_record
 from .checks import _observed_counts, _shares_rows, coverage, horizon_check, misfit, predictive_checks, recovery
 from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
+from .inference import (
+    RHAT_NOTE,
+    arviz_diagnostics,
+    inference_data,
+    inference_file,
+    plot_ppc,
+    ppc_figure,
+    write_inference_data,
+)
 from .likelihood import _rows, row_sizes
 from .plots import plot_diagnostics, plot_fit, plot_marginals
 from .results import (
@@ -62,6 +71,7 @@ FILES = {
     "evidence.csv": "per model: log evidence of every independent run, mean, sd, 90% interval; distinct particles",
     "replicates.csv": "per model and independent run: log evidence, distinct share, posterior medians",
     "misfit.csv": "per model and table: X^2 at the posterior medians, Rao-Scott p at the design effect, worst cell",
+    "diagnostics_arviz.csv": "per model and parameter: ArviZ R-hat across the independent runs (NaN with one), ESS",
     "posterior_marginals.png": "posterior marginals per parameter and model",
     "fit_totals.png": "observed vs predictive, fitted total cells",
     "fit_cohorts.png": "observed vs predictive, held-out age-cohort cells",
@@ -91,6 +101,8 @@ class Fitted:
     bf: dict | None = None
     statement: str = ""
     misfit: Any = None
+    inference: dict[str, Any] | None = None  # model -> its InferenceData (posterior_<model>.nc)
+    arviz: Any = None  # diagnostics_arviz.csv
 
     @property
     def best(self) -> str:
@@ -197,7 +209,7 @@ def run_calibration(
                 done.covered,
                 done.rec,
                 done.horizon,
-                extra={"evidence": done.evidence, "runs": done.runs, "misfit": done.misfit},
+                extra={"evidence": done.evidence, "runs": done.runs, "misfit": done.misfit, "arviz": done.arviz},
             )
             (tmp / "README.md").write_text(text, encoding="utf-8")
     # the calibrated scenario and the record only from a full-size fit to the paper's data that reached the posterior
@@ -270,6 +282,13 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
         horizon = horizon_check(calib, post, pool)
     summary = posterior_summary(post, calib)
     obs_counts = None if observed is None else _counts_from_statistics(observed)
+    # the posterior in ArviZ's format: chain = independent run, draw = final particle (issue 25)
+    seeds = [replicate_seed(calib.seed, r) for r in range(len(replicates))]
+    counts, attrs = _observed_counts() if obs_counts is None else obs_counts, _provenance_attrs(observed)
+    inference = {
+        m: inference_data(calib, m, [st[m][-1] for st in replicates], counts, attrs, seeds) for m in calib.models
+    }
+    diagnostics = pd.concat([arviz_diagnostics(dt, m) for m, dt in inference.items()], ignore_index=True)
     ppc, cells = predictive_checks(post, calib, obs_counts)
     cov = coverage(cells)
     rec = recovery(post, calib, obs_counts)
@@ -292,7 +311,24 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
         bf,
         statement,
         mis,
+        inference,
+        diagnostics,
     )
+
+
+def _provenance_attrs(observed) -> dict[str, Any]:
+    """What an InferenceData file records of where it came from (as the manifest does)."""
+    prov = provenance(("arviz", "xarray", "h5netcdf"))
+    return {
+        "git_commit": prov["git_commit"],
+        "model_version": model_version(),
+        "lock_sha256": prov["lock_sha256"],
+        "package_versions": prov["package_versions"],
+        "machine_class": prov["machine"].get("machine_class", ""),
+        "observed": "synthetic (passed in)"
+        if observed is not None
+        else "paper (simulation/data/turkestan_survey.toml)",
+    }
 
 
 def _write_tables(tmp: Path, calib: Calibration, done: Fitted) -> None:
@@ -308,8 +344,11 @@ def _write_tables(tmp: Path, calib: Calibration, done: Fitted) -> None:
         ("evidence", done.evidence),
         ("replicates", done.runs),
         ("misfit", done.misfit),
+        ("diagnostics_arviz", done.arviz),
     ):
         table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
+    for m, dt in done.inference.items():
+        write_inference_data(dt, tmp / inference_file(m))
 
 
 def _draw(tmp: Path, calib: Calibration, done: Fitted) -> None:
@@ -330,6 +369,14 @@ def _draw(tmp: Path, calib: Calibration, done: Fitted) -> None:
         tmp / "fit_cohorts.png",
     )
     plot_diagnostics(done.gens, done.post, calib, tmp / "diagnostics.png")
+    for m, dt in done.inference.items():
+        runs = dt["posterior"].ds.sizes["chain"]
+        plot_ppc(
+            dt,
+            tmp / ppc_figure(m),
+            f"Posterior predictive check, {m} model ({inference_file(m)}: {runs} independent runs x "
+            f"{dt['posterior'].ds.sizes['draw']} final particles, one survey each with the design effect)",
+        )
 
 
 def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], wall: float) -> dict[str, Any]:
@@ -400,8 +447,20 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         "model_version": model_version(),
         "command": run["command"],
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "r_hat_max": {
+            m: (float(g["r_hat"].max()) if g["r_hat"].notna().any() else None) for m, g in done.arviz.groupby("model")
+        },
+        "r_hat_note": RHAT_NOTE,
         "files": FILES
-        | {replicate_file(r): f"independent run {r}'s database" for r in range(1, calib.abc["replicates"])},
+        | {replicate_file(r): f"independent run {r}'s database" for r in range(1, calib.abc["replicates"])}
+        | {
+            inference_file(m): f"the {m} model's posterior as an ArviZ InferenceData (netCDF-4): posterior "
+            "(chain = independent run, draw = final particle), posterior_predictive, observed_data, sample_stats"
+            for m in calib.models
+        }
+        | {
+            ppc_figure(m): f"posterior predictive check of the {m} model, drawn from its .nc file" for m in calib.models
+        },
     }
 
 
@@ -439,7 +498,9 @@ def _write_record(out_dir: Path, record) -> Path:
     """Copy the small result files to the record (default ``docs/calibration``)."""
     dest = Path(record) if record else RECORD_DIR
     dest.mkdir(parents=True, exist_ok=True)
-    for name in RECORD_FILES:
+    names = list(RECORD_FILES) + sorted(p.name for p in out_dir.glob("posterior_*.nc"))
+    names += sorted(p.name for p in out_dir.glob("ppc_*.png"))
+    for name in names:
         atomic_write_bytes(dest / name, (out_dir / name).read_bytes())
     return dest
 

@@ -79,6 +79,10 @@ def calibrate_command(args) -> int:
             f"  {model}: 90% coverage totals {cov['total']:.0%}, held-out cohort cells {cov['cohort']:.0%}; "
             f"PPC p-values by table {ppc}"
         )
+    rhat = m.get("r_hat_max") or {}
+    if rhat:  # ArviZ's R-hat across the independent runs (undefined with one run)
+        text = ", ".join(f"{g} {v:.3f}" if v is not None else f"{g} undefined (one run)" for g, v in rhat.items())
+        print(f"  largest R-hat across the independent runs: {text} (posterior_<model>.nc, diagnostics_arviz.csv)")
     print(f"  written to {out_dir}/" + (f" and {m['scenario_written']}" if m.get("scenario_written") else ""))
     return 0
 

@@ -538,6 +538,28 @@ def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     assert (cells["q05"] <= cells["median"]).all() and (cells["median"] <= cells["q95"]).all()
     ppc = pd.read_csv(out / "ppc.csv")
     assert len(ppc) == 3 * 5 and ppc["p_value"].between(0, 1).all()
+    # issue 25: the posterior in ArviZ's format, one file per model (chain = independent run, draw = final
+    # particle), R-hat and ESS per free parameter, and the PPC figure drawn from the file
+    import arviz as az
+
+    quick = cal.load_calibration(CALIBRATION, quick=True)
+    for m in quick.models:
+        dt = az.from_netcdf(out / f"posterior_{m}.nc")
+        post = dt["posterior"].ds
+        assert list(post.data_vars) == list(quick.model_priors(m))
+        assert (post.sizes["chain"], post.sizes["draw"]) == (2, quick.abc["population_size"])
+        assert dt.attrs["model"] == m and dt.attrs["git_commit"] == manifest["git_commit"]
+        runs_m = runs[runs["model"] == m].sort_values("run")["log_evidence"].to_numpy()
+        np.testing.assert_allclose(dt["sample_stats"].attrs["log_evidence"], runs_m, rtol=1e-5)  # the CSV: 6 digits
+        assert (
+            dt["posterior_predictive"].ds["table6"].sum(dim="table6_answer").values.tolist() == [[[198] * 4] * 16] * 2
+        )
+        assert (out / f"ppc_{m}.png").stat().st_size > 10_000
+    diag = pd.read_csv(out / "diagnostics_arviz.csv")
+    assert len(diag) == sum(len(quick.model_priors(m)) for m in quick.models)
+    assert diag["r_hat"].notna().all() and (diag["r_hat"] > 0.9).all() and (diag["ess_bulk"] > 0).all()
+    assert set(manifest["r_hat_max"]) == set(quick.models)
+    assert "## Convergence across the independent runs" in (out / "README.md").read_text()
     from simulation.posterior import load_posterior
 
     post = load_posterior(out / "posterior.csv", "fitted")
