@@ -10,8 +10,9 @@
 
 Modules: ``spec`` (experiment files), ``design`` (design points), ``seeds`` (common random
 numbers), ``store`` (Parquet parts, run keys, manifest), ``evaluator`` (tasks on an executor:
-serial, processes, Dask, MPI; every study and the calibration use it), ``dask_worker`` (the Dask
-workers' plugin), ``sweep`` (running and resuming). Reading the results is :mod:`simulation.analysis`.
+serial, processes, Dask, MPI; every study and the calibration use it), ``preload`` (what the local
+pool's workers inherit: the kernels compiled once), ``dask_worker`` (the Dask workers' plugin),
+``sweep`` (running and resuming). Reading the results is :mod:`simulation.analysis`.
 """
 
 _EXPORTS = {

@@ -353,11 +353,16 @@ def _process_context():
     methods = mp.get_all_start_methods()
     if "fork" in methods and _single_threaded():
         # no other thread in this process: fork is safe, and workers start at once with the
-        # model already imported (forkserver or spawn would import mesa again, ~2 s)
+        # model already imported (forkserver or spawn would import mesa again, ~2 s) and, after
+        # preload.prepare(), its kernels compiled once here rather than once per worker
+        from .preload import prepare
+
+        prepare()
         return mp.get_context("fork")
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["simulation.runner", "simulation.runs.evaluator"])  # import mesa once
+        # import mesa once, and compile the kernels once (simulation.runs.preload), before any worker forks
+        ctx.set_forkserver_preload(["simulation.runner", "simulation.runs.evaluator", "simulation.runs.preload"])
         return ctx
     return mp.get_context("spawn")
 
