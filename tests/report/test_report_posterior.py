@@ -322,3 +322,20 @@ def test_the_misfit_table_names_the_model_and_the_medians_it_was_computed_with(t
     assert _misfit_origin(path) == ""
     shown = _misfit_shown(pd.DataFrame({"table": ["table5"], "x2": [86.28081], "p_value": [1.8454e-08]}))
     assert shown["p_value"].tolist() == ["1.8e-08"] and shown["x2"].tolist() == [86.2808]
+
+
+def test_the_survey_names_a_model_only_when_the_discordant_totals_say_so():
+    """McNemar's exact test on the totals covered by one model only: 14 of 17 against 12 of 17
+    (2 discordant, both for s = 0: p = 0.5) cannot tell the models apart, as the old rule of a
+    difference above 1 said it could; 10 discordant totals all for s = 1 (p = 0.002) favour s = 1;
+    9 against 1 (p = 0.021) favour s = 0; equal coverage and no discordant totals cannot tell."""
+    from simulation.report.sections.headline import coverage_statement
+
+    both = [True] * 12
+    text = coverage_statement(both + [True, True, False, False, False], both + [False, False, False, False, False])
+    assert text.startswith("The survey cannot tell the two models apart: 14 of 17") and "p = 0.5" in text
+    text = coverage_statement([False] * 10 + [True] * 7, [True] * 17)
+    assert text.startswith("The survey favours s = 1") and "p = 0.002" in text
+    text = coverage_statement([True] * 9 + [False] + [True] * 7, [False] * 9 + [True] + [True] * 7)
+    assert text.startswith("The survey favours s = 0") and "p = 0.021" in text
+    assert coverage_statement([True] * 17, [True] * 17).startswith("The survey cannot tell")

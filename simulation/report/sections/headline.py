@@ -71,11 +71,30 @@ def survey_caveat(ctx: ReportContext) -> str | None:
     survey = ctx.tables.get("survey")
     if survey is None or not {"partnership_covers", "symbiotic_covers"} <= set(survey.columns):
         return None
-    a, b, n = int(survey["partnership_covers"].sum()), int(survey["symbiotic_covers"].sum()), len(survey)
+    return coverage_statement(survey["partnership_covers"], survey["symbiotic_covers"])
+
+
+def coverage_statement(covers_s0, covers_s1) -> str:
+    """The survey's verdict from the totals each model covers, paired by total.
+
+    Only the totals that one model covers and the other does not say anything about which fits
+    better; under "no difference" each of them is equally likely to favour either model. So the
+    statement names a model only when an exact two-sided sign test on those discordant totals gives
+    p < 0.05 (McNemar's exact test); otherwise the survey cannot tell the models apart, however the
+    counts differ.
+    """
+    from scipy.stats import binomtest
+
+    c0 = np.asarray(covers_s0, dtype=bool)
+    c1 = np.asarray(covers_s1, dtype=bool)
+    a, b, n = int(c0.sum()), int(c1.sum()), len(c0)
+    only0, only1 = int((c0 & ~c1).sum()), int((c1 & ~c0).sum())
     inside = f"{a} of {n} observed totals lie inside the 90% predictive interval at s = 0, {b} of {n} at s = 1"
-    if abs(a - b) <= max(1, n // 10):
-        return f"The survey cannot tell the two models apart: {inside}."
-    return f"The survey favours s = {0 if a > b else 1}: {inside}."
+    p = binomtest(only0, only0 + only1).pvalue if only0 + only1 else 1.0
+    test = f"sign test on the {only0 + only1} totals covered by one model only, p = {p:.2g}"
+    if p >= 0.05:
+        return f"The survey cannot tell the two models apart: {inside} ({test})."
+    return f"The survey favours s = {0 if only0 > only1 else 1}: {inside} ({test})."
 
 
 def validation_caveat(ctx: ReportContext) -> str:
