@@ -86,6 +86,8 @@ BAD = {
     ),
     "smc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'smc.population_size' = 0"),
     "smc key": (GOOD + "generations = 3\n", "unknown key 'smc.generations'"),
+    "fresh draws": (GOOD + "fresh_draws = -1\n", "'smc.fresh_draws' = -1 is not allowed; expected an integer"),
+    "fresh draws fraction": (GOOD + "fresh_draws = 1.5\n", "'smc.fresh_draws' = 1.5 is not allowed"),
     "smc estimator": (GOOD + 'estimator = "median"\n', "'smc.estimator' = 'median' is not allowed"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
     "fixed and fitted": (GOOD.replace("firms = 300", "moral_cost = 0.01"), "both fixed in 'model' and fitted"),
