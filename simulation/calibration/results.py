@@ -387,15 +387,31 @@ STORED_NOTE = (
 PASS_P = 0.05
 
 
-def failing_tables(ppc) -> dict[str, list[str]]:
-    """Per model: the tables whose posterior predictive p-value is below ``PASS_P``."""
-    return {m: [t for t, p in zip(g["table"], g["p_value"]) if p < PASS_P] for m, g in ppc.groupby("model", sort=False)}
+def failing_tables(ppc, column: str = "p_value") -> dict[str, list[str]]:
+    """Per model: the tables whose p-value (``column``: the posterior predictive one, or the misfit's)
+    is below ``PASS_P``."""
+    return {m: [t for t, p in zip(g["table"], g[column]) if p < PASS_P] for m, g in ppc.groupby("model", sort=False)}
+
+
+def failing_text(ppc) -> str:
+    """Which tables fail, per model: by the posterior predictive p-value and (if given) by the misfit of
+    the predictive mean shares."""
+
+    def listed(fails):
+        return "; ".join(f"{m}: {', '.join(t) or 'none'}" for m, t in fails.items())
+
+    text = f"Tables not reproduced (posterior predictive p < {PASS_P:g}): {listed(failing_tables(ppc))}."
+    if "misfit_p_value" in ppc:
+        text += (
+            f" Tables whose predictive mean shares miss the data (Rao-Scott p < {PASS_P:g}): "
+            f"{listed(failing_tables(ppc, 'misfit_p_value'))}."
+        )
+    return text
 
 
 def fresh_ppc_markdown(fresh, cov_fresh, draws) -> list[str]:
     """The README's section on the checks from fresh runs: which tables pass, the p-values (fresh and
     stored) and the misfit of the predictive mean shares, and the coverage."""
-    fails = failing_tables(fresh)
     lines = [
         "",
         "## Posterior predictive checks on fresh runs (per table; small p = the table is not reproduced)",
@@ -406,9 +422,7 @@ def fresh_ppc_markdown(fresh, cov_fresh, draws) -> list[str]:
         "misfit_p_value: Rao-Scott p of the runs' mean shares at the design effect; p_value_stored: the check "
         "from the particles' stored statistics (optimistic).",
         "",
-        "Tables not reproduced on fresh runs (p < 0.05): "
-        + "; ".join(f"{m}: {', '.join(t) or 'none'}" for m, t in fails.items())
-        + ".",
+        "On fresh runs: " + failing_text(fresh),
         "",
     ]
     keep = ("model", "table", "p_value", "misfit_p_value", "p_value_stored", "x2", "df", "worst_cell")

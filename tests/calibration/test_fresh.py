@@ -113,5 +113,6 @@ def test_the_report_says_which_tables_fail_from_the_fresh_runs(tmp_path):
     fresh = stored.assign(p_value=[0.001, 0.4], p_value_stored=[0.2, 0.3], misfit_p_value=[0.002, 0.5], draws=32)
     fresh.to_csv(tmp_path / "ppc_fresh.csv", index=False)
     text, table = predictive_blocks(tmp_path)
-    assert "fitted: table5." in str(text) and "32 posterior draws" in str(text)
+    assert "p < 0.05): fitted: table5." in str(text) and "32 posterior draws" in str(text)
+    assert "Rao-Scott p < 0.05): fitted: table5." in str(text)
     assert list(table.frame.columns)[-1] == "p (stored statistics, optimistic)"

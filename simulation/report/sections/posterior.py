@@ -231,11 +231,10 @@ def predictive_blocks(folder: Path) -> list:
     runs (``ppc_fresh.csv``: posterior draws run again on new seeds) when the record has them, the
     particles' stored statistics shown beside them as optimistic; a record with only ``ppc.csv`` says
     that its checks are optimistic (issue 25)."""
-    from ...calibration.results import PASS_P, failing_tables
+    from ...calibration.results import failing_text
 
     fresh, _ = read_csv(folder / "ppc_fresh.csv")
     if fresh is not None and {"model", "table", "p_value"} <= set(fresh.columns):
-        fails = failing_tables(fresh)
         draws = f"{int(fresh['draws'].max())} " if "draws" in fresh else ""
         keep = [c for c in ("model", "table", "p_value", "misfit_p_value", "p_value_stored") if c in fresh]
         shown = fresh[keep].rename(
@@ -252,23 +251,20 @@ def predictive_blocks(folder: Path) -> list:
                 f"Posterior predictive checks on fresh runs ({draws}posterior draws per model, each run again on a "
                 "seed the fit never used; ",
                 Code(rel(folder / "ppc_fresh.csv")),
-                f"). Tables the model does not reproduce (p < {PASS_P:g}): "
-                + "; ".join(f"{m}: {', '.join(t) or 'none'}" for m, t in fails.items())
-                + ". The p-values from the particles' stored statistics are shown beside them as optimistic: "
+                "). "
+                + failing_text(fresh)
+                + " The p-values from the particles' stored statistics are shown beside them as optimistic: "
                 "those runs are the lucky ones whose likelihood estimates kept the particles alive.",
             ),
             Table(shown, left=2),
         ]
     stored, _ = read_csv(folder / "ppc.csv")
     if stored is not None and {"model", "table", "p_value"} <= set(stored.columns):
-        fails = failing_tables(stored)
         return [
             para(
                 "Posterior predictive checks from the stored statistics only (optimistic: the runs whose lucky "
                 "likelihood estimates kept the particles alive; this record has no checks on fresh runs). "
-                f"Tables with p < {PASS_P:g} even so: "
-                + "; ".join(f"{m}: {', '.join(t) or 'none'}" for m, t in fails.items())
-                + ".",
+                + failing_text(stored),
                 cls="warning",
             )
         ]
