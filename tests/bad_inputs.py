@@ -205,6 +205,18 @@ CASES: list[tuple[str, str | None, str | bytes | None, list[str]]] = [
         CALIBRATE,
     ),
     ("calibration-scenario-missing", "calibration", _swap(CALIBRATION, '"tiny.toml"', '"nope.toml"'), CALIBRATE),
+    (
+        "calibration-fresh-draws-negative",
+        "calibration",
+        _swap(CALIBRATION, "[likelihood]\n", "[smc]\nfresh_draws = -1\n[likelihood]\n"),
+        CALIBRATE,
+    ),
+    (
+        "calibration-quick-fresh-draws-fraction",
+        "calibration",
+        _swap(CALIBRATION, "max_stages = 1 }", "max_stages = 1, fresh_draws = 2.5 }"),
+        CALIBRATE,
+    ),
     # flags
     ("flag-run-out-under-file", None, None, ["run", "{scenario}", "--out", "/dev/null/x", "--quiet"]),
     ("flag-run-out-proc", None, None, ["run", "{scenario}", "--out", "/proc/statebiz/x", "--quiet"]),

@@ -7,6 +7,10 @@ draw runs once more, on a seed the fit never used, and the shares are averaged o
 posterior predictive mean); per table the Pearson X^2 and the Rao-Scott p at the survey design's
 effect (2.06 residents, 1.24 entrepreneurs).
 
+A fit now makes these checks itself (``[smc] fresh_draws``: ppc_fresh.csv, coverage_fresh.csv, through
+simulation.calibration.checks.fresh_checks, with the predictive p-value as well); this tool reruns a stored
+posterior.csv, e.g. of a record made before.
+
 Usage (from the repository root):
     python tools/fresh_ppc.py docs/calibration/measured/reduced_fit/posterior.csv
     python tools/fresh_ppc.py POSTERIOR --draws 16 \

@@ -75,6 +75,10 @@ Diagnostics
 generations.csv (temperature, ESS, move acceptance, runs and log evidence per model and
 stage), ppc.csv (posterior predictive p-value per table and model), predictive.csv and
 coverage.csv (90% predictive intervals of the fitted totals and the held-out cohort cells),
+all three from the particles' stored statistics (optimistic: with a noisy likelihood estimate
+the stored runs are the lucky ones), and the same from ``fresh_draws`` posterior draws run
+once more on new seeds (ppc_fresh.csv with the misfit of their mean shares,
+predictive_fresh.csv, coverage_fresh.csv: these say whether a table passes),
 recovery.csv (synthetic data from posterior draws, refitted by importance reweighting:
 coverage, shrinkage and recovery per parameter), horizon.csv (the fitted statistics at the
 fit's horizon and with twice its burn-in).
@@ -97,7 +101,7 @@ coverage, recovery, the horizon check), ``plots`` (figures), ``inference`` (the 
 """
 
 from . import checks, config, inference, likelihood, plots, results, sbc, sensitivity, smc
-from .checks import predictive_checks, recovery
+from .checks import fresh_checks, predictive_checks, recovery
 from .config import (
     MODELS,
     RECORD_DIR,
@@ -136,6 +140,7 @@ __all__ = [
     "config",
     "dm_logpmf",
     "fit",
+    "fresh_checks",
     "inference",
     "likelihood",
     "load_calibration",

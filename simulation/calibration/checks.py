@@ -45,59 +45,165 @@ def predictive_checks(post: dict[str, ModelPosterior], calib: Calibration, obser
       T = -log P(counts | shares, deff) (the share of replicates at least as discrepant as the
       paper's counts: small = the model cannot reproduce the table);
     - cells: per model and cell, the observed count, the predictive median and 90% interval.
+
+    The stored statistics are the runs whose likelihood estimates kept the particles alive: with a
+    noisy estimator these checks are optimistic (issue 25); :func:`fresh_checks` runs posterior
+    draws again on new seeds.
     """
     import pandas as pd
 
-    floor = calib.abc["share_floor"]
     counts = _observed_counts() if observed is None else observed
-    keys = list(TABLES) + [f"{t}_cohorts" for t in COHORT_TABLES]
     ppc_rows, cell_rows = [], []
     for m, mp in post.items():
         rng = np.random.default_rng([calib.seed, 3, list(MODELS).index(m)])
         picks = _draws(mp, calib.abc["predictive_draws"], rng)
-        reps = calib.abc["surveys_per_draw"]
         deffs = [calib.design_effects(dict(zip(mp.names, row))) for row in mp.values]
-        sims = {k: [] for k in keys}
-        worse = {t: 0 for t in TABLES}
-        for i in picks:
-            for key in keys:
-                p = _shares_rows(key, mp.stats[i])
-                n = counts[key].sum(axis=1)
-                d = deffs[i][TABLE_SAMPLE[key.split("_")[0]]]
-                for _ in range(reps):
-                    y = np.stack([design_counts(p[r], n[r], d, rng, floor) for r in range(len(n))])
-                    sims[key].append(y)
-                    if key in worse:
-                        t_rep = -survey_logpmf(y, p, d, floor).sum()
-                        t_obs = -survey_logpmf(counts[key], p, d, floor).sum()
-                        worse[key] += int(t_rep >= t_obs)
-        total = len(picks) * reps
-        for t in TABLES:
-            ppc_rows.append({"model": m, "table": t, "p_value": worse[t] / total, "replicates": total})
+        stats = [mp.stats[i] for i in picks]
+        reps = calib.abc["surveys_per_draw"]
+        rows, cells = _replicated(m, stats, [deffs[i] for i in picks], calib, counts, rng, reps)
+        ppc_rows += rows
+        cell_rows += cells
+    return pd.DataFrame(ppc_rows), pd.DataFrame(cell_rows)
+
+
+def _replicated(
+    m: str,
+    stats: list[dict[str, np.ndarray]],
+    deffs: list[dict[str, float]],
+    calib: Calibration,
+    counts: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    reps: int,
+) -> tuple[list[dict], list[dict]]:
+    """The predictive checks of one model from the statistics of its draws (one dict per draw, with
+    the draw's design effects): ``reps`` replicated surveys per draw; the PPC rows and the cell rows."""
+    floor = calib.abc["share_floor"]
+    keys = list(TABLES) + [f"{t}_cohorts" for t in COHORT_TABLES]
+    sims = {k: [] for k in keys}
+    worse = {t: 0 for t in TABLES}
+    for st, deff in zip(stats, deffs):
         for key in keys:
-            table = key.split("_")[0]
-            kind = "cohort" if key.endswith("_cohorts") else "total"
-            row_labels, col_labels = table_labels(table)
-            arr = np.stack(sims[key])  # replicates x rows x answers
-            for r in range(arr.shape[1]):
-                label = COHORTS[r] if kind == "cohort" else (row_labels[r] if table == "table6" else "Total")
-                for c in range(arr.shape[2]):
-                    lo, med, hi = np.quantile(arr[:, r, c], [0.05, 0.5, 0.95], method="inverted_cdf")
-                    o = counts[key][r, c]
-                    cell_rows.append(
-                        {
-                            "model": m,
-                            "kind": kind,
-                            "table": table,
-                            "row": label,
-                            "column": col_labels[c],
-                            "observed": int(round(o)),
-                            "median": float(med),
-                            "q05": float(lo),
-                            "q95": float(hi),
-                            "inside": bool(lo <= o <= hi),
-                        }
-                    )
+            p = _shares_rows(key, st)
+            n = counts[key].sum(axis=1)
+            d = deff[TABLE_SAMPLE[key.split("_")[0]]]
+            for _ in range(reps):
+                y = np.stack([design_counts(p[r], n[r], d, rng, floor) for r in range(len(n))])
+                sims[key].append(y)
+                if key in worse:
+                    t_rep = -survey_logpmf(y, p, d, floor).sum()
+                    t_obs = -survey_logpmf(counts[key], p, d, floor).sum()
+                    worse[key] += int(t_rep >= t_obs)
+    total = len(stats) * reps
+    ppc_rows = [{"model": m, "table": t, "p_value": worse[t] / total, "replicates": total} for t in TABLES]
+    cell_rows = []
+    for key in keys:
+        table = key.split("_")[0]
+        kind = "cohort" if key.endswith("_cohorts") else "total"
+        row_labels, col_labels = table_labels(table)
+        arr = np.stack(sims[key])  # replicates x rows x answers
+        for r in range(arr.shape[1]):
+            label = COHORTS[r] if kind == "cohort" else (row_labels[r] if table == "table6" else "Total")
+            for c in range(arr.shape[2]):
+                lo, med, hi = np.quantile(arr[:, r, c], [0.05, 0.5, 0.95], method="inverted_cdf")
+                o = counts[key][r, c]
+                cell_rows.append(
+                    {
+                        "model": m,
+                        "kind": kind,
+                        "table": table,
+                        "row": label,
+                        "column": col_labels[c],
+                        "observed": int(round(o)),
+                        "median": float(med),
+                        "q05": float(lo),
+                        "q95": float(hi),
+                        "inside": bool(lo <= o <= hi),
+                    }
+                )
+    return ppc_rows, cell_rows
+
+
+#: The salt of the fresh runs' seeds: distinct from the calibration's other streams (3 the stored
+#: predictive checks, 4 recovery, 5 the horizon check, 6 the misfit, 25 the independent runs).
+FRESH_SALT = 31
+
+
+def fresh_seed(seed: int, model: str, k: int) -> int:
+    """The seed of the ``k``-th fresh run of ``model``: 2**32 plus a 32-bit draw from (seed,
+    ``FRESH_SALT``, model, k). Every run of the fit (:func:`likelihood.particle_seed`), the horizon
+    check and the misfit has a 32-bit seed (below 2**32), so no fresh run repeats a run of the fit."""
+    return 2**32 + int(np.random.SeedSequence([seed, FRESH_SALT, list(MODELS).index(model), k]).generate_state(1)[0])
+
+
+def fresh_checks(
+    post: dict[str, ModelPosterior], calib: Calibration, pool: Pool | None = None, observed=None, task=None
+):
+    """The predictive checks on fresh runs (issue 25): for each model, ``fresh_draws`` particles drawn
+    from the (pooled) posterior, each run once on a new seed (:func:`fresh_seed`) through the fit's
+    evaluator (``pool``; None: in this process), and from these fresh statistics, not the stored ones:
+
+    - the posterior predictive p-value per table, as :func:`predictive_checks` computes it (the same
+      discrepancy, replicated surveys under the design effect); each draw carries
+      ``ceil(predictive_draws x surveys_per_draw / fresh_draws)`` replicated surveys (at least
+      ``surveys_per_draw``), so the p-value has the stored check's resolution;
+    - the cells' 90% predictive intervals (their coverage: :func:`coverage`);
+    - the misfit of the predictive mean shares (the fresh runs' mean): Pearson X^2, its Rao-Scott
+      p at the design effect and the worst cell (:func:`likelihood.table_chi_square`).
+
+    The fresh runs are draws of the posterior predictive, independent of the likelihood estimates
+    that selected the particles: with a noisy estimator the stored statistics are the lucky runs,
+    and the checks from them are optimistic. Returns ``(ppc, cells)``: ppc per model and table
+    (``p_value``, ``replicates``, ``draws`` (runs that could be surveyed) and the misfit's columns),
+    cells as :func:`predictive_checks`'s. Empty frames when
+    ``fresh_draws`` is 0. ``task``: the run (a task for ``runs.evaluator``; a stub in tests).
+    """
+    import pandas as pd
+
+    from ..runs.evaluator import evaluate
+    from .likelihood import table_chi_square
+    from .smc import stat_dict
+
+    k = calib.abc.get("fresh_draws", 0)
+    if k == 0:
+        return pd.DataFrame(), pd.DataFrame()
+    task = _misfit_task if task is None else task
+    counts = _observed_counts() if observed is None else observed
+    floor = calib.abc["share_floor"]
+    reps = max(calib.abc["surveys_per_draw"], -(-calib.abc["predictive_draws"] * calib.abc["surveys_per_draw"] // k))
+    tasks, drawn = [], {}
+    for m, mp in post.items():
+        rng = np.random.default_rng([calib.seed, FRESH_SALT, list(MODELS).index(m)])
+        drawn[m] = _draws(mp, k, rng)
+        for j, i in enumerate(drawn[m]):
+            params = calib.run_parameters(m, dict(zip(mp.names, map(float, mp.values[i]))))
+            tasks.append((len(tasks), task, params, fresh_seed(calib.seed, m, j), params["steps"], ()))
+    if pool is None:
+        results = {i: fn(p, seed, st, o) for i, fn, p, seed, st, o in tasks}
+    else:
+        results = dict(evaluate(tasks, pool.executor, pool.window, restart=pool.restart))
+    ppc_rows, cell_rows, first = [], [], 0
+    for m, mp in post.items():
+        stats, deffs = [], []
+        for j, i in enumerate(drawn[m]):
+            row = results[first + j]
+            st = None if row.get("error") else stat_dict(np.asarray(json.loads(row["stats"]), dtype=float))
+            if st is not None and all(np.all(np.isfinite(v)) for v in st.values()):
+                stats.append(st)
+                deffs.append(calib.design_effects(dict(zip(mp.names, mp.values[i]))))
+        first += len(drawn[m])
+        if not stats:
+            continue
+        rng = np.random.default_rng([calib.seed, FRESH_SALT, list(MODELS).index(m), 1])
+        rows, cells = _replicated(m, stats, deffs, calib, counts, rng, reps)
+        mean = {key: np.mean([st[key] for st in stats], axis=0) for key in stats[0]}
+        deff = {s: float(np.mean([d[s] for d in deffs])) for s in deffs[0]}
+        chi = {r["table"]: r for r in table_chi_square(mean, counts, deff, floor)}
+        for r in rows:
+            c = chi[r["table"]]
+            r |= {"draws": len(stats), "x2": c["x2"], "df": c["df"], "design_effect": c["design_effect"]}
+            r |= {"x2_over_deff": c["x2_over_deff"], "misfit_p_value": c["p_value"], "worst_cell": c["worst_cell"]}
+        ppc_rows += rows
+        cell_rows += cells
     return pd.DataFrame(ppc_rows), pd.DataFrame(cell_rows)
 
 
@@ -284,7 +390,8 @@ def misfit(calib: Calibration, medians: dict[str, dict[str, float]], pool: Pool 
 
 
 def _misfit_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
-    """One run at a posterior median (a task for ``runs.evaluator``): its statistics vector as JSON."""
+    """One run at a posterior median or a posterior draw (a task for ``runs.evaluator``): its
+    statistics vector as JSON (NaN when the run cannot be surveyed)."""
     from .likelihood import _failed_statistics
     from .smc import stat_vector
 

@@ -45,6 +45,7 @@ ABC_DEFAULTS: dict[str, Any] = {
     "runs_per_estimate": 1,
     "replicates": 1,
     "estimator": "mean_likelihood",
+    "fresh_draws": 32,
 }
 #: How ``runs_per_estimate`` runs make one likelihood estimate: the mean of their likelihoods (unbiased,
 #: exact pseudo-marginal) or the likelihood at the mean of their shares (far lower variance; it targets
@@ -59,6 +60,7 @@ ABC_INT = (
     "recovery_datasets",
     "runs_per_estimate",
     "replicates",
+    "fresh_draws",
 )
 ABC_LIMITS = {
     "population_size": (4, 100000),
@@ -72,6 +74,7 @@ ABC_LIMITS = {
     "recovery_datasets": (0, 100000),
     "runs_per_estimate": (1, 100),
     "replicates": (1, 100),
+    "fresh_draws": (0, 100000),
 }
 #: The likelihood's parameters: allowed range of their priors (a free design effect: issue 25's 1-2.5).
 LIKELIHOOD_RANGE = {"design_effect": (1.0, 2.5)}
@@ -99,6 +102,9 @@ RECORD_FILES = (
     "ppc.csv",
     "predictive.csv",
     "coverage.csv",
+    "ppc_fresh.csv",
+    "predictive_fresh.csv",
+    "coverage_fresh.csv",
     "recovery.csv",
     "horizon.csv",
     "evidence.csv",

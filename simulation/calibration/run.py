@@ -29,7 +29,16 @@ from ..observe.survey import TABLES
 from ..runs.evaluator import default_workers, open_executor
 from ..scenario import load_scenario
 from ..snapshots import start_record
-from .checks import _observed_counts, _shares_rows, coverage, horizon_check, misfit, predictive_checks, recovery
+from .checks import (
+    _observed_counts,
+    _shares_rows,
+    coverage,
+    fresh_checks,
+    horizon_check,
+    misfit,
+    predictive_checks,
+    recovery,
+)
 from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
 from .inference import (
     RHAT_NOTE,
@@ -63,9 +72,11 @@ FILES = {
     "posterior.csv": "the final particles of every model, weighted (read with simulation.posterior)",
     "posterior_summary.csv": "per model and parameter: mean, median, 5% and 95% quantiles, width/prior",
     "generations.csv": "per model and stage: temperature, ESS, acceptance, runs, log evidence",
-    "ppc.csv": "per model and table: posterior predictive p-value of the DM discrepancy",
-    "predictive.csv": "per model and cell: observed count, predictive median and 90% interval",
-    "coverage.csv": "share of observed cells in their 90% intervals: fitted totals, held-out cohorts",
+    "ppc.csv": "per model and table: posterior predictive p-value of the DM discrepancy from the particles' "
+    "stored statistics (optimistic: the runs that kept the particles alive)",
+    "predictive.csv": "per model and cell: observed count, predictive median and 90% interval (stored statistics)",
+    "coverage.csv": "share of observed cells in their 90% intervals: fitted totals, held-out cohorts (stored "
+    "statistics)",
     "recovery.csv": "per model and parameter: coverage, shrinkage and recovery on synthetic data",
     "horizon.csv": "the fitted statistics at the fit's horizon and at twice its burn-in",
     "evidence.csv": "per model: log evidence of every independent run, mean, sd, 90% interval; distinct particles",
@@ -77,6 +88,14 @@ FILES = {
     "fit_cohorts.png": "observed vs predictive, held-out age-cohort cells",
     "diagnostics.png": "temperature, ESS and acceptance per stage; posterior of s",
     "README.md": "the result in words and tables",
+}
+#: The checks on fresh runs (``fresh_draws`` posterior draws, each run once on a new seed); written
+#: when ``fresh_draws`` > 0.
+FRESH_FILES = {
+    "ppc_fresh.csv": "per model and table: posterior predictive p-value from fresh runs of posterior draws (new "
+    "seeds), with the misfit (Pearson X^2, Rao-Scott p) of their mean shares and the stored p for comparison",
+    "predictive_fresh.csv": "per model and cell: observed count, predictive median and 90% interval from fresh runs",
+    "coverage_fresh.csv": "share of observed cells in their 90% intervals from fresh runs: totals, held-out cohorts",
 }
 
 
@@ -103,6 +122,14 @@ class Fitted:
     misfit: Any = None
     inference: dict[str, Any] | None = None  # model -> its InferenceData (posterior_<model>.nc)
     arviz: Any = None  # diagnostics_arviz.csv
+    ppc_fresh: Any = None  # ppc_fresh.csv: the checks on fresh runs (empty when fresh_draws = 0)
+    cells_fresh: Any = None  # predictive_fresh.csv
+    covered_fresh: Any = None  # coverage_fresh.csv
+
+    @property
+    def fresh(self) -> bool:
+        """Whether the checks on fresh runs were made."""
+        return self.ppc_fresh is not None and len(self.ppc_fresh) > 0
 
     @property
     def best(self) -> str:
@@ -114,9 +141,10 @@ class Fitted:
         """The model the figures of the fit show: the fitted one, else the best."""
         return "fitted" if "fitted" in self.post else self.best
 
-    def coverage_share(self) -> dict[str, dict[str, float]]:
-        """Per model: the share of observed cells inside their 90% intervals (totals, cohorts)."""
-        cov = self.covered
+    def coverage_share(self, fresh: bool = False) -> dict[str, dict[str, float]]:
+        """Per model: the share of observed cells inside their 90% intervals (totals, cohorts), from the
+        stored statistics or (``fresh``) from the fresh runs."""
+        cov = self.covered_fresh if fresh else self.covered
         pick = cov["table"] == "all"
         return {
             m: {
@@ -124,6 +152,7 @@ class Fitted:
                 for k in ("total", "cohort")
             }
             for m in self.post
+            if m in set(cov["model"])
         }
 
 
@@ -209,7 +238,14 @@ def run_calibration(
                 done.covered,
                 done.rec,
                 done.horizon,
-                extra={"evidence": done.evidence, "runs": done.runs, "misfit": done.misfit, "arviz": done.arviz},
+                extra={
+                    "evidence": done.evidence,
+                    "runs": done.runs,
+                    "misfit": done.misfit,
+                    "arviz": done.arviz,
+                    "ppc_fresh": done.ppc_fresh if done.fresh else None,
+                    "coverage_fresh": done.covered_fresh if done.fresh else None,
+                },
             )
             (tmp / "README.md").write_text(text, encoding="utf-8")
     # the calibrated scenario and the record only from a full-size fit to the paper's data that reached the posterior
@@ -280,8 +316,10 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
         }
         mis = misfit(calib, medians, pool)
         horizon = horizon_check(calib, post, pool)
+        obs_counts = None if observed is None else _counts_from_statistics(observed)
+        # the checks on fresh runs: posterior draws run again on new seeds (issue 25)
+        ppc_fresh, cells_fresh = fresh_checks(post, calib, pool, obs_counts)
     summary = posterior_summary(post, calib)
-    obs_counts = None if observed is None else _counts_from_statistics(observed)
     # the posterior in ArviZ's format: chain = independent run, draw = final particle (issue 25)
     seeds = [replicate_seed(calib.seed, r) for r in range(len(replicates))]
     counts, attrs = _observed_counts() if obs_counts is None else obs_counts, _provenance_attrs(observed)
@@ -291,6 +329,12 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
     diagnostics = pd.concat([arviz_diagnostics(dt, m) for m, dt in inference.items()], ignore_index=True)
     ppc, cells = predictive_checks(post, calib, obs_counts)
     cov = coverage(cells)
+    cov_fresh = None
+    if len(ppc_fresh):
+        stored = ppc.rename(columns={"p_value": "p_value_stored"})[["model", "table", "p_value_stored"]]
+        ppc_fresh = ppc_fresh.merge(stored, on=["model", "table"], how="left")
+        cov_fresh = coverage(cells_fresh)
+        say(f"predictive checks on fresh runs done ({calib.abc['fresh_draws']} draws per model, new seeds)")
     rec = recovery(post, calib, obs_counts)
     say(f"posterior predictive checks and recovery done ({calib.abc['predictive_draws']} draws per model)")
     return Fitted(
@@ -313,6 +357,9 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
         mis,
         inference,
         diagnostics,
+        ppc_fresh,
+        cells_fresh,
+        cov_fresh,
     )
 
 
@@ -347,6 +394,13 @@ def _write_tables(tmp: Path, calib: Calibration, done: Fitted) -> None:
         ("diagnostics_arviz", done.arviz),
     ):
         table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
+    if done.fresh:
+        for name, table in (
+            ("ppc_fresh", done.ppc_fresh),
+            ("predictive_fresh", done.cells_fresh),
+            ("coverage_fresh", done.covered_fresh),
+        ):
+            table.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
     for m, dt in done.inference.items():
         write_inference_data(dt, tmp / inference_file(m))
 
@@ -441,6 +495,20 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         "symbiosis": None if s_row.empty else {k: float(s_row.iloc[0][k]) for k in ("median", "q05", "q95", "mean")},
         "ppc_p_values": {m: dict(zip(g["table"], g["p_value"].astype(float))) for m, g in done.ppc.groupby("model")},
         "coverage_90": done.coverage_share(),
+        # the checks on fresh runs (issue 25): what says whether a table passes; the two above come from the
+        # particles' stored statistics, the runs that kept them alive, and are optimistic
+        "fresh_draws": calib.abc["fresh_draws"],
+        "ppc_p_values_fresh": {
+            m: dict(zip(g["table"], g["p_value"].astype(float))) for m, g in done.ppc_fresh.groupby("model")
+        }
+        if done.fresh
+        else {},
+        "fresh_misfit_p_values": {
+            m: dict(zip(g["table"], g["misfit_p_value"].astype(float))) for m, g in done.ppc_fresh.groupby("model")
+        }
+        if done.fresh
+        else {},
+        "coverage_90_fresh": done.coverage_share(fresh=True) if done.fresh else {},
         "fit_wall_time_seconds": round(done.fit_wall, 1),
         "wall_time_seconds": round(wall, 1),
         **provenance(),
@@ -452,6 +520,7 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
         },
         "r_hat_note": RHAT_NOTE,
         "files": FILES
+        | (FRESH_FILES if done.fresh else {})
         | {replicate_file(r): f"independent run {r}'s database" for r in range(1, calib.abc["replicates"])}
         | {
             inference_file(m): f"the {m} model's posterior as an ArviZ InferenceData (netCDF-4): posterior "
@@ -470,7 +539,8 @@ def _write_scenario(calib: Calibration, done: Fitted, manifest: dict, out_dir: P
     target = Path(scenario_out) if scenario_out else base.with_name(f"{base.stem}_calibrated.toml")
     p = manifest["model_probabilities"]
     sym = manifest["symbiosis"]
-    share = manifest["coverage_90"]
+    share = manifest.get("coverage_90_fresh") or manifest["coverage_90"]
+    kind = "fresh runs" if manifest.get("coverage_90_fresh") else "stored statistics, optimistic"
     first_share = share[next(iter(share))]
     lines = [
         f"Calibrated {calib.scenario.name} scenario, written by `statebiz calibrate` (simulation/calibration/).",
@@ -484,7 +554,7 @@ def _write_scenario(calib: Calibration, done: Fitted, manifest: dict, out_dir: P
         f"{manifest['simulations']} runs; exact posterior: {manifest['exact_posterior']}",
         "model probabilities: " + ", ".join(f"{m} {v:.3f}" for m, v in p.items()),
         (f"symbiosis s: median {sym['median']:.3f}, 90% interval [{sym['q05']:.3f}, {sym['q95']:.3f}]" if sym else ""),
-        f"90% predictive coverage of the {next(iter(share))} model: totals {first_share['total']:.0%}, "
+        f"90% predictive coverage of the {next(iter(share))} model ({kind}): totals {first_share['total']:.0%}, "
         f"held-out cohort cells {first_share['cohort']:.0%}",
         f"full results: {out_dir}/; record: docs/calibration/",
     ]
@@ -498,7 +568,8 @@ def _write_record(out_dir: Path, record) -> Path:
     """Copy the small result files to the record (default ``docs/calibration``)."""
     dest = Path(record) if record else RECORD_DIR
     dest.mkdir(parents=True, exist_ok=True)
-    names = list(RECORD_FILES) + sorted(p.name for p in out_dir.glob("posterior_*.nc"))
+    names = [n for n in RECORD_FILES if n not in FRESH_FILES or (out_dir / n).exists()]  # fresh: when made
+    names += sorted(p.name for p in out_dir.glob("posterior_*.nc"))
     names += sorted(p.name for p in out_dir.glob("ppc_*.png"))
     for name in names:
         atomic_write_bytes(dest / name, (out_dir / name).read_bytes())

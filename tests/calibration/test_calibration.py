@@ -86,6 +86,8 @@ BAD = {
     ),
     "smc setting": (GOOD.replace("population_size = 20", "population_size = 0"), "'smc.population_size' = 0"),
     "smc key": (GOOD + "generations = 3\n", "unknown key 'smc.generations'"),
+    "fresh draws": (GOOD + "fresh_draws = -1\n", "'smc.fresh_draws' = -1 is not allowed; expected an integer"),
+    "fresh draws fraction": (GOOD + "fresh_draws = 1.5\n", "'smc.fresh_draws' = 1.5 is not allowed"),
     "smc estimator": (GOOD + 'estimator = "median"\n', "'smc.estimator' = 'median' is not allowed"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
     "fixed and fitted": (GOOD.replace("firms = 300", "moral_cost = 0.01"), "both fixed in 'model' and fitted"),
@@ -298,6 +300,7 @@ moves_per_stage = 2
 predictive_draws = 30
 surveys_per_draw = 2
 recovery_datasets = 40
+fresh_draws = 8   # the checks on fresh runs: 8 more runs per model
 """
 
 
@@ -325,15 +328,27 @@ TRUTH = {"moral_cost": 0.008, "utility_quality": 0.8, "symbiosis": 0.85}
 
 @pytest.fixture(scope="module")
 def synthetic_fit(tmp_path_factory):
-    """One calibration of the tiny world on synthetic data from known parameters, run straight through."""
+    """One calibration of the tiny world on synthetic data from known parameters, run straight through
+    (serial backend: every run in this process, its seed recorded)."""
+    import simulation.model as model_module
+
     tmp = tmp_path_factory.mktemp("fit")
     calib = _tiny(tmp)
     synthetic = cal.SurveyModel(calib, "fitted")(TRUTH)
-    manifest = cal.run_calibration(calib, tmp / "out", backend="serial", observed=synthetic, quiet=True)
+    seeds = []
+
+    class Recording(model_module.StateBusinessModel):
+        def __init__(self, rng=None, **params):
+            super().__init__(rng=rng, **params)
+            seeds.append(self.seed)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model_module, "StateBusinessModel", Recording)
+        manifest = cal.run_calibration(calib, tmp / "out", backend="serial", observed=synthetic, quiet=True)
     store = cal.SamplerStore(tmp / "out" / "smc.db")
     stages = {m: store.stages(m, len(calib.model_priors(m))) for m in calib.models}
     store.close()
-    return tmp, synthetic, manifest, stages
+    return tmp, synthetic, manifest, stages, seeds
 
 
 #: The ranges of the TINY fit's priors.
@@ -360,7 +375,7 @@ def recovery_fits(synthetic_fit, tmp_path_factory):
     """The seed-7 fit and two more independent fits (seeds 8, 9) of the same synthetic data."""
     from simulation.posterior import load_posterior
 
-    tmp, synthetic, manifest, _ = synthetic_fit
+    tmp, synthetic, manifest, _, _ = synthetic_fit
     fits = {RECOVERY_SEEDS[0]: (tmp / "out", manifest)}
     for seed in RECOVERY_SEEDS[1:]:
         d = tmp_path_factory.mktemp(f"fit{seed}")
@@ -430,7 +445,7 @@ def test_the_collapse_check_tells_a_stuck_fit_from_a_posterior():
 
 def test_a_stopped_fit_resumes_to_the_same_posterior(synthetic_fit, tmp_path):
     """Stopped after 2 stages and continued from the database = run straight through."""
-    _, synthetic, _, straight = synthetic_fit
+    _, synthetic, _, straight, _ = synthetic_fit
     cal.fit(_tiny(tmp_path, max_stages=2), tmp_path / "resumed.db", synthetic, backend="serial")
     resumed = cal.fit(_tiny(tmp_path), tmp_path / "resumed.db", synthetic, backend="serial")
     _same_stages(resumed, straight)
@@ -441,10 +456,45 @@ def test_a_stopped_fit_resumes_to_the_same_posterior(synthetic_fit, tmp_path):
 
 
 def test_serial_and_parallel_calibration_are_identical(synthetic_fit, tmp_path):
-    _, synthetic, _, straight = synthetic_fit
+    """The stages, and the checks on fresh runs (the same draws, seeds and numbers on 2 processes as the
+    serial fit wrote: ppc_fresh.csv and coverage_fresh.csv byte for byte)."""
+    from simulation.calibration.checks import coverage, fresh_checks
+    from simulation.calibration.run import _counts_from_statistics
+    from simulation.runs.evaluator import open_executor
+
+    tmp, synthetic, _, straight, _ = synthetic_fit
     parallel = cal.fit(_tiny(tmp_path, max_stages=2), tmp_path / "p.db", synthetic, backend="processes", workers=2)
     assert all(len(st) == 2 for st in parallel.values())  # the safety stop holds the stages
     _same_stages(parallel, {m: st[:2] for m, st in straight.items()})
+    calib = _tiny(tmp_path)
+    with open_executor("processes", 2) as pool:
+        ppc, cells = fresh_checks(cal.posterior(straight, calib), calib, pool, _counts_from_statistics(synthetic))
+    serial_ppc = (tmp / "out" / "ppc_fresh.csv").read_text()
+    stored = pd.read_csv(tmp / "out" / "ppc.csv").rename(columns={"p_value": "p_value_stored"})
+    ppc = ppc.merge(stored[["model", "table", "p_value_stored"]], on=["model", "table"])
+    assert ppc.to_csv(index=False, float_format="%.6g") == serial_ppc
+    assert coverage(cells).to_csv(index=False, float_format="%.6g") == (tmp / "out" / "coverage_fresh.csv").read_text()
+
+
+def test_the_fresh_runs_use_seeds_no_run_of_the_fit_used(synthetic_fit):
+    """Every model run of the fit (stages, misfit, horizon) has a 32-bit seed; the checks on fresh runs
+    run each of their 8 draws per model once, on a seed at or above 2**32 (so none repeats a fit run),
+    and write a p-value in [0, 1] per model and table from the 8 draws."""
+    from collections import Counter
+
+    from simulation.calibration.checks import fresh_seed
+
+    tmp, _, manifest, _, seeds = synthetic_fit
+    fresh = [fresh_seed(7, m, k) for m in ("fitted", "partnership") for k in range(8)]
+    count = Counter(seeds)
+    assert [count[s] for s in fresh] == [1] * len(fresh)
+    fit_seeds = [s for s in seeds if s not in set(fresh)]
+    assert len(fit_seeds) >= manifest["simulations"] and max(fit_seeds) < 2**32 <= min(fresh)
+    ppc = pd.read_csv(tmp / "out" / "ppc_fresh.csv")
+    assert len(ppc) == 2 * 5 and ppc["p_value"].between(0, 1).all() and ppc["misfit_p_value"].between(0, 1).all()
+    assert (ppc["draws"] == 8).all() and ppc["p_value_stored"].between(0, 1).all()
+    assert {"ppc_fresh.csv", "predictive_fresh.csv", "coverage_fresh.csv"} <= set(manifest["files"])
+    assert set(manifest["ppc_p_values_fresh"]) == {"fitted", "partnership"}
 
 
 def test_the_recovery_check_tells_identified_from_unidentified_parameters():
@@ -491,6 +541,7 @@ def test_the_recovery_check_tells_identified_from_unidentified_parameters():
 
 def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     out = tmp_path / "quick"
+    quick_models = ("fitted", "partnership", "symbiotic")
     before = sorted(p.name for p in (ROOT / "scenarios").iterdir())
     record = sorted(p.name for p in cal.RECORD_DIR.iterdir()) if cal.RECORD_DIR.exists() else []
     rc = main(["calibrate", str(CALIBRATION), "--quick", "--out", str(out), "--workers", "2", "--quiet"])
@@ -538,6 +589,14 @@ def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     assert (cells["q05"] <= cells["median"]).all() and (cells["median"] <= cells["q95"]).all()
     ppc = pd.read_csv(out / "ppc.csv")
     assert len(ppc) == 3 * 5 and ppc["p_value"].between(0, 1).all()
+    # issue 25: the checks on fresh runs (the quick file's 4 posterior draws per model, new seeds)
+    fresh = pd.read_csv(out / "ppc_fresh.csv")
+    assert sorted(zip(fresh["model"], fresh["table"])) == sorted((m, t) for m in quick_models for t in cal.TABLES)
+    assert fresh["p_value"].between(0, 1).all() and (fresh["draws"] <= 4).all()
+    cov_fresh = pd.read_csv(out / "coverage_fresh.csv")
+    assert set(cov_fresh["kind"]) == {"total", "cohort"} and cov_fresh["share_inside"].between(0, 1).all()
+    readme = (out / "README.md").read_text()
+    assert "## Posterior predictive checks on fresh runs" in readme and "stored statistics (optimistic)" in readme
     # issue 25: the posterior in ArviZ's format, one file per model (chain = independent run, draw = final
     # particle), R-hat and ESS per free parameter, and the PPC figure drawn from the file
     import arviz as az
@@ -571,6 +630,7 @@ def test_quick_calibration_writes_the_documented_outputs(tmp_path, capsys):
     assert main(["calibrate", str(CALIBRATION), "--quick", "--out", str(out), "--resume", "--quiet"]) == 0
     again = json.loads((out / "manifest.json").read_text())
     assert again["resumed"] is True and again["model_probabilities"] == manifest["model_probabilities"]
+    assert pd.read_csv(out / "ppc_fresh.csv").equals(fresh)  # the same fresh runs, the same checks
     assert main(["calibrate", str(CALIBRATION), "--quick", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
 
