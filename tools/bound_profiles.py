@@ -86,8 +86,11 @@ def profiles(posterior: Path, calibration: Path, wanted: list[str], beyond: list
     if wanted:
         for item in wanted:
             model, name, *values = item.split(":")
-            row = summary[(summary["model"] == model) & (summary["parameter"] == name)].iloc[0]
-            grid = [float(v) for v in values[0].split(",")] if values else default_grid(row)
+            if values:  # any registered parameter, fitted or hand-set, at the values given
+                grid = [float(v) for v in values[0].split(",")]
+            else:
+                row = summary[(summary["model"] == model) & (summary["parameter"] == name)].iloc[0]
+                grid = default_grid(row)
             jobs.append((model, name, grid))
     else:
         for _, row in summary[summary["piles_at_bound"]].iterrows():
@@ -119,6 +122,9 @@ def profiles(posterior: Path, calibration: Path, wanted: list[str], beyond: list
                     "log_likelihood_median": float(np.median(ll)),
                     "log_likelihood_of_mean_shares": log_likelihood(mean, observed, deffs, 0.005),
                 }
+                row |= {
+                    f"table8_share_{k}": float(v) for k, v in zip(("positively", "partially", "none"), mean["table8"])
+                }
                 for r in table_chi_square(mean, counts, deffs):
                     row[f"{r['table']}_x2"] = r["x2"]
                     row[f"{r['table']}_p"] = r["p_value"]
@@ -128,6 +134,7 @@ def profiles(posterior: Path, calibration: Path, wanted: list[str], beyond: list
                     f"log L {row['log_likelihood']:7.1f} +- {row['log_likelihood_se']:4.1f} "
                     f"(median {row['log_likelihood_median']:6.1f}); X^2 "
                     + " ".join(f"T{t[-1]} {row[f'{t}_x2']:6.1f}" for t in TABLES)
+                    + f"; T8 positively {58 * row['table8_share_positively']:.1f} of 58"
                     + f"  [{time.perf_counter() - started:.0f} s]",
                     flush=True,
                 )
