@@ -20,7 +20,16 @@ REPO_ROOT = PACKAGE_DIR.parent
 #: Packages under simulation/ that are tools around the model, not the model: not in the model version.
 NOT_MODEL_DIRS = ("runs", "report", "app", "cli", "calibration", "analysis", "studies")
 #: Files of the package that do not change what a run computes (I/O, tools): not in the model version.
-NOT_MODEL = ("__main__.py", "io.py", "provenance.py")
+#: The studies' published figures (validation, identification, the PPP record's patterns) are data files
+#: of the package that no run reads: editing them changes what a study compares with, not what a run computes.
+NOT_MODEL = (
+    "__main__.py",
+    "io.py",
+    "provenance.py",
+    "data/identification.toml",
+    "data/validation.toml",
+    "data/ppp_record.toml",
+)
 #: Packages whose versions every manifest records.
 PACKAGES = ("statebiz", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "matplotlib", "tqdm")
 

@@ -97,6 +97,9 @@ def test_model_version_changes_with_the_models_source(package_copy, model_file):
         "analysis/analysis.py",
         "report/content.py",
         "app/pages.py",
+        "data/identification.toml",
+        "data/validation.toml",
+        "data/ppp_record.toml",
     ],
 )
 def test_model_version_ignores_the_tools(package_copy, tool_file):
