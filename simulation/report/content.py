@@ -345,22 +345,41 @@ class ReportContext:
         )
 
 
+def record_changes(record: dict) -> list[str] | None:
+    """The model's files changed since a calibration record was made: [] when the model is the same (its
+    model version equals today's, or git finds no model file changed since its commit), None when neither
+    can tell. A record's model version was hashed over the files of its day, so when git can tell, git
+    decides: a change of what the version hashes (such as leaving the studies' data out) is not a change
+    of the model."""
+    version, commit = record.get("model_version"), str(record.get("git_commit", ""))
+    if version and version == model_version():
+        return []
+    # a record made with uncommitted edits: git does not know them, its model version does
+    changed = None if (version and commit.endswith("+dirty")) else model_changes_since(commit)
+    if changed is None and version:
+        return ["the model's source"]
+    return changed
+
+
+def read_record(path: Path) -> dict | None:
+    """A calibration's ``manifest.json`` as a dict, or None (missing, unreadable, not an object)."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def calibration_stale(config: CompareConfig) -> str | None:
-    """A warning when the posterior was fitted on an earlier model: its record's model version (or,
-    for older records, its git commit) against the model now; None when they agree or cannot be told."""
+    """A warning when the posterior was fitted on an earlier model (:func:`record_changes` of its record);
+    None when they agree or cannot be told."""
     posterior = config.posterior
     if posterior is None:
         return None
-    try:
-        record = json.loads((Path(posterior.path).parent / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    record = read_record(Path(posterior.path).parent / "manifest.json")
+    if record is None:
         return None
-    if not isinstance(record, dict):
-        return None
-    if record.get("model_version"):
-        changed = [] if record["model_version"] == model_version() else ["the model's source"]
-    else:
-        changed = model_changes_since(str(record.get("git_commit", "")))
+    changed = record_changes(record)
     if not changed:
         return None
     changed = sorted(changed, key=lambda f: (not f.startswith("submodels/"), not f.startswith("data/"), f))

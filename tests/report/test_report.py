@@ -487,6 +487,55 @@ def test_the_report_says_plainly_when_the_posterior_was_fitted_to_an_earlier_mod
         assert stale({"git_commit": head}) is None
 
 
+def test_a_records_model_changes_come_from_git_when_it_can_tell():
+    """A record is on the current model when its model version is today's, or when git finds no model file
+    changed since its commit (a record's version was hashed over the files of its day); a record made with
+    uncommitted edits is judged by its version alone."""
+    from simulation.io import git_commit, model_changes_since, model_version
+    from simulation.report.content import record_changes
+
+    assert record_changes({"model_version": model_version(), "git_commit": "0" * 40}) == []
+    assert record_changes({"model_version": "0" * 16, "git_commit": "0" * 40}) == ["the model's source"]
+    if model_changes_since("0f485d5") is None:
+        pytest.skip("no git history here to tell what changed")
+    assert "submodels/ppp.py" in record_changes({"model_version": "0" * 16, "git_commit": "0f485d5"})
+    assert record_changes({"model_version": "0" * 16, "git_commit": "0f485d5+dirty"}) == ["the model's source"]
+    head = git_commit()
+    if head != "unknown" and not head.endswith("+dirty"):
+        assert record_changes({"model_version": "0" * 16, "git_commit": head}) == []
+
+
+def test_a_fit_on_the_current_model_is_shown_beside_a_stale_record_and_an_old_one_is_not(tmp_path):
+    """The posterior section adds a current-model fit's statement and its checks on fresh runs, labelled as
+    a reduced fit; a folder whose record is an earlier model's adds nothing."""
+    from simulation.io import model_version
+    from simulation.report.sections.posterior import current_fit_blocks
+
+    current, old = tmp_path / "current", tmp_path / "old"
+    for folder, version in ((current, model_version()), (old, "0" * 16)):
+        folder.mkdir()
+        record = {
+            "model_version": version,
+            "git_commit": "0" * 40,
+            "models": ["partnership", "symbiotic"],
+            "abc": {"replicates": 5, "population_size": 24, "runs_per_estimate": 1},
+            "model_settings": {"firms": 1000},
+            "distinct_share": {"partnership": 0.37, "symbiotic": 0.28},
+            "model_choice": "the interval contains 1, so the data cannot tell the models apart.",
+        }
+        (folder / "manifest.json").write_text(json.dumps(record))
+        pd.DataFrame(
+            {"model": ["partnership"], "table": ["table8"], "p_value": [0.01], "draws": [32], "misfit_p_value": [0.2]}
+        ).to_csv(folder / "ppc_fresh.csv", index=False)
+    assert current_fit_blocks([old]) == []
+    blocks = current_fit_blocks([old, current])
+    text = " ".join(str(part) for part in blocks[0].parts)
+    assert "reduced fit" in text and "cannot tell the models apart" in text and "partnership 0.37" in text
+    assert "1 run per likelihood estimate" in text and "1000 firms" in text
+    checks = " ".join(str(part) for part in blocks[1].parts)
+    assert "fresh runs" in checks and "partnership: table8" in checks
+
+
 def test_the_first_screen_holds_the_headline_numbers_of_the_table(report_dir, tmp_path):
     """The report opened in Chromium at 1280×900: without scrolling, the question, the answer, the
     headline differences with their intervals, their figure and the caveats are in view, and every

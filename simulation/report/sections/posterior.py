@@ -9,11 +9,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..content import Code, Figure, ReportContext, SectionContent, Table, para, rel
+from ...runs.spec import REPO_ROOT
+from ..content import (
+    Code,
+    Figure,
+    ReportContext,
+    SectionContent,
+    Table,
+    calibration_stale,
+    para,
+    read_record,
+    record_changes,
+    rel,
+)
 from ..figures import pyplot, save
 
 ANCHOR = "posterior"
 TITLE = "The calibration: posterior of s and the governance models"
+#: Fits that are not the shipped record (measurements at reduced settings, docs/calibration/MEASURED.md),
+#: shown beside a shipped record fitted to an earlier model when one of them is on the current model.
+CURRENT_MODEL_FITS = (REPO_ROOT / "docs" / "calibration" / "measured" / "reduced_fit",)
 
 
 def read_csv(path: Path) -> tuple[pd.DataFrame | None, str]:
@@ -202,6 +217,8 @@ def build(ctx: ReportContext) -> SectionContent:
             Table(_misfit_shown(misfit[keep]), left=2),
         ]
     blocks += predictive_blocks(folder)
+    if calibration_stale(config) is not None:
+        blocks += current_fit_blocks()
     summary, why = read_csv(folder / "posterior_summary.csv")
     if summary is not None and {"model", "parameter"} <= set(summary.columns):
         keep = [c for c in ("model", "parameter", "median", "q05", "q95", "prior_low", "prior_high") if c in summary]
@@ -224,6 +241,47 @@ def build(ctx: ReportContext) -> SectionContent:
         )
     )
     return SectionContent(ANCHOR, TITLE, blocks)
+
+
+def current_model_fit(folders=CURRENT_MODEL_FITS) -> tuple[Path, dict] | None:
+    """The first of ``folders`` whose calibration record was made on the current model (no model file changed
+    since, :func:`content.record_changes`), with its record; None when there is none."""
+    for folder in folders:
+        record = read_record(Path(folder) / "manifest.json")
+        if record is not None and record_changes(record) == []:
+            return Path(folder), record
+    return None
+
+
+def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
+    """What a fit on the current model says, when the shipped record is an earlier model's: its settings,
+    its model-choice statement (from its independent runs' evidences), its distinct particles and its checks
+    on fresh runs. Labelled as what it is: a reduced fit, not the shipped calibration; the report's runs
+    still draw from the shipped posterior."""
+    found = current_model_fit(folders)
+    if found is None:
+        return []
+    folder, record = found
+    abc, size = record.get("abc") or {}, record.get("model_settings") or {}
+    distinct = ", ".join(f"{m} {v:.2f}" for m, v in (record.get("distinct_share") or {}).items())
+    settings = (
+        f"{', '.join(record.get('models') or [])}; {abc.get('replicates', '?')} independent runs per model of "
+        f"{abc.get('population_size', '?')} particles, {abc.get('runs_per_estimate', '?')} "
+        f"{'run' if abc.get('runs_per_estimate') == 1 else 'runs'} per likelihood estimate, "
+        f"{size.get('firms', '?')} firms"
+    )
+    blocks = [
+        para(
+            "On the current model there is so far only a reduced fit (",
+            Code(rel(folder)),
+            f"; {settings}; far below the shipped settings, so its particles are degenerate: distinct final "
+            f"particles {distinct or 'not recorded'}, where 0.8 is the aim). "
+            + (record.get("model_choice") or "It records no model-choice statement.")
+            + " The report's runs above and below still draw from the shipped posterior.",
+            cls="warning",
+        )
+    ]
+    return blocks + predictive_blocks(folder)
 
 
 def predictive_blocks(folder: Path) -> list:
