@@ -370,6 +370,21 @@ def read_record(path: Path) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
+#: Fits that are not the shipped record (measurements at reduced settings, docs/calibration/MEASURED.md),
+#: shown beside a shipped record fitted to an earlier model when one of them is on the current model.
+CURRENT_MODEL_FITS = (REPO_ROOT / "docs" / "calibration" / "measured" / "reduced_fit",)
+
+
+def current_model_fit(folders=CURRENT_MODEL_FITS) -> tuple[Path, dict] | None:
+    """The first of ``folders`` whose calibration record was made on the current model (no model file changed
+    since, :func:`record_changes`), with its record; None when there is none."""
+    for folder in folders:
+        record = read_record(Path(folder) / "manifest.json")
+        if record is not None and record_changes(record) == []:
+            return Path(folder), record
+    return None
+
+
 def calibration_stale(config: CompareConfig) -> str | None:
     """A warning when the posterior was fitted on an earlier model (:func:`record_changes` of its record);
     None when they agree or cannot be told."""
@@ -389,4 +404,9 @@ def calibration_stale(config: CompareConfig) -> str | None:
         f"(commit {str(record.get('git_commit', '?'))[:12]}); the model has changed since ({what}). Its parameters "
         "are the old model's best fit, not this one's: read the numbers below as what the current mechanisms do "
         "at the old fit, not as estimates for Turkestan, until `statebiz calibrate` is run again."
+        + (
+            " A reduced fit on the current model is summarised in the calibration section."
+            if current_model_fit() is not None
+            else ""
+        )
     )

@@ -9,26 +9,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...runs.spec import REPO_ROOT
 from ..content import (
+    CURRENT_MODEL_FITS,
     Code,
     Figure,
     ReportContext,
     SectionContent,
     Table,
     calibration_stale,
+    current_model_fit,
     para,
-    read_record,
-    record_changes,
     rel,
 )
 from ..figures import pyplot, save
 
 ANCHOR = "posterior"
 TITLE = "The calibration: posterior of s and the governance models"
-#: Fits that are not the shipped record (measurements at reduced settings, docs/calibration/MEASURED.md),
-#: shown beside a shipped record fitted to an earlier model when one of them is on the current model.
-CURRENT_MODEL_FITS = (REPO_ROOT / "docs" / "calibration" / "measured" / "reduced_fit",)
 
 
 def read_csv(path: Path) -> tuple[pd.DataFrame | None, str]:
@@ -241,16 +237,6 @@ def build(ctx: ReportContext) -> SectionContent:
         )
     )
     return SectionContent(ANCHOR, TITLE, blocks)
-
-
-def current_model_fit(folders=CURRENT_MODEL_FITS) -> tuple[Path, dict] | None:
-    """The first of ``folders`` whose calibration record was made on the current model (no model file changed
-    since, :func:`content.record_changes`), with its record; None when there is none."""
-    for folder in folders:
-        record = read_record(Path(folder) / "manifest.json")
-        if record is not None and record_changes(record) == []:
-            return Path(folder), record
-    return None
 
 
 def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
