@@ -45,12 +45,16 @@ ABC_DEFAULTS: dict[str, Any] = {
     "runs_per_estimate": 1,
     "replicates": 1,
     "estimator": "mean_likelihood",
+    "ensemble_draws": 2000,
     "fresh_draws": 32,
 }
 #: How ``runs_per_estimate`` runs make one likelihood estimate: the mean of their likelihoods (unbiased,
-#: exact pseudo-marginal) or the likelihood at the mean of their shares (far lower variance; it targets
-#: the likelihood at the model's expected shares, treating the runs' noise as the simulation's, not the data's).
-ESTIMATORS = ("mean_likelihood", "mean_shares")
+#: exact pseudo-marginal); the likelihood at the mean of their shares (far lower variance; it targets
+#: the likelihood at the model's expected shares, treating the runs' noise as the simulation's, not the data's);
+#: or the ensemble likelihood (the runs' spread kept as a Gaussian in log-ratio space and integrated over with
+#: ``ensemble_draws`` draws: low variance, the spread still part of the prediction; at least 2 runs;
+#: ``likelihood.ensemble_log_likelihood``).
+ESTIMATORS = ("mean_likelihood", "mean_shares", "ensemble")
 ABC_INT = (
     "population_size",
     "moves_per_stage",
@@ -61,6 +65,7 @@ ABC_INT = (
     "runs_per_estimate",
     "replicates",
     "fresh_draws",
+    "ensemble_draws",
 )
 ABC_LIMITS = {
     "population_size": (4, 100000),
@@ -75,6 +80,7 @@ ABC_LIMITS = {
     "runs_per_estimate": (1, 100),
     "replicates": (1, 100),
     "fresh_draws": (0, 100000),
+    "ensemble_draws": (100, 1000000),
 }
 #: The likelihood's parameters: allowed range of their priors (a free design effect: issue 25's 1-2.5).
 LIKELIHOOD_RANGE = {"design_effect": (1.0, 2.5)}
@@ -231,6 +237,11 @@ def _abc_settings(origin: str, table: Any, base: dict[str, Any], prefix: str) ->
             continue
         low, high = ABC_LIMITS[key]
         out[key] = _number(origin, f"{prefix}.{key}", value, key in ABC_INT, low, high)
+    if out["estimator"] == "ensemble" and out["runs_per_estimate"] < 2:
+        raise CalibrationError(
+            f"{origin}: '{prefix}.runs_per_estimate' = {out['runs_per_estimate']} is not allowed with "
+            "estimator = 'ensemble'; expected at least 2 (the runs' spread is part of its prediction)"
+        )
     return out
 
 

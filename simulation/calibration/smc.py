@@ -18,7 +18,17 @@ from ..runs.evaluator import SINGLE_THREAD_ENV, Pool, open_executor
 
 #: The statistics of one run, in a fixed order, and the length of each.
 from .config import COHORT_TABLES, MODELS, Calibration, CalibrationError
-from .likelihood import _failed_statistics, log_likelihood, observed_statistics, particle_seed, run_survey_model
+from .likelihood import (
+    _failed_statistics,
+    ensemble_log_likelihood,
+    log_likelihood,
+    observed_statistics,
+    particle_seed,
+    run_survey_model,
+)
+
+#: Salt of the ensemble likelihood's draws (with the particle's seed: the same particle, the same estimate).
+ENSEMBLE_SALT = 47
 
 STAT_SIZES = {"table5": 5, "table6": 12, "table7": 3, "table8": 3, "table9": 3} | {
     f"{t}_cohorts": 4 * (5 if t == "table5" else 3) for t in COHORT_TABLES
@@ -232,7 +242,9 @@ class Sampler:
         The likelihood estimate is the mean of the runs' likelihoods (log-mean-exp of their log
         likelihoods): unbiased for the likelihood integrated over the simulation noise, as the
         pseudo-marginal moves need (Andrieu & Roberts 2009); more runs lower its variance, so
-        fewer particles are kept by one lucky estimate."""
+        fewer particles are kept by one lucky estimate. ``estimator = "ensemble"``: the ensemble
+        likelihood of the runs (:func:`likelihood.ensemble_log_likelihood`, its draws seeded by the
+        particle), of far lower variance at the same runs (docs/calibration/MEASURED.md 13)."""
         from ..runs.evaluator import evaluate
 
         runs = self.calib.abc["runs_per_estimate"]
@@ -253,6 +265,21 @@ class Sampler:
         if self.calib.abc.get("estimator") == "mean_shares":  # the likelihood at the runs' mean shares
             mean = each.mean(axis=1)
             return mean, self.loglik(u, mean)
+        if self.calib.abc.get("estimator") == "ensemble":  # the runs' spread as a Gaussian, integrated over
+            est = np.array(
+                [
+                    ensemble_log_likelihood(
+                        [stat_dict(each[i, r]) for r in range(runs)],
+                        self.observed,
+                        self.calib.design_effects(v),
+                        floor,
+                        np.random.default_rng([particle_seed(self.calib.seed, self.model, v), ENSEMBLE_SALT]),
+                        self.calib.abc["ensemble_draws"],
+                    )
+                    for i, v in enumerate(values)
+                ]
+            )
+            return each.mean(axis=1), est
         ll = np.array(
             [
                 [

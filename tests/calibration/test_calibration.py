@@ -89,6 +89,11 @@ BAD = {
     "fresh draws": (GOOD + "fresh_draws = -1\n", "'smc.fresh_draws' = -1 is not allowed; expected an integer"),
     "fresh draws fraction": (GOOD + "fresh_draws = 1.5\n", "'smc.fresh_draws' = 1.5 is not allowed"),
     "smc estimator": (GOOD + 'estimator = "median"\n', "'smc.estimator' = 'median' is not allowed"),
+    "ensemble of one run": (
+        GOOD + 'estimator = "ensemble"\nruns_per_estimate = 1\n',
+        "'smc.runs_per_estimate' = 1 is not allowed with estimator = 'ensemble'",
+    ),
+    "ensemble draws": (GOOD + "ensemble_draws = 10\n", "'smc.ensemble_draws' = 10 is not allowed"),
     "model parameter": (GOOD.replace("firms = 300", "firm = 300"), "unknown parameter 'model.firm'"),
     "fixed and fitted": (GOOD.replace("firms = 300", "moral_cost = 0.01"), "both fixed in 'model' and fitted"),
     "no priors": (f'scenario = "{SCENARIO}"\n', "missing 'priors'"),
