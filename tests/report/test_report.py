@@ -536,6 +536,48 @@ def test_a_fit_on_the_current_model_is_shown_beside_a_stale_record_and_an_old_on
     assert "fresh runs" in checks and "partnership: table8" in checks
 
 
+def test_the_validation_at_a_current_model_fit_is_shown_beside_a_stale_posterior(tmp_path, monkeypatch):
+    """Beside a validation at a posterior fitted to an earlier model, the validation section shows the same
+    figures at the current model's reduced fit, one column pair per model, and counts the consistent ones;
+    a result made on an earlier model is left out, and nothing is added when the posterior is current."""
+    from types import SimpleNamespace
+
+    from simulation.io import model_version
+    from simulation.report.sections import validation
+
+    figures = pd.DataFrame(
+        {
+            "figure": ["a", "b"],
+            "label": ["Figure A", "Figure B"],
+            "scenario": ["turkestan", "national"],
+            "published": [0.27, 0.49],
+            "bound": ["", "at least"],
+            "simulated": [0.25, 0.66],
+            "simulated_low": [0.10, 0.50],
+            "simulated_high": [0.40, 0.80],
+            "verdict": ["consistent", "model higher"],
+        }
+    )
+    for model, version in (("partnership", model_version()), ("symbiotic", "0" * 16)):
+        d = tmp_path / f"reduced_{model}"
+        d.mkdir()
+        record = {"model_version": version, "git_commit": "0" * 40, "design": {"draws": 10, "seeds": 2}}
+        (d / "manifest.json").write_text(json.dumps(record))
+        figures.to_csv(d / "figures.csv", index=False)
+        for name in ("quantities", "regions", "rankings"):
+            (d / f"{name}.csv").write_text("x\n")
+    ctx = SimpleNamespace(config=None)
+    monkeypatch.setattr(validation, "calibration_stale", lambda config: "NOT RECALIBRATED")
+    blocks = validation.current_validation_blocks(ctx, tmp_path)
+    text = " ".join(str(part) for part in blocks[0].parts)
+    assert "partnership 1 of 2 (10 draws × 2 seeds)" in text and "symbiotic" not in text
+    table = blocks[1].frame
+    assert list(table["partnership: verdict"]) == ["consistent", "model higher"]
+    assert list(table["published"]) == ["27.0%", ">= 49.0%"]
+    monkeypatch.setattr(validation, "calibration_stale", lambda config: None)
+    assert validation.current_validation_blocks(ctx, tmp_path) == []
+
+
 def test_the_first_screen_holds_the_headline_numbers_of_the_table(report_dir, tmp_path):
     """The report opened in Chromium at 1280×900: without scrolling, the question, the answer, the
     headline differences with their intervals, their figure and the caveats are in view, and every

@@ -11,11 +11,27 @@ from pathlib import Path
 import pandas as pd
 
 from ...io import atomic_write_bytes
+from ...runs.spec import REPO_ROOT
 from ...studies.validation import read_result
-from ..content import Bullets, Code, Figure, ReportContext, SectionContent, Table, _pieces, para, rel
+from ..content import (
+    Bullets,
+    Code,
+    Figure,
+    ReportContext,
+    SectionContent,
+    Table,
+    _pieces,
+    calibration_stale,
+    para,
+    record_changes,
+    rel,
+)
 
 ANCHOR = "validation"
 TITLE = "Validation out of sample: published Kazakhstan figures and the regional ranking"
+#: Validations at a fit on the current model that is not the shipped one (``reduced_<model>`` folders written by
+#: ``statebiz validate``; docs/calibration/MEASURED.md 11), shown when the shipped record is an earlier model's.
+CURRENT_MODEL_VALIDATIONS = REPO_ROOT / "docs" / "calibration" / "measured" / "validation_reduced"
 #: The figures of ``statebiz validate``, copied next to the report under these names.
 FIGURES = {"figures.png": "validation_figures.png", "ranking.png": "validation_ranking.png"}
 
@@ -144,6 +160,58 @@ def rankings_table(rk: pd.DataFrame) -> Table:
         }
     )
     return Table(frame, left=2)
+
+
+def current_model_validations(folder: Path = CURRENT_MODEL_VALIDATIONS) -> dict[str, dict]:
+    """model -> the validation result at a fit on the current model (``folder/reduced_<model>``), for the
+    models whose result exists and whose record no model change has made stale."""
+    out = {}
+    for model in ("partnership", "symbiotic", "fitted"):
+        res = read_result(Path(folder) / f"reduced_{model}")
+        if res is not None and record_changes(res["manifest"]) == []:
+            out[model] = res
+    return out
+
+
+def current_validation_blocks(ctx: ReportContext, folder: Path = CURRENT_MODEL_VALIDATIONS) -> list:
+    """Beside a validation at a posterior fitted to an earlier model: the same figures at the reduced fit on
+    the current model, one column pair per model (simulated median [90%] and verdict), and how many are
+    consistent. Nothing when the shipped posterior is current or no such result exists."""
+    if calibration_stale(ctx.config) is None:
+        return []
+    found = current_model_validations(folder)
+    if not found:
+        return []
+    first = next(iter(found.values()))["figures"]
+    frame = pd.DataFrame({"published figure": first["label"], "scenario": first["scenario"]})
+    frame["published"] = [
+        (">= " if isinstance(b, str) and b else "") + _pct(v) for v, b in zip(first["published"], first["bound"])
+    ]
+    counts = []
+    for model, res in found.items():
+        f = (
+            res["figures"]
+            .set_index(["figure", "scenario"])
+            .reindex(pd.MultiIndex.from_frame(first[["figure", "scenario"]]))
+        )
+        sims = zip(f["simulated"], f["simulated_low"], f["simulated_high"])
+        frame[f"{model}: simulated [90%]"] = [f"{_pct(m)} [{_pct(a)}, {_pct(b)}]" for m, a, b in sims]
+        frame[f"{model}: verdict"] = f["verdict"].fillna("not run").to_numpy()
+        design = res["manifest"].get("design", {})
+        counts.append(
+            f"{model} {int((f['verdict'] == 'consistent').sum())} of {len(f)} "
+            f"({design.get('draws')} draws × {design.get('seeds')} seeds)"
+        )
+    return [
+        para(
+            "The posterior above was fitted to an earlier model. At the reduced fit on the current model (",
+            Code(rel(Path(folder))),
+            ", docs/calibration/MEASURED.md 11; its particles are degenerate, see the calibration section), the "
+            "same figures, consistent with the published value: " + "; ".join(counts) + ".",
+            cls="warning",
+        ),
+        Table(frame, left=2),
+    ]
 
 
 def _sha(path: Path | None) -> str | None:
@@ -281,6 +349,7 @@ def build(ctx: ReportContext) -> SectionContent:
         ),
         *([figs["figures.png"]] if "figures.png" in figs else []),
         figures_table(f),
+        *current_validation_blocks(ctx),
         para(
             "Verdict: 'consistent' when the difference's 90% interval contains 0; 'structural' when the model "
             "cannot produce the quantity at all (in the model every bribe is demanded by an official). The "
