@@ -128,6 +128,7 @@ MODEL_TESTS = frozenset(
         "test_machine.py::test_a_portable_run_equals_a_run_on_an_x86_64_v3_cpu_to_the_bit",
         "test_machine.py::test_portable_mode_caps_numpy_at_v3_and_numba_at_a_generic_cpu",
         "test_sensitivity.py::test_the_sensitivity_command_at_a_small_size",
+        "test_sensitivity.py::test_a_sensitivity_run_surveys_as_the_fit_does_and_adds_the_headline_outcomes",
         "test_sbc.py::test_the_sbc_command_at_a_smoke_test_size",
     }
 )

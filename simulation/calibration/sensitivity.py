@@ -6,7 +6,9 @@ The hand-set parameters are the registry's real-valued parameters whose source i
 runs: :func:`hand_set`. Each is varied over ``span`` around its default (default x [1 - span,
 1 + span], clipped to the registered range; a default of 0: [low, low + span (high - low)]) or, with
 ``span = "registered"``, over its whole registered range (where many combinations are not valid
-scenarios). The fitted parameters stay at the calibration scenario's values.
+scenarios). The fitted parameters stay fixed at one point for both models: the calibration
+scenario's values, or the values given as ``at`` (``--at``; e.g. a fit's posterior medians). Both
+models run at the same point, as the report's paired comparison does (everything but s equal).
 
 At every design point the model runs twice, at s = 0 and at s = 1, and every point of the design
 runs on the same seed (common random numbers: an elementary effect or a Sobol difference then
@@ -17,6 +19,9 @@ The outputs are
 - ``loglik``: the log likelihood of the paper's Tables 5-9 under the survey's error model (the fit);
 - the survey statistics: ``t5_good`` (scores 4-5), ``t6_satisfied`` (mean over the utilities),
   ``t7_satisfied``, ``t8_satisfied``, ``t9_constantly``, ``t9_none``;
+- the report's headline outcomes (``report.sections.headline.HEADLINE``: corruption incidence,
+  business and population satisfied, insiders' share of support), the model's end-of-run values
+  (``model.outcomes()``, the last 4 reported quarters) of the same run;
 - each of these at s = 0 (``s0_``) and s = 1 (``s1_``), and their difference s = 1 minus s = 0
   (``diff_``): the headline comparison of the governance models.
 
@@ -37,13 +42,18 @@ import numpy as np
 from ..observe.survey import TABLES
 from ..scenario import BY_NAME, ScenarioError
 from .config import Calibration, CalibrationError
-from .likelihood import _failed_statistics, log_likelihood, observed_statistics, run_survey_model
+from .likelihood import _failed_statistics, log_likelihood, observed_statistics, statistics_from_shares
 
 #: The survey statistics of a run (see the module docstring).
 #: Chains of parameters that a valid scenario keeps in order (``parameters.resolve``): each one's range
 #: in the design is cut at the midpoint between its default and its neighbour's, so no point is invalid.
 ORDERED = (("micro_capital", "small_capital", "medium_capital"),)
 STATISTICS = ("loglik", "t5_good", "t6_satisfied", "t7_satisfied", "t8_satisfied", "t9_constantly", "t9_none")
+#: The report's headline outcomes (``report.sections.headline.HEADLINE``; the calibration does not
+#: import the report), read from the run's end-of-run outcomes.
+HEADLINE = ("corruption_incidence", "business_satisfied", "population_satisfied", "insider_support_share")
+#: Every output of a run, at s = 0 and s = 1 and as their difference.
+OUTPUTS = STATISTICS + HEADLINE
 METHODS = ("morris", "sobol")
 
 
@@ -88,6 +98,25 @@ def bounds(names: list[str], span: float | str) -> list[list[float]]:
     return out
 
 
+def check_at(calib: Calibration, at: dict[str, float] | None) -> dict[str, float]:
+    """``at`` (values of the fitted parameters for every run) checked against the calibration's
+    fitted parameters and their registered ranges."""
+    at = {k: float(v) for k, v in dict(at or {}).items()}
+    fitted = [k for k in calib.priors if k != "symbiosis" and k in BY_NAME]
+    for n, v in at.items():
+        if n not in fitted:
+            raise CalibrationError(
+                f"{calib.path}: --at '{n}' is not a fitted parameter of this calibration; expected some of "
+                f"{', '.join(fitted)}"
+            )
+        p = BY_NAME[n]
+        if not float(p.low) <= v <= float(p.high):
+            raise CalibrationError(
+                f"{calib.path}: --at {n} = {v:g} is not allowed; expected a number in [{p.low:g}, {p.high:g}]"
+            )
+    return at
+
+
 def survey_summary(stats: dict[str, np.ndarray], observed: dict[str, np.ndarray], deffs: dict[str, float]) -> dict:
     """The outputs of one run (``STATISTICS``) from its survey statistics."""
     if not all(np.all(np.isfinite(stats[t])) for t in TABLES):
@@ -104,13 +133,28 @@ def survey_summary(stats: dict[str, np.ndarray], observed: dict[str, np.ndarray]
     }
 
 
+def survey_run(params: dict[str, Any], seed: int) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The run of ``likelihood.run_survey_model`` (the same statistics) and its headline outcomes."""
+    from ..model import StateBusinessModel
+    from ..observe.survey import simulate_survey
+
+    model = StateBusinessModel(rng=seed, **params)
+    model.run()
+    stats = statistics_from_shares(simulate_survey(model).population_shares)
+    out = model.outcomes()
+    return stats, {k: float(out[k]) for k in HEADLINE}
+
+
 def _sensitivity_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple) -> dict[str, Any]:
-    """One run of the design (a task for ``runs.evaluator``): its statistics as JSON."""
+    """One run of the design (a task for ``runs.evaluator``): its statistics and headline outcomes as JSON."""
     try:
-        stats, _ = run_survey_model(params, seed)
+        stats, headline = survey_run(params, seed)
     except ValueError:
-        stats = _failed_statistics()
-    return {"stats": json.dumps({k: np.asarray(v).tolist() for k, v in stats.items()})}
+        stats, headline = _failed_statistics(), {k: float("nan") for k in HEADLINE}
+    return {
+        "stats": json.dumps({k: np.asarray(v).tolist() for k, v in stats.items()}),
+        "headline": json.dumps(headline),
+    }
 
 
 def design(names: list[str], span, method: str, size: int, seed: int) -> tuple[dict[str, Any], np.ndarray]:
@@ -152,13 +196,17 @@ def run_sensitivity(
     names: list[str] | None = None,
     pool=None,
     say=lambda msg: None,
+    at: dict[str, float] | None = None,
+    seed: int | None = None,
 ):
     """The design's runs and the indices: ``(indices, points, facts)``.
 
     ``indices``: one row per output and parameter (Morris mu*, its 95% bootstrap half-width, sigma,
     and mu* over the output's sd across the design: comparable across outputs; or Sobol S1, ST with
     their half-widths); ``points``: the design (one row per point: the parameters and every output);
-    ``facts``: runs, invalid points, wall time and the time per run.
+    ``facts``: runs, invalid points, wall time and the time per run, and where the fitted parameters
+    sat. ``at``: values of the fitted parameters (``calib.priors``) for every run (default the
+    scenario's); ``seed``: the root of the design's and the runs' seeds (default the calibration's).
     """
     import pandas as pd
 
@@ -172,14 +220,16 @@ def run_sensitivity(
                 f"{calib.path}: '{n}' is not a hand-set parameter of this calibration; expected some of "
                 f"{', '.join(allowed[:6])}, ... ({len(allowed)} in all: `statebiz params`, source 'assumption')"
             )
-    seed = int(np.random.SeedSequence([calib.seed, 55]).generate_state(1)[0])
+    at = check_at(calib, at)
+    root = calib.seed if seed is None else int(seed)
+    seed = int(np.random.SeedSequence([root, 55]).generate_state(1)[0])
     problem, x = design(names, span, method, size, seed)
     observed = observed_statistics()
     deffs = calib.design_effects({"design_effect": 2.0})
-    tasks, invalid = [], set()
+    tasks, invalid, fitted = [], set(), dict(at)
     run_seed = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
     for i, row in enumerate(x):
-        values = dict(zip(names, map(float, row)))
+        values = at | dict(zip(names, map(float, row)))
         for j, model in enumerate(("partnership", "symbiotic")):
             try:
                 params = calib.run_parameters(model, values)
@@ -187,6 +237,7 @@ def run_sensitivity(
                 invalid.add(i)
                 continue
             tasks.append((2 * i + j, _sensitivity_task, params, run_seed, params["steps"], ()))
+            fitted = {k: params[k] for k in calib.priors if k in params and k != "symbiosis"}
     say(f"{method}: {len(names)} parameters, {len(x)} points, {len(tasks)} runs (s = 0 and s = 1 at each point)")
     started = time.perf_counter()
     results = dict(evaluate(tasks, pool.executor, pool.window)) if pool is not None else {}
@@ -200,12 +251,12 @@ def run_sensitivity(
         for j, tag in enumerate(("s0", "s1")):
             res = results.get(2 * i + j)
             if res is None or res.get("error"):
-                summary = {k: float("nan") for k in STATISTICS}
+                summary = {k: float("nan") for k in OUTPUTS}
             else:
                 stats = {k: np.asarray(v, dtype=float) for k, v in json.loads(res["stats"]).items()}
-                summary = survey_summary(stats, observed, deffs)
+                summary = survey_summary(stats, observed, deffs) | json.loads(res["headline"])
             out |= {f"{tag}_{k}": v for k, v in summary.items()}
-        out |= {f"diff_{k}": out[f"s1_{k}"] - out[f"s0_{k}"] for k in STATISTICS}
+        out |= {f"diff_{k}": out[f"s1_{k}"] - out[f"s0_{k}"] for k in OUTPUTS}
         rows.append(point | out)
     points = pd.DataFrame(rows)
     outputs = [c for c in points.columns if c.startswith(("s0_", "s1_", "diff_"))]
@@ -213,7 +264,7 @@ def run_sensitivity(
     for output in outputs:
         y = points[output].to_numpy(dtype=float)
         res = analyse(problem, x, y, method, seed)
-        sd = float(np.nanstd(y))
+        sd = float(np.nanstd(y)) if np.isfinite(y).sum() > 1 else float("nan")
         for k, n in enumerate(names):
             r = {"output": output, "parameter": n} | {key: float(v[k]) for key, v in res.items()}
             if method == "morris":
@@ -224,6 +275,9 @@ def run_sensitivity(
         "method": method,
         "size": size,
         "span": span,
+        "seed": root,
+        "fitted_at": fitted,
+        "fitted_at_source": "--at" if at else "the calibration scenario's values",
         "parameters": names,
         "points": int(len(x)),
         "runs": len(tasks),

@@ -74,6 +74,9 @@ def test_bad_sensitivity_input_is_a_one_line_error_and_writes_nothing(tmp_path, 
         (["--parameters", "moral_cost"], "'moral_cost' is not a hand-set parameter"),
         (["--span", "2"], "--span = '2' is not allowed"),
         (["--method", "sobol", "--size", "6"], "expected a power of 2"),
+        (["--at", "bribe_size=0.2"], "--at 'bribe_size' is not a fitted parameter"),
+        (["--at", "moral_cost=5"], "--at moral_cost = 5 is not allowed"),
+        (["--at", "moral_cost"], "expected name=number"),
     ):
         rc = main(["sensitivity", str(CALIBRATION), "--quick", "--out", str(out), "--quiet", *argv])
         err = capsys.readouterr().err.strip()
@@ -93,10 +96,74 @@ def test_the_sensitivity_command_at_a_small_size(tmp_path, capsys):
     assert manifest["runs"] == 16 and manifest["points"] == 8 and "git_commit" in manifest
     assert {p.name for p in out.iterdir()} == set(manifest["files"]) | {"manifest.json"}
     idx = pd.read_csv(out / "indices.csv")
-    outputs = {f"{tag}_{k}" for tag in ("s0", "s1", "diff") for k in sens.STATISTICS}
+    outputs = {f"{tag}_{k}" for tag in ("s0", "s1", "diff") for k in sens.OUTPUTS}
     assert set(idx["output"]) == outputs and set(idx["parameter"]) == set(names)
     points = pd.read_csv(out / "points.csv")
     assert len(points) == 8 and points["s0_loglik"].notna().all()
     assert np.allclose(points["diff_t5_good"], points["s1_t5_good"] - points["s0_t5_good"])
+    for k in sens.HEADLINE:  # the report's headline outcomes: shares, their difference s = 1 minus s = 0
+        assert points[f"s0_{k}"].between(0, 1).all() and points[f"s1_{k}"].between(0, 1).all(), k
+        assert np.allclose(points[f"diff_{k}"], points[f"s1_{k}"] - points[f"s0_{k}"]), k
+    assert (points["diff_corruption_incidence"].abs() > 0).any()
+    # without --at the fitted parameters sit at the scenario's values, and the manifest says so
+    from simulation.calibration import load_calibration
+    from simulation.scenario import BY_NAME
+
+    calib = load_calibration(CALIBRATION, quick=True)
+    assert manifest["fitted_at"]["moral_cost"] == BY_NAME["moral_cost"].default
+    assert set(manifest["fitted_at"]) == set(calib.priors) - {"symbiosis"}
+    assert manifest["seed"] == calib.seed and manifest["fitted_at_source"] == "the calibration scenario's values"
     # the paired runs differ: s moves the survey at some point of the design
     assert (points["diff_t9_constantly"].abs() > 0).any()
+
+
+def test_the_headline_outputs_are_the_report_s():
+    """The sensitivity's headline outputs are the report's first-screen differences, in its order."""
+    from simulation.report.sections.headline import HEADLINE
+
+    assert sens.HEADLINE == HEADLINE and not set(sens.HEADLINE) & set(sens.STATISTICS)
+
+
+def test_a_sensitivity_run_surveys_as_the_fit_does_and_adds_the_headline_outcomes():
+    """``survey_run`` is the fit's run (``likelihood.run_survey_model``): at the quick size, the same
+    parameters and seed give the same statistics to the bit, and its headline outcomes are the run's
+    own end-of-run outcomes (``model.outcomes()``). Fails if the two runs drift apart."""
+    from simulation.calibration import load_calibration
+    from simulation.calibration.likelihood import run_survey_model
+    from simulation.model import StateBusinessModel
+
+    calib = load_calibration(CALIBRATION, quick=True)
+    params = calib.run_parameters("symbiotic", {"moral_cost": 0.05})
+    stats, headline = sens.survey_run(params, 7)
+    reference, _ = run_survey_model(params, 7)
+    assert set(stats) == set(reference)
+    for k in stats:
+        np.testing.assert_array_equal(stats[k], reference[k], err_msg=k)
+    model = StateBusinessModel(rng=7, **params)
+    model.run()
+    out = model.outcomes()
+    assert headline == {k: out[k] for k in sens.HEADLINE}
+
+
+def test_at_places_the_fitted_parameters_and_seed_moves_the_design(tmp_path, monkeypatch):
+    """``at`` sets the fitted parameters of every run of both models; another ``seed`` draws another
+    design. Checked on the tasks the design hands out (the runs replaced by a stub)."""
+    from simulation.calibration import load_calibration
+
+    calib = load_calibration(CALIBRATION, quick=True)
+    seen = []
+
+    def stub(params, seed, steps, outcomes):
+        seen.append((params, seed))
+        return {"error": "stub"}
+
+    monkeypatch.setattr(sens, "_sensitivity_task", stub)
+    names = ["bribe_size", "delay_cost"]
+    _, points, facts = sens.run_sensitivity(calib, "morris", 2, 0.5, names, at={"experience_scale": 300.0})
+    assert len(seen) == 2 * len(points) and {p["experience_scale"] for p, _ in seen} == {300.0}
+    assert {p["symbiosis"] for p, _ in seen} == {0.0, 1.0} and len({s for _, s in seen}) == 1
+    assert facts["fitted_at"]["experience_scale"] == 300.0 and facts["fitted_at_source"] == "--at"
+    assert points["s0_loglik"].isna().all()  # failed runs are NaN, not a number
+    _, other, facts2 = sens.run_sensitivity(calib, "morris", 2, 0.5, names, seed=calib.seed + 1)
+    assert facts2["seed"] == calib.seed + 1
+    assert not np.allclose(points[names].to_numpy(), other[names].to_numpy())
