@@ -8,22 +8,14 @@ posterior predictive mean); per table the Pearson X^2 and the Rao-Scott p at the
 effect (2.06 residents, 1.24 entrepreneurs).
 
 A fit now makes these checks itself (``[smc] fresh_draws``: ppc_fresh.csv, coverage_fresh.csv, through
-simulation.calibration.checks.fresh_checks, with the predictive p-value as well); this tool reruns a stored
-posterior.csv, e.g. of a record made before.
-
-With ``--write DIR`` it makes the fit's own checks on fresh runs instead
-(``simulation.calibration.checks.fresh_checks``, the draws and seeds a fit with ``fresh_draws`` = ``--draws``
-would use) and writes them beside the posterior as a fit would: ``ppc_fresh.csv`` (with the stored
-checks' p from ``ppc.csv`` beside them, when the folder has one) and ``coverage_fresh.csv``. Files that
-exist are not replaced.
+simulation.calibration.checks.fresh_checks, with the predictive p-value as well); ``tools/fresh_checks.py``
+makes the fit's own checks for a stored posterior.csv and writes them as a fit would; this tool is the quick
+look (the misfit of the draws' mean shares per table, printed).
 
 Usage (from the repository root):
     python tools/fresh_ppc.py docs/calibration/measured/reduced_fit/posterior.csv
     python tools/fresh_ppc.py POSTERIOR --draws 16 \
         --calibration docs/calibration/measured/reduced_fit/calibration_reduced.toml
-    python tools/fresh_ppc.py docs/calibration/measured/reduced_fit/posterior.csv --draws 32 \
-        --calibration docs/calibration/measured/reduced_fit/calibration_reduced.toml \
-        --write docs/calibration/measured/reduced_fit
 """
 
 from __future__ import annotations
@@ -55,45 +47,6 @@ def _run(job):
     return model, statistics_from_shares(simulate_survey(m).population_shares)
 
 
-def write_fit_checks(posterior: Path, calibration: str, draws: int, workers: int, out: Path) -> int:
-    """The fit's checks on fresh runs of a stored posterior, written to ``out`` as a fit writes them."""
-    import dataclasses
-
-    from simulation.calibration.checks import coverage, fresh_checks
-    from simulation.calibration.results import ModelPosterior
-    from simulation.runs.evaluator import open_executor
-
-    targets = [out / "ppc_fresh.csv", out / "coverage_fresh.csv"]
-    for target in targets:
-        if target.exists():
-            print(f"{target}: exists; not replaced", file=sys.stderr)
-            return 2
-    calib = load_calibration(calibration)
-    calib = dataclasses.replace(calib, abc=calib.abc | {"fresh_draws": draws})
-    table = pd.read_csv(posterior)
-    post = {}
-    for model in calib.models:
-        group = table[table["model"] == model]
-        names = list(calib.model_priors(model))
-        weights = group["weight"].to_numpy(dtype=float)
-        stats = [{"stored": np.zeros(1)}] * len(group)  # posterior.csv keeps no statistics: every particle drawable
-        values = group[names].to_numpy(dtype=float)
-        post[model] = ModelPosterior(model, 0, names, values, weights / weights.sum(), stats)
-    with open_executor("processes", workers) as pool:
-        ppc, cells = fresh_checks(post, calib, pool)
-    stored = out / "ppc.csv"
-    if stored.exists():
-        old = pd.read_csv(stored).rename(columns={"p_value": "p_value_stored"})[["model", "table", "p_value_stored"]]
-        ppc = ppc.merge(old, on=["model", "table"], how="left")
-    out.mkdir(parents=True, exist_ok=True)
-    ppc.to_csv(targets[0], index=False)
-    coverage(cells).to_csv(targets[1], index=False)
-    cols = [c for c in ("model", "table", "p_value", "misfit_p_value", "p_value_stored") if c in ppc]
-    print(ppc[cols].to_string(index=False, float_format=lambda x: f"{x:.2g}"))
-    print(f"wrote {targets[0]} and {targets[1]}")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("posterior", help="a fit's posterior.csv (columns model, weight and the free parameters)")
@@ -101,10 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibration", default=str(ROOT / "experiments" / "calibration_turkestan.toml"))
     parser.add_argument("--seed", type=int, default=99, help="seed of the draws; run k uses seed 900000 + k")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--write", metavar="DIR", help="the fit's own checks on fresh runs, written to DIR")
     args = parser.parse_args(argv)
-    if args.write:
-        return write_fit_checks(Path(args.posterior), args.calibration, args.draws, args.workers, Path(args.write))
     post = pd.read_csv(args.posterior)
     jobs = []
     for model, group in post.groupby("model"):
