@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import gammaln
 from scipy.stats import chi2
 
+from ..formulas import fixed_order_dot
 from ..observe.survey import TABLES, expected_tables, observed_tables
 from ..posterior import LIKELIHOOD
 from .config import COHORT_TABLES, SAMPLE_SIZE, TABLE_SAMPLE, Calibration
@@ -175,7 +176,8 @@ def ensemble_log_likelihood(
     z = np.array([log_ratios(r) for r in good])
     k = len(z)
     mean = z.mean(axis=0)
-    sample = mean + (rng.standard_normal((draws, k)) @ (z - mean)) * math.sqrt((1.0 + 1.0 / k) / (k - 1))
+    # fixed_order_dot, not BLAS: the same estimate on every machine (issue 21)
+    sample = mean + fixed_order_dot(rng.standard_normal((draws, k)), z - mean) * math.sqrt((1.0 + 1.0 / k) / (k - 1))
     total, i = np.zeros(draws), 0
     for t in TABLES:
         counts = _rows(t, observed[t]) * sizes[t][:, None]

@@ -388,7 +388,7 @@ def current_model_fit(folders=CURRENT_MODEL_FITS) -> tuple[Path, dict] | None:
 def calibration_stale(config: CompareConfig) -> str | None:
     """A warning when the posterior was fitted on an earlier model (:func:`record_changes` of its record);
     None when they agree or cannot be told."""
-    posterior = config.posterior
+    posterior = getattr(config, "posterior", None)
     if posterior is None:
         return None
     record = read_record(Path(posterior.path).parent / "manifest.json")
