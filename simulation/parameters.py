@@ -269,7 +269,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("utility_scale", "structural", float, 4.0, 0.0, 20.0, "latent units", "latent satisfaction with a utility per unit of its quality above the quality residents expect of it (ODD 7.10)", "assumption"),
     _p("expectation_adaptation", "structural", float, 0.1, 0.0, 1.0, "1/quarter", "speed at which residents' expectation of a utility's quality adapts to the quality met (adaptive expectations; ODD 7.10)", "assumption (adaptive expectations: Van Ryzin 2004; James 2009)"),
     _p("services_signal", "structural", float, 3.0, 0.0, 20.0, "latent units", "weight of mean utility quality (above 1/2) in residents' signal about the authorities", "assumption"),
-    _p("wage_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of real wage growth in residents' signal", "assumption"),
+    _p("wage_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of real wage growth over 4 quarters in residents' signal (retrospective economic judgement; ODD 7.10)", "assumption (the past year as the horizon: Lewis-Beck & Stegmaier 2000)"),
     _p("jobs_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of job growth over a year in residents' signal", "assumption"),
     _p("corruption_signal", "structural", float, 2.0, 0.0, 20.0, "latent units", "weight of corruption incidence (above corruption_reference) in residents' signal", "assumption"),
     _p("corruption_reference", "structural", float, 0.3, 0.0, 1.0, "share", "corruption incidence that residents take as normal", "assumption"),

@@ -11,10 +11,10 @@ that keeps spending as at the start keeps its initial quality q0) and m is cappe
 Residents hold a latent satisfaction with the authorities and with each utility. The
 authorities' regional signal combines services, the economy and corruption,
 
-    x_r = 3 (mean q - 1/2) + 2 (wage index / 100 - 1) + 2 (job growth) - 2 (incidence - 0.3),
+    x_r = 3 (mean q - 1/2) + 2 (real wage growth) + 2 (job growth) - 2 (incidence - 0.3),
 
 (the weights are ``services_signal``, ``wage_signal``, ``jobs_signal``, ``corruption_signal``, and
-0.3 is ``corruption_reference``)
+0.3 is ``corruption_reference``; wage and job growth over the last 4 quarters, 0 before 5 quarters of KPIs)
 
 weighted by cohort (``cohort_services_weights``, ``cohort_economy_weights``: the young weigh
 jobs more, the old services more). Residents also meet corruption in person: each quarter a
@@ -67,16 +67,19 @@ def step(world, log, rng) -> None:
     incidence = np.divide(kernels.count_where(region, demanded, R), n_alive, out=np.zeros(R), where=n_alive > 0)
     history = world.kpi_history
     kpis = history[-1]
-    wage = kpis["real_wages"] / 100.0 - 1.0
+    # the economy as residents feel it: real wages and jobs against a year before (4 quarters), as the
+    # statistics office reports the real wage index and as retrospective economic judgements are asked
     if len(history) >= 5:
-        before = history[-5]["jobs"]
-        job_growth = np.divide(kpis["jobs"] - before, before, out=np.zeros(R), where=before > 0)
+        before = history[-5]
+        wage_then = before["real_wages"]
+        wage_growth = np.divide(kpis["real_wages"] - wage_then, wage_then, out=np.zeros(R), where=wage_then > 0)
+        job_growth = np.divide(kpis["jobs"] - before["jobs"], before["jobs"], out=np.zeros(R), where=before["jobs"] > 0)
     else:
-        job_growth = np.zeros(R)
+        wage_growth = job_growth = np.zeros(R)
     signals = np.stack(
         [
             p["services_signal"] * (q.mean(axis=1) - 0.5),
-            p["wage_signal"] * wage + p["jobs_signal"] * job_growth,
+            p["wage_signal"] * wage_growth + p["jobs_signal"] * job_growth,
             -p["corruption_signal"] * (incidence - p["corruption_reference"]),
         ],
         axis=1,

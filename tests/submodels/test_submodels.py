@@ -1926,7 +1926,7 @@ def test_utilities_residents_latent_without_noise():
     log = make_log(w, firm={"demands": [1, 0, 0]})
     utilities.step(w, log, rng())
     services = 3.0 * (0.6 - 0.5)
-    economy_ = [2.0 * 0.10, 2.0 * -0.05]  # wage index / 100 - 1; no job growth before 5 quarters
+    economy_ = [0.0, 0.0]  # no wage or job growth before 5 quarters of KPIs (the wage index's level does not count)
     corruption = [-2.0 * (0.5 - 0.3), -2.0 * (1.0 - 0.3)]  # incidence 1/2 and 1/1
     ws, we = (0.8, 1.0, 1.1, 1.2), (1.2, 1.1, 0.9, 0.8)
     expected = [
@@ -1961,6 +1961,28 @@ def test_utilities_residents_job_growth_after_five_quarters():
     w.kpi_history.append(_kpis([100.0], jobs=[12.0]))
     utilities.step(w, make_log(w), rng())
     assert np.isclose(w.residents.authority[0], 0.9 * 2.0 * (12.0 - 10.0) / 10.0, rtol=0, atol=1e-14)
+
+
+def test_utilities_residents_wage_growth_over_a_year_not_the_index_level():
+    # residents feel real wages against a year before: an index far from 100 that has held for a
+    # year is no signal, a 10% rise over the last 4 quarters is wage_signal x 0.1 (cohort weight 0.9)
+    w = make_world(
+        akimats={"utility_quality": 0.5},
+        resident_noise=0.0,
+        utility_depreciation=0.0,
+        jobs_signal=2.0,
+        wage_signal=2.0,
+        corruption_signal=0.0,
+        resident_contact=0.0,
+        residents={"region": [0], "cohort": [2]},
+    )
+    for _ in range(5):
+        w.kpi_history.append(_kpis([40.0], jobs=[10.0]))
+    utilities.step(w, make_log(w), rng())
+    assert w.residents.authority[0] == 0.0
+    w.kpi_history.append(_kpis([44.0], jobs=[10.0]))
+    utilities.step(w, make_log(w), rng())
+    assert np.isclose(w.residents.authority[0], 0.9 * 2.0 * (44.0 - 40.0) / 40.0, rtol=0, atol=1e-14)
 
 
 def test_utilities_residents_personal_exposure():
