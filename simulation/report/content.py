@@ -372,7 +372,10 @@ def read_record(path: Path) -> dict | None:
 
 #: Fits that are not the shipped record (measurements at reduced settings, docs/calibration/MEASURED.md),
 #: shown beside a shipped record fitted to an earlier model when one of them is on the current model.
-CURRENT_MODEL_FITS = (REPO_ROOT / "docs" / "calibration" / "measured" / "reduced_fit",)
+CURRENT_MODEL_FITS = (
+    REPO_ROOT / "docs" / "calibration" / "measured" / "reduced_fit_k4",
+    REPO_ROOT / "docs" / "calibration" / "measured" / "reduced_fit",
+)
 
 
 def current_model_fit(folders=CURRENT_MODEL_FITS) -> tuple[Path, dict] | None:

@@ -578,6 +578,33 @@ def test_the_validation_at_a_current_model_fit_is_shown_beside_a_stale_posterior
     assert validation.current_validation_blocks(ctx, tmp_path) == []
 
 
+def test_current_model_validations_take_each_model_from_the_first_folder_that_has_a_current_result(tmp_path):
+    """Folders are searched in order, per model: a newer folder's current result wins, a model it lacks (or
+    holds only on an earlier model) comes from the next folder, and a stale result is never shown."""
+    from simulation.io import model_version
+    from simulation.report.sections import validation
+
+    def result(folder, model, version, figure):
+        d = folder / f"reduced_{model}"
+        d.mkdir(parents=True)
+        (d / "manifest.json").write_text(json.dumps({"model_version": version, "git_commit": "0" * 40}))
+        pd.DataFrame({"figure": [figure], "scenario": ["turkestan"], "verdict": ["consistent"]}).to_csv(
+            d / "figures.csv", index=False
+        )
+        for name in ("quantities", "regions", "rankings"):
+            (d / f"{name}.csv").write_text("x\n")
+
+    new, old = tmp_path / "new", tmp_path / "old"
+    result(new, "partnership", model_version(), "from new")
+    result(new, "symbiotic", "0" * 16, "stale in new")
+    result(old, "partnership", model_version(), "from old")
+    result(old, "symbiotic", model_version(), "symbiotic from old")
+    found = validation.current_model_validations((new, old))
+    assert list(found["partnership"]["figures"]["figure"]) == ["from new"]
+    assert list(found["symbiotic"]["figures"]["figure"]) == ["symbiotic from old"]
+    assert set(validation.current_model_validations(new)) == {"partnership"}
+
+
 def test_the_first_screen_holds_the_headline_numbers_of_the_table(report_dir, tmp_path):
     """The report opened in Chromium at 1280×900: without scrolling, the question, the answer, the
     headline differences with their intervals, their figure and the caveats are in view, and every

@@ -256,12 +256,15 @@ def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
         f"{'run' if abc.get('runs_per_estimate') == 1 else 'runs'} per likelihood estimate, "
         f"{size.get('firms', '?')} firms"
     )
+    shares = list((record.get("distinct_share") or {}).values())
+    degenerate = not shares or min(shares) < 0.8
     blocks = [
         para(
             "On the current model there is so far only a reduced fit (",
             Code(rel(folder)),
-            f"; {settings}; far below the shipped settings, so its particles are degenerate: distinct final "
-            f"particles {distinct or 'not recorded'}, where 0.8 is the aim). "
+            f"; {settings}; below the shipped settings"
+            + (", so its particles are degenerate" if degenerate else "")
+            + f": distinct final particles {distinct or 'not recorded'}, where 0.8 is the aim). "
             + (record.get("model_choice") or "It records no model-choice statement.")
             + " The report's runs above and below still draw from the shipped posterior.",
             cls="warning",

@@ -30,8 +30,12 @@ from ..content import (
 ANCHOR = "validation"
 TITLE = "Validation out of sample: published Kazakhstan figures and the regional ranking"
 #: Validations at a fit on the current model that is not the shipped one (``reduced_<model>`` folders written by
-#: ``statebiz validate``; docs/calibration/MEASURED.md 11), shown when the shipped record is an earlier model's.
-CURRENT_MODEL_VALIDATIONS = REPO_ROOT / "docs" / "calibration" / "measured" / "validation_reduced"
+#: ``statebiz validate``; docs/calibration/MEASURED.md 11 and 15), shown when the shipped record is an earlier
+#: model's; per model, the first folder whose result no model change has made stale.
+CURRENT_MODEL_VALIDATIONS = (
+    REPO_ROOT / "docs" / "calibration" / "measured" / "validation_reduced_k4",
+    REPO_ROOT / "docs" / "calibration" / "measured" / "validation_reduced",
+)
 #: The figures of ``statebiz validate``, copied next to the report under these names.
 FIGURES = {"figures.png": "validation_figures.png", "ranking.png": "validation_ranking.png"}
 
@@ -162,18 +166,20 @@ def rankings_table(rk: pd.DataFrame) -> Table:
     return Table(frame, left=2)
 
 
-def current_model_validations(folder: Path = CURRENT_MODEL_VALIDATIONS) -> dict[str, dict]:
-    """model -> the validation result at a fit on the current model (``folder/reduced_<model>``), for the
-    models whose result exists and whose record no model change has made stale."""
+def current_model_validations(folders=CURRENT_MODEL_VALIDATIONS) -> dict[str, dict]:
+    """model -> the validation result at a fit on the current model (``<folder>/reduced_<model>``, the first of
+    ``folders``, a folder or several, that has one), for the models whose result exists and whose record no
+    model change has made stale."""
     out = {}
-    for model in ("partnership", "symbiotic", "fitted"):
-        res = read_result(Path(folder) / f"reduced_{model}")
-        if res is not None and record_changes(res["manifest"]) == []:
-            out[model] = res
+    for folder in [folders] if isinstance(folders, str | Path) else folders:
+        for model in ("partnership", "symbiotic", "fitted"):
+            res = None if model in out else read_result(Path(folder) / f"reduced_{model}")
+            if res is not None and record_changes(res["manifest"]) == []:
+                out[model] = res
     return out
 
 
-def current_validation_blocks(ctx: ReportContext, folder: Path = CURRENT_MODEL_VALIDATIONS) -> list:
+def current_validation_blocks(ctx: ReportContext, folder=CURRENT_MODEL_VALIDATIONS) -> list:
     """Beside a validation at a posterior fitted to an earlier model: the same figures at the reduced fit on
     the current model, one column pair per model (simulated median [90%] and verdict), and how many are
     consistent. Nothing when the shipped posterior is current or no such result exists."""
