@@ -284,6 +284,15 @@ def _md_table(df, floatfmt: str = ".3g") -> str:
     return "\n".join(lines)
 
 
+def pile_reading(pile: dict[str, Any]) -> str:
+    """How to read a posterior that piles at a bound of its prior: the data bound it on one side only, so its
+    median says little and its 5% (or 95%) quantile is the statement: "at least q05" for a pile at the top,
+    "at most q95" at the bottom. Empty when the record has no quantiles (an older record)."""
+    if pile.get("top", 0.0) >= pile.get("bottom", 0.0):
+        return f"read as at least {pile['q05']:.3g}" if "q05" in pile else ""
+    return f"read as at most {pile['q95']:.3g}" if "q95" in pile else ""
+
+
 def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, horizon, extra=None) -> str:
     """The calibration's result in words and tables (``README.md`` of the record); ``extra``: the
     evidence, runs and misfit tables of the independent runs, and the checks on fresh runs (issue 25)."""
@@ -331,7 +340,12 @@ def summary_markdown(manifest: dict[str, Any], summary, gens, ppc, cov, rec, hor
     lines.append(
         "- **Posteriors piling at a prior bound** (>= 30% of the mass in the top or bottom tenth of the prior): "
         + (
-            ", ".join(f"{p['model']} {p['parameter']} (bottom {p['bottom']:.2f}, top {p['top']:.2f})" for p in piles)
+            ", ".join(
+                f"{p['model']} {p['parameter']} (bottom {p['bottom']:.2f}, top {p['top']:.2f}"
+                + (f"; {pile_reading(p)}" if pile_reading(p) else "")
+                + ")"
+                for p in piles
+            )
             or "none"
         )
         + "."

@@ -483,6 +483,8 @@ def _manifest(calib: Calibration, done: Fitted, observed, run: dict[str, Any], w
                 "parameter": r["parameter"],
                 "bottom": r["mass_bottom_tenth"],
                 "top": r["mass_top_tenth"],
+                "q05": r["q05"],
+                "q95": r["q95"],
             }
             for _, r in done.summary[done.summary["piles_at_bound"]].iterrows()
         ],

@@ -108,3 +108,14 @@ def test_registered_priors_are_log_uniform_for_scales_and_flag_a_pile_at_a_bound
         assert s.loc["experience_scale", "prior"] == "loguniform" and s.loc["support_share", "prior"] == "uniform"
         assert not s.drop(index="experience_scale")["piles_at_bound"].any()
     assert s.loc["experience_scale", "mass_top_tenth"] == pytest.approx(0.6 + 0.4 * 0.1, abs=0.01)
+
+
+def test_a_posterior_piling_at_a_bound_is_read_as_a_one_sided_bound():
+    """A pile at the top is read as "at least" its 5% quantile, one at the bottom as "at most" its 95%; an
+    older record without the quantiles keeps the plain statement."""
+    top = {"model": "symbiotic", "parameter": "experience_scale", "bottom": 0.0, "top": 0.53, "q05": 210.4, "q95": 990}
+    bottom = {"model": "symbiotic", "parameter": "support_share", "bottom": 0.42, "top": 0.0}
+    bottom |= {"q05": 0.001, "q95": 0.061}
+    assert results.pile_reading(top) == "read as at least 210"
+    assert results.pile_reading(bottom) == "read as at most 0.061"
+    assert results.pile_reading({k: v for k, v in top.items() if k not in ("q05", "q95")}) == ""

@@ -192,10 +192,16 @@ def build(ctx: ReportContext) -> SectionContent:
         )
     piles = facts.get("piles_at_bound") or []
     if piles:
+        from ...calibration.results import pile_reading
+
         blocks.append(
             para(
-                "Posteriors piling at a prior bound (at least 30% of the mass in the top or bottom tenth): "
-                + ", ".join(f"{p['model']} {p['parameter']}" for p in piles)
+                "Posteriors piling at a prior bound (at least 30% of the mass in the top or bottom tenth; the data "
+                "bound such a parameter on one side only, so read its quantile, not its median): "
+                + ", ".join(
+                    f"{p['model']} {p['parameter']}" + (f" ({pile_reading(p)})" if pile_reading(p) else "")
+                    for p in piles
+                )
                 + ".",
                 cls="warning",
             )
