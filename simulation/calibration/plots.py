@@ -30,16 +30,22 @@ def plot_marginals(post: dict[str, ModelPosterior], calib: Calibration, path: Pa
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow + 0.6), squeeze=False)
     for ax, name in zip(axes.flat, names):
         lo, hi = (calib.priors | calib.likelihood)[name]
-        bins = np.linspace(lo, hi, 21)
+        # a log-uniform prior has equal mass in equal steps of log: log bins and a log axis, so that the prior's
+        # mass per bin is the same flat line as a uniform prior's on linear bins
+        log_prior = calib.prior_kind(name) == "loguniform"
+        bins = np.geomspace(lo, hi, 21) if log_prior else np.linspace(lo, hi, 21)
         for m, mp in post.items():
             if name in mp.names:
                 ax.hist(
                     mp.column(name), bins=bins, weights=mp.weights, histtype="step", lw=1.8, color=COLOURS[m], label=m
                 )
-        ax.axhline(1 / 20, color="grey", ls=":", lw=1, label="prior (uniform)")
+        ax.axhline(1 / 20, color="grey", ls=":", lw=1, label="prior (mass per bin)")
+        if log_prior:
+            ax.set_xscale("log")
         ax.set_xlim(lo, hi)
         unit = BY_NAME[name].unit if name in BY_NAME else "intra-class correlation"
-        ax.set_xlabel(f"{name} [{unit}]" if unit else name, fontsize=8)
+        label = f"{name} [{unit}]" if unit else name
+        ax.set_xlabel(label + (" (log-uniform prior, log axis)" if log_prior else ""), fontsize=8)
         ax.set_ylabel("posterior mass per bin", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(names) :]:
