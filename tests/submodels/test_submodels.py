@@ -1944,8 +1944,9 @@ def test_utilities_residents_latent_without_noise():
     np.testing.assert_allclose(w.residents.authority, 0.75 + 0.25 * np.array(expected), atol=1e-14)
 
 
-def test_utilities_residents_job_growth_after_five_quarters():
-    w = make_world(
+def _economy_only_world():
+    """One resident (cohort 40-49: economy weight 0.9) whose disposition is the economy's signal alone."""
+    return make_world(
         akimats={"utility_quality": 0.5},
         resident_noise=0.0,
         utility_depreciation=0.0,
@@ -1955,6 +1956,10 @@ def test_utilities_residents_job_growth_after_five_quarters():
         resident_contact=0.0,
         residents={"region": [0], "cohort": [2]},
     )
+
+
+def test_utilities_residents_job_growth_after_five_quarters():
+    w = _economy_only_world()
     w.kpi_history.append(_kpis([100.0], jobs=[10.0]))
     for _ in range(3):
         w.kpi_history.append(_kpis([100.0], jobs=[11.0]))
@@ -1966,16 +1971,7 @@ def test_utilities_residents_job_growth_after_five_quarters():
 def test_utilities_residents_wage_growth_over_a_year_not_the_index_level():
     # residents feel real wages against a year before: an index far from 100 that has held for a
     # year is no signal, a 10% rise over the last 4 quarters is wage_signal x 0.1 (cohort weight 0.9)
-    w = make_world(
-        akimats={"utility_quality": 0.5},
-        resident_noise=0.0,
-        utility_depreciation=0.0,
-        jobs_signal=2.0,
-        wage_signal=2.0,
-        corruption_signal=0.0,
-        resident_contact=0.0,
-        residents={"region": [0], "cohort": [2]},
-    )
+    w = _economy_only_world()
     for _ in range(5):
         w.kpi_history.append(_kpis([40.0], jobs=[10.0]))
     utilities.step(w, make_log(w), rng())
