@@ -578,9 +578,13 @@ def test_the_validation_at_a_current_model_fit_is_shown_beside_a_stale_posterior
     assert validation.current_validation_blocks(ctx, tmp_path) == []
 
 
-def test_current_model_validations_take_each_model_from_the_first_folder_that_has_a_current_result(tmp_path):
+def test_current_model_validations_take_each_model_from_the_first_folder_that_has_a_current_result(
+    tmp_path, monkeypatch
+):
     """Folders are searched in order, per model: a newer folder's current result wins, a model it lacks (or
     holds only on an earlier model) comes from the next folder, and a stale result is never shown."""
+    from types import SimpleNamespace
+
     from simulation.io import model_version
     from simulation.report.sections import validation
 
@@ -588,9 +592,9 @@ def test_current_model_validations_take_each_model_from_the_first_folder_that_ha
         d = folder / f"reduced_{model}"
         d.mkdir(parents=True)
         (d / "manifest.json").write_text(json.dumps({"model_version": version, "git_commit": "0" * 40}))
-        pd.DataFrame({"figure": [figure], "scenario": ["turkestan"], "verdict": ["consistent"]}).to_csv(
-            d / "figures.csv", index=False
-        )
+        row = {"figure": [figure], "label": [figure], "scenario": ["turkestan"], "published": [0.27], "bound": [""]}
+        row |= {"simulated": [0.25], "simulated_low": [0.1], "simulated_high": [0.4], "verdict": ["consistent"]}
+        pd.DataFrame(row).to_csv(d / "figures.csv", index=False)
         for name in ("quantities", "regions", "rankings"):
             (d / f"{name}.csv").write_text("x\n")
 
@@ -603,6 +607,11 @@ def test_current_model_validations_take_each_model_from_the_first_folder_that_ha
     assert list(found["partnership"]["figures"]["figure"]) == ["from new"]
     assert list(found["symbiotic"]["figures"]["figure"]) == ["symbiotic from old"]
     assert set(validation.current_model_validations(new)) == {"partnership"}
+    # the section names the folders its results came from (a tuple of folders, as the report passes them)
+    monkeypatch.setattr(validation, "calibration_stale", lambda config: "NOT RECALIBRATED")
+    blocks = validation.current_validation_blocks(SimpleNamespace(config=None), (new, old))
+    text = " ".join(str(part) for part in blocks[0].parts)
+    assert str(new) in text and str(old) in text
 
 
 def test_the_first_screen_holds_the_headline_numbers_of_the_table(report_dir, tmp_path):

@@ -208,12 +208,13 @@ def current_validation_blocks(ctx: ReportContext, folder=CURRENT_MODEL_VALIDATIO
             f"{model} {int((f['verdict'] == 'consistent').sum())} of {len(f)} "
             f"({design.get('draws')} draws × {design.get('seeds')} seeds)"
         )
+    used = sorted({rel(Path(res["dir"]).parent) for res in found.values()})
     return [
         para(
             "The posterior above was fitted to an earlier model. At the reduced fit on the current model (",
-            Code(rel(Path(folder))),
-            ", docs/calibration/MEASURED.md 11; its particles are degenerate, see the calibration section), the "
-            "same figures, consistent with the published value: " + "; ".join(counts) + ".",
+            *[part for i, d in enumerate(used) for part in ((", " if i else ""), Code(d))],
+            "; docs/calibration/MEASURED.md 11 and 15; its settings and particles are in the calibration section), "
+            "the same figures, consistent with the published value: " + "; ".join(counts) + ".",
             cls="warning",
         ),
         Table(frame, left=2),
