@@ -47,6 +47,8 @@ ABC_DEFAULTS: dict[str, Any] = {
     "estimator": "mean_likelihood",
     "ensemble_draws": 2000,
     "fresh_draws": 32,
+    "distinct_target": 0.0,
+    "max_final_stages": 4,
 }
 #: How ``runs_per_estimate`` runs make one likelihood estimate: the mean of their likelihoods (unbiased,
 #: exact pseudo-marginal); the likelihood at the mean of their shares (far lower variance; it targets
@@ -66,6 +68,7 @@ ABC_INT = (
     "replicates",
     "fresh_draws",
     "ensemble_draws",
+    "max_final_stages",
 )
 ABC_LIMITS = {
     "population_size": (4, 100000),
@@ -81,6 +84,8 @@ ABC_LIMITS = {
     "replicates": (1, 100),
     "fresh_draws": (0, 100000),
     "ensemble_draws": (100, 1000000),
+    "distinct_target": (0.0, 1.0),
+    "max_final_stages": (0, 1000),
 }
 #: The likelihood's parameters: allowed range of their priors (a free design effect: issue 25's 1-2.5).
 LIKELIHOOD_RANGE = {"design_effect": (1.0, 2.5)}

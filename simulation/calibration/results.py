@@ -11,7 +11,7 @@ import numpy as np
 from ..posterior import write_posterior_rows
 from ..scenario import BY_NAME, SECTIONS
 from .config import MODELS, Calibration
-from .smc import Stage, stat_dict
+from .smc import Stage, distinct_share, stat_dict
 
 #: A posterior "piles at a bound" when at least this share of its mass lies in the top or bottom
 #: tenth of the prior's range (on the prior's own scale: log for log-uniform priors); flat is 0.1.
@@ -67,12 +67,6 @@ def posterior(stages: dict[str, list[Stage]], calib: Calibration) -> dict[str, M
             last.log_evidence,
         )
     return out
-
-
-def distinct_share(u: np.ndarray) -> float:
-    """The share of distinct particles (rows) among the final particles: copies of one lucky
-    likelihood estimate lower it (issue 25 asks at least 0.8)."""
-    return float(len(np.unique(np.asarray(u), axis=0)) / len(u))
 
 
 def pooled_posterior(replicates: list[dict[str, list[Stage]]], calib: Calibration) -> dict[str, ModelPosterior]:

@@ -184,6 +184,28 @@ def _cholesky(a: np.ndarray) -> np.ndarray:
     return low
 
 
+def distinct_share(u: np.ndarray) -> float:
+    """The share of distinct particles (rows) among the final particles: copies of one lucky
+    likelihood estimate lower it (issue 25 asks at least 0.8)."""
+    return float(len(np.unique(np.asarray(u), axis=0)) / len(u))
+
+
+def final_stages(stages: list[Stage]) -> int:
+    """How many stages moved the particles at the final temperature after the stage that reached it."""
+    return max(0, sum(s.beta >= 1.0 for s in stages) - 1)
+
+
+def wants_stage(stages: list[Stage], abc: dict[str, Any]) -> bool:
+    """Whether the sampler goes on (before its safety stops): while the temperature is above 1, and at
+    the final temperature while fewer than ``distinct_target`` of the particles are distinct, for at
+    most ``max_final_stages`` stages of moves alone (the pseudo-marginal kernel leaves the posterior
+    invariant, so more moves at beta = 1 only let copies of one particle drift apart)."""
+    last = stages[-1]
+    if last.beta < 1.0:
+        return True
+    return distinct_share(last.u) < abc["distinct_target"] and final_stages(stages) < abc["max_final_stages"]
+
+
 def _systematic_resample(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Indices of a systematic resample of normalised ``weights``."""
     n = len(weights)
@@ -220,6 +242,8 @@ class Sampler:
     the run's likelihood estimate is kept with the particle (pseudo-marginal: Andrieu & Roberts
     2009), so the small simulation noise of the shares does not bias the posterior. The log
     evidence accumulates the stages' mean incremental weights: it gives the models' probabilities.
+    At beta = 1, stages of moves alone follow while fewer than ``distinct_target`` of the particles
+    are distinct (:func:`wants_stage`); they leave the evidence as it is.
     Every random draw comes from (seed, model, stage, move); runs are seeded by their parameters.
     """
 
@@ -327,7 +351,8 @@ class Sampler:
         log_evidence = cur.log_evidence + float(top + np.log(w.mean()))
         w /= w.sum()
         ess = float(1.0 / np.sum(w**2))
-        idx = _systematic_resample(w, rng)
+        # at the final temperature (a stage of moves alone) the weights are equal: no resampling
+        idx = np.arange(n) if beta == cur.beta else _systematic_resample(w, rng)
         u, ll, stats = cur.u[idx].copy(), ll[idx].copy(), cur.stats[idx].copy()
         chol = _cholesky(_covariance(u) + 1e-10 * np.eye(u.shape[1]))
         scale, accepted = cur.scale, 0
@@ -402,7 +427,9 @@ def fit(
             if not stages:
                 stages = [sampler.start()]
                 store.save(stages[0])
-            while stages[-1].beta < 1.0 and len(stages) < calib.abc["max_stages"] and time.monotonic() < deadline:
+            while (
+                wants_stage(stages, calib.abc) and len(stages) < calib.abc["max_stages"] and time.monotonic() < deadline
+            ):
                 stages.append(sampler.step(stages[-1]))
                 store.save(stages[-1])
                 s = stages[-1]

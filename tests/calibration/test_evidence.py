@@ -84,6 +84,63 @@ def test_distinct_share_and_the_pooled_evidence():
     assert pooled["partnership"].weights.sum() == pytest.approx(1.0) and len(pooled["partnership"].weights) == 4
 
 
+def test_the_sampler_moves_at_the_final_temperature_until_enough_particles_are_distinct():
+    """wants_stage: on while the temperature is above 1; at beta = 1 only while fewer than
+    distinct_target of the particles are distinct, and for at most max_final_stages stages."""
+    from simulation.calibration.smc import Stage, final_stages, wants_stage
+
+    def stage(k, beta, u):
+        u = np.asarray(u, dtype=float)
+        return Stage("partnership", k, beta, -5.0, u, np.zeros(len(u)), np.zeros((len(u), 1)), 4.0, 0.2, 8, 0.5)
+
+    copies = [[0.1], [0.1], [0.1], [0.4], [0.5]]  # 3 of 5 distinct
+    apart = [[0.1], [0.2], [0.3], [0.4], [0.5]]
+    abc = {"distinct_target": 0.8, "max_final_stages": 2}
+    assert wants_stage([stage(0, 0.0, apart), stage(1, 0.4, apart)], abc)  # not yet at the posterior
+    reached = [stage(0, 0.0, apart), stage(1, 1.0, copies)]
+    assert final_stages(reached) == 0 and wants_stage(reached, abc)
+    assert not wants_stage(reached, abc | {"distinct_target": 0.6})  # 0.6 distinct: enough
+    assert not wants_stage(reached, abc | {"distinct_target": 0.0})  # off (the default)
+    assert not wants_stage(reached[:1] + [stage(1, 1.0, apart)], abc)
+    two_more = reached + [stage(2, 1.0, copies), stage(3, 1.0, copies)]
+    assert final_stages(two_more) == 2 and not wants_stage(two_more, abc)  # the cap
+    assert wants_stage(two_more[:-1], abc)
+
+
+def test_a_fit_moves_on_at_the_final_temperature_until_its_particles_are_distinct(tmp_path, monkeypatch):
+    """With a noise-free likelihood in place of the model (a Gaussian on the unit cube): the fit with
+    distinct_target = 0.95 is the fit without it up to the stage that reached beta = 1, then goes on
+    with stages of moves alone, which keep the evidence and every particle (ESS = n) and raise the
+    share of distinct particles until it reaches the target or the cap."""
+    from simulation.calibration import smc
+
+    def gaussian(self, u):
+        self.simulations += len(u)
+        return np.zeros((len(u), 1)), -0.5 * np.sum(((u - 0.4) / 0.05) ** 2, axis=1)
+
+    monkeypatch.setattr(smc.Sampler, "simulate", gaussian)
+    c = cal.load_calibration(CALIBRATION)
+    small = {"population_size": 40, "max_stages": 60, "max_walltime_minutes": 10.0}
+    plain = replace(c, models=["partnership"], abc=c.abc | small)
+    more = replace(plain, abc=plain.abc | {"distinct_target": 0.95, "max_final_stages": 10})
+    a = cal.fit(plain, tmp_path / "plain.db", backend="serial")["partnership"]
+    b = cal.fit(more, tmp_path / "more.db", backend="serial")["partnership"]
+    assert a[-1].beta == 1.0 and all(s.beta < 1.0 for s in a[:-1])
+    assert smc.distinct_share(a[-1].u) < 0.95  # the plain fit left copies: the test could fail
+    for x, y in zip(a, b):
+        assert x.beta == y.beta and x.log_evidence == y.log_evidence and np.array_equal(x.u, y.u)
+    extra = b[len(a) :]
+    shares = [smc.distinct_share(s.u) for s in [a[-1], *extra]]
+    assert 1 <= len(extra) <= 10 and shares == sorted(shares) and shares[-1] > shares[0]
+    assert shares[-1] >= 0.95 and all(x < 0.95 for x in shares[:-1])  # stops as soon as the target is met
+    n = small["population_size"]
+    for s in extra:
+        assert s.beta == 1.0 and s.log_evidence == a[-1].log_evidence and s.ess == pytest.approx(n)
+        assert s.simulations == n * c.abc["moves_per_stage"]
+    capped = replace(plain, abc=plain.abc | {"distinct_target": 1.0, "max_final_stages": 1})
+    assert len(cal.fit(capped, tmp_path / "capped.db", backend="serial")["partnership"]) == len(a) + 1
+
+
 def test_registered_priors_are_log_uniform_for_scales_and_flag_a_pile_at_a_bound():
     c = cal.load_calibration(CALIBRATION)
     assert cal.config.is_scale_parameter("experience_scale") and cal.config.is_scale_parameter("moral_cost")
