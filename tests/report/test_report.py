@@ -522,6 +522,7 @@ def test_a_fit_on_the_current_model_is_shown_beside_a_stale_record_and_an_old_on
             "model_settings": {"firms": 1000},
             "distinct_share": {"partnership": 0.37, "symbiotic": 0.28},
             "model_choice": "the interval contains 1, so the data cannot tell the models apart.",
+            "r_hat_max": {"partnership": 1.73, "symbiotic": 1.005},
         }
         (folder / "manifest.json").write_text(json.dumps(record))
         pd.DataFrame(
@@ -532,6 +533,13 @@ def test_a_fit_on_the_current_model_is_shown_beside_a_stale_record_and_an_old_on
     text = " ".join(str(part) for part in blocks[0].parts)
     assert "reduced fit" in text and "cannot tell the models apart" in text and "partnership 0.37" in text
     assert "1 run per likelihood estimate" in text and "1000 firms" in text
+    assert "runs disagree" in text and "partnership 1.73" in text and "degenerate" in text
+    # runs that agree (R-hat at most 1.01) and 80% distinct particles: neither warning
+    record = json.loads((current / "manifest.json").read_text())
+    record |= {"r_hat_max": {"partnership": 1.004, "symbiotic": 1.01}, "distinct_share": {"partnership": 0.85}}
+    (current / "manifest.json").write_text(json.dumps(record))
+    agreed = " ".join(str(part) for part in current_fit_blocks([current])[0].parts)
+    assert "disagree" not in agreed and "degenerate" not in agreed and "partnership 0.85" in agreed
     checks = " ".join(str(part) for part in blocks[1].parts)
     assert "fresh runs" in checks and "partnership: table8" in checks
 

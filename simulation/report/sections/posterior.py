@@ -247,9 +247,9 @@ def build(ctx: ReportContext) -> SectionContent:
 
 def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
     """What a fit on the current model says, when the shipped record is an earlier model's: its settings,
-    its model-choice statement (from its independent runs' evidences), its distinct particles and its checks
-    on fresh runs. Labelled as what it is: a reduced fit, not the shipped calibration; the report's runs
-    still draw from the shipped posterior."""
+    its model-choice statement (from its independent runs' evidences), its distinct particles, whether its
+    independent runs agree (R-hat) and its checks on fresh runs. Labelled as what it is: a reduced fit, not
+    the shipped calibration; the report's runs still draw from the shipped posterior."""
     found = current_model_fit(folders)
     if found is None:
         return []
@@ -264,6 +264,15 @@ def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
     )
     shares = list((record.get("distinct_share") or {}).values())
     degenerate = not shares or min(shares) < 0.8
+    r_hat = {m: v for m, v in (record.get("r_hat_max") or {}).items() if v is not None and v == v}
+    disagree = (
+        " Its independent runs disagree (largest R-hat across the runs: "
+        + ", ".join(f"{m} {v:.2f}" for m, v in r_hat.items())
+        + "; above 1.01 the runs have not found the same posterior), so its posterior intervals are"
+        " narrower than the data allow."
+        if r_hat and max(r_hat.values()) > 1.01
+        else ""
+    )
     blocks = [
         para(
             "On the current model there is so far only a reduced fit (",
@@ -272,6 +281,7 @@ def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
             + (", so its particles are degenerate" if degenerate else "")
             + f": distinct final particles {distinct or 'not recorded'}, where 0.8 is the aim). "
             + (record.get("model_choice") or "It records no model-choice statement.")
+            + disagree
             + " The report's runs above and below still draw from the shipped posterior.",
             cls="warning",
         )
