@@ -30,7 +30,7 @@ from ..content import (
 ANCHOR = "validation"
 TITLE = "Validation out of sample: published Kazakhstan figures and the regional ranking"
 #: Validations at a fit on the current model that is not the shipped one (``reduced_<model>`` folders written by
-#: ``statebiz validate``; docs/calibration/MEASURED.md 11 and 15), shown when the shipped record is an earlier
+#: ``statebiz validate``; docs/calibration/MEASURED.md 11, 15 and 16), shown when the shipped record is an earlier
 #: model's; per model, the first folder whose result no model change has made stale.
 CURRENT_MODEL_VALIDATIONS = (
     REPO_ROOT / "docs" / "calibration" / "measured" / "validation_reduced_k4",
@@ -213,7 +213,7 @@ def current_validation_blocks(ctx: ReportContext, folder=CURRENT_MODEL_VALIDATIO
         para(
             "The posterior above was fitted to an earlier model. At the reduced fit on the current model (",
             *[part for i, d in enumerate(used) for part in ((", " if i else ""), Code(d))],
-            "; docs/calibration/MEASURED.md 11 and 15; its settings and particles are in the calibration section), "
+            "; docs/calibration/MEASURED.md 11, 15 and 16; its settings and particles are in the calibration section), "
             "the same figures, consistent with the published value: " + "; ".join(counts) + ".",
             cls="warning",
         ),
