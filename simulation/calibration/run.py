@@ -303,7 +303,7 @@ def _fit_and_check(calib: Calibration, partial: Path, observed, backend: tuple, 
         simulations = int(gens["simulations"].sum())
         exact = all(mp.beta >= 1.0 for mp in post.values())
         evidence, runs = evidence_table(replicates, calib)
-        bf = bayes_factor(runs)
+        bf = bayes_factor(runs, seed=calib.seed)
         statement = model_choice_statement(bf)
         say(
             f"fit done in {fit_wall:.0f} s: {simulations} runs; "

@@ -25,21 +25,32 @@ def _runs(z0, z1):
     return pd.DataFrame(rows)
 
 
+def _lme(z):
+    """log(mean(exp(z))) by hand."""
+    return float(np.log(np.mean(np.exp(np.asarray(z, dtype=float)))))
+
+
 def test_the_model_choice_statement_follows_the_bayes_factor_interval():
-    """Five runs whose log Bayes factors are 0.9 +- 1.5 nats: the 90% interval spans 0, so the data
-    cannot tell the models apart; the same runs with s = 1's evidences lowered by 10 nats exclude 1 and
-    favour s = 0; raised by 10, s = 1. One run: no Monte Carlo error, no statement."""
+    """Five runs per model whose log evidences spread by about 2 nats and overlap: the Bayes factor is the ratio of
+    the pooled evidences (by hand), the model probabilities of the two follow from it, and the 90%
+    bootstrap interval spans 1, so the data cannot tell the models apart; the same runs with s = 1's
+    evidences lowered by 10 nats exclude 1 and favour s = 0; raised by 10, s = 1. One run: no Monte
+    Carlo error, no statement."""
     z0 = np.array([-100.0, -101.0, -99.5, -100.2, -98.8])
-    z1 = z0 - np.array([0.9, -1.2, 2.5, 0.3, 2.0])
-    bf = results.bayes_factor(_runs(z0, z1))
-    d = z0 - z1
-    half = 2.1318 * d.std(ddof=1) / np.sqrt(5)  # Student's t, 4 df, 95%
-    assert bf["log_bf"] == pytest.approx(d.mean()) and bf["runs"] == 5
-    assert bf["log_bf_q05"] == pytest.approx(d.mean() - half, rel=1e-4)
-    assert bf["log_bf_q05"] < 0 < bf["log_bf_q95"]
+    z1 = np.array([-99.0, -100.5, -100.0, -99.6, -101.2])
+    bf = results.bayes_factor(_runs(z0, z1), seed=7)
+    assert bf["log_bf"] == pytest.approx(_lme(z0) - _lme(z1), abs=1e-12) and bf["runs"] == 5
+    pa, pb = np.exp(_lme(z0)), np.exp(_lme(z1))
+    assert bf["p_partnership"] == pytest.approx(pa / (pa + pb), rel=1e-12)
+    assert bf["log_bf_q05"] < 0 < bf["log_bf_q95"] and bf["log_bf_q05"] < bf["log_bf"] < bf["log_bf_q95"]
+    # the bootstrap cannot leave the range that the runs span: all worst runs of s = 0 against all best of s = 1
+    assert z0.min() - z1.max() <= bf["log_bf_q05"] and bf["log_bf_q95"] <= z0.max() - z1.min()
     assert bf["p_partnership_q05"] < 0.5 < bf["p_partnership_q95"]
+    assert results.bayes_factor(_runs(z0, z1), seed=7) == bf  # the same seed, the same interval
+    assert results.bayes_factor(_runs(z0, z1), seed=8)["log_bf_q05"] != bf["log_bf_q05"]
     text = results.model_choice_statement(bf)
     assert "cannot tell the models apart" in text and "interval contains 1" in text
+    assert "luckiest run" not in text  # no run carries half of either pooled evidence
     favour0 = results.model_choice_statement(results.bayes_factor(_runs(z0, z1 - 10)))
     assert "favour the partnership model" in favour0 and "cannot tell" not in favour0
     favour1 = results.model_choice_statement(results.bayes_factor(_runs(z0, z1 + 10)))
@@ -47,6 +58,28 @@ def test_the_model_choice_statement_follows_the_bayes_factor_interval():
     one = results.model_choice_statement(results.bayes_factor(_runs(z0[:1], z1[:1])))
     assert "no Monte Carlo error" in one
     assert "No comparison" in results.model_choice_statement(results.bayes_factor(_runs(z0, z1)[:5]))
+
+
+def test_the_bayes_factor_does_not_penalise_a_model_for_its_monte_carlo_noise():
+    """Each run's evidence estimate is unbiased for Z, so the mean of the runs' log evidences lies
+    below log Z by about half their variance: a model whose runs spread more would lose by its noise.
+    The pooled evidence does not: s = 1's runs spread by 12 nats around s = 0's constant value, so the
+    mean log Bayes factor would be 0, and the pooled one favours s = 1 (the ratio of the mean
+    evidences). Its luckiest run carries most of its pooled evidence, and the statement says so.
+    Identical runs give an interval of one point."""
+    z0 = np.full(5, -100.0)
+    z1 = -100.0 + np.array([3.0, -3.0, 0.0, -6.0, 6.0])
+    bf = results.bayes_factor(_runs(z0, z1), seed=3)
+    assert bf["log_bf"] == pytest.approx(-np.log(np.mean(np.exp(z1 + 100.0))), abs=1e-12)
+    assert bf["log_bf"] < -4.0  # the mean of the log Bayes factors is 0
+    assert bf["top_run_share"]["symbiotic"] == pytest.approx(np.exp(6.0) / np.exp(z1 + 100.0).sum())
+    assert bf["top_run_share"]["partnership"] == pytest.approx(0.2)
+    text = results.model_choice_statement(bf)
+    assert "symbiotic model (95% from its luckiest run)" in text and "understates the error" in text
+    assert "partnership model (" not in text
+    flat = results.bayes_factor(_runs(z0, z0 - 2.0), seed=3)
+    assert flat["log_bf_q05"] == pytest.approx(2.0) and flat["log_bf_q95"] == pytest.approx(2.0)
+    assert flat["log_bf_sd"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_independent_runs_differ_only_by_seed():

@@ -540,6 +540,16 @@ def test_a_fit_on_the_current_model_is_shown_beside_a_stale_record_and_an_old_on
     (current / "manifest.json").write_text(json.dumps(record))
     agreed = " ".join(str(part) for part in current_fit_blocks([current])[0].parts)
     assert "disagree" not in agreed and "degenerate" not in agreed and "partnership 0.85" in agreed
+    assert "P(s = 0 model)" not in agreed  # a record without the pooled estimator's interval shows none
+    record["bayes_factor_s0_s1"] = {
+        "estimator": "pooled evidences",
+        "p_partnership": 0.4654,
+        "p_partnership_q05": 0.0582,
+        "p_partnership_q95": 0.9996,
+    }
+    (current / "manifest.json").write_text(json.dumps(record))
+    pooled = " ".join(str(part) for part in current_fit_blocks([current])[0].parts)
+    assert "P(s = 0 model) = 0.47 (90% bootstrap interval over the independent runs 0.06 to 1.00)" in pooled
     checks = " ".join(str(part) for part in blocks[1].parts)
     assert "fresh runs" in checks and "partnership: table8" in checks
 

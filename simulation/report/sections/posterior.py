@@ -72,6 +72,30 @@ def evidence_facts(path: Path) -> dict:
     return {k: doc[k] for k in keys + ("misfit_p_values", "error_model") if k in doc}
 
 
+def probability_interval(bf: dict | None) -> str:
+    """ "90% bootstrap interval over the independent runs: q05 to q95" of P(s = 0 model) among the two, from a
+    record's Bayes factor when the record has the pooled estimator's interval (``estimator``); empty
+    otherwise (older records took the mean of the runs' log Bayes factors, whose interval belongs to another
+    estimate)."""
+    if (
+        not isinstance(bf, dict)
+        or "estimator" not in bf
+        or not all(
+            isinstance(bf.get(k), (int, float)) for k in ("p_partnership", "p_partnership_q05", "p_partnership_q95")
+        )
+    ):
+        return ""
+    low, high = bf["p_partnership_q05"], bf["p_partnership_q95"]
+    return f"90% bootstrap interval over the independent runs {low:.2f} to {high:.2f}"
+
+
+def fit_probability(bf: dict | None) -> str:
+    """ " Of the two models, P(s = 0 model) = p (90% bootstrap interval ...)." from a record's Bayes factor
+    with the pooled estimator; empty for a record without it."""
+    interval = probability_interval(bf)
+    return f" Of the two models, P(s = 0 model) = {bf['p_partnership']:.2f} ({interval})." if interval else ""
+
+
 def s_summary(ctx: ReportContext) -> dict[str, float] | None:
     """Median and 90% interval of s in the fitted model's posterior (None without one)."""
     post = ctx.config.posterior
@@ -162,7 +186,17 @@ def build(ctx: ReportContext) -> SectionContent:
             para(
                 f"Model probabilities (equal prior probabilities; from each model's SMC evidence): {bits}. "
                 + (
-                    f"P(s = 0 model) vs P(s = 1 model): {probs['partnership']:.2f} vs {probs['symbiotic']:.2f}."
+                    f"P(s = 0 model) vs P(s = 1 model): {probs['partnership']:.2f} vs {probs['symbiotic']:.2f}"
+                    + (
+                        f" (of the two, P(s = 0 model): {interval})"
+                        if (
+                            interval := probability_interval(
+                                evidence_facts(folder / "manifest.json").get("bayes_factor_s0_s1")
+                            )
+                        )
+                        else ""
+                    )
+                    + "."
                     if {"partnership", "symbiotic"} <= set(probs)
                     else ""
                 ),
@@ -281,6 +315,7 @@ def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
             + (", so its particles are degenerate" if degenerate else "")
             + f": distinct final particles {distinct or 'not recorded'}, where 0.8 is the aim). "
             + (record.get("model_choice") or "It records no model-choice statement.")
+            + fit_probability(record.get("bayes_factor_s0_s1"))
             + disagree
             + " The report's runs above and below still draw from the shipped posterior.",
             cls="warning",
