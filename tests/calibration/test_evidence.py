@@ -209,3 +209,40 @@ def test_a_posterior_piling_at_a_bound_is_read_as_a_one_sided_bound():
     assert results.pile_reading(top) == "read as at least 210"
     assert results.pile_reading(bottom) == "read as at most 0.061"
     assert results.pile_reading({k: v for k, v in top.items() if k not in ("q05", "q95")}) == ""
+
+
+def test_a_stored_record_gets_the_pooled_bayes_factor_only_when_asked(tmp_path, capsys):
+    """tools/model_choice_again.py prints the stored and the new statement; with --write it replaces the
+    Bayes factor and the statement in manifest.json and README.md, and nothing else; a folder without
+    replicates.csv is a one-line error (exit 2) and nothing is written."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("model_choice_again", ROOT / "tools" / "model_choice_again.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    record = tmp_path / "record"
+    record.mkdir()
+    z0 = np.full(5, -100.0)
+    z1 = -100.0 + np.array([3.0, -3.0, 0.0, -6.0, 6.0])
+    _runs(z0, z1).to_csv(record / "replicates.csv", index=False)
+    manifest = {"seed": 11, "model_choice": "old statement", "bayes_factor_s0_s1": {"bf": 1.0}, "other": [1, 2]}
+    (record / "manifest.json").write_text(json.dumps(manifest))
+    (record / "README.md").write_text("# Record\n\n- **Model choice**: old statement\n- **Other**: kept\n")
+    before = {p.name: p.read_bytes() for p in record.iterdir()}
+    assert tool.main([str(record)]) == 0
+    assert "old statement" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in record.iterdir()} == before  # printed only
+    assert tool.main([str(record), "--write"]) == 0
+    doc = json.loads((record / "manifest.json").read_text())
+    expected = results.bayes_factor(_runs(z0, z1), seed=11)
+    assert doc["bayes_factor_s0_s1"]["log_bf"] == pytest.approx(expected["log_bf"])
+    assert doc["model_choice"] == results.model_choice_statement(expected) and doc["other"] == [1, 2]
+    readme = (record / "README.md").read_text()
+    assert f"- **Model choice**: {doc['model_choice']}\n" in readme and "- **Other**: kept" in readme
+    (record / "replicates.csv").unlink()
+    written = {p.name: p.read_bytes() for p in record.iterdir()}
+    assert tool.main([str(record), "--write"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "replicates.csv not found" in err
+    assert {p.name: p.read_bytes() for p in record.iterdir()} == written
