@@ -85,6 +85,7 @@ MODEL_FILES = frozenset(
         "test_app_browser",
         "test_app_model",
         "test_app_safety",
+        "test_add_models",
         "test_bad_inputs",
         "test_calibration",
         "test_determinism",
