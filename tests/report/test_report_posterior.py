@@ -47,9 +47,19 @@ def write_fixture(folder, n=30, spread=True, seed=5, s_range=(0.3, 0.9)):
         models[model] = (NAMES, np.column_stack(cols), np.full(n, 1.0 / n))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "posterior.csv").write_text(write_posterior_rows(models))
-    (folder / "manifest.json").write_text(
-        '{"model_probabilities": {"fitted": 0.5, "partnership": 0.35, "symbiotic": 0.15}}'
-    )
+    record = {
+        "model_probabilities": {"fitted": 0.5, "partnership": 0.35, "symbiotic": 0.15},
+        "model_choice": "Bayes factor of s = 0 against s = 1: the interval contains 1, so the data cannot tell...",
+        "bayes_factor_s0_s1": {
+            "estimator": "pooled evidences",
+            "p_partnership": 0.7,
+            "p_partnership_q05": 0.21,
+            "p_partnership_q95": 0.93,
+        },
+        "abc": {"replicates": 5},
+        "r_hat_max": {"fitted": 1.004, "partnership": 1.42, "symbiotic": None},
+    }
+    (folder / "manifest.json").write_text(json.dumps(record))
     return folder / "posterior.csv"
 
 
@@ -255,7 +265,11 @@ def test_report_end_to_end_on_a_fixture_posterior(tmp_path):
     run_compare(config, out_dir=out, backend="serial", progress=False)
     page = _page_text(out)
     assert "Posterior of s in the fitted model (s free): median" in page
-    assert "P(s = 0 model) vs P(s = 1 model): 0.35 vs 0.15" in page
+    assert "P(s = 0 model) vs P(s = 1 model): 0.35 vs 0.15 (of the two, P(s = 0 model): 90% bootstrap" in page
+    assert "interval over the independent runs 0.21 to 0.93)" in page
+    # the record's runs disagree (one model's R-hat above 1.01): the section says so, naming each model's
+    assert "The calibration's 5 independent runs have not found the same posterior" in page
+    assert "fitted 1.00, partnership 1.42" in page and "symbiotic" not in page.split("R-hat across the runs:")[1][:40]
     assert "No posterior" not in page
     counter = pd.read_csv(out / "counterfactuals.csv")
     assert set(counter["from"]) == {"calibrated", "partnership"} and (counter["draws"] == 2).all()

@@ -19,6 +19,7 @@ from ..content import (
     calibration_stale,
     current_model_fit,
     para,
+    read_record,
     rel,
 )
 from ..figures import pyplot, save
@@ -215,6 +216,22 @@ def build(ctx: ReportContext) -> SectionContent:
                 f"distinct final particles: {distinct}."
             )
         )
+        record = read_record(folder / "manifest.json") or {}
+        r_hat = disagreeing_runs(record)
+        if r_hat:
+            runs = (record.get("abc") or {}).get("replicates", "the")
+            blocks.append(
+                para(
+                    f"The calibration's {runs} independent runs have not found the same posterior (largest R-hat "
+                    "across the runs: "
+                    + ", ".join(f"{m} {v:.2f}" for m, v in r_hat.items())
+                    + f"; at most {R_HAT_AGREE} when they agree): each run settled in its own region of the "
+                    "parameters, and the pooled posterior weighs those regions by run, not by the data. Its "
+                    "intervals, and the posterior intervals of this report, are therefore approximate; runs that "
+                    "agree need more particles per run (docs/calibration/MEASURED.md 16).",
+                    cls="warning",
+                )
+            )
     elif probs is not None:
         blocks.append(
             para(
@@ -279,6 +296,17 @@ def build(ctx: ReportContext) -> SectionContent:
     return SectionContent(ANCHOR, TITLE, blocks)
 
 
+#: Largest R-hat across a fit's independent runs above which they have not found the same posterior.
+R_HAT_AGREE = 1.01
+
+
+def disagreeing_runs(record: dict) -> dict[str, float]:
+    """Per model, the largest R-hat across a record's independent runs (``r_hat_max``), when any model's
+    exceeds :data:`R_HAT_AGREE`; empty when they agree or the record has none."""
+    r_hat = {m: v for m, v in (record.get("r_hat_max") or {}).items() if isinstance(v, (int, float)) and v == v}
+    return r_hat if r_hat and max(r_hat.values()) > R_HAT_AGREE else {}
+
+
 def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
     """What a fit on the current model says, when the shipped record is an earlier model's: its settings,
     its model-choice statement (from its independent runs' evidences), its distinct particles, whether its
@@ -298,13 +326,13 @@ def current_fit_blocks(folders=CURRENT_MODEL_FITS) -> list:
     )
     shares = list((record.get("distinct_share") or {}).values())
     degenerate = not shares or min(shares) < 0.8
-    r_hat = {m: v for m, v in (record.get("r_hat_max") or {}).items() if v is not None and v == v}
+    r_hat = disagreeing_runs(record)
     disagree = (
         " Its independent runs disagree (largest R-hat across the runs: "
         + ", ".join(f"{m} {v:.2f}" for m, v in r_hat.items())
         + "; above 1.01 the runs have not found the same posterior), so its posterior intervals are"
         " narrower than the data allow."
-        if r_hat and max(r_hat.values()) > 1.01
+        if r_hat
         else ""
     )
     blocks = [
