@@ -270,6 +270,10 @@ def test_report_end_to_end_on_a_fixture_posterior(tmp_path):
     # the record's runs disagree (one model's R-hat above 1.01): the section says so, naming each model's
     assert "The calibration's 5 independent runs have not found the same posterior" in page
     assert "fitted 1.00, partnership 1.42" in page and "symbiotic" not in page.split("R-hat across the runs:")[1][:40]
+    warnings = [
+        s["text"] for s in json.loads((out / "summary.json").read_text())["statements"] if s["kind"] == "warning"
+    ]
+    assert any("have not found the same posterior" in w and "every interval" in w for w in warnings)
     assert "No posterior" not in page
     counter = pd.read_csv(out / "counterfactuals.csv")
     assert set(counter["from"]) == {"calibrated", "partnership"} and (counter["draws"] == 2).all()

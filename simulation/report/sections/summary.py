@@ -171,6 +171,24 @@ def _calibration_stale(ctx: ReportContext) -> str | None:
     return calibration_stale(ctx.config)
 
 
+def _runs_disagree(ctx: ReportContext) -> str | None:
+    """A warning when the calibration behind the report's posterior ran independent runs that have not
+    found the same posterior (``posterior.disagreeing_runs`` of its manifest), or None."""
+    from ..content import read_record
+    from .posterior import R_HAT_AGREE, disagreeing_runs
+
+    record = read_record(ctx.config.posterior_path.parent / "manifest.json") or {}
+    r_hat = disagreeing_runs(record)
+    if not r_hat:
+        return None
+    return (
+        "The calibration's independent runs have not found the same posterior (largest R-hat across the runs: "
+        + ", ".join(f"{m} {v:.2f}" for m, v in r_hat.items())
+        + f"; at most {R_HAT_AGREE} when they agree): the posterior is an approximation, and so is every interval "
+        "below that runs over its draws (section 1)."
+    )
+
+
 def statements(
     diffs: pd.DataFrame,
     t1: pd.DataFrame,
@@ -220,6 +238,9 @@ def warning_statements(calibrated: bool, ctx: ReportContext | None) -> list[dict
     stale = _calibration_stale(ctx) if calibrated and ctx is not None else None
     if stale:
         out.append({"kind": "warning", "text": stale, "values": []})
+    disagree = _runs_disagree(ctx) if ctx is not None and ctx.config.posterior is not None else None
+    if disagree:
+        out.append({"kind": "warning", "text": disagree, "values": []})
     if ctx is not None and ctx.config.posterior is None:
         out.append(
             {
