@@ -121,6 +121,16 @@ def model_version() -> str:
     return h.hexdigest()[:16]
 
 
+def accepted_versions(record: dict) -> set[str]:
+    """The model versions a calibration record counts as fitted to: its own ``model_version``, and those in
+    its ``equivalent_model_versions``, shown to compute the same numbers (``calibration.equivalence``)."""
+    out = {str(record.get("model_version") or "")} - {""}
+    for entry in record.get("equivalent_model_versions") or []:
+        if isinstance(entry, dict) and entry.get("model_version"):
+            out.add(str(entry["model_version"]))
+    return out
+
+
 def _model_file(rel: str) -> bool:
     """Whether a path relative to the package is one of the files the model version hashes."""
     parts = Path(rel).parts

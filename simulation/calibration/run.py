@@ -40,6 +40,7 @@ from .checks import (
     recovery,
 )
 from .config import COHORT_TABLES, RECORD_DIR, RECORD_FILES, Calibration, CalibrationError
+from .equivalence import FINGERPRINT_FILE, FINGERPRINT_NOTE, write_fingerprint
 from .inference import (
     RHAT_NOTE,
     arviz_diagnostics,
@@ -88,6 +89,7 @@ FILES = {
     "fit_cohorts.png": "observed vs predictive, held-out age-cohort cells",
     "diagnostics.png": "temperature, ESS and acceptance per stage; posterior of s",
     "README.md": "the result in words and tables",
+    FINGERPRINT_FILE: FINGERPRINT_NOTE,
 }
 #: The checks on fresh runs (``fresh_draws`` posterior draws, each run once on a new seed); written
 #: when ``fresh_draws`` > 0.
@@ -230,6 +232,8 @@ def run_calibration(
             run = {"backend": backend, "workers": workers, "resumed": resume, "command": command}
             manifest = _manifest(calib, done, observed, run, time.perf_counter() - started)
             (tmp / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+            say("fingerprint: 4 posterior particles per model run again at stored seeds")
+            write_fingerprint(tmp)
             text = summary_markdown(
                 manifest,
                 done.summary,

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import model_changes_since, model_version
+from ..provenance import accepted_versions
 from ..runs.spec import REPO_ROOT
 from .config import CompareConfig
 
@@ -350,9 +351,10 @@ def record_changes(record: dict) -> list[str] | None:
     model version equals today's, or git finds no model file changed since its commit), None when neither
     can tell. A record's model version was hashed over the files of its day, so when git can tell, git
     decides: a change of what the version hashes (such as leaving the studies' data out) is not a change
-    of the model."""
+    of the model. A record whose ``equivalent_model_versions`` hold today's version (its fingerprint runs
+    give the same numbers today: ``calibration.equivalence``) is on the same model too."""
     version, commit = record.get("model_version"), str(record.get("git_commit", ""))
-    if version and version == model_version():
+    if version and model_version() in accepted_versions(record):
         return []
     # a record made with uncommitted edits: git does not know them, its model version does
     changed = None if (version and commit.endswith("+dirty")) else model_changes_since(commit)
