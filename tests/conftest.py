@@ -86,6 +86,7 @@ MODEL_FILES = frozenset(
         "test_app_model",
         "test_app_safety",
         "test_add_models",
+        "test_burn_in_tools",
         "test_equivalence",
         "test_bad_inputs",
         "test_calibration",

@@ -1,0 +1,37 @@
+"""The measurement tools of the fit's burn-in (tools/ppp_echo.py, tools/calibration_burn_in.py) run end to end on
+a few seeds and refuse bad input in one line with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool(name, *args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / name), *map(str, args)], cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_the_echo_tool_reports_the_bias_at_the_fits_survey_quarter_and_draws_its_figure(tmp_path):
+    figure, series = tmp_path / "echo.png", tmp_path / "series.npz"
+    args = ("--seeds", 3, "--quarters", 160, "--window", "120,160", "--jitter", 4, "--models", "partnership")
+    done = _tool("ppp_echo.py", *args, "--figure", figure, "--save", series)
+    assert done.returncode == 0, done.stderr
+    assert "bias at quarter 154 against the window" in done.stdout
+    assert "a survey at a uniform quarter of 154-158" in done.stdout
+    assert figure.stat().st_size > 10_000 and series.exists()
+    import numpy as np
+
+    saved = np.load(series)
+    assert saved["partnership_shares"].shape == (3, 80, 26) and saved["partnership_operating"].shape == (3, 160)
+
+
+def test_the_echo_tool_refuses_a_window_outside_the_run(tmp_path):
+    for window in ("300,500", "abc"):
+        done = _tool("ppp_echo.py", "--seeds", 2, "--quarters", 200, "--window", window)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "--window" in done.stderr or "--quarters" in done.stderr
