@@ -4,8 +4,8 @@ A run starts with no PPP contract. The first tenders come at once, their contrac
 number of quarters and end together, and the next wave follows: the book's size rings like a renewal
 process started from a synchronised cohort, and utility quality and Table 6 ring with it. Averaged over
 seeds, the ringing is the part of a run that still depends on its start, whatever the seed: a bias of the
-statistics at the quarter the fit surveys. The nested R-hat of the burn-in diagnostic (docs/ODD.md 9)
-compares chains with each other, so a transient that every chain shares is invisible to it.
+statistics at the quarter the fit surveys. The burn-in diagnostic (``statebiz dynamics stationarity``,
+docs/ODD.md 9) did not watch the PPP book or utility quality, so it could not see this; it now does.
 
 For each model of a stored fit, at one particle of its posterior (the first of a seeded draw), this runs
 ``--seeds`` seeds of the fit's run (its size and parameters) from quarter 0 for ``--quarters`` quarters

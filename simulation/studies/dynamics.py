@@ -21,7 +21,9 @@ A gap between the curves from the two starts would show bistability (hysteresis)
 between neighbouring grid points a discontinuity.
 
 The outcomes: corruption incidence, corrupt share, firms in business, mean firm age,
-business satisfied and dissatisfied, population satisfied, and the six KPIs as year-on-year
+business satisfied and dissatisfied, population satisfied, mean utility quality, the utility PPP
+contracts in operation (the last two since MEASURED 19 found a transient in them that every chain
+shares, which the first seven did not show), and the six KPIs as year-on-year
 growth rates (the sum of the last four quarters over the four before, minus 1; a level KPI
 such as real wages compares annual means).
 """
@@ -69,7 +71,13 @@ LEVEL_OUTCOMES = (
     "business_satisfied",
     "business_dissatisfied",
     "population_satisfied",
+    "utility_quality",
+    "ppp_in_operation",
 )
+#: Outcomes read from the world after each quarter (not from the recorder's region table): the mean
+#: utility quality (Table 6's driver) and the utility PPP contracts in operation, whose first wave
+#: echoes for hundreds of quarters (docs/calibration/MEASURED.md 19).
+WORLD_OUTCOMES = ("mean_firm_age", "utility_quality", "ppp_in_operation")
 GROWTH_OUTCOMES = tuple(f"{k}_yoy" for k in KPIS)
 OUTCOMES = LEVEL_OUTCOMES + GROWTH_OUTCOMES
 UNITS = {
@@ -77,6 +85,8 @@ UNITS = {
     "corrupt_share": "share of officials",
     "firms_in_business": "firms",
     "mean_firm_age": "quarters",
+    "utility_quality": "0..1",
+    "ppp_in_operation": "contracts",
 } | {o: "share" for o in ("business_satisfied", "business_dissatisfied", "population_satisfied")}
 UNITS |= {o: "growth, year on year" for o in GROWTH_OUTCOMES}
 
@@ -110,18 +120,25 @@ def trajectory(params: dict[str, Any], seed: int, quarters: int) -> pd.DataFrame
 
 def chain_table(model) -> pd.DataFrame:
     """The outcomes per reported quarter (1..steps) of a model built and not yet run (see :func:`trajectory`)."""
-    ages = []
+    from ..world import OPERATION
+
+    read = {name: [] for name in WORLD_OUTCOMES}
     while model.running:
         model.step()
-        alive = model.firms.alive
-        ages.append(float(model.firms.age[alive].mean()) if alive.any() else float("nan"))
+        alive, book = model.firms.alive, model.world.projects
+        read["mean_firm_age"].append(float(model.firms.age[alive].mean()) if alive.any() else float("nan"))
+        read["utility_quality"].append(float(model.world.akimats.utility_quality.mean()))
+        operating = ((book.phase == OPERATION) & (book.sector < 4)).sum() if len(book) else 0
+        read["ppp_in_operation"].append(float(operating))
     regions = model.region_table()
     sums = ["firms_in_business", *KPIS]
     table = regions.groupby("quarter").agg(
-        {c: ("sum" if c in sums else "mean") for c in LEVEL_OUTCOMES if c != "mean_firm_age"} | {k: "sum" for k in KPIS}
+        {c: ("sum" if c in sums else "mean") for c in LEVEL_OUTCOMES if c not in WORLD_OUTCOMES}
+        | {k: "sum" for k in KPIS}
     )
     table = table.reset_index().sort_values("quarter")
-    table["mean_firm_age"] = ages[: len(table)]
+    for name, values in read.items():
+        table[name] = values[: len(table)]
     for k in KPIS:
         annual = table[k].rolling(4).sum()
         before = annual.shift(4)
