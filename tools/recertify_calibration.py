@@ -94,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     if now["model_version"] in accepted_versions(record):
         print("already recorded as equivalent; nothing written")
         return 0
+    began = time.perf_counter()
     if not regression_holds():
         print("the regression baseline does not hold: nothing written")
         return 1
-    add_equivalent_version(folder, now)
+    print(f"the regression baseline holds ({time.perf_counter() - began:.0f} s)")
+    add_equivalent_version(folder, now, also="the regression baseline held (python -m tests.regression, portable)")
     print(f"recorded in {folder / 'manifest.json'}: equivalent_model_versions += {now['model_version']}")
     return 0
 

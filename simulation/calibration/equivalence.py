@@ -198,8 +198,9 @@ def check_current(folder: str | Path) -> tuple[dict[str, Any], list[str]]:
     return now, differences(stored, now)
 
 
-def add_equivalent_version(folder: str | Path, now: dict[str, Any]) -> dict[str, Any]:
-    """Add the current model version to a record's ``equivalent_model_versions`` (written atomically)."""
+def add_equivalent_version(folder: str | Path, now: dict[str, Any], also: str = "") -> dict[str, Any]:
+    """Add the current model version to a record's ``equivalent_model_versions`` (written atomically);
+    ``also``: what else was checked, in words."""
     folder = Path(folder)
     record = _record(folder)
     if now["model_version"] in accepted_versions(record):
@@ -209,7 +210,8 @@ def add_equivalent_version(folder: str | Path, now: dict[str, Any]) -> dict[str,
         "git_commit": git_commit(),
         "checked": now["made"],
         "machine_class": now["machine_class"],
-        "how": f"{len(now['runs'])} fingerprint runs ({FINGERPRINT_FILE}) gave the same survey statistics",
+        "how": f"{len(now['runs'])} fingerprint runs ({FINGERPRINT_FILE}) gave the same survey statistics"
+        + (f"; {also}" if also else ""),
     }
     record["equivalent_model_versions"] = list(record.get("equivalent_model_versions", []) or []) + [entry]
     atomic_write_json(folder / "manifest.json", record)
