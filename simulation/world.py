@@ -319,7 +319,10 @@ class ProjectBook:
         "duration": np.int32,
         "started": np.int32,
         "replacements": np.int32,  # partners brought in after an exit (step-in)
+        "operation": np.int32,  # quarters of operation, set when the contract goes into operation
     }
+    #: Fields that ``add`` may leave out, and their value then.
+    DEFAULTS = {"operation": 0}
 
     def __init__(self):
         # each field is the in-use part (a view) of a column with spare capacity, so that adding a
@@ -343,7 +346,7 @@ class ProjectBook:
                 grown[: self._n] = column[: self._n]
                 self._columns[name] = grown
         for name, column in self._columns.items():
-            column[self._n] = np.asarray(values[name], dtype=column.dtype)
+            column[self._n] = np.asarray(values[name] if name in values else self.DEFAULTS[name], dtype=column.dtype)
         self._n += 1
         self._views()
 

@@ -101,6 +101,7 @@ MODEL_FILES = frozenset(
         "test_invariants",
         "test_kernels",
         "test_ppp_delivery",
+        "test_ppp_terms",
         "test_regression",
         "test_reliability",
         "test_reliability2",

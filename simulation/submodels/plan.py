@@ -23,7 +23,8 @@ initialisation). The akim's objective is U = w_K x (Figure 2 score) + w_R x rent
 - tenders are launched where utility quality lags the target (or, when none lags, for
   social infrastructure and roads) while the fund covers the public co-financing, each
   with probability 1 - (share of the akimat's PPP contracts in dispute): recent conflict
-  deters new contracts.
+  deters new contracts. With ``tender_pipeline`` the akimat counts its supply line: no new
+  tender for a utility while one of its contracts is being built (off by default).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formulas import fixed_order_dot
+from ..world import CONSTRUCTION
 
 #: PPP sectors: the four utilities of Table 6, then social infrastructure and roads.
 SECTORS = ("heat", "water", "power", "gas", "social", "roads")
@@ -83,11 +85,14 @@ def step(world, log, rng) -> None:
     a.ppp_fund[:] += shares[:, 2] * free
 
     public_cost = p["ppp_cofinancing"] * p["ppp_size"]
+    building = pipeline(world) if p["tender_pipeline"] else None
     for r in range(world.n_regions):
         lag = p["quality_target"] - a.utility_quality[r]
         sectors = list(np.flatnonzero(lag > 0)[np.argsort(-lag[lag > 0], kind="stable")])
         if not sectors:
             sectors = [4 + int(rng.integers(2))]
+        elif building is not None:  # the supply line: no new tender for a utility whose contract is being built
+            sectors = [u for u in sectors if building[r, u] == 0]
         for sector in sectors:
             if a.ppp_fund[r] < public_cost:
                 break
@@ -95,3 +100,13 @@ def step(world, log, rng) -> None:
                 a.ppp_fund[r] -= public_cost
                 log.tenders.append((r, int(sector)))
                 log.region["tenders"][r] += 1
+
+
+def pipeline(world) -> np.ndarray:
+    """Contracts in construction per region and sector, shape (regions, sectors): the akimat's supply line."""
+    book = world.projects
+    out = np.zeros((world.n_regions, len(SECTORS)), dtype=np.int64)
+    if len(book):
+        building = book.phase == CONSTRUCTION
+        np.add.at(out, (book.region[building], book.sector[building]), 1)
+    return out

@@ -73,7 +73,7 @@ def step(world, log, rng) -> None:
     construct(world, log, moving[in_construction])
     operate(world, log, moving[~in_construction])
     np.add.at(log.firm["cooperation"], book.firm[moving], 1.0)
-    end(world, moving)
+    end(world, moving, rng)
 
 
 class Scores:
@@ -260,19 +260,30 @@ def operate(world, log, oper: np.ndarray) -> None:
     p, book = world.params, world.projects
     cost = book.cost[oper]
     debt = (1.0 - p["ppp_cofinancing"]) * cost - book.equity[oper]
-    income = np.maximum(p["partner_return"] * cost - debt / p["operation_quarters"], 0.0)
+    term = p["operation_quarters"] if p["operation_spread"] == 0.0 else book.operation[oper]
+    income = np.maximum(p["partner_return"] * cost - debt / term, 0.0)
     np.add.at(log.firm["ppp_income"], book.firm[oper], income)
 
 
-def end(world, moving: np.ndarray) -> None:
+def operation_terms(p, count: int, rng) -> np.ndarray | int:
+    """Quarters of operation of ``count`` contracts going into operation: ``operation_quarters``, or with
+    ``operation_spread`` > 0, round(operation_quarters x (1 + spread x (2u - 1))), u uniform (at least 1;
+    no draw at spread 0, so that the fixed term draws nothing)."""
+    base, spread = p["operation_quarters"], p["operation_spread"]
+    if spread == 0.0 or count == 0:
+        return base
+    return np.maximum(1, np.rint(base * (1.0 + spread * (2.0 * rng.random(count) - 1.0)))).astype(np.int32)
+
+
+def end(world, moving: np.ndarray, rng) -> None:
     """Contracts that moved this quarter count down; a finished construction goes into
-    operation, a finished operation completes the contract."""
+    operation (for ``operation_terms`` quarters), a finished operation completes the contract."""
     p, book = world.params, world.projects
     book.left[moving] -= 1
     done = moving[book.left[moving] <= 0]
     to_operation = done[book.phase[done] == CONSTRUCTION]
     finished = done[book.phase[done] == OPERATION]
     book.phase[to_operation] = OPERATION
-    book.left[to_operation] = p["operation_quarters"]
+    book.left[to_operation] = book.operation[to_operation] = operation_terms(p, to_operation.size, rng)
     book.phase[finished] = ENDED
     book.status[finished] = COMPLETED

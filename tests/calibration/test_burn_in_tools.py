@@ -30,8 +30,12 @@ def test_the_echo_tool_reports_the_bias_at_the_fits_survey_quarter_and_draws_its
     assert saved["partnership_shares"].shape == (3, 80, 26) and saved["partnership_operating"].shape == (3, 160)
 
 
-def test_the_echo_tool_refuses_a_window_outside_the_run(tmp_path):
+def test_the_echo_tool_refuses_a_window_outside_the_run_and_a_bad_parameter(tmp_path):
     for window in ("300,500", "abc"):
         done = _tool("ppp_echo.py", "--seeds", 2, "--quarters", 200, "--window", window)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "--window" in done.stderr or "--quarters" in done.stderr
+    for item in ("operation_spread=2.0", "no_such_parameter=1", "tender_pipeline=maybe"):
+        done = _tool("ppp_echo.py", "--seeds", 2, "--set", item)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert item.split("=")[0] in done.stderr and "Traceback" not in done.stderr

@@ -364,6 +364,22 @@ def test_plan_budget_rents_diversion_split_and_tenders():
     assert np.isclose(a.ppp_fund[0], 25.0 + shares[2] * free - 24.0, rtol=0, atol=1e-12)
 
 
+def test_plan_counts_its_supply_line_only_when_asked():
+    """With ``tender_pipeline`` a lagging utility whose contract is being built gets no new tender (water here,
+    the most lagging), so the fund's two tenders go to heat and power, lagging too with nothing in construction;
+    an operating water contract is not in the supply line. Without it (the default): water and heat, as before."""
+    for pipeline, building, expected in (
+        (True, CONSTRUCTION, [(0, 0), (0, 2)]),
+        (True, OPERATION, [(0, 1), (0, 0)]),
+        (False, CONSTRUCTION, [(0, 1), (0, 0)]),
+    ):
+        w = _plan_world(tender_pipeline=pipeline)
+        add_contract(w, sector=1, phase=building)
+        log = make_log(w)
+        plan.step(w, log, Draws(0.5, 0.5, 0.5))
+        assert log.tenders == expected, (pipeline, building)
+
+
 def test_plan_rents_scale_with_symbiosis():
     half = _plan_world(akimats={"symbiosis": 0.5})
     none = _plan_world(akimats={"symbiosis": 0.0})
