@@ -11,15 +11,17 @@ docs/ODD.md 9) did not watch the PPP book or utility quality, so it could not se
 For each model of a stored fit, at one particle of its posterior (the first of a seeded draw), this runs
 ``--seeds`` seeds of the fit's run (its size and parameters) from quarter 0 for ``--quarters`` quarters
 and reads, after every quarter (only reading the world): the utility contracts in operation, utility
-quality, and, every other quarter, the survey's population shares of Tables 5-9 (the statistics the
-likelihood reads). It prints:
+quality, the firms' capital, maintenance over its reference, and, every other quarter, the survey's
+population shares of Tables 5-9 (the statistics the likelihood reads). It prints:
 - the ensemble mean of the contracts in operation and of Table 6 "satisfied" (mean over the 4 utilities)
   every 10 quarters;
 - the bias of every fitted cell at the fit's survey quarter (burn-in + steps): its share there minus the
   same seed's mean over the long-run window (``--window``), as a mean over seeds with a 90% interval
   (Student's t over seeds), the cells surely beyond +-1 pp (the margin of tools/calibration_burn_in.py),
   and the largest; the same for a survey at a quarter drawn uniformly from the ``--jitter`` quarters from
-  the fit's (one way to average the transient's phase out).
+  the fit's (one way to average the transient's phase out);
+- the firms' capital (mean and median over seeds), maintenance over its reference and utility quality, at
+  the survey quarter and in the window (what drives a slow drift of Table 6).
 
 Usage (from the repository root):
     python tools/ppp_echo.py                                   the shipped fit, 96 seeds, 400 quarters
@@ -60,16 +62,24 @@ def _run(job: tuple) -> dict[str, np.ndarray]:
     calibration, model, values, seed, quarters, overrides = job
     params = load_calibration(calibration).run_parameters(model, values) | overrides | {"burn_in": 0, "steps": quarters}
     m = StateBusinessModel(rng=seed, **params)
-    operating, quality, shares = [], [], []
+    operating, quality, shares, capital, maintenance = [], [], [], [], []
     for t in range(quarters):
         m.step()
-        book = m.world.projects
+        book, a, f = m.world.projects, m.world.akimats, m.world.firms
         operating.append(float(((book.phase == OPERATION) & (book.sector < 4)).sum()) if len(book) else 0.0)
-        quality.append(float(m.world.akimats.utility_quality.mean()))
+        quality.append(float(a.utility_quality.mean()))
+        capital.append(float(f.capital[f.alive].sum()))
+        maintenance.append(float(np.mean(a.maintenance / a.maintenance_reference)))
         if t % 2 == 1:  # after quarters 2, 4, ...: the survey of a run whose burn-in + steps is even
             stats = statistics_from_shares(simulate_survey(m).population_shares)
             shares.append(np.concatenate([np.ravel(stats[k]) for k in TABLES]))
-    return {"operating": np.array(operating), "quality": np.array(quality), "shares": np.array(shares)}
+    return {
+        "operating": np.array(operating),
+        "quality": np.array(quality),
+        "shares": np.array(shares),
+        "capital": np.array(capital),
+        "maintenance": np.array(maintenance),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{jm[jw]:+.2f} [{jm[jw] - jh[jw]:+.2f}, {jm[jw] + jh[jw]:+.2f}]; cells surely beyond +-1 pp: "
                 f"{', '.join(CELLS[j] for j in jout) or 'none'}; Table 6 satisfied {jm[T6_SATISFIED].mean():+.2f}"
             )
+        k_at, k_late = r["capital"][:, survey_at - 1], r["capital"][:, lo:hi].mean(axis=1)
+        print(
+            f"  firms' capital, mean (median) over seeds: {k_at.mean():.0f} ({np.median(k_at):.0f}) at quarter "
+            f"{survey_at}, {k_late.mean():.0f} ({np.median(k_late):.0f}) in the window; maintenance over its "
+            f"reference {r['maintenance'][:, survey_at - 1].mean():.3f} and {r['maintenance'][:, lo:hi].mean():.3f}; "
+            f"utility quality {r['quality'][:, survey_at - 1].mean():.3f} and {r['quality'][:, lo:hi].mean():.3f}"
+        )
         late_op = r["operating"][:, lo:hi].mean()
         print(f"  contracts in operation: {op[survey_at - 1]:.1f} at quarter {survey_at}, {late_op:.1f} in the window")
     if args.figure:
