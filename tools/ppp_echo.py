@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         axes[1].set_ylabel("Table 6 satisfied, %\n(mean of 4 utilities)")
         axes[1].set_xlabel(f"quarter (dashed: the fit's survey; grey: the long-run window); {args.seeds} seeds")
         axes[0].legend(frameon=False)
-        axes[0].set_title("What the burn-in leaves: the first wave of PPP contracts echoes (ensemble means)")
+        given = f" ({', '.join(args.set)})" if args.set else ""
+        axes[0].set_title(f"Ensemble means from quarter 0 at one particle per model{given}")
         fig.tight_layout()
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.figure, dpi=110)
