@@ -32,6 +32,7 @@ MEASURED 19.
 Usage (from the repository root):
     python tools/calibration_burn_in.py                                   the shipped fit, 2 workers
     python tools/calibration_burn_in.py --burn-ins 150,80,60 --draws 100 --seeds 4
+    python tools/calibration_burn_in.py --set tender_pipeline=true      with a parameter changed for every run
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ from simulation.calibration.likelihood import (  # noqa: E402
     run_survey_model,
     survey_logpmf,
 )
+from simulation.cli.common import one_line, parameter_assignments  # noqa: E402
+from simulation.parameters import ScenarioError  # noqa: E402
 from simulation.posterior import load_posterior  # noqa: E402
 
 FIT = ROOT / "docs" / "calibration"
@@ -67,9 +70,9 @@ FLOOR = 0.005
 CELLS = [f"T{t[-1]}[{j}]" for t in TABLES for j in range({"table5": 5, "table6": 12}.get(t, 3))]
 
 
-def _run(job: tuple[str, str, dict, int, int]) -> dict:
-    calibration, model_name, values, burn_in, seed = job
-    params = load_calibration(calibration).run_parameters(model_name, values) | {"burn_in": burn_in}
+def _run(job: tuple[str, str, dict, int, int, dict]) -> dict:
+    calibration, model_name, values, burn_in, seed, overrides = job
+    params = load_calibration(calibration).run_parameters(model_name, values) | overrides | {"burn_in": burn_in}
     t0 = time.process_time()
     stats, _ = run_survey_model(params, seed)
     cpu = time.process_time() - t0
@@ -91,7 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--margin", type=float, default=1.0, help="equivalence margin of the fit's estimator (nats)")
     ap.add_argument("--share-margin", type=float, default=1.0, help="equivalence margin of a fitted share (pp)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter for every run")
     args = ap.parse_args(argv)
+    try:
+        overrides = parameter_assignments(args.set)
+    except ScenarioError as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 2
     burn_ins = [int(b) for b in args.burn_ins.split(",")]
     import json
 
@@ -104,12 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         for d, values in enumerate(draws):
             for s in range(args.seeds):
                 for b in burn_ins:
-                    jobs.append((str(toml), m, values, b, 7000 + 100 * d + s))
+                    jobs.append((str(toml), m, values, b, 7000 + 100 * d + s, overrides))
                     keys.append((m, d, s, b))
     with ProcessPoolExecutor(args.workers) as pool:
         rows = dict(zip(keys, pool.map(_run, jobs, chunksize=1)))
     ref = burn_ins[0]
     print(f"fit {args.fit.relative_to(ROOT)}: {args.draws} draws x {args.seeds} seeds per model; reference {ref}")
+    print(f"parameters set for every run: {' '.join(args.set) or 'none (the fit as it was)'}")
     print(f"margins: fit's estimator +-{args.margin} nats; every fitted share +-{args.share_margin} pp (90% intervals)")
     verdict = {b: True for b in burn_ins[1:]}
     for m in calib.models:

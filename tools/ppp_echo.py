@@ -21,12 +21,15 @@ population shares of Tables 5-9 (the statistics the likelihood reads). It prints
   and the largest; the same for a survey at a quarter drawn uniformly from the ``--jitter`` quarters from
   the fit's (one way to average the transient's phase out);
 - the firms' capital (mean and median over seeds), maintenance over its reference and utility quality, at
-  the survey quarter and in the window (what drives a slow drift of Table 6).
+  the survey quarter and in the window (what drives a slow drift of Table 6);
+- the mean age of the 20 largest firms at the start, at the survey quarter and in the window: whether the
+  size tail starts as old as it stays (``stationary_sizes``, MEASURED 21).
 
 Usage (from the repository root):
     python tools/ppp_echo.py                                   the shipped fit, 96 seeds, 400 quarters
     python tools/ppp_echo.py --seeds 24 --figure out.png       fewer seeds, and the figure
     python tools/ppp_echo.py --set tender_pipeline=true        with a parameter changed for every run
+    python tools/ppp_echo.py --set tender_pipeline=true --set stationary_sizes=true --seeds 32   MEASURED 21
 """
 
 from __future__ import annotations
@@ -47,8 +50,10 @@ if str(ROOT) not in sys.path:
 
 from simulation.calibration.config import load_calibration  # noqa: E402
 from simulation.calibration.likelihood import TABLES, statistics_from_shares  # noqa: E402
+from simulation.cli.common import one_line, parameter_assignments  # noqa: E402
 from simulation.model import StateBusinessModel  # noqa: E402
 from simulation.observe.survey import simulate_survey  # noqa: E402
+from simulation.parameters import ScenarioError  # noqa: E402
 from simulation.posterior import load_posterior  # noqa: E402
 from simulation.world import OPERATION  # noqa: E402
 
@@ -56,16 +61,19 @@ FIT = ROOT / "docs" / "calibration"
 CELLS = [f"T{t[-1]}[{j}]" for t in TABLES for j in range({"table5": 5, "table6": 12}.get(t, 3))]
 #: Table 6's "satisfied" cells (heat, water, power, gas) among the fitted cells.
 T6_SATISFIED = [CELLS.index(f"T6[{j}]") for j in (0, 3, 6, 9)]
+#: The size tail whose age is read: the largest firms by capital.
+LARGEST = 20
 
 
 def _run(job: tuple) -> dict[str, np.ndarray]:
     calibration, model, values, seed, quarters, overrides = job
     params = load_calibration(calibration).run_parameters(model, values) | overrides | {"burn_in": 0, "steps": quarters}
     m = StateBusinessModel(rng=seed, **params)
-    operating, quality, shares, capital, maintenance = [], [], [], [], []
+    operating, quality, shares, capital, maintenance, old = [], [], [], [], [], [_largest_age(m.world.firms)]
     for t in range(quarters):
         m.step()
         book, a, f = m.world.projects, m.world.akimats, m.world.firms
+        old.append(_largest_age(f))
         operating.append(float(((book.phase == OPERATION) & (book.sector < 4)).sum()) if len(book) else 0.0)
         quality.append(float(a.utility_quality.mean()))
         capital.append(float(f.capital[f.alive].sum()))
@@ -79,7 +87,14 @@ def _run(job: tuple) -> dict[str, np.ndarray]:
         "shares": np.array(shares),
         "capital": np.array(capital),
         "maintenance": np.array(maintenance),
+        "largest_age": np.array(old),  # quarters 0 (the start) .. quarters
     }
+
+
+def _largest_age(f, k: int = LARGEST) -> float:
+    """Mean age in years of the k firms in business with the largest capital (the size tail's age)."""
+    alive = np.flatnonzero(f.alive)
+    return float(f.age[alive[np.argsort(f.capital[alive])[::-1][:k]]].mean()) / 4.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,19 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, default=None, help="keep every run's series in this .npz")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter for every run")
     args = ap.parse_args(argv)
-    from simulation.parameters import resolve
-
-    overrides = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        try:
-            given = {"true": True, "false": False}.get(value.lower(), None)
-            if given is None:
-                given = float(value) if "." in value else int(value)
-            overrides[name] = resolve({name: given}, "--set")[name]
-        except Exception as err:  # noqa: BLE001 - a bad --set is one line, whatever it is
-            print(f"error: --set {item!r}: {err}", file=sys.stderr)
-            return 2
+    try:
+        overrides = parameter_assignments(args.set)
+    except ScenarioError as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 2
     record = json.loads((args.fit / "manifest.json").read_text(encoding="utf-8"))
     toml = ROOT / record["calibration_file"]
     calib = load_calibration(toml)
@@ -183,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         late_op = r["operating"][:, lo:hi].mean()
         print(f"  contracts in operation: {op[survey_at - 1]:.1f} at quarter {survey_at}, {late_op:.1f} in the window")
+        age = r["largest_age"]  # (seeds, quarters + 1), from the start
+        print(
+            f"  the {LARGEST} largest firms' mean age, years: {age[:, 0].mean():.1f} at the start, "
+            f"{age[:, survey_at].mean():.1f} at quarter {survey_at}, {age[:, lo + 1 : hi + 1].mean():.1f} in the window"
+        )
     if args.figure:
         import matplotlib
 
@@ -201,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         axes[1].set_ylabel("Table 6 satisfied, %\n(mean of 4 utilities)")
         axes[1].set_xlabel(f"quarter (dashed: the fit's survey; grey: the long-run window); {args.seeds} seeds")
         axes[0].legend(frameon=False)
-        given = f" ({', '.join(args.set)})" if args.set else ""
-        axes[0].set_title(f"Ensemble means from quarter 0 at one particle per model{given}")
+        given = f"\n({', '.join(args.set)})" if args.set else ""
+        axes[0].set_title(f"Ensemble means from quarter 0 at one particle per model{given}", fontsize=10)
         fig.tight_layout()
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.figure, dpi=110)

@@ -55,6 +55,27 @@ def one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
+def parameter_assignments(items: list[str], origin: str = "--set") -> dict[str, Any]:
+    """``NAME=VALUE`` strings as registered parameters' values: ``true``/``false`` a flag, a number with a
+    point a float, else an integer; each checked against the registry (unknown name, wrong type or out
+    of range: :class:`simulation.parameters.ScenarioError`, one line naming ``origin`` and the item)."""
+    from ..parameters import ScenarioError, resolve
+
+    values: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name or not text:
+            raise ScenarioError(f"{origin} {item!r}: expected NAME=VALUE")
+        given: Any = {"true": True, "false": False}.get(text.lower())
+        if given is None:
+            try:
+                given = float(text) if any(c in text for c in ".eE") and not text.isdigit() else int(text)
+            except ValueError:
+                raise ScenarioError(f"{origin} {item!r}: {text!r} is not a number, true or false") from None
+        values[name] = resolve({name: given}, f"{origin} {item!r}")[name]
+    return values
+
+
 def command_line() -> str:
     """The command as typed (``statebiz`` and its arguments), recorded in every manifest."""
     return " ".join(["statebiz", *sys.argv[1:]])

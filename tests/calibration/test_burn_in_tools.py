@@ -28,6 +28,10 @@ def test_the_echo_tool_reports_the_bias_at_the_fits_survey_quarter_and_draws_its
 
     saved = np.load(series)
     assert saved["partnership_shares"].shape == (3, 80, 26) and saved["partnership_operating"].shape == (3, 160)
+    # the size tail's age, read from the start: the default start draws the large firms young
+    assert saved["partnership_largest_age"].shape == (3, 161)
+    assert "the 20 largest firms' mean age, years:" in done.stdout
+    assert saved["partnership_largest_age"][:, 0].mean() < saved["partnership_largest_age"][:, -1].mean()
 
 
 def test_the_echo_tool_refuses_a_window_outside_the_run_and_a_bad_parameter(tmp_path):
@@ -39,3 +43,24 @@ def test_the_echo_tool_refuses_a_window_outside_the_run_and_a_bad_parameter(tmp_
         done = _tool("ppp_echo.py", "--seeds", 2, "--set", item)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert item.split("=")[0] in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_burn_in_tool_refuses_a_bad_parameter_in_one_line():
+    for item in ("stationary_sizes=2", "no_such_parameter=1", "tender_pipeline"):
+        done = _tool("calibration_burn_in.py", "--draws", 2, "--set", item)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert item.split("=")[0] in done.stderr and "Traceback" not in done.stderr
+
+
+def test_parameter_assignments_read_flags_numbers_and_refuse_the_rest():
+    import pytest
+
+    from simulation.cli.common import parameter_assignments
+    from simulation.parameters import ScenarioError
+
+    got = parameter_assignments(["tender_pipeline=true", "operation_spread=0.5", "burn_in=40", "moral_cost=1e-3"])
+    assert got == {"tender_pipeline": True, "operation_spread": 0.5, "burn_in": 40, "moral_cost": 0.001}
+    assert parameter_assignments([]) == {}
+    for bad in ("burn_in", "=3", "burn_in=", "burn_in=forty", "operation_spread=5.0", "nope=1"):
+        with pytest.raises(ScenarioError, match="--set"):
+            parameter_assignments([bad])
