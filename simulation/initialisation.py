@@ -35,6 +35,10 @@ from .world import (
 
 #: Oldest firm at the start, in quarters (older ages are left out of the stationary age distribution).
 MAX_INITIAL_AGE = 200
+#: Oldest firm at the start when ages are drawn with sizes (``stationary_sizes``): 150 years, beyond
+#: which the stationary stock holds less than 1e-4 of its firms at the defaults (a large firm's hazard
+#: is a fraction of the mean, so the stock's tail ages are long).
+STATIONARY_OLDEST = 600
 
 #: Streams that initialisation draws from (the schedule adds one per quarterly step).
 STREAMS = ("world", "network", "residents")
@@ -144,7 +148,14 @@ def _firms(p, regions, region_graph, rng, network_rng):
     age = rng.choice(MAX_INITIAL_AGE + 1, size=n, p=formulas.stationary_age_shares(p, MAX_INITIAL_AGE))
     spread = p["entrant_dispersion"] * p["capital_dispersion"]
     entered_with = p["entrant_capital"] * wealth[region] * np.exp(spread * rng.standard_normal(n))
-    capital = formulas.grown_capital(entered_with, productivity, age, p)
+    if p["stationary_sizes"]:
+        # ... or jointly with the firm's type: the stationary stock of entrants weighted by their
+        # lives, in which the productive firms are large, live long and are old (formulas.stationary_stock)
+        age, capital = formulas.stationary_stock(
+            entered_with, productivity, region, n_regions, rng.random(n), p, STATIONARY_OLDEST
+        )
+    else:
+        capital = formulas.grown_capital(entered_with, productivity, age, p)
     # the capital at which a firm is a match for its akimat: the output-weighted median firm
     # of the lognormal body (the firms as they would be without the Pareto factor, so that the
     # few dominant players neither set it nor make it depend on a single draw)
