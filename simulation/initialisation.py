@@ -35,9 +35,9 @@ from .world import (
 
 #: Oldest firm at the start, in quarters (older ages are left out of the stationary age distribution).
 MAX_INITIAL_AGE = 200
-#: Oldest firm at the start when ages are drawn with sizes (``stationary_sizes``): 150 years, beyond
-#: which the stationary stock holds less than 1e-4 of its firms at the defaults (a large firm's hazard
-#: is a fraction of the mean, so the stock's tail ages are long).
+#: Oldest firm at the start when ages are drawn with sizes (``stationary_sizes``): 150 years. A large
+#: firm's hazard is a fraction of the mean, so the stock's tail ages are long: at the defaults 0.1% of
+#: the firms are older than 130 years, and none of 20,000 drawn reached this bound.
 STATIONARY_OLDEST = 600
 
 #: Streams that initialisation draws from (the schedule adds one per quarterly step).
