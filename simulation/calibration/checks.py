@@ -400,3 +400,156 @@ def _misfit_task(params: dict[str, Any], seed: int, steps: int, outcomes: tuple)
     except ValueError:
         stats = _failed_statistics()
     return {"stats": json.dumps(stat_vector(stats).tolist())}
+
+
+#: The transient check's long-run window (quarters from a run's start): past the burn-in that the
+#: stationarity diagnostic certifies (docs/ODD.md 9: 112-177 quarters), and long enough that a slow drift
+#: shows (docs/calibration/MEASURED.md 19-21 measured the transient against this window).
+TRANSIENT_WINDOW = (250, 400)
+#: Quarters between the surveys read in the window (the shares move slowly; the seeds do the averaging).
+TRANSIENT_EVERY = 5
+#: A cell's bias is "surely beyond" this margin when its 90% interval over seeds lies outside +-margin
+#: (the margin of tools/calibration_burn_in.py: a tenth of a 198-resident cell's survey standard error
+#: at design effect 2 is about 0.5 pp; 1 pp is where a bias starts to move a fit).
+TRANSIENT_MARGIN_PP = 1.0
+#: The seed stream of the transient check's runs (others: 5 horizon, 6 misfit, 77-78 SBC).
+TRANSIENT_SALT = 8
+
+
+def transient_cells() -> list[tuple[str, str]]:
+    """The fitted cells in the order of the statistics (Table 6 per utility, else the total row): (table,
+    label), the label as the misfit table names a cell ("Heat / satisfied", "Total / 5")."""
+    cells = []
+    for t in TABLES:
+        rows, cols = table_labels(t)
+        for r in rows if t == "table6" else ["Total"]:
+            cells += [(t, f"{r} / {c}") for c in cols]
+    return cells
+
+
+def transient(
+    calib: Calibration,
+    medians: dict[str, dict[str, float]],
+    pool: Pool | None = None,
+    seeds: int = 32,
+    window: tuple[int, int] = TRANSIENT_WINDOW,
+    every: int = TRANSIENT_EVERY,
+):
+    """What the burn-in leaves: per model (at its posterior medians) and fitted cell, the survey's population
+    share at the fit's survey quarter (burn-in + steps) minus the same run's mean share over the long-run
+    ``window`` (a survey every ``every`` quarters), over ``seeds`` runs from quarter 0 that only read the world.
+
+    A run is the fit's run continued: up to the survey quarter its statistics are exactly those the fit's
+    likelihood reads (same parameters, same seed stream; tests/calibration/test_transient.py). Returns a
+    DataFrame with one row per model and cell, and a row per model for Table 6 "satisfied" (the mean over the
+    four utilities, with its own interval): the share at the survey quarter and in the window (%), the bias
+    (pp) with its 90% interval over seeds (Student's t), and whether the interval lies beyond
+    +-:data:`TRANSIENT_MARGIN_PP`. The bias is not in any posterior interval: the fit absorbed it into its
+    parameters (docs/ODD.md limitation 23)."""
+
+    from ..runs.evaluator import evaluate
+
+    lo, hi = (int(q) for q in window)
+    if seeds < 2:
+        raise ValueError(f"seeds = {seeds}: the transient's interval needs at least 2 runs per model")
+    tasks, keys = [], []
+    for m, values in medians.items():
+        params = calib.run_parameters(m, values)
+        survey_at = int(params["burn_in"]) + int(params["steps"])
+        if not (0 < survey_at < lo < hi and every >= 1):
+            raise ValueError(
+                f"window {lo}-{hi} (every {every}): expected the survey quarter {survey_at} < from < to, every >= 1"
+            )
+        for s in range(seeds):
+            seed = int(
+                np.random.SeedSequence([calib.seed, TRANSIENT_SALT, list(MODELS).index(m), s]).generate_state(1)[0]
+            )
+            tasks.append((len(tasks), _transient_task, params, seed, hi, (survey_at, lo, every)))
+            keys.append((m, survey_at))
+    if pool is None:
+        results = {i: _transient_task(p, seed, st, o) for i, _, p, seed, st, o in tasks}
+    else:
+        results = dict(evaluate(tasks, pool.executor, pool.window))
+    return transient_table(
+        {m: [json.loads(results[i]["series"]) for i, k in enumerate(keys) if k[0] == m] for m in medians},
+        {m: sa for m, sa in keys},
+        window=(lo, hi),
+    )
+
+
+def transient_table(series: dict[str, list[dict]], survey_at: dict[str, int], window: tuple[int, int]):
+    """The transient check's table from each model's runs: per run ``{"at": shares at the survey quarter,
+    "window": [shares at each surveyed quarter of the window]}``, shares as the fitted cells (see
+    :func:`transient`). A run that could not be surveyed (NaN) is left out."""
+    import pandas as pd
+    from scipy.stats import t as t_dist
+
+    cells = transient_cells()
+    first = table_labels("table6")[1][0]  # "Satisfied"
+    satisfied = [i for i, (t, label) in enumerate(cells) if t == "table6" and label.endswith(f" / {first}")]
+    rows = []
+    for m, runs in series.items():
+        at = np.array([r["at"] for r in runs], dtype=float)
+        late = np.array([np.mean(r["window"], axis=0) for r in runs], dtype=float)
+        keep = np.isfinite(at).all(axis=1) & np.isfinite(late).all(axis=1)
+        at, late = 100 * at[keep], 100 * late[keep]
+        n = int(keep.sum())
+        columns = [(t, label, at[:, j], late[:, j]) for j, (t, label) in enumerate(cells)]
+        columns.append(
+            (
+                "table6",
+                f"mean of the utilities / {first}",
+                at[:, satisfied].mean(axis=1),
+                late[:, satisfied].mean(axis=1),
+            )
+        )
+        for t, label, a, w in columns:
+            bias = a - w
+            mean = float(bias.mean()) if n else float("nan")
+            half = float(t_dist.ppf(0.95, n - 1) * bias.std(ddof=1) / np.sqrt(n)) if n >= 2 else float("nan")
+            rows.append(
+                {
+                    "model": m,
+                    "table": t,
+                    "cell": label,
+                    "runs": n,
+                    "survey_quarter": survey_at[m],
+                    "window": f"{window[0]}-{window[1]}",
+                    "at_survey_pct": float(a.mean()) if n else float("nan"),
+                    "window_pct": float(w.mean()) if n else float("nan"),
+                    "bias_pp": mean,
+                    "bias_q05_pp": mean - half,
+                    "bias_q95_pp": mean + half,
+                    "beyond_margin": bool(mean - half > TRANSIENT_MARGIN_PP or mean + half < -TRANSIENT_MARGIN_PP),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _transient_task(params: dict[str, Any], seed: int, quarters: int, given: tuple) -> dict[str, Any]:
+    """One run of the transient check (a task for ``runs.evaluator``): the fit's run from quarter 0 for
+    ``quarters`` quarters, surveyed (only read) after the survey quarter and every ``every`` quarters of the
+    window; the fitted cells' population shares as JSON (NaN when a survey finds no one to ask)."""
+    from ..model import StateBusinessModel
+    from ..observe.survey import simulate_survey
+    from .likelihood import statistics_from_shares
+
+    survey_at, lo, every = given
+    size = len(transient_cells())
+
+    def shares(model) -> list[float]:
+        try:
+            stats = statistics_from_shares(simulate_survey(model).population_shares)
+        except ValueError:
+            return [float("nan")] * size
+        return np.concatenate([np.ravel(_rows(t, stats[t])) for t in TABLES]).tolist()
+
+    model = StateBusinessModel(rng=seed, **(params | {"burn_in": 0, "steps": quarters}))
+    at, late = None, []
+    for q in range(1, quarters + 1):
+        model.step()
+        if q == survey_at:
+            at = shares(model)
+        if q >= lo and (q - lo) % every == 0:
+            late.append(shares(model))
+    return {"series": json.dumps({"at": at, "window": late})}

@@ -28,7 +28,28 @@ def add_calibrate(sub) -> None:
         "of every model in POSTERIOR (a posterior.csv, e.g. docs/calibration/posterior.csv), run at the "
         "calibration's size; writes misfit.csv and manifest.json",
     )
-    calibrate.add_argument("--seeds", type=int, default=4, help="runs averaged per model for --misfit-of (default 4)")
+    calibrate.add_argument(
+        "--transient-of",
+        default=None,
+        metavar="POSTERIOR",
+        help="no fit: what the burn-in leaves at the posterior medians of every model in POSTERIOR: each fitted "
+        "cell's share at the fit's survey quarter minus the same run's mean over quarters 250-400 (--window), "
+        "over --seeds runs from quarter 0; writes transient.csv and manifest.json (the report shows it when it "
+        "is copied next to the shipped record as transient.csv and transient_manifest.json)",
+    )
+    calibrate.add_argument(
+        "--window",
+        default=None,
+        metavar="FROM,TO",
+        help="the long-run window of quarters for --transient-of (default 250,400)",
+    )
+    calibrate.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="runs per model: averaged for --misfit-of (default 4), the transient's sample for --transient-of "
+        "(default 32)",
+    )
     calibrate.add_argument(
         "--sbc",
         type=int,
@@ -43,12 +64,21 @@ def add_calibrate(sub) -> None:
 def calibrate_command(args) -> int:
     """Run ``statebiz calibrate`` and print the fit's summary."""
     from ..calibration import load_calibration, run_calibration
+    from ..calibration.config import CalibrationError
     from ..io import check_writable, result_dir
 
     check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
+    if args.misfit_of and args.transient_of:
+        raise CalibrationError("--misfit-of and --transient-of: give one of them")
+    if args.window is not None and not args.transient_of:
+        raise CalibrationError("--window is for --transient-of only")
+    if args.seeds is not None and not (args.misfit_of or args.transient_of):
+        raise CalibrationError("--seeds is for --misfit-of or --transient-of only")
     if args.misfit_of:
         return _misfit_command(args, calib)
+    if args.transient_of:
+        return _transient_command(args, calib)
     if args.sbc is not None:
         return _sbc_command(args, calib)
     out_dir = result_dir(calib.name, args.out, origin=args.calibration)
@@ -103,27 +133,15 @@ def calibrate_command(args) -> int:
 def _misfit_command(args, calib) -> int:
     """``statebiz calibrate FILE --misfit-of POSTERIOR``: the misfit at a posterior's medians, no fit."""
     from ..calibration.checks import misfit
-    from ..calibration.config import MODELS, CalibrationError
-    from ..io import InputError, result_dir
-    from ..posterior import load_posterior
+    from ..calibration.config import CalibrationError
+    from ..io import result_dir
     from ..runs.evaluator import open_executor
     from .common import result_directory, write_result
 
+    args.seeds = 4 if args.seeds is None else args.seeds
     if args.seeds < 1:
         raise CalibrationError(f"--seeds = {args.seeds} is not allowed; expected an integer >= 1")
-    medians = {}
-    for m in MODELS:
-        try:
-            post = load_posterior(args.misfit_of, m)
-        except InputError as err:
-            if "no particle of model" in str(err):
-                continue
-            raise
-        medians[m] = {k: v for k, v in post.median().items() if k in calib.model_priors(m) or k == "symbiosis"}
-        if MODELS[m] is not None:
-            medians[m].pop("symbiosis", None)
-    if not medians:
-        raise CalibrationError(f"{args.misfit_of}: no model of {', '.join(MODELS)} in the posterior file")
+    medians = _posterior_medians(calib, args.misfit_of)
     out_dir = result_dir(f"{calib.name}_misfit", args.out, origin=args.calibration)
     with result_directory(out_dir, args.overwrite):
         b = backend_of(args)
@@ -155,6 +173,99 @@ def _misfit_command(args, calib) -> int:
             "files": {"misfit.csv": "per model and table: X^2, Rao-Scott X^2/deff, p, deff needed, worst cell"},
         }
         write_result(out_dir, args.overwrite, manifest, tables={"misfit.csv": table}, text="\n".join(lines))
+    return 0
+
+
+def _posterior_medians(calib, path) -> dict[str, dict[str, float]]:
+    """Per model found in the posterior file ``path``: the posterior medians of its free parameters (s only
+    for the model that fits it)."""
+    from ..calibration.config import MODELS, CalibrationError
+    from ..io import InputError
+    from ..posterior import load_posterior
+
+    medians = {}
+    for m in MODELS:
+        try:
+            post = load_posterior(path, m)
+        except InputError as err:
+            if "no particle of model" in str(err):
+                continue
+            raise
+        medians[m] = {k: v for k, v in post.median().items() if k in calib.model_priors(m) or k == "symbiosis"}
+        if MODELS[m] is not None:
+            medians[m].pop("symbiosis", None)
+    if not medians:
+        raise CalibrationError(f"{path}: no model of {', '.join(MODELS)} in the posterior file")
+    return medians
+
+
+def _transient_command(args, calib) -> int:
+    """``statebiz calibrate FILE --transient-of POSTERIOR``: what the burn-in leaves at a posterior's medians."""
+    import time
+
+    from ..calibration.checks import TRANSIENT_EVERY, TRANSIENT_MARGIN_PP, TRANSIENT_WINDOW, transient
+    from ..calibration.config import CalibrationError
+    from ..io import model_version, result_dir
+    from ..runs.evaluator import open_executor
+    from .common import result_directory, write_result
+
+    seeds = 32 if args.seeds is None else args.seeds
+    if not 2 <= seeds <= 10000:
+        raise CalibrationError(f"--seeds = {seeds} is not allowed; expected an integer in [2, 10000] (an interval)")
+    window = TRANSIENT_WINDOW
+    if args.window is not None:
+        try:
+            window = tuple(int(x) for x in args.window.split(","))
+            assert len(window) == 2
+        except (ValueError, AssertionError):
+            raise CalibrationError(f"--window {args.window!r}: expected two quarters FROM,TO") from None
+    survey_at = int(calib.run_parameters(calib.models[0], {})["burn_in"]) + int(calib.model.get("steps", 0))
+    if not survey_at < window[0] < window[1] <= 10000:
+        raise CalibrationError(
+            f"--window {window[0]},{window[1]}: expected the fit's survey quarter {survey_at} < FROM < TO <= 10000"
+        )
+    medians = _posterior_medians(calib, args.transient_of)
+    out_dir = result_dir(f"{calib.name}_transient", args.out, origin=args.calibration)
+    with result_directory(out_dir, args.overwrite):
+        b = backend_of(args)
+        started = time.perf_counter()
+        with open_executor(b["backend"], b["workers"], b["address"]) as pool:
+            table = transient(calib, medians, pool, seeds=seeds, window=window)
+        wall = time.perf_counter() - started
+        lines = [
+            f"{calib.name}: the transient at the medians of {args.transient_of}: each fitted cell's share at the "
+            f"survey quarter {survey_at} minus the same run's mean over quarters {window[0]}-{window[1]} "
+            f"({seeds} runs per model, {wall:.0f} s; pp, 90% interval over runs)"
+        ]
+        for m, g in table.groupby("model", sort=False):
+            mean6 = g.iloc[-1]
+            beyond = g.iloc[:-1][g.iloc[:-1]["beyond_margin"]]
+            worst = g.iloc[:-1].loc[g.iloc[:-1]["bias_pp"].abs().idxmax()]
+            lines.append(
+                f"  {m}: Table 6 satisfied (mean of the utilities) {mean6.bias_pp:+.2f} "
+                f"[{mean6.bias_q05_pp:+.2f}, {mean6.bias_q95_pp:+.2f}]; largest {worst.table} {worst.cell} "
+                f"{worst.bias_pp:+.2f}; cells surely beyond +-{TRANSIENT_MARGIN_PP:g} pp: "
+                + (", ".join(f"{r.table} {r.cell}" for r in beyond.itertuples()) or "none")
+            )
+        manifest = {
+            "calibration_file": calib.path,
+            "posterior_file": str(args.transient_of),
+            "quick": calib.quick,
+            "model_settings": calib.model,
+            "model_version": model_version(),
+            "medians": medians,
+            "seeds": seeds,
+            "survey_quarter": survey_at,
+            "window": list(window),
+            "window_every": TRANSIENT_EVERY,
+            "margin_pp": TRANSIENT_MARGIN_PP,
+            "wall_seconds": round(wall, 1),
+            "files": {
+                "transient.csv": "per model and fitted cell (and Table 6 satisfied, the mean of the utilities): the "
+                "share at the survey quarter and in the window (%), the bias (pp) with its 90% interval over runs"
+            },
+        }
+        write_result(out_dir, args.overwrite, manifest, tables={"transient.csv": table}, text="\n".join(lines))
     return 0
 
 

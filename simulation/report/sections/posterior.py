@@ -20,6 +20,7 @@ from ..content import (
     current_model_fit,
     para,
     read_record,
+    record_changes,
     rel,
 )
 from ..figures import pyplot, save
@@ -269,6 +270,7 @@ def build(ctx: ReportContext) -> SectionContent:
             ),
             Table(_misfit_shown(misfit[keep]), left=2),
         ]
+    blocks += transient_blocks(folder)
     blocks += predictive_blocks(folder)
     if calibration_stale(config) is not None:
         blocks += current_fit_blocks()
@@ -395,6 +397,99 @@ def predictive_blocks(folder: Path) -> list:
             )
         ]
     return []
+
+
+#: Columns of ``transient.csv`` (``statebiz calibrate FILE --transient-of POSTERIOR``) that the report reads.
+TRANSIENT_COLUMNS = {"model", "table", "cell", "runs", "bias_pp", "bias_q05_pp", "bias_q95_pp", "beyond_margin"}
+
+
+def transient_blocks(folder: Path) -> list:
+    """What the burn-in leaves at the fit's survey quarter, from ``transient.csv`` and its
+    ``transient_manifest.json`` next to the record (``statebiz calibrate FILE --transient-of POSTERIOR``, copied
+    there): per model, Table 6 "satisfied" (the mean of the utilities) at the survey quarter minus its long-run
+    level, with its interval over runs, and the cells surely beyond the margin. A warning when any cell is, and
+    when the measurement is of another model version or another posterior; a plain note when there is none."""
+    table, why = read_csv(folder / "transient.csv")
+    doc = read_record(folder / "transient_manifest.json")
+    if table is None or doc is None or not TRANSIENT_COLUMNS <= set(table.columns):
+        missing = why or (
+            f"{rel(folder / 'transient_manifest.json')} not found"
+            if doc is None
+            else f"columns {', '.join(sorted(TRANSIENT_COLUMNS - set(table.columns)))} missing"
+        )
+        return [
+            para(
+                "How far the survey quarter is from the long-run state has not been measured for this record ("
+                + missing
+                + "; ",
+                Code("statebiz calibrate FILE --transient-of POSTERIOR"),
+                " measures it): the posterior may have absorbed a transient that no interval below carries.",
+                cls="meta",
+            )
+        ]
+    caveats = []
+    changed = record_changes(doc)
+    if changed:
+        caveats.append(
+            f"it was measured on an earlier version of the model (commit {str(doc.get('git_commit', '?'))[:12]}; "
+            f"changed since: {', '.join(changed[:4])}{' and more' if len(changed) > 4 else ''})"
+        )
+    if not _same_medians(folder / "posterior.csv", doc.get("medians")):
+        caveats.append(
+            f"it was measured at the medians of {doc.get('posterior_file', 'another posterior')}, not this record's"
+        )
+    window = doc.get("window") or ["?", "?"]
+    runs = int(table["runs"].min())
+    pieces, beyond = [], []
+    for m, g in table.groupby("model", sort=False):
+        mean = g[g["cell"].str.startswith("mean of the utilities")]
+        if len(mean):
+            r = mean.iloc[0]
+            pieces.append(f"{m} {r.bias_pp:+.1f} pp [{r.bias_q05_pp:+.1f}, {r.bias_q95_pp:+.1f}]")
+        cells = g[~g["cell"].str.startswith("mean of the utilities") & g["beyond_margin"].astype(bool)]
+        if len(cells):
+            beyond.append(
+                f"{m}: "
+                + ", ".join(f"{t[-1]} {c} {b:+.1f}" for t, c, b in zip(cells["table"], cells["cell"], cells["bias_pp"]))
+            )
+    margin = doc.get("margin_pp", 1.0)
+    text = (
+        f"What the burn-in leaves: at the fit's survey quarter {doc.get('survey_quarter', '?')}, Table 6's "
+        f'"satisfied" share (the mean of the four utilities) differs from the same run\'s mean over quarters '
+        f"{window[0]}-{window[1]} by {'; '.join(pieces)} (90% intervals over {runs} runs per model from quarter 0, "
+        "at each model's posterior medians). "
+        + (
+            f"Cells whose 90% interval lies beyond ±{margin:g} pp: " + "; ".join(beyond) + ". "
+            if beyond
+            else f"No fitted cell's 90% interval lies beyond ±{margin:g} pp. "
+        )
+        + "The fit surveys the model at that quarter, so its parameters have absorbed this bias; no interval in "
+        "this report carries it (docs/ODD.md, limitation 23)."
+    )
+    if caveats:
+        text = "Read with care: " + "; ".join(caveats) + ". " + text
+    return [
+        para(text, " Source: ", Code(rel(folder / "transient.csv")), ".", cls="warning" if beyond or caveats else "")
+    ]
+
+
+def _same_medians(posterior: Path, medians) -> bool:
+    """Whether ``medians`` (model -> parameter -> value, from a transient manifest) are the medians of the
+    posterior file ``posterior`` (to 1e-9 relative)."""
+    from ...posterior import load_posterior
+
+    if not isinstance(medians, dict) or not medians:
+        return False
+    try:
+        for m, values in medians.items():
+            found = load_posterior(posterior, m).median()
+            if not isinstance(values, dict) or any(
+                not np.isclose(found.get(k, np.nan), v, rtol=1e-9, atol=0.0) for k, v in values.items()
+            ):
+                return False
+    except (OSError, ValueError):  # a posterior that cannot be read cannot be the one measured
+        return False
+    return True
 
 
 def _misfit_origin(path: Path) -> str:
