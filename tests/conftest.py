@@ -134,6 +134,8 @@ MODEL_TESTS = frozenset(
         "test_sensitivity.py::test_the_sensitivity_command_at_a_small_size",
         "test_sensitivity.py::test_a_sensitivity_run_surveys_as_the_fit_does_and_adds_the_headline_outcomes",
         "test_sbc.py::test_the_sbc_command_at_a_smoke_test_size",
+        "test_transient.py::test_the_check_reads_the_fits_own_survey_and_follows_the_seed",
+        "test_transient.py::test_the_command_writes_the_table_with_its_provenance",
     }
 )
 
