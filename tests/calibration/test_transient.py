@@ -198,7 +198,7 @@ def test_the_report_states_the_transient_and_warns_when_a_cell_is_beyond_the_mar
     loud = tmp_path / "loud"
     _record(loud, {"fitted": -0.4, "partnership": -4.2}, {"fitted": False, "partnership": True})
     text, cls = _text(transient_blocks(loud))
-    assert cls == "warning" and "beyond ±1 pp: partnership: 6 heat / Satisfied -5.2" in text
+    assert cls == "warning" and "beyond ±1 pp: partnership: Table 6 heat / Satisfied -5.2 pp." in text
 
     other = tmp_path / "other"
     _record(other, {"fitted": -0.4}, {"fitted": False}, {"medians": {"fitted": {"moral_cost": 0.5}}})

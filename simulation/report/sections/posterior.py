@@ -450,7 +450,9 @@ def transient_blocks(folder: Path) -> list:
         if len(cells):
             beyond.append(
                 f"{m}: "
-                + ", ".join(f"{t[-1]} {c} {b:+.1f}" for t, c, b in zip(cells["table"], cells["cell"], cells["bias_pp"]))
+                + ", ".join(
+                    f"Table {t[-1]} {c} {b:+.1f} pp" for t, c, b in zip(cells["table"], cells["cell"], cells["bias_pp"])
+                )
             )
     margin = doc.get("margin_pp", 1.0)
     text = (
