@@ -50,7 +50,11 @@ def best(counts: np.ndarray, df: float | None) -> tuple[np.ndarray, float, float
         return float(((counts - e) ** 2 / e).sum())
 
     found = min(
-        (minimize(x2, [m, s], method="Nelder-Mead") for m in (-0.5, 0.5, 1.0) for s in (-1.0, 0.0, 1.0)),
+        (
+            minimize(x2, [m, s], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-12})
+            for m in (-0.5, 0.5, 1.0)
+            for s in (-1.0, 0.0, 1.0)
+        ),
         key=lambda r: r.fun,
     )
     return scores(found.x[0], np.exp(found.x[1]), df), found.fun, found.x[0], float(np.exp(found.x[1]))

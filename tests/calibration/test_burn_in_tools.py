@@ -64,3 +64,28 @@ def test_parameter_assignments_read_flags_numbers_and_refuse_the_rest():
     for bad in ("burn_in", "=3", "burn_in=", "burn_in=forty", "operation_spread=5.0", "nope=1"):
         with pytest.raises(ScenarioError, match="--set"):
             parameter_assignments([bad])
+
+
+def test_table5_shape_finds_the_latent_that_made_a_table_and_refuses_bad_input():
+    """The best latent of a family recovers the location and scale that made a table's shares exactly (normal
+    and Student's t), so its X^2 is 0 there; the tool prints the paper's totals and every family, and refuses
+    a negative --runs in one line with exit code 2."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("table5_shape", ROOT / "tools" / "table5_shape.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    for df in (None, 2.0):
+        counts = 1000.0 * tool.scores(0.3, 1.2, df)
+        shares, x2, loc, scale = tool.best(counts, df)
+        assert x2 < 1e-6 and abs(loc - 0.3) < 1e-3 and abs(scale - 1.2) < 1e-3
+        assert np.allclose(shares, counts / 1000.0, atol=1e-6)
+    wide = 1000.0 * tool.scores(0.0, 3.0, None)  # a flat table: a normal's best is still worse than exact
+    assert tool.best(wide, 1.0)[1] > 1.0
+    done = _tool("table5_shape.py")
+    assert done.returncode == 0, done.stderr
+    assert "Table 5 totals: [21, 20, 68, 48, 41] of 198" in done.stdout and "best Student t, 1 df" in done.stdout
+    done = _tool("table5_shape.py", "--runs", -1)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "--runs -1" in done.stderr
