@@ -136,6 +136,7 @@ MODEL_TESTS = frozenset(
         "test_sbc.py::test_the_sbc_command_at_a_smoke_test_size",
         "test_transient.py::test_the_check_reads_the_fits_own_survey_and_follows_the_seed",
         "test_transient.py::test_the_command_writes_the_table_with_its_provenance",
+        "test_submodels.py::test_with_the_lapse_the_fund_stays_within_a_years_ppp_line_and_without_it_grows",
     }
 )
 

@@ -25,6 +25,12 @@ initialisation). The akim's objective is U = w_K x (Figure 2 score) + w_R x rent
   with probability 1 - (share of the akimat's PPP contracts in dispute): recent conflict
   deters new contracts. With ``tender_pipeline`` the akimat counts its supply line: no new
   tender for a utility while one of its contracts is being built (off by default).
+- the PPP fund keeps what no tender used. With ``ppp_fund_lapse`` it keeps it for the fiscal year
+  only: at the start of each year (every fourth quarter) the fund's unreserved balance lapses into
+  the budget as a free balance, and the year's plan splits it again (annual appropriations lapse:
+  Lienert & Jung 2004; a local budget's unused balances fund the next year's budget). Without it
+  (the default, as the shipped calibration was fitted) the fund grows without bound wherever
+  tenders use less than the PPP line of the budget (docs/calibration/MEASURED.md 24).
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ def step(world, log, rng) -> None:
     """Budget, rents, diversion to captors, the budget's split and the PPP tenders of the quarter."""
     p, a = world.params, world.akimats
     a.budget[:] = a.tax_revenue + a.transfer
+    if p["ppp_fund_lapse"] and world.quarter > 0 and world.quarter % 4 == 0:
+        a.budget += a.ppp_fund  # a new fiscal year: last year's unspent PPP allocation is a free balance
+        a.ppp_fund[:] = 0.0
     base = p["rent_base"]
     rent_weight = a.symbiosis * p["rent_weight"]
     rent_share = rent_weight * (1.0 - p["transparency"]) * (base + (1.0 - base) * a.corrupt_share)

@@ -380,6 +380,44 @@ def test_plan_counts_its_supply_line_only_when_asked():
         assert log.tenders == expected, (pipeline, building)
 
 
+def test_the_ppp_fund_lapses_into_the_budget_at_a_new_fiscal_year_only_when_asked():
+    """With ``ppp_fund_lapse``, at quarters 4, 8, ... the fund's balance (25) joins the budget (4 + 25 = 29), which
+    the plan splits again, and the fund starts from the year's first share (no tender: its 0.15 x free = 3.4 is
+    below a tender's 12); at other quarters, and without the lever, the budget is taxes + transfer and the fund
+    keeps its 25 (the same numbers as the plan's test)."""
+    rents = lambda b: 1.0 * 0.6 * (1 - 0.2) * (0.5 + 0.5 * 0.5) * b  # noqa: E731
+    for lapse, quarter, budget in ((True, 4, 29.0), (True, 8, 29.0), (True, 5, 4.0), (True, 0, 4.0), (False, 4, 4.0)):
+        w = _plan_world(ppp_fund_lapse=lapse, quarter=quarter, ppp_size=10_000.0)  # no tender can be afforded
+        log = make_log(w)
+        plan.step(w, log, Draws(0.5, 0.5, 0.5))
+        a = w.akimats
+        free = budget - rents(budget) - 0.15 * budget
+        assert np.isclose(a.budget[0], budget, rtol=0, atol=1e-12), (lapse, quarter)
+        assert np.isclose(a.rents[0], rents(budget), rtol=0, atol=1e-12)
+        kept = 0.0 if budget == 29.0 else 25.0
+        assert log.tenders == [] and np.isclose(a.ppp_fund[0], kept + 0.15 * free, rtol=0, atol=1e-12), (lapse, quarter)
+
+
+def test_with_the_lapse_the_fund_stays_within_a_years_ppp_line_and_without_it_grows():
+    """A model run of 60 quarters: with ``ppp_fund_lapse`` the fund never holds more than four quarters' PPP
+    line of the plan's largest share (0.2 of the budget, every quarter since the last lapse); without it the
+    fund ends far above that (it keeps what no tender used)."""
+    from simulation.model import StateBusinessModel
+
+    ends = {}
+    for lapse in (True, False):
+        m = StateBusinessModel(rng=3, firms=400, residents_per_region=198, burn_in=0, steps=60, ppp_fund_lapse=lapse)
+        a = m.world.akimats
+        bound = []
+        for _ in range(60):
+            m.step()
+            bound.append(0.2 * a.budget)
+            if lapse:
+                assert np.all(a.ppp_fund <= np.sum(bound[-4:], axis=0) + 1e-9)
+        ends[lapse] = a.ppp_fund.copy()
+    assert np.all(ends[False] > np.sum(bound[-4:], axis=0))
+
+
 def test_plan_rents_scale_with_symbiosis():
     half = _plan_world(akimats={"symbiosis": 0.5})
     none = _plan_world(akimats={"symbiosis": 0.0})
