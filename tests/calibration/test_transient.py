@@ -209,3 +209,10 @@ def test_the_report_states_the_transient_and_warns_when_a_cell_is_beyond_the_mar
     _record(old, {"fitted": -0.4}, {"fitted": False}, {"model_version": "0123456789abcdef", "git_commit": "unknown"})
     text, cls = _text(transient_blocks(old))
     assert cls == "warning" and "measured on an earlier version of the model" in text
+    # the record certifies that version and today's as the same model (recertified): the measure holds
+    record = {"model_version": "0123456789abcdef", "equivalent_model_versions": [{"model_version": model_version()}]}
+    (old / "manifest.json").write_text(json.dumps(record))
+    text, cls = _text(transient_blocks(old))
+    assert cls == "" and "Read with care" not in text
+    (old / "manifest.json").write_text(json.dumps({"model_version": "0123456789abcdef"}))  # today's not certified
+    assert "measured on an earlier version of the model" in _text(transient_blocks(old))[0]

@@ -429,6 +429,8 @@ def transient_blocks(folder: Path) -> list:
         ]
     caveats = []
     changed = record_changes(doc)
+    if changed and _certified_together(folder / "manifest.json", doc):
+        changed = []
     if changed:
         caveats.append(
             f"it was measured on an earlier version of the model (commit {str(doc.get('git_commit', '?'))[:12]}; "
@@ -473,6 +475,20 @@ def transient_blocks(folder: Path) -> list:
     return [
         para(text, " Source: ", Code(rel(folder / "transient.csv")), ".", cls="warning" if beyond or caveats else "")
     ]
+
+
+def _certified_together(record_path: Path, doc: dict) -> bool:
+    """Whether the record at ``record_path`` counts the transient's model version and today's as the same
+    model (both among its accepted versions: its fingerprint runs give the same numbers on each,
+    ``calibration.equivalence``), so that a measurement on the one holds for the other."""
+    from ...io import model_version
+    from ...provenance import accepted_versions
+
+    record = read_record(record_path)
+    if record is None or not doc.get("model_version"):
+        return False
+    accepted = accepted_versions(record)
+    return str(doc["model_version"]) in accepted and model_version() in accepted
 
 
 def _same_medians(posterior: Path, medians) -> bool:
