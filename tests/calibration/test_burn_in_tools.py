@@ -3,6 +3,7 @@ a few seeds and refuse bad input in one line with exit code 2."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ def test_the_echo_tool_reports_the_bias_at_the_fits_survey_quarter_and_draws_its
     done = _tool("ppp_echo.py", *args, "--figure", figure, "--save", series)
     assert done.returncode == 0, done.stderr
     assert "bias at quarter 154 against the window" in done.stdout
+    # Table 6 "satisfied" (the mean of the utilities) with its own 90% interval over seeds
+    assert re.search(r"Table 6 satisfied [+-]\d+\.\d\d \[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]\n", done.stdout)
     assert "a survey at a uniform quarter of 154-158" in done.stdout
     assert figure.stat().st_size > 10_000 and series.exists()
     import numpy as np
