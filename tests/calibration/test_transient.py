@@ -184,6 +184,16 @@ def test_the_report_states_the_transient_and_warns_when_a_cell_is_beyond_the_mar
     text, cls = _text(transient_blocks(folder))
     assert "has not been measured" in text and "transient.csv not found" in text and cls == "meta"
 
+    broken = tmp_path / "broken"
+    _record(broken, {"fitted": -0.4}, {"fitted": False})
+    frame = pd.read_csv(broken / "transient.csv")
+    for column, value in (("bias_pp", "abc"), ("beyond_margin", "maybe"), ("cell", None)):
+        bad = frame.astype({column: object})
+        bad.loc[0, column] = value
+        bad.to_csv(broken / "transient.csv", index=False)
+        text, cls = _text(transient_blocks(broken))
+        assert cls == "meta" and "transient.csv cannot be read" in text, (column, text)
+
     quiet = tmp_path / "quiet"
     _record(
         quiet,

@@ -411,6 +411,8 @@ def transient_blocks(folder: Path) -> list:
     when the measurement is of another model version or another posterior; a plain note when there is none."""
     table, why = read_csv(folder / "transient.csv")
     doc = read_record(folder / "transient_manifest.json")
+    if table is not None and TRANSIENT_COLUMNS <= set(table.columns) and _transient_problem(table):
+        table, why = None, f"{rel(folder / 'transient.csv')} cannot be read ({_transient_problem(table)})"
     if table is None or doc is None or not TRANSIENT_COLUMNS <= set(table.columns):
         missing = why or (
             f"{rel(folder / 'transient_manifest.json')} not found"
@@ -475,6 +477,19 @@ def transient_blocks(folder: Path) -> list:
     return [
         para(text, " Source: ", Code(rel(folder / "transient.csv")), ".", cls="warning" if beyond or caveats else "")
     ]
+
+
+def _transient_problem(table: pd.DataFrame) -> str:
+    """What makes a transient table unreadable ('' when nothing): text where a name belongs, a non-number
+    where a number does, a flag that is not true or false."""
+    if not all(table[c].map(lambda v: isinstance(v, str)).all() for c in ("model", "table", "cell")):
+        return "model, table and cell must be names"
+    for c in ("runs", "bias_pp", "bias_q05_pp", "bias_q95_pp"):
+        if not pd.api.types.is_numeric_dtype(table[c]):
+            return f"{c} must be numbers"
+    if not pd.api.types.is_bool_dtype(table["beyond_margin"]):
+        return "beyond_margin must be True or False"
+    return ""
 
 
 def _certified_together(record_path: Path, doc: dict) -> bool:
