@@ -415,7 +415,7 @@ def transient_blocks(folder: Path) -> list:
         table, why = None, f"{rel(folder / 'transient.csv')} cannot be read ({_transient_problem(table)})"
     if table is None or doc is None or not TRANSIENT_COLUMNS <= set(table.columns):
         missing = why or (
-            f"{rel(folder / 'transient_manifest.json')} not found"
+            f"{rel(folder / 'transient_manifest.json')} not found or not a JSON object"
             if doc is None
             else f"columns {', '.join(sorted(TRANSIENT_COLUMNS - set(table.columns)))} missing"
         )
