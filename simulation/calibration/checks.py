@@ -409,8 +409,8 @@ TRANSIENT_WINDOW = (250, 400)
 #: Quarters between the surveys read in the window (the shares move slowly; the seeds do the averaging).
 TRANSIENT_EVERY = 5
 #: A cell's bias is "surely beyond" this margin when its 90% interval over seeds lies outside +-margin
-#: (the margin of tools/calibration_burn_in.py: a tenth of a 198-resident cell's survey standard error
-#: at design effect 2 is about 0.5 pp; 1 pp is where a bias starts to move a fit).
+#: (the margin of tools/calibration_burn_in.py: about a fifth of the survey's standard error of a share near
+#: 0.3 among 198 residents at design effect 2, 4.6 pp).
 TRANSIENT_MARGIN_PP = 1.0
 #: The seed stream of the transient check's runs (others: 5 horizon, 6 misfit, 77-78 SBC).
 TRANSIENT_SALT = 8
@@ -418,7 +418,7 @@ TRANSIENT_SALT = 8
 
 def transient_cells() -> list[tuple[str, str]]:
     """The fitted cells in the order of the statistics (Table 6 per utility, else the total row): (table,
-    label), the label as the misfit table names a cell ("Heat / satisfied", "Total / 5")."""
+    label), the label as the misfit table names a cell ("heat / Satisfied", "Total / 5")."""
     cells = []
     for t in TABLES:
         rows, cols = table_labels(t)
@@ -440,7 +440,8 @@ def transient(
     ``window`` (a survey every ``every`` quarters), over ``seeds`` runs from quarter 0 that only read the world.
 
     A run is the fit's run continued: up to the survey quarter its statistics are exactly those the fit's
-    likelihood reads (same parameters, same seed stream; tests/calibration/test_transient.py). Returns a
+    likelihood reads for the same parameters and seed (tests/calibration/test_transient.py); its seeds are the
+    check's own (:data:`TRANSIENT_SALT`). Returns a
     DataFrame with one row per model and cell, and a row per model for Table 6 "satisfied" (the mean over the
     four utilities, with its own interval): the share at the survey quarter and in the window (%), the bias
     (pp) with its 90% interval over seeds (Student's t), and whether the interval lies beyond
