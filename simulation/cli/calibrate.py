@@ -69,8 +69,17 @@ def calibrate_command(args) -> int:
 
     check_backend_args(args)
     calib = load_calibration(args.calibration, quick=args.quick)
-    if args.misfit_of and args.transient_of:
-        raise CalibrationError("--misfit-of and --transient-of: give one of them")
+    given = [
+        flag
+        for flag, on in (
+            ("--misfit-of", args.misfit_of),
+            ("--transient-of", args.transient_of),
+            ("--sbc", args.sbc is not None),
+        )
+        if on
+    ]
+    if len(given) > 1:
+        raise CalibrationError(f"{' and '.join(given)}: give one of them")
     if args.window is not None and not args.transient_of:
         raise CalibrationError("--window is for --transient-of only")
     if args.seeds is not None and not (args.misfit_of or args.transient_of):

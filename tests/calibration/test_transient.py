@@ -119,6 +119,7 @@ def test_the_command_refuses_bad_input_in_one_line_and_writes_nothing(tmp_path, 
         (["--transient-of", str(SHIPPED), "--window", "20"], "expected two quarters FROM,TO"),
         (["--window", "12,20"], "--window is for --transient-of only"),
         (["--transient-of", str(SHIPPED), "--misfit-of", str(SHIPPED)], "give one of them"),
+        (["--transient-of", str(SHIPPED), "--sbc", "2"], "--transient-of and --sbc: give one of them"),
         (["--transient-of", str(tmp_path / "none.csv")], "none.csv: posterior file not found"),
     ]
     for extra, expected in cases:
