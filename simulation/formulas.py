@@ -125,58 +125,110 @@ def stationary_stock(
     within[order] = np.arange(n) - np.repeat(starts, np.bincount(region, minlength=n_regions))
     sample = np.flatnonzero(within < STOCK_SAMPLE)
     count = np.bincount(region[sample], minlength=n_regions).astype(float)
-    life, exposure, age = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
-    no_target = np.full(n, -1.0)
+    # the sample's hazard weights along their paths, once: only the scale 1 / mean changes between rounds
+    weights = np.empty((sample.size, oldest + 1))
+    _stock_weights(k0[sample], productivity[sample], path, age_factor, weights)
+    life, exposure = np.zeros(sample.size), np.zeros(sample.size)
     mean = np.ones(n_regions)
     for _ in range(STOCK_ROUNDS):
-        m = sample.size
-        _stock_walk(
-            k0[sample],
-            productivity[sample],
-            1.0 / mean[region[sample]],
-            no_target[:m],
-            path,
-            age_factor,
-            life[:m],
-            exposure[:m],
-            age[:m],
-        )
-        total = np.bincount(region[sample], weights=exposure[:m] / life[:m], minlength=n_regions)
+        _stock_sums(weights, 1.0 / mean[region[sample]], path[8], life, exposure)
+        total = np.bincount(region[sample], weights=exposure / life, minlength=n_regions)
         found = np.divide(total, count, out=np.ones(n_regions), where=count > 0)
         # a damped step: the stock's mean weight falls as the scale rises (slope about -1/2 in logs), so the
         # plain iteration oscillates; a step of 2/3 of the way in logs cancels that slope
         mean = mean ** (1.0 / 3.0) * found ** (2.0 / 3.0)
+    age = np.empty(n, dtype=np.int64)
     scale = 1.0 / mean[region]
-    _stock_walk(k0, productivity, scale, no_target, path, age_factor, life, exposure, age)
-    _stock_walk(k0, productivity, scale, np.asarray(uniform, dtype=float) * life, path, age_factor, life, exposure, age)
+    uniform = np.asarray(uniform, dtype=float)
+    drawn = np.empty(sample.size, dtype=np.int64)
+    _stock_ages(weights, scale[sample], uniform[sample], path[8], drawn)
+    age[sample] = drawn
+    rest = np.flatnonzero(within >= STOCK_SAMPLE)
+    drawn = np.empty(rest.size, dtype=np.int64)
+    _stock_draw(k0[rest], productivity[rest], scale[rest], uniform[rest], path, age_factor, drawn)
+    age[rest] = drawn
     # the capital at that age along the same path, computed as grown_capital does (numpy's maths)
     return age, grown_capital(k0, productivity, age, p)
 
 
+@jitable
+def _stock_weight(k, per_capital, elasticity, size_elasticity, age_factor):
+    """The exit hazard's weight of a firm of capital ``k`` at the age whose age part is ``age_factor``."""
+    return (1.0 + per_capital * k**elasticity) ** -size_elasticity * age_factor
+
+
+@jitable
+def _stock_step(k, productivity, alpha, delta, margin, rate, fixed):
+    """One quarter of ``grown_capital``'s path (``_grown_one_quarter``) for one firm."""
+    return (1.0 - delta) * k + rate * maximum(margin * productivity * k**alpha - fixed, 0.0)
+
+
 @kernel
-def _stock_walk(k0, productivity, scale, target, path, age_factor, life, exposure, age):
-    """``stationary_stock``'s walk along each firm's path of ``grown_capital``: where ``target`` < 0, the
-    firm's expected life L (the sum of its survival over ages 0 .. oldest) and exposure (the sum of survival
-    x hazard weight); else the first age at which the cumulated survival reaches ``target`` (the oldest if
-    none). ``path``: alpha, delta, margin, investment rate, fixed cost, jobs per capital, jobs elasticity, the
-    hazard's size elasticity, log(1 - h)."""
+def _stock_weights(k0, productivity, path, age_factor, weights):
+    """``stationary_stock``'s hazard weights of each firm at ages 0 .. oldest along its path of ``grown_capital``
+    (``weights``: one row per firm). ``path``: alpha, delta, margin, investment rate, fixed cost, jobs per
+    capital, jobs elasticity, the hazard's size elasticity, log(1 - h)."""
+    alpha, delta, margin, rate, fixed = path[0], path[1], path[2], path[3], path[4]
+    per_capital, elasticity, size_elasticity = path[5], path[6], path[7]
+    for i in range(k0.size):
+        k = k0[i]
+        for t in range(age_factor.size):
+            weights[i, t] = _stock_weight(k, per_capital, elasticity, size_elasticity, age_factor[t])
+            k = _stock_step(k, productivity[i], alpha, delta, margin, rate, fixed)
+
+
+@kernel
+def _stock_sums(weights, scale, log_keep, life, exposure):
+    """Each firm's expected life L (the sum of its survival S(a) over ages 0 .. oldest) and exposure (the sum of
+    S(a) x its hazard weight), survival falling by exp(log(1 - h) x weight x ``scale``) a quarter."""
+    for i in range(weights.shape[0]):
+        alive, total, exposed = 1.0, 0.0, 0.0
+        for t in range(weights.shape[1]):
+            total += alive
+            exposed += alive * weights[i, t]
+            alive *= np.exp(log_keep * weights[i, t] * scale[i])
+        life[i], exposure[i] = total, exposed
+
+
+@jitable
+def _stock_age(weights, scale, target, log_keep):
+    """The first age at which a firm's cumulated survival reaches ``target`` (the oldest if none)."""
+    alive, total = 1.0, 0.0
+    for t in range(weights.size):
+        total += alive
+        if total >= target:
+            return t
+        alive *= np.exp(log_keep * weights[t] * scale)
+    return weights.size - 1
+
+
+@kernel
+def _stock_ages(weights, scale, uniform, log_keep, age):
+    """The ages of firms whose weights are known: by inversion of S(a) / L at ``uniform`` x L."""
+    for i in range(weights.shape[0]):
+        life = 0.0
+        alive = 1.0
+        for t in range(weights.shape[1]):
+            life += alive
+            alive *= np.exp(log_keep * weights[i, t] * scale[i])
+        age[i] = _stock_age(weights[i], scale[i], uniform[i] * life, log_keep)
+
+
+@kernel
+def _stock_draw(k0, productivity, scale, uniform, path, age_factor, age):
+    """The ages of the other firms: each firm's weights along its path into one row of scratch, its life L from
+    them, then its age by inversion at ``uniform`` x L."""
     alpha, delta, margin, rate, fixed = path[0], path[1], path[2], path[3], path[4]
     per_capital, elasticity, size_elasticity, log_keep = path[5], path[6], path[7], path[8]
-    oldest = age_factor.size - 1
+    weights = np.empty(age_factor.size)
     for i in range(k0.size):
-        k, alive, total, exposed = k0[i], 1.0, 0.0, 0.0
-        age[i] = oldest
-        for t in range(oldest + 1):
-            w = (1.0 + per_capital * k**elasticity) ** -size_elasticity * age_factor[t]
-            total += alive
-            exposed += alive * w
-            if target[i] >= 0.0 and total >= target[i]:
-                age[i] = t
-                break
-            alive *= np.exp(log_keep * w * scale[i])
-            k = (1.0 - delta) * k + rate * maximum(margin * productivity[i] * k**alpha - fixed, 0.0)
-        if target[i] < 0.0:
-            life[i], exposure[i] = total, exposed
+        k, alive, life = k0[i], 1.0, 0.0
+        for t in range(age_factor.size):
+            weights[t] = _stock_weight(k, per_capital, elasticity, size_elasticity, age_factor[t])
+            life += alive
+            alive *= np.exp(log_keep * weights[t] * scale[i])
+            k = _stock_step(k, productivity[i], alpha, delta, margin, rate, fixed)
+        age[i] = _stock_age(weights, scale[i], uniform[i] * life, log_keep)
 
 
 def productivity_tail_exponent(p: Mapping[str, Any], entrants: bool = False) -> float:
