@@ -361,3 +361,53 @@ def test_stationary_stock_limits_and_no_firms():
     empty = np.array([])
     age, capital = formulas.stationary_stock(empty, empty, np.array([], dtype=int), 3, empty, p, 7)
     assert age.shape == capital.shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"exit_hazard": 0.005},
+        {"exit_hazard": 0.3, "exit_age_elasticity": 2.0},
+        {"exit_size_elasticity": 0.0, "exit_age_elasticity": 0.0},
+        {"exit_size_elasticity": 2.0, "depreciation": 0.005, "capital_elasticity": 0.95},
+        {"capital_elasticity": 1.0},
+        {"depreciation": 0.0},
+        {"fixed_cost": 10.0, "reinvestment": 0.0},
+    ],
+)
+def test_stationary_stock_walk_that_stops_early_gives_the_whole_walks_ages(given):
+    """Firms beyond the fixed point's sample walk their paths only until their age is certain
+    (``_stock_draw``'s bounds on the life still to come); their ages must be the inversion at the
+    exact life, which the walk of every firm's whole path gives (its weights kept: ``_stock_weights``,
+    ``_stock_sums``, ``_stock_ages``). Uniforms near 0, near 1 and exactly on the edges included; at
+    parameters where the bound holds and where it cannot (no depreciation, linear output)."""
+    p = _stock_parameters(**given)
+    k0, productivity, u = _stock_types(p, 3000, 6)
+    u[:6] = [0.0, 1.0, 1e-12, 1.0 - 1e-12, 0.5, 0.999]
+    oldest = 600
+    floor = p["trust_investment_floor"]
+    path = np.array(
+        [
+            p["capital_elasticity"],
+            p["depreciation"],
+            1.0 - p["labour_share"] - p["tax_rate"],
+            p["reinvestment"] * (floor + (1.0 - floor) * 0.5),
+            p["fixed_cost"],
+            p["jobs_per_capital"],
+            p["jobs_elasticity"],
+            p["exit_size_elasticity"],
+            np.log1p(-p["exit_hazard"]),
+        ]
+    )
+    age_factor = (1.0 + np.arange(oldest + 1) / 4) ** -p["exit_age_elasticity"]
+    scale = np.random.default_rng(7).uniform(0.5, 3.0, k0.size)
+    weights = np.empty((k0.size, oldest + 1))
+    formulas._stock_weights(k0, productivity, path, age_factor, weights)
+    whole = np.empty(k0.size, dtype=np.int64)
+    formulas._stock_ages(weights, scale, u, path[8], whole)
+    early = np.empty(k0.size, dtype=np.int64)
+    formulas._stock_draw(k0, productivity, scale, u, path, age_factor, early)
+    np.testing.assert_array_equal(early, whole)
+    assert whole[1] == oldest or whole[1] > np.median(whole)  # the uniform 1 reaches the end of life
+    assert whole[0] == 0
