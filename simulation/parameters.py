@@ -144,7 +144,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("report_cost", "dealings", float, 0.01, 0.0, 1.0, "output share", "effort cost of reporting a demand", "assumption"),
     _p("retaliation", "dealings", float, 0.10, 0.0, 1.0, "output share", "retaliation after an unsuccessful report, for a powerless firm under full power", "assumption"),
     _p("choice_sensitivity", "dealings", float, 40.0, 0.0, 500.0, "1/output share", "logit sensitivity of the pay/refuse/report choice", "calibrated"),
-    _p("detection_jump", "dealings", float, 0.3, 0.0, 1.0, "share", "jump of perceived detection toward 1 when the firm is caught paying (times the share of ties caught)", "Hokamp & Pickhardt 2010; Platas-Lopez et al."),
+    _p("detection_jump", "dealings", float, 0.3, 0.0, 1.0, "share", "jump of perceived detection toward 1 when the firm is caught paying (times the share of ties caught)", "Hokamp & Pickhardt 2010; Korobow, Johnson & Axtell 2007; Andrei, Comer & Koehler 2014"),
     _p("detection_decay", "dealings", float, 0.25, 0.0, 1.0, "1/quarter", "rate at which perceived detection returns to the true rate", "Hokamp & Pickhardt 2010"),
     _p("moral_cost", "dealings", float, 0.01, 0.0001, 1.0, "mean firm outputs", "median moral cost of being corrupt, per quarter and per firm an official serves, in the region's mean quarterly firm output", "Andvig & Moene 1990; Mishra 2006 (dispersed moral costs)"),
     _p("moral_cost_spread", "dealings", float, 2.0, 0.05, 5.0, "log units", "dispersion (log sd) of officials' moral costs", "Andvig & Moene 1990; Mishra 2006"),

@@ -66,7 +66,8 @@ that took part in consultation in the last year (a voice makes complaints heard;
 2014). A firm caught paying is fined ``giver_penalty`` x ``audit_penalty`` quarters of its
 output. Perceived detection q jumps toward 1 by ``detection_jump`` times the share of the
 firm's ties caught paying this quarter (the whole jump when the firm itself was caught),
-then decays back toward the true rate (Hokamp & Pickhardt 2010; Platas-Lopez et al.).
+then decays back toward the true rate (Hokamp & Pickhardt 2010; Korobow, Johnson & Axtell 2007;
+Andrei, Comer & Koehler 2014).
 """
 
 from __future__ import annotations
