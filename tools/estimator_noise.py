@@ -11,6 +11,8 @@ lie apart. Pseudo-marginal moves tolerate a noise of 1-2 nats (Doucet, Pitt, Del
 Usage (from the repository root):
     python tools/estimator_noise.py                  the reduced fit, 16 runs per model, 1 worker
     python tools/estimator_noise.py --runs 32 --workers 2
+    python tools/estimator_noise.py --posterior docs/calibration/posterior.csv \
+        --calibration experiments/calibration_turkestan.toml --set firms=4000 --set residents_per_region=3200
 """
 
 from __future__ import annotations
@@ -41,9 +43,19 @@ FLOOR = 0.005
 
 
 def _run(job):
-    calibration, model, values, seed = job
-    stats, _ = run_survey_model(load_calibration(calibration).run_parameters(model, values), seed)
+    calibration, model, values, seed, given = job
+    stats, _ = run_survey_model(load_calibration(calibration).run_parameters(model, values) | given, seed)
     return stats
+
+
+def _setting(text: str) -> tuple[str, int]:
+    """``--set firms=4000``: a size of the run (firms or residents_per_region, a whole number)."""
+    key, _, value = text.partition("=")
+    if key not in ("firms", "residents_per_region") or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected firms=N or residents_per_region=N, N a positive whole number"
+        )
+    return key, int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,14 +66,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--draws", type=int, default=2000, help="the ensemble likelihood's draws")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--set",
+        type=_setting,
+        action="append",
+        default=[],
+        help="a size other than the fit's: firms=N, residents_per_region=N",
+    )
     args = parser.parse_args(argv)
+    given = dict(args.set)
     calib = load_calibration(args.calibration)
     post = pd.read_csv(args.posterior)
     observed, deffs = observed_statistics(), survey_design()["design_effects"]
     for model in calib.models:
         group = post[post["model"] == model]
         values = {p: float(group[p].median()) for p in calib.free() if p in group}
-        jobs = [(args.calibration, model, values, 5000 + s) for s in range(args.runs)]
+        jobs = [(args.calibration, model, values, 5000 + s, given) for s in range(args.runs)]
         with ProcessPoolExecutor(args.workers) as pool:
             runs = list(pool.map(_run, jobs))
         ll = np.array([log_likelihood(r, observed, deffs, FLOOR) for r in runs])
