@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -92,3 +94,21 @@ def test_table5_shape_finds_the_latent_that_made_a_table_and_refuses_bad_input()
     assert "Table 5 totals: [21, 20, 68, 48, 41] of 198" in done.stdout and "best Student t, 1 df" in done.stdout
     done = _tool("table5_shape.py", "--runs", -1)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "--runs -1" in done.stderr
+
+
+def test_the_cost_tool_splits_a_fit_run_and_refuses_an_unknown_model():
+    """tools/fit_run_cost.py: a row per size whose parts add up to the run, a line through the quarters' cost,
+    the compiled passes' share of a run between 0 and 100%; an unknown model is one line and exit 2."""
+    done = _tool("fit_run_cost.py", "--firms", 100, 200, "--seeds", 1)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if re.match(r"\s+\d+\s+\d", line)]
+    assert [int(r[0]) for r in rows] == [100, 200]
+    for r in rows:
+        build, quarters, survey, run = map(float, r[1:5])
+        assert run == pytest.approx(build + quarters + survey, abs=0.002)
+        assert float(r[5]) == pytest.approx(1000 * quarters / 154, rel=0.01)
+    share = re.search(r"\((\d+)%\) inside (\d+) calls", done.stdout)
+    assert share and 0 < int(share.group(1)) < 100 and int(share.group(2)) > 154
+    assert "a quarter:" in done.stdout
+    bad = _tool("fit_run_cost.py", "--model", "nope")
+    assert bad.returncode == 2 and len(bad.stdout.strip().splitlines()) == 1 and "fitted" in bad.stdout
