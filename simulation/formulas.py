@@ -112,21 +112,7 @@ def stationary_stock(
     if h <= 0.0 or h >= 1.0 or n == 0:
         age = np.full(n, oldest if h <= 0.0 else 0, dtype=np.int64)
         return age, grown_capital(k0, productivity, age, p)
-    floor = p["trust_investment_floor"]
-    path = np.array(
-        [
-            p["capital_elasticity"],
-            p["depreciation"],
-            1.0 - p["labour_share"] - p["tax_rate"],
-            p["reinvestment"] * (floor + (1.0 - floor) * 0.5),
-            p["fixed_cost"],
-            p["jobs_per_capital"],
-            p["jobs_elasticity"],
-            p["exit_size_elasticity"],
-            np.log1p(-h),
-        ]
-    )
-    age_factor = (1.0 + np.arange(oldest + 1) / QUARTERS_PER_YEAR) ** -p["exit_age_elasticity"]
+    path, age_factor = stock_path(p, oldest)
     # the fixed point on at most STOCK_SAMPLE firms of each region (its first ones: the types are iid)
     order = np.argsort(region, kind="stable")
     starts = np.searchsorted(region[order], np.arange(n_regions))
@@ -158,6 +144,27 @@ def stationary_stock(
     age[rest] = drawn
     # the capital at that age along the same path, computed as grown_capital does (numpy's maths)
     return age, grown_capital(k0, productivity, age, p)
+
+
+def stock_path(p: Mapping[str, Any], oldest: int) -> tuple[np.ndarray, np.ndarray]:
+    """``stationary_stock``'s constants of a firm's path and hazard: alpha, delta, margin, investment rate, fixed
+    cost, jobs per capital, jobs elasticity, the hazard's size elasticity, log(1 - h); and the hazard's age part
+    (1 + years)^-b_age at ages 0 .. ``oldest`` quarters."""
+    floor = p["trust_investment_floor"]
+    path = np.array(
+        [
+            p["capital_elasticity"],
+            p["depreciation"],
+            1.0 - p["labour_share"] - p["tax_rate"],
+            p["reinvestment"] * (floor + (1.0 - floor) * 0.5),
+            p["fixed_cost"],
+            p["jobs_per_capital"],
+            p["jobs_elasticity"],
+            p["exit_size_elasticity"],
+            np.log1p(-p["exit_hazard"]),
+        ]
+    )
+    return path, (1.0 + np.arange(oldest + 1) / QUARTERS_PER_YEAR) ** -p["exit_age_elasticity"]
 
 
 @jitable

@@ -386,21 +386,7 @@ def test_stationary_stock_walk_that_stops_early_gives_the_whole_walks_ages(given
     k0, productivity, u = _stock_types(p, 3000, 6)
     u[:6] = [0.0, 1.0, 1e-12, 1.0 - 1e-12, 0.5, 0.999]
     oldest = 600
-    floor = p["trust_investment_floor"]
-    path = np.array(
-        [
-            p["capital_elasticity"],
-            p["depreciation"],
-            1.0 - p["labour_share"] - p["tax_rate"],
-            p["reinvestment"] * (floor + (1.0 - floor) * 0.5),
-            p["fixed_cost"],
-            p["jobs_per_capital"],
-            p["jobs_elasticity"],
-            p["exit_size_elasticity"],
-            np.log1p(-p["exit_hazard"]),
-        ]
-    )
-    age_factor = (1.0 + np.arange(oldest + 1) / 4) ** -p["exit_age_elasticity"]
+    path, age_factor = formulas.stock_path(p, oldest)
     scale = np.random.default_rng(7).uniform(0.5, 3.0, k0.size)
     weights = np.empty((k0.size, oldest + 1))
     formulas._stock_weights(k0, productivity, path, age_factor, weights)
